@@ -1,0 +1,3 @@
+from steadyops.cli import main
+
+main()

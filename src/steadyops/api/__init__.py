@@ -1,0 +1,70 @@
+"""FastAPI app, one router per noun. The OpenAPI document at ``/openapi.json`` is the contract."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from steadyops import __version__
+from steadyops.api import alerts, incidents, silences, stats
+from steadyops.app import App
+from steadyops.errors import Conflict, NotFound, PayloadTooLarge, TransientError, ValidationFailed
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (PayloadTooLarge, 413),
+    (ValidationFailed, 400),
+    (NotFound, 404),
+    (Conflict, 409),
+    (TransientError, 503),
+]
+
+
+def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
+    """Build the HTTP app; with ``run_pipeline`` the in-process engine runs inside its lifespan."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(app.pipeline.run(stop)) if run_pipeline else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+
+    api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan,
+                  description="Alert intake, convergence into incidents, silences and notifications.")
+    api.state.app = app
+
+    for exc_type, code in _STATUS:
+        api.add_exception_handler(exc_type, _handler(code))
+    api.add_exception_handler(OperationalError, _handler(503))
+    api.add_exception_handler(DBAPIError, _handler(503))
+
+    @api.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", tags=["health"])
+    def readyz() -> dict[str, str]:
+        with app.store.transaction() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+        return {"status": "ready"}
+
+    for module in (alerts, incidents, silences, stats):
+        api.include_router(module.router)
+    return api
+
+
+def _handler(code: int):  # type: ignore[no-untyped-def]
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        detail = str(exc) if code < 500 or isinstance(exc, TransientError) else "storage temporarily unavailable; retry"
+        return JSONResponse(status_code=code, content={"error": type(exc).__name__, "detail": detail})
+
+    return handle

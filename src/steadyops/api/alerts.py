@@ -1,0 +1,112 @@
+"""Alert intake. Persist first, answer fast: the pipeline picks the journal up asynchronously."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from steadyops.api.deps import get_app
+from steadyops.app import App
+from steadyops.config import IntakeConfig
+from steadyops.errors import PayloadTooLarge, ValidationFailed
+from steadyops.models import Alert
+from steadyops.pipeline.intake import AlertmanagerWebhook, GenericAlerts, parse_alertmanager, parse_generic
+from steadyops.store import alerts as alerts_repo
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+
+class IntakeResult(BaseModel):
+    received: int
+    new: int
+    duplicates: int
+
+
+class AlertOut(BaseModel):
+    fingerprint: str
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime
+    ends_at: datetime | None
+    muted_by: list[str]
+    incident_id: int | None
+
+
+async def read_limited(request: Request, limits: IntakeConfig) -> bytes:
+    """Read the body but stop at the limit, so a huge upload costs us no memory."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
+        raise PayloadTooLarge(f"body is {declared} bytes; the limit is {limits.max_body_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            raise PayloadTooLarge(f"body exceeds the limit of {limits.max_body_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _persist(app: App, alerts: list[Alert]) -> IntakeResult:
+    with app.store.transaction() as session:
+        new = alerts_repo.insert_events(session, alerts, app.clock.now())
+    app.pipeline.wake()
+    return IntakeResult(received=len(alerts), new=new, duplicates=len(alerts) - new)
+
+
+async def _intake(request: Request, app: App, parse: Callable[[bytes, IntakeConfig, datetime], list[Alert]]) -> IntakeResult:
+    raw = await read_limited(request, app.settings.intake)
+    alerts = parse(raw, app.settings.intake, app.clock.now())
+    return await run_in_threadpool(_persist, app, alerts)
+
+
+_BODY_DOC: dict[str, Any] = {"requestBody": {"required": True}}
+
+
+@router.post(
+    "/alertmanager",
+    response_model=IntakeResult,
+    summary="Alertmanager webhook (version 4)",
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": AlertmanagerWebhook.model_json_schema()}}}},
+)
+async def alertmanager_webhook(request: Request, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
+    """Point an Alertmanager ``webhook_configs`` receiver here. 4xx: bad body, nothing stored;
+    503: transient storage failure, Alertmanager will retry."""
+    return await _intake(request, app, parse_alertmanager)
+
+
+@router.post(
+    "",
+    response_model=IntakeResult,
+    summary="Generic JSON alerts",
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": GenericAlerts.model_json_schema()}}}},
+)
+async def generic_alerts(request: Request, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
+    """``{"alerts": [{"labels": {...}, "annotations": {...}, "status": "firing", "starts_at": "..."}], "source": "x"}``
+    (a bare list of alerts is accepted too)."""
+    return await _intake(request, app, parse_generic)
+
+
+@router.get("", response_model=list[AlertOut], summary="Current alerts")
+def list_alerts(
+    app: Annotated[App, Depends(get_app)],
+    status: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
+    incident_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[AlertOut]:
+    with app.store.transaction() as session:
+        rows = alerts_repo.list_alerts(session, status=status, incident_id=incident_id, limit=limit)
+        return [
+            AlertOut(fingerprint=r.fingerprint, status=r.status, labels=r.labels, annotations=r.annotations,
+                     starts_at=r.starts_at, ends_at=r.ends_at, muted_by=list(r.muted_by), incident_id=r.incident_id)
+            for r in rows
+        ]
+
+
+__all__ = ["ValidationFailed", "router"]

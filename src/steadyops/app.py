@@ -1,0 +1,70 @@
+"""Composition root: settings → store → plugins → inventory → pipeline. Wiring only, no logic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from steadyops.clock import Clock, SystemClock
+from steadyops.config import Settings, describe_validation_error, load_settings
+from steadyops.errors import ConfigError, PluginError
+from steadyops.inventory import Inventory
+from steadyops.notifiers import Notifier
+from steadyops.pipeline import Pipeline, build_pipeline
+from steadyops.plugins import Registry, load_plugins
+from steadyops.store import Store
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    registry: Registry
+    inventory: Inventory
+    pipeline: Pipeline
+    clock: Clock
+    channels: dict[tuple[str, int], Notifier] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_channels(settings: Settings, registry: Registry,
+                   client: httpx.AsyncClient | None = None) -> dict[tuple[str, int], Notifier]:
+    """Instantiate every receiver's channels, failing at start with the field path on a bad one."""
+    channels: dict[tuple[str, int], Notifier] = {}
+    names = {r.name for r in settings.receivers}
+    if settings.route.receiver not in names:
+        raise ConfigError(f"route.receiver: receiver {settings.route.receiver!r} is not defined in receivers")
+    for r_index, receiver in enumerate(settings.receivers):
+        for c_index, channel in enumerate(receiver.channels):
+            where = f"receivers.{r_index}.channels.{c_index}"
+            try:
+                cls = registry.notifiers.get(channel.type)
+            except PluginError as exc:
+                raise ConfigError(f"{where}.type: {exc}") from exc
+            raw: dict[str, Any] = dict(channel.model_extra or {})
+            try:
+                config = cls.Config.model_validate(raw)
+            except ValidationError as exc:
+                raise ConfigError(f"{where}: {describe_validation_error(exc)}") from exc
+            channels[(receiver.name, c_index)] = cls(config, client)
+    return channels
+
+
+def build_app(settings: Settings | None = None, *, config_file: Path | None = None, clock: Clock | None = None,
+              registry: Registry | None = None, http_client: httpx.AsyncClient | None = None) -> App:
+    settings = settings or load_settings(config_file)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = registry or load_plugins()
+    clock = clock or SystemClock()
+    inventory = Inventory.load(settings.inventory)
+    channels = build_channels(settings, registry, http_client)
+    store = Store(settings.effective_database_url)
+    pipeline = build_pipeline(settings, store, clock, inventory, channels)
+    return App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
+               clock=clock, channels=channels)

@@ -1,0 +1,37 @@
+"""The ``steadyops`` command: a typer app with one module per noun."""
+
+from __future__ import annotations
+
+import typer
+
+from steadyops.cli import alerts, incidents, serve, silences
+from steadyops.cli.common import state
+
+app = typer.Typer(
+    name="steadyops",
+    help="steadyops — stability assurance for SRE teams (稳定性保障).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    lang: str = typer.Option("", "--lang", help="zh or en (default: from the locale)"),
+    config: str = typer.Option("", "--config", "-c", envvar="STEADYOPS_CONFIG", help="path to steadyops.yaml"),
+    server: str = typer.Option("", "--server", envvar="STEADYOPS_SERVER",
+                               help="API base URL for client commands (default: http://host:port from config)"),
+) -> None:
+    state.lang_flag = lang
+    state.config_path = config
+    state.server_flag = server
+
+
+serve.register(app)
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(silences.app, name="silences")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,73 @@
+"""Shared CLI state and helpers: language, settings, the API client, error printing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import typer
+
+from steadyops.config import Settings, load_settings
+from steadyops.errors import ConfigError
+from steadyops.i18n import Lang, normalise, t
+
+
+@dataclass
+class CliState:
+    lang_flag: str = ""
+    config_path: str = ""
+    server_flag: str = ""
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(Path(self.config_path) if self.config_path else None)
+            except ConfigError as exc:
+                fail(str(exc))
+        return self._settings
+
+    @property
+    def lang(self) -> Lang:
+        if self.lang_flag:
+            return normalise(self.lang_flag)
+        try:
+            return normalise(self.settings().lang)
+        except typer.Exit:
+            return "en"
+
+    def server(self) -> str:
+        if self.server_flag:
+            return self.server_flag.rstrip("/")
+        s = self.settings()
+        host = "127.0.0.1" if s.host in ("0.0.0.0", "::") else s.host
+        return f"http://{host}:{s.port}"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.server(), timeout=30)
+
+
+state = CliState()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(t("cli.error", state.lang, msg=message), err=True)
+    raise typer.Exit(code)
+
+
+def call(method: str, path: str, **kwargs: Any) -> Any:
+    """Call the API; print the server's own error message on 4xx/5xx."""
+    try:
+        with state.client() as client:
+            resp = client.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        fail(f"cannot reach {state.server()}: {type(exc).__name__}")
+    if resp.status_code >= 400:
+        try:
+            detail = resp.json().get("detail", resp.text)
+        except ValueError:
+            detail = resp.text
+        fail(f"HTTP {resp.status_code}: {detail}")
+    return resp.json() if resp.content else None

@@ -1,0 +1,234 @@
+"""Settings: ``steadyops.yaml`` overlaid by ``STEADYOPS_*`` environment variables.
+
+Environment wins over the file so a container or CI job can change one value without editing
+YAML; nested keys use ``__`` (``STEADYOPS_ROUTE__GROUP_WAIT=10s``). Every mistake surfaces at start
+as a :class:`ConfigError` naming the field, never later as a crash in a timer.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from steadyops.errors import ConfigError
+from steadyops.models import InhibitRule, Matcher
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Prometheus-style durations (``30s``, ``1h30m``) or plain seconds, as float seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return parse_duration(float(text))
+        except ValueError:
+            pass
+        parts = _DURATION_RE.findall(text)
+        if parts and "".join(n + u for n, u in parts) == text:
+            return sum(float(n) * _UNIT[u] for n, u in parts)
+    raise ValueError(f"invalid duration {value!r}; use e.g. 30s, 5m, 4h, 1h30m")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _parse_matchers(value: Any) -> Any:
+    if isinstance(value, list):
+        return [Matcher.parse(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+Matchers = Annotated[list[Matcher], BeforeValidator(_parse_matchers)]
+
+
+class RouteConfig(BaseModel):
+    """One node of the routing tree, with Alertmanager's inheritance of unset fields."""
+
+    receiver: str | None = None
+    matchers: Matchers = Field(default_factory=list)
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+    continue_: bool = Field(default=False, alias="continue")
+    routes: list[RouteConfig] = Field(default_factory=list)
+
+    model_config = {"populate_by_name": True}
+
+
+def _default_route() -> RouteConfig:
+    return RouteConfig(
+        receiver="default",
+        group_by=["alertname"],
+        group_wait=30.0,
+        group_interval=300.0,
+        repeat_interval=14400.0,
+    )
+
+
+class ChannelConfig(BaseModel):
+    """A notifier instance; ``type`` picks the plugin, the other keys are its own Config."""
+
+    type: str
+    model_config = {"extra": "allow"}
+
+
+class ReceiverConfig(BaseModel):
+    name: str
+    channels: list[ChannelConfig] = Field(default_factory=list)
+
+
+class InhibitRuleConfig(BaseModel):
+    source_matchers: Matchers
+    target_matchers: Matchers
+    equal: list[str] = Field(default_factory=list)
+
+    def to_rule(self) -> InhibitRule:
+        return InhibitRule(
+            source_matchers=self.source_matchers, target_matchers=self.target_matchers, equal=self.equal
+        )
+
+
+class ConvergenceConfig(BaseModel):
+    """Topology-aware convergence: alerts on linked targets within ``window`` share an incident."""
+
+    enabled: bool = True
+    window: Duration = 600.0
+    max_hops: int = Field(default=2, ge=1, le=10)
+    target_labels: list[str] = Field(default_factory=lambda: ["target", "instance", "host", "service", "job"])
+
+
+class IntakeConfig(BaseModel):
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    max_alerts_per_request: int = Field(default=10_000, gt=0)
+    max_future_skew: Duration = 3600.0
+    max_age: Duration = 30 * 86400.0
+
+
+def _default_lang() -> Literal["zh", "en"]:
+    for var in ("STEADYOPS_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        val = os.environ.get(var)
+        if val:
+            return "zh" if val.lower().startswith("zh") else "en"
+    try:
+        loc = locale.getlocale()[0] or ""
+    except ValueError:
+        loc = ""
+    return "zh" if loc.lower().startswith("zh") else "en"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STEADYOPS_", env_nested_delimiter="__", extra="forbid", yaml_file=None
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8900, ge=1, le=65535)
+    lang: Literal["zh", "en"] = Field(default_factory=_default_lang)
+    public_url: str = ""
+    tick: Duration = 0.25
+    route: RouteConfig = Field(default_factory=_default_route)
+    receivers: list[ReceiverConfig] = Field(default_factory=lambda: [ReceiverConfig(name="default")])
+    inhibit_rules: list[InhibitRuleConfig] = Field(default_factory=list)
+    convergence: ConvergenceConfig = Field(default_factory=ConvergenceConfig)
+    intake: IntakeConfig = Field(default_factory=IntakeConfig)
+    inventory: Path | None = None
+    notify_max_attempts: int = Field(default=8, ge=1)
+    notify_backoff: Duration = 1.0
+    notify_backoff_max: Duration = 300.0
+    resolve_timeout: Duration = 300.0
+
+    @field_validator("route")
+    @classmethod
+    def _root_route_complete(cls, v: RouteConfig) -> RouteConfig:
+        if v.matchers:
+            raise ValueError("the root route must not have matchers (it catches every alert)")
+        defaults = _default_route()
+        return v.model_copy(
+            update={
+                "receiver": v.receiver or defaults.receiver,
+                "group_by": v.group_by if v.group_by is not None else defaults.group_by,
+                "group_wait": v.group_wait if v.group_wait is not None else defaults.group_wait,
+                "group_interval": v.group_interval if v.group_interval is not None else defaults.group_interval,
+                "repeat_interval": (
+                    v.repeat_interval if v.repeat_interval is not None else defaults.repeat_interval
+                ),
+            }
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'steadyops.db').as_posix()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        yaml_path = _config_path()
+        if yaml_path is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_path))
+        return tuple(sources)
+
+
+_CONFIG_OVERRIDE: list[Path | None] = [None]
+
+
+def _config_path() -> Path | None:
+    explicit = _CONFIG_OVERRIDE[0] or (
+        Path(os.environ["STEADYOPS_CONFIG"]) if os.environ.get("STEADYOPS_CONFIG") else None
+    )
+    if explicit is not None:
+        return explicit
+    default = Path("steadyops.yaml")
+    return default if default.is_file() else None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, each starting with the dotted field path the operator must fix."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        lines.append(f"{loc}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings or raise :class:`ConfigError` naming every bad field."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    _CONFIG_OVERRIDE[0] = config_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {describe_validation_error(exc)}") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
+    finally:
+        _CONFIG_OVERRIDE[0] = None

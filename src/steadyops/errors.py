@@ -1,0 +1,57 @@
+"""The steadyops exception tree.
+
+Callers catch by meaning, not by where an error came from, so every error the platform raises on
+purpose sits under one root::
+
+    SteadyOpsError
+    ├── ConfigError                 invalid steadyops.yaml / STEADYOPS_* (names the field)
+    ├── ValidationFailed            bad input from outside: maps to HTTP 4xx, nothing is stored
+    │   └── PayloadTooLarge         body over the configured limit (HTTP 413)
+    ├── NotFound                    an id that does not exist (HTTP 404)
+    ├── Conflict                    a state transition that is not allowed (HTTP 409)
+    ├── TransientError              retry later: a locked database, a network blip (HTTP 503)
+    ├── PluginError                 duplicate or unknown plugin name (suggests close matches)
+    └── DeliveryError               a notifier could not deliver (carries ``retryable``)
+"""
+
+from __future__ import annotations
+
+
+class SteadyOpsError(Exception):
+    """Root of every error steadyops raises on purpose."""
+
+
+class ConfigError(SteadyOpsError):
+    """Configuration is invalid; the message names the offending field."""
+
+
+class ValidationFailed(SteadyOpsError):
+    """Input from outside is malformed. Nothing has been written when this is raised."""
+
+
+class PayloadTooLarge(ValidationFailed):
+    """The request body exceeds the configured limit."""
+
+
+class NotFound(SteadyOpsError):
+    """The requested object does not exist."""
+
+
+class Conflict(SteadyOpsError):
+    """The requested state change is not allowed from the current state."""
+
+
+class TransientError(SteadyOpsError):
+    """A failure that a retry may fix; senders such as Alertmanager should retry on it."""
+
+
+class PluginError(SteadyOpsError):
+    """A plugin could not be registered or looked up."""
+
+
+class DeliveryError(SteadyOpsError):
+    """A notification could not be delivered."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

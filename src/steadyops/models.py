@@ -1,0 +1,257 @@
+"""Domain types shared by every layer.
+
+They are pydantic models so the same definition validates webhooks, serialises API answers and
+documents the OpenAPI contract; the store keeps its own SQLAlchemy rows and converts at its edge.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_OFFSET64 = 14695981039346656037
+_PRIME64 = 1099511628211
+_MASK64 = (1 << 64) - 1
+_SEPARATOR = 0xFF
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """Prometheus' label-set fingerprint (FNV-1a 64 over sorted name/value pairs).
+
+    Using the exact Prometheus algorithm means the fingerprint we compute equals the one
+    Alertmanager puts in its webhook, so operators can correlate both systems by it.
+    """
+    h = _OFFSET64
+    for name in sorted(labels):
+        for part in (name, labels[name]):
+            for byte in part.encode("utf-8"):
+                h ^= byte
+                h = (h * _PRIME64) & _MASK64
+            h ^= _SEPARATOR
+            h = (h * _PRIME64) & _MASK64
+    return f"{h:016x}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Severity(str, enum.Enum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Severity:
+        """Map the many spellings found in the wild (P1, error, page …) onto three levels."""
+        v = (value or "").strip().lower()
+        if v in {"critical", "crit", "fatal", "emergency", "page", "p0", "p1", "high", "disaster", "严重"}:
+            return cls.CRITICAL
+        if v in {"info", "informational", "notice", "low", "p4", "p5", "none", "提示"}:
+            return cls.INFO
+        return cls.WARNING
+
+    @property
+    def rank(self) -> int:
+        return {"critical": 3, "warning": 2, "info": 1}[self.value]
+
+
+class AlertStatus(str, enum.Enum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class Alert(BaseModel):
+    """One alert as steadyops understands it, whatever source it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    status: AlertStatus = AlertStatus.FIRING
+    starts_at: datetime
+    ends_at: datetime | None = None
+    generator_url: str = ""
+    source: str = "api"
+    fingerprint: str = ""
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_valid(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v:
+            raise ValueError("an alert needs at least one label")
+        for name in v:
+            if not LABEL_NAME_RE.match(name):
+                raise ValueError(f"label name {name!r} is not a valid Prometheus label name")
+        return v
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", fingerprint(self.labels))
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.parse(self.labels.get("severity"))
+
+    @property
+    def dedup_key(self) -> tuple[str, str, datetime]:
+        """A re-delivery of the same key changes nothing (persist-first idempotency)."""
+        return (self.fingerprint, self.status.value, self.starts_at)
+
+
+class MatchOp(str, enum.Enum):
+    EQ = "="
+    NE = "!="
+    RE = "=~"
+    NRE = "!~"
+
+
+class Matcher(BaseModel):
+    """A label matcher with Alertmanager's semantics: regexes are fully anchored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    op: MatchOp = MatchOp.EQ
+    value: str
+
+    @field_validator("name")
+    @classmethod
+    def _name_valid(cls, v: str) -> str:
+        if not LABEL_NAME_RE.match(v):
+            raise ValueError(f"matcher label name {v!r} is not a valid label name")
+        return v
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.op in (MatchOp.RE, MatchOp.NRE):
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(f"matcher {self.name}{self.op.value}{self.value!r}: bad regex: {exc}") from exc
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        # A missing label matches as the empty string, as in Alertmanager.
+        actual = labels.get(self.name, "")
+        if self.op is MatchOp.EQ:
+            return actual == self.value
+        if self.op is MatchOp.NE:
+            return actual != self.value
+        hit = re.fullmatch(self.value, actual) is not None
+        return hit if self.op is MatchOp.RE else not hit
+
+    def __str__(self) -> str:
+        return f'{self.name}{self.op.value}"{self.value}"'
+
+    @classmethod
+    def parse(cls, text: str) -> Matcher:
+        """Parse ``name=value``, ``name!="v"``, ``name=~"re.*"`` as amtool does."""
+        m = re.fullmatch(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*', text)
+        if not m:
+            raise ValueError(f"cannot parse matcher {text!r}; expected name=value, name!=value, name=~re")
+        value = m.group(3)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        return cls(name=m.group(1), op=MatchOp(m.group(2)), value=value)
+
+
+def matches_all(matchers: list[Matcher], labels: Mapping[str, str]) -> bool:
+    return all(m.matches(labels) for m in matchers)
+
+
+class Silence(BaseModel):
+    id: str = ""
+    matchers: list[Matcher] = Field(min_length=1)
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str = ""
+    created_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+    def mutes(self, labels: Mapping[str, str], now: datetime) -> bool:
+        return self.active(now) and matches_all(self.matchers, labels)
+
+
+class InhibitRule(BaseModel):
+    """Mute ``target`` alerts while a ``source`` alert fires with the same ``equal`` labels."""
+
+    source_matchers: list[Matcher] = Field(min_length=1)
+    target_matchers: list[Matcher] = Field(min_length=1)
+    equal: list[str] = Field(default_factory=list)
+
+
+class IncidentStatus(str, enum.Enum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Incident(BaseModel):
+    id: int
+    title: str
+    status: IncidentStatus
+    severity: Severity
+    labels: dict[str, str] = Field(default_factory=dict)
+    group_keys: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    first_alert_at: datetime
+    opened_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    alert_count: int = 0
+    firing_count: int = 0
+    alerts: list[Alert] = Field(default_factory=list)
+
+    @property
+    def mttd_seconds(self) -> float:
+        """Time to detect: from the first alert's startsAt to the incident opening."""
+        return max(0.0, (self.opened_at - self.first_alert_at).total_seconds())
+
+    @property
+    def mtta_seconds(self) -> float | None:
+        if self.acknowledged_at is None:
+            return None
+        return max(0.0, (self.acknowledged_at - self.opened_at).total_seconds())
+
+    @property
+    def mttr_seconds(self) -> float | None:
+        if self.resolved_at is None:
+            return None
+        return max(0.0, (self.resolved_at - self.first_alert_at).total_seconds())
+
+
+class Notification(BaseModel):
+    """What a notifier renders. Markdown body; each notifier adapts it to its vendor."""
+
+    title: str
+    text: str
+    severity: Severity = Severity.WARNING
+    status: AlertStatus = AlertStatus.FIRING
+    incident_id: int | None = None
+    group_key: str = ""
+    url: str = ""
+    alerts: list[Alert] = Field(default_factory=list)
+
+
+class Delivery(BaseModel):
+    ok: bool
+    retryable: bool = False
+    status_code: int | None = None
+    detail: str = ""
+    retry_after: float | None = None

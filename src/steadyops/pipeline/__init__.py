@@ -1,0 +1,45 @@
+"""The alert pipeline, one module per stage, composed here.
+
+    journal ─► dedup ─► mute ─► group ─► incident        (per batch, one transaction)
+    group timers ─► flush (notification log + outbox)    (when due)
+    outbox ─► notify (rate limits, retries)              (async delivery)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from steadyops.clock import Clock
+from steadyops.config import Settings
+from steadyops.i18n import normalise
+from steadyops.inventory import Inventory
+from steadyops.notifiers import Notifier
+from steadyops.pipeline.dedup import Dedup
+from steadyops.pipeline.engine import Pipeline, TickResult
+from steadyops.pipeline.flush import Flusher
+from steadyops.pipeline.group import Group
+from steadyops.pipeline.incident import IncidentStage
+from steadyops.pipeline.mute import Mute
+from steadyops.pipeline.notify import Dispatcher
+from steadyops.pipeline.route import Route
+from steadyops.store import Store
+
+
+def build_pipeline(settings: Settings, store: Store, clock: Clock, inventory: Inventory,
+                   channels: Mapping[tuple[str, int], Notifier]) -> Pipeline:
+    root = Route.build(settings.route)
+    rules = [r.to_rule() for r in settings.inhibit_rules]
+    stages = [
+        Dedup(),
+        Mute(rules),
+        Group(root),
+        IncidentStage(settings.convergence, inventory),
+    ]
+    flusher = Flusher(root, rules, {r.name: r.channels for r in settings.receivers}, settings.convergence,
+                      inventory, normalise(settings.lang), settings.public_url)
+    dispatcher = Dispatcher(store, channels, clock, max_attempts=settings.notify_max_attempts,
+                            backoff=settings.notify_backoff, backoff_max=settings.notify_backoff_max)
+    return Pipeline(store, stages, flusher, dispatcher, clock, settings, inventory)
+
+
+__all__ = ["Pipeline", "TickResult", "build_pipeline"]

@@ -1,0 +1,76 @@
+"""Dedup: fold each journalled event into the alert's current state; pass on only real changes.
+
+A firing alert that is re-sent (Prometheus re-sends every evaluation, Alertmanager every
+group_interval) refreshes the stored state but is not news. Events older than what we already hold
+are dropped, so a late re-delivery of "firing" cannot reopen a resolved alert.
+"""
+
+from __future__ import annotations
+
+from steadyops.models import Alert, AlertStatus
+from steadyops.pipeline.context import AlertBatch, Context
+from steadyops.store import alerts as alerts_repo
+from steadyops.store.tables import AlertRow
+
+
+class Dedup:
+    def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
+        changed: dict[str, Alert] = {}
+        for alert in batch.alerts:
+            row = ctx.session.get(AlertRow, alert.fingerprint)
+            if row is None:
+                ctx.session.add(_new_row(alert, ctx))
+                changed[alert.fingerprint] = alert
+                continue
+            if _stale(row, alert):
+                continue
+            news = _apply(row, alert, ctx)
+            if news:
+                changed[alert.fingerprint] = alerts_repo.row_to_alert(row)
+        ctx.session.flush()
+        return AlertBatch(alerts=list(changed.values())) if changed else None
+
+
+def _new_row(alert: Alert, ctx: Context) -> AlertRow:
+    return AlertRow(
+        fingerprint=alert.fingerprint,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        status=alert.status.value,
+        starts_at=alert.starts_at,
+        ends_at=alert.ends_at,
+        generator_url=alert.generator_url,
+        source=alert.source,
+        updated_at=ctx.now,
+        muted_by=[],
+        incident_id=None,
+    )
+
+
+def _stale(row: AlertRow, alert: Alert) -> bool:
+    """An event about an older episode of this alert than the one we hold."""
+    if alert.starts_at < row.starts_at:
+        return True
+    # a re-delivered "firing" after we saw this very episode resolve
+    return (
+        alert.status is AlertStatus.FIRING
+        and row.status == AlertStatus.RESOLVED.value
+        and alert.starts_at == row.starts_at
+    )
+
+
+def _apply(row: AlertRow, alert: Alert, ctx: Context) -> bool:
+    """Merge the event into the row; True when the alert changed status (fired again or resolved)."""
+    was_firing = row.status == AlertStatus.FIRING.value
+    now_firing = alert.status is AlertStatus.FIRING
+    if now_firing and not was_firing:
+        # A new episode; a firing-to-firing refresh keeps the original startsAt.
+        row.starts_at = alert.starts_at
+        row.incident_id = None
+    row.status = alert.status.value
+    row.ends_at = alert.ends_at
+    if row.annotations != alert.annotations:
+        row.annotations = alert.annotations
+    row.generator_url = alert.generator_url or row.generator_url
+    row.updated_at = ctx.now
+    return was_firing != now_firing

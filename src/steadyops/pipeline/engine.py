@@ -1,0 +1,136 @@
+"""The in-process engine that drives the pipeline: journal → stages, timers → outbox → delivery.
+
+Everything it needs to resume lives in the store (unprocessed journal rows, group timers, pending
+outbox rows), so a restart after SIGKILL simply carries on. The sync parts run on a worker thread
+because they are database work; the async loop only waits and delivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from steadyops.clock import Clock
+from steadyops.config import Settings
+from steadyops.inventory import Inventory
+from steadyops.models import AlertStatus
+from steadyops.pipeline.context import AlertBatch, Context, Stage
+from steadyops.pipeline.flush import Flusher
+from steadyops.pipeline.notify import Dispatcher
+from steadyops.store import Store
+from steadyops.store import alerts as alerts_repo
+from steadyops.store.tables import AlertRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickResult:
+    ingested: int = 0
+    expired: int = 0
+    flushed: int = 0
+    notified: int = 0
+    delivered: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.ingested or self.expired or self.flushed or self.delivered)
+
+
+class Pipeline:
+    def __init__(self, store: Store, stages: Sequence[Stage], flusher: Flusher, dispatcher: Dispatcher,
+                 clock: Clock, settings: Settings, inventory: Inventory, batch_size: int = 500) -> None:
+        self.store = store
+        self.stages = list(stages)
+        self.flusher = flusher
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.settings = settings
+        self.inventory = inventory
+        self.batch_size = batch_size
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- synchronous steps (database work) ---------------------------------------------------
+    def ingest_once(self) -> int:
+        """Run one batch of journalled events through the stages, in one transaction."""
+        with self.store.transaction() as session:
+            rows = alerts_repo.pending_events(session, self.batch_size)
+            if not rows:
+                return 0
+            ctx = Context(session=session, now=self.clock.now(), settings=self.settings, inventory=self.inventory)
+            batch: AlertBatch | None = AlertBatch(alerts=[alerts_repo.event_to_alert(r) for r in rows])
+            for stage in self.stages:
+                if batch is None or not batch.alerts:
+                    break
+                batch = stage(batch, ctx)
+            alerts_repo.mark_processed(session, [r.id for r in rows])
+            return len(rows)
+
+    def expire_once(self) -> int:
+        """Journal a resolution for firing alerts whose endsAt has passed (resolve timeout)."""
+        now = self.clock.now()
+        with self.store.transaction() as session:
+            stmt = select(AlertRow).where(
+                AlertRow.status == AlertStatus.FIRING.value, AlertRow.ends_at.is_not(None), AlertRow.ends_at <= now
+            ).limit(self.batch_size)
+            expired = [
+                alerts_repo.row_to_alert(r).model_copy(update={"status": AlertStatus.RESOLVED})
+                for r in session.scalars(stmt)
+            ]
+            return alerts_repo.insert_events(session, expired, now)
+
+    def flush_once(self) -> tuple[int, int]:
+        now = self.clock.now()
+        flushed = notified = 0
+        with self.store.transaction() as session:
+            for group in self.flusher.due(session, now):
+                notified += int(self.flusher.flush(session, group, now))
+                flushed += 1
+        return flushed, notified
+
+    def process_sync(self) -> TickResult:
+        result = TickResult()
+        while True:
+            n = self.ingest_once()
+            result.ingested += n
+            if n < self.batch_size:
+                break
+        result.expired = self.expire_once()
+        if result.expired:
+            result.ingested += self.ingest_once()
+        result.flushed, result.notified = self.flush_once()
+        return result
+
+    # -- async driver --------------------------------------------------------------------------
+    async def tick(self) -> TickResult:
+        result = await asyncio.to_thread(self.process_sync)
+        result.delivered = await self.dispatcher.deliver_due()
+        return result
+
+    def wake(self) -> None:
+        """Thread-safe nudge from intake so new alerts do not wait for the next tick."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        while not stop.is_set():
+            try:
+                result = await self.tick()
+            except Exception:
+                log.exception("pipeline tick failed; retrying")
+                result = TickResult()
+            if result.busy:
+                continue
+            self._wake.clear()
+            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+            _done, pending = await asyncio.wait(waiters, timeout=self.settings.tick,
+                                                return_when=asyncio.FIRST_COMPLETED)
+            for fut in pending:
+                fut.cancel()

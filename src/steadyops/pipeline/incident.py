@@ -1,0 +1,140 @@
+"""Incident: every unmuted firing alert belongs to exactly one incident.
+
+Beyond Alertmanager's grouping, alerts on targets that are linked in the inventory's dependency
+graph, and fire within the convergence window, join the same incident: a database outage and the
+ten services that depend on it are one page, not eleven.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steadyops.config import ConvergenceConfig
+from steadyops.inventory import Inventory
+from steadyops.models import AlertStatus, IncidentStatus, Severity
+from steadyops.pipeline.context import AlertBatch, Context
+from steadyops.store import incidents as incidents_repo
+from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
+
+
+def alert_target(labels: dict[str, str], conv: ConvergenceConfig, inventory: Inventory) -> str:
+    """The inventory target an alert is about, or the raw label value when the inventory lacks it."""
+    for name in conv.target_labels:
+        value = labels.get(name)
+        if value:
+            return inventory.resolve(value) or value
+    return ""
+
+
+def _title(labels: dict[str, str], target: str) -> str:
+    name = labels.get("alertname", "alert")
+    return f"{name} @ {target}" if target else name
+
+
+def attach(session: Session, row: AlertRow, group_keys: list[str], now: datetime,
+           conv: ConvergenceConfig, inventory: Inventory) -> IncidentRow:
+    """Put a firing alert into its incident: its group's, a linked target's, or a new one."""
+    target = alert_target(row.labels, conv, inventory)
+    incident = _group_incident(session, group_keys) or _converge(session, target, now, conv, inventory)
+    if incident is None:
+        incident = IncidentRow(
+            title=_title(row.labels, target),
+            status=IncidentStatus.OPEN.value,
+            severity=Severity.parse(row.labels.get("severity")).value,
+            labels=dict(row.labels),
+            group_keys=[],
+            targets=[],
+            first_alert_at=row.starts_at,
+            opened_at=now,
+            last_alert_at=now,
+        )
+        session.add(incident)
+        session.flush()
+        incidents_repo.add_event(session, incident.id, now, "opened", incident.title)
+    _join(session, incident, row, group_keys, target, now)
+    return incident
+
+
+def _group_incident(session: Session, group_keys: list[str]) -> IncidentRow | None:
+    for key in group_keys:
+        group = session.get(GroupRow, key)
+        if group is not None and group.incident_id is not None:
+            inc = session.get(IncidentRow, group.incident_id)
+            if inc is not None and inc.status != IncidentStatus.RESOLVED.value:
+                return inc
+    return None
+
+
+def _converge(session: Session, target: str, now: datetime, conv: ConvergenceConfig,
+              inventory: Inventory) -> IncidentRow | None:
+    if not conv.enabled or not target:
+        return None
+    best: tuple[int, int, IncidentRow] | None = None
+    for inc in incidents_repo.open_rows_since(session, now - timedelta(seconds=conv.window)):
+        for other in inc.targets:
+            hops = inventory.distance(target, str(other), conv.max_hops)
+            if hops is not None and hops > 0 and (best is None or (hops, inc.id) < best[:2]):
+                best = (hops, inc.id, inc)
+    return best[2] if best else None
+
+
+def _join(session: Session, incident: IncidentRow, row: AlertRow, group_keys: list[str], target: str,
+          now: datetime) -> None:
+    row.incident_id = incident.id
+    for key in group_keys:
+        group = session.get(GroupRow, key)
+        if group is not None:
+            group.incident_id = incident.id
+        if key not in incident.group_keys:
+            incident.group_keys = [*incident.group_keys, key]
+    if target and target not in incident.targets:
+        incident.targets = [*incident.targets, target]
+    sev = Severity.parse(row.labels.get("severity"))
+    if sev.rank > Severity(incident.severity).rank:
+        incident.severity = sev.value
+    incident.labels = {k: v for k, v in incident.labels.items() if row.labels.get(k) == v}
+    incident.first_alert_at = min(incident.first_alert_at, row.starts_at)
+    incident.last_alert_at = now
+    incidents_repo.add_event(session, incident.id, now, "alert_joined",
+                             f"{row.fingerprint} {row.labels.get('alertname', '')}")
+
+
+def maybe_auto_resolve(session: Session, incident_id: int, now: datetime) -> None:
+    """Resolve the incident once none of its alerts is still firing."""
+    incident = session.get(IncidentRow, incident_id)
+    if incident is None or incident.status == IncidentStatus.RESOLVED.value:
+        return
+    still = session.scalar(
+        select(AlertRow.fingerprint).where(
+            AlertRow.incident_id == incident_id, AlertRow.status == AlertStatus.FIRING.value
+        ).limit(1)
+    )
+    if still is None:
+        incidents_repo.resolve(session, incident_id, "auto", now, "all alerts resolved")
+
+
+class IncidentStage:
+    def __init__(self, conv: ConvergenceConfig, inventory: Inventory) -> None:
+        self.conv = conv
+        self.inventory = inventory
+
+    def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
+        touched: set[int] = set()
+        for alert in batch.alerts:
+            row = ctx.session.get(AlertRow, alert.fingerprint)
+            if row is None:
+                continue
+            if alert.status is AlertStatus.FIRING:
+                if alert.fingerprint in batch.muted or row.incident_id is not None:
+                    continue
+                attach(ctx.session, row, batch.groups.get(alert.fingerprint, []), ctx.now, self.conv,
+                       self.inventory)
+            elif row.incident_id is not None:
+                touched.add(row.incident_id)
+        ctx.session.flush()
+        for incident_id in sorted(touched):
+            maybe_auto_resolve(ctx.session, incident_id, ctx.now)
+        return batch

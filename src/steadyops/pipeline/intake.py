@@ -1,0 +1,177 @@
+"""Intake: turn raw bodies into validated alerts, or a 4xx naming the problem. Nothing is stored here.
+
+Validation is all-or-nothing per request: one bad alert rejects the whole body before any write,
+so a sender never has to guess which half of a batch landed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from steadyops.config import IntakeConfig
+from steadyops.errors import PayloadTooLarge, ValidationFailed
+from steadyops.models import Alert, AlertStatus
+
+_ZERO_YEAR = 1
+
+
+class AlertmanagerAlert(BaseModel):
+    """One alert of an Alertmanager webhook (v4); unknown keys are tolerated."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: AlertStatus
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: datetime  # noqa: N815 - Alertmanager's own key names
+    endsAt: datetime | None = None  # noqa: N815
+    generatorURL: str = ""  # noqa: N815
+    fingerprint: str = ""
+
+
+class AlertmanagerWebhook(BaseModel):
+    """Alertmanager's webhook body, version 4 (``notification_reason``, ``routeLabels`` … allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: str
+    status: str = ""
+    receiver: str = ""
+    groupKey: str = ""  # noqa: N815
+    truncatedAlerts: int = 0  # noqa: N815
+    alerts: list[AlertmanagerAlert]
+
+    @field_validator("version")
+    @classmethod
+    def _v4(cls, v: str) -> str:
+        if v != "4":
+            raise ValueError(f"unsupported webhook version {v!r}; steadyops speaks version 4")
+        return v
+
+
+class GenericAlert(BaseModel):
+    """The documented generic schema (snake_case; camelCase aliases accepted)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    labels: dict[str, str] = Field(description="Identifying labels; at least one, e.g. alertname.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Summary, description, runbook …")
+    status: AlertStatus = AlertStatus.FIRING
+    starts_at: datetime | None = Field(default=None, alias="startsAt", description="Defaults to now.")
+    ends_at: datetime | None = Field(default=None, alias="endsAt")
+    generator_url: str = Field(default="", alias="generatorURL")
+
+
+class GenericAlerts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alerts: list[GenericAlert] = Field(min_length=1)
+    source: str = Field(default="api", max_length=32, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+def decode_body(raw: bytes, limits: IntakeConfig) -> Any:
+    if len(raw) > limits.max_body_bytes:
+        raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {limits.max_body_bytes} bytes")
+    if not raw.strip():
+        raise ValidationFailed("body is empty; expected a JSON object")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"body is not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+
+
+def _errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:10]:
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{loc}: {err['msg']}")
+    more = len(exc.errors()) - 10
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _zero(t: datetime | None) -> bool:
+    return t is None or t.year == _ZERO_YEAR
+
+
+class _Checker:
+    def __init__(self, limits: IntakeConfig, now: datetime) -> None:
+        self.earliest = now - timedelta(seconds=limits.max_age)
+        self.latest = now + timedelta(seconds=limits.max_future_skew)
+        self.now = now
+
+    def times(self, where: str, status: AlertStatus, starts: datetime | None,
+              ends: datetime | None) -> tuple[datetime, datetime | None]:
+        start = self.now if _zero(starts) else _utc(starts)  # type: ignore[arg-type]
+        end = None if _zero(ends) else _utc(ends)  # type: ignore[arg-type]
+        if not self.earliest <= start <= self.latest:
+            raise ValidationFailed(
+                f"{where}.startsAt {start.isoformat()} is outside the accepted range "
+                f"[{self.earliest.isoformat()}, {self.latest.isoformat()}]"
+            )
+        if end is not None and end < start:
+            raise ValidationFailed(f"{where}.endsAt is before startsAt")
+        if end is not None and end > self.latest + (self.latest - self.earliest):
+            raise ValidationFailed(f"{where}.endsAt {end.isoformat()} is absurdly far in the future")
+        if status is AlertStatus.RESOLVED and end is None:
+            end = max(self.now, start)
+        return start, end
+
+
+def _build(where: str, labels: dict[str, str], **kw: Any) -> Alert:
+    try:
+        return Alert(labels=labels, **kw)
+    except ValidationError as exc:
+        raise ValidationFailed(f"{where}: {_errors(exc)}") from exc
+
+
+def parse_alertmanager(raw: bytes, limits: IntakeConfig, now: datetime) -> list[Alert]:
+    data = decode_body(raw, limits)
+    try:
+        hook = AlertmanagerWebhook.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(_errors(exc)) from exc
+    _check_count(len(hook.alerts), limits)
+    check = _Checker(limits, now)
+    out = []
+    for i, a in enumerate(hook.alerts):
+        where = f"alerts.{i}"
+        start, end = check.times(where, a.status, a.startsAt, a.endsAt)
+        out.append(_build(where, a.labels, annotations=a.annotations, status=a.status, starts_at=start,
+                          ends_at=end, generator_url=a.generatorURL, source="alertmanager"))
+    return out
+
+
+def parse_generic(raw: bytes, limits: IntakeConfig, now: datetime) -> list[Alert]:
+    data = decode_body(raw, limits)
+    if isinstance(data, list):
+        data = {"alerts": data}
+    try:
+        body = GenericAlerts.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(_errors(exc)) from exc
+    _check_count(len(body.alerts), limits)
+    check = _Checker(limits, now)
+    out = []
+    for i, a in enumerate(body.alerts):
+        where = f"alerts.{i}"
+        start, end = check.times(where, a.status, a.starts_at, a.ends_at)
+        out.append(_build(where, a.labels, annotations=a.annotations, status=a.status, starts_at=start,
+                          ends_at=end, generator_url=a.generator_url, source=body.source))
+    return out
+
+
+def _check_count(n: int, limits: IntakeConfig) -> None:
+    if n > limits.max_alerts_per_request:
+        raise PayloadTooLarge(f"{n} alerts in one request; the limit is {limits.max_alerts_per_request}")

@@ -1,0 +1,113 @@
+"""Notify: deliver the outbox, with per-channel rate limits and retry with backoff.
+
+429 and 5xx (and network errors) are retried with exponential backoff, honouring Retry-After;
+other 4xx are final, because resending a message the vendor called malformed cannot help. Each
+attempt's result is written to the row so an operator can see why a page did not arrive; only the
+vendor name and an error class are logged, never a URL or token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from steadyops.clock import Clock
+from steadyops.models import Delivery, Notification
+from steadyops.notifiers import Notifier
+from steadyops.pipeline.ratelimit import RateLimiter
+from steadyops.store import Store
+from steadyops.store.tables import NotificationRow
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, store: Store, channels: Mapping[tuple[str, int], Notifier], clock: Clock, *,
+                 max_attempts: int, backoff: float, backoff_max: float) -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.limiters = {key: RateLimiter(n.rate_limits) for key, n in self.channels.items()}
+
+    def _due(self, limit: int) -> list[NotificationRow]:
+        with self.store.transaction() as session:
+            stmt = (
+                select(NotificationRow)
+                .where(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= self.clock.now())
+                .order_by(NotificationRow.id)
+                .limit(limit)
+            )
+            return list(session.scalars(stmt))
+
+    async def deliver_due(self, limit: int = 100) -> int:
+        """Attempt every due notification once; returns how many were delivered."""
+        sent = 0
+        for row in self._due(limit):
+            key = (row.receiver, row.channel)
+            notifier = self.channels.get(key)
+            if notifier is None:
+                self._record(row.id, Delivery(ok=False, retryable=False, detail="channel no longer configured"))
+                continue
+            wait = self.limiters[key].delay(self.clock.monotonic())
+            if wait > 0:
+                self._postpone(row.id, wait)
+                continue
+            message = Notification.model_validate(row.payload)
+            try:
+                result = await notifier.send(message)
+            except Exception as exc:  # a plugin bug must not stop the dispatcher
+                log.warning("notifier %s raised %s", notifier.name, type(exc).__name__)
+                result = Delivery(ok=False, retryable=True, detail=f"notifier raised {type(exc).__name__}")
+            self._record(row.id, result)
+            sent += int(result.ok)
+        return sent
+
+    def _postpone(self, row_id: int, seconds: float) -> None:
+        with self.store.transaction() as session:
+            row = session.get(NotificationRow, row_id)
+            if row is not None:
+                row.next_attempt_at = self.clock.now() + timedelta(seconds=seconds)
+
+    def _record(self, row_id: int, result: Delivery) -> None:
+        now = self.clock.now()
+        with self.store.transaction() as session:
+            row = session.get(NotificationRow, row_id)
+            if row is None:
+                return
+            row.attempts += 1
+            if result.ok:
+                row.status = "sent"
+                row.sent_at = now
+                row.last_error = ""
+                log.info("notification %s delivered via %s", row.id, row.channel_type)
+                return
+            row.last_error = (f"HTTP {result.status_code}: " if result.status_code else "") + result.detail[:500]
+            if not result.retryable or row.attempts >= self.max_attempts:
+                row.status = "failed"
+                log.warning("notification %s via %s failed for good (%s)", row.id, row.channel_type,
+                            result.status_code or "no status")
+                return
+            delay = min(self.backoff * (2 ** (row.attempts - 1)), self.backoff_max)
+            if result.retry_after is not None:
+                delay = max(delay, min(result.retry_after, self.backoff_max))
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            log.info("notification %s via %s will retry in %.1fs", row.id, row.channel_type, delay)
+
+
+def count_by_status(store: Store) -> dict[str, int]:
+    with store.transaction() as session:
+        rows = session.execute(select(NotificationRow.status, func.count()).group_by(NotificationRow.status))
+        return {str(s): int(n) for s, n in rows}
+
+
+def count_decisions(store: Store) -> int:
+    """Distinct notification decisions (one per group flush that notified), whatever the channels."""
+    with store.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(NotificationRow).where(NotificationRow.channel <= 0))
+                   or 0)

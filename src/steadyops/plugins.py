@@ -1,0 +1,93 @@
+"""Plugin registry: one catalog per extension point, filled by ``register(registry)`` functions.
+
+Built-ins are registered exactly like third-party plugins (entry-point group
+``steadyops.plugins``), so nothing in the core knows a vendor by name. Loading happens when the
+composition root asks for it, never at import time, so importing steadyops stays cheap and a broken
+third-party plugin cannot break ``import steadyops``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from steadyops.errors import PluginError
+
+if TYPE_CHECKING:
+    from steadyops.notifiers import Notifier
+
+T = TypeVar("T")
+
+ENTRY_POINT_GROUP = "steadyops.plugins"
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "steadyops.integrations.dingtalk",
+    "steadyops.integrations.wecom",
+    "steadyops.integrations.feishu",
+    "steadyops.integrations.slack",
+    "steadyops.integrations.webhook",
+    "steadyops.integrations.email",
+)
+
+
+class Catalog(Generic[T]):
+    """Name → plugin class, refusing duplicates and suggesting close names on a typo."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def add(self, name: str, item: T) -> None:
+        if name in self._items:
+            raise PluginError(f"{self.kind} {name!r} is already registered")
+        self._items[name] = item
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._items), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(self._items))}"
+            raise PluginError(f"unknown {self.kind} {name!r}{hint}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Registry:
+    """Every catalog the platform has; one per concept in DESIGN.md §3."""
+
+    def __init__(self) -> None:
+        self.notifiers: Catalog[type[Notifier]] = Catalog("notifier")
+        self.loaded: list[str] = []
+
+    def add_notifier(self, cls: type[Notifier]) -> None:
+        self.notifiers.add(cls.name, cls)
+
+
+def load_plugins(registry: Registry | None = None, *, entry_points_too: bool = True) -> Registry:
+    """Import built-ins, then third-party entry points, and let each register itself."""
+    registry = registry or Registry()
+    modules: list[tuple[str, Callable[[Registry], None]]] = []
+    for dotted in BUILTIN_PLUGINS:
+        mod = importlib.import_module(dotted)
+        modules.append((dotted, mod.register))
+    if entry_points_too:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            modules.append((ep.value, ep.load()))
+    for name, register in modules:
+        register(registry)
+        registry.loaded.append(name)
+    return registry

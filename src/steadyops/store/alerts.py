@@ -1,0 +1,137 @@
+"""Alert journal (persist-first intake) and the current state of each alert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from steadyops.models import Alert, AlertStatus
+from steadyops.store.tables import AlertEventRow, AlertRow
+
+_INSERT_CHUNK = 500
+
+
+def insert_events(session: Session, alerts: Sequence[Alert], received_at: datetime) -> int:
+    """Journal alerts; a re-delivery (same fingerprint, status, startsAt) is silently ignored.
+
+    Returns how many were new. One statement per chunk keeps a 100k-alert stream fast on SQLite.
+    """
+    if not alerts:
+        return 0
+    rows: list[dict[str, Any]] = [
+        {
+            "fingerprint": a.fingerprint,
+            "status": a.status.value,
+            "starts_at": a.starts_at,
+            "ends_at": a.ends_at,
+            "labels": a.labels,
+            "annotations": a.annotations,
+            "generator_url": a.generator_url,
+            "source": a.source,
+            "received_at": received_at,
+            "processed": False,
+        }
+        for a in _unique(alerts)
+    ]
+    insert = postgresql.insert if session.bind is not None and session.bind.dialect.name == "postgresql" else sqlite.insert
+    inserted = 0
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        stmt = insert(AlertEventRow).values(chunk).on_conflict_do_nothing(
+            index_elements=["fingerprint", "status", "starts_at"]
+        )
+        result = session.execute(stmt)
+        inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return inserted
+
+
+def _unique(alerts: Sequence[Alert]) -> list[Alert]:
+    """Drop repeats inside one request (one multi-row INSERT cannot conflict with itself)."""
+    seen: dict[tuple[str, str, datetime], Alert] = {}
+    for a in alerts:
+        seen.setdefault(a.dedup_key, a)
+    return list(seen.values())
+
+
+def pending_events(session: Session, limit: int) -> list[AlertEventRow]:
+    stmt = (
+        select(AlertEventRow)
+        .where(AlertEventRow.processed.is_(False))
+        .order_by(AlertEventRow.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def mark_processed(session: Session, ids: Sequence[int]) -> None:
+    if ids:
+        session.execute(update(AlertEventRow).where(AlertEventRow.id.in_(ids)).values(processed=True))
+
+
+def event_to_alert(row: AlertEventRow) -> Alert:
+    return Alert(
+        labels=dict(row.labels),
+        annotations=dict(row.annotations),
+        status=AlertStatus(row.status),
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        generator_url=row.generator_url,
+        source=row.source,
+        fingerprint=row.fingerprint,
+    )
+
+
+def row_to_alert(row: AlertRow) -> Alert:
+    return Alert(
+        labels=dict(row.labels),
+        annotations=dict(row.annotations),
+        status=AlertStatus(row.status),
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        generator_url=row.generator_url,
+        source=row.source,
+        fingerprint=row.fingerprint,
+    )
+
+
+def get_alert(session: Session, fp: str) -> AlertRow | None:
+    return session.get(AlertRow, fp)
+
+
+def get_alerts(session: Session, fps: Sequence[str]) -> list[AlertRow]:
+    if not fps:
+        return []
+    return list(session.scalars(select(AlertRow).where(AlertRow.fingerprint.in_(list(fps)))))
+
+
+def firing_alerts(session: Session) -> list[AlertRow]:
+    return list(session.scalars(select(AlertRow).where(AlertRow.status == AlertStatus.FIRING.value)))
+
+
+def list_alerts(
+    session: Session, *, status: str | None = None, incident_id: int | None = None, limit: int = 500
+) -> list[AlertRow]:
+    stmt = select(AlertRow).order_by(AlertRow.updated_at.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(AlertRow.status == status)
+    if incident_id is not None:
+        stmt = stmt.where(AlertRow.incident_id == incident_id)
+    return list(session.scalars(stmt))
+
+
+def count_events(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AlertEventRow)) or 0)
+
+
+def count_pending(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(AlertEventRow).where(AlertEventRow.processed.is_(False))
+        )
+        or 0
+    )

@@ -1,0 +1,97 @@
+"""Incidents and their timelines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from steadyops.errors import Conflict, NotFound
+from steadyops.models import Incident, IncidentStatus, Severity
+from steadyops.store.alerts import row_to_alert
+from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow
+
+
+def add_event(session: Session, incident_id: int, at: datetime, kind: str, detail: str = "",
+              actor: str = "system") -> None:
+    session.add(IncidentEventRow(incident_id=incident_id, at=at, kind=kind, actor=actor, detail=detail))
+
+
+def get_row(session: Session, incident_id: int) -> IncidentRow:
+    row = session.get(IncidentRow, incident_id)
+    if row is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    return row
+
+
+def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False) -> Incident:
+    alerts = list(session.scalars(select(AlertRow).where(AlertRow.incident_id == row.id)))
+    firing = sum(1 for a in alerts if a.status == "firing")
+    return Incident(
+        id=row.id,
+        title=row.title,
+        status=IncidentStatus(row.status),
+        severity=Severity(row.severity),
+        labels=dict(row.labels),
+        group_keys=list(row.group_keys),
+        targets=list(row.targets),
+        first_alert_at=row.first_alert_at,
+        opened_at=row.opened_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        alert_count=len(alerts),
+        firing_count=firing,
+        alerts=[row_to_alert(a) for a in alerts] if with_alerts else [],
+    )
+
+
+def list_rows(session: Session, *, status: str | None = None, limit: int = 100) -> list[IncidentRow]:
+    stmt = select(IncidentRow).order_by(IncidentRow.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(IncidentRow.status == status)
+    return list(session.scalars(stmt))
+
+
+def open_rows_since(session: Session, since: datetime) -> list[IncidentRow]:
+    stmt = select(IncidentRow).where(
+        IncidentRow.status != IncidentStatus.RESOLVED.value, IncidentRow.last_alert_at >= since
+    )
+    return list(session.scalars(stmt))
+
+
+def acknowledge(session: Session, incident_id: int, who: str, at: datetime, comment: str = "") -> IncidentRow:
+    row = get_row(session, incident_id)
+    if row.status == IncidentStatus.RESOLVED.value:
+        raise Conflict(f"incident {incident_id} is already resolved")
+    if row.status == IncidentStatus.ACKNOWLEDGED.value:
+        return row
+    row.status = IncidentStatus.ACKNOWLEDGED.value
+    row.acknowledged_at = at
+    row.acknowledged_by = who
+    add_event(session, row.id, at, "acknowledged", comment, actor=who)
+    return row
+
+
+def resolve(session: Session, incident_id: int, who: str, at: datetime, comment: str = "") -> IncidentRow:
+    row = get_row(session, incident_id)
+    if row.status == IncidentStatus.RESOLVED.value:
+        return row
+    row.status = IncidentStatus.RESOLVED.value
+    row.resolved_at = at
+    row.resolved_by = who
+    add_event(session, row.id, at, "resolved", comment, actor=who)
+    return row
+
+
+def events(session: Session, incident_id: int) -> list[IncidentEventRow]:
+    get_row(session, incident_id)
+    stmt = select(IncidentEventRow).where(IncidentEventRow.incident_id == incident_id).order_by(IncidentEventRow.id)
+    return list(session.scalars(stmt))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(IncidentRow.status, func.count()).group_by(IncidentRow.status)).all()
+    return {str(status): int(n) for status, n in rows}

@@ -1,0 +1,198 @@
+"""SQLAlchemy rows. The store converts them to domain models at its edge; nothing above it sees a row.
+
+Times are stored as naive UTC (``UTCDateTime``) because SQLite has no time-zone type; reading
+attaches UTC again so comparisons never mix aware and naive values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; attach a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class AlertEventRow(Base):
+    """Every accepted delivery, written before anything else looks at it (the intake journal).
+
+    ``processed`` is the pipeline's cursor: a crash leaves rows unprocessed and they are replayed.
+    The unique key makes a re-delivered alert a no-op at the door.
+    """
+
+    __tablename__ = "alert_events"
+    __table_args__ = (
+        UniqueConstraint("fingerprint", "status", "starts_at", name="uq_alert_event_key"),
+        Index("ix_alert_events_pending", "processed", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(10))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    generator_url: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    processed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AlertRow(Base):
+    """The current state of one alert (one row per fingerprint)."""
+
+    __tablename__ = "alerts"
+
+    fingerprint: Mapped[str] = mapped_column(String(16), primary_key=True)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    generator_url: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    muted_by: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+
+
+class SilenceRow(Base):
+    __tablename__ = "silences"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    matchers: Mapped[list[Any]] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GroupRow(Base):
+    """An aggregation group and its notification log (what was last sent, and when).
+
+    ``next_flush_at`` is the group's timer; keeping it here is what lets timers survive a restart.
+    """
+
+    __tablename__ = "alert_groups"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    route_id: Mapped[str] = mapped_column(String(64))
+    receiver: Mapped[str] = mapped_column(String(200))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_flush_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    last_flush_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    notified_firing: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    notified_resolved: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    flush_seq: Mapped[int] = mapped_column(Integer, default=0)
+    incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+
+
+class GroupAlertRow(Base):
+    __tablename__ = "alert_group_members"
+
+    group_key: Mapped[str] = mapped_column(
+        String(512), ForeignKey("alert_groups.key", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    group_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    targets: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    first_alert_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_alert_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class IncidentEventRow(Base):
+    """The incident's timeline: opened, alert joined, acknowledged, resolved, notified."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200), default="system")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotificationRow(Base):
+    """Outbox and log in one: a row is written with the flush that decided it, then delivered.
+
+    ``dedup_key`` makes a re-run flush a no-op; ``status`` survives restarts so nothing is resent
+    once sent and nothing pending is forgotten.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(600), unique=True)
+    group_key: Mapped[str] = mapped_column(String(512))
+    incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    receiver: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[int] = mapped_column(Integer)
+    channel_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,1 @@
+"""Test helpers shipped with steadyops: fake clock, local receivers, service fixtures."""

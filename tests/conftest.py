@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from steadyops.app import App, build_app
+from steadyops.clock import FakeClock
+from steadyops.config import Settings
+from steadyops.plugins import Registry
+
+PG_ADMIN_URL = os.environ.get("STEADYOPS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, fake_clock: FakeClock) -> Iterator[Any]:
+    """Build an App on a fresh SQLite file and the fake clock; settings overrides as kwargs."""
+    apps: list[App] = []
+
+    def _make(registry: Registry | None = None, **overrides: Any) -> App:
+        overrides.setdefault("data_dir", tmp_path / f"data{len(apps)}")
+        app = build_app(Settings(**overrides), clock=fake_clock, registry=registry or Registry())
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database on the local server (skips only if none is reachable)."""
+    import psycopg
+
+    name = f"steadyops_test_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
