@@ -4,34 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from steadyops.clock import FakeClock
 from steadyops.models import Alert, AlertStatus
 from steadyops.store import alerts as alerts_repo
-from steadyops.store.tables import NotificationRow
-
-
-def push(app: Any, clock: FakeClock, *alerts: Alert) -> None:
-    with app.store.transaction() as s:
-        alerts_repo.insert_events(s, list(alerts), clock.now())
-
-
-def alert(clock: FakeClock, name: str = "Down", status: AlertStatus = AlertStatus.FIRING, **labels: str) -> Alert:
-    return Alert(labels={"alertname": name, **labels}, status=status, starts_at=clock.now(),
-                 ends_at=clock.now() if status is AlertStatus.RESOLVED else None)
-
-
-async def run_until(app: Any, clock: FakeClock, until: float, step: float = 0.1) -> list[tuple[float, dict[str, Any]]]:
-    """Advance the fake clock in small steps, ticking the pipeline; return (time, payload) per notification."""
-    seen: dict[int, tuple[float, dict[str, Any]]] = {}
-    while clock.elapsed < until - 1e-9:
-        await app.pipeline.tick()
-        with app.store.transaction() as s:
-            for row in s.scalars(select(NotificationRow)):
-                seen.setdefault(row.id, (round(clock.elapsed, 3), row.payload))
-        clock.advance(step)
-    return [seen[k] for k in sorted(seen)]
+from steadyops.testing.timeline import alert, push, run_until
 
 
 async def test_group_wait_then_group_interval(make_app: Any, fake_clock: FakeClock) -> None:

@@ -95,7 +95,8 @@ class DingTalkNotifier(Notifier):
         if self.settings.secret is None:
             return url
         ts = int(time.time() * 1000)
-        return url.copy_merge_params({"timestamp": str(ts), "sign": sign(self.settings.secret.get_secret_value(), ts)})
+        signature = sign(self.settings.secret.get_secret_value(), ts)
+        return url.copy_merge_params({"timestamp": str(ts), "sign": signature})
 
     async def send(self, message: Notification) -> Delivery:
         try:

@@ -69,7 +69,9 @@ def to_html(message: Notification) -> str:
     body = _BOLD.sub(r"<strong>\1</strong>", body)
     body = _LINK.sub(r'<a href="\2">\1</a>', body)
     paragraphs = "".join(
-        "<p>" + part.strip("\n").replace("\n", "<br>\n") + "</p>\n" for part in body.split("\n\n") if part.strip()
+        "<p>" + part.strip("\n").replace("\n", "<br>\n") + "</p>\n"
+        for part in body.split("\n\n")
+        if part.strip()
     )
     link = f'<p><a href="{html.escape(message.url)}">Details / 详情</a></p>\n' if message.url else ""
     return (f'<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n'
@@ -139,7 +141,8 @@ class EmailNotifier(Notifier):
             retryable = all(_is_transient(c) for c in codes)
             return self._failed(retryable, f"email: every recipient refused by {host} (SMTP {codes})")
         except smtplib.SMTPResponseException as exc:  # sender/data/auth/connect refused with a code
-            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            raw = exc.smtp_error
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
             return self._failed(_is_transient(exc.smtp_code),
                                 f"email: SMTP {exc.smtp_code} from {host}: {text[:200]}", exc.smtp_code)
         except smtplib.SMTPNotSupportedError:
@@ -155,5 +158,6 @@ class EmailNotifier(Notifier):
         return Delivery(ok=True)
 
     def _failed(self, retryable: bool, detail: str, code: int | None = None) -> Delivery:
-        logger.info("email: delivery via %s failed (code %s, retryable=%s)", self.settings.host, code, retryable)
+        logger.info("email: delivery via %s failed (code %s, retryable=%s)",
+                    self.settings.host, code, retryable)
         return Delivery(ok=False, retryable=retryable, status_code=code, detail=scrub(detail, self._secrets))

@@ -87,10 +87,8 @@ class FeishuNotifier(Notifier):
         if self.settings.secret is not None:
             ts = int(time.time()) if now is None else now
             envelope = {"timestamp": str(ts), "sign": sign(self.settings.secret.get_secret_value(), ts)}
-        header = {
-            "template": template(message),
-            "title": {"tag": "plain_text", "content": f"{status_line(message)} {message.title[:_TITLE_CHARS]}"},
-        }
+        title = f"{status_line(message)} {message.title[:_TITLE_CHARS]}"
+        header = {"template": template(message), "title": {"tag": "plain_text", "content": title}}
         actions: list[dict[str, object]] = []
         if message.url:
             button = {"tag": "button", "type": "primary", "url": message.url,

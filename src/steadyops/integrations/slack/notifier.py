@@ -93,15 +93,14 @@ class SlackNotifier(Notifier):
     def render(self, message: Notification) -> bytes:
         title = escape(message.title[:_TITLE_CHARS])
         heading = f"*{title}*\n"
-        blocks: list[dict[str, object]] = [
-            {"type": "section",
-             "text": {"type": "mrkdwn", "text": heading + cut(to_mrkdwn(message.text), SECTION_CHARS - len(heading))}},
-        ]
+        section = heading + cut(to_mrkdwn(message.text), SECTION_CHARS - len(heading))
+        blocks: list[dict[str, object]] = [{"type": "section", "text": {"type": "mrkdwn", "text": section}}]
         if message.url:
             button = {"type": "button", "url": message.url, "text": {"type": "plain_text", "text": "Details"}}
             blocks.append({"type": "actions", "elements": [button]})
         colour = _RESOLVED_COLOUR if message.status is AlertStatus.RESOLVED else _COLOURS[message.severity]
-        return dumps({"text": f"{status_line(message)} {title}", "attachments": [{"color": colour, "blocks": blocks}]})
+        attachment = {"color": colour, "blocks": blocks}
+        return dumps({"text": f"{status_line(message)} {title}", "attachments": [attachment]})
 
     async def send(self, message: Notification) -> Delivery:
         result = await post_json(self, self.settings.webhook_url.get_secret_value(), self.render(message),

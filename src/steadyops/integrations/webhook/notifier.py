@@ -180,7 +180,7 @@ async def post_json(
             async with httpx.AsyncClient(timeout=timeout) as client:
                 resp = await client.post(target, content=body, headers=sent_headers)
     except httpx.UnsupportedProtocol:
-        return Delivery(ok=False, retryable=False, detail=f"{vendor}: the configured URL has no http(s) scheme")
+        return Delivery(ok=False, retryable=False, detail=f"{vendor}: the configured URL is not http(s)")
     except httpx.TimeoutException as exc:
         logger.info("%s: %s talking to %s", vendor, type(exc).__name__, host)
         return Delivery(ok=False, retryable=True, detail=f"{vendor}: timed out talking to {host}")

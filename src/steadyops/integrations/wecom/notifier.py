@@ -12,7 +12,13 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.integrations.webhook.notifier import code_delivery, coerce_config, dumps, guard_secrets, post_json
+from steadyops.integrations.webhook.notifier import (
+    code_delivery,
+    coerce_config,
+    dumps,
+    guard_secrets,
+    post_json,
+)
 from steadyops.models import AlertStatus, Delivery, Notification, Severity
 from steadyops.notifiers import Notifier, RateLimit, truncate_utf8
 
@@ -55,9 +61,9 @@ class WeComNotifier(Notifier):
         self._secrets = guard_secrets(self.settings)
 
     def content(self, message: Notification) -> str:
-        status = message.status.value.upper() if message.status is AlertStatus.RESOLVED else message.severity.value
-        head = (f"### {message.title[:_TITLE_CHARS]}\n"
-                f'<font color="{_colour(message)}">{status.upper()}</font>\n\n')
+        status = "resolved" if message.status is AlertStatus.RESOLVED else message.severity.value
+        badge = f'<font color="{_colour(message)}">{status.upper()}</font>'
+        head = f"### {message.title[:_TITLE_CHARS]}\n{badge}\n\n"
         tail = f"\n\n[Details / 详情]({message.url})" if message.url else ""
         budget = (self.max_bytes or 4096) - len((head + tail).encode("utf-8"))
         return head + truncate_utf8(message.text, max(budget, 0)) + tail

@@ -1,0 +1,142 @@
+"""Incidents: list, show (alerts, timeline, detection/response times), acknowledge, resolve.
+
+Acknowledge and resolve are idempotent for the same target state (acknowledging twice is not an
+error, so a double-click or a retried request is harmless) but refuse to go backwards: resolving
+is final, and acknowledging a resolved incident answers 409 rather than silently reopening it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from steadyops.api.deps import get_app
+from steadyops.app import App
+from steadyops.models import Incident, IncidentStatus, Severity
+from steadyops.store import alerts as alerts_repo
+from steadyops.store import incidents as incidents_repo
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+IncidentId = Annotated[int, Path(ge=1, description="Incident number, as shown by `steadyops incidents list`.")]
+
+
+class IncidentSummary(BaseModel):
+    """One incident as lists show it; the timing fields are in seconds."""
+
+    id: int
+    title: str
+    status: IncidentStatus
+    severity: Severity
+    labels: dict[str, str] = Field(description="Labels every alert of the incident shares.")
+    targets: list[str] = Field(description="Inventory targets (or raw instance values) involved.")
+    group_keys: list[str]
+    first_alert_at: datetime = Field(description="startsAt of the earliest alert.")
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    alert_count: int
+    firing_count: int
+    mttd_seconds: float = Field(description="Time to detect: first alert's startsAt → incident opened.")
+    mtta_seconds: float | None = Field(description="Time to acknowledge: opened → acknowledged; null if not.")
+    mttr_seconds: float | None = Field(description="Time to recover: first alert's startsAt → resolved; null if not.")
+
+    @classmethod
+    def of(cls, inc: Incident) -> IncidentSummary:
+        return cls(
+            id=inc.id, title=inc.title, status=inc.status, severity=inc.severity, labels=inc.labels,
+            targets=inc.targets, group_keys=inc.group_keys, first_alert_at=inc.first_alert_at,
+            opened_at=inc.opened_at, acknowledged_at=inc.acknowledged_at, acknowledged_by=inc.acknowledged_by,
+            resolved_at=inc.resolved_at, resolved_by=inc.resolved_by, alert_count=inc.alert_count,
+            firing_count=inc.firing_count, mttd_seconds=inc.mttd_seconds, mtta_seconds=inc.mtta_seconds,
+            mttr_seconds=inc.mttr_seconds,
+        )
+
+
+class IncidentAlert(BaseModel):
+    fingerprint: str
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime
+    ends_at: datetime | None
+    muted_by: list[str] = Field(description="Silences (`silence:<id>`) or inhibitions muting it now.")
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    kind: str = Field(description="opened, alert_joined, acknowledged, resolved, …")
+    actor: str
+    detail: str
+
+
+class IncidentDetail(IncidentSummary):
+    alerts: list[IncidentAlert]
+    timeline: list[TimelineEvent]
+
+
+class IncidentAction(BaseModel):
+    """Who acts, and why: both land on the incident's timeline."""
+
+    by: str = Field(min_length=1, max_length=200, description="The person (or bot) taking the action.")
+    comment: str = Field(default="", max_length=10_000)
+
+
+def _detail(session: Session, incident_id: int) -> IncidentDetail:
+    row = incidents_repo.get_row(session, incident_id)
+    summary = IncidentSummary.of(incidents_repo.to_model(session, row))
+    alerts = [
+        IncidentAlert(fingerprint=a.fingerprint, status=a.status, labels=a.labels, annotations=a.annotations,
+                      starts_at=a.starts_at, ends_at=a.ends_at, muted_by=list(a.muted_by))
+        for a in alerts_repo.list_alerts(session, incident_id=incident_id, limit=5000)
+    ]
+    timeline = [TimelineEvent(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
+                for e in incidents_repo.events(session, incident_id)]
+    return IncidentDetail(**summary.model_dump(), alerts=alerts, timeline=timeline)
+
+
+@router.get("", response_model=list[IncidentSummary], summary="List incidents, newest first")
+def list_incidents(
+    app: Annotated[App, Depends(get_app)],
+    status: Annotated[IncidentStatus | None, Query(description="Only incidents in this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[IncidentSummary]:
+    with app.store.transaction() as session:
+        rows = incidents_repo.list_rows(session, status=status.value if status else None, limit=limit)
+        return [IncidentSummary.of(incidents_repo.to_model(session, r)) for r in rows]
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail, summary="One incident with alerts and timeline",
+            responses={404: {"description": "No such incident"}})
+def show_incident(incident_id: IncidentId, app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
+    with app.store.transaction() as session:
+        return _detail(session, incident_id)
+
+
+@router.post("/{incident_id}/ack", response_model=IncidentDetail, summary="Acknowledge (someone is on it)",
+             responses={404: {"description": "No such incident"}, 409: {"description": "Already resolved"}})
+def acknowledge_incident(incident_id: IncidentId, body: IncidentAction,
+                         app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
+    """Acknowledging again is a no-op that keeps the first acknowledger (MTTA must not move)."""
+    with app.store.transaction() as session:
+        incidents_repo.acknowledge(session, incident_id, body.by, app.clock.now(), body.comment)
+        session.flush()
+        return _detail(session, incident_id)
+
+
+@router.post("/{incident_id}/resolve", response_model=IncidentDetail, summary="Resolve by hand",
+             responses={404: {"description": "No such incident"}})
+def resolve_incident(incident_id: IncidentId, body: IncidentAction,
+                     app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
+    """Resolving by hand closes the incident even if alerts still fire: a new firing episode of
+    those alerts then opens a fresh incident instead of reviving a closed one."""
+    with app.store.transaction() as session:
+        incidents_repo.resolve(session, incident_id, body.by, app.clock.now(), body.comment)
+        session.flush()
+        return _detail(session, incident_id)
