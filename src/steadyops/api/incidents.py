@@ -22,7 +22,7 @@ from steadyops.store import incidents as incidents_repo
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
-IncidentId = Annotated[int, Path(ge=1, description="Incident number, as shown by `steadyops incidents list`.")]
+IncidentId = Annotated[int, Path(ge=1, description="Incident number, as `steadyops incidents list` shows.")]
 
 
 class IncidentSummary(BaseModel):
@@ -45,7 +45,8 @@ class IncidentSummary(BaseModel):
     firing_count: int
     mttd_seconds: float = Field(description="Time to detect: first alert's startsAt → incident opened.")
     mtta_seconds: float | None = Field(description="Time to acknowledge: opened → acknowledged; null if not.")
-    mttr_seconds: float | None = Field(description="Time to recover: first alert's startsAt → resolved; null if not.")
+    mttr_seconds: float | None = Field(
+        description="Time to recover: first alert's startsAt → resolved; null if not.")
 
     @classmethod
     def of(cls, inc: Incident) -> IncidentSummary:

@@ -38,15 +38,18 @@ def insert_events(session: Session, alerts: Sequence[Alert], received_at: dateti
         }
         for a in _unique(alerts)
     ]
-    insert = postgresql.insert if session.bind is not None and session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     inserted = 0
     for start in range(0, len(rows), _INSERT_CHUNK):
         chunk = rows[start : start + _INSERT_CHUNK]
-        stmt = insert(AlertEventRow).values(chunk).on_conflict_do_nothing(
-            index_elements=["fingerprint", "status", "starts_at"]
+        stmt = (
+            insert(AlertEventRow)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["fingerprint", "status", "starts_at"])
+            .returning(AlertEventRow.id)
         )
-        result = session.execute(stmt)
-        inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+        inserted += len(session.execute(stmt).all())
     return inserted
 
 

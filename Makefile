@@ -1,0 +1,69 @@
+# steadyops — the two commands are `make run` and `make test`.
+#
+#   make run     virtualenv + install, then `steadyops serve` on embedded defaults (SQLite in ./data)
+#   make test    virtualenv + test extras + Debian test packages, then ruff, mypy and the whole suite
+#   make lint    ruff + mypy only
+#   make bench   bench/intake.py (steadyops on SQLite and PostgreSQL vs a real Alertmanager)
+#   make clean   remove the virtualenv and caches (./data, your embedded store, is kept)
+#
+# Installs are remembered by stamp files inside .venv: a repeated `make test` does not reinstall,
+# an edited pyproject.toml does.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --quiet --disable-pip-version-check --no-input
+PYTEST_ARGS ?=
+BENCH_ARGS  ?=
+
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint bench clean venv install install-test test-deps
+
+run: $(RUN_STAMP)
+	$(VENV)/bin/steadyops serve
+
+test: $(TEST_STAMP) test-deps
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy src
+	STEADYOPS_REQUIRE_SERVICES=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy src
+
+bench: $(TEST_STAMP) test-deps
+	$(PY) bench/intake.py $(BENCH_ARGS)
+
+venv: $(PY)
+install: $(RUN_STAMP)
+install-test: $(TEST_STAMP)
+
+# A Python >= 3.11 virtualenv. Debian splits ensurepip into python3-venv; install it if missing.
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "steadyops needs Python >= 3.11; $(PYTHON) is " + sys.version.split()[0] + " (use make PYTHON=python3.11)")'
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		rm -rf $(VENV); \
+		echo "$(PYTHON) -m venv failed; installing python3-venv"; \
+		scripts/install-test-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); }
+	@$(PIP) install --upgrade pip || echo "(pip upgrade skipped)"
+
+$(RUN_STAMP): pyproject.toml | $(PY)
+	@echo "pip install -e ."
+	@$(PIP) install -e .
+	@touch $@
+
+# The test extras include the runtime dependencies, so they satisfy `make run` as well.
+$(TEST_STAMP): pyproject.toml | $(PY)
+	@echo "pip install -e '.[test]'"
+	@$(PIP) install -e '.[test]'
+	@touch $@ $(RUN_STAMP)
+
+test-deps:
+	@scripts/install-test-deps.sh
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find src -maxdepth 1 -name '*.egg-info' -type d -prune -exec rm -rf {} +
