@@ -146,9 +146,10 @@ class Service:
             while True:
                 code = self.proc.poll()
                 if code is not None:
+                    tail = self.output_tail()
                     self._cleanup()
                     raise ServiceError(f"{self.name} exited with status {code} before it was ready; "
-                                       f"output:\n{self.output_tail()}")
+                                       f"output:\n{tail}")
                 try:
                     resp = client.get(self.url + path)
                     if resp.is_success and (check is None or check(resp)):
@@ -157,9 +158,11 @@ class Service:
                 except httpx.HTTPError as exc:
                     last = type(exc).__name__
                 if time.monotonic() > deadline:
+                    tail = self.output_tail()
                     self.kill()
+                    self._cleanup()
                     raise ServiceError(f"{self.name} not ready at {self.url}{path} after {timeout:.0f}s "
-                                       f"({last}); output:\n{self.output_tail()}")
+                                       f"({last}); output:\n{tail}")
                 time.sleep(0.1)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
@@ -290,8 +293,8 @@ def start_prometheus(config: Mapping[str, Any] | str, rules: Mapping[str, Any] |
     return prom
 
 
-def start_alertmanager(config: Mapping[str, Any] | str, *, port: int | None = None, workdir: Path | None = None,
-                       timeout: float = READY_TIMEOUT) -> Service:
+def start_alertmanager(config: Mapping[str, Any] | str, *, port: int | None = None,
+                       workdir: Path | None = None, timeout: float = READY_TIMEOUT) -> Service:
     """A real Alertmanager, clustering off, with a temporary ``--storage.path``."""
     binary = find_binary("alertmanager")
     port = port or free_port()
