@@ -6,8 +6,8 @@ The public API is what ``__all__`` lists; integrations import only from here.
 from __future__ import annotations
 
 from steadyops.errors import (
-    Conflict,
     ConfigError,
+    Conflict,
     DeliveryError,
     NotFound,
     PayloadTooLarge,

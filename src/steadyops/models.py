@@ -41,7 +41,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     CRITICAL = "critical"
     WARNING = "warning"
     INFO = "info"
@@ -61,7 +61,7 @@ class Severity(str, enum.Enum):
         return {"critical": 3, "warning": 2, "info": 1}[self.value]
 
 
-class AlertStatus(str, enum.Enum):
+class AlertStatus(enum.StrEnum):
     FIRING = "firing"
     RESOLVED = "resolved"
 
@@ -111,7 +111,7 @@ class Alert(BaseModel):
         return (self.fingerprint, self.status.value, self.starts_at)
 
 
-class MatchOp(str, enum.Enum):
+class MatchOp(enum.StrEnum):
     EQ = "="
     NE = "!="
     RE = "=~"
@@ -194,7 +194,7 @@ class InhibitRule(BaseModel):
     equal: list[str] = Field(default_factory=list)
 
 
-class IncidentStatus(str, enum.Enum):
+class IncidentStatus(enum.StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"

@@ -60,20 +60,25 @@ def _persist(app: App, alerts: list[Alert]) -> IntakeResult:
     return IntakeResult(received=len(alerts), new=new, duplicates=len(alerts) - new)
 
 
-async def _intake(request: Request, app: App, parse: Callable[[bytes, IntakeConfig, datetime], list[Alert]]) -> IntakeResult:
+Parser = Callable[[bytes, IntakeConfig, datetime], list[Alert]]
+
+
+async def _intake(request: Request, app: App, parse: Parser) -> IntakeResult:
     raw = await read_limited(request, app.settings.intake)
     alerts = parse(raw, app.settings.intake, app.clock.now())
     return await run_in_threadpool(_persist, app, alerts)
 
 
-_BODY_DOC: dict[str, Any] = {"requestBody": {"required": True}}
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The body is read raw (to enforce the size limit first), so its schema is declared by hand."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
 @router.post(
     "/alertmanager",
     response_model=IntakeResult,
     summary="Alertmanager webhook (version 4)",
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": AlertmanagerWebhook.model_json_schema()}}}},
+    openapi_extra=_body_schema(AlertmanagerWebhook),
 )
 async def alertmanager_webhook(request: Request, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
     """Point an Alertmanager ``webhook_configs`` receiver here. 4xx: bad body, nothing stored;
@@ -85,7 +90,7 @@ async def alertmanager_webhook(request: Request, app: Annotated[App, Depends(get
     "",
     response_model=IntakeResult,
     summary="Generic JSON alerts",
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": GenericAlerts.model_json_schema()}}}},
+    openapi_extra=_body_schema(GenericAlerts),
 )
 async def generic_alerts(request: Request, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
     """``{"alerts": [{"labels": {...}, "annotations": {...}, "status": "firing", "starts_at": "..."}], "source": "x"}``

@@ -14,6 +14,7 @@ from steadyops.config import Settings
 from steadyops.i18n import normalise
 from steadyops.inventory import Inventory
 from steadyops.notifiers import Notifier
+from steadyops.pipeline.context import Stage
 from steadyops.pipeline.dedup import Dedup
 from steadyops.pipeline.engine import Pipeline, TickResult
 from steadyops.pipeline.flush import Flusher
@@ -29,7 +30,7 @@ def build_pipeline(settings: Settings, store: Store, clock: Clock, inventory: In
                    channels: Mapping[tuple[str, int], Notifier]) -> Pipeline:
     root = Route.build(settings.route)
     rules = [r.to_rule() for r in settings.inhibit_rules]
-    stages = [
+    stages: list[Stage] = [
         Dedup(),
         Mute(rules),
         Group(root),

@@ -27,9 +27,9 @@ class AlertmanagerAlert(BaseModel):
     status: AlertStatus
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime  # noqa: N815 - Alertmanager's own key names
-    endsAt: datetime | None = None  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
+    startsAt: datetime
+    endsAt: datetime | None = None
+    generatorURL: str = ""
     fingerprint: str = ""
 
 
@@ -41,8 +41,8 @@ class AlertmanagerWebhook(BaseModel):
     version: str
     status: str = ""
     receiver: str = ""
-    groupKey: str = ""  # noqa: N815
-    truncatedAlerts: int = 0  # noqa: N815
+    groupKey: str = ""
+    truncatedAlerts: int = 0
     alerts: list[AlertmanagerAlert]
 
     @field_validator("version")
