@@ -10,7 +10,7 @@ import httpx
 from pydantic import ValidationError
 
 from steadyops.clock import Clock, SystemClock
-from steadyops.config import Settings, describe_validation_error, load_settings
+from steadyops.config import RouteConfig, Settings, describe_validation_error, load_settings
 from steadyops.errors import ConfigError, PluginError
 from steadyops.inventory import Inventory
 from steadyops.notifiers import Notifier
@@ -38,8 +38,9 @@ def build_channels(settings: Settings, registry: Registry,
     """Instantiate every receiver's channels, failing at start with the field path on a bad one."""
     channels: dict[tuple[str, int], Notifier] = {}
     names = {r.name for r in settings.receivers}
-    if settings.route.receiver not in names:
-        raise ConfigError(f"route.receiver: receiver {settings.route.receiver!r} is not defined in receivers")
+    for where, receiver_name in _route_receivers(settings.route, "route"):
+        if receiver_name is not None and receiver_name not in names:
+            raise ConfigError(f"{where}.receiver: receiver {receiver_name!r} is not defined in receivers")
     for r_index, receiver in enumerate(settings.receivers):
         for c_index, channel in enumerate(receiver.channels):
             where = f"receivers.{r_index}.channels.{c_index}"
@@ -54,6 +55,13 @@ def build_channels(settings: Settings, registry: Registry,
                 raise ConfigError(f"{where}: {describe_validation_error(exc)}") from exc
             channels[(receiver.name, c_index)] = cls(config, client)
     return channels
+
+
+def _route_receivers(route: RouteConfig, where: str) -> list[tuple[str, str | None]]:
+    found = [(where, route.receiver)]
+    for i, child in enumerate(route.routes):
+        found.extend(_route_receivers(child, f"{where}.routes.{i}"))
+    return found
 
 
 def build_app(settings: Settings | None = None, *, config_file: Path | None = None, clock: Clock | None = None,

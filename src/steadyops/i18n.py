@@ -46,6 +46,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "zh": "已发送 {count} 条告警：新增 {new} 条，重复 {dup} 条。"},
     "cli.serving": {"en": "steadyops listening on http://{host}:{port} (store: {store})",
                     "zh": "steadyops 已启动：http://{host}:{port}（存储：{store}）"},
+    "cli.plugins_loaded": {"en": "{count} plugin module(s) loaded:", "zh": "已加载 {count} 个插件模块："},
+    "cli.notifiers": {"en": "Notifier types:", "zh": "通知渠道类型："},
     "cli.error": {"en": "Error: {msg}", "zh": "错误：{msg}"},
     "incident.mttd": {"en": "Time to detect", "zh": "发现耗时"},
     "incident.mtta": {"en": "Time to acknowledge", "zh": "认领耗时"},

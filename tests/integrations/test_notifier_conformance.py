@@ -117,11 +117,15 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-def email_notifier(smtp: SMTPServer, *, port: int | None = None, password: str = PASSWORD) -> Notifier:
+RECIPIENTS = ["oncall@example.com", "dba@example.com"]
+
+
+def email_notifier(smtp: SMTPServer, *, port: int | None = None, password: str = PASSWORD,
+                   to: list[str] = RECIPIENTS) -> Notifier:
     cls = REGISTRY.notifiers.get("email")
     config = cls.Config.model_validate({
         "host": smtp.host, "port": port or smtp.port, "username": SMTP_USER, "password": password,
-        "from": "steadyops@example.com", "to": ["oncall@example.com", "运维@example.com"], "timeout": 5,
+        "from": "steadyops@example.com", "to": to, "timeout": 5,
     })
     return cls(config)
 
@@ -236,13 +240,22 @@ async def test_email_delivers_chinese_subject_to_every_recipient(smtp: SMTPServe
     assert delivery.ok, delivery
     [mail] = smtp.wait_for(1)
     assert mail.subject == MESSAGE.title
-    assert mail.rcpt_tos == ["oncall@example.com", "运维@example.com"]
+    assert mail.rcpt_tos == RECIPIENTS
     assert mail.mail_from == "steadyops@example.com"
+    assert mail.authenticated
     assert "磁盘使用率过高" in mail.body("plain")
     html = mail.body("html")
     assert "<strong>0. 磁盘使用率过高 disk usage high</strong>" in html
     assert "&lt;tag&gt;" in html and "<tag>" not in html
-    assert b"\xe7\xa3\x81" not in mail.raw.split(b"\r\n\r\n", 1)[0]  # headers are RFC 2047-encoded
+    headers = mail.raw.split(b"\r\n\r\n", 1)[0]
+    assert b"=?utf-8?" in headers and max(headers) < 0x80  # RFC 2047 words, plain ASCII
+
+
+async def test_email_to_an_internationalised_address_uses_smtputf8(smtp: SMTPServer) -> None:
+    delivery = await email_notifier(smtp, to=["运维@example.com"]).send(MESSAGE)
+    assert delivery.ok, delivery
+    [mail] = smtp.wait_for(1)
+    assert mail.rcpt_tos == ["运维@example.com"] and mail.subject == MESSAGE.title
 
 
 @pytest.mark.parametrize(

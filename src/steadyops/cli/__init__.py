@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from steadyops.cli import alerts, incidents, serve, silences
+from steadyops.cli import alerts, incidents, plugins, serve, silences
 from steadyops.cli.common import state
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ def _root(
 
 
 serve.register(app)
+plugins.register(app)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(silences.app, name="silences")

@@ -72,6 +72,12 @@ def render_table(headers: Sequence[str], rows: Iterable[Sequence[str]], max_widt
     return "\n".join(lines)
 
 
+def render_fields(fields: Sequence[tuple[str, str]]) -> str:
+    """``name:  value`` lines with the values aligned, for one object's details."""
+    width = max((display_width(k) for k, _ in fields), default=0) + 1
+    return "\n".join(f"{k}:{' ' * (width - display_width(k))} {v}" for k, v in fields)
+
+
 def fmt_time(value: str | None) -> str:
     """API times are UTC ISO 8601; an operator reads them in the terminal's local time."""
     if not value:

@@ -37,6 +37,7 @@ class ReceivedMail:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage
+    authenticated: bool
 
     @property
     def subject(self) -> str:
@@ -60,7 +61,7 @@ class _PortZeroController(Controller):
 
 
 class SMTPServer:
-    """Records every message on 127.0.0.1; optional AUTH (plain-text allowed, it is loopback)."""
+    """Records every message on 127.0.0.1; with ``credentials`` it offers AUTH and checks them."""
 
     def __init__(self, *, credentials: tuple[str, str] | None = None) -> None:
         self.credentials = credentials
@@ -72,7 +73,9 @@ class SMTPServer:
     def start(self) -> Self:
         kwargs: dict[str, Any] = {}
         if self.credentials is not None:
-            kwargs = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+            # AUTH is offered without TLS (loopback) but not required, because aiosmtpd warns on
+            # every connection otherwise; ReceivedMail.authenticated tells whether the client logged in.
+            kwargs = {"authenticator": self._authenticate, "auth_require_tls": False}
         self._controller = _PortZeroController(_Handler(self), hostname="127.0.0.1", port=0, **kwargs)
         self._controller.start()
         return self
@@ -128,11 +131,11 @@ class SMTPServer:
                 return self._script.popleft()[1]
         return None
 
-    def _record(self, envelope: Envelope) -> None:
+    def _record(self, session: Session, envelope: Envelope) -> None:
         raw = envelope.original_content or b""
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
-        mail = ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), raw, parsed)
+        mail = ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), raw, parsed, session.authenticated)
         with self._cond:
             self._messages.append(mail)
             self._cond.notify_all()
@@ -141,7 +144,8 @@ class SMTPServer:
                       auth_data: Any) -> AuthResult:
         ok = (isinstance(auth_data, LoginPassword) and self.credentials is not None
               and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials)
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd then answers "535 Authentication credentials invalid" itself.
+        return AuthResult(success=ok, handled=False)
 
 
 class _Handler:
@@ -172,5 +176,5 @@ class _Handler:
         refusal = self.owner._scripted("DATA")
         if refusal:
             return refusal
-        self.owner._record(envelope)
+        self.owner._record(session, envelope)
         return "250 Message accepted for delivery"

@@ -146,7 +146,7 @@ class EmailNotifier(Notifier):
             return self._failed(_is_transient(exc.smtp_code),
                                 f"email: SMTP {exc.smtp_code} from {host}: {text[:200]}", exc.smtp_code)
         except smtplib.SMTPNotSupportedError:
-            return self._failed(False, f"email: {host} does not support STARTTLS or AUTH as configured")
+            return self._failed(False, f"email: {host} lacks an extension we need (STARTTLS, AUTH or SMTPUTF8)")
         except ssl.SSLCertVerificationError:
             return self._failed(False, f"email: TLS certificate of {host} not trusted")
         except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused, timeouts, TLS resets

@@ -1,0 +1,136 @@
+"""``steadyops incidents``: list, show, acknowledge and resolve incidents from a terminal.
+
+Acknowledging and resolving need a name (``--by``) because the timeline, MTTA and the postmortem
+all hinge on who acted; it defaults to the login name, as amtool's ``--author`` does, so a quick
+``ack 3`` during an outage still records someone real.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated, Any
+
+import typer
+
+from steadyops.cli.alerts import (
+    FormatOption,
+    OutputFormat,
+    alert_table,
+    echo_json,
+    fmt_seconds,
+    fmt_time,
+    parse_choice,
+    render_fields,
+    render_table,
+    translated,
+)
+from steadyops.cli.common import call, state
+from steadyops.i18n import t
+
+app = typer.Typer(help="Incidents: list, show, acknowledge, resolve. / 事件：查看、认领、解决。",
+                  no_args_is_help=True)
+
+STATUSES = ("open", "acknowledged", "resolved")
+
+IdArg = Annotated[int, typer.Argument(help="incident id / 事件编号", min=1)]
+ByOption = Annotated[str, typer.Option("--by", help="who acts (default: login name) / 操作人")]
+CommentOption = Annotated[str, typer.Option("--comment", "-m", help="why / 备注")]
+
+
+def _who(by: str) -> str:
+    return by.strip() or getpass.getuser()
+
+
+def list_incidents(
+    status: Annotated[str, typer.Option("--status", help="open, acknowledged, resolved / 状态")] = "",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List incidents, newest first. / 查看事件列表。"""
+    params: dict[str, Any] = {"limit": limit}
+    if status:
+        params["status"] = parse_choice(status, STATUSES, "incident.status")
+    rows = call("GET", "/api/v1/incidents", params=params)
+    if fmt is OutputFormat.JSON:
+        echo_json(rows)
+        return
+    if not rows:
+        typer.echo(t("cli.no_incidents", state.lang))
+        return
+    lang = state.lang
+    headers = [t(k, lang) for k in ("col.id", "col.status", "col.severity", "col.title", "col.alerts",
+                                     "col.opened")]
+    typer.echo(render_table(headers, [
+        [str(r["id"]), translated("incident.status", r["status"]), translated("severity", r["severity"]),
+         r["title"], f"{r['firing_count']}/{r['alert_count']}", fmt_time(r["opened_at"])]
+        for r in rows
+    ]))
+
+
+def show_incident(incident_id: IdArg, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """One incident with its alerts and timeline. / 查看事件详情。"""
+    inc = call("GET", f"/api/v1/incidents/{incident_id}")
+    if fmt is OutputFormat.JSON:
+        echo_json(inc)
+        return
+    typer.echo(describe(inc))
+
+
+def describe(inc: dict[str, Any]) -> str:
+    lang = state.lang
+    fields: list[tuple[str, str]] = [
+        (t("col.status", lang), translated("incident.status", inc["status"])),
+        (t("col.severity", lang), translated("severity", inc["severity"])),
+        (t("incident.targets", lang), ", ".join(inc["targets"]) or "-"),
+        (t("incident.first_alert", lang), fmt_time(inc["first_alert_at"])),
+        (t("col.opened", lang), fmt_time(inc["opened_at"])),
+    ]
+    if inc.get("acknowledged_by"):
+        fields.append((t("incident.acknowledged_by", lang),
+                       f"{inc['acknowledged_by']} ({fmt_time(inc['acknowledged_at'])})"))
+    if inc.get("resolved_by"):
+        fields.append((t("incident.resolved_by", lang), f"{inc['resolved_by']} ({fmt_time(inc['resolved_at'])})"))
+    fields += [
+        (t("incident.mttd", lang), fmt_seconds(inc["mttd_seconds"])),
+        (t("incident.mtta", lang), fmt_seconds(inc["mtta_seconds"])),
+        (t("incident.mttr", lang), fmt_seconds(inc["mttr_seconds"])),
+    ]
+    parts = [f"#{inc['id']} {inc['title']}", render_fields(fields)]
+    alerts = inc.get("alerts") or []
+    parts.append(f"\n{t('incident.alerts', lang)} ({len(alerts)})")
+    if alerts:
+        parts.append(alert_table([{**a, "incident_id": inc["id"]} for a in alerts]))
+    timeline = inc.get("timeline") or []
+    if timeline:
+        parts.append(f"\n{t('incident.timeline', lang)}")
+        headers = [t(k, lang) for k in ("col.time", "col.event", "col.actor", "col.detail")]
+        parts.append(render_table(headers, [
+            [fmt_time(e["at"]), translated("incident.event", e["kind"]), e["actor"], e["detail"]]
+            for e in timeline
+        ]))
+    return "\n".join(parts)
+
+
+def ack_incident(incident_id: IdArg, by: ByOption = "", comment: CommentOption = "") -> None:
+    """Acknowledge: you are on it. / 认领事件。"""
+    who = _who(by)
+    call("POST", f"/api/v1/incidents/{incident_id}/ack", json={"by": who, "comment": comment})
+    typer.echo(t("cli.acked", state.lang, id=incident_id, who=who))
+
+
+def resolve_incident(incident_id: IdArg, by: ByOption = "", comment: CommentOption = "") -> None:
+    """Resolve by hand. / 解决事件。"""
+    who = _who(by)
+    call("POST", f"/api/v1/incidents/{incident_id}/resolve", json={"by": who, "comment": comment})
+    typer.echo(t("cli.resolved", state.lang, id=incident_id, who=who))
+
+
+app.command("list")(list_incidents)
+app.command("show")(show_incident)
+app.command("ack")(ack_incident)
+app.command("resolve")(resolve_incident)
+# Chinese aliases, hidden from --help so it stays one list of commands.
+app.command("列表", hidden=True)(list_incidents)
+app.command("查看", hidden=True)(show_incident)
+app.command("认领", hidden=True)(ack_incident)
+app.command("解决", hidden=True)(resolve_incident)
