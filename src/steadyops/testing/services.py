@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 import yaml
@@ -56,7 +56,10 @@ __all__ = [
     "start_node_exporter",
     "start_prometheus",
     "start_steadyops",
+    "wait_until",
 ]
+
+T = TypeVar("T")
 
 #: Names of each service's binary: the Debian package's first, then the upstream tarball's.
 BINARIES: dict[str, tuple[str, ...]] = {
@@ -193,6 +196,29 @@ class Service:
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+def wait_until(probe: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.2,
+               logs: Sequence[Service] = ()) -> T:
+    """Poll ``probe`` until it returns something truthy and return it.
+
+    Exceptions from ``probe`` count as "not yet" (a service settling); on timeout a
+    :class:`TimeoutError` names ``what``, the last exception, and the output tail of ``logs``.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while True:
+        try:
+            value = probe()
+            if value:
+                return value
+        except Exception as exc:
+            last_error = exc
+        if time.monotonic() > deadline:
+            err = f" (last error: {last_error!r})" if last_error is not None else ""
+            tails = "".join(f"\n--- {svc.name} output ---\n{svc.output_tail()}" for svc in logs)
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}{err}{tails}")
+        time.sleep(interval)
 
 
 def _workdir(name: str, workdir: Path | None) -> tuple[Path, bool]:

@@ -135,7 +135,7 @@ class SMTPServer:
         raw = envelope.original_content or b""
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
-        mail = ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), raw, parsed, session.authenticated)
+        mail = ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), raw, parsed, bool(session.authenticated))
         with self._cond:
             self._messages.append(mail)
             self._cond.notify_all()

@@ -1,0 +1,56 @@
+"""Fixtures for the HTTP API tests: an App on SQLite and the fake clock, and a client over ASGI.
+
+The pipeline does not run in the background here (``run_pipeline=False``): tests drive it with
+``app.pipeline.process_sync()`` so every assertion sees a known state, with no sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from steadyops.api import create_api
+from steadyops.app import App
+from steadyops.store import alerts as alerts_repo
+
+ClientFactory = Callable[[App], httpx.AsyncClient]
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[ClientFactory]:
+    clients: list[httpx.AsyncClient] = []
+
+    def _make(app: App) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+        client = httpx.AsyncClient(transport=transport, base_url="http://steadyops.test")
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def app(make_app: Any) -> App:
+    built: App = make_app()
+    return built
+
+
+@pytest.fixture
+def client(app: App, make_client: ClientFactory) -> httpx.AsyncClient:
+    return make_client(app)
+
+
+@pytest.fixture
+def stored(app: App) -> Callable[[], int]:
+    """How many alert events the journal holds: the witness that a rejected body wrote nothing."""
+
+    def _count() -> int:
+        with app.store.transaction() as session:
+            return alerts_repo.count_events(session)
+
+    return _count
