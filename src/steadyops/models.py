@@ -255,3 +255,65 @@ class Delivery(BaseModel):
     status_code: int | None = None
     detail: str = ""
     retry_after: float | None = None
+
+
+class CheckStatus(enum.StrEnum):
+    """A check's verdict. ``UNKNOWN`` (timed out, could not ask) is never read as healthy."""
+
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    UNKNOWN = "unknown"
+
+    @property
+    def failing(self) -> bool:
+        return self is not CheckStatus.OK
+
+    @property
+    def rank(self) -> int:
+        return {"ok": 0, "unknown": 1, "warning": 2, "critical": 3}[self.value]
+
+
+class Evidence(BaseModel):
+    """One fact behind a verdict: what was asked, what came back (trimmed), and when."""
+
+    source: str
+    detail: str
+    value: float | str | None = None
+
+
+class CheckResult(BaseModel):
+    status: CheckStatus
+    summary: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    #: where the failure sits, for localisation: host, network, process, quorum, disk, config …
+    layer: str = ""
+    #: extra labels for the alert a failing result becomes (e.g. the mount point)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class Finding(BaseModel):
+    """A check result bound to the check and target it came from, as stored and reported."""
+
+    check: str
+    target: str
+    target_kind: str
+    status: CheckStatus
+    summary: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    layer: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    runbook: str | None = None
+    started_at: datetime
+    duration_seconds: float = 0.0
+
+
+class Snapshot(BaseModel):
+    """A collector's facts, without a verdict; rendered to the agent as data."""
+
+    collector: str
+    target: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    collected_at: datetime

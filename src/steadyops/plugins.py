@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from steadyops.errors import PluginError
 
 if TYPE_CHECKING:
+    from steadyops.checks import Check
+    from steadyops.collectors import Collector
     from steadyops.notifiers import Notifier
 
 T = TypeVar("T")
@@ -71,10 +73,21 @@ class Registry:
 
     def __init__(self) -> None:
         self.notifiers: Catalog[type[Notifier]] = Catalog("notifier")
+        self.checks: Catalog[type[Check]] = Catalog("check")
+        self.collectors: Catalog[type[Collector]] = Catalog("collector")
         self.loaded: list[str] = []
 
     def add_notifier(self, cls: type[Notifier]) -> None:
         self.notifiers.add(cls.name, cls)
+
+    def add_check(self, cls: type[Check]) -> None:
+        self.checks.add(cls.name, cls)
+
+    def add_collector(self, cls: type[Collector]) -> None:
+        self.collectors.add(cls.name, cls)
+
+    def checks_for(self, kind: str) -> list[type[Check]]:
+        return [self.checks.get(n) for n in self.checks.names() if self.checks.get(n).target_kind == kind]
 
 
 def load_plugins(registry: Registry | None = None, *, entry_points_too: bool = True) -> Registry:

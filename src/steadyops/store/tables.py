@@ -196,3 +196,51 @@ class NotificationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class InspectionRunRow(Base):
+    """One inspection (巡检): an on-demand or scheduled sweep; its results make one report."""
+
+    __tablename__ = "inspection_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trigger: Mapped[str] = mapped_column(String(32), default="manual")
+
+
+class CheckResultRow(Base):
+    """Result history: every check run, so trends (time-to-full) and "what changed" can be computed."""
+
+    __tablename__ = "check_results"
+    __table_args__ = (Index("ix_check_results_key", "check", "target", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    check: Mapped[str] = mapped_column(String(128))
+    target: Mapped[str] = mapped_column(String(256))
+    target_kind: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    layer: Mapped[str] = mapped_column(String(32), default="")
+    runbook: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_seconds: Mapped[float] = mapped_column(default=0.0)
+
+
+class CheckStateRow(Base):
+    """The alert a failing check currently holds open, so recovery resolves exactly that alert."""
+
+    __tablename__ = "check_state"
+
+    check: Mapped[str] = mapped_column(String(128), primary_key=True)
+    target: Mapped[str] = mapped_column(String(256), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    alert_labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -109,6 +109,11 @@ def _no(reason: str, reply: Reply) -> _Verdict:
     return _Verdict(False, reason, reply)
 
 
+def _errcode(code: int, msg: str) -> _Verdict:
+    """DingTalk's and WeCom's refusal: HTTP 200, the verdict in the body."""
+    return _no(f"errcode {code}: {msg}", Reply(200, {"errcode": code, "errmsg": msg}))
+
+
 def _b64_hmac(key: bytes, msg: bytes) -> str:
     return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
 
@@ -124,14 +129,8 @@ def _json_dict(body: bytes) -> dict[str, Any] | None:
 class Receiver:
     """Records every request and verifies it as the named vendor would."""
 
-    def __init__(
-        self,
-        *,
-        token: str = "local-token-0123456789",
-        secrets: Mapping[str, str] | None = None,
-        bearer_token: str | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, *, token: str = "local-token-0123456789", secrets: Mapping[str, str] | None = None,
+                 bearer_token: str | None = None, clock: Callable[[], float] = time.time) -> None:
         self.token = token
         #: vendor → signing secret the "vendor side" expects; mutable between requests.
         self.secrets: dict[str, str] = dict(secrets or {})
@@ -254,10 +253,13 @@ class Receiver:
             reply_script = self._script[scripted][1] if scripted is not None else None
             if scripted is not None:
                 del self._script[scripted]
+        check = getattr(self, f"_{vendor}") if vendor in VENDORS else None
         if reply_script is not None:
             verdict = _no("scripted", reply_script)
+        elif check is None:
+            verdict = _no("unknown path", Reply(404, b"not found"))
         else:
-            verdict = self._verify(vendor, parts.path, query, headers, body)
+            verdict = check(parts.path, query, headers, body)
         if verdict.reply.delay:
             time.sleep(verdict.reply.delay)
         request = ReceivedRequest(vendor, handler.command, parts.path, query, headers, body,
@@ -277,69 +279,49 @@ class Receiver:
         except OSError:
             pass  # the client gave up (a timeout test); nothing left to tell it
 
-    def _verify(self, vendor: str, path: str, query: dict[str, str], headers: dict[str, str],
-                body: bytes) -> _Verdict:
-        if vendor == "dingtalk":
-            return self._dingtalk(query, headers, body)
-        if vendor == "wecom":
-            return self._wecom(query, body)
-        if vendor == "feishu":
-            return self._feishu(path, body)
-        if vendor == "slack":
-            return self._slack(path, body)
-        if vendor == "webhook":
-            return self._webhook(path, headers, body)
-        return _no("unknown path", Reply(404, b"not found"))
-
     def _fresh(self, timestamp: float) -> bool:
         return abs(self.clock() - timestamp) <= MAX_SKEW_SECONDS
 
-    def _dingtalk(self, query: dict[str, str], headers: dict[str, str], body: bytes) -> _Verdict:
-        def err(code: int, msg: str) -> _Verdict:
-            return _no(f"errcode {code}: {msg}", Reply(200, {"errcode": code, "errmsg": msg}))
-
+    def _dingtalk(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> _Verdict:
         if query.get("access_token") != self.token:
-            return err(300001, "token is not exist")
+            return _errcode(300001, "token is not exist")
         secret = self.secrets.get("dingtalk")
         if secret is not None:
             ts, sent = query.get("timestamp", ""), query.get("sign", "")
             if not ts.isdigit() or not self._fresh(int(ts) / 1000):
-                return err(310000, "sign not match, timestamp is missing or over an hour off")
+                return _errcode(310000, "sign not match, timestamp is missing or over an hour off")
             expected = _b64_hmac(secret.encode(), f"{ts}\n{secret}".encode())
             if not hmac.compare_digest(expected, sent):
-                return err(310000, "sign not match")
+                return _errcode(310000, "sign not match")
         if "application/json" not in headers.get("content-type", ""):
-            return err(43004, "invalid HTTP header Content-Type")
+            return _errcode(43004, "invalid HTTP header Content-Type")
         data = _json_dict(body)
         if data is None:
-            return err(40035, "missing parameter json")
+            return _errcode(40035, "missing parameter json")
         if len(body) > DINGTALK_MAX_BODY:
-            return err(460101, f"message too long, exceeds {DINGTALK_MAX_BODY} bytes")
+            return _errcode(460101, f"message too long, exceeds {DINGTALK_MAX_BODY} bytes")
         md = data.get("markdown") if data.get("msgtype") == "markdown" else None
         if not isinstance(md, dict) or not md.get("title") or not md.get("text"):
-            return err(40035, "missing parameter markdown.title or markdown.text")
+            return _errcode(40035, "missing parameter markdown.title or markdown.text")
         return _ok(Reply(200, {"errcode": 0, "errmsg": "ok"}))
 
-    def _wecom(self, query: dict[str, str], body: bytes) -> _Verdict:
-        def err(code: int, msg: str) -> _Verdict:
-            return _no(f"errcode {code}: {msg}", Reply(200, {"errcode": code, "errmsg": msg}))
-
+    def _wecom(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> _Verdict:
         if query.get("key") != self.token:
-            return err(93000, "invalid webhook url")
+            return _errcode(93000, "invalid webhook url")
         data = _json_dict(body)
         if data is None:
-            return err(40035, "invalid parameter")
+            return _errcode(40035, "invalid parameter")
         md = data.get("markdown") if data.get("msgtype") == "markdown" else None
         if not isinstance(md, dict):
-            return err(40008, "invalid message type")
+            return _errcode(40008, "invalid message type")
         content = md.get("content")
         if not isinstance(content, str) or not content:
-            return err(44004, "empty content")
+            return _errcode(44004, "empty content")
         if len(content.encode("utf-8")) > WECOM_MAX_CONTENT:
-            return err(40058, f"markdown.content exceed max length {WECOM_MAX_CONTENT}")
+            return _errcode(40058, f"markdown.content exceed max length {WECOM_MAX_CONTENT}")
         return _ok(Reply(200, {"errcode": 0, "errmsg": "ok"}))
 
-    def _feishu(self, path: str, body: bytes) -> _Verdict:
+    def _feishu(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> _Verdict:
         def err(code: int, msg: str) -> _Verdict:
             return _no(f"code {code}: {msg}", Reply(200, {"code": code, "msg": msg, "data": {}}))
 
@@ -368,7 +350,7 @@ class Receiver:
             return err(9499, "Bad Request: msg_type")
         return _ok(Reply(200, {"code": 0, "msg": "success", "data": {}}))
 
-    def _slack(self, path: str, body: bytes) -> _Verdict:
+    def _slack(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> _Verdict:
         if path.rsplit("/", 1)[-1] != self.token:
             return _no("invalid_token", Reply(403, b"invalid_token"))
         data = _json_dict(body)
@@ -388,7 +370,7 @@ class Receiver:
                 return _no("invalid_blocks", Reply(400, b"invalid_blocks"))
         return _ok(Reply(200, b"ok"))
 
-    def _webhook(self, path: str, headers: dict[str, str], body: bytes) -> _Verdict:
+    def _webhook(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> _Verdict:
         if path.rsplit("/", 1)[-1] != self.token:
             return _no("unknown hook", Reply(404, {"error": "not found"}))
         if self.bearer_token is not None and headers.get("authorization") != f"Bearer {self.bearer_token}":

@@ -111,8 +111,10 @@ def guard_secrets(config: BaseModel) -> tuple[str, ...]:
         )
         for item in items:
             if isinstance(item, SecretStr):
+                # For a URL, mask the token-bearing parts and keep the host readable in logs.
                 secret = item.get_secret_value()
-                raw += [secret, *_url_parts(secret)]
+                parts = [p for p in _url_parts(secret) if len(p) >= _MIN_SECRET_LEN]
+                raw += parts or [secret]
     found = {s for s in raw if len(s) >= _MIN_SECRET_LEN}
     found |= {quote(s, safe="") for s in found}
     with _INSTALL_LOCK:
@@ -131,16 +133,20 @@ def dumps(payload: object) -> bytes:
 def fit_json(render: Callable[[str], object], text: str, max_bytes: int | None) -> bytes:
     """Encode ``render(text)``, cutting ``text`` until the whole body fits ``max_bytes``.
 
-    Escaping (newlines, quotes) makes the body grow faster than the text, so one cut by the
-    overshoot may not be enough; each round shrinks by the remaining overshoot.
+    Escaping (newlines, quotes, backslashes) makes the text grow in the body, by a ratio that
+    depends on the text; so each round scales the byte budget by how far the last try overshot.
     """
     body = dumps(render(text))
     if max_bytes is None or len(body) <= max_bytes:
         return body
+    overhead = len(dumps(render("")))
+    room = max_bytes - overhead
     budget = len(text.encode("utf-8"))
-    while budget > 0:
-        budget -= len(body) - max_bytes
-        body = dumps(render(truncate_utf8(text, max(budget, 0))))
+    for _ in range(20):
+        budget = min(budget - 1, budget * room // max(len(body) - overhead, 1))
+        if budget <= 0:
+            break
+        body = dumps(render(truncate_utf8(text, budget)))
         if len(body) <= max_bytes:
             return body
     return dumps(render(""))
