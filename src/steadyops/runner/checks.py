@@ -9,6 +9,7 @@ with a stable fingerprint so a still-failing check dedups instead of re-paging.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -165,10 +166,8 @@ class CheckRunner:
                 findings = await asyncio.gather(*(self.run_job(j) for j in ready))
                 await asyncio.to_thread(self.record, list(findings), None)
             wait = max(0.05, min(due.values(), default=now + 5) - time.monotonic())
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=min(wait, 5.0))
-            except TimeoutError:
-                pass
 
 
 def alert_labels(f: Finding, inventory: Inventory) -> dict[str, str]:
