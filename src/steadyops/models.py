@@ -317,3 +317,76 @@ class Snapshot(BaseModel):
     target: str
     data: dict[str, Any] = Field(default_factory=dict)
     collected_at: datetime
+
+
+class Risk(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Step(BaseModel):
+    """One concrete thing an action will do; the plan is the list of these, nothing more."""
+
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    kind: str  # "archive", "delete", "compress", "command", "verify", "check"
+    paths: list[str] = Field(default_factory=list)
+    command: list[str] = Field(default_factory=list)
+    bytes: int = 0
+
+
+class Plan(BaseModel):
+    """What an action will do, computed without side effects. Approvals bind to ``plan_hash``."""
+
+    action: str
+    target: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    risk: Risk
+    steps: list[Step]
+    expected_effect: str
+    rollback: list[Step] = Field(default_factory=list)
+    created_at: datetime
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def plan_hash(self) -> str:
+        """Hash of everything that decides what would change (not of when it was planned)."""
+        import hashlib
+        import json
+
+        body = self.model_dump(mode="json", exclude={"created_at", "notes"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    @property
+    def touched_paths(self) -> list[str]:
+        return sorted({p for s in self.steps for p in s.paths})
+
+    @property
+    def bytes_affected(self) -> int:
+        return sum(s.bytes for s in self.steps if s.kind in {"delete", "compress"})
+
+
+class ApprovalDecision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class Approval(BaseModel):
+    """A human's (or the policy's) decision on one exact plan."""
+
+    plan_hash: str
+    approver: str
+    decision: ApprovalDecision
+    reason: str = ""
+    decided_at: datetime
+    expires_at: datetime
+
+
+class Outcome(BaseModel):
+    ok: bool
+    summary: str
+    output: str = ""
+    bytes_freed: int = 0
+    details: dict[str, Any] = Field(default_factory=dict)

@@ -244,3 +244,63 @@ class CheckStateRow(Base):
     alert_labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     since: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditRow(Base):
+    """Append-only, hash-chained, HMAC-signed audit entries (see remediation/audit.py)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(64))
+
+
+class ActionRunRow(Base):
+    """One remediation from plan to outcome; approvals and the lock refer to it."""
+
+    __tablename__ = "action_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(128))
+    target: Mapped[str] = mapped_column(String(256), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    risk: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    required_approvals: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ApprovalRow(Base):
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("action_runs.id", ondelete="CASCADE"), index=True)
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    approver: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TargetLockRow(Base):
+    """One action per target at a time, across processes: the row is the lock."""
+
+    __tablename__ = "target_locks"
+
+    target: Mapped[str] = mapped_column(String(256), primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigId)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -33,7 +33,6 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -172,15 +171,13 @@ class Receiver:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     async def __aenter__(self) -> Self:
         return self.start()
 
-    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self.stop()
 
     # -- addresses -------------------------------------------------------------------------
@@ -259,7 +256,7 @@ class Receiver:
         elif check is None:
             verdict = _no("unknown path", Reply(404, b"not found"))
         else:
-            verdict = check(parts.path, query, headers, body)
+            verdict = check(parts.path, query, headers, body)  # vendor-named method, as below
         if verdict.reply.delay:
             time.sleep(verdict.reply.delay)
         request = ReceivedRequest(vendor, handler.command, parts.path, query, headers, body,

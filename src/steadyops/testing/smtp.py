@@ -20,7 +20,6 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
-from types import TracebackType
 from typing import Any, Literal, Self
 
 from aiosmtpd.controller import Controller
@@ -88,8 +87,7 @@ class SMTPServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property

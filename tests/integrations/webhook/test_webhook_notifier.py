@@ -6,8 +6,8 @@ import hashlib
 import hmac
 import json
 
+from steadyops.delivery import fit_json
 from steadyops.integrations.webhook import WebhookConfig, WebhookNotifier
-from steadyops.integrations.webhook.notifier import fit_json
 from steadyops.models import Notification
 from steadyops.testing.receiver import Receiver
 

@@ -24,7 +24,7 @@ from typing import ClassVar, Self
 import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from steadyops.integrations.webhook.notifier import coerce_config, guard_secrets, scrub, status_line
+from steadyops.delivery import coerce_config, guard_secrets, scrub, status_line
 from steadyops.models import Delivery, Notification
 from steadyops.notifiers import Notifier
 

@@ -18,7 +18,7 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.integrations.webhook.notifier import (
+from steadyops.delivery import (
     code_delivery,
     coerce_config,
     fit_json,

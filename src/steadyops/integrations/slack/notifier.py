@@ -14,7 +14,7 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.integrations.webhook.notifier import (
+from steadyops.delivery import (
     coerce_config,
     dumps,
     guard_secrets,

@@ -1,0 +1,1 @@
+"""Anomaly detection over metrics and logs: streaming detectors that feed diagnosis."""

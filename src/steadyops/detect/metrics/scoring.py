@@ -1,0 +1,243 @@
+"""Windowed scoring of anomaly detectors, as the Numenta Anomaly Benchmark (NAB v1.1) defines it.
+
+Why our own implementation: NAB's scorer drags in pandas and a results-directory layout, and we
+want to score detectors inside tests and benchmarks with nothing but the standard library. The
+rules below follow NAB's ``sweeper.py`` / ``optimizer.py`` / ``runner.normalize`` exactly:
+
+* Each labelled anomaly is a *window* of rows. The first detection inside a window earns
+  ``tp * S(pos) / S(-1)`` where ``S`` is the scaled sigmoid and ``pos`` runs from -1 at the window's
+  first row towards 0 at its last, so an early detection is worth more than a late one. Further
+  detections in the same window are free. A window with no detection costs ``fn``.
+* A detection outside every window costs ``fp`` times ``-S(d)``: ``d`` is the distance past the
+  preceding window's end in window widths (rows before any window cost the full ``fp``), so a late
+  detection just after a window is cheaper than noise far from any anomaly.
+* Rows in the probationary period (the first 15 %, at most 750 rows) are not scored at all.
+* One threshold per profile is chosen for the whole corpus (not per file) by sweeping every distinct
+  anomaly score, and the raw total is normalised so the null detector scores 0 and a perfect one
+  100: ``100 * (raw - null) / (perfect - null)`` with ``null = -windows * fn`` and
+  ``perfect = windows * tp``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "PROFILES",
+    "CostProfile",
+    "CorpusScore",
+    "SeriesScore",
+    "ThresholdScore",
+    "optimise_threshold",
+    "probation_length",
+    "scaled_sigmoid",
+    "score_corpus",
+    "window_rows",
+]
+
+
+@dataclass(frozen=True)
+class CostProfile:
+    """Weights of NAB's application profiles (``config/profiles.json`` of NAB v1.1)."""
+
+    name: str
+    tp: float
+    fp: float
+    fn: float
+
+
+#: NAB v1.1 ``config/profiles.json``: standard, reward_low_FP_rate, reward_low_FN_rate.
+PROFILES: dict[str, CostProfile] = {
+    "standard": CostProfile("standard", tp=1.0, fp=0.11, fn=1.0),
+    "reward_low_FP_rate": CostProfile("reward_low_FP_rate", tp=1.0, fp=0.22, fn=1.0),
+    "reward_low_FN_rate": CostProfile("reward_low_FN_rate", tp=1.0, fp=0.11, fn=2.0),
+}
+
+PROBATION_PERCENT = 0.15
+_PROBATION_CAP_ROWS = 5000  # NAB caps the probationary period at 15 % of 5000 rows
+
+
+def probation_length(rows: int, percent: float = PROBATION_PERCENT) -> int:
+    """Rows at the start of a series that NAB neither scores nor penalises."""
+    return int(min(math.floor(percent * rows), percent * _PROBATION_CAP_ROWS))
+
+
+def scaled_sigmoid(position: float) -> float:
+    """NAB's reward curve: ~0.987 at -1 (window start), 0 at the end, -1 from 3 widths past it."""
+    if position >= 3.0:
+        return -1.0
+    return 2.0 / (1.0 + math.exp(5.0 * position)) - 1.0
+
+
+def window_rows(timestamps: Sequence[float], windows: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
+    """Map (start, end) window limits to inclusive row ranges; empty windows are dropped.
+
+    Timestamps must be sorted (epoch seconds in the benchmark); limits are inclusive as in NAB.
+    """
+    rows: list[tuple[int, int]] = []
+    for start, end in windows:
+        first = bisect.bisect_left(timestamps, start)
+        last = bisect.bisect_right(timestamps, end) - 1
+        if first <= last:
+            rows.append((first, last))
+    return sorted(rows)
+
+
+@dataclass(frozen=True)
+class _Point:
+    score: float
+    weight: float  # NAB's sweep score of this row if it were a detection
+    window: int  # global window id, or -1 outside every window
+
+
+@dataclass(frozen=True)
+class ThresholdScore:
+    """Raw score and row counts when every row with ``anomaly_score >= threshold`` is a detection."""
+
+    threshold: float
+    score: float
+    tp: int
+    tn: int
+    fp: int
+    fn: int
+
+
+def _sweep_points(scores: Sequence[float], windows: Sequence[tuple[int, int]], profile: CostProfile,
+                  first_window_id: int) -> list[_Point]:
+    """Per-row NAB sweep weights (``Sweeper.calcSweepScore``), probationary rows removed."""
+    max_tp = scaled_sigmoid(-1.0)
+    probation = probation_length(len(scores))
+    points: list[_Point] = []
+    wi = 0
+    prev_end: int | None = None
+    prev_width = 0
+    for i, score in enumerate(scores):
+        in_window = wi < len(windows) and windows[wi][0] <= i <= windows[wi][1]
+        if in_window:
+            start, end = windows[wi]
+            width = end - start + 1
+            weight = scaled_sigmoid(-(end - i + 1) / width) * profile.tp / max_tp
+            window_id = first_window_id + wi
+        else:
+            distance = 3.0 if prev_end is None else abs(prev_end - i) / max(prev_width - 1, 1)
+            weight = scaled_sigmoid(distance) * profile.fp
+            window_id = -1
+        if i >= probation:
+            points.append(_Point(score, weight, window_id))
+        if in_window and i == windows[wi][1]:
+            prev_end, prev_width = i, windows[wi][1] - windows[wi][0] + 1
+            wi += 1
+    return points
+
+
+def _score_by_threshold(points: list[_Point], n_windows: int, profile: CostProfile) -> list[ThresholdScore]:
+    """Score at every distinct threshold, highest first (``Sweeper.calcScoreByThreshold``)."""
+    ordered = sorted(points, key=lambda p: p.score, reverse=True)
+    best_in_window = [-profile.fn] * n_windows
+    window_total = -profile.fn * n_windows
+    fp_total = 0.0
+    tn = sum(1 for p in ordered if p.window < 0)
+    fn = len(ordered) - tn
+    tp = fp = 0
+    threshold = 1.1
+    out: list[ThresholdScore] = []
+    for p in ordered:
+        if p.score != threshold:
+            out.append(ThresholdScore(threshold, window_total + fp_total, tp, tn, fp, fn))
+            threshold = p.score
+        if p.window < 0:
+            fp, tn = fp + 1, tn - 1
+            fp_total += p.weight
+        else:
+            tp, fn = tp + 1, fn - 1
+            if p.weight > best_in_window[p.window]:
+                window_total += p.weight - best_in_window[p.window]
+                best_in_window[p.window] = p.weight
+    out.append(ThresholdScore(threshold, window_total + fp_total, tp, tn, fp, fn))
+    return out
+
+
+@dataclass(frozen=True)
+class SeriesScore:
+    """One series' contribution at the chosen threshold."""
+
+    name: str
+    score: float
+    tp: int
+    tn: int
+    fp: int
+    fn: int
+    windows: int
+    windows_detected: int
+
+
+@dataclass(frozen=True)
+class CorpusScore:
+    """Result of one profile: the optimal threshold, the raw and normalised scores, per-series rows."""
+
+    profile: str
+    threshold: float
+    raw: float
+    null: float
+    perfect: float
+    normalised: float
+    series: list[SeriesScore] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Row counts summed over the corpus, as NAB's ``*_scores.csv`` totals report them."""
+        keys = ("tp", "tn", "fp", "fn", "windows", "windows_detected")
+        return {k: sum(int(getattr(s, k)) for s in self.series) for k in keys}
+
+
+def optimise_threshold(corpus: Mapping[str, tuple[Sequence[float], Sequence[tuple[int, int]]]],
+                       profile: CostProfile) -> ThresholdScore:
+    """The corpus-wide threshold with the best raw score (ties: the first, i.e. highest, threshold)."""
+    points: list[_Point] = []
+    n_windows = 0
+    for scores, windows in corpus.values():
+        points.extend(_sweep_points(scores, windows, profile, n_windows))
+        n_windows += len(windows)
+    candidates = _score_by_threshold(points, n_windows, profile)
+    return max(candidates, key=lambda c: c.score)
+
+
+def _series_at(name: str, scores: Sequence[float], windows: Sequence[tuple[int, int]], profile: CostProfile,
+               threshold: float) -> SeriesScore:
+    points = _sweep_points(scores, windows, profile, 0)
+    total = 0.0
+    best = [-profile.fn] * len(windows)
+    tp = tn = fp = fn = 0
+    for p in points:
+        hit = p.score >= threshold
+        if p.window < 0:
+            fp, tn = fp + hit, tn + (not hit)
+            total += p.weight if hit else 0.0
+        else:
+            tp, fn = tp + hit, fn + (not hit)
+            if hit:
+                best[p.window] = max(best[p.window], p.weight)
+    total += sum(best)
+    detected = sum(1 for b in best if b > -profile.fn)
+    return SeriesScore(name, total, tp, tn, fp, fn, len(windows), detected)
+
+
+def score_corpus(corpus: Mapping[str, tuple[Sequence[float], Sequence[tuple[int, int]]]],
+                 profile: CostProfile, threshold: float | None = None) -> CorpusScore:
+    """Score ``{name: (anomaly_scores, window_rows)}`` under one profile.
+
+    With ``threshold=None`` the threshold is optimised over the whole corpus, as NAB's optimiser
+    does; pass one to score at a fixed threshold (e.g. one learned on another corpus).
+    """
+    if threshold is None:
+        threshold = optimise_threshold(corpus, profile).threshold
+    series = [_series_at(name, s, w, profile, threshold) for name, (s, w) in corpus.items()]
+    raw = sum(s.score for s in series)
+    n_windows = sum(len(w) for _, w in corpus.values())
+    null = -n_windows * profile.fn
+    perfect = n_windows * profile.tp
+    normalised = 100.0 * (raw - null) / (perfect - null) if perfect != null else 0.0
+    return CorpusScore(profile.name, threshold, raw, null, perfect, normalised, series)

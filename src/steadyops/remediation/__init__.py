@@ -1,0 +1,1 @@
+"""Safe remediation: plan → approve → apply → verify, with a signed, hash-chained audit log."""
