@@ -16,6 +16,9 @@ from steadyops.inventory import Inventory
 from steadyops.notifiers import Notifier
 from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.plugins import Registry, load_plugins
+from steadyops.remediation.audit import AuditLog, load_key
+from steadyops.remediation.executor import Executor
+from steadyops.runner.checks import CheckRunner
 from steadyops.store import Store
 
 
@@ -27,6 +30,9 @@ class App:
     inventory: Inventory
     pipeline: Pipeline
     clock: Clock
+    checks: CheckRunner
+    audit: AuditLog
+    executor: Executor
     channels: dict[tuple[str, int], Notifier] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -74,5 +80,8 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     channels = build_channels(settings, registry, http_client)
     store = Store(settings.effective_database_url)
     pipeline = build_pipeline(settings, store, clock, inventory, channels)
+    checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake)
+    audit = AuditLog(store, load_key(settings.data_dir))
+    executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
     return App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
-               clock=clock, channels=channels)
+               clock=clock, checks=checks, audit=audit, executor=executor, channels=channels)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import locale
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,32 +20,11 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from steadyops.durations import Duration
+from steadyops.durations import parse_duration as parse_duration  # re-exported for callers of config
 from steadyops.errors import ConfigError
 from steadyops.models import InhibitRule, Matcher
-
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-
-
-def parse_duration(value: Any) -> float:
-    """Prometheus-style durations (``30s``, ``1h30m``) or plain seconds, as float seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return parse_duration(float(text))
-        except ValueError:
-            pass
-        parts = _DURATION_RE.findall(text)
-        if parts and "".join(n + u for n, u in parts) == text:
-            return sum(float(n) * _UNIT[u] for n, u in parts)
-    raise ValueError(f"invalid duration {value!r}; use e.g. 30s, 5m, 4h, 1h30m")
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+from steadyops.remediation.config import RemediationConfig
 
 
 def _parse_matchers(value: Any) -> Any:
@@ -156,6 +134,7 @@ class Settings(BaseSettings):
     notify_backoff: Duration = 1.0
     notify_backoff_max: Duration = 300.0
     resolve_timeout: Duration = 300.0
+    remediation: RemediationConfig = Field(default_factory=RemediationConfig)
 
     @field_validator("route")
     @classmethod

@@ -11,6 +11,7 @@ purpose sits under one root::
     ├── Conflict                    a state transition that is not allowed (HTTP 409)
     ├── TransientError              retry later: a locked database, a network blip (HTTP 503)
     ├── PluginError                 duplicate or unknown plugin name (suggests close matches)
+    ├── Refused                     a safety rule said no: allow-list, policy, lock, approval (HTTP 403)
     └── DeliveryError               a notifier could not deliver (carries ``retryable``)
 """
 
@@ -55,3 +56,7 @@ class DeliveryError(SteadyOpsError):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class Refused(SteadyOpsError):
+    """A safety rule refused the request: not allow-listed, no policy, locked, or not approved."""

@@ -335,6 +335,10 @@ class Step(BaseModel):
     paths: list[str] = Field(default_factory=list)
     command: list[str] = Field(default_factory=list)
     bytes: int = 0
+    #: where an archive step writes, so apply does not have to re-derive it
+    dest: str = ""
+    #: the file's mtime when planned; apply skips a file that changed since
+    mtime: float | None = None
 
 
 class Plan(BaseModel):

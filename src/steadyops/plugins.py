@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from steadyops.errors import PluginError
 
 if TYPE_CHECKING:
+    from steadyops.actions import Action
     from steadyops.checks import Check
     from steadyops.collectors import Collector
     from steadyops.notifiers import Notifier
@@ -26,6 +27,7 @@ T = TypeVar("T")
 ENTRY_POINT_GROUP = "steadyops.plugins"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "steadyops.integrations.host",
     "steadyops.integrations.dingtalk",
     "steadyops.integrations.wecom",
     "steadyops.integrations.feishu",
@@ -75,6 +77,7 @@ class Registry:
         self.notifiers: Catalog[type[Notifier]] = Catalog("notifier")
         self.checks: Catalog[type[Check]] = Catalog("check")
         self.collectors: Catalog[type[Collector]] = Catalog("collector")
+        self.actions: Catalog[type[Action]] = Catalog("action")
         self.loaded: list[str] = []
 
     def add_notifier(self, cls: type[Notifier]) -> None:
@@ -85,6 +88,9 @@ class Registry:
 
     def add_collector(self, cls: type[Collector]) -> None:
         self.collectors.add(cls.name, cls)
+
+    def add_action(self, cls: type[Action]) -> None:
+        self.actions.add(cls.name, cls)
 
     def checks_for(self, kind: str) -> list[type[Check]]:
         return [self.checks.get(n) for n in self.checks.names() if self.checks.get(n).target_kind == kind]

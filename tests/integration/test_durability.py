@@ -28,11 +28,13 @@ from steadyops.testing.services import Services, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-GROUP_WAIT = 6.0
+GROUP_WAIT = 8.0
 STREAM_BEFORE_KILL = 2.5  # long enough that a timer reset by the restart would be visibly late
 BATCH = 5
 MAX_ALERTS = 4000  # GET /api/v1/alerts answers up to 5000
-MAX_RATE = 1000.0  # alerts/s: paced so that a fast machine does not finish the stream before the kill
+# alerts/s. Paced so the pipeline (a few hundred alerts/s today) keeps up: the timer check below is
+# about the timer surviving the crash, not about how long a journal backlog takes to drain.
+MAX_RATE = 200.0
 ALERTNAME = "DurabilityProbe"
 
 
@@ -142,13 +144,22 @@ def test_sigkill_mid_stream_loses_nothing_and_timers_resume(
                         what="every acknowledged alert to be processed", logs=[app])
     assert stream.acked <= stored
 
-    # The timer armed before the crash fires on its original schedule.
+    def drained() -> float | None:
+        stats = api.get("/api/v1/stats").raise_for_status().json()
+        return time.time() if stats["pending_journal"] == 0 else None
+
+    drained_at = wait_until(drained, timeout=30, what="the journal backlog to drain", logs=[app])
+
+    # The timer armed before the crash fires on its original schedule (or as soon as the backlog
+    # journalled before the crash is processed, if that is later). A timer re-armed by the restart
+    # would fire GROUP_WAIT after the restart instead, seconds past the bound below.
     [note] = receiver.wait_for(1, timeout=GROUP_WAIT + 30, vendor="webhook")
     due = stream.first_ack_at + GROUP_WAIT
     assert note.received_at >= due - 0.5, "notified before group_wait had elapsed"
-    assert note.received_at <= max(due, restarted_at) + 2.0, (
+    assert note.received_at <= max(due, drained_at) + 2.0, (
         f"the group timer did not resume: due {due - killed_at:+.1f}s after the kill, notified "
-        f"{note.received_at - killed_at:+.1f}s after it (restart ready at {restarted_at - killed_at:+.1f}s)"
+        f"{note.received_at - killed_at:+.1f}s after it (restart ready at {restarted_at - killed_at:+.1f}s, "
+        f"backlog drained at {drained_at - killed_at:+.1f}s)"
     )
     payload = note.json()
     assert payload["status"] == "firing"

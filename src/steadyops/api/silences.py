@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.config import parse_duration
+from steadyops.durations import parse_duration
 from steadyops.errors import Conflict, ValidationFailed
 from steadyops.models import Matcher, Silence
 from steadyops.store import silences as silences_repo

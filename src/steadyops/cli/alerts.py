@@ -11,6 +11,7 @@ local timestamps, durations and raw JSON.
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 import unicodedata
@@ -74,8 +75,9 @@ def render_table(headers: Sequence[str], rows: Iterable[Sequence[str]], max_widt
 
 def render_fields(fields: Sequence[tuple[str, str]]) -> str:
     """``name:  value`` lines with the values aligned, for one object's details."""
-    width = max((display_width(k) for k, _ in fields), default=0) + 1
-    return "\n".join(f"{k}:{' ' * (width - display_width(k))} {v}" for k, v in fields)
+    colon = "：" if state.lang == "zh" else ": "  # the full-width colon carries its own spacing
+    width = max((display_width(k) for k, _ in fields), default=0)
+    return "\n".join(f"{k}{colon}{' ' * (width - display_width(k))} {v}" for k, v in fields)
 
 
 def fmt_time(value: str | None) -> str:
@@ -114,6 +116,16 @@ def parse_choice(value: str, choices: Sequence[str], prefix: str) -> str:
         if wanted in {n.lower() for n in names}:
             return choice
     fail(t("cli.bad_status", state.lang, value=value, choices=", ".join(choices)))
+
+
+def operator_name(by: str) -> str:
+    """``--by`` or the login name (as amtool's ``--author``); a container may have neither."""
+    if by.strip():
+        return by.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        fail(t("cli.need_by", state.lang))
 
 
 def parse_pairs(values: Sequence[str] | None, what: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ all hinge on who acted; it defaults to the login name, as amtool's ``--author`` 
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +18,7 @@ from steadyops.cli.alerts import (
     echo_json,
     fmt_seconds,
     fmt_time,
+    operator_name,
     parse_choice,
     render_fields,
     render_table,
@@ -35,10 +35,6 @@ STATUSES = ("open", "acknowledged", "resolved")
 IdArg = Annotated[int, typer.Argument(help="incident id / 事件编号", min=1)]
 ByOption = Annotated[str, typer.Option("--by", help="who acts (default: login name) / 操作人")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="why / 备注")]
-
-
-def _who(by: str) -> str:
-    return by.strip() or getpass.getuser()
 
 
 def list_incidents(
@@ -97,7 +93,7 @@ def describe(inc: dict[str, Any]) -> str:
     ]
     parts = [f"#{inc['id']} {inc['title']}", render_fields(fields)]
     alerts = inc.get("alerts") or []
-    parts.append(f"\n{t('incident.alerts', lang)} ({len(alerts)})")
+    parts.append(f"\n{t('incident.alerts', lang, count=len(alerts))}")
     if alerts:
         parts.append(alert_table([{**a, "incident_id": inc["id"]} for a in alerts]))
     timeline = inc.get("timeline") or []
@@ -113,14 +109,14 @@ def describe(inc: dict[str, Any]) -> str:
 
 def ack_incident(incident_id: IdArg, by: ByOption = "", comment: CommentOption = "") -> None:
     """Acknowledge: you are on it. / 认领事件。"""
-    who = _who(by)
+    who = operator_name(by)
     call("POST", f"/api/v1/incidents/{incident_id}/ack", json={"by": who, "comment": comment})
     typer.echo(t("cli.acked", state.lang, id=incident_id, who=who))
 
 
 def resolve_incident(incident_id: IdArg, by: ByOption = "", comment: CommentOption = "") -> None:
     """Resolve by hand. / 解决事件。"""
-    who = _who(by)
+    who = operator_name(by)
     call("POST", f"/api/v1/incidents/{incident_id}/resolve", json={"by": who, "comment": comment})
     typer.echo(t("cli.resolved", state.lang, id=incident_id, who=who))
 

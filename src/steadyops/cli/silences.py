@@ -7,7 +7,6 @@ still validates, being the one that must never store a bad silence.
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +16,7 @@ from steadyops.cli.alerts import (
     OutputFormat,
     echo_json,
     fmt_time,
+    operator_name,
     render_fields,
     render_table,
     translated,
@@ -60,7 +60,7 @@ def add_silence(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Create a silence; all matchers must match. / 创建静默规则。"""
-    body: dict[str, Any] = {"matchers": _checked(matchers), "created_by": by.strip() or getpass.getuser(),
+    body: dict[str, Any] = {"matchers": _checked(matchers), "created_by": operator_name(by),
                             "comment": comment}
     if starts_at:
         body["starts_at"] = starts_at

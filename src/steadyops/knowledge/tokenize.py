@@ -24,21 +24,23 @@ _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[._\-:/][A-Za-z0-9]+)*")
 _PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+[a-z]*")
 
-EN_STOPWORDS = frozenset(
+_EN_STOP = (
     """a about above after again all also am an and any are as at be been before being below between both
     but by can could did do does doing during each either else etc few for from further get gets got had has
     have having he her here hers him his how i if in into is it its itself just let lets me might more most
     must my myself nor of off on once only or other our ours out over own please same shall she should so
     some such than that the their theirs them then there these they this those through to too under until
-    up us very was we were what when where which while who whom why will with would you your yours""".split()
+    up us very was we were what when where which while who whom why will with would you your yours"""
 )
+EN_STOPWORDS = frozenset(_EN_STOP.split())
 
-ZH_STOPWORDS = frozenset(
+_ZH_STOP = (
     """的 了 是 在 和 与 及 或 吗 呢 吧 啊 呀 么 嘛 着 过 把 被 让 给 对 从 就 都 也 还 又 而 但 但是 如果 那么
     怎么 怎么办 怎样 如何 什么 哪些 哪个 哪里 为什么 为啥 是否 一下 一个 这个 那个 这些 那些 这样 那样 我 我们
     你 你们 他 它 它们 他们 要 会 能 可以 应该 应当 得 地 之 其 该 并 等 请 时 时候 里 中 上 下 有 有没有
-    现在 然后 以及 还是 可能 一般 多少 需要 先""".split()
+    现在 然后 以及 还是 可能 一般 多少 需要 先"""
 )
+ZH_STOPWORDS = frozenset(_ZH_STOP.split())
 
 # Operations vocabulary jieba's general dictionary splits badly; kept small and generic.
 DOMAIN_WORDS = (

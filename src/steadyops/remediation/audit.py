@@ -107,7 +107,7 @@ class AuditLog:
         expected_seq = 1
         for row in rows:
             if row.seq != expected_seq:
-                what = "entries missing before this one (deleted)" if row.seq > expected_seq else "sequence out of order"
+                what = "entries missing before this one (deleted)" if row.seq > expected_seq else "out of order"
                 problems.append(Problem(row.seq, what))
             digest = entry_hash(row.seq, row.at, row.actor, row.kind, row.subject, row.payload, row.prev_hash)
             if digest != row.hash:

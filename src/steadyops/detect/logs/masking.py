@@ -1,0 +1,259 @@
+"""Variable masking and Chinese-safe tokenisation for log template mining.
+
+Why masking matters: a template miner can only group lines correctly when the parts that change
+from one occurrence to the next (addresses, ids, counters, paths, durations …) are recognised
+before lines are compared. Drain-style parsers are usually run with hand-written regexes per log
+source; this module is deliberately *one* configuration for every source, so it works on logs
+nobody has looked at yet.
+
+The unit of masking is a whitespace-delimited word. Within a word we keep the punctuation that
+frames a value (``(uid=<*>)``, ``[<*>]``, ``PendingReds:<*>,``) and replace only the value, because
+that is how log templates are written by the people who annotate benchmarks and by the people who
+read alerts: the constant key stays readable, the value becomes ``<*>``.
+
+Tokenisation keeps CJK text intact: a run of Chinese characters is segmented with jieba when it is
+installed (one token per run otherwise) and never broken into bytes or single characters by a
+whitespace splitter that does not know about it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final
+
+WILDCARD: Final = "<*>"
+
+# --- whole-value patterns -------------------------------------------------------------------
+# Each pattern is matched against the *core* of a word (the word without the brackets, quotes and
+# trailing punctuation around it) and, when it matches, the whole core is one parameter.
+_IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+_WHOLE_VALUE: Final = re.compile(
+    "|".join(
+        (
+            r"[A-Za-z][A-Za-z0-9+.\-]*://\S*",  # URL with a scheme
+            r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+",  # e-mail address
+            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",  # UUID
+            # endpoint: [host/]IPv4[/prefix][:port], optionally after a '/' (Java's InetSocketAddress)
+            rf"(?:[\w.\-]*/)?{_IPV4}(?:/\d{{1,2}})?(?::\d+)?",
+            # IPv6 / MAC: at least three colons between hex groups, or a '::' compression
+            r"\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){3,7}\]?(?::\d+)?(?:%\w+)?",
+            r"[0-9a-fA-F]{1,4}(?:::[0-9a-fA-F]{1,4})+(?:%\w+)?",
+            r"(?:[0-9a-fA-F]{2}-){5}[0-9a-fA-F]{2}",  # MAC written with dashes
+            r"[-+]?0[xX][0-9a-fA-F]+",  # hex literal
+            # number with optional unit (sizes, durations, percentages): 12, -3.5, 1e-3, 12KB, 3.5s, 80%
+            r"[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?"
+            r"(?:[kKMGTP]i?[bB]?|[bB]|bytes|ms|us|µs|ns|s|sec|secs|m|min|mins|h|hr|d|%|x)?",
+            # ISO-8601 timestamp, and the dashed/dotted variants many Java and C loggers print
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?",
+            r"\d{4}[-./]\d{2}[-./]\d{2}-\d{2}[.:]\d{2}[.:]\d{2}(?:[.,]\d+)?",
+            r"(?=[0-9a-fA-F]{6,}\b)(?:[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*)",  # hex id
+            r"(?:null|NULL|Null|nil|None|true|false|TRUE|FALSE|True|False)",  # literals printed by code
+            r"(?:/|\./|\.\./|~/)[^\s:,;'\"()\[\]{}<>|]+",  # absolute or relative path
+            r"[A-Za-z]:\\\S*",  # Windows path
+        )
+    )
+)
+# a hostname: dotted labels ending in a public or local suffix; reverse-DNS names (com.apple.x,
+# org.apache.y) are class / bundle names and stay constant.
+_HOSTNAME: Final = re.compile(
+    r"(?!(?:com|org|net|java|javax|sun|io|edu|gov)\.)[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9\-]+)+\.(?:com|net|org|edu|gov|mil|info|biz|io|local|lan|internal|us|uk|de|cn|"
+    r"jp|tw|nl|br|pl|fr|ru|in|au|ca|kr|it|es|ch|se|hk|sg|cloud)"
+)
+# host:port where the host is a name with a dash or dot (a key:value pair has neither)
+_HOST_PORT: Final = re.compile(r"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*:\d+")
+# a word that ends in a small number is a name (tty2, en0, PSR0, Type1, L3), not a value
+_NAMED_WORD: Final = re.compile(r"[A-Za-z]+\d{1,2}")
+_DASHED_NUMBERS: Final = re.compile(r"\d+(?:-\d+)+")
+_NUMERIC_TAIL: Final = re.compile(r"[\d.\-]*\d[\d.\-]*")
+_PREFIXED: Final = re.compile(r"([A-Za-z]{2,})([.\-#/])(.+)")
+
+# characters that frame a value inside a word; they stay in the template
+_LEAD: Final = "([{<\"'"
+_TRAIL: Final = ")]}>\"',;:.!?"
+# delimiters at which a word is split into independently masked segments
+_SEGMENT_SPLIT: Final = re.compile(r"([:=,;|()\[\]{}<>\"'@/]+|\.{2,})")
+# an IPv4 endpoint inside a longer word (``10.1.2.3:50010:Got``) is one value, not two
+_EMBEDDED_ENDPOINT: Final = re.compile(rf"(?<![\w.]){_IPV4}(?::\d+)?(?![\w.])")
+_DIGIT: Final = re.compile(r"\d")
+_WILD_RUN: Final = re.compile(r"(?:<\*>)(?:[.]?<\*>)+")
+
+# Values that span several words. They are replaced before tokenisation so the template keeps one
+# parameter for them: a ctime / syslog timestamp ("Sun Jul  3 01:02:03 2005"), and the target plus
+# protocol version of an HTTP request line ("GET /v2/servers/detail HTTP/1.1" -> "GET <*>").
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
+_MULTIWORD: Final = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?" + _MONTH
+    + r"\.?\s+\d{1,2},?\s+(?:\d{4}\s+)?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s+[A-Z]{3,4}\b)?(?:\s+\d{4}\b)?"
+    r"|(?P<verb>\b(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS|CONNECT|TRACE) )\S+ HTTP/\d(?:\.\d)?"
+)
+_CJK_RUN: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+
+_CACHE_LIMIT: Final = 200_000
+
+
+def _mask_segment(seg: str) -> str:
+    """Mask one segment (no framing delimiters left in it)."""
+    if not seg or seg == WILDCARD:
+        return seg
+    if _WHOLE_VALUE.fullmatch(seg) or _HOSTNAME.fullmatch(seg):
+        return WILDCARD
+    if not _DIGIT.search(seg):
+        return seg
+    if _NAMED_WORD.fullmatch(seg):
+        return seg
+    if _DASHED_NUMBERS.fullmatch(seg):
+        # dates and ranges are written one number at a time (2017-07-02 -> <*>-<*>-<*>)
+        return "-".join(WILDCARD for _ in seg.split("-"))
+    m = _PREFIXED.fullmatch(seg)
+    if m and _NUMERIC_TAIL.fullmatch(m.group(3)):
+        # a readable name with a numbered suffix keeps the name: core.2275, jetty-6.1.26, UTF-8
+        return m.group(1) + m.group(2) + WILDCARD
+    return WILDCARD
+
+
+def _mask_core(core: str) -> str:
+    """Mask a word without its framing punctuation."""
+    if _WHOLE_VALUE.fullmatch(core) or _HOSTNAME.fullmatch(core) or _HOST_PORT.fullmatch(core):
+        return WILDCARD
+    if "." in core and _DIGIT.search(core):
+        core = _EMBEDDED_ENDPOINT.sub(WILDCARD, core)
+    parts = _SEGMENT_SPLIT.split(core)
+    if len(parts) == 1:
+        return _mask_segment(core)
+    out = [p if i % 2 else _mask_segment(p) for i, p in enumerate(parts)]
+    return "".join(out)
+
+
+def _mask_word(word: str) -> str:
+    start, end = 0, len(word)
+    while start < end and word[start] in _LEAD:
+        start += 1
+    while end > start and word[end - 1] in _TRAIL:
+        end -= 1
+    core = word[start:end]
+    if not core:
+        return word
+    masked = _mask_core(core)
+    if masked is core or masked == core:
+        return word
+    if WILDCARD + WILDCARD in masked or WILDCARD + "." + WILDCARD in masked:
+        masked = _WILD_RUN.sub(WILDCARD, masked)
+    return word[:start] + masked + word[end:]
+
+
+class Masker:
+    """Masks the variable parts of words; one configuration for every log source.
+
+    The per-word cache is why masking is cheap: most words of a log stream are the constant words
+    of a few hundred templates, so after warm-up nearly every lookup is a dict hit.
+    """
+
+    def __init__(self, extra: Callable[[str], str] | None = None) -> None:
+        self._cache: dict[str, str] = {}
+        self._extra = extra
+
+    def mask_word(self, word: str) -> str:
+        """Return ``word`` with its variable parts replaced by ``<*>``."""
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        masked = _mask_word(word)
+        if self._extra is not None:
+            masked = self._extra(masked)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[word] = masked
+        return masked
+
+
+_jieba_cut: Callable[[str], list[str]] | None = None
+_jieba_tried = False
+
+
+def _segment_cjk(run: str) -> list[str]:
+    """Split a run of CJK characters into words (jieba if available, else the run as one word)."""
+    global _jieba_cut, _jieba_tried
+    if not _jieba_tried:
+        _jieba_tried = True
+        try:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            _jieba_cut = jieba.lcut
+        except ImportError:  # pragma: no cover - jieba is a declared dependency
+            _jieba_cut = None
+    if _jieba_cut is None or len(run) <= 2:
+        return [run]
+    return [w for w in _jieba_cut(run) if w]
+
+
+def premask(line: str) -> tuple[str, list[str]]:
+    """Replace multi-word values by ``<*>``; return the new line and the replaced texts in order."""
+    originals: list[str] = []
+    if not _DIGIT.search(line):
+        return line, originals
+
+    def keep(m: re.Match[str]) -> str:
+        verb = m.group("verb")
+        if verb:
+            originals.append(m.group()[len(verb) :])
+            return verb + WILDCARD
+        originals.append(m.group())
+        return WILDCARD
+
+    return _MULTIWORD.sub(keep, line), originals
+
+
+def tokenize(line: str) -> tuple[list[str], list[bool]]:
+    """Split a log line into words and remember which words were glued to the previous one.
+
+    Whitespace separates words. Inside a word, CJK runs are split off (and segmented) so that a
+    Chinese sentence without spaces still yields comparable tokens; ``glued[i]`` is True when
+    token ``i`` followed token ``i-1`` without whitespace, so templates render back faithfully.
+    """
+    words = line.split()
+    if not _CJK_RUN.search(line):
+        return words, [False] * len(words)
+    tokens: list[str] = []
+    glued: list[bool] = []
+    for word in words:
+        first = True
+        pos = 0
+        pieces: list[str] = []
+        for m in _CJK_RUN.finditer(word):
+            if m.start() > pos:
+                pieces.append(word[pos : m.start()])
+            pieces.extend(_segment_cjk(m.group()))
+            pos = m.end()
+        if pos < len(word):
+            pieces.append(word[pos:])
+        for piece in pieces:
+            tokens.append(piece)
+            glued.append(not first)
+            first = False
+    return tokens, glued
+
+
+def render(tokens: list[str] | tuple[str, ...], glued: list[bool] | tuple[bool, ...]) -> str:
+    """Join tokens back into text, with a space only where the original had whitespace."""
+    if not any(glued):
+        return " ".join(tokens)
+    out: list[str] = []
+    for i, tok in enumerate(tokens):
+        if i and not glued[i]:
+            out.append(" ")
+        out.append(tok)
+    return "".join(out)
+
+
+_DEFAULT = Masker()
+
+
+def mask(line: str) -> str:
+    """Mask a whole line with the default configuration (convenience for callers and tests)."""
+    tokens, glued = tokenize(premask(line)[0])
+    return render([_DEFAULT.mask_word(t) for t in tokens], glued)

@@ -1,0 +1,308 @@
+"""Streaming log template miner: one pass, persistent state, one configuration for every source.
+
+How it works (and why it differs from Drain):
+
+1. A line is pre-masked (multi-word values), tokenised (CJK-safe) and every word is masked
+   (:mod:`steadyops.detect.logs.masking`). The masked word sequence is the line's *shape*.
+2. Most lines repeat a shape already seen: a dict lookup answers them (this is why the miner is
+   faster than Drain3, which walks its tree and scores candidates for every line).
+3. A new shape is compared with the templates of its bucket (same token count, same first word
+   when the first token is a plain word). Differences between two plain words are *hard*: the
+   line never joins that template on similarity alone, because plain words are what tell
+   templates apart (``Transitioned from NEW to INITED`` vs ``... from INITED to SETUP``).
+   Other differences are *soft* and are generalised, keeping the token's frame
+   (``com.apple.<*>:``). Best candidate by Drain's similarity, above ``similarity``.
+4. A hard difference at one position is still generalised once the template has seen
+   ``word_variable_values`` distinct words there (user names, bundle names): values that vary
+   that much are parameters, whereas state words come in small closed sets.
+5. When a template generalises it may cover another template of its bucket; they are merged and
+   the absorbed id becomes an alias, so ids handed out earlier keep resolving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from steadyops.detect.logs.masking import WILDCARD, Masker, premask, render, tokenize
+from steadyops.detect.logs.tokens import covers, extract, is_word, merge
+
+_FORMAT = "steadyops.logtemplates/1"
+
+
+@dataclass(frozen=True)
+class MinerConfig:
+    """Tuning knobs; the defaults are the one configuration used for every log source."""
+
+    similarity: float = 0.5
+    """Share of positions (equal constants or wildcards) a line needs to join a template."""
+    word_variable_values: int = 4
+    """Distinct plain words seen at one position before that position becomes a parameter."""
+    shape_cache_size: int = 200_000
+    """Masked shapes remembered for the O(1) fast path (cleared when full)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """The result of adding or matching one line."""
+
+    template_id: int
+    template: str
+    params: list[str]
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template as reported to callers."""
+
+    id: int
+    template: str
+    count: int
+
+
+@dataclass
+class _Cluster:
+    id: int
+    tokens: list[str]
+    glued: tuple[bool, ...]
+    count: int = 0
+    # distinct plain words seen per position that differs only there (see word_variable_values)
+    words: dict[int, set[str]] = field(default_factory=dict)
+
+    def text(self) -> str:
+        return render(self.tokens, self.glued)
+
+
+class TemplateMiner:
+    """Learns log templates from a stream of lines; see the module docstring for the algorithm."""
+
+    def __init__(self, config: MinerConfig | None = None) -> None:
+        self.config = config or MinerConfig()
+        self._masker = Masker()
+        self._clusters: dict[int, _Cluster] = {}
+        self._alias: dict[int, int] = {}
+        self._buckets: dict[tuple[int, str | None], list[int]] = {}
+        self._shapes: dict[tuple[tuple[str, ...], tuple[bool, ...]], int] = {}
+        self._next_id = 1
+
+    # ------------------------------------------------------------------ public API
+    def add(self, line: str) -> Match:
+        """Learn from ``line`` and return its template (ids are stable across later merges)."""
+        raw, shape, glued, originals = self._prepare(line)
+        key = (shape, glued)
+        cid = self._shapes.get(key)
+        is_new = False
+        if cid is not None:
+            cluster = self._clusters[self._resolve(cid)]
+        else:
+            cluster, is_new = self._place(shape, glued)
+            if len(self._shapes) >= self.config.shape_cache_size:
+                self._shapes.clear()
+            self._shapes[key] = cluster.id
+        cluster.count += 1
+        return Match(cluster.id, cluster.text(), self._params(cluster, raw, originals), is_new)
+
+    def match(self, line: str) -> Match | None:
+        """The template that already covers ``line`` exactly, without learning anything."""
+        raw, shape, glued, originals = self._prepare(line)
+        cid = self._shapes.get((shape, glued))
+        if cid is not None:
+            cluster = self._clusters[self._resolve(cid)]
+            return Match(cluster.id, cluster.text(), self._params(cluster, raw, originals), False)
+        for cand in self._candidates(shape, glued):
+            if all(covers(t, s) for t, s in zip(cand.tokens, shape, strict=True)):
+                return Match(cand.id, cand.text(), self._params(cand, raw, originals), False)
+        return None
+
+    def templates(self) -> list[Template]:
+        """Every live template, most frequent first."""
+        out = [Template(c.id, c.text(), c.count) for c in self._clusters.values()]
+        return sorted(out, key=lambda t: (-t.count, t.id))
+
+    def get(self, template_id: int) -> Template | None:
+        """The current template behind an id handed out earlier (follows merges)."""
+        cluster = self._clusters.get(self._resolve(template_id))
+        return Template(cluster.id, cluster.text(), cluster.count) if cluster else None
+
+    def resolve(self, template_id: int) -> int:
+        """The live id that ``template_id`` was merged into (itself when never merged)."""
+        return self._resolve(template_id)
+
+    def __iter__(self) -> Iterator[Template]:
+        return iter(self.templates())
+
+    def __len__(self) -> int:
+        return len(self._clusters)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the learned state as JSON (atomically: a crash never leaves half a file)."""
+        state: dict[str, Any] = {
+            "format": _FORMAT,
+            "config": asdict(self.config),
+            "next_id": self._next_id,
+            "aliases": {str(k): v for k, v in self._alias.items()},
+            "templates": [
+                {
+                    "id": c.id,
+                    "tokens": c.tokens,
+                    "glued": [i for i, g in enumerate(c.glued) if g],
+                    "count": c.count,
+                    "words": {str(i): sorted(w) for i, w in c.words.items()},
+                }
+                for c in self._clusters.values()
+            ],
+        }
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(target)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TemplateMiner:
+        """Rebuild a miner from :meth:`save` output; it continues exactly where it stopped."""
+        state = json.loads(Path(path).read_text(encoding="utf-8"))
+        if state.get("format") != _FORMAT:
+            raise ValueError(f"not a template-miner state file: {path}")
+        miner = cls(MinerConfig(**state["config"]))
+        miner._next_id = int(state["next_id"])
+        miner._alias = {int(k): int(v) for k, v in state["aliases"].items()}
+        for item in state["templates"]:
+            tokens = [str(t) for t in item["tokens"]]
+            glued_at = set(item["glued"])
+            cluster = _Cluster(
+                id=int(item["id"]),
+                tokens=tokens,
+                glued=tuple(i in glued_at for i in range(len(tokens))),
+                count=int(item["count"]),
+                words={int(i): set(w) for i, w in item["words"].items()},
+            )
+            miner._clusters[cluster.id] = cluster
+            miner._buckets.setdefault(miner._bucket_key(tokens), []).append(cluster.id)
+        return miner
+
+    # ------------------------------------------------------------------ internals
+    def _prepare(self, line: str) -> tuple[list[str], tuple[str, ...], tuple[bool, ...], list[str]]:
+        text, originals = premask(line.strip())
+        raw, glued = tokenize(text)
+        mask = self._masker.mask_word
+        return raw, tuple([mask(t) for t in raw]), tuple(glued), originals
+
+    def _resolve(self, cid: int) -> int:
+        seen = cid
+        while seen in self._alias:
+            seen = self._alias[seen]
+        return seen
+
+    @staticmethod
+    def _bucket_key(tokens: list[str] | tuple[str, ...]) -> tuple[int, str | None]:
+        first = tokens[0] if tokens else None
+        return len(tokens), (first if first is not None and is_word(first) else None)
+
+    def _candidates(self, shape: tuple[str, ...], glued: tuple[bool, ...]) -> Iterator[_Cluster]:
+        for cid in self._buckets.get(self._bucket_key(shape), ()):
+            cluster = self._clusters[cid]
+            if cluster.glued == glued:
+                yield cluster
+
+    def _place(self, shape: tuple[str, ...], glued: tuple[bool, ...]) -> tuple[_Cluster, bool]:
+        """Find (and generalise) the template for a shape not seen before, or create one."""
+        n = len(shape) or 1
+        best: _Cluster | None = None
+        best_key = (-1.0, -1)
+        best_merged: list[str] = []
+        for cand in self._candidates(shape, glued):
+            merged, score, params, hard_at = self._compare(cand, shape)
+            if merged is None:
+                if hard_at is not None and self._word_variable(cand, hard_at, shape[hard_at]):
+                    merged = list(cand.tokens)
+                    merged[hard_at] = WILDCARD
+                    score, params = (n - 1) / n, params + 1
+                else:
+                    continue
+            if score >= self.config.similarity and (score, params) > best_key:
+                best, best_key, best_merged = cand, (score, params), merged
+        if best is None:
+            cluster = _Cluster(self._next_id, list(shape), glued)
+            self._next_id += 1
+            self._clusters[cluster.id] = cluster
+            self._buckets.setdefault(self._bucket_key(shape), []).append(cluster.id)
+            return cluster, True
+        if best_merged != best.tokens:
+            best.tokens = best_merged
+            self._absorb(best)
+        return best, False
+
+    def _compare(
+        self, cand: _Cluster, shape: tuple[str, ...]
+    ) -> tuple[list[str] | None, float, int, int | None]:
+        """Merged tokens (None if a hard difference), similarity, wildcard count, hard position."""
+        same = params = 0
+        merged: list[str] = []
+        hard_at: int | None = None
+        hard = 0
+        for i, (t, s) in enumerate(zip(cand.tokens, shape, strict=True)):
+            if t == s:
+                same += 1
+                merged.append(t)
+            elif covers(t, s):
+                params += 1
+                merged.append(t)
+            else:
+                m = None if is_word(t) and is_word(s) else merge(t, s)
+                if m is None:
+                    hard += 1
+                    hard_at = i
+                    merged.append(t)
+                else:
+                    merged.append(m)
+        score = (same + params) / (len(shape) or 1)
+        if hard:
+            return None, score, params, hard_at if hard == 1 and same + params == len(shape) - 1 else None
+        return merged, score, params, None
+
+    def _word_variable(self, cand: _Cluster, pos: int, word: str) -> bool:
+        """Record ``word`` at ``pos``; True once the position has seen enough distinct words."""
+        seen = cand.words.setdefault(pos, {cand.tokens[pos]})
+        seen.add(word)
+        return len(seen) >= self.config.word_variable_values
+
+    def _absorb(self, winner: _Cluster) -> None:
+        """Merge into ``winner`` every template of its bucket that it now covers."""
+        bucket = self._buckets[self._bucket_key(winner.tokens)]
+        for cid in list(bucket):
+            other = self._clusters[cid]
+            if cid == winner.id or other.glued != winner.glued:
+                continue
+            if all(covers(t, o) for t, o in zip(winner.tokens, other.tokens, strict=True)):
+                winner.count += other.count
+                for pos, words in other.words.items():
+                    winner.words.setdefault(pos, set()).update(words)
+                self._alias[cid] = winner.id
+                del self._clusters[cid]
+                bucket.remove(cid)
+
+    def _params(self, cluster: _Cluster, raw: list[str], originals: list[str]) -> list[str]:
+        out: list[str] = []
+        for t, r in zip(cluster.tokens, raw, strict=True):
+            if t != r or WILDCARD in t:
+                out.extend(extract(t, r))
+        if originals:
+            pending = iter(originals)
+            out = [_restore(p, pending) for p in out]
+        return out
+
+
+def _restore(value: str, pending: Iterator[str]) -> str:
+    """Put back the multi-word values that :func:`premask` replaced in ``value``."""
+    while WILDCARD in value:
+        original = next(pending, None)
+        if original is None:
+            break
+        value = value.replace(WILDCARD, original, 1)
+    return value

@@ -1,0 +1,103 @@
+"""Token-level rules shared by the template miner: what a token *is*, and how two tokens merge.
+
+Why a separate module: these few functions carry most of the grouping accuracy. Drain treats every
+differing token the same, so "Transitioned from NEW to INITED" and "... from INITED to SETUP" end
+up in one template. Here a difference between two plain words is a *hard* difference (two
+templates), while a difference in something shaped like a value (ids, dotted names, paths, masked
+pieces) is *soft* and may be generalised. Merging keeps the readable frame of a token
+(``com.apple.<*>:``) instead of wiping the whole token, which is what parsing accuracy measures.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Final
+
+from steadyops.detect.logs.masking import WILDCARD
+
+_FRAME_LEAD: Final = "([{<\"'"
+_FRAME_TRAIL: Final = ")]}>\"',;:.!?"
+_WORD: Final = re.compile(r"[A-Za-z]+(?:[-_'][A-Za-z]+)*")
+_ATOM: Final = re.compile(r"<\*>|[A-Za-z0-9]+|[^A-Za-z0-9]")
+_RUNS: Final = re.compile(r"<\*>(?:[.]?<\*>)+")
+
+
+@lru_cache(maxsize=65536)
+def is_word(token: str) -> bool:
+    """True for a plain word (optionally framed by brackets or punctuation): ``NEW``, ``(spawning).``.
+
+    Plain words are the constants that tell templates apart; two different plain words at the
+    same position are never merged on similarity alone.
+    """
+    start, end = 0, len(token)
+    while start < end and token[start] in _FRAME_LEAD:
+        start += 1
+    while end > start and token[end - 1] in _FRAME_TRAIL:
+        end -= 1
+    if start == end:
+        return True  # pure punctuation ("-", "|", "::") is structure, as constant as a word
+    return _WORD.fullmatch(token, start, end) is not None
+
+
+@lru_cache(maxsize=65536)
+def pattern(token: str) -> re.Pattern[str] | None:
+    """A regex matching every value of a partly generalised token (``uid=<*>``), else None."""
+    if WILDCARD not in token or token == WILDCARD:
+        return None
+    return re.compile("(.*?)".join(re.escape(p) for p in token.split(WILDCARD)), re.S)
+
+
+def covers(template_token: str, token: str) -> bool:
+    """True when ``template_token`` already accepts ``token`` without changing."""
+    if template_token == token or template_token == WILDCARD:
+        return True
+    pat = pattern(template_token)
+    return pat is not None and pat.fullmatch(token) is not None
+
+
+def _is_delim(atom: str) -> bool:
+    return len(atom) == 1 and not atom.isalnum()
+
+
+@lru_cache(maxsize=65536)
+def merge(a: str, b: str) -> str | None:
+    """Generalise two different tokens into one, or None when they must stay apart.
+
+    The common prefix and suffix are kept when they end (start) at a delimiter, the differing
+    middle becomes ``<*>``. When one token is the other plus an extra part (``LOGIN(uid=<*>)`` vs
+    ``(uid=<*>)``) there is nothing variable to generalise: that is a different message.
+    """
+    if a == b:
+        return a
+    if a == WILDCARD or b == WILDCARD:
+        return WILDCARD
+    xa, xb = _ATOM.findall(a), _ATOM.findall(b)
+    n = min(len(xa), len(xb))
+    p = 0
+    while p < n and xa[p] == xb[p]:
+        p += 1
+    while p > 0 and not _is_delim(xa[p - 1]):
+        p -= 1
+    s = 0
+    while s < n - p and xa[-1 - s] == xb[-1 - s]:
+        s += 1
+    while s > 0 and not _is_delim(xa[len(xa) - s]):
+        s -= 1
+    if p + s >= len(xa) or p + s >= len(xb):
+        return None
+    merged = "".join(xa[:p]) + WILDCARD + "".join(xa[len(xa) - s :])
+    if WILDCARD + WILDCARD in merged or WILDCARD + "." + WILDCARD in merged:
+        merged = _RUNS.sub(WILDCARD, merged)
+    return merged
+
+
+def extract(template_token: str, token: str) -> list[str]:
+    """The values that ``template_token`` leaves as parameters in ``token``."""
+    if template_token == WILDCARD:
+        return [token]
+    pat = pattern(template_token)
+    if pat is None:
+        return [] if template_token == token else [token]
+    m = pat.fullmatch(token)
+    return list(m.groups()) if m else [token]

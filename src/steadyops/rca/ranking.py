@@ -1,0 +1,127 @@
+"""Rank the services most likely to have caused an incident, and say when we cannot tell.
+
+Pipeline: score every metric robustly (:mod:`steadyops.rca.scoring`), give each service the score of
+its most anomalous metric (a fault in one resource is enough; averaging would dilute a CPU hog with a
+calm memory gauge), then, when the dependency graph is known, let the evidence flow to the dependency
+that best explains it (:mod:`steadyops.rca.propagation`).
+
+*Inconclusive* is part of the answer, not an error: a ranking is always returned, but diagnosis must
+not present it as a finding when
+
+* the strongest metric moved less than ``min_score`` times its largest excursion in normal times
+  (nothing stands out from everyday noise), or
+* the first service does not lead the second by ``min_separation`` (two equally good suspects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from steadyops.rca.propagation import personalised_pagerank
+from steadyops.rca.scoring import MetricScore, ScoringConfig, score_metrics, service_of
+
+__all__ = ["Candidate", "RcaConfig", "RcaResult", "rank_root_causes"]
+
+
+@dataclass(frozen=True, slots=True)
+class RcaConfig:
+    """One configuration for every system; the defaults are that configuration."""
+
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    min_score: float = 2.0
+    """Top evidence below this (× the healthy excursion) → inconclusive."""
+    min_separation: float = 1.25
+    """Top candidate's score must be at least this multiple of the runner-up's, else inconclusive."""
+    evidence_floor: float = 1.0
+    """A metric is cited as evidence when its calibrated score reaches this."""
+    max_evidence: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One suspect: its ranking score, its own anomaly, and the metrics that point at it."""
+
+    service: str
+    score: float
+    """Ranking score (equals ``anomaly`` without topology, redistributed anomaly with it)."""
+    anomaly: float
+    """Score of the service's most anomalous metric, before any propagation."""
+    evidence: list[str]
+    """Metric names, strongest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class RcaResult:
+    candidates: list[Candidate]
+    inconclusive: bool
+    reason: str
+    """Why the result is (in)conclusive, in one line a human can read."""
+    metrics: list[MetricScore] = field(default_factory=list)
+    """Every metric's score, strongest first (for reports and debugging)."""
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def services(self) -> list[str]:
+        return [c.service for c in self.candidates]
+
+
+def rank_root_causes(
+    normal: Mapping[str, Sequence[float]],
+    anomalous: Mapping[str, Sequence[float]],
+    topology: Mapping[str, Sequence[str]] | None = None,
+    *,
+    service_of_metric: Callable[[str], str] = service_of,
+    config: RcaConfig | None = None,
+) -> RcaResult:
+    """Rank services by how likely each is the root cause of the change from ``normal`` to ``anomalous``.
+
+    ``normal`` and ``anomalous`` map metric names (``<service>_<metric>`` by default, see
+    :func:`~steadyops.rca.scoring.service_of`) to samples; windows may differ in length. ``topology``
+    maps a service to the services it depends on (calls), as ``Target.depends_on`` does.
+    """
+    cfg = config or RcaConfig()
+    metrics = score_metrics(normal, anomalous, service_of_metric=service_of_metric, config=cfg.scoring)
+    if not metrics:
+        return RcaResult([], True, "no metric has enough samples in both windows", metrics)
+
+    by_service: dict[str, list[MetricScore]] = {}
+    for m in metrics:  # already strongest first
+        by_service.setdefault(m.service, []).append(m)
+    anomaly = {svc: ms[0].score for svc, ms in by_service.items()}
+
+    ranking = dict(anomaly)
+    if topology:
+        ranking = personalised_pagerank({s: max(v, 0.0) for s, v in anomaly.items()}, topology)
+
+    candidates = [
+        Candidate(
+            service=svc,
+            score=ranking[svc],
+            anomaly=anomaly[svc],
+            evidence=[m.metric for m in ms if m.score >= cfg.evidence_floor][: cfg.max_evidence] or [ms[0].metric],
+        )
+        for svc, ms in by_service.items()
+    ]
+    candidates.sort(key=lambda c: (-c.score, -c.anomaly, c.service))
+    inconclusive, reason = _judge(candidates, metrics[0], cfg)
+    return RcaResult(candidates, inconclusive, reason, metrics)
+
+
+def _judge(candidates: list[Candidate], strongest: MetricScore, cfg: RcaConfig) -> tuple[bool, str]:
+    if strongest.score < cfg.min_score:
+        return True, (
+            f"strongest change ({strongest.metric}, {strongest.score:.2f}x its normal excursion) "
+            f"is below {cfg.min_score:g}x: nothing stands out from normal noise"
+        )
+    top = candidates[0]
+    if len(candidates) > 1:
+        second = candidates[1]
+        if second.score > 0 and top.score < cfg.min_separation * second.score:
+            return True, (
+                f"{top.service} ({top.score:.2f}) is not separated from {second.service} "
+                f"({second.score:.2f}) by {cfg.min_separation:g}x"
+            )
+    return False, f"{top.service} leads with {top.score:.2f} ({', '.join(top.evidence)})"
