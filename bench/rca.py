@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from steadyops.rca import rank_root_causes, service_of  # noqa: E402
+from steadyops.rca import rank_root_causes, service_of
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "rca-sockshop"
 TIME_COLUMNS = {"time", "timestamp", "Time", "time.1"}
@@ -183,10 +183,10 @@ def main() -> int:
     for method in METHODS:
         for fault in ["all", *faults]:
             acc = accuracy(positions[method][fault])
-            unsure = str(inconclusive[fault]) if method == "steadyops" else "-"
+            shown = str(inconclusive[fault]) if method == "steadyops" else "-"
             print(
                 f"{method:<15} {fault:<6} {len(positions[method][fault]):>5} "
-                f"{acc['ac1']:>6.3f} {acc['ac3']:>6.3f} {acc['avg5']:>6.3f} {unsure:>8}"
+                f"{acc['ac1']:>6.3f} {acc['ac3']:>6.3f} {acc['avg5']:>6.3f} {shown:>8}"
             )
     ours = accuracy(positions["steadyops"]["all"])
     line = {

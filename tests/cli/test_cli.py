@@ -24,7 +24,7 @@ from typer.testing import CliRunner, Result
 from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.cli import app as cli
-from steadyops.cli.alerts import display_width, fmt_seconds, render_table
+from steadyops.cli.output import display_width, fmt_seconds, render_table
 from steadyops.i18n import Lang, t
 
 runner = CliRunner()

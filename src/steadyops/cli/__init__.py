@@ -32,6 +32,10 @@ plugins.register(app)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(silences.app, name="silences")
+# Chinese nouns work too: `steadyops 事件 列表`, `steadyops 静默 添加 …`
+app.add_typer(alerts.app, name="告警", hidden=True)
+app.add_typer(incidents.app, name="事件", hidden=True)
+app.add_typer(silences.app, name="静默", hidden=True)
 
 
 def main() -> None:

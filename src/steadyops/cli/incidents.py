@@ -11,10 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from steadyops.cli.alerts import (
+from steadyops.cli.alerts import alert_table
+from steadyops.cli.common import call, state
+from steadyops.cli.output import (
     FormatOption,
     OutputFormat,
-    alert_table,
     echo_json,
     fmt_seconds,
     fmt_time,
@@ -24,7 +25,6 @@ from steadyops.cli.alerts import (
     render_table,
     translated,
 )
-from steadyops.cli.common import call, state
 from steadyops.i18n import t
 
 app = typer.Typer(help="Incidents: list, show, acknowledge, resolve. / 事件：查看、认领、解决。",

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from steadyops.cli.alerts import (
+from steadyops.cli.common import call, fail, state
+from steadyops.cli.output import (
     FormatOption,
     OutputFormat,
     echo_json,
@@ -21,7 +22,6 @@ from steadyops.cli.alerts import (
     render_table,
     translated,
 )
-from steadyops.cli.common import call, fail, state
 from steadyops.i18n import t
 from steadyops.models import Matcher
 

@@ -176,8 +176,12 @@ class SequenceModel:
         cfg = self.config
         return {
             "version": 1,
-            "config": {"order": cfg.order, "top_k": cfg.top_k, "check_length": cfg.check_length,
-                       "tolerance": cfg.tolerance},
+            "config": {
+                "order": cfg.order,
+                "top_k": cfg.top_k,
+                "check_length": cfg.check_length,
+                "tolerance": cfg.tolerance,
+            },
             "events": dict(self.events),
             "successors": {_SEP.join(ctx): dict(c) for ctx, c in self.successors.items()},
             "min_length": self.min_length,

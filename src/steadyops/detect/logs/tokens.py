@@ -45,7 +45,7 @@ def pattern(token: str) -> re.Pattern[str] | None:
     """A regex matching every value of a partly generalised token (``uid=<*>``), else None."""
     if WILDCARD not in token or token == WILDCARD:
         return None
-    return re.compile("(.*?)".join(re.escape(p) for p in token.split(WILDCARD)), re.S)
+    return re.compile("(.+?)".join(re.escape(p) for p in token.split(WILDCARD)), re.S)
 
 
 def covers(template_token: str, token: str) -> bool:

@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Alert intake: steadyops (SQLite, PostgreSQL) against a real Alertmanager, same alerts, same run.
+
+    python bench/intake.py [--alerts 100000] [--batch 100] [--clients 4]
+
+Every target is started by this script on a free loopback port and stopped at the end:
+
+* steadyops on SQLite (a temporary data dir) and on PostgreSQL (a throw-away database on the
+  local server, dropped afterwards), each as its own ``python -m steadyops serve`` process, fed
+  through its Alertmanager webhook endpoint (``POST /api/v1/alerts/alertmanager``, version 4);
+* the Debian package's Alertmanager, fed through ``POST /api/v2/alerts`` (what Prometheus uses).
+
+The alerts are distinct (no two share a fingerprint) and posted in batches of ``--batch`` from
+``--clients`` threads, each with its own keep-alive connection. For steadyops "persisted" means
+rows in the intake journal, counted in the database afterwards: a 2xx is only sent after the
+commit, so that count over the posting time is the durable intake rate. Alertmanager keeps alerts
+in memory, so its figure is alerts accepted (2xx). Latency is per request (one batch).
+
+The steadyops route uses group_wait=1h: the benchmark measures intake, not notification. The
+in-process pipeline still drains the journal (dedup, grouping, incidents) concurrently in the same
+process, on the same cores, as it would in production.
+
+The last line printed is one JSON object (figures and the ratios against Alertmanager).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from steadyops.models import fingerprint
+from steadyops.store import Store
+from steadyops.store import alerts as alerts_repo
+from steadyops.testing.services import Service, ServiceError, start_alertmanager, start_steadyops
+
+PG_ADMIN_URL = os.environ.get("STEADYOPS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+STEADYOPS_CONFIG: dict[str, Any] = {
+    "route": {"receiver": "default", "group_by": ["alertname", "job"], "group_wait": "1h",
+              "group_interval": "1h", "repeat_interval": "4h"},
+    "receivers": [{"name": "default"}],
+    "lang": "en",
+}
+ALERTMANAGER_CONFIG: dict[str, Any] = {
+    "route": {"receiver": "null", "group_by": ["alertname", "job"], "group_wait": "1h",
+              "group_interval": "1h", "repeat_interval": "4h"},
+    "receivers": [{"name": "null"}],
+}
+
+
+@dataclass
+class Result:
+    target: str
+    alerts: int = 0
+    accepted: int = 0
+    persisted: int | None = None
+    requests: int = 0
+    errors: int = 0
+    wall_s: float = 0.0
+    alerts_per_s: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    note: str = ""
+    latencies: list[float] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("latencies")
+        for key in ("wall_s", "alerts_per_s", "p50_ms", "p99_ms"):
+            data[key] = round(data[key], 2)
+        return data
+
+
+# -- the alerts ---------------------------------------------------------------------------------------
+def make_alerts(n: int, run_id: str) -> list[dict[str, Any]]:
+    """``n`` distinct alerts shaped like Prometheus sends them (labels, annotations, times)."""
+    now = datetime.now(UTC)
+    starts = (now - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    ends = (now + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    names = ("HighCPU", "DiskFull", "ServiceDown", "HighLatency", "ErrorRate", "MemoryPressure")
+    alerts = []
+    for i in range(n):
+        labels = {
+            "alertname": names[i % len(names)],
+            "job": f"svc-{i % 40}",
+            "instance": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}:9100",
+            "severity": "critical" if i % 10 == 0 else "warning",
+            "bench": run_id,
+        }
+        alerts.append({
+            "labels": labels,
+            "annotations": {"summary": f"{labels['alertname']} on {labels['instance']}",
+                            "runbook_url": "https://runbooks.example/alerts"},
+            "startsAt": starts,
+            "endsAt": ends,
+            "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up",
+        })
+    return alerts
+
+
+def batches(alerts: Sequence[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [list(alerts[i : i + size]) for i in range(0, len(alerts), size)]
+
+
+def webhook_body(batch: list[dict[str, Any]]) -> bytes:
+    """An Alertmanager webhook (version 4) as Alertmanager itself would send the batch."""
+    alerts = [{"status": "firing", **a, "fingerprint": fingerprint(a["labels"])} for a in batch]
+    return json.dumps({
+        "version": "4", "groupKey": '{}:{alertname="bench"}', "truncatedAlerts": 0, "status": "firing",
+        "receiver": "steadyops", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example:9093", "alerts": alerts,
+    }).encode()
+
+
+def am_v2_body(batch: list[dict[str, Any]]) -> bytes:
+    return json.dumps(batch).encode()
+
+
+# -- the load -----------------------------------------------------------------------------------------
+def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int], clients: int) -> Result:
+    """Post every body once from ``clients`` keep-alive connections; time each request."""
+    result = Result(target=target, alerts=sum(sizes))
+    lock = threading.Lock()
+    cursor = iter(range(len(bodies)))
+    failures: list[str] = []
+
+    def worker() -> None:
+        latencies: list[float] = []
+        accepted = errors = 0
+        with httpx.Client(timeout=60, headers={"content-type": "application/json"},
+                          limits=httpx.Limits(max_keepalive_connections=1, max_connections=1)) as client:
+            while True:
+                with lock:
+                    index = next(cursor, None)
+                if index is None:
+                    break
+                t0 = time.perf_counter()
+                try:
+                    resp = client.post(url, content=bodies[index])
+                    ok = resp.is_success
+                    if not ok and len(failures) < 5:
+                        failures.append(f"HTTP {resp.status_code}: {resp.text[:200]}")
+                except httpx.HTTPError as exc:
+                    ok = False
+                    if len(failures) < 5:
+                        failures.append(type(exc).__name__)
+                latencies.append(time.perf_counter() - t0)
+                if ok:
+                    accepted += sizes[index]
+                else:
+                    errors += 1
+        with lock:
+            result.latencies.extend(latencies)
+            result.accepted += accepted
+            result.errors += errors
+
+    threads = [threading.Thread(target=worker, name=f"client-{i}") for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.wall_s = time.perf_counter() - started
+    result.requests = len(bodies)
+    if result.latencies:
+        ordered = sorted(result.latencies)
+        result.p50_ms = statistics.median(ordered) * 1000
+        result.p99_ms = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    if failures:
+        result.note = "; ".join(failures)
+    return result
+
+
+def warm_up(url: str, body: bytes) -> None:
+    """One request before the clock starts (imports, first connection, prepared statements)."""
+    with httpx.Client(timeout=60, headers={"content-type": "application/json"}) as client:
+        client.post(url, content=body).raise_for_status()
+
+
+# -- the targets --------------------------------------------------------------------------------------
+@contextmanager
+def throwaway_pg() -> Iterator[str]:
+    import psycopg
+
+    name = f"steadyops_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def journal_rows(db_url: str) -> int:
+    store = Store(db_url, run_migrations=False)
+    try:
+        with store.transaction() as session:
+            return alerts_repo.count_events(session)
+    finally:
+        store.close()
+
+
+def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dict[str, Any]], batch: int,
+                  clients: int) -> Result:
+    data_dir = workdir / name
+    env = {"STEADYOPS_DATABASE_URL": db_url} if db_url else {}
+    url = db_url or f"sqlite:///{(data_dir / 'steadyops.db').as_posix()}"
+    warm = make_alerts(batch, f"warmup-{name}")
+    parts = batches(alerts, batch)
+    bodies = [webhook_body(b) for b in parts]
+    with start_steadyops(STEADYOPS_CONFIG, data_dir=data_dir, env=env) as svc:
+        endpoint = f"{svc.url}/api/v1/alerts/alertmanager"
+        warm_up(endpoint, webhook_body(warm))
+        before = journal_rows(url)
+        result = post_all(name, endpoint, bodies, [len(b) for b in parts], clients)
+        result.persisted = journal_rows(url) - before
+        pending = _pending(svc)
+    result.alerts_per_s = result.persisted / result.wall_s if result.wall_s else 0.0
+    result.note = (result.note + "; " if result.note else "") + f"pipeline backlog at the end: {pending} events"
+    return result
+
+
+def _pending(svc: Service) -> int | str:
+    try:
+        return int(httpx.get(f"{svc.url}/api/v1/stats", timeout=30).json()["pending_journal"])
+    except (httpx.HTTPError, KeyError, ValueError):
+        return "?"
+
+
+def run_alertmanager(alerts: list[dict[str, Any]], batch: int, clients: int) -> Result:
+    parts = batches(alerts, batch)
+    bodies = [am_v2_body(b) for b in parts]
+    with start_alertmanager(ALERTMANAGER_CONFIG) as am:
+        endpoint = f"{am.url}/api/v2/alerts"
+        warm_up(endpoint, am_v2_body(make_alerts(batch, "warmup-am")))
+        result = post_all("alertmanager", endpoint, bodies, [len(b) for b in parts], clients)
+    result.alerts_per_s = result.accepted / result.wall_s if result.wall_s else 0.0
+    result.note = (result.note + "; " if result.note else "") + "accepted (2xx), held in memory"
+    return result
+
+
+# -- reporting ----------------------------------------------------------------------------------------
+def print_table(results: Sequence[Result], reference: Result | None) -> None:
+    header = f"{'target':<22}{'alerts/s':>11}{'persisted':>11}{'accepted':>10}{'errors':>8}" \
+             f"{'p50 ms':>9}{'p99 ms':>9}{'wall s':>8}{'vs AM':>8}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = f"{r.alerts_per_s / reference.alerts_per_s:.2f}x" if reference and reference.alerts_per_s else "-"
+        persisted = "-" if r.persisted is None else str(r.persisted)
+        print(f"{r.target:<22}{r.alerts_per_s:>11,.0f}{persisted:>11}{r.accepted:>10}{r.errors:>8}"
+              f"{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{r.wall_s:>8.1f}{ratio:>8}")
+    for r in results:
+        if r.note:
+            print(f"  {r.target}: {r.note}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--alerts", type=int, default=100_000, help="distinct alerts per target (default 100000)")
+    parser.add_argument("--batch", type=int, default=100, help="alerts per request (default 100)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent keep-alive connections (default 4)")
+    parser.add_argument("--targets", default="sqlite,postgresql,alertmanager",
+                        help="comma-separated subset of sqlite, postgresql, alertmanager")
+    args = parser.parse_args(argv)
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    unknown = set(targets) - {"sqlite", "postgresql", "alertmanager"}
+    if unknown or args.alerts < 1 or args.batch < 1 or args.clients < 1:
+        parser.error(f"bad arguments (unknown targets: {sorted(unknown)})" if unknown else "counts must be >= 1")
+
+    run_id = uuid.uuid4().hex[:8]
+    alerts = make_alerts(args.alerts, run_id)
+    print(f"intake benchmark: {args.alerts:,} distinct alerts, batches of {args.batch}, {args.clients} client "
+          f"connections, {os.cpu_count()} CPUs")
+    print("steadyops route: group_wait=1h (measures intake; the in-process pipeline drains the journal "
+          "concurrently on the same cores). steadyops alerts/s = journal rows persisted / posting time.")
+    print()
+
+    results: list[Result] = []
+    runners: dict[str, Callable[[Path], Result]] = {
+        "sqlite": lambda wd: run_steadyops("steadyops-sqlite", None, wd, alerts, args.batch, args.clients),
+        "alertmanager": lambda wd: run_alertmanager(alerts, args.batch, args.clients),
+    }
+    with tempfile.TemporaryDirectory(prefix="steadyops-bench-") as tmp:
+        for target in targets:
+            print(f"... {target}", flush=True)
+            try:
+                if target == "postgresql":
+                    with throwaway_pg() as pg:
+                        results.append(run_steadyops("steadyops-postgresql", pg, Path(tmp), alerts, args.batch,
+                                                     args.clients))
+                else:
+                    results.append(runners[target](Path(tmp)))
+            except (ServiceError, OSError, httpx.HTTPError) as exc:
+                print(f"    {target} skipped: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+            except Exception as exc:  # psycopg not reachable, and the like: report, go on
+                print(f"    {target} skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print()
+
+    reference = next((r for r in results if r.target == "alertmanager"), None)
+    print_table(results, reference)
+    ratios = {
+        r.target: round(r.alerts_per_s / reference.alerts_per_s, 3)
+        for r in results if reference and reference.alerts_per_s and r is not reference
+    }
+    sqlite = next((r for r in results if r.target == "steadyops-sqlite"), None)
+    summary = {
+        "benchmark": "intake",
+        "alerts": args.alerts,
+        "batch": args.batch,
+        "clients": args.clients,
+        "cpus": os.cpu_count(),
+        "results": {r.target: r.summary() for r in results},
+        "ratio_vs_alertmanager": ratios,
+        "sqlite_target_5000_per_s_met": (sqlite.alerts_per_s >= 5000) if sqlite else None,
+    }
+    print()
+    print(json.dumps(summary, separators=(",", ":")))
+    complete = all(r.errors == 0 and r.accepted == r.alerts for r in results) and len(results) == len(targets)
+    return 0 if complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

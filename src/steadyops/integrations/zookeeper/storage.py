@@ -1,0 +1,235 @@
+"""dataDir / dataLogDir: filesystem usage, and how many snapshots and txn logs pile up there.
+
+A full dataLogDir stops every write in the ensemble (ZooKeeper cannot fsync its txn log), and
+snapshots without ``autopurge`` grow until it is full, so both are checked. ``conf`` says where the
+directories are; they are inspected where they live:
+
+* a **local** target (loopback address, or label ``local: "true"``) is stat-ed directly;
+* a **remote** target goes through the probe registered with :func:`set_remote_dir_probe` — the
+  hook the SSH host integration fills (it runs ``df``/``ls`` over SSH). Without one the disk check
+  says UNKNOWN and names the hook, and the data-files check still judges the total size
+  ZooKeeper itself reports in ``conf`` (``dataDirSize`` / ``dataLogSize``).
+
+When ``conf`` is refused (whitelist) or not served (no quorum) the labels ``data_dir`` and
+``data_log_dir`` name the directories instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+import psutil
+
+from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, grade, threshold, unanswered
+from steadyops.integrations.zookeeper.client import Answer, split_address
+from steadyops.integrations.zookeeper.parse import ZkConf
+from steadyops.inventory import Target
+from steadyops.models import CheckResult, CheckStatus, Evidence
+
+RB_DISK = "zookeeper/zk-disk.en.md"
+MIB = 1048576
+
+
+@dataclass(frozen=True)
+class DirUsage:
+    """One directory: its filesystem's usage and the ZooKeeper files in it."""
+
+    path: str
+    fs_total: int
+    fs_used: int
+    fs_free: int
+    snapshots: int = 0
+    snapshot_bytes: int = 0
+    txn_logs: int = 0
+    txn_log_bytes: int = 0
+
+    @property
+    def used_pct(self) -> float:
+        # as df: used / (used + available), so root-reserved blocks count as unavailable
+        denom = self.fs_used + self.fs_free
+        return round(self.fs_used / denom * 100, 2) if denom else 0.0
+
+
+class DirProbe(Protocol):
+    """Measures a directory on the target's host (the SSH integration implements it for remote hosts)."""
+
+    async def usage(self, target: Target, path: str) -> DirUsage: ...
+
+
+class LocalDirProbe:
+    """``statvfs`` plus a listing of ``snapshot.*`` and ``log.*``, in a thread (disk I/O blocks)."""
+
+    async def usage(self, target: Target, path: str) -> DirUsage:
+        return await asyncio.to_thread(local_usage, path)
+
+
+def local_usage(path: str) -> DirUsage:
+    du = psutil.disk_usage(path)
+    counts = {"snapshot": [0, 0], "log": [0, 0]}
+    with os.scandir(path) as entries:
+        for entry in entries:
+            prefix = entry.name.split(".", 1)[0]
+            if prefix in counts and entry.is_file(follow_symlinks=False):
+                counts[prefix][0] += 1
+                counts[prefix][1] += entry.stat(follow_symlinks=False).st_size
+    return DirUsage(path, du.total, du.used, du.free, counts["snapshot"][0], counts["snapshot"][1],
+                    counts["log"][0], counts["log"][1])
+
+
+_remote_probe: DirProbe | None = None
+
+
+def set_remote_dir_probe(probe: DirProbe | None) -> None:
+    """Register how remote dataDirs are measured (called by the SSH host integration's ``register``)."""
+    global _remote_probe
+    _remote_probe = probe
+
+
+def is_local(target: Target) -> bool:
+    flag = target.labels.get("local", "").lower()
+    if flag in ("true", "false"):
+        return flag == "true"
+    host = split_address(target.address)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def probe_for(target: Target) -> DirProbe | None:
+    return LocalDirProbe() if is_local(target) else _remote_probe
+
+
+async def data_dirs(check: ZkCheck, target: Target) -> tuple[ZkConf | None, dict[str, str], Answer | None]:
+    """``{"dataDir": path, "dataLogDir": path}`` from conf, else from labels; the failed answer if neither."""
+    conf, answer = await fetch_conf(check.client(target))
+    dirs: dict[str, str] = {}
+    if conf is not None:
+        dirs = {k: v for k, v in (("dataDir", conf.data_dir), ("dataLogDir", conf.data_log_dir)) if v}
+    for key, label in (("dataDir", "data_dir"), ("dataLogDir", "data_log_dir")):
+        if key not in dirs and target.labels.get(label):
+            dirs[key] = _version_dir(target.labels[label])
+    if "dataDir" in dirs and "dataLogDir" not in dirs:
+        dirs["dataLogDir"] = dirs["dataDir"]  # ZooKeeper's own default
+    return conf, dirs, (None if dirs else answer)
+
+
+def _version_dir(path: str) -> str:
+    """Labels name the configured dataDir; ZooKeeper keeps its files in its ``version-2`` child."""
+    p = Path(path)
+    return str(p if p.name.startswith("version-") or not (p / "version-2").is_dir() else p / "version-2")
+
+
+async def measure(probe: DirProbe, target: Target,
+                  dirs: dict[str, str]) -> tuple[dict[str, DirUsage], list[Evidence]]:
+    """Usage per distinct directory (dataDir and dataLogDir are often the same); errors as evidence."""
+    out: dict[str, DirUsage] = {}
+    errors: list[Evidence] = []
+    for path in dict.fromkeys(dirs.values()):
+        try:
+            out[path] = await probe.usage(target, path)
+        except OSError as exc:
+            errors.append(Evidence(source=f"stat {path}", detail=f"{type(exc).__name__}: {exc}"))
+    return out, errors
+
+
+def _fmt(n: float) -> str:
+    return f"{n / MIB:.1f} MiB" if n < 1024 * MIB else f"{n / MIB / 1024:.2f} GiB"
+
+
+class DiskCheck(ZkCheck):
+    """Filesystem usage under dataDir and dataLogDir (``disk_used_pct_warn`` / ``_crit`` labels)."""
+
+    name: ClassVar[str] = "zookeeper.disk"
+    runbook: ClassVar[str | None] = RB_DISK
+
+    async def run(self, target: Target) -> CheckResult:
+        _conf, dirs, failed = await data_dirs(self, target)
+        if failed is not None:
+            return unanswered(target, failed, "where dataDir is (set the labels data_dir / data_log_dir)")
+        where = [Evidence(source="conf", detail=", ".join(f"{k}={v}" for k, v in dirs.items()))]
+        probe = probe_for(target)
+        if probe is None:
+            return self.result(target, CheckStatus.UNKNOWN,
+                               f"{dirs['dataDir']} is on remote host {split_address(target.address)[0]}: no remote "
+                               "directory probe registered (set_remote_dir_probe, from the SSH integration)", where)
+        usage, errors = await measure(probe, target, dirs)
+        if not usage:
+            return self.result(target, CheckStatus.UNKNOWN, "cannot stat the data directories here", where + errors)
+        warn, crit = threshold(target, "disk_used_pct_warn", 80), threshold(target, "disk_used_pct_crit", 90)
+        status = CheckStatus.OK
+        parts, evidence, metrics = [], list(where), {}
+        for key, path in dirs.items():
+            u = usage.get(path)
+            if u is None:
+                continue
+            status = max(status, grade(u.used_pct, warn, crit), key=lambda s: s.rank)
+            parts.append(f"{key} {u.used_pct:g}% used ({_fmt(u.fs_free)} free)")
+            evidence.append(Evidence(source=f"statvfs {path}", value=u.used_pct,
+                                     detail=f"{_fmt(u.fs_used)} used of {_fmt(u.fs_total)}, {_fmt(u.fs_free)} free"))
+            prefix = "data_dir" if key == "dataDir" else "data_log_dir"
+            metrics.update({f"{prefix}_used_pct": u.used_pct, f"{prefix}_free_bytes": float(u.fs_free)})
+        if errors and status is CheckStatus.OK:  # a directory we could not stat is not a healthy one
+            status = CheckStatus.UNKNOWN
+        summary = "; ".join(parts) + f" (warn ≥ {warn:g}%, crit ≥ {crit:g}%)"
+        return self.result(target, status, summary, evidence + errors, layer="disk", metrics=metrics)
+
+
+class DataFilesCheck(ZkCheck):
+    """Snapshot and txn-log count and size: growth without ``autopurge`` fills the disk slowly."""
+
+    name: ClassVar[str] = "zookeeper.datafiles"
+    runbook: ClassVar[str | None] = RB_DISK
+
+    async def run(self, target: Target) -> CheckResult:
+        conf, dirs, failed = await data_dirs(self, target)
+        if failed is not None:
+            return unanswered(target, failed, "where dataDir is (set the labels data_dir / data_log_dir)")
+        size_warn = threshold(target, "data_files_warn_mb", 10240) * MIB
+        probe = probe_for(target)
+        if probe is None:
+            return self._from_conf(target, conf, dirs, size_warn)
+        usage, errors = await measure(probe, target, dirs)
+        if not usage:
+            return self.result(target, CheckStatus.UNKNOWN, "cannot list the data directories here", errors)
+        snaps = sum(u.snapshots for u in usage.values())
+        snap_bytes = sum(u.snapshot_bytes for u in usage.values())
+        logs = sum(u.txn_logs for u in usage.values())
+        log_bytes = sum(u.txn_log_bytes for u in usage.values())
+        status = CheckStatus.UNKNOWN if errors else CheckStatus.OK
+        if (snaps >= threshold(target, "snapshot_count_warn", 50) or logs >= threshold(target, "txnlog_count_warn", 100)
+                or snap_bytes + log_bytes >= size_warn):
+            status = CheckStatus.WARNING
+        summary = (f"{snaps} snapshots ({_fmt(snap_bytes)}), {logs} txn logs ({_fmt(log_bytes)})"
+                   + ("; is autopurge.purgeInterval set?" if status.failing else ""))
+        evidence = [Evidence(source=f"ls {path}", detail=f"{u.snapshots} snapshot.* ({_fmt(u.snapshot_bytes)}), "
+                             f"{u.txn_logs} log.* ({_fmt(u.txn_log_bytes)})") for path, u in usage.items()]
+        metrics = {"snapshots": float(snaps), "snapshot_bytes": float(snap_bytes), "txn_logs": float(logs),
+                   "txn_log_bytes": float(log_bytes)}
+        return self.result(target, status, summary, evidence + errors, layer="disk", metrics=metrics)
+
+    def _from_conf(self, target: Target, conf: ZkConf | None, dirs: dict[str, str], size_warn: float) -> CheckResult:
+        """Remote without a probe: ZooKeeper's own ``dataDirSize`` / ``dataLogSize`` still tell the size."""
+        values = conf.values if conf is not None else {}
+        try:
+            data = float(values["dataDirSize"])
+            log = float(values.get("dataLogSize", 0)) if dirs.get("dataLogDir") != dirs.get("dataDir") else 0.0
+        except (KeyError, ValueError):
+            return self.result(target, CheckStatus.UNKNOWN, "remote data directories and no size in conf (no remote "
+                               "directory probe registered)", [Evidence(source="conf", detail=str(dirs))])
+        total = data + log
+        status = CheckStatus.WARNING if total >= size_warn else CheckStatus.OK
+        return self.result(target, status, f"data files {_fmt(total)} (from conf; file counts need a remote probe)",
+                           [Evidence(source="conf", detail=f"dataDirSize={values.get('dataDirSize')}, "
+                                     f"dataLogSize={values.get('dataLogSize')}")],
+                           layer="disk", metrics={"data_dir_bytes": data, "data_log_dir_bytes": log})
+
+
+CHECKS: tuple[type[ZkCheck], ...] = (DiskCheck, DataFilesCheck)
