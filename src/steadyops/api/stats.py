@@ -18,10 +18,10 @@ from sqlalchemy import select
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.models import IncidentStatus
-from steadyops.pipeline.notify import count_by_status, count_decisions
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
-from steadyops.store.tables import IncidentRow, NotificationRow
+from steadyops.store import notifications as notifications_repo
+from steadyops.store.tables import IncidentRow
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 
@@ -76,14 +76,15 @@ def stats(app: Annotated[App, Depends(get_app)]) -> Stats:
         # Only the four timestamps: the means must not load every incident's alerts.
         times = session.execute(select(IncidentRow.first_alert_at, IncidentRow.opened_at,
                                        IncidentRow.acknowledged_at, IncidentRow.resolved_at)).all()
-    decisions = count_decisions(app.store)
+        decisions = notifications_repo.count_decisions(session)
+        delivery = notifications_repo.count_by_status(session)
     return Stats(
         alerts_received=received,
         notifications_out=decisions,
         noise_reduction_ratio=received / max(decisions, 1),
         incidents=by_status,
         pending_journal=pending,
-        notifications=count_by_status(app.store),
+        notifications=delivery,
         mttd_seconds=_mean(_seconds(first, opened) for first, opened, _, _ in times),
         mtta_seconds=_mean(_seconds(opened, acked) for _, opened, acked, _ in times),
         mttr_seconds=_mean(_seconds(first, resolved) for first, _, _, resolved in times),
@@ -100,15 +101,10 @@ def notifications(
 ) -> list[NotificationOut]:
     """The rendered payload is left out: it carries up to 100 alerts each, which would make a
     log listing heavy; the incident view is the place to read the alerts themselves."""
-    stmt = select(NotificationRow).order_by(NotificationRow.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(NotificationRow.status == status)
-    if incident_id is not None:
-        stmt = stmt.where(NotificationRow.incident_id == incident_id)
     with app.store.transaction() as session:
         return [
             NotificationOut(id=r.id, group_key=r.group_key, incident_id=r.incident_id, receiver=r.receiver,
                             channel_type=r.channel_type, status=r.status, attempts=r.attempts,
                             last_error=r.last_error, created_at=r.created_at, sent_at=r.sent_at)
-            for r in session.scalars(stmt)
+            for r in notifications_repo.recent(session, status=status, incident_id=incident_id, limit=limit)
         ]

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from steadyops.clock import Clock
 from steadyops.models import Delivery, Notification
@@ -98,16 +98,3 @@ class Dispatcher:
                 delay = max(delay, min(result.retry_after, self.backoff_max))
             row.next_attempt_at = now + timedelta(seconds=delay)
             log.info("notification %s via %s will retry in %.1fs", row.id, row.channel_type, delay)
-
-
-def count_by_status(store: Store) -> dict[str, int]:
-    with store.transaction() as session:
-        rows = session.execute(select(NotificationRow.status, func.count()).group_by(NotificationRow.status))
-        return {str(s): int(n) for s, n in rows}
-
-
-def count_decisions(store: Store) -> int:
-    """Distinct notification decisions (one per group flush that notified), whatever the channels."""
-    with store.transaction() as session:
-        return int(session.scalar(select(func.count()).select_from(NotificationRow).where(NotificationRow.channel <= 0))
-                   or 0)

@@ -5,8 +5,9 @@ When an alert fires we usually know its start, but a metric dump around "about t
 where normal ends. BARO answers this with Bayesian online change-point detection; we use the simpler
 *at most one change* (AMOC) estimate, which is what an offline split needs: for every candidate split
 ``k`` each metric contributes its two-segment mean-shift statistic ``k·(n-k)/n · (mean_left -
-mean_right)²`` in robust units, capped so that one wild metric cannot choose the split alone, and the
-split with the largest total wins.
+mean_right)²`` in robust units, rescaled so that its peak weighs at most ``cap²`` (one wild metric
+cannot choose the split alone, yet still votes for where *it* changed), and the split with the
+largest total wins.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ def find_change_point(
         csum = np.cumsum(z)[:-1]
         left = csum / k
         right = (float(z.sum()) - csum) / (n - k)
-        total += np.minimum(k * (n - k) / n * (left - right) ** 2, cap * cap)
+        stat = k * (n - k) / n * (left - right) ** 2
+        peak = float(stat.max())
+        if peak > 0.0:  # keep the curve's shape (where it peaks), bound its weight
+            total += stat * (min(peak, cap * cap) / peak)
     total[: min_segment - 1] = -np.inf
     total[n - min_segment :] = -np.inf
     if not np.isfinite(total).any() or float(np.max(total)) <= 0.0:

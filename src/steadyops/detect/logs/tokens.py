@@ -18,7 +18,7 @@ from steadyops.detect.logs.masking import WILDCARD
 
 _FRAME_LEAD: Final = "([{<\"'"
 _FRAME_TRAIL: Final = ")]}>\"',;:.!?"
-_WORD: Final = re.compile(r"[A-Za-z]+(?:[-_'][A-Za-z]+)*")
+_WORD: Final = re.compile(r"[A-Za-z]+(?:[-_'][A-Za-z]+)*\d{0,2}")
 _ATOM: Final = re.compile(r"<\*>|[A-Za-z0-9]+|[^A-Za-z0-9]")
 _RUNS: Final = re.compile(r"<\*>(?:[.]?<\*>)+")
 
@@ -45,7 +45,7 @@ def pattern(token: str) -> re.Pattern[str] | None:
     """A regex matching every value of a partly generalised token (``uid=<*>``), else None."""
     if WILDCARD not in token or token == WILDCARD:
         return None
-    return re.compile("(.+?)".join(re.escape(p) for p in token.split(WILDCARD)), re.S)
+    return re.compile("(.*?)".join(re.escape(p) for p in token.split(WILDCARD)), re.S)
 
 
 def covers(template_token: str, token: str) -> bool:
@@ -84,7 +84,13 @@ def merge(a: str, b: str) -> str | None:
         s += 1
     while s > 0 and not _is_delim(xa[len(xa) - s]):
         s -= 1
-    if p + s >= len(xa) or p + s >= len(xb):
+    mid_a, mid_b = "".join(xa[p : len(xa) - s]), "".join(xb[p : len(xb) - s])
+    if not mid_a or not mid_b:
+        # an optional part: only a value may be missing ("()" vs "(<*>)"), never a word
+        if mid_a not in ("", WILDCARD) or mid_b not in ("", WILDCARD):
+            return None
+    elif is_word(mid_a) or is_word(mid_b):
+        # a plain word against anything else names a different message (WWEN[enable] / [disable])
         return None
     merged = "".join(xa[:p]) + WILDCARD + "".join(xa[len(xa) - s :])
     if WILDCARD + WILDCARD in merged or WILDCARD + "." + WILDCARD in merged:
