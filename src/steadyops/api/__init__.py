@@ -11,15 +11,25 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from steadyops import __version__
-from steadyops.api import alerts, incidents, silences, stats
+from steadyops.api import actions, alerts, incidents, silences, stats
 from steadyops.app import App
-from steadyops.errors import Conflict, NotFound, PayloadTooLarge, TransientError, ValidationFailed
+from steadyops.errors import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    PluginError,
+    Refused,
+    TransientError,
+    ValidationFailed,
+)
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (PayloadTooLarge, 413),
     (ValidationFailed, 400),
+    (PluginError, 400),  # an unknown action/check name in a request; the message suggests close names
     (NotFound, 404),
     (Conflict, 409),
+    (Refused, 403),
     (TransientError, 503),
 ]
 
@@ -57,8 +67,9 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
             session.connection().exec_driver_sql("SELECT 1")
         return {"status": "ready"}
 
-    for module in (alerts, incidents, silences, stats):
+    for module in (alerts, incidents, silences, stats, actions):
         api.include_router(module.router)
+    api.include_router(actions.audit_router)
     return api
 
 

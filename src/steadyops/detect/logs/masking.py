@@ -49,7 +49,7 @@ _WHOLE_VALUE: Final = re.compile(
             r"\d{4}[-./]\d{2}[-./]\d{2}-\d{2}[.:]\d{2}[.:]\d{2}(?:[.,]\d+)?",
             r"(?=[0-9a-fA-F]{6,}\b)(?:[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*)",  # hex id
             r"(?:null|NULL|Null|nil|None|true|false|TRUE|FALSE|True|False)",  # literals printed by code
-            r"(?:/|\./|\.\./|~/)[^\s:,;'\"()\[\]{}<>|]+",  # absolute or relative path
+            r"(?:/|\./|\.\./|~/)[^\s'\"]+",  # absolute or relative path
             r"[A-Za-z]:\\\S*",  # Windows path
         )
     )
@@ -67,7 +67,9 @@ _HOST_PORT: Final = re.compile(r"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*:\d+")
 _NAMED_WORD: Final = re.compile(r"[A-Za-z]+\d{1,2}")
 _DASHED_NUMBERS: Final = re.compile(r"\d+(?:-\d+)+")
 _NUMERIC_TAIL: Final = re.compile(r"[\d.\-]*\d[\d.\-]*")
-_PREFIXED: Final = re.compile(r"([A-Za-z]{2,})([.\-#/])(.+)")
+_PREFIXED: Final = re.compile(r"([A-Za-z_]*[A-Za-z]{2})([.\-#/])(.+)")
+# key=value / key:value whose value is a path, URL, address …: the value may contain delimiters
+_KEY_VALUE: Final = re.compile(r"([A-Za-z_][\w.\-]*)([:=])(.+)")
 
 # characters that frame a value inside a word; they stay in the template
 _LEAD: Final = "([{<\"'"
@@ -117,6 +119,9 @@ def _mask_core(core: str) -> str:
     """Mask a word without its framing punctuation."""
     if _WHOLE_VALUE.fullmatch(core) or _HOSTNAME.fullmatch(core) or _HOST_PORT.fullmatch(core):
         return WILDCARD
+    kv = _KEY_VALUE.fullmatch(core)
+    if kv and (_WHOLE_VALUE.fullmatch(kv.group(3)) or _HOSTNAME.fullmatch(kv.group(3))):
+        return kv.group(1) + kv.group(2) + WILDCARD
     if "." in core and _DIGIT.search(core):
         core = _EMBEDDED_ENDPOINT.sub(WILDCARD, core)
     parts = _SEGMENT_SPLIT.split(core)

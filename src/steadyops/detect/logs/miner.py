@@ -40,7 +40,7 @@ class MinerConfig:
 
     similarity: float = 0.5
     """Share of positions (equal constants or wildcards) a line needs to join a template."""
-    word_variable_values: int = 4
+    word_variable_values: int = 5
     """Distinct plain words seen at one position before that position becomes a parameter."""
     shape_cache_size: int = 200_000
     """Masked shapes remembered for the O(1) fast path (cleared when full)."""

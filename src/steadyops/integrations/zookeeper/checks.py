@@ -128,7 +128,7 @@ class QuorumCheck(ZkCheck):
                                "leader)", [answer.evidence()], layer="quorum", metrics={"serving": 0.0})
         if mode is None:
             return unanswered(target, answer, "the quorum role")
-        ev = [answer.evidence(300)]
+        ev = [Evidence(source="mode", detail=mode, value=mode), answer.evidence(300)]
         if mode == "read-only":
             return self.result(target, CheckStatus.WARNING, "read-only mode: partitioned from the quorum, "
                                "serving reads only", ev, layer="quorum", metrics={"serving": 0.0})
