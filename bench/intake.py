@@ -18,7 +18,11 @@ in memory, so its figure is alerts accepted (2xx). Latency is per request (one b
 
 The steadyops route uses group_wait=1h: the benchmark measures intake, not notification. The
 in-process pipeline still drains the journal (dedup, grouping, incidents) concurrently in the same
-process, on the same cores, as it would in production.
+process, on the same cores, as it would in production. ``--pipeline off`` starts steadyops with
+the pipeline disabled (a diagnostic: intake alone, the journal is left unprocessed).
+
+Each target gets at most ``--time-limit`` seconds of posting (default 120) so the run always ends
+in a few minutes; a target that hits it is marked partial and its rate is over what was posted.
 
 The last line printed is one JSON object (figures and the ratios against Alertmanager).
 """
@@ -56,6 +60,15 @@ STEADYOPS_CONFIG: dict[str, Any] = {
     "receivers": [{"name": "default"}],
     "lang": "en",
 }
+#: ``--pipeline off``: the same app, served without the in-process pipeline.
+INTAKE_ONLY = (
+    "import uvicorn\n"
+    "from steadyops.api import create_api\n"
+    "from steadyops.app import build_app\n"
+    "core = build_app()\n"
+    "uvicorn.run(create_api(core, run_pipeline=False), host=core.settings.host, port=core.settings.port,\n"
+    "            log_level='warning')\n"
+)
 ALERTMANAGER_CONFIG: dict[str, Any] = {
     "route": {"receiver": "null", "group_by": ["alertname", "job"], "group_wait": "1h",
               "group_interval": "1h", "repeat_interval": "4h"},
@@ -132,9 +145,14 @@ def am_v2_body(batch: list[dict[str, Any]]) -> bytes:
 
 
 # -- the load -----------------------------------------------------------------------------------------
-def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int], clients: int) -> Result:
-    """Post every body once from ``clients`` keep-alive connections; time each request."""
-    result = Result(target=target, alerts=sum(sizes))
+def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int], clients: int,
+             time_limit: float) -> Result:
+    """Post every body once from ``clients`` keep-alive connections; time each request.
+
+    No new request starts after ``time_limit`` seconds; ``alerts`` is then what was posted.
+    """
+    result = Result(target=target)
+    posted = [0]
     lock = threading.Lock()
     cursor = iter(range(len(bodies)))
     failures: list[str] = []
@@ -146,7 +164,9 @@ def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int
                           limits=httpx.Limits(max_keepalive_connections=1, max_connections=1)) as client:
             while True:
                 with lock:
-                    index = next(cursor, None)
+                    index = next(cursor, None) if time.perf_counter() < deadline else None
+                    if index is not None:
+                        posted[0] += sizes[index]
                 if index is None:
                     break
                 t0 = time.perf_counter()
@@ -171,12 +191,17 @@ def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int
 
     threads = [threading.Thread(target=worker, name=f"client-{i}") for i in range(clients)]
     started = time.perf_counter()
+    deadline = started + time_limit
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     result.wall_s = time.perf_counter() - started
-    result.requests = len(bodies)
+    result.requests = len(result.latencies)
+    result.alerts = posted[0]
+    if result.alerts < sum(sizes):
+        failures.insert(0, f"PARTIAL: time limit {time_limit:g}s reached after {result.alerts:,} of "
+                           f"{sum(sizes):,} alerts")
     if result.latencies:
         ordered = sorted(result.latencies)
         result.p50_ms = statistics.median(ordered) * 1000
@@ -215,19 +240,21 @@ def journal_rows(db_url: str) -> int:
         store.close()
 
 
-def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dict[str, Any]], batch: int,
-                  clients: int) -> Result:
+def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dict[str, Any]],
+                  args: argparse.Namespace) -> Result:
+    batch, clients = args.batch, args.clients
     data_dir = workdir / name
     env = {"STEADYOPS_DATABASE_URL": db_url} if db_url else {}
     url = db_url or f"sqlite:///{(data_dir / 'steadyops.db').as_posix()}"
     warm = make_alerts(batch, f"warmup-{name}")
     parts = batches(alerts, batch)
     bodies = [webhook_body(b) for b in parts]
-    with start_steadyops(STEADYOPS_CONFIG, data_dir=data_dir, env=env) as svc:
+    command = [sys.executable, "-c", INTAKE_ONLY] if args.pipeline == "off" else None
+    with start_steadyops(STEADYOPS_CONFIG, data_dir=data_dir, env=env, command=command) as svc:
         endpoint = f"{svc.url}/api/v1/alerts/alertmanager"
         warm_up(endpoint, webhook_body(warm))
         before = journal_rows(url)
-        result = post_all(name, endpoint, bodies, [len(b) for b in parts], clients)
+        result = post_all(name, endpoint, bodies, [len(b) for b in parts], clients, args.time_limit)
         result.persisted = journal_rows(url) - before
         pending = _pending(svc)
     result.alerts_per_s = result.persisted / result.wall_s if result.wall_s else 0.0
@@ -242,13 +269,14 @@ def _pending(svc: Service) -> int | str:
         return "?"
 
 
-def run_alertmanager(alerts: list[dict[str, Any]], batch: int, clients: int) -> Result:
+def run_alertmanager(alerts: list[dict[str, Any]], args: argparse.Namespace) -> Result:
+    batch, clients = args.batch, args.clients
     parts = batches(alerts, batch)
     bodies = [am_v2_body(b) for b in parts]
     with start_alertmanager(ALERTMANAGER_CONFIG) as am:
         endpoint = f"{am.url}/api/v2/alerts"
         warm_up(endpoint, am_v2_body(make_alerts(batch, "warmup-am")))
-        result = post_all("alertmanager", endpoint, bodies, [len(b) for b in parts], clients)
+        result = post_all("alertmanager", endpoint, bodies, [len(b) for b in parts], clients, args.time_limit)
     result.alerts_per_s = result.accepted / result.wall_s if result.wall_s else 0.0
     result.note = (result.note + "; " if result.note else "") + "accepted (2xx), held in memory"
     return result
@@ -277,24 +305,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4, help="concurrent keep-alive connections (default 4)")
     parser.add_argument("--targets", default="sqlite,postgresql,alertmanager",
                         help="comma-separated subset of sqlite, postgresql, alertmanager")
+    parser.add_argument("--time-limit", type=float, default=120.0,
+                        help="seconds of posting per target at most (default 120); beyond it: partial")
+    parser.add_argument("--pipeline", choices=("on", "off"), default="on",
+                        help="run steadyops' in-process pipeline during the benchmark (default on)")
     args = parser.parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = set(targets) - {"sqlite", "postgresql", "alertmanager"}
-    if unknown or args.alerts < 1 or args.batch < 1 or args.clients < 1:
+    if unknown or args.alerts < 1 or args.batch < 1 or args.clients < 1 or args.time_limit <= 0:
         parser.error(f"bad arguments (unknown targets: {sorted(unknown)})" if unknown else "counts must be >= 1")
 
     run_id = uuid.uuid4().hex[:8]
     alerts = make_alerts(args.alerts, run_id)
     print(f"intake benchmark: {args.alerts:,} distinct alerts, batches of {args.batch}, {args.clients} client "
           f"connections, {os.cpu_count()} CPUs")
-    print("steadyops route: group_wait=1h (measures intake; the in-process pipeline drains the journal "
-          "concurrently on the same cores). steadyops alerts/s = journal rows persisted / posting time.")
+    if args.pipeline == "on":
+        print("steadyops route: group_wait=1h (measures intake; the in-process pipeline drains the journal "
+              "concurrently on the same cores).")
+    else:
+        print("steadyops pipeline OFF (--pipeline off): intake alone, the journal is left unprocessed.")
+    print(f"steadyops alerts/s = journal rows persisted / posting time; at most {args.time_limit:g}s "
+          "of posting per target.")
     print()
 
     results: list[Result] = []
     runners: dict[str, Callable[[Path], Result]] = {
-        "sqlite": lambda wd: run_steadyops("steadyops-sqlite", None, wd, alerts, args.batch, args.clients),
-        "alertmanager": lambda wd: run_alertmanager(alerts, args.batch, args.clients),
+        "sqlite": lambda wd: run_steadyops("steadyops-sqlite", None, wd, alerts, args),
+        "alertmanager": lambda wd: run_alertmanager(alerts, args),
     }
     with tempfile.TemporaryDirectory(prefix="steadyops-bench-") as tmp:
         for target in targets:
@@ -302,8 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 if target == "postgresql":
                     with throwaway_pg() as pg:
-                        results.append(run_steadyops("steadyops-postgresql", pg, Path(tmp), alerts, args.batch,
-                                                     args.clients))
+                        results.append(run_steadyops("steadyops-postgresql", pg, Path(tmp), alerts, args))
                 else:
                     results.append(runners[target](Path(tmp)))
             except (ServiceError, OSError, httpx.HTTPError) as exc:
@@ -324,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "alerts": args.alerts,
         "batch": args.batch,
         "clients": args.clients,
+        "pipeline": args.pipeline,
+        "time_limit_s": args.time_limit,
         "cpus": os.cpu_count(),
         "results": {r.target: r.summary() for r in results},
         "ratio_vs_alertmanager": ratios,
@@ -331,7 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     print()
     print(json.dumps(summary, separators=(",", ":")))
-    complete = all(r.errors == 0 and r.accepted == r.alerts for r in results) and len(results) == len(targets)
+    complete = all(r.errors == 0 and r.accepted == r.alerts == args.alerts for r in results) \
+        and len(results) == len(targets)
     return 0 if complete else 1
 
 

@@ -37,7 +37,7 @@ async def test_propose_approve_apply_verify_over_http(remediation_app: Any) -> N
                                                         "params": {"paths": ["/etc"]}, "requested_by": "dave"})
         assert r.status_code == 403 and "allow-list" in r.json()["detail"]
         r = await client.post("/api/v1/actions", json={"action": "host.clean_logs", "target": "web-1",
-                                                        "params": {"paths": "not-a-list"}, "requested_by": "dave"})
+                                                        "params": {"paths": 5}, "requested_by": "dave"})
         assert r.status_code == 400
         r = await client.post("/api/v1/actions", json={"action": "host.clean_logz", "target": "web-1",
                                                         "params": {}, "requested_by": "dave"})

@@ -9,8 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +16,12 @@ from typing import Any
 import pytest
 import typer.main
 import typer.testing
-import uvicorn
 from typer.testing import CliRunner, Result
 
-from steadyops.api import create_api
-from steadyops.app import App
 from steadyops.cli import app as cli
 from steadyops.cli.output import display_width, fmt_seconds, render_table
 from steadyops.i18n import Lang, t
+from steadyops.testing.server import Server
 
 runner = CliRunner()
 
@@ -37,32 +33,6 @@ def _build_command_once(monkeypatch: pytest.MonkeyPatch) -> None:
     If typer renames its helper, nothing breaks: the tests just run slower.
     """
     monkeypatch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command), raising=False)
-
-
-class Server:
-    def __init__(self, core: App) -> None:
-        self.core = core
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(create_api(core, run_pipeline=False), log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            assert self.thread.is_alive(), "server thread died"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from steadyops.cli import alerts, incidents, plugins, serve, silences
+from steadyops.cli import act, alerts, audit, incidents, plugins, serve, silences
 from steadyops.cli.common import state
 
 app = typer.Typer(
@@ -32,6 +32,8 @@ plugins.register(app)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(silences.app, name="silences")
+app.add_typer(act.app, name="act")
+app.add_typer(audit.app, name="audit")
 # Chinese nouns work too: `steadyops 事件 列表`, `steadyops 静默 添加 …`
 app.add_typer(alerts.app, name="告警", hidden=True)
 app.add_typer(incidents.app, name="事件", hidden=True)

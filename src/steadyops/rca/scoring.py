@@ -7,12 +7,15 @@ of RCAEval, written from their descriptions rather than their code:
   into a σ-equivalent by dividing by 1.349), because the normal period of a real system carries
   spikes and a mean/standard deviation would let one spike hide the fault.
 * Only **increases** count. CPU and memory hogs, latency, error and queue growth all push their
-  metrics up; the decreases we see in incidents (less traffic reaching a service behind the broken
-  one) are consequences, and counting them ranks victims above the culprit.
+  metrics up; the decreases seen in incidents (less traffic reaching a service behind the broken
+  one) are mostly consequences, and counting them only gives victims a way to outrank the culprit.
+  BARO and NSigma score the same direction.
 * A metric whose normal period has (almost) no spread would otherwise divide by zero, and a change of
   a few bytes on a flat memory gauge would outrank a CPU saturated by a thousand σ. So the scale has
   a **relative floor**: a move smaller than ``rel_floor`` (1 %) of the metric's own level is never a
-  large z. This one rule is what takes plain robust scoring from AC@1 0.30 to 1.00 on Sock Shop.
+  large z. Without this floor our scorer ranks the true root cause first in 22 of the 50 Sock Shop
+  cases (a few KiB of page-cache noise on a flat database gauge wins); with it, in all 50. (BARO's
+  own recipe gets the same effect by dropping constant columns and rescaling memory to MB.)
 * The window statistic is the maximum of a **rolling median of 3**, so one stray sample cannot
   carry a metric but a fault lasting a few samples does.
 * Each metric's score is then **calibrated by its own normal behaviour**: the same statistic

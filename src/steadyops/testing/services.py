@@ -345,12 +345,14 @@ def start_alertmanager(config: Mapping[str, Any] | str, *, port: int | None = No
 def start_steadyops(config: Mapping[str, Any] | str | None = None, *, data_dir: Path,
                     env: Mapping[str, str] | None = None, port: int | None = None,
                     workdir: Path | None = None, log_level: str = "warning",
-                    timeout: float = READY_TIMEOUT) -> Service:
+                    command: Sequence[str] | None = None, timeout: float = READY_TIMEOUT) -> Service:
     """``python -m steadyops serve`` as its own process, ready once ``/readyz`` answers.
 
     ``config`` is steadyops.yaml as a mapping (or YAML text); ``env`` adds ``STEADYOPS_*``
     variables (they win over the file, as in production). ``data_dir`` is kept across stop/kill so
     a second call with the same ``data_dir`` (and ``port``) restarts on the same store.
+    ``command`` replaces ``python -m steadyops serve`` (same environment), e.g. for a benchmark
+    variant; it must serve ``/readyz`` on ``STEADYOPS_PORT``.
     """
     port = port or free_port()
     wd, owns = _workdir("steadyops", workdir)
@@ -366,7 +368,7 @@ def start_steadyops(config: Mapping[str, Any] | str | None = None, *, data_dir: 
         "PYTHONUNBUFFERED": "1",
     })
     child_env.update(env or {})
-    args = [sys.executable, "-m", "steadyops", "serve", "--log-level", log_level]
+    args = list(command) if command else [sys.executable, "-m", "steadyops", "serve", "--log-level", log_level]
     svc = _spawn("steadyops", args, port, wd, owns, env=child_env)
     svc.wait_ready("/readyz", timeout)
     return svc

@@ -325,14 +325,22 @@ class ZkCluster:
         self.close()
 
 
-def start_standalone(*, timeout: float = READY_TIMEOUT, **kw: object) -> ZkCluster:
-    """One standalone server, serving when returned (keyword arguments as :class:`ZkCluster`)."""
-    return _started(ZkCluster(1, **kw), timeout)  # type: ignore[arg-type]
+def start_standalone(*, whitelist: str = "*", admin: bool = False, data_dir: Path | None = None,
+                     extra_config: Mapping[str, str] | None = None, log_level: str = "warn",
+                     timeout: float = READY_TIMEOUT) -> ZkCluster:
+    """One standalone server, serving when returned; ``data_dir`` e.g. a :func:`small_filesystem`."""
+    cluster = ZkCluster(1, whitelist=whitelist, admin=admin, data_dirs={1: data_dir} if data_dir else None,
+                        extra_config=extra_config, log_level=log_level)
+    return _started(cluster, timeout)
 
 
-def start_ensemble(size: int = 3, *, timeout: float = READY_TIMEOUT, **kw: object) -> ZkCluster:
-    """An ensemble of ``size`` nodes with a leader elected when returned."""
-    return _started(ZkCluster(size, **kw), timeout)  # type: ignore[arg-type]
+def start_ensemble(size: int = 3, *, whitelist: str = "*", admin: bool = False,
+                   data_dirs: Mapping[int, Path] | None = None, extra_config: Mapping[str, str] | None = None,
+                   log_level: str = "warn", timeout: float = READY_TIMEOUT) -> ZkCluster:
+    """An ensemble of ``size`` nodes, with a leader elected and every member serving when returned."""
+    cluster = ZkCluster(size, whitelist=whitelist, admin=admin, data_dirs=data_dirs, extra_config=extra_config,
+                        log_level=log_level)
+    return _started(cluster, timeout)
 
 
 def _started(cluster: ZkCluster, timeout: float) -> ZkCluster:

@@ -19,7 +19,7 @@ whitespace splitter that does not know about it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from typing import Final
 
 WILDCARD: Final = "<*>"
@@ -37,7 +37,7 @@ _WHOLE_VALUE: Final = re.compile(
             # endpoint: [host/]IPv4[/prefix][:port], optionally after a '/' (Java's InetSocketAddress)
             rf"(?:[\w.\-]*/)?{_IPV4}(?:/\d{{1,2}})?(?::\d+)?",
             # IPv6 / MAC: at least three colons between hex groups, or a '::' compression
-            r"\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){3,7}\]?(?::\d+)?(?:%\w+)?",
+            r"\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){3,}\]?(?::\d+)?(?:%\w+)?",
             r"[0-9a-fA-F]{1,4}(?:::[0-9a-fA-F]{1,4})+(?:%\w+)?",
             r"(?:[0-9a-fA-F]{2}-){5}[0-9a-fA-F]{2}",  # MAC written with dashes
             r"[-+]?0[xX][0-9a-fA-F]+",  # hex literal
@@ -76,8 +76,14 @@ _LEAD: Final = "([{<\"'"
 _TRAIL: Final = ")]}>\"',;:.!?"
 # delimiters at which a word is split into independently masked segments
 _SEGMENT_SPLIT: Final = re.compile(r"([:=,;|()\[\]{}<>\"'@/]+|\.{2,})")
-# an IPv4 endpoint inside a longer word (``10.1.2.3:50010:Got``) is one value, not two
-_EMBEDDED_ENDPOINT: Final = re.compile(rf"(?<![\w.]){_IPV4}(?::\d+)?(?![\w.])")
+# values inside a longer word are one value each, not one per delimiter-separated piece: an IPv4
+# endpoint (``10.1.2.3:50010:Got``), a colon-separated hex id (``mLp(FF:F2:9C:00:10:6E)``) and a
+# path after an opening bracket or a key (``chdir(/home/x/run)``, ``path:/var/run/x``)
+_EMBEDDED: Final = re.compile(
+    rf"(?<![\w.]){_IPV4}(?::\d+)?(?![\w.])"
+    r"|(?<![\w:])[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){3,}(?![\w:])"
+    r"|(?<=[(\[=:])(?:/|\./|~/)[^\s'\"()\[\]<>]+"
+)
 _DIGIT: Final = re.compile(r"\d")
 _WILD_RUN: Final = re.compile(r"(?:<\*>)(?:[.]?<\*>)+")
 
@@ -122,8 +128,8 @@ def _mask_core(core: str) -> str:
     kv = _KEY_VALUE.fullmatch(core)
     if kv and (_WHOLE_VALUE.fullmatch(kv.group(3)) or _HOSTNAME.fullmatch(kv.group(3))):
         return kv.group(1) + kv.group(2) + WILDCARD
-    if "." in core and _DIGIT.search(core):
-        core = _EMBEDDED_ENDPOINT.sub(WILDCARD, core)
+    if _DIGIT.search(core) or "/" in core:
+        core = _EMBEDDED.sub(WILDCARD, core)
     parts = _SEGMENT_SPLIT.split(core)
     if len(parts) == 1:
         return _mask_segment(core)
@@ -196,10 +202,14 @@ def _segment_cjk(run: str) -> list[str]:
     return [w for w in _jieba_cut(run) if w]
 
 
+_MONTH_HINT: Final = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d")
+
+
 def premask(line: str) -> tuple[str, list[str]]:
     """Replace multi-word values by ``<*>``; return the new line and the replaced texts in order."""
     originals: list[str] = []
-    if not _DIGIT.search(line):
+    # cheap substring guards first: the regex is only worth running when it can match
+    if " HTTP/" not in line and not (":" in line and _MONTH_HINT.search(line)):
         return line, originals
 
     def keep(m: re.Match[str]) -> str:
@@ -213,20 +223,20 @@ def premask(line: str) -> tuple[str, list[str]]:
     return _MULTIWORD.sub(keep, line), originals
 
 
-def tokenize(line: str) -> tuple[list[str], list[bool]]:
-    """Split a log line into words and remember which words were glued to the previous one.
+def tokenize(line: str) -> tuple[list[str], tuple[int, ...]]:
+    """Split a log line into tokens; also return the positions glued to the previous token.
 
     Whitespace separates words. Inside a word, CJK runs are split off (and segmented) so that a
-    Chinese sentence without spaces still yields comparable tokens; ``glued[i]`` is True when
-    token ``i`` followed token ``i-1`` without whitespace, so templates render back faithfully.
+    Chinese sentence without spaces still yields comparable tokens; a token listed in the second
+    value followed its predecessor without whitespace, so templates render back faithfully.
+    Lines without CJK text (nearly all) take the fast path: ``str.split`` and no glue.
     """
     words = line.split()
     if not _CJK_RUN.search(line):
-        return words, [False] * len(words)
+        return words, ()
     tokens: list[str] = []
-    glued: list[bool] = []
+    glued: list[int] = []
     for word in words:
-        first = True
         pos = 0
         pieces: list[str] = []
         for m in _CJK_RUN.finditer(word):
@@ -236,20 +246,18 @@ def tokenize(line: str) -> tuple[list[str], list[bool]]:
             pos = m.end()
         if pos < len(word):
             pieces.append(word[pos:])
-        for piece in pieces:
-            tokens.append(piece)
-            glued.append(not first)
-            first = False
-    return tokens, glued
+        glued.extend(range(len(tokens) + 1, len(tokens) + len(pieces)))
+        tokens.extend(pieces)
+    return tokens, tuple(glued)
 
 
-def render(tokens: list[str] | tuple[str, ...], glued: list[bool] | tuple[bool, ...]) -> str:
+def render(tokens: Sequence[str], glued: Collection[int] = ()) -> str:
     """Join tokens back into text, with a space only where the original had whitespace."""
-    if not any(glued):
+    if not glued:
         return " ".join(tokens)
     out: list[str] = []
     for i, tok in enumerate(tokens):
-        if i and not glued[i]:
+        if i and i not in glued:
             out.append(" ")
         out.append(tok)
     return "".join(out)

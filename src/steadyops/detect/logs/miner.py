@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from steadyops.detect.logs.masking import WILDCARD, Masker, premask, render, tokenize
-from steadyops.detect.logs.tokens import covers, extract, is_word, merge
+from steadyops.detect.logs.tokens import (
+    covers,
+    extract,
+    generalise,
+    is_unit,
+    is_word,
+    merge,
+    split_difference,
+)
 
 _FORMAT = "steadyops.logtemplates/1"
 
@@ -41,7 +49,9 @@ class MinerConfig:
     similarity: float = 0.5
     """Share of positions (equal constants or wildcards) a line needs to join a template."""
     word_variable_values: int = 5
-    """Distinct plain words seen at one position before that position becomes a parameter."""
+    """Distinct words seen at one position before that position becomes a parameter."""
+    lowercase_variable_values: int = 3
+    """Distinct all-lowercase words (user names, hosts) enough to make a position a parameter."""
     shape_cache_size: int = 200_000
     """Masked shapes remembered for the O(1) fast path (cleared when full)."""
 
@@ -73,9 +83,18 @@ class _Cluster:
     count: int = 0
     # distinct plain words seen per position that differs only there (see word_variable_values)
     words: dict[int, set[str]] = field(default_factory=dict)
+    # positions of a unit that varied after a number ("12 KB" / "3 MB"): part of the value
+    units: set[int] = field(default_factory=set)
 
     def text(self) -> str:
-        return render(self.tokens, self.glued)
+        if not self.units:
+            return render(self.tokens, self.glued)
+        tokens, glued = list(self.tokens), list(self.glued)
+        for pos in sorted(self.units, reverse=True):
+            if tokens[pos - 1].endswith(WILDCARD) and tokens[pos].startswith(WILDCARD):
+                tokens[pos - 1] += tokens[pos][len(WILDCARD) :]
+                del tokens[pos], glued[pos]
+        return render(tokens, glued)
 
 
 class TemplateMiner:
@@ -154,6 +173,7 @@ class TemplateMiner:
                     "glued": [i for i, g in enumerate(c.glued) if g],
                     "count": c.count,
                     "words": {str(i): sorted(w) for i, w in c.words.items()},
+                    "units": sorted(c.units),
                 }
                 for c in self._clusters.values()
             ],
@@ -181,6 +201,7 @@ class TemplateMiner:
                 glued=tuple(i in glued_at for i in range(len(tokens))),
                 count=int(item["count"]),
                 words={int(i): set(w) for i, w in item["words"].items()},
+                units={int(i) for i in item.get("units", [])},
             )
             miner._clusters[cluster.id] = cluster
             miner._buckets.setdefault(miner._bucket_key(tokens), []).append(cluster.id)
@@ -216,17 +237,18 @@ class TemplateMiner:
         best: _Cluster | None = None
         best_key = (-1.0, -1)
         best_merged: list[str] = []
+        best_units: set[int] = set()
         for cand in self._candidates(shape, glued):
-            merged, score, params, hard_at = self._compare(cand, shape)
+            merged, score, params, hard_at, units = self._compare(cand, shape)
             if merged is None:
                 if hard_at is not None and self._word_variable(cand, hard_at, shape[hard_at]):
                     merged = list(cand.tokens)
-                    merged[hard_at] = WILDCARD
+                    merged[hard_at] = generalise(cand.tokens[hard_at], shape[hard_at])
                     score, params = (n - 1) / n, params + 1
                 else:
                     continue
             if score >= self.config.similarity and (score, params) > best_key:
-                best, best_key, best_merged = cand, (score, params), merged
+                best, best_key, best_merged, best_units = cand, (score, params), merged, units
         if best is None:
             cluster = _Cluster(self._next_id, list(shape), glued)
             self._next_id += 1
@@ -235,14 +257,16 @@ class TemplateMiner:
             return cluster, True
         if best_merged != best.tokens:
             best.tokens = best_merged
+            best.units |= best_units
             self._absorb(best)
         return best, False
 
     def _compare(
         self, cand: _Cluster, shape: tuple[str, ...]
-    ) -> tuple[list[str] | None, float, int, int | None]:
-        """Merged tokens (None if a hard difference), similarity, wildcard count, hard position."""
+    ) -> tuple[list[str] | None, float, int, int | None, set[int]]:
+        """Merged tokens (None if a hard difference), similarity, wildcards, hard position, units."""
         same = params = 0
+        units: set[int] = set()
         merged: list[str] = []
         hard_at: int | None = None
         hard = 0
@@ -255,6 +279,9 @@ class TemplateMiner:
                 merged.append(t)
             else:
                 m = None if is_word(t) and is_word(s) else merge(t, s)
+                if m is None and i and merged[-1].endswith(WILDCARD) and is_unit(t) and is_unit(s):
+                    m = generalise(t, s)
+                    units.add(i)
                 if m is None:
                     hard += 1
                     hard_at = i
@@ -263,14 +290,21 @@ class TemplateMiner:
                     merged.append(m)
         score = (same + params) / (len(shape) or 1)
         if hard:
-            return None, score, params, hard_at if hard == 1 and same + params == len(shape) - 1 else None
-        return merged, score, params, None
+            single = hard == 1 and same + params == len(shape) - 1
+            return None, score, params, hard_at if single else None, units
+        return merged, score, params, None, units
 
-    def _word_variable(self, cand: _Cluster, pos: int, word: str) -> bool:
-        """Record ``word`` at ``pos``; True once the position has seen enough distinct words."""
-        seen = cand.words.setdefault(pos, {cand.tokens[pos]})
-        seen.add(word)
-        return len(seen) >= self.config.word_variable_values
+    def _word_variable(self, cand: _Cluster, pos: int, token: str) -> bool:
+        """Record the word ``token`` differs by at ``pos``; True once it looks like a parameter.
+
+        States and verbs come in small closed sets (often capitalised: ``VM Paused``,
+        ``LOOKING``); names of users and hosts are open sets of lower-case words.
+        """
+        _, mine, theirs, _ = split_difference(cand.tokens[pos], token)
+        seen = cand.words.setdefault(pos, set())
+        seen.update((mine, theirs))
+        lower = sum(1 for w in seen if len(w) > 2 and w.isalpha() and w.islower())
+        return len(seen) >= self.config.word_variable_values or lower >= self.config.lowercase_variable_values
 
     def _absorb(self, winner: _Cluster) -> None:
         """Merge into ``winner`` every template of its bucket that it now covers."""
@@ -283,15 +317,19 @@ class TemplateMiner:
                 winner.count += other.count
                 for pos, words in other.words.items():
                     winner.words.setdefault(pos, set()).update(words)
+                winner.units |= other.units
                 self._alias[cid] = winner.id
                 del self._clusters[cid]
                 bucket.remove(cid)
 
     def _params(self, cluster: _Cluster, raw: list[str], originals: list[str]) -> list[str]:
         out: list[str] = []
-        for t, r in zip(cluster.tokens, raw, strict=True):
+        for i, (t, r) in enumerate(zip(cluster.tokens, raw, strict=True)):
             if t != r or WILDCARD in t:
-                out.extend(extract(t, r))
+                values = extract(t, r)
+                if i in cluster.units and out and values:
+                    out[-1] = f"{out[-1]} {values.pop(0)}"
+                out.extend(values)
         if originals:
             pending = iter(originals)
             out = [_restore(p, pending) for p in out]

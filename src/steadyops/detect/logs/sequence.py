@@ -101,7 +101,6 @@ class SequenceModel:
         self.min_length, self.max_length = min(lengths), max(lengths)
         self.sessions = len(normal)
         self._index()
-        self.threshold = 0.0
         self.threshold = max(self._surprise(s)[0] / (len(s) + 1) for s in normal)
         return self
 

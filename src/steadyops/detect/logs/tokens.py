@@ -40,6 +40,17 @@ def is_word(token: str) -> bool:
     return _WORD.fullmatch(token, start, end) is not None
 
 
+_UNITS: Final = frozenset(
+    "b kb mb gb tb pb kib mib gib tib bytes byte ms us µs ns s sec secs second seconds "
+    "min mins minute minutes h hr hrs hour hours d day days %".split()
+)
+
+
+def is_unit(token: str) -> bool:
+    """True for a unit of measure (``KB``, ``ms``, ``secs,``), trailing punctuation allowed."""
+    return token.rstrip(_FRAME_TRAIL).lower() in _UNITS
+
+
 @lru_cache(maxsize=65536)
 def pattern(token: str) -> re.Pattern[str] | None:
     """A regex matching every value of a partly generalised token (``uid=<*>``), else None."""
@@ -61,17 +72,11 @@ def _is_delim(atom: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def merge(a: str, b: str) -> str | None:
-    """Generalise two different tokens into one, or None when they must stay apart.
+def split_difference(a: str, b: str) -> tuple[str, str, str, str]:
+    """``(prefix, middle_a, middle_b, suffix)``: the common frame of two tokens and what differs.
 
-    The common prefix and suffix are kept when they end (start) at a delimiter, the differing
-    middle becomes ``<*>``. When one token is the other plus an extra part (``LOGIN(uid=<*>)`` vs
-    ``(uid=<*>)``) there is nothing variable to generalise: that is a different message.
+    The prefix ends, and the suffix starts, at a delimiter, so a frame never cuts a word in two.
     """
-    if a == b:
-        return a
-    if a == WILDCARD or b == WILDCARD:
-        return WILDCARD
     xa, xb = _ATOM.findall(a), _ATOM.findall(b)
     n = min(len(xa), len(xb))
     p = 0
@@ -84,18 +89,42 @@ def merge(a: str, b: str) -> str | None:
         s += 1
     while s > 0 and not _is_delim(xa[len(xa) - s]):
         s -= 1
-    mid_a, mid_b = "".join(xa[p : len(xa) - s]), "".join(xb[p : len(xb) - s])
+    suffix = "".join(xa[len(xa) - s :])
+    return "".join(xa[:p]), "".join(xa[p : len(xa) - s]), "".join(xb[p : len(xb) - s]), suffix
+
+
+def generalise(a: str, b: str) -> str:
+    """Keep the common frame of two tokens and make the differing middle a wildcard."""
+    if a == b:
+        return a
+    prefix, _, _, suffix = split_difference(a, b)
+    merged = prefix + WILDCARD + suffix
+    if WILDCARD + WILDCARD in merged or WILDCARD + "." + WILDCARD in merged:
+        merged = _RUNS.sub(WILDCARD, merged)
+    return merged
+
+
+@lru_cache(maxsize=65536)
+def merge(a: str, b: str) -> str | None:
+    """Generalise two different tokens into one, or None when they must stay apart.
+
+    The common prefix and suffix are kept when they end (start) at a delimiter, the differing
+    middle becomes ``<*>``. When one token is the other plus an extra part (``LOGIN(uid=<*>)`` vs
+    ``(uid=<*>)``) there is nothing variable to generalise: that is a different message. When a
+    middle is a plain word the difference is a word, and words tell messages apart.
+    """
+    if a == b:
+        return a
+    if a == WILDCARD or b == WILDCARD:
+        return WILDCARD
+    _, mid_a, mid_b, _ = split_difference(a, b)
     if not mid_a or not mid_b:
         # an optional part: only a value may be missing ("()" vs "(<*>)"), never a word
         if mid_a not in ("", WILDCARD) or mid_b not in ("", WILDCARD):
             return None
     elif is_word(mid_a) or is_word(mid_b):
-        # a plain word against anything else names a different message (WWEN[enable] / [disable])
         return None
-    merged = "".join(xa[:p]) + WILDCARD + "".join(xa[len(xa) - s :])
-    if WILDCARD + WILDCARD in merged or WILDCARD + "." + WILDCARD in merged:
-        merged = _RUNS.sub(WILDCARD, merged)
-    return merged
+    return generalise(a, b)
 
 
 def extract(template_token: str, token: str) -> list[str]:

@@ -8,6 +8,7 @@ is never deleted under the writer.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from steadyops.actions import Action, ActionContext
 from steadyops.errors import Refused
@@ -33,6 +34,12 @@ class CleanLogsParams(BaseModel):
     mode: Literal["archive", "compress"] = "archive"
     recursive: bool = True
     max_files: int = Field(default=10_000, ge=1)
+
+    @field_validator("paths", "globs", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        """``paths=/var/log/app`` from a command line means a list of one."""
+        return [v] if isinstance(v, str) else v
 
 
 def _candidates(params: CleanLogsParams, now: float) -> list[tuple[str, int, float]]:
@@ -76,7 +83,8 @@ class CleanLogs(Action):
                 raise Refused(f"{root} is not a directory")
         files = _candidates(params, datetime.now(UTC).timestamp())
         total = sum(size for _p, size, _m in files)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        # Named by content, not by clock: re-planning the same files must give the same plan hash.
+        stamp = hashlib.sha256(repr(files).encode()).hexdigest()[:16]
         steps: list[Step] = []
         rollback: list[Step] = []
         if params.mode == "archive" and files:

@@ -196,7 +196,8 @@ class LatencyCheck(_StatCheck):
     def judge(self, target: Target, stats: dict[str, str], evidence: list[Evidence]) -> CheckResult:
         avg = number(stats, "zk_avg_latency") or 0.0
         peak = number(stats, "zk_max_latency") or 0.0
-        status = grade(avg, threshold(target, "latency_avg_warn_ms", 100), threshold(target, "latency_avg_crit_ms", 500))
+        warn, crit = threshold(target, "latency_avg_warn_ms", 100), threshold(target, "latency_avg_crit_ms", 500)
+        status = grade(avg, warn, crit)
         if status is CheckStatus.OK and peak >= threshold(target, "latency_max_warn_ms", 2000):
             status = CheckStatus.WARNING
         return self.result(target, status, f"latency avg {avg:g} ms, max {peak:g} ms", evidence, layer="load",

@@ -14,6 +14,7 @@ the four-letter-word shapes by :mod:`.parse`, so checks do not care which channe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import errno
 import json
@@ -157,10 +158,8 @@ async def connect_probe(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) 
         outcome, error = _connect_failure(exc)
         return Answer("connect", address, outcome, error=error, elapsed_ms=_ms(t0))
     writer.close()
-    try:
+    with contextlib.suppress(OSError, TimeoutError):
         await asyncio.wait_for(writer.wait_closed(), 1.0)
-    except (OSError, TimeoutError):
-        pass
     return Answer("connect", address, Outcome.OK, text="connected", elapsed_ms=_ms(t0))
 
 
@@ -196,10 +195,8 @@ async def four_letter(host: str, port: int, cmd: str, timeout: float = DEFAULT_T
         return Answer(cmd, address, Outcome.EMPTY, error=f"{type(exc).__name__}: {exc}", elapsed_ms=_ms(t0))
     finally:
         writer.close()
-        try:
+        with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 1.0)
-        except (OSError, TimeoutError):
-            pass
     text = b"".join(chunks).decode("utf-8", "replace")
     return Answer(cmd, address, classify(text), text=text, elapsed_ms=_ms(t0))
 

@@ -12,7 +12,15 @@ from typing import Any, ClassVar
 from steadyops.collectors import Collector
 from steadyops.integrations.zookeeper.base import TARGET_KIND
 from steadyops.integrations.zookeeper.client import Answer, ZkClient
-from steadyops.integrations.zookeeper.parse import admin_conf, admin_cons, admin_stats, parse_conf, parse_cons, parse_mntr, typed
+from steadyops.integrations.zookeeper.parse import (
+    admin_conf,
+    admin_cons,
+    admin_stats,
+    parse_conf,
+    parse_cons,
+    parse_mntr,
+    typed,
+)
 from steadyops.inventory import Target
 from steadyops.models import Snapshot, utcnow
 

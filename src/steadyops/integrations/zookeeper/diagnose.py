@@ -22,6 +22,7 @@ outrank a dead ZooKeeper.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -31,9 +32,12 @@ from steadyops.integrations.zookeeper.ensemble import quorum_size
 from steadyops.integrations.zookeeper.messages import Lang, msg
 from steadyops.inventory import Target
 from steadyops.models import CheckStatus, Evidence, Finding
-from steadyops.runner.checks import CheckRunner, Job
+
+if TYPE_CHECKING:  # the runner sits above the plugins; import it only where zk_inspect runs
+    from steadyops.runner.checks import CheckRunner
 
 LAYERS: tuple[str, ...] = ("host", "network", "process", "quorum", "disk", "load", "config", "other")
+ENSEMBLE_CHECK = "zookeeper.ensemble"
 
 
 def _worst(statuses: Sequence[CheckStatus]) -> CheckStatus:
@@ -49,6 +53,8 @@ class LayerFailure(BaseModel):
     summaries: list[str]
     evidence: list[Evidence] = Field(default_factory=list)
     runbooks: list[str] = Field(default_factory=list)
+    #: how many of ``checks`` could not get an answer (UNKNOWN) rather than failing outright
+    unanswered: int = 0
 
 
 class TargetDiagnosis(BaseModel):
@@ -96,6 +102,8 @@ def diagnose_target(name: str, findings: Sequence[Finding], *, address: str = ""
     """One target's findings (plus CRITICAL host findings for its machine) → the failed layer."""
     by_layer: dict[str, list[Finding]] = {}
     for f in findings:
+        if cluster and f.check == ENSEMBLE_CHECK:
+            continue  # a clustered member is judged on its own; the ensemble gets its own verdict
         if f.status.failing:
             by_layer.setdefault(f.layer if f.layer in LAYERS else "other", []).append(f)
     for f in host_findings:
@@ -115,13 +123,21 @@ def diagnose_target(name: str, findings: Sequence[Finding], *, address: str = ""
 
 
 def _layer_failure(layer: str, findings: list[Finding]) -> LayerFailure:
+    """Definite failures first: they are the cause; "could not ask" findings only corroborate."""
     ranked = sorted(findings, key=lambda f: (-f.status.rank, f.check))
+    definite = [f for f in ranked if f.status is not CheckStatus.UNKNOWN] or ranked
     evidence: list[Evidence] = []
-    for f in ranked[:3]:
-        evidence.extend(f.evidence[:2])
+    seen: set[tuple[str, str]] = set()
+    for f in definite[:3]:
+        for e in f.evidence[:2]:
+            key = (e.source.split(" @ ")[-1] if e.source.startswith("connect") else e.source, e.detail)
+            if key not in seen:
+                seen.add(key)
+                evidence.append(e)
     return LayerFailure(layer=layer, status=_worst([f.status for f in ranked]), checks=[f.check for f in ranked],
                         summaries=[f"{f.check}: {f.summary}" for f in ranked], evidence=evidence,
-                        runbooks=sorted({f.runbook for f in ranked if f.runbook}))
+                        runbooks=sorted({f.runbook for f in definite if f.runbook}),
+                        unanswered=sum(1 for f in ranked if f.status is CheckStatus.UNKNOWN))
 
 
 def _role(findings: Sequence[Finding]) -> tuple[str | None, bool | None]:
@@ -147,7 +163,7 @@ def diagnose_ensemble(cluster: str, members: Sequence[TargetDiagnosis],
                                                            for f in reported)])
     need = quorum_size(size)
     lost = serving < need
-    unwell = [m.target for m in members if m.status.failing]
+    unwell = [m.target for m in members if m.failures]
     if lost:
         status = CheckStatus.CRITICAL
     elif serving < size or unwell:
@@ -207,6 +223,8 @@ async def zk_inspect(runner: CheckRunner, address: str | None = None, *, include
     chat should work before anyone edits the inventory). With ``include_host`` the host checks of
     ``kind: host`` targets on the same machines run too, so the host layer can be blamed.
     """
+    from steadyops.runner.checks import Job
+
     selected = _select(runner, address)
     jobs = runner.jobs(kinds=[TARGET_KIND], targets=[t.name for t in selected]) if selected else []
     if address and not selected:
@@ -257,7 +275,10 @@ def render(report: ZkReport, lang: Lang = "zh", *, evidence_lines: int = 3) -> s
         lines.append("- " + msg("target.failed", lang, status=_status(t.status, lang),
                                 layer=msg(f"layer.{t.layer}", lang), **common))
         primary = t.failures[0]
-        lines.extend(f"    · {s}" for s in primary.summaries[:4])
+        shown = primary.summaries[: max(1, len(primary.summaries) - primary.unanswered)][:4]
+        lines.extend(f"    · {s}" for s in shown)
+        if len(primary.summaries) > len(shown):
+            lines.append("    · " + msg("more_unanswered", lang, count=len(primary.summaries) - len(shown)))
         lines.extend(f"    {msg('evidence', lang)}: {e.source} → {e.detail.splitlines()[0][:160] if e.detail else ''}"
                      for e in primary.evidence[:evidence_lines])
         if primary.runbooks:

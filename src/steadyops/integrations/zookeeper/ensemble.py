@@ -109,8 +109,8 @@ class EnsembleCheck(ZkCheck):
         conf, answer = await fetch_conf(client)
         if conf is None:
             return None, "conf", answer
-        port = client.port
-        return [(_normalise(m, client.host, port), m.voting) for m in conf.members] or [(client.address, True)], "conf", None
+        members = [(_normalise(m, client.host, client.port), m.voting) for m in conf.members]
+        return members or [(client.address, True)], "conf", None
 
     async def _state(self, own: ZkClient, address: str, voting: bool) -> MemberState:
         if address == own.address:  # ask ourselves through the target's client (admin fallback, labels)

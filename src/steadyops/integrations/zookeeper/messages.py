@@ -33,6 +33,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "target.failed": {"en": "{name} ({address}) {role}: {status}, failed layer: {layer}",
                       "zh": "{name}（{address}）{role}：{status}，故障层：{layer}"},
     "target.also": {"en": "also failing: {layers}", "zh": "其他异常层：{layers}"},
+    "more_unanswered": {"en": "… and {count} more check(s) that could not get an answer for the same reason",
+                        "zh": "……另有 {count} 项检查因同一原因无法获得应答"},
     "evidence": {"en": "evidence", "zh": "证据"},
     "runbook": {"en": "runbook", "zh": "处置手册"},
     "role.unknown": {"en": "role unknown", "zh": "角色未知"},

@@ -1,0 +1,29 @@
+"""ZooKeeper: four-letter-word (and AdminServer) health checks, snapshots, and ``zk检测`` localisation.
+
+Checks (target kind ``zookeeper``, address ``host:port``): ``zookeeper.port``, ``.ruok``,
+``.whitelist``, ``.quorum``, ``.ensemble``, ``.outstanding``, ``.latency``, ``.znodes``,
+``.watches``, ``.fds``, ``.disk``, ``.datafiles``. Collectors: ``zookeeper.mntr``, ``.conf``,
+``.cons``. Target labels tune them: ``cluster`` (ensemble grouping), ``members``, ``admin_port``,
+``local``, ``data_dir`` / ``data_log_dir``, ``timeout`` and the thresholds named in each check.
+
+``zk检测`` lives in :mod:`steadyops.integrations.zookeeper.diagnose` (``zk_inspect``, ``localise``,
+``render``); it is not imported here so loading the plugin stays cheap.
+"""
+
+from __future__ import annotations
+
+from steadyops.integrations.zookeeper import checks, ensemble, storage
+from steadyops.integrations.zookeeper.collectors import COLLECTORS
+from steadyops.integrations.zookeeper.storage import DirProbe, DirUsage, set_remote_dir_probe
+from steadyops.plugins import Registry
+
+__all__ = ["CHECKS", "COLLECTORS", "DirProbe", "DirUsage", "register", "set_remote_dir_probe"]
+
+CHECKS = (*checks.CHECKS, *ensemble.CHECKS, *storage.CHECKS)
+
+
+def register(registry: Registry) -> None:
+    for check in CHECKS:
+        registry.add_check(check)
+    for collector in COLLECTORS:
+        registry.add_collector(collector)

@@ -1,0 +1,61 @@
+"""``steadyops act`` and ``steadyops audit`` end to end: plan shown first, approvals, apply, verify."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import typer.testing
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from steadyops.cli import app as cli
+from steadyops.cli.common import state
+from steadyops.testing.server import Server
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _build_command_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command), raising=False)
+    state._settings = None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plan_approve_apply_and_audit(remediation_app: Any, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = remediation_app
+    with Server(app) as srv:
+        def run(*args: str, code: int = 0) -> str:
+            result = runner.invoke(cli, ["--lang", lang, "--server", srv.url, *args])
+            assert result.exit_code == code, (result.output, result.exception)
+            return result.output
+
+        out = run("act", "plan", "host.clean_logs", "--target", "web-1", "--param", f"paths={app.test_logs}",
+                  "--by", "dave")
+        assert ("处置计划 #1" if lang == "zh" else "Plan #1") in out
+        assert "app-0.log" in out and ("待审批" if lang == "zh" else "waiting for approval") in out
+        run("act", "apply", "1", "--by", "dave", code=1)
+        run("act", "approve", "1", "--by", "alice", "--reason", "disk 95%")
+        out = run("act", "approve", "1", "--by", "bob", "--reason", "ok")
+        assert ("已批准" if lang == "zh" else "approved") in out
+        out = run("act", "apply", "1", "--by", "dave")
+        assert ("完成" if lang == "zh" else "Done") in out and "20480" in out
+        assert sorted(p.name for p in app.test_logs.iterdir()) == ["current.log"]
+        assert "succeeded" in run("act", "status", "1", "--format", "json")
+
+    monkeypatch.setenv("STEADYOPS_DATA_DIR", str(app.settings.data_dir))
+    result = runner.invoke(cli, ["--lang", lang, "audit", "verify"])
+    assert result.exit_code == 0, result.output
+    cp = Path(app.settings.data_dir) / "checkpoint.json"
+    assert runner.invoke(cli, ["audit", "checkpoint", str(cp)]).exit_code == 0
+    with app.store.engine.begin() as c:
+        c.execute(text("DROP TRIGGER audit_log_no_update"))
+        c.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
+    state._settings = None
+    result = runner.invoke(cli, ["--lang", lang, "audit", "verify", "--checkpoint", str(cp)])
+    assert result.exit_code == 2
+    assert "#3" in result.output
