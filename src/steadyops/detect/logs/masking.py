@@ -47,7 +47,9 @@ _WHOLE_VALUE: Final = re.compile(
             # ISO-8601 timestamp, and the dashed/dotted variants many Java and C loggers print
             r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?",
             r"\d{4}[-./]\d{2}[-./]\d{2}-\d{2}[.:]\d{2}[.:]\d{2}(?:[.,]\d+)?",
-            r"(?=[0-9a-fA-F]{6,}\b)(?:[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*)",  # hex id
+            # hex id of six or more digits mixing letters and decimal digits (0245a1c8, 54fadb41…)
+            r"(?=[0-9a-fA-F]{6,}\b)(?:[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*"
+            r"|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*)",
             r"(?:null|NULL|Null|nil|None|true|false|TRUE|FALSE|True|False)",  # literals printed by code
             r"(?:/|\./|\.\./|~/)[^\s'\"]+",  # absolute or relative path
             r"[A-Za-z]:\\\S*",  # Windows path
@@ -162,20 +164,21 @@ class Masker:
     """
 
     def __init__(self, extra: Callable[[str], str] | None = None) -> None:
-        self._cache: dict[str, str] = {}
+        self.cache: dict[str, str] = {}
+        """word -> masked word; read directly by hot loops (a miss must go through mask_word)."""
         self._extra = extra
 
     def mask_word(self, word: str) -> str:
         """Return ``word`` with its variable parts replaced by ``<*>``."""
-        hit = self._cache.get(word)
+        hit = self.cache.get(word)
         if hit is not None:
             return hit
         masked = _mask_word(word)
         if self._extra is not None:
             masked = self._extra(masked)
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[word] = masked
+        if len(self.cache) >= _CACHE_LIMIT:
+            self.cache.clear()
+        self.cache[word] = masked
         return masked
 
 

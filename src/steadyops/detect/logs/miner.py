@@ -4,19 +4,21 @@ How it works (and why it differs from Drain):
 
 1. A line is pre-masked (multi-word values), tokenised (CJK-safe) and every word is masked
    (:mod:`steadyops.detect.logs.masking`). The masked word sequence is the line's *shape*.
-2. Most lines repeat a shape already seen: a dict lookup answers them (this is why the miner is
-   faster than Drain3, which walks its tree and scores candidates for every line).
-3. A new shape is compared with the templates of its bucket (same token count, same first word
-   when the first token is a plain word). Differences between two plain words are *hard*: the
-   line never joins that template on similarity alone, because plain words are what tell
-   templates apart (``Transitioned from NEW to INITED`` vs ``... from INITED to SETUP``).
-   Other differences are *soft* and are generalised, keeping the token's frame
-   (``com.apple.<*>:``). Best candidate by Drain's similarity, above ``similarity``.
-4. A hard difference at one position is still generalised once the template has seen
-   ``word_variable_values`` distinct words there (user names, bundle names): values that vary
-   that much are parameters, whereas state words come in small closed sets.
-5. When a template generalises it may cover another template of its bucket; they are merged and
-   the absorbed id becomes an alias, so ids handed out earlier keep resolving.
+2. Most lines repeat a shape already seen: a dict lookup answers them. This is why the miner is
+   faster than Drain3, which walks its tree and scores candidates for every line.
+3. A new shape is compared with the templates of its bucket (same token count, same first token
+   when that is a plain word). A difference between two plain words is *hard*: the line never
+   joins that template on similarity alone, because plain words are what tell templates apart
+   (``Transitioned from NEW to INITED`` vs ``... from INITED to SETUP``). Other differences are
+   *soft* and are generalised keeping the token's frame (``com.apple.<*>:``); the best candidate
+   by Drain's similarity (ties: more wildcards) wins when it reaches ``similarity``.
+4. A hard difference at a single position still becomes a parameter once that position has seen
+   ``word_variable_values`` distinct words, or ``lowercase_variable_values`` distinct lower-case
+   words: states and verbs come in small closed sets (often capitalised), user and host names in
+   open sets of lower-case words. A varying unit after a number (``12 KB`` / ``3 MB``) is part of
+   the value.
+5. When a template generalises it may now cover other templates of its bucket; they are merged
+   and each absorbed id becomes an alias, so ids handed out earlier keep resolving.
 """
 
 from __future__ import annotations
@@ -29,17 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from steadyops.detect.logs.masking import WILDCARD, Masker, premask, render, tokenize
-from steadyops.detect.logs.tokens import (
-    covers,
-    extract,
-    generalise,
-    is_unit,
-    is_word,
-    merge,
-    split_difference,
-)
+from steadyops.detect.logs.tokens import covers, extract, generalise, is_unit, is_word, merge, split_difference
 
 _FORMAT = "steadyops.logtemplates/1"
+Shape = tuple[str, ...]
+Glue = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ class MinerConfig:
     word_variable_values: int = 5
     """Distinct words seen at one position before that position becomes a parameter."""
     lowercase_variable_values: int = 3
-    """Distinct all-lowercase words (user names, hosts) enough to make a position a parameter."""
+    """Distinct lower-case words (three letters or more) that make a position a parameter."""
     shape_cache_size: int = 200_000
     """Masked shapes remembered for the O(1) fast path (cleared when full)."""
 
@@ -79,22 +75,23 @@ class Template:
 class _Cluster:
     id: int
     tokens: list[str]
-    glued: tuple[bool, ...]
+    glued: Glue
     count: int = 0
-    # distinct plain words seen per position that differs only there (see word_variable_values)
-    words: dict[int, set[str]] = field(default_factory=dict)
-    # positions of a unit that varied after a number ("12 KB" / "3 MB"): part of the value
-    units: set[int] = field(default_factory=set)
+    words: dict[int, set[str]] = field(default_factory=dict)  # distinct words per hard position
+    units: set[int] = field(default_factory=set)  # varying units, rendered as part of the value
+    slots: list[int] = field(default_factory=list)  # positions holding a wildcard
+    text: str = ""
 
-    def text(self) -> str:
-        if not self.units:
-            return render(self.tokens, self.glued)
-        tokens, glued = list(self.tokens), list(self.glued)
+    def refresh(self) -> None:
+        """Recompute what derives from the tokens (called whenever they change)."""
+        self.slots = [i for i, t in enumerate(self.tokens) if WILDCARD in t]
+        tokens, glued = list(self.tokens), set(self.glued)
         for pos in sorted(self.units, reverse=True):
             if tokens[pos - 1].endswith(WILDCARD) and tokens[pos].startswith(WILDCARD):
                 tokens[pos - 1] += tokens[pos][len(WILDCARD) :]
-                del tokens[pos], glued[pos]
-        return render(tokens, glued)
+                del tokens[pos]
+                glued = {g if g < pos else g - 1 for g in glued if g != pos}
+        self.text = render(tokens, glued)
 
 
 class TemplateMiner:
@@ -106,7 +103,7 @@ class TemplateMiner:
         self._clusters: dict[int, _Cluster] = {}
         self._alias: dict[int, int] = {}
         self._buckets: dict[tuple[int, str | None], list[int]] = {}
-        self._shapes: dict[tuple[tuple[str, ...], tuple[bool, ...]], int] = {}
+        self._shapes: dict[tuple[Shape, Glue], int] = {}
         self._next_id = 1
 
     # ------------------------------------------------------------------ public API
@@ -124,7 +121,7 @@ class TemplateMiner:
                 self._shapes.clear()
             self._shapes[key] = cluster.id
         cluster.count += 1
-        return Match(cluster.id, cluster.text(), self._params(cluster, raw, originals), is_new)
+        return Match(cluster.id, cluster.text, self._params(cluster, raw, originals), is_new)
 
     def match(self, line: str) -> Match | None:
         """The template that already covers ``line`` exactly, without learning anything."""
@@ -132,28 +129,25 @@ class TemplateMiner:
         cid = self._shapes.get((shape, glued))
         if cid is not None:
             cluster = self._clusters[self._resolve(cid)]
-            return Match(cluster.id, cluster.text(), self._params(cluster, raw, originals), False)
+            return Match(cluster.id, cluster.text, self._params(cluster, raw, originals), False)
         for cand in self._candidates(shape, glued):
             if all(covers(t, s) for t, s in zip(cand.tokens, shape, strict=True)):
-                return Match(cand.id, cand.text(), self._params(cand, raw, originals), False)
+                return Match(cand.id, cand.text, self._params(cand, raw, originals), False)
         return None
 
     def templates(self) -> list[Template]:
         """Every live template, most frequent first."""
-        out = [Template(c.id, c.text(), c.count) for c in self._clusters.values()]
+        out = [Template(c.id, c.text, c.count) for c in self._clusters.values()]
         return sorted(out, key=lambda t: (-t.count, t.id))
 
     def get(self, template_id: int) -> Template | None:
         """The current template behind an id handed out earlier (follows merges)."""
         cluster = self._clusters.get(self._resolve(template_id))
-        return Template(cluster.id, cluster.text(), cluster.count) if cluster else None
+        return Template(cluster.id, cluster.text, cluster.count) if cluster else None
 
     def resolve(self, template_id: int) -> int:
         """The live id that ``template_id`` was merged into (itself when never merged)."""
         return self._resolve(template_id)
-
-    def __iter__(self) -> Iterator[Template]:
-        return iter(self.templates())
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -170,7 +164,7 @@ class TemplateMiner:
                 {
                     "id": c.id,
                     "tokens": c.tokens,
-                    "glued": [i for i, g in enumerate(c.glued) if g],
+                    "glued": list(c.glued),
                     "count": c.count,
                     "words": {str(i): sorted(w) for i, w in c.words.items()},
                     "units": sorted(c.units),
@@ -187,51 +181,49 @@ class TemplateMiner:
     def load(cls, path: str | os.PathLike[str]) -> TemplateMiner:
         """Rebuild a miner from :meth:`save` output; it continues exactly where it stopped."""
         state = json.loads(Path(path).read_text(encoding="utf-8"))
-        if state.get("format") != _FORMAT:
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ValueError(f"not a template-miner state file: {path}")
         miner = cls(MinerConfig(**state["config"]))
         miner._next_id = int(state["next_id"])
         miner._alias = {int(k): int(v) for k, v in state["aliases"].items()}
         for item in state["templates"]:
-            tokens = [str(t) for t in item["tokens"]]
-            glued_at = set(item["glued"])
             cluster = _Cluster(
                 id=int(item["id"]),
-                tokens=tokens,
-                glued=tuple(i in glued_at for i in range(len(tokens))),
+                tokens=[str(t) for t in item["tokens"]],
+                glued=tuple(int(g) for g in item["glued"]),
                 count=int(item["count"]),
                 words={int(i): set(w) for i, w in item["words"].items()},
-                units={int(i) for i in item.get("units", [])},
+                units={int(i) for i in item["units"]},
             )
+            cluster.refresh()
             miner._clusters[cluster.id] = cluster
-            miner._buckets.setdefault(miner._bucket_key(tokens), []).append(cluster.id)
+            miner._buckets.setdefault(miner._bucket_key(cluster.tokens), []).append(cluster.id)
         return miner
 
     # ------------------------------------------------------------------ internals
-    def _prepare(self, line: str) -> tuple[list[str], tuple[str, ...], tuple[bool, ...], list[str]]:
-        text, originals = premask(line.strip())
+    def _prepare(self, line: str) -> tuple[list[str], Shape, Glue, list[str]]:
+        text, originals = premask(line)
         raw, glued = tokenize(text)
-        mask = self._masker.mask_word
-        return raw, tuple([mask(t) for t in raw]), tuple(glued), originals
+        cache, mask = self._masker.cache, self._masker.mask_word
+        return raw, tuple([cache.get(t) or mask(t) for t in raw]), glued, originals
 
     def _resolve(self, cid: int) -> int:
-        seen = cid
-        while seen in self._alias:
-            seen = self._alias[seen]
-        return seen
+        while cid in self._alias:
+            cid = self._alias[cid]
+        return cid
 
     @staticmethod
-    def _bucket_key(tokens: list[str] | tuple[str, ...]) -> tuple[int, str | None]:
+    def _bucket_key(tokens: list[str] | Shape) -> tuple[int, str | None]:
         first = tokens[0] if tokens else None
         return len(tokens), (first if first is not None and is_word(first) else None)
 
-    def _candidates(self, shape: tuple[str, ...], glued: tuple[bool, ...]) -> Iterator[_Cluster]:
+    def _candidates(self, shape: Shape, glued: Glue) -> Iterator[_Cluster]:
         for cid in self._buckets.get(self._bucket_key(shape), ()):
             cluster = self._clusters[cid]
             if cluster.glued == glued:
                 yield cluster
 
-    def _place(self, shape: tuple[str, ...], glued: tuple[bool, ...]) -> tuple[_Cluster, bool]:
+    def _place(self, shape: Shape, glued: Glue) -> tuple[_Cluster, bool]:
         """Find (and generalise) the template for a shape not seen before, or create one."""
         n = len(shape) or 1
         best: _Cluster | None = None
@@ -241,16 +233,16 @@ class TemplateMiner:
         for cand in self._candidates(shape, glued):
             merged, score, params, hard_at, units = self._compare(cand, shape)
             if merged is None:
-                if hard_at is not None and self._word_variable(cand, hard_at, shape[hard_at]):
-                    merged = list(cand.tokens)
-                    merged[hard_at] = generalise(cand.tokens[hard_at], shape[hard_at])
-                    score, params = (n - 1) / n, params + 1
-                else:
+                if hard_at is None or not self._word_variable(cand, hard_at, shape[hard_at]):
                     continue
+                merged = list(cand.tokens)
+                merged[hard_at] = generalise(cand.tokens[hard_at], shape[hard_at])
+                score, params = (n - 1) / n, params + 1
             if score >= self.config.similarity and (score, params) > best_key:
                 best, best_key, best_merged, best_units = cand, (score, params), merged, units
         if best is None:
             cluster = _Cluster(self._next_id, list(shape), glued)
+            cluster.refresh()
             self._next_id += 1
             self._clusters[cluster.id] = cluster
             self._buckets.setdefault(self._bucket_key(shape), []).append(cluster.id)
@@ -258,18 +250,16 @@ class TemplateMiner:
         if best_merged != best.tokens:
             best.tokens = best_merged
             best.units |= best_units
+            best.refresh()
             self._absorb(best)
         return best, False
 
-    def _compare(
-        self, cand: _Cluster, shape: tuple[str, ...]
-    ) -> tuple[list[str] | None, float, int, int | None, set[int]]:
-        """Merged tokens (None if a hard difference), similarity, wildcards, hard position, units."""
-        same = params = 0
-        units: set[int] = set()
+    def _compare(self, cand: _Cluster, shape: Shape) -> tuple[list[str] | None, float, int, int | None, set[int]]:
+        """Merged tokens (None on a hard difference), similarity, wildcards, lone hard position, units."""
+        same = params = hard = 0
         merged: list[str] = []
+        units: set[int] = set()
         hard_at: int | None = None
-        hard = 0
         for i, (t, s) in enumerate(zip(cand.tokens, shape, strict=True)):
             if t == s:
                 same += 1
@@ -285,21 +275,16 @@ class TemplateMiner:
                 if m is None:
                     hard += 1
                     hard_at = i
-                    merged.append(t)
-                else:
-                    merged.append(m)
+                    m = t
+                merged.append(m)
         score = (same + params) / (len(shape) or 1)
         if hard:
-            single = hard == 1 and same + params == len(shape) - 1
-            return None, score, params, hard_at if single else None, units
+            lone = hard == 1 and same + params == len(shape) - 1
+            return None, score, params, hard_at if lone else None, units
         return merged, score, params, None, units
 
     def _word_variable(self, cand: _Cluster, pos: int, token: str) -> bool:
-        """Record the word ``token`` differs by at ``pos``; True once it looks like a parameter.
-
-        States and verbs come in small closed sets (often capitalised: ``VM Paused``,
-        ``LOOKING``); names of users and hosts are open sets of lower-case words.
-        """
+        """Record the word ``token`` differs by at ``pos``; True once it looks like a parameter."""
         _, mine, theirs, _ = split_difference(cand.tokens[pos], token)
         seen = cand.words.setdefault(pos, set())
         seen.update((mine, theirs))
@@ -321,15 +306,17 @@ class TemplateMiner:
                 self._alias[cid] = winner.id
                 del self._clusters[cid]
                 bucket.remove(cid)
+        winner.refresh()
 
-    def _params(self, cluster: _Cluster, raw: list[str], originals: list[str]) -> list[str]:
+    @staticmethod
+    def _params(cluster: _Cluster, raw: list[str], originals: list[str]) -> list[str]:
         out: list[str] = []
-        for i, (t, r) in enumerate(zip(cluster.tokens, raw, strict=True)):
-            if t != r or WILDCARD in t:
-                values = extract(t, r)
-                if i in cluster.units and out and values:
-                    out[-1] = f"{out[-1]} {values.pop(0)}"
-                out.extend(values)
+        tokens, units = cluster.tokens, cluster.units
+        for i in cluster.slots:
+            values = extract(tokens[i], raw[i])
+            if units and i in units and out and values:
+                out[-1] = f"{out[-1]} {values.pop(0)}"
+            out.extend(values)
         if originals:
             pending = iter(originals)
             out = [_restore(p, pending) for p in out]

@@ -41,8 +41,9 @@ def is_word(token: str) -> bool:
 
 
 _UNITS: Final = frozenset(
-    "b kb mb gb tb pb kib mib gib tib bytes byte ms us µs ns s sec secs second seconds "
-    "min mins minute minutes h hr hrs hour hours d day days %".split()
+    {"b", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "byte", "bytes", "%"}
+    | {"ns", "us", "µs", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes"}
+    | {"h", "hr", "hrs", "hour", "hours", "d", "day", "days"}
 )
 
 
@@ -61,7 +62,7 @@ def pattern(token: str) -> re.Pattern[str] | None:
 
 def covers(template_token: str, token: str) -> bool:
     """True when ``template_token`` already accepts ``token`` without changing."""
-    if template_token == token or template_token == WILDCARD:
+    if template_token in (token, WILDCARD):
         return True
     pat = pattern(template_token)
     return pat is not None and pat.fullmatch(token) is not None
