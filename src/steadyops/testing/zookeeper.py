@@ -279,6 +279,22 @@ class ZkCluster:
                 raise ServiceError(f"zookeeper nodes {missing} not serving after {timeout:g}s{tails}")
             time.sleep(0.1)
 
+    def wait_leader(self, myids: Sequence[int] | None = None, *, timeout: float = READY_TIMEOUT) -> int:
+        """Wait until the named nodes serve with exactly one leader among them (after a failover); its myid.
+
+        Needed after stopping a leader: a follower may still answer "follower" for a moment before
+        it notices, so "all serving" alone could be read from the old epoch.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            modes = self.wait_serving(myids, timeout=max(0.1, deadline - time.monotonic()))
+            leaders = [m for m, mode in modes.items() if mode == "leader"]
+            if len(leaders) == 1:
+                return leaders[0]
+            if time.monotonic() > deadline:
+                raise ServiceError(f"no single leader among {sorted(modes)} after {timeout:g}s: {modes}")
+            time.sleep(0.1)
+
     def wait_not_serving(self, myid: int, *, timeout: float = 15.0) -> None:
         """Wait until a running node answers but says it is not serving (it lost its quorum)."""
         node = self.node(myid)

@@ -38,7 +38,7 @@ _WHOLE_VALUE: Final = re.compile(
             rf"(?:[\w.\-]*/)?{_IPV4}(?:/\d{{1,2}})?(?::\d+)?",
             # IPv6 / MAC: at least three colons between hex groups, or a '::' compression
             r"\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){3,}\]?(?::\d+)?(?:%\w+)?",
-            r"[0-9a-fA-F]{1,4}(?:::[0-9a-fA-F]{1,4})+(?:%\w+)?",
+            r"(?=[\w:%]*\d)(?:[0-9a-fA-F]{1,4})?(?:::?[0-9a-fA-F]{1,4})*::(?:[0-9a-fA-F]{1,4})?(?:%\w+)?",
             r"(?:[0-9a-fA-F]{2}-){5}[0-9a-fA-F]{2}",  # MAC written with dashes
             r"[-+]?0[xX][0-9a-fA-F]+",  # hex literal
             # number with optional unit (sizes, durations, percentages): 12, -3.5, 1e-3, 12KB, 3.5s, 80%
@@ -48,8 +48,7 @@ _WHOLE_VALUE: Final = re.compile(
             r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?",
             r"\d{4}[-./]\d{2}[-./]\d{2}-\d{2}[.:]\d{2}[.:]\d{2}(?:[.,]\d+)?",
             # hex id of six or more digits mixing letters and decimal digits (0245a1c8, 54fadb41…)
-            r"(?=[0-9a-fA-F]{6,}\b)(?:[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*"
-            r"|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*)",
+            r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}",
             r"(?:null|NULL|Null|nil|None|true|false|TRUE|FALSE|True|False)",  # literals printed by code
             r"(?:/|\./|\.\./|~/)[^\s'\"]+",  # absolute or relative path
             r"[A-Za-z]:\\\S*",  # Windows path
@@ -101,6 +100,10 @@ _MULTIWORD: Final = re.compile(
 _CJK_RUN: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 
 _CACHE_LIMIT: Final = 200_000
+# a longer unbroken word is data (a blob, an encoded payload), never template text; the limit also
+# bounds the work any pattern can do on one word
+_LONG_WORD: Final = 256
+_LONG_KEY: Final = re.compile(r"[A-Za-z_][\w.\-]{0,63}[:=]")
 
 
 def _mask_segment(seg: str) -> str:
@@ -140,6 +143,9 @@ def _mask_core(core: str) -> str:
 
 
 def _mask_word(word: str) -> str:
+    if len(word) > _LONG_WORD:
+        key = _LONG_KEY.match(word)
+        return key.group() + WILDCARD if key else WILDCARD
     start, end = 0, len(word)
     while start < end and word[start] in _LEAD:
         start += 1
@@ -163,10 +169,9 @@ class Masker:
     of a few hundred templates, so after warm-up nearly every lookup is a dict hit.
     """
 
-    def __init__(self, extra: Callable[[str], str] | None = None) -> None:
+    def __init__(self) -> None:
         self.cache: dict[str, str] = {}
         """word -> masked word; read directly by hot loops (a miss must go through mask_word)."""
-        self._extra = extra
 
     def mask_word(self, word: str) -> str:
         """Return ``word`` with its variable parts replaced by ``<*>``."""
@@ -174,8 +179,6 @@ class Masker:
         if hit is not None:
             return hit
         masked = _mask_word(word)
-        if self._extra is not None:
-            masked = self._extra(masked)
         if len(self.cache) >= _CACHE_LIMIT:
             self.cache.clear()
         self.cache[word] = masked

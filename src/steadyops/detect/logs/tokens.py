@@ -53,19 +53,36 @@ def is_unit(token: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def pattern(token: str) -> re.Pattern[str] | None:
-    """A regex matching every value of a partly generalised token (``uid=<*>``), else None."""
-    if WILDCARD not in token or token == WILDCARD:
+def _parts(token: str) -> tuple[str, ...]:
+    return tuple(token.split(WILDCARD))
+
+
+def _glob(parts: tuple[str, ...], token: str) -> list[str] | None:
+    """Values of the wildcards when ``token`` fits the literal ``parts`` around them, else None.
+
+    Linear-time glob matching (anchored ends, each inner literal at its leftmost place), so a long
+    token against a template with many wildcards cannot backtrack the way a regex would.
+    """
+    head, tail = parts[0], parts[-1]
+    if len(token) < len(head) + len(tail) or not token.startswith(head) or not token.endswith(tail):
         return None
-    return re.compile("(.*?)".join(re.escape(p) for p in token.split(WILDCARD)), re.S)
+    pos, end = len(head), len(token) - len(tail)
+    values: list[str] = []
+    for literal in parts[1:-1]:
+        found = token.find(literal, pos, end)
+        if found < 0:
+            return None
+        values.append(token[pos:found])
+        pos = found + len(literal)
+    values.append(token[pos:end])
+    return values
 
 
 def covers(template_token: str, token: str) -> bool:
     """True when ``template_token`` already accepts ``token`` without changing."""
     if template_token in (token, WILDCARD):
         return True
-    pat = pattern(template_token)
-    return pat is not None and pat.fullmatch(token) is not None
+    return WILDCARD in template_token and _glob(_parts(template_token), token) is not None
 
 
 def _is_delim(atom: str) -> bool:
@@ -132,8 +149,7 @@ def extract(template_token: str, token: str) -> list[str]:
     """The values that ``template_token`` leaves as parameters in ``token``."""
     if template_token == WILDCARD:
         return [token]
-    pat = pattern(template_token)
-    if pat is None:
+    if WILDCARD not in template_token:
         return [] if template_token == token else [token]
-    m = pat.fullmatch(token)
-    return list(m.groups()) if m else [token]
+    values = _glob(_parts(template_token), token)
+    return values if values is not None else [token]

@@ -141,17 +141,17 @@ def _layer_failure(layer: str, findings: list[Finding]) -> LayerFailure:
 
 
 def _role(findings: Sequence[Finding]) -> tuple[str | None, bool | None]:
-    """Role and serving state from ``zookeeper.quorum`` (or a dead port: certainly not serving)."""
+    """Role and serving state from ``zookeeper.quorum``; a dead port means certainly not serving."""
+    mode: str | None = None
+    serving: bool | None = None
     for f in findings:
         if f.check == "zookeeper.quorum":
             mode = next((str(e.value) for e in f.evidence if e.source == "mode"), None)
             if "serving" in f.metrics:
-                return mode, f.metrics["serving"] >= 1
-            return mode, None
-    for f in findings:
-        if f.check == "zookeeper.port" and f.status is CheckStatus.CRITICAL:
+                serving = f.metrics["serving"] >= 1
+        elif f.check == "zookeeper.port" and f.status is CheckStatus.CRITICAL:
             return None, False
-    return None, None
+    return mode, serving
 
 
 def diagnose_ensemble(cluster: str, members: Sequence[TargetDiagnosis],

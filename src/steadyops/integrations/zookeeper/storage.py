@@ -208,7 +208,7 @@ class DataFilesCheck(ZkCheck):
                 or snap_bytes + log_bytes >= size_warn):
             status = CheckStatus.WARNING
         summary = (f"{snaps} snapshots ({_fmt(snap_bytes)}), {logs} txn logs ({_fmt(log_bytes)})"
-                   + ("; is autopurge.purgeInterval set?" if status.failing else ""))
+                   + ("; is autopurge.purgeInterval set?" if status is CheckStatus.WARNING else ""))
         evidence = [Evidence(source=f"ls {path}", detail=f"{u.snapshots} snapshot.* ({_fmt(u.snapshot_bytes)}), "
                              f"{u.txn_logs} log.* ({_fmt(u.txn_log_bytes)})") for path, u in usage.items()]
         metrics = {"snapshots": float(snaps), "snapshot_bytes": float(snap_bytes), "txn_logs": float(logs),

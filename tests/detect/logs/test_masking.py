@@ -1,0 +1,92 @@
+"""Masking of common variables with one configuration, and CJK-safe tokenisation."""
+
+from __future__ import annotations
+
+import pytest
+
+from steadyops.detect.logs.masking import Masker, mask, premask, render, tokenize
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # addresses, with and without ports; Java's "/ip:port" and "host/ip:port" forms
+        ("Connected to 10.0.0.1:8080", "Connected to <*>"),
+        ("src: /10.250.19.102:54106 dest: /10.250.19.102:50010", "src: <*> dest: <*>"),
+        ("Old: msra-sa-41/10.190.173.170:9000 New: msra-sa-41:9000", "Old: <*> New: <*>"),
+        ("addr fe80::1ff:fe23:4567:890a and ::1 and fe80::1%en0", "addr <*> and <*> and <*>"),
+        ("mac 00:1a:2b:3c:4d:5e up", "mac <*> up"),
+        # numbers: ints, negatives, floats, hex, sizes, durations, percentages
+        ("took 12 ms, delta -3 and 2.5 ratio", "took <*> ms, delta <*> and <*> ratio"),
+        ("id=0x1f size 12KB took 3.5s at 80%", "id=<*> size <*> took <*> at <*>"),
+        ("iar 00106570 dear 0245a1c8", "iar <*> dear <*>"),
+        # ids
+        ("uuid 550e8400-e29b-41d4-a716-446655440000 ok", "uuid <*> ok"),
+        ("Receiving block blk_-1608999687919862906", "Receiving block <*>"),
+        ("TaskAttempt attempt_1445144423722_0020_m_000000_0 is : 0.1", "TaskAttempt <*> is : <*>"),
+        # paths, URLs, e-mail, hostnames
+        ("file /var/log/app/x.log and ./rel/path", "file <*> and <*>"),
+        ("chdir(/home/x/run) failed", "chdir(<*>) failed"),
+        ("see https://example.com/a?b=1 or ops@example.com", "see <*> or <*>"),
+        ("host db-01.prod.example.com up", "host <*> up"),
+        # timestamps, one parameter each
+        ("at 2024-01-02T03:04:05.123Z done", "at <*> done"),
+        ("connection from 1.2.3.4 () at Sun Jul  3 01:02:03 2005", "connection from <*> () at <*>"),
+        # key=value / key:value keep the key
+        ("uid=0 euid=0 tty=NODEVssh ruser= rhost=host.example.com", "uid=<*> euid=<*> tty=NODEVssh ruser= rhost=<*>"),
+        ("PendingReds:0 ScheduledMaps:12 path:/var/run/x", "PendingReds:<*> ScheduledMaps:<*> path:<*>"),
+        ("session opened for user root by (uid=0)", "session opened for user root by (uid=<*>)"),
+        # an HTTP request line: target and protocol are one parameter
+        ('"GET /v2/servers/detail HTTP/1.1" status: 200', '"GET <*>" status: <*>'),
+        # names that merely end in a digit stay; a numbered suffix keeps its name
+        ("tty2 en0 PSR0=00001234 Type1", "tty2 en0 PSR0=<*> Type1"),
+        ("generating core.2275 with jetty-6.1.26 and UTF-8", "generating core.<*> with jetty-<*> and UTF-<*>"),
+        # literals printed by code
+        ("value null and true", "value <*> and <*>"),
+        # nothing variable: unchanged
+        ("Registered BlockManager", "Registered BlockManager"),
+        ("com.apple.xpc.launchd: Service exited", "com.apple.xpc.launchd: Service exited"),
+    ],
+)
+def test_masks_common_variables(line: str, expected: str) -> None:
+    assert mask(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("用户张三登录失败，错误码 1001，耗时 35ms", "用户张三登录失败，错误码 <*>，耗时 <*>"),
+        ("磁盘/dev/sda1使用率95%", "磁盘<*>使用率<*>"),
+        ("连接 10.0.0.1:3306 超时 5s", "连接 <*> 超时 <*>"),
+        ("任务 job_42 已完成", "任务 <*> 已完成"),
+    ],
+)
+def test_chinese_lines_are_masked_without_garbling(line: str, expected: str) -> None:
+    assert mask(line) == expected
+
+
+def test_tokenize_keeps_cjk_words_whole_and_renders_back() -> None:
+    line = "用户张三登录失败，错误码 1001"
+    tokens, glued = tokenize(line)
+    # jieba segments the CJK run into words; no token is a broken fragment of a character
+    assert tokens[:4] == ["用户", "张三", "登录", "失败"]
+    assert "".join(tokens) == line.replace(" ", "")
+    assert tokens[-1] == "1001" and len(tokens) - 1 not in glued
+    assert render(tokens, glued) == line
+
+
+def test_tokenize_plain_lines_take_the_fast_path() -> None:
+    assert tokenize("a  b\tc") == (["a", "b", "c"], ())
+
+
+def test_premask_returns_the_replaced_texts_in_order() -> None:
+    text, originals = premask('x "GET /a/b HTTP/1.1" at Mon Jan  2 03:04:05 2006')
+    assert text == 'x "GET <*>" at <*>'
+    assert originals == ["/a/b HTTP/1.1", "Mon Jan  2 03:04:05 2006"]
+
+
+def test_masker_caches_words() -> None:
+    masker = Masker()
+    assert masker.mask_word("port=8080,") == "port=<*>,"
+    assert masker.cache["port=8080,"] == "port=<*>,"
+    assert masker.mask_word("port=8080,") == "port=<*>,"

@@ -1,0 +1,120 @@
+"""The streaming template miner: grouping, parameters, stability, persistence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from steadyops.detect.logs import MinerConfig, TemplateMiner
+
+
+def test_same_line_same_id_and_masked_variants_join_it() -> None:
+    miner = TemplateMiner()
+    first = miner.add("Receiving block blk_1 src: /10.0.0.1:5000 dest: /10.0.0.2:50010")
+    assert first.is_new and first.template == "Receiving block <*> src: <*> dest: <*>"
+    again = miner.add("Receiving block blk_1 src: /10.0.0.1:5000 dest: /10.0.0.2:50010")
+    other = miner.add("Receiving block blk_-99 src: /10.0.0.3:1 dest: /10.0.0.4:2")
+    assert (again.template_id, other.template_id) == (first.template_id, first.template_id)
+    assert not again.is_new and not other.is_new
+    assert miner.templates()[0].count == 3
+
+
+def test_params_are_the_values_behind_each_wildcard() -> None:
+    miner = TemplateMiner()
+    m = miner.add("session opened for user root by (uid=0) in 12ms")
+    assert m.template == "session opened for user root by (uid=<*>) in <*>"
+    assert m.params == ["0", "12ms"]
+    m = miner.add('10.1.2.3 "GET /v2/servers HTTP/1.1" status: 200 at Sun Jul  3 01:02:03 2005')
+    assert m.template == '<*> "GET <*>" status: <*> at <*>'
+    assert m.params == ["10.1.2.3", "/v2/servers HTTP/1.1", "200", "Sun Jul  3 01:02:03 2005"]
+
+
+def test_value_like_differences_generalise_keeping_the_frame() -> None:
+    miner = TemplateMiner()
+    a = miner.add("com.apple.icloud.fmfd.heartbeat: scheduler told me to run this job")
+    b = miner.add("com.apple.CacheDelete.daily: scheduler told me to run this job")
+    assert a.template_id == b.template_id
+    assert b.template == "com.apple.<*>: scheduler told me to run this job"
+    assert b.params == ["CacheDelete.daily"]
+
+
+def test_different_plain_words_are_different_templates() -> None:
+    miner = TemplateMiner()
+    ids = {
+        miner.add(f"attempt_{i} TaskAttempt Transitioned from {a} to {b}").template_id
+        for i, (a, b) in enumerate([("NEW", "UNASSIGNED"), ("UNASSIGNED", "ASSIGNED"), ("ASSIGNED", "RUNNING")])
+    }
+    assert len(ids) == 3
+    assert miner.add("WWEN[enable] done").template_id != miner.add("WWEN[disable] done").template_id
+
+
+def test_an_open_set_of_lowercase_names_becomes_a_parameter() -> None:
+    miner = TemplateMiner()
+    ids = [miner.add(f"session closed for user {u}").template_id for u in ("cyrus", "news", "test", "root")]
+    assert len({miner.resolve(i) for i in ids}) == 1  # earlier ids follow the merge
+    tpl = miner.get(ids[0])
+    assert tpl is not None and tpl.template == "session closed for user <*>" and tpl.count == 4
+    # a small closed set of capitalised states stays apart
+    states = [miner.add(f"VM {s} (Lifecycle Event)").template_id for s in ("Paused", "Resumed", "Started", "Stopped")]
+    assert len(set(states)) == 4
+
+
+def test_a_varying_unit_is_part_of_the_value() -> None:
+    miner = TemplateMiner()
+    miner.add("stored (estimated size 384.0 B, free 317.5 KB)")
+    m = miner.add("stored (estimated size 2.1 KB, free 315.4 KB)")
+    assert m.template == "stored (estimated size <*>, free <*> KB)"
+    assert m.params == ["2.1 KB", "315.4"]
+
+
+def test_match_does_not_learn() -> None:
+    miner = TemplateMiner()
+    learned = miner.add("Deleting block blk_1 file /data/1")
+    assert miner.match("Deleting block blk_2 file /data/2") == learned.__class__(
+        learned.template_id, learned.template, ["blk_2", "/data/2"], False
+    )
+    assert miner.match("Something never seen 42") is None
+    assert len(miner) == 1
+
+
+def test_chinese_lines_group_by_template() -> None:
+    miner = TemplateMiner()
+    a = miner.add("用户登录失败，错误码 1001，耗时 35ms")
+    b = miner.add("用户登录失败，错误码 2002，耗时 7ms")
+    assert a.template_id == b.template_id
+    assert b.template == "用户登录失败，错误码 <*>，耗时 <*>"
+    assert b.params == ["2002", "7ms"]
+
+
+def test_state_survives_save_and_load(tmp_path: Path) -> None:
+    lines = [
+        "session closed for user cyrus",
+        "session closed for user news",
+        "session closed for user test",
+        "Took 1.5 seconds to spawn the instance",
+        "用户登录失败，错误码 1001",
+        "stored (estimated size 384.0 B, free 317.5 KB)",
+        "stored (estimated size 2.1 KB, free 315.4 KB)",
+    ]
+    miner = TemplateMiner(MinerConfig(similarity=0.5))
+    ids = [miner.add(line).template_id for line in lines]
+    path = tmp_path / "templates.json"
+    miner.save(path)
+    assert json.loads(path.read_text(encoding="utf-8"))["format"] == "steadyops.logtemplates/1"
+
+    restored = TemplateMiner.load(path)
+    assert restored.config == miner.config
+    assert restored.templates() == miner.templates()
+    assert [restored.resolve(i) for i in ids] == [miner.resolve(i) for i in ids]
+    # it keeps learning exactly like the original would
+    for line in ["session closed for user root", "Took 3 seconds to spawn the instance", "brand new line"]:
+        assert restored.add(line) == miner.add(line)
+
+
+def test_load_rejects_foreign_files(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"format": "other"}', encoding="utf-8")
+    with pytest.raises(ValueError):
+        TemplateMiner.load(path)
