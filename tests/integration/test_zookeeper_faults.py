@@ -1,12 +1,12 @@
 """Real ZooKeeper 3.8 (Debian jars), real faults: each test asserts the finding AND the localisation.
 
-| fault injected                                   | expected finding                       | localised to     |
-|--------------------------------------------------|----------------------------------------|------------------|
-| none (standalone, 3-node ensemble)               | every check OK                         | —                |
-| one ensemble member stopped (the leader, SIGTERM)| zookeeper.port CRITICAL on it          | process; ensemble WARNING (quorum held) |
-| 2 of 3 members gone (SIGKILL + SIGTERM)          | survivor: zookeeper.quorum CRITICAL    | quorum; ensemble CRITICAL (quorum lost) |
-| 4lw.commands.whitelist=srvr                      | zookeeper.whitelist WARNING            | config (never "down"); AdminServer fallback OK |
-| dataDir on a 20 MiB tmpfs filled to ~95 %        | zookeeper.disk CRITICAL                | disk             |
+| fault injected                          | expected finding                 | localised to                        |
+|-----------------------------------------|----------------------------------|-------------------------------------|
+| none (standalone, 3-node ensemble)      | every check OK                   | —                                   |
+| one member stopped (the leader, SIGTERM)| zookeeper.port CRITICAL on it    | process; ensemble WARNING (held)    |
+| 2 of 3 gone (SIGKILL + SIGTERM)         | survivor: zookeeper.quorum CRIT. | quorum; ensemble CRITICAL (lost)    |
+| 4lw.commands.whitelist=srvr             | zookeeper.whitelist WARNING      | config, never "down"; AdminServer OK|
+| dataDir on a 20 MiB tmpfs filled to 95 %| zookeeper.disk CRITICAL          | disk                                |
 
 One ensemble is shared by the module (started once, members restarted before each test) so the
 whole file runs in well under the 90 s budget on a 2-core box.

@@ -92,11 +92,11 @@ def parse(text: str) -> Command:
                 intent: Intent = "zk_check" if kind == "zookeeper" else "inspect"
                 _k, target = _kind_and_target(rest)
                 return Command(intent, kind, target, text)
-    for phrase, intent in VERBS:
+    for phrase, verb_intent in VERBS:
         if norm == phrase or norm.startswith(phrase + " ") or (not phrase.isascii() and norm.startswith(phrase)):
-            kind, target = _kind_and_target(norm[len(phrase):].strip())
-            if intent == "zk_check":
-                kind = "zookeeper"
-            return Command(intent, kind, target, text)
+            named_kind, target = _kind_and_target(norm[len(phrase):].strip())
+            if verb_intent == "zk_check":
+                named_kind = "zookeeper"
+            return Command(verb_intent, named_kind, target, text)
     close = difflib.get_close_matches(norm.split(" ")[0], [p for p, _i in VERBS] + EXAMPLES, n=3, cutoff=0.5)
     raise UnknownCommand(text, close)

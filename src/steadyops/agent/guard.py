@@ -12,6 +12,7 @@ so text that says "ignore previous instructions" stays quoted text.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class Redactor:
             if len(value) >= 4 and value in text:
                 text = text.replace(value, self._placeholder(value))
         for _name, pattern, group in _PATTERNS:
-            text = pattern.sub(lambda m, g=group: self._sub(m, g), text)
+            text = pattern.sub(functools.partial(self._sub, group=group), text)
         return text
 
     def _sub(self, m: re.Match[str], group: int) -> str:

@@ -22,9 +22,9 @@ from steadyops.integrations.zookeeper.checks import (
     WhitelistCheck,
     ZnodeCheck,
 )
+from steadyops.integrations.zookeeper.client import Answer, Outcome
 from steadyops.integrations.zookeeper.collectors import ConfCollector, ConsCollector, MntrCollector
 from steadyops.integrations.zookeeper.ensemble import EnsembleCheck, MemberState, judge_ensemble
-from steadyops.integrations.zookeeper.client import Answer, Outcome
 from steadyops.inventory import Target
 from steadyops.models import CheckStatus
 from steadyops.plugins import Registry
@@ -118,8 +118,8 @@ async def test_whitelist_refusal_is_config_not_down(fake_zk: FakeFactory, standa
         # srvr still answers: role, latency, outstanding and znodes are judged from it
         for cls in (QuorumCheck, OutstandingCheck, LatencyCheck, ZnodeCheck):
             assert (await cls().run(t)).status is CheckStatus.OK, cls.name
-        for cls in (WatchCheck, FdCheck):
-            blind = await cls().run(t)
+        for blind_check in (WatchCheck, FdCheck):
+            blind = await blind_check().run(t)
             assert blind.status is CheckStatus.UNKNOWN and blind.layer == "config"
         assert (await EnsembleCheck().run(t)).status is CheckStatus.OK  # standalone per srvr
 

@@ -42,7 +42,7 @@ _WHOLE_VALUE: Final = re.compile(
             r"(?:[0-9a-fA-F]{2}-){5}[0-9a-fA-F]{2}",  # MAC written with dashes
             r"[-+]?0[xX][0-9a-fA-F]+",  # hex literal
             # number with optional unit (sizes, durations, percentages): 12, -3.5, 1e-3, 12KB, 3.5s, 80%
-            r"[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?"
+            r"[-+]?\d+(?:\.\d+)*(?:[eE][-+]?\d+)?"
             r"(?:[kKMGTP]i?[bB]?|[bB]|bytes|ms|us|µs|ns|s|sec|secs|m|min|mins|h|hr|d|%|x)?",
             # ISO-8601 timestamp, and the dashed/dotted variants many Java and C loggers print
             r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?",
@@ -59,14 +59,14 @@ _WHOLE_VALUE: Final = re.compile(
 # org.apache.y) are class / bundle names and stay constant.
 _HOSTNAME: Final = re.compile(
     r"(?!(?:com|org|net|java|javax|sun|io|edu|gov)\.)[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9\-]+)+\.(?:com|net|org|edu|gov|mil|info|biz|io|local|lan|internal|us|uk|de|cn|"
-    r"jp|tw|nl|br|pl|fr|ru|in|au|ca|kr|it|es|ch|se|hk|sg|cloud)"
+    r"(?:(?:\.[A-Za-z0-9\-]+)*\.(?:com|net|org|edu|gov|mil|info|biz|io|local|lan|internal|cloud)"
+    r"|(?:\.[A-Za-z0-9\-]+){2,}\.[a-z]{2})"  # country-code suffixes only with three or more labels
 )
 # host:port where the host is a name with a dash or dot (a key:value pair has neither)
 _HOST_PORT: Final = re.compile(r"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*:\d+")
 # a word that ends in a small number is a name (tty2, en0, PSR0, Type1, L3), not a value
 _NAMED_WORD: Final = re.compile(r"[A-Za-z]+\d{1,2}")
-_DASHED_NUMBERS: Final = re.compile(r"\d+(?:-\d+)+")
+_DASHED_NUMBERS: Final = re.compile(r"\d+(?:[-#]+\d+)+")
 _NUMERIC_TAIL: Final = re.compile(r"[\d.\-]*\d[\d.\-]*")
 _PREFIXED: Final = re.compile(r"([A-Za-z_]*[A-Za-z]{2})([.\-#/])(.+)")
 # key=value / key:value whose value is a path, URL, address …: the value may contain delimiters
@@ -86,6 +86,7 @@ _EMBEDDED: Final = re.compile(
     r"|(?<=[(\[=:])(?:/|\./|~/)[^\s'\"()\[\]<>]+"
 )
 _DIGIT: Final = re.compile(r"\d")
+_DIGITS: Final = re.compile(r"\d+")
 _WILD_RUN: Final = re.compile(r"(?:<\*>)(?:[.]?<\*>)+")
 
 # Values that span several words. They are replaced before tokenisation so the template keeps one
@@ -117,8 +118,8 @@ def _mask_segment(seg: str) -> str:
     if _NAMED_WORD.fullmatch(seg):
         return seg
     if _DASHED_NUMBERS.fullmatch(seg):
-        # dates and ranges are written one number at a time (2017-07-02 -> <*>-<*>-<*>)
-        return "-".join(WILDCARD for _ in seg.split("-"))
+        # dates, ranges and lists are written one number at a time (2017-07-02 -> <*>-<*>-<*>)
+        return _DIGITS.sub(WILDCARD, seg)
     m = _PREFIXED.fullmatch(seg)
     if m and _NUMERIC_TAIL.fullmatch(m.group(3)):
         # a readable name with a numbered suffix keeps the name: core.2275, jetty-6.1.26, UTF-8

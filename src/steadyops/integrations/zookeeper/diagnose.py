@@ -81,6 +81,8 @@ class EnsembleDiagnosis(BaseModel):
     status: CheckStatus
     quorum_lost: bool
     unwell: list[str] = Field(default_factory=list)
+    #: some members were neither inspected nor seen by a member's ensemble check
+    partial: bool = False
 
 
 class ZkReport(BaseModel):
@@ -100,10 +102,10 @@ class ZkReport(BaseModel):
 def diagnose_target(name: str, findings: Sequence[Finding], *, address: str = "", cluster: str | None = None,
                     host_findings: Sequence[Finding] = ()) -> TargetDiagnosis:
     """One target's findings (plus CRITICAL host findings for its machine) → the failed layer."""
+    # a clustered member is judged on its own; what its ensemble check saw is the cluster's verdict
+    own = [f for f in findings if not (cluster and f.check == ENSEMBLE_CHECK)]
     by_layer: dict[str, list[Finding]] = {}
-    for f in findings:
-        if cluster and f.check == ENSEMBLE_CHECK:
-            continue  # a clustered member is judged on its own; the ensemble gets its own verdict
+    for f in own:
         if f.status.failing:
             by_layer.setdefault(f.layer if f.layer in LAYERS else "other", []).append(f)
     for f in host_findings:
@@ -115,11 +117,11 @@ def diagnose_target(name: str, findings: Sequence[Finding], *, address: str = ""
     if primary is not None:
         failures.remove(primary)
         failures.insert(0, primary)
-    role, serving = _role(findings)
-    status = _worst([f.status for f in findings] + [lf.status for lf in failures])
+    role, serving = _role(own)
+    status = _worst([f.status for f in own] + [lf.status for lf in failures])
     return TargetDiagnosis(target=name, address=address, cluster=cluster, status=status, role=role,
                            serving=serving, layer=primary.layer if primary else None, failures=failures,
-                           checks=len(findings))
+                           checks=len(own))
 
 
 def _layer_failure(layer: str, findings: list[Finding]) -> LayerFailure:
@@ -130,7 +132,7 @@ def _layer_failure(layer: str, findings: list[Finding]) -> LayerFailure:
     seen: set[tuple[str, str]] = set()
     for f in definite[:3]:
         for e in f.evidence[:2]:
-            key = (e.source.split(" @ ")[-1] if e.source.startswith("connect") else e.source, e.detail)
+            key = (e.source, e.detail)
             if key not in seen:
                 seen.add(key)
                 evidence.append(e)
@@ -154,33 +156,44 @@ def _role(findings: Sequence[Finding]) -> tuple[str | None, bool | None]:
     return mode, serving
 
 
-def diagnose_ensemble(cluster: str, members: Sequence[TargetDiagnosis],
-                      findings: Sequence[Finding]) -> EnsembleDiagnosis:
-    """Serving members vs size: the inventory's members plus what ``zookeeper.ensemble`` saw."""
-    reported = [f for f in findings if f.check == "zookeeper.ensemble" and f.status is not CheckStatus.UNKNOWN]
-    size = max([len(members), *(int(f.metrics.get("ensemble_size", 0)) for f in reported)])
+def diagnose_ensemble(cluster: str, members: Sequence[TargetDiagnosis], findings: Sequence[Finding],
+                      expected_size: int = 0) -> EnsembleDiagnosis:
+    """Serving members vs size, from the inspected members plus what ``zookeeper.ensemble`` saw.
+
+    ``expected_size`` is how many members the inventory lists. When only some were inspected
+    (``zk检测 <one address>``) and no member's ensemble check answered, the verdict is given only
+    if it is certain either way; otherwise it is UNKNOWN ("partial"), never a guess.
+    """
+    reported = [f for f in findings if f.check == ENSEMBLE_CHECK and f.status is not CheckStatus.UNKNOWN]
+    size = max([len(members), expected_size, *(int(f.metrics.get("ensemble_size", 0)) for f in reported)])
     serving = max([sum(1 for m in members if m.serving), *(int(f.metrics.get("serving_members", 0))
                                                            for f in reported)])
     need = quorum_size(size)
-    lost = serving < need
+    unseen = 0 if reported else size - len(members)  # members nobody asked about
     unwell = [m.target for m in members if m.failures]
+    lost = serving + unseen < need
     if lost:
         status = CheckStatus.CRITICAL
+    elif serving < need:
+        status = CheckStatus.UNKNOWN
     elif serving < size or unwell:
         status = CheckStatus.WARNING
     else:
         status = CheckStatus.OK
     return EnsembleDiagnosis(cluster=cluster, members=[m.target for m in members], size=size, serving=serving,
-                             quorum=need, status=status, quorum_lost=lost, unwell=unwell)
+                             quorum=need, status=status, quorum_lost=lost, unwell=unwell, partial=unseen > 0)
 
 
 def localise(findings: Sequence[Finding], *, addresses: Mapping[str, str] | None = None,
-             clusters: Mapping[str, str] | None = None, scope: str = "all", run_id: int | None = None) -> ZkReport:
+             clusters: Mapping[str, str] | None = None, cluster_sizes: Mapping[str, int] | None = None,
+             scope: str = "all", run_id: int | None = None) -> ZkReport:
     """All findings of a ``zk检测`` run → per-target layers, per-cluster verdicts, overall status.
 
     ``addresses`` (target name → address) lets host findings attach to the ZooKeeper targets on the
     same machine; ``clusters`` (target name → cluster) fills in findings without labels (a runner
-    timeout has none). Both come from the inventory in :func:`zk_inspect`.
+    timeout has none); ``cluster_sizes`` (cluster → members in the inventory) keeps a one-address
+    inspection from calling a 3-node ensemble a 1-node one. All come from the inventory in
+    :func:`zk_inspect`.
     """
     addresses = dict(addresses or {})
     clusters = dict(clusters or {})
@@ -201,9 +214,11 @@ def localise(findings: Sequence[Finding], *, addresses: Mapping[str, str] | None
     for cluster in sorted({t.cluster for t in targets if t.cluster}):
         members = [t for t in targets if t.cluster == cluster]
         member_findings = [f for t in members for f in zk[t.target]]
-        ensembles.append(diagnose_ensemble(cluster, members, member_findings))
-    # the service's status: an ensemble's own verdict, a standalone server's own status
-    status = _worst([e.status for e in ensembles] + [t.status for t in targets if not t.cluster])
+        ensembles.append(diagnose_ensemble(cluster, members, member_findings, (cluster_sizes or {}).get(cluster, 0)))
+    # the service's status: an ensemble's own verdict (its members' when the view is partial), a
+    # standalone server's own status
+    partial = {e.cluster for e in ensembles if e.partial}
+    status = _worst([e.status for e in ensembles] + [t.status for t in targets if not t.cluster or t.cluster in partial])
     return ZkReport(scope=scope, status=status, targets=targets, ensembles=ensembles, run_id=run_id,
                     findings=list(findings))
 
@@ -243,7 +258,12 @@ async def zk_inspect(runner: CheckRunner, address: str | None = None, *, include
                                                          "target": address or "all"})
     addresses = {t.name: t.address or t.name for t in [*selected, *host_targets]}
     clusters = {t.name: t.labels["cluster"] for t in selected if t.labels.get("cluster")}
-    return localise(findings, addresses=addresses, clusters=clusters, scope=address or "all", run_id=run_id)
+    sizes: dict[str, int] = {}
+    for t in runner.inventory.targets.values():
+        if t.kind == TARGET_KIND and t.labels.get("cluster"):
+            sizes[t.labels["cluster"]] = sizes.get(t.labels["cluster"], 0) + 1
+    return localise(findings, addresses=addresses, clusters=clusters, cluster_sizes=sizes, scope=address or "all",
+                    run_id=run_id)
 
 
 def _status(status: CheckStatus, lang: Lang) -> str:
@@ -261,9 +281,14 @@ def render(report: ZkReport, lang: Lang = "zh", *, evidence_lines: int = 3) -> s
         return msg("no_targets", lang, scope=scope)
     lines = [msg("title", lang, targets=len(report.targets), status=_status(report.status, lang))]
     for e in report.ensembles:
-        key = "ensemble.lost" if e.quorum_lost else ("ensemble.degraded" if e.serving < e.size else "ensemble.ok")
+        if e.quorum_lost:
+            key = "ensemble.lost"
+        elif e.status is CheckStatus.UNKNOWN:
+            key = "ensemble.partial"
+        else:
+            key = "ensemble.degraded" if e.serving < e.size else "ensemble.ok"
         line = msg(key, lang, cluster=e.cluster, size=e.size, serving=e.serving, quorum=e.quorum,
-                   tolerated=max(0, e.serving - e.quorum))
+                   tolerated=max(0, e.serving - e.quorum), inspected=len(e.members))
         if e.unwell and not e.quorum_lost:
             line += msg("ensemble.members_unwell", lang, members=", ".join(e.unwell))
         lines.append(f"[{_status(e.status, lang)}] {line}")

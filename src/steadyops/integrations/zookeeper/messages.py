@@ -26,6 +26,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                             "the service is down",
                       "zh": "集群 {cluster}：法定人数丢失，{size} 个成员中仅 {serving} 个在服务（需要 {quorum} 个），"
                             "服务不可用"},
+    "ensemble.partial": {"en": "cluster {cluster}: only {inspected} of {size} members inspected, {serving} serving; "
+                               "quorum ({quorum}) cannot be judged from this view (inspect the whole cluster)",
+                         "zh": "集群 {cluster}：仅检测了 {size} 个成员中的 {inspected} 个，{serving} 个在服务；"
+                               "无法据此判断法定人数（需要 {quorum} 个），请检测整个集群"},
     "ensemble.members_unwell": {"en": "; members with problems: {members}", "zh": "；有问题的成员：{members}"},
     "standalone": {"en": "standalone", "zh": "单机"},
     "target.ok": {"en": "{name} ({address}) {role}: healthy, {checks} checks passed",
