@@ -32,7 +32,8 @@ async def test_tool_call_round_trip_and_usage() -> None:
 
 async def test_streaming_text_and_tool_calls() -> None:
     chunks: list[str] = []
-    with ScriptedLLM([Turn(content="磁盘使用率 95%，建议清理"), Turn(tool_calls=[("zookeeper_mntr", {"target": "z"})])]) as s:
+    turns = [Turn(content="磁盘使用率 95%，建议清理"), Turn(tool_calls=[("zookeeper_mntr", {"target": "z"})])]
+    with ScriptedLLM(turns) as s:
         llm = client(s, stream=True)
         r = await llm.complete([Message("user", "hi")], on_delta=chunks.append)
         assert r.content == "磁盘使用率 95%，建议清理" and len(chunks) > 1
