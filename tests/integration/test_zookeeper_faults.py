@@ -141,7 +141,7 @@ async def test_one_member_stopped_is_its_process_and_the_ensemble_keeps_quorum(
     by = {t.target: t for t in report.targets}
     assert by[dead].layer == "process" and by[dead].status is CRIT and by[dead].serving is False
     for myid in survivors:
-        assert by[f"zk{myid}"].layer is None, by[f"zk{myid}"]
+        assert by[f"zk{myid}"].layer is None and by[f"zk{myid}"].status is OK, by[f"zk{myid}"]
         seen = findings_of(report, f"zk{myid}")["zookeeper.ensemble"]
         assert seen.status is WARN and seen.layer == "quorum" and seen.metrics["serving_members"] == 2
     (ens,) = report.ensembles
@@ -177,6 +177,7 @@ async def test_quorum_lost_is_the_quorum_layer_on_the_survivor(zk3: ZkCluster, m
 
     one = await zk_inspect(runner, survivor.address)  # zk检测 <address>
     assert [t.target for t in one.targets] == ["zk1"] and one.targets[0].layer == "quorum"
+    assert one.ensembles[0].partial and one.ensembles[0].size == 3 and one.status is CRIT
 
 
 async def test_whitelist_restricted_is_config_not_down(make_app: Any, fake_clock: FakeClock) -> None:

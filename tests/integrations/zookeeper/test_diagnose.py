@@ -84,7 +84,8 @@ def test_one_member_down_degrades_the_ensemble_only() -> None:
     report = localise(findings)
     by = {t.target: t for t in report.targets}
     assert by["zk2"].layer == "process" and by["zk2"].serving is False
-    assert by["zk1"].layer is None and by["zk3"].layer is None  # their ensemble WARNING is the cluster's
+    for name in ("zk1", "zk3"):  # their ensemble WARNING is the cluster's, not theirs
+        assert by[name].layer is None and by[name].status is OK and by[name].checks == 2
     (ens,) = report.ensembles
     assert (ens.size, ens.serving, ens.quorum, ens.quorum_lost) == (3, 2, 2, False)
     assert ens.status is WARN and ens.unwell == ["zk2"]
@@ -113,6 +114,20 @@ def test_ensemble_size_from_the_check_when_the_inventory_lists_fewer_members() -
             f("ensemble", CRIT, "quorum", cluster="big", metrics={"ensemble_size": 5, "serving_members": 2})]
     (ens,) = localise(lone).ensembles
     assert (ens.size, ens.serving, ens.quorum, ens.quorum_lost) == (5, 2, 3, True)
+
+
+def test_a_partial_view_judges_quorum_only_when_certain() -> None:
+    survivor = [f("port", OK, cluster="c1"), f("quorum", CRIT, "quorum", cluster="c1", metrics={"serving": 0}),
+                f("ensemble", UNK, "quorum", cluster="c1")]
+    report = localise(survivor, cluster_sizes={"c1": 3})
+    (ens,) = report.ensembles
+    assert ens.partial and ens.status is UNK and not ens.quorum_lost and ens.size == 3
+    assert report.status is CRIT  # the inspected member's own verdict still counts
+    assert "仅检测了 3 个成员中的 1 个" in report.render("zh")
+    one_up = localise(healthy("zk1", "leader")[:2], cluster_sizes={"c1": 3})
+    assert one_up.ensembles[0].status is UNK  # 1 serving of 3, two unseen: could be either
+    five = localise(down("zk1") + down("zk2") + down("zk3"), cluster_sizes={"c1": 5})
+    assert five.ensembles[0].quorum_lost  # 0 serving + 2 unseen < 3: certainly lost
 
 
 def test_runner_findings_without_labels_get_the_cluster_from_the_inventory() -> None:

@@ -28,10 +28,12 @@ WILDCARD: Final = "<*>"
 # Each pattern is matched against the *core* of a word (the word without the brackets, quotes and
 # trailing punctuation around it) and, when it matches, the whole core is one parameter.
 _IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+# URL: a short scheme (at most one dot, as in akka.tcp), then anything up to a quote or bracket
+_URL = r"[A-Za-z][A-Za-z0-9+\-]{0,15}(?:\.[A-Za-z0-9+\-]{1,15})?://[^\s'\"()\[\]<>]*"
 _WHOLE_VALUE: Final = re.compile(
     "|".join(
         (
-            r"[A-Za-z][A-Za-z0-9+.\-]*://\S*",  # URL with a scheme
+            _URL,
             r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+",  # e-mail address
             r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",  # UUID
             # endpoint: [host/]IPv4[/prefix][:port], optionally after a '/' (Java's InetSocketAddress)
@@ -66,6 +68,8 @@ _HOSTNAME: Final = re.compile(
 _HOST_PORT: Final = re.compile(r"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*:\d+")
 # a word that ends in a small number is a name (tty2, en0, PSR0, Type1, L3), not a value
 _NAMED_WORD: Final = re.compile(r"[A-Za-z]+\d{1,2}")
+# a qualified name (org.apache.hadoop.mapreduce.v2.app.JobEventType): code, not data
+_QUALIFIED_NAME: Final = re.compile(r"[A-Za-z_$][A-Za-z_$]*\d{0,2}(?:\.[A-Za-z_$][A-Za-z_$]*\d{0,2})+")
 _DASHED_NUMBERS: Final = re.compile(r"\d+(?:[-#]+\d+)+")
 _NUMERIC_TAIL: Final = re.compile(r"[\d.\-]*\d[\d.\-]*")
 _PREFIXED: Final = re.compile(r"([A-Za-z_]*[A-Za-z]{2})([.\-#/])(.+)")
@@ -73,7 +77,7 @@ _PREFIXED: Final = re.compile(r"([A-Za-z_]*[A-Za-z]{2})([.\-#/])(.+)")
 _KEY_VALUE: Final = re.compile(r"([A-Za-z_][\w.\-]*)([:=])(.+)")
 
 # characters that frame a value inside a word; they stay in the template
-_LEAD: Final = "([{<\"'"
+_LEAD: Final = "([{<\"'#"
 _TRAIL: Final = ")]}>\"',;:.!?"
 # delimiters at which a word is split into independently masked segments
 _SEGMENT_SPLIT: Final = re.compile(r"([:=,;|()\[\]{}<>\"'@/]+|\.{2,})")
@@ -81,7 +85,7 @@ _SEGMENT_SPLIT: Final = re.compile(r"([:=,;|()\[\]{}<>\"'@/]+|\.{2,})")
 # endpoint (``10.1.2.3:50010:Got``), a colon-separated hex id (``mLp(FF:F2:9C:00:10:6E)``) and a
 # path after an opening bracket or a key (``chdir(/home/x/run)``, ``path:/var/run/x``)
 _EMBEDDED: Final = re.compile(
-    rf"(?<![\w.]){_IPV4}(?::\d+)?(?![\w.])"
+    rf"(?<![\w.]){_IPV4}(?::\d+)?(?![\w.])|(?<![\w.+\-]){_URL}"
     r"|(?<![\w:])[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){3,}(?![\w:])"
     r"|(?<=[(\[=:])(?:/|\./|~/)[^\s'\"()\[\]<>]+"
 )
@@ -94,13 +98,14 @@ _WILD_RUN: Final = re.compile(r"(?:<\*>)(?:[.]?<\*>)+")
 # protocol version of an HTTP request line ("GET /v2/servers/detail HTTP/1.1" -> "GET <*>").
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _MULTIWORD: Final = re.compile(
-    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?" + _MONTH
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?"
+    + _MONTH
     + r"\.?\s+\d{1,2},?\s+(?:\d{4}\s+)?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s+[A-Z]{3,4}\b)?(?:\s+\d{4}\b)?"
     r"|(?P<verb>\b(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS|CONNECT|TRACE) )\S+ HTTP/\d(?:\.\d)?"
 )
 _CJK_RUN: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 
-_CACHE_LIMIT: Final = 200_000
+_CACHE_LIMIT: Final = 100_000
 # a longer unbroken word is data (a blob, an encoded payload), never template text; the limit also
 # bounds the work any pattern can do on one word
 _LONG_WORD: Final = 256
@@ -115,7 +120,7 @@ def _mask_segment(seg: str) -> str:
         return WILDCARD
     if not _DIGIT.search(seg):
         return seg
-    if _NAMED_WORD.fullmatch(seg):
+    if _NAMED_WORD.fullmatch(seg) or _QUALIFIED_NAME.fullmatch(seg):
         return seg
     if _DASHED_NUMBERS.fullmatch(seg):
         # dates, ranges and lists are written one number at a time (2017-07-02 -> <*>-<*>-<*>)
@@ -136,6 +141,8 @@ def _mask_core(core: str) -> str:
         return kv.group(1) + kv.group(2) + WILDCARD
     if _DIGIT.search(core) or "/" in core:
         core = _EMBEDDED.sub(WILDCARD, core)
+        if core == WILDCARD:
+            return core
     parts = _SEGMENT_SPLIT.split(core)
     if len(parts) == 1:
         return _mask_segment(core)

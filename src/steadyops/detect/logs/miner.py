@@ -48,8 +48,8 @@ class MinerConfig:
     """Distinct words seen at one position before that position becomes a parameter."""
     lowercase_variable_values: int = 3
     """Distinct lower-case words (three letters or more) that make a position a parameter."""
-    shape_cache_size: int = 200_000
-    """Masked shapes remembered for the O(1) fast path (cleared when full)."""
+    shape_cache_size: int = 50_000
+    """Masked shapes remembered for the O(1) fast path (cleared when full, bounding memory)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,10 @@ class _Cluster:
 
 
 class TemplateMiner:
-    """Learns log templates from a stream of lines; see the module docstring for the algorithm."""
+    """Learns log templates from a stream of lines; see the module docstring for the algorithm.
+
+    One miner per log stream; it is not thread-safe (callers that share one must hold a lock).
+    """
 
     def __init__(self, config: MinerConfig | None = None) -> None:
         self.config = config or MinerConfig()

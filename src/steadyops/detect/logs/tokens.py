@@ -28,7 +28,8 @@ def is_word(token: str) -> bool:
     """True for a plain word (optionally framed by brackets or punctuation): ``NEW``, ``(spawning).``.
 
     Plain words are the constants that tell templates apart; two different plain words at the
-    same position are never merged on similarity alone.
+    same position are never merged on similarity alone. A word may end in a short number, as
+    interface and device names do (``en0``, ``tty2``).
     """
     start, end = 0, len(token)
     while start < end and token[start] in _FRAME_LEAD:

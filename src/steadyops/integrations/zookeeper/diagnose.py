@@ -218,7 +218,8 @@ def localise(findings: Sequence[Finding], *, addresses: Mapping[str, str] | None
     # the service's status: an ensemble's own verdict (its members' when the view is partial), a
     # standalone server's own status
     partial = {e.cluster for e in ensembles if e.partial}
-    status = _worst([e.status for e in ensembles] + [t.status for t in targets if not t.cluster or t.cluster in partial])
+    own = [t.status for t in targets if not t.cluster or t.cluster in partial]
+    status = _worst([e.status for e in ensembles] + own)
     return ZkReport(scope=scope, status=status, targets=targets, ensembles=ensembles, run_id=run_id,
                     findings=list(findings))
 

@@ -1,0 +1,117 @@
+"""The agent's tools, generated from the registry: every collector and check is a read-only tool.
+
+Adding an integration therefore adds tools without touching the agent. Actions appear only behind
+``propose_action``, which mutates and so is deferred: the loop turns it into a pending approval.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from steadyops.app import App
+from steadyops.checks import Check
+from steadyops.collectors import Collector
+from steadyops.store import incidents as incidents_repo
+from steadyops.toolsets import Tool, Toolset
+
+
+def tool_name(prefix: str, dotted: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", f"{prefix}_{dotted}")[:64]
+
+
+class TargetParams(BaseModel):
+    target: str = Field(description="target name or address from the inventory")
+
+
+class NoParams(BaseModel):
+    pass
+
+
+class IncidentParams(BaseModel):
+    status: str | None = Field(default=None, description="open, acknowledged or resolved")
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+class ProposeParams(BaseModel):
+    action: str = Field(description="action name from the catalogue, e.g. zookeeper.purge")
+    target: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    reason: str = Field(description="why this action, citing evidence")
+
+
+class PlatformToolset(Toolset):
+    """Checks, collectors, topology and incident history over one App."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def _target(self, name: str, kind: str) -> Any:
+        resolved = self.app.inventory.resolve(name) or name
+        target = self.app.inventory.targets.get(resolved)
+        if target is None:
+            raise ValueError(f"unknown target {name!r}; known: {', '.join(sorted(self.app.inventory.targets))}")
+        if kind not in (target.kind, "*"):
+            raise ValueError(f"target {target.name} is a {target.kind}, this tool needs a {kind}")
+        return target
+
+    def _check_tool(self, cls: type[Check]) -> Tool:
+        async def run(p: BaseModel) -> Any:
+            assert isinstance(p, TargetParams)
+            jobs = [j for j in self.app.checks.jobs(checks=[cls.name]) if j.target.name == self._target(
+                p.target, cls.target_kind).name]
+            finding = await self.app.checks.run_job(jobs[0])
+            return finding.model_dump(mode="json", exclude={"started_at"})
+
+        return Tool(tool_name("check", cls.name), f"Run the read-only check {cls.name} on a {cls.target_kind} target. "
+                    + (cls.__doc__ or "").strip().split("\n")[0], TargetParams, run, source=f"check {cls.name}")
+
+    def _collector_tool(self, cls: type[Collector]) -> Tool:
+        async def run(p: BaseModel) -> Any:
+            assert isinstance(p, TargetParams)
+            snap = await cls().collect(self._target(p.target, cls.target_kind))
+            return snap.model_dump(mode="json")
+
+        return Tool(tool_name("collect", cls.name), cls.description, TargetParams, run, source=f"collector {cls.name}")
+
+    def tools(self) -> Sequence[Tool]:
+        reg = self.app.registry
+        out = [self._check_tool(reg.checks.get(n)) for n in reg.checks.names()]
+        out += [self._collector_tool(reg.collectors.get(n)) for n in reg.collectors.names()]
+
+        async def topology(_: BaseModel) -> Any:
+            return [{"name": t.name, "kind": t.kind, "address": t.address, "depends_on": t.depends_on,
+                     "labels": t.labels} for t in self.app.inventory.targets.values()]
+
+        async def incidents(p: BaseModel) -> Any:
+            assert isinstance(p, IncidentParams)
+            with self.app.store.transaction() as s:
+                rows = incidents_repo.list_rows(s, status=p.status, limit=p.limit)
+                return [incidents_repo.to_model(s, r).model_dump(mode="json", exclude={"alerts"}) for r in rows]
+
+        async def catalogue(_: BaseModel) -> Any:
+            return [{"name": n, "target_kind": reg.actions.get(n).target_kind, "risk": reg.actions.get(n).risk.value,
+                     "params": reg.actions.get(n).Params.model_json_schema()} for n in reg.actions.names()]
+
+        async def propose(p: BaseModel) -> Any:  # never called by the loop: mutating tools are deferred
+            raise RuntimeError("propose_action is deferred to a human")
+
+        out += [
+            Tool("topology", "List inventory targets, their kinds, addresses and dependencies.", NoParams, topology,
+                 source="inventory"),
+            Tool("incident_history", "Recent incidents with status and timings.", IncidentParams, incidents,
+                 source="incidents"),
+            Tool("action_catalogue", "Remediation actions that can be proposed, with their parameters.", NoParams,
+                 catalogue, source="actions"),
+            Tool("propose_action", "Propose a remediation. It is NOT executed: it becomes a request for a human "
+                 "to approve through the approval policy.", ProposeParams, propose, mutates=True),
+        ]
+        return out
+
+
+def render_result(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str, indent=1)

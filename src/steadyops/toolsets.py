@@ -1,0 +1,37 @@
+"""The Toolset contract: what the agent may call.
+
+A tool is read-only unless it says ``mutates=True``; a mutating tool is never run by the agent
+loop — the call ends the run as a pending approval request that goes through the remediation
+policy, exactly as pydantic-ai defers tools that need approval.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str  # ^[a-zA-Z0-9_-]{1,64}$ (what every Chat Completions endpoint accepts)
+    description: str
+    params: type[BaseModel]
+    run: Callable[[BaseModel], Awaitable[Any]]
+    mutates: bool = False
+    #: where the result came from, for citations ("check zookeeper.ruok on zk-1", "kb runbook …")
+    source: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        schema = self.params.model_json_schema()
+        schema.pop("title", None)
+        return schema
+
+
+class Toolset(ABC):
+    @abstractmethod
+    def tools(self) -> Sequence[Tool]:
+        """The tools this set offers now (may depend on configuration)."""
