@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -84,6 +84,25 @@ class InhibitRuleConfig(BaseModel):
         )
 
 
+Provider = Literal["openai", "vllm", "sglang", "ollama", "llamacpp", "deepseek", "dashscope"]
+
+
+class LLMConfig(BaseModel):
+    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
+    model: str
+    api_key: SecretStr | None = None
+    provider: Provider = "openai"
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    retry_backoff: float = Field(default=1.0, ge=0, description="first retry delay, doubled each time")
+    temperature: float = 0.1
+    max_tokens: int = Field(default=1024, gt=0)
+    stream: bool = False
+    #: price per 1k tokens, for cost accounting (0 for self-hosted)
+    price_input_per_1k: float = 0.0
+    price_output_per_1k: float = 0.0
+
+
 class ConvergenceConfig(BaseModel):
     """Topology-aware convergence: alerts on linked targets within ``window`` share an incident."""
 
@@ -135,6 +154,7 @@ class Settings(BaseSettings):
     notify_backoff_max: Duration = 300.0
     resolve_timeout: Duration = 300.0
     remediation: RemediationConfig = Field(default_factory=RemediationConfig)
+    llm: LLMConfig | None = Field(default=None, description="OpenAI-compatible endpoint; none = deterministic engine")
 
     @field_validator("route")
     @classmethod

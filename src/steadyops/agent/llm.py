@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
 
+from steadyops.config import LLMConfig
 from steadyops.errors import SteadyOpsError
 
 log = logging.getLogger(__name__)
 
-Provider = Literal["openai", "vllm", "sglang", "ollama", "llamacpp", "deepseek", "dashscope"]
 
 
 class LLMError(SteadyOpsError):
@@ -54,22 +53,6 @@ PROVIDERS: dict[str, Capabilities] = {
     "dashscope": Capabilities(extra_body=(("enable_thinking", False),),
                               hint="Qwen open models on DashScope need enable_thinking=false for non-streaming calls"),
 }
-
-
-class LLMConfig(BaseModel):
-    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
-    model: str
-    api_key: SecretStr | None = None
-    provider: Provider = "openai"
-    timeout: float = Field(default=60.0, gt=0)
-    max_retries: int = Field(default=3, ge=0)
-    retry_backoff: float = Field(default=1.0, ge=0, description="first retry delay, doubled each time")
-    temperature: float = 0.1
-    max_tokens: int = Field(default=1024, gt=0)
-    stream: bool = False
-    #: price per 1k tokens, for cost accounting (0 for self-hosted)
-    price_input_per_1k: float = 0.0
-    price_output_per_1k: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from steadyops.app import App
 from steadyops.checks import Check
 from steadyops.collectors import Collector
+from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 from steadyops.toolsets import Tool, Toolset
 
@@ -35,6 +36,11 @@ class NoParams(BaseModel):
 class IncidentParams(BaseModel):
     status: str | None = Field(default=None, description="open, acknowledged or resolved")
     limit: int = Field(default=10, ge=1, le=50)
+
+
+class AlertParams(BaseModel):
+    status: str | None = Field(default="firing", description="firing or resolved")
+    limit: int = Field(default=20, ge=1, le=100)
 
 
 class ProposeParams(BaseModel):
@@ -93,6 +99,13 @@ class PlatformToolset(Toolset):
                 rows = incidents_repo.list_rows(s, status=p.status, limit=p.limit)
                 return [incidents_repo.to_model(s, r).model_dump(mode="json", exclude={"alerts"}) for r in rows]
 
+        async def alerts(p: BaseModel) -> Any:
+            assert isinstance(p, AlertParams)
+            with self.app.store.transaction() as s:
+                rows = alerts_repo.list_alerts(s, status=p.status, limit=p.limit)
+                return [{"labels": r.labels, "annotations": r.annotations, "status": r.status,
+                         "starts_at": r.starts_at.isoformat(), "incident_id": r.incident_id} for r in rows]
+
         async def catalogue(_: BaseModel) -> Any:
             return [{"name": n, "target_kind": reg.actions.get(n).target_kind, "risk": reg.actions.get(n).risk.value,
                      "params": reg.actions.get(n).Params.model_json_schema()} for n in reg.actions.names()]
@@ -105,6 +118,7 @@ class PlatformToolset(Toolset):
                  source="inventory"),
             Tool("incident_history", "Recent incidents with status and timings.", IncidentParams, incidents,
                  source="incidents"),
+            Tool("current_alerts", "Alerts with their labels and annotations.", AlertParams, alerts, source="alerts"),
             Tool("action_catalogue", "Remediation actions that can be proposed, with their parameters.", NoParams,
                  catalogue, source="actions"),
             Tool("propose_action", "Propose a remediation. It is NOT executed: it becomes a request for a human "

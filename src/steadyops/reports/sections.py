@@ -37,7 +37,7 @@ LANGS: tuple[Lang, ...] = ("zh", "en")
 
 def _status(value: object) -> CheckStatus | None:
     try:
-        return CheckStatus(str(value.value if isinstance(value, CheckStatus) else value))
+        return CheckStatus(str(value))  # a StrEnum's str() is its value
     except ValueError:
         return None
 

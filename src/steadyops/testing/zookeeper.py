@@ -7,10 +7,14 @@ so integration tests run the Debian package's jars as plain ``java`` subprocesse
 
     with start_ensemble(3) as zk:          # waits until a leader and followers serve
         zk.stop(2)                         # SIGTERM one member, zk.kill(2) for SIGKILL
-        zk.start(2); zk.wait_serving()     # back, in quorum again
+        zk.wait_leader([1, 3])             # after a failover
+        zk.restart_stopped()               # back, in quorum again
 
-    with start_standalone(whitelist="srvr") as zk:
-        zk.nodes[0].address                # "127.0.0.1:<port>"
+    with start_standalone(whitelist="srvr", admin=True) as zk:
+        zk.nodes[0].address                # "127.0.0.1:<port>"; zk.targets() for an inventory
+
+    with small_filesystem(tmp / "zk", "20m") as d, start_standalone(data_dir=d) as zk:
+        ...                                # a dataDir a test can fill (tmpfs, root only)
 
 The JVMs are kept small (``-Xmx128m``, serial GC, C1 only) and the tick short (200 ms) so a
 3-node ensemble starts in a few seconds and notices a lost quorum in about one second, which keeps

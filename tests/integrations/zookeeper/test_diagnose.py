@@ -185,7 +185,7 @@ async def test_zk_inspect_runs_the_checks_through_the_runner(make_app: Any, fake
         by_host = await zk_inspect(runner, "127.0.0.1")
         assert [t.target for t in by_host.targets] == ["zk-a"]
         ad_hoc = await zk_inspect(runner, f"127.0.0.1:{free_port()}")  # not in the inventory, nothing there
-        assert ad_hoc.targets[0].layer == "process" and ad_hoc.status is CRIT
+        assert ad_hoc.targets[0].layer == "process" and ad_hoc.status is CRIT and ad_hoc.run_id is None
         assert (await zk_inspect(Runnerless(runner), None)).targets == []
 
 

@@ -106,8 +106,8 @@ _MULTIWORD: Final = re.compile(
 _CJK_RUN: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 
 _CACHE_LIMIT: Final = 100_000
-# a longer unbroken word is data (a blob, an encoded payload), never template text; the limit also
-# bounds the work any pattern can do on one word
+# a longer unbroken word with digits is data (a blob, a class path, an encoded payload), never
+# template text; the limit also bounds the work the patterns below do on one word
 _LONG_WORD: Final = 256
 _LONG_KEY: Final = re.compile(r"[A-Za-z_][\w.\-]{0,63}[:=]")
 
@@ -151,7 +151,7 @@ def _mask_core(core: str) -> str:
 
 
 def _mask_word(word: str) -> str:
-    if len(word) > _LONG_WORD:
+    if len(word) > _LONG_WORD and _DIGIT.search(word):
         key = _LONG_KEY.match(word)
         return key.group() + WILDCARD if key else WILDCARD
     start, end = 0, len(word)

@@ -258,8 +258,15 @@ class TemplateMiner:
         return best, False
 
     def _compare(self, cand: _Cluster, shape: Shape) -> tuple[list[str] | None, float, int, int | None, set[int]]:
-        """Merged tokens (None on a hard difference), similarity, wildcards, lone hard position, units."""
-        same = params = hard = 0
+        """Merged tokens (None on a hard difference), similarity, wildcards, lone hard position, units.
+
+        Stops as soon as the candidate cannot qualify any more (too many differences for the
+        similarity threshold, or a hard difference next to another difference), which keeps a
+        bucket with many templates cheap to scan.
+        """
+        n = len(shape) or 1
+        allowed = int(n * (1.0 - self.config.similarity) + 1e-9)
+        same = params = hard = misses = 0
         merged: list[str] = []
         units: set[int] = set()
         hard_at: int | None = None
@@ -267,10 +274,11 @@ class TemplateMiner:
             if t == s:
                 same += 1
                 merged.append(t)
-            elif covers(t, s):
+            elif WILDCARD in t and covers(t, s):
                 params += 1
                 merged.append(t)
             else:
+                misses += 1
                 m = None if is_word(t) and is_word(s) else merge(t, s)
                 if m is None and i and merged[-1].endswith(WILDCARD) and is_unit(t) and is_unit(s):
                     m = generalise(t, s)
@@ -279,11 +287,12 @@ class TemplateMiner:
                     hard += 1
                     hard_at = i
                     m = t
+                if (hard and misses > 1) or misses > max(allowed, 1):
+                    return None, 0.0, params, None, units
                 merged.append(m)
-        score = (same + params) / (len(shape) or 1)
+        score = (same + params) / n
         if hard:
-            lone = hard == 1 and same + params == len(shape) - 1
-            return None, score, params, hard_at if lone else None, units
+            return None, score, params, hard_at, units
         return merged, score, params, None, units
 
     def _word_variable(self, cand: _Cluster, pos: int, token: str) -> bool:

@@ -21,6 +21,7 @@ outrank a dead ZooKeeper.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -236,18 +237,20 @@ async def zk_inspect(runner: CheckRunner, address: str | None = None, *, include
     """``zk检测 [address]``: every ZooKeeper check on every ZK target (or those at ``address``), localised.
 
     An address that is not in the inventory is inspected ad hoc (``zk检测 10.0.0.5:2181`` typed in a
-    chat should work before anyone edits the inventory). With ``include_host`` the host checks of
-    ``kind: host`` targets on the same machines run too, so the host layer can be blamed.
+    chat should work before anyone edits the inventory); its findings are reported but not recorded,
+    since an alert for a target no schedule re-checks would never resolve. With ``include_host`` the
+    host checks of ``kind: host`` targets on the same machines run too, so the host layer can be blamed.
     """
-    from steadyops.runner.checks import Job
-
     selected = _select(runner, address)
-    jobs = runner.jobs(kinds=[TARGET_KIND], targets=[t.name for t in selected]) if selected else []
     if address and not selected:
+        from steadyops.runner.checks import Job
+
         host, port = split_address(address)
         ad_hoc = Target(name=address, kind=TARGET_KIND, address=f"{host}:{port}")
-        selected = [ad_hoc]
-        jobs = [Job(cls, ad_hoc) for cls in runner.registry.checks_for(TARGET_KIND)]
+        one_off = await asyncio.gather(*(runner.run_job(Job(cls, ad_hoc))
+                                         for cls in runner.registry.checks_for(TARGET_KIND)))
+        return localise(one_off, addresses={address: ad_hoc.address}, scope=address)
+    jobs = runner.jobs(kinds=[TARGET_KIND], targets=[t.name for t in selected]) if selected else []
     if not jobs:
         return ZkReport(scope=address or "all", status=CheckStatus.UNKNOWN, targets=[])
     machines = {split_address(t.address)[0] for t in selected}

@@ -1,0 +1,97 @@
+"""Answer a question: the LLM agent when one is configured, the deterministic engine otherwise.
+
+Whatever the model asks to change comes back as deferred calls; each is handed to the remediation
+executor's ``propose`` — the same plan, allow-list and approval policy a human request goes
+through — and is never applied here. Applying stays a human's ``steadyops act apply``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from steadyops.agent.guard import Redactor
+from steadyops.agent.llm import OpenAICompatLLM, Usage
+from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence
+from steadyops.agent.tools import PlatformToolset
+from steadyops.app import App
+from steadyops.errors import SteadyOpsError
+from steadyops.i18n import Lang
+from steadyops.toolsets import Tool
+
+AGENT_ACTOR = "agent"
+
+
+@dataclass
+class Proposal:
+    action: str
+    target: str
+    reason: str
+    run_id: int | None = None
+    status: str = ""
+    refused: str = ""
+
+
+@dataclass
+class Answer:
+    text: str
+    mode: Literal["llm", "deterministic"]
+    evidence: list[Evidence] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    inconclusive: bool = False
+    errors: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _known_secrets(app: App) -> list[str]:
+    """Values from our own config that must never reach a model (notifier secrets, DB password …)."""
+    out: list[str] = []
+    url = app.settings.database_url or ""
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        out.append(url.split("@", 1)[0].split("//", 1)[-1].split(":", 1)[1])
+    for notifier in app.channels.values():
+        for value in notifier.config.model_dump().values():
+            if hasattr(value, "get_secret_value"):
+                out.append(value.get_secret_value())
+    if app.settings.llm is not None and app.settings.llm.api_key is not None:
+        out.append(app.settings.llm.api_key.get_secret_value())
+    return [s for s in out if s]
+
+
+class Investigator:
+    def __init__(self, app: App, llm: LLM | None = None, *, extra_tools: list[Tool] | None = None,
+                 budget: Budget | None = None) -> None:
+        self.app = app
+        if llm is None and app.settings.llm is not None:
+            llm = OpenAICompatLLM(app.settings.llm)
+        self.llm = llm
+        self.tools = [*PlatformToolset(app).tools(), *(extra_tools or [])]
+        self.budget = budget
+
+    async def ask(self, question: str, lang: Lang, context: str = "") -> Answer:
+        if self.llm is None:
+            return self.deterministic(question, lang)
+        loop = AgentLoop(self.llm, self.tools, lang=lang, budget=self.budget,
+                         redactor=Redactor(extra=_known_secrets(self.app)))
+        result = await loop.run(question, context)
+        proposals = [await self._propose(d.arguments) for d in result.deferred]
+        return Answer(text=result.answer, mode="llm", evidence=result.evidence, proposals=proposals,
+                      inconclusive=result.inconclusive, errors=result.errors, usage=result.usage)
+
+    async def _propose(self, args: dict[str, Any]) -> Proposal:
+        p = Proposal(action=str(args.get("action", "")), target=str(args.get("target", "")),
+                     reason=str(args.get("reason", "")))
+        try:
+            run = await self.app.executor.propose(p.action, p.target, dict(args.get("params") or {}), AGENT_ACTOR)
+        except SteadyOpsError as exc:  # refused, unknown action/target, bad params: all recorded, none run
+            p.refused = str(exc)
+            return p
+        p.run_id, p.status = run.id, run.status
+        return p
+
+    def deterministic(self, question: str, lang: Lang) -> Answer:
+        """No model: say so, and give what the deterministic engine knows (filled in by diagnosis/KB)."""
+        text = ("未配置大模型：以下为确定性引擎的结果。" if lang == "zh"
+                else "No LLM configured: these are the deterministic engine's results.")
+        return Answer(text=text, mode="deterministic", inconclusive=True)

@@ -1,0 +1,184 @@
+"""``steadyops inspect``: run the checks now, in this process, and print or write the report.
+
+Inspection is local work — the checks talk to the targets directly — so no server is needed: the
+CLI builds the App itself and writes the run and its results to the same store the server reads,
+where failing findings wait as alert events for the pipeline (persist first). A progress bar goes
+to stderr only when stderr is a terminal, so ``--format json > run.json`` and cron stay clean.
+
+Exit codes (for cron jobs and CI gates):
+
+* 0 — every check OK
+* 1 — at least one WARNING, nothing worse
+* 2 — at least one CRITICAL or UNKNOWN (a check that could not answer is never "fine"), nothing
+  was selected to inspect, or the command line was wrong
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from steadyops.cli.common import fail, state
+from steadyops.cli.output import render_table
+from steadyops.errors import ConfigError
+from steadyops.i18n import Lang, t
+from steadyops.models import Finding
+
+if TYPE_CHECKING:
+    from steadyops.app import App
+    from steadyops.reports import InspectionReport
+    from steadyops.runner.checks import Job
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    MD = "md"
+    HTML = "html"
+    JSON = "json"
+
+
+FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, md, html or json / 报告格式")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write the report to this file / 输出到文件")]
+LangOpt = Annotated[str, typer.Option("--lang", help="zh or en (overrides the global --lang) / 语言")]
+ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                  help="progress on stderr (default: when it is a terminal)")]
+
+Progress = Callable[[Finding], None]
+
+
+def local_app() -> App:
+    """The in-process App an inspection runs in; tests replace this to inject fake checks."""
+    from steadyops.app import build_app
+
+    try:
+        return build_app(state.settings())
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+
+
+@contextlib.contextmanager
+def progress_reporter(total: int, mode: bool | None) -> Iterator[Progress | None]:
+    """A click progress bar on a terminal; plain ``[n/N]`` lines when forced on a pipe; else nothing."""
+    interactive = sys.stderr.isatty()
+    if mode is False or (mode is None and not interactive) or total == 0:
+        yield None
+        return
+    label = t("inspect.progress", state.lang)
+    if interactive:
+        with typer.progressbar(length=total, label=label, file=sys.stderr,
+                               item_show_func=lambda f: f"{f.check} @ {f.target}" if f else None) as bar:
+            yield lambda finding: bar.update(1, finding)
+        return
+    done = 0
+
+    def line(finding: Finding) -> None:
+        nonlocal done
+        done += 1
+        typer.echo(f"{label} [{done}/{total}] {finding.status.value:<8} {finding.check} @ {finding.target}", err=True)
+
+    yield line
+
+
+async def _inspect(app: App, jobs: Sequence[Job], scope: dict[str, object], trigger: str,
+                   progress: bool | None) -> int:
+    with progress_reporter(len(jobs), progress) as report_progress:
+        run_id, _findings = await app.checks.inspect(jobs, trigger=trigger, scope=scope, progress=report_progress)
+    return run_id
+
+
+def status_text(status: str, lang: Lang) -> str:
+    return t(f"check.status.{status}", lang)
+
+
+def render_terminal(report: InspectionReport, lang: Lang) -> str:
+    """The terminal view: headline, what changed, then only the problems (a sweep has many OK checks)."""
+    counts = " · ".join(f"{status_text(k, lang)} {report.counts[k]}" for k in ("critical", "warning", "unknown", "ok"))
+    title = t("report.title", lang, id=report.run_id) if report.run_id is not None else t("report.title_adhoc", lang)
+    lines = [f"{title}: {status_text(report.status.value, lang)} — {counts} "
+             f"({t('report.coverage', lang, targets=len(report.targets), checks=len(report.findings))})"]
+    if report.diff is None:
+        lines.append(t("report.first_run", lang))
+    else:
+        moved = " · ".join(f"{t(f'report.change.{k}', lang)} {len(report.diff.of(k))}"
+                           for k in ("new_failure", "recovered", "changed", "still_failing"))
+        lines.append(t("report.compared_with", lang, id=report.diff.previous_run_id,
+                       at=report.diff.previous_started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")) + " " + moved)
+    if not report.findings:
+        lines.append(t("report.empty", lang))
+    failing = report.failing
+    if failing:
+        headers = [t(k, lang) for k in ("report.col.status", "report.col.target", "report.col.check",
+                                        "report.col.summary", "report.col.layer")]
+        rows = [[status_text(f.status.value, lang), f.target, f.check, f.summary,
+                 t(f"report.layer.{f.layer}", lang) if f.layer else "-"] for f in failing]
+        lines += ["", render_table(headers, rows, max_width=80)]
+    ok = report.counts.get("ok", 0)
+    if ok:
+        lines += ["", t("inspect.ok_count", lang, count=ok)]
+    for section in report.sections:
+        lines += ["", f"== {section.title[lang]} ==", section.body[lang]]
+    return "\n".join(lines)
+
+
+def render_output(report: InspectionReport, fmt: ReportFormat, lang: Lang) -> str:
+    from steadyops.reports import render
+
+    if fmt is ReportFormat.TABLE:
+        return render_terminal(report, lang)
+    return render(report, fmt.value, lang, tz=datetime.now().astimezone().tzinfo)  # type: ignore[arg-type]
+
+
+def run_report(app: App, *, kinds: Sequence[str] = (), targets: Sequence[str] = (), checks: Sequence[str] = (),
+               fmt: ReportFormat = ReportFormat.TABLE, out: Path | None = None, progress: bool | None = None,
+               trigger: str = "cli") -> int:
+    """Resolve the scope, run it with progress, render the report; returns the exit code. Shared by ``do``."""
+    from steadyops.reports import ScopeError, exit_code, load_report, resolve_scope
+
+    lang = state.lang
+    try:
+        scope, jobs = resolve_scope(app.checks, kinds=kinds, targets=targets, checks=checks)
+    except ScopeError as exc:
+        fail(t("inspect.nothing", lang, why=exc.localised(lang)), code=2)
+    run_id = asyncio.run(_inspect(app, jobs, scope.as_dict(), trigger, progress))
+    report = load_report(app.store, run_id, inventory=app.inventory)
+    text = render_output(report, fmt, lang)
+    if out is None:
+        typer.echo(text)
+    else:
+        try:
+            out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as exc:
+            fail(t("cli.cannot_read", lang, path=out, reason=exc.strerror or exc), code=2)
+        typer.echo(t("inspect.written", lang, path=out, status=status_text(report.status.value, lang)), err=True)
+    return exit_code(report.status)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("inspect")
+    def inspect_cmd(
+        kind: Annotated[list[str] | None, typer.Option("--kind", "-k", help="redis, zookeeper, host … (repeat)")] = None,
+        target: Annotated[str, typer.Option("--target", "-t", help="a name, an address, or all / 目标")] = "all",
+        check: Annotated[list[str] | None, typer.Option("--check", help="only these checks (repeat) / 检查项")] = None,
+        fmt: FormatOpt = ReportFormat.TABLE,
+        out: OutOpt = None,
+        lang: LangOpt = "",
+        progress: ProgressOpt = None,
+    ) -> None:
+        """Run an inspection now and report it. Exit 0 OK, 1 warnings, 2 critical/unknown. / 立即巡检并出报告。"""
+        if lang:
+            state.lang_flag = lang
+        core = local_app()
+        try:
+            code = run_report(core, kinds=kind or [], targets=[target], checks=check or [], fmt=fmt, out=out,
+                              progress=progress)
+        finally:
+            core.close()
+        raise typer.Exit(code)

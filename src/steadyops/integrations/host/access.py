@@ -1,0 +1,229 @@
+"""How the host checks reach a host: :class:`LocalHost` (this machine) or :class:`SshHost` (asyncssh).
+
+Both offer the same two verbs — run an allow-listed read-only command, read an allow-listed file —
+so every check is written once and the same parsers judge a local and a remote host. Inspection
+must never change a system, so the verbs refuse anything outside :data:`ALLOWED_COMMANDS` and
+:data:`ALLOWED_FILES` even if a caller asks; this also keeps a compromised inventory from turning
+an inspection into remote code execution.
+
+Which one a target gets (:func:`host_for`):
+
+* label ``transport: local`` or ``local: "true"`` → local;
+* label ``transport: ssh`` or ``credentials`` set → SSH (:mod:`.ssh`, key auth, known-hosts policy);
+* otherwise an empty, loopback or own-hostname address → local, anything else → SSH, which then
+  reports that it has no key to log in with.
+
+Failures to reach the host are raised as :class:`HostAccessError`, which carries the verdict the
+check should give (UNKNOWN, or CRITICAL for a host-key mismatch) and the layer to localise it to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import shlex
+import socket
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from steadyops.inventory import Target
+from steadyops.models import CheckResult, CheckStatus, Evidence
+
+__all__ = [
+    "ALLOWED_COMMANDS",
+    "ALLOWED_FILES",
+    "CommandResult",
+    "HostAccess",
+    "HostAccessError",
+    "LocalHost",
+    "host_for",
+    "is_local",
+    "trim",
+]
+
+#: The only commands inspection may run (exact argv). All read-only; most are coreutils/procps.
+ALLOWED_COMMANDS: frozenset[tuple[str, ...]] = frozenset({
+    ("df", "-PT"), ("df", "-P"), ("df", "-PTi"), ("df", "-Pi"),
+    ("nproc",),
+    ("ss", "-ltn"),
+    ("systemctl", "--failed", "--no-legend", "--plain", "--no-pager"),
+    ("dmesg",),
+    ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000"),
+    ("date", "+%s.%N"),
+    ("chronyc", "-n", "tracking"),
+    ("timedatectl", "show", "--property=NTPSynchronized", "--value"),
+    ("ps", "-eo", "pid,user,pcpu,pmem,rss,comm", "--sort=-pcpu"),
+})
+
+#: The only files inspection may read.
+ALLOWED_FILES: frozenset[str] = frozenset({
+    "/proc/meminfo", "/proc/loadavg", "/proc/uptime", "/proc/vmstat", "/proc/sys/fs/file-nr",
+    "/proc/net/tcp", "/proc/net/tcp6", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/hostname",
+    "/etc/os-release",
+})
+
+COMMAND_TIMEOUT = 8.0
+EVIDENCE_CHARS = 800
+
+
+def trim(text: str, limit: int = EVIDENCE_CHARS) -> str:
+    """Evidence must stay readable in a chat message: keep the head and say how much was cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f"\n… ({len(text) - limit} more characters)"
+
+
+class HostAccessError(Exception):
+    """The host could not be asked: carries the check's verdict, the layer, and what happened."""
+
+    def __init__(self, message: str, *, layer: str = "network", status: CheckStatus = CheckStatus.UNKNOWN,
+                 source: str = "host access", detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.layer = layer
+        self.status = status
+        self.source = source
+        self.detail = detail or message
+
+    def result(self) -> CheckResult:
+        return CheckResult(status=self.status, summary=self.message, layer=self.layer,
+                           evidence=[Evidence(source=self.source, detail=trim(self.detail))])
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command printed, where it ran, and how it ended (127 = not installed)."""
+
+    argv: tuple[str, ...]
+    rc: int
+    stdout: str
+    stderr: str
+    where: str
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    @property
+    def missing(self) -> bool:
+        """The command does not exist on that host (shell's 127, or exec's ENOENT locally)."""
+        return self.rc == 127 or "command not found" in self.stderr
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+    def evidence(self, detail: str | None = None) -> Evidence:
+        text = detail if detail is not None else (self.stdout if self.ok else f"exit {self.rc}: {self.stderr}")
+        return Evidence(source=f"{self.command} @ {self.where}", detail=trim(text))
+
+    def describe_failure(self) -> str:
+        if self.missing:
+            return f"`{self.argv[0]}` is not available on {self.where}"
+        first = (self.stderr.strip() or self.stdout.strip()).splitlines()
+        return f"`{self.command}` failed on {self.where} (exit {self.rc}: {first[0] if first else 'no output'})"
+
+
+class HostAccess(ABC):
+    """Run allow-listed commands and read allow-listed files on one host."""
+
+    #: shown in evidence: "local" or "user@host:port"
+    where: str = "local"
+    remote: bool = False
+
+    async def run(self, *argv: str) -> CommandResult:
+        if tuple(argv) not in ALLOWED_COMMANDS:
+            raise PermissionError(f"command not allow-listed for inspection: {shlex.join(argv)}")
+        return await self._exec(tuple(argv))
+
+    async def read(self, path: str) -> str:
+        """The file's text, or :class:`HostAccessError` (layer host) when it cannot be read."""
+        if path not in ALLOWED_FILES:
+            raise PermissionError(f"file not allow-listed for inspection: {path}")
+        return await self._read(path)
+
+    @abstractmethod
+    async def _exec(self, argv: tuple[str, ...]) -> CommandResult: ...
+
+    @abstractmethod
+    async def _read(self, path: str) -> str: ...
+
+
+class LocalHost(HostAccess):
+    """This machine: files read directly, commands as subprocesses with ``LC_ALL=C`` and a timeout."""
+
+    where = "local"
+    remote = False
+
+    def __init__(self, timeout: float = COMMAND_TIMEOUT) -> None:
+        self.timeout = timeout
+
+    async def _exec(self, argv: tuple[str, ...]) -> CommandResult:
+        env = {**os.environ, "LC_ALL": "C"}
+        try:
+            proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL,
+                                                        stdout=asyncio.subprocess.PIPE,
+                                                        stderr=asyncio.subprocess.PIPE, env=env)
+        except FileNotFoundError:
+            return CommandResult(argv, 127, "", f"{argv[0]}: command not found", self.where)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), self.timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise HostAccessError(f"`{shlex.join(argv)}` did not finish within {self.timeout:g}s on this host",
+                                  layer="host", source=shlex.join(argv)) from None
+        return CommandResult(argv, proc.returncode if proc.returncode is not None else -1,
+                             out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), self.where)
+
+    async def _read(self, path: str) -> str:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise HostAccessError(f"cannot read {path} on this host: {exc.strerror or exc}", layer="host",
+                                  source=f"read {path}") from exc
+
+
+def _is_own_address(host: str) -> bool:
+    if host in {"", "localhost", socket.gethostname()}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def split_host_port(address: str) -> tuple[str, int | None]:
+    """``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address → (host, port or None)."""
+    address = address.strip()
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+    if address.count(":") == 1:
+        host, port = address.split(":")
+        return host, int(port) if port.isdigit() else None
+    return address, None
+
+
+def is_local(target: Target) -> bool:
+    """Whether the target is inspected in-process rather than over SSH (see the module docstring)."""
+    transport = target.labels.get("transport", "").lower()
+    if transport in {"local", "ssh"}:
+        return transport == "local"
+    if target.labels.get("local", "").lower() in {"true", "1", "yes"}:
+        return True
+    if target.credentials:
+        return False
+    return _is_own_address(split_host_port(target.address)[0])
+
+
+def host_for(target: Target) -> HostAccess:
+    """The access a target gets; raises :class:`HostAccessError` when its SSH settings are unusable."""
+    if is_local(target):
+        return LocalHost()
+    from steadyops.integrations.host.ssh import SshHost  # asyncssh is imported only when needed
+
+    return SshHost.for_target(target)

@@ -1,0 +1,115 @@
+"""What every host check shares: reaching the host, thresholds from labels, uniform verdicts.
+
+Keeping this in one place is what makes the checks consistent for localisation and for operators:
+a host that cannot be reached always becomes the same UNKNOWN (or, for a refused host key,
+CRITICAL) with layer "network"; a command that exists but fails is UNKNOWN with layer "host";
+every threshold can be overridden by a target label of the documented name; and a healthy result
+carries no layer, so "which layer failed" only ever points at a failure.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import ClassVar
+
+from steadyops.checks import Check
+from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, host_for
+from steadyops.inventory import Target
+from steadyops.models import CheckResult, CheckStatus, Evidence
+
+TARGET_KIND = "host"
+RB_DISK = "host/host-disk-full.en.md"
+RB_MEMORY = "host/host-memory-oom.en.md"
+RB_LOAD = "host/host-high-load.en.md"
+RB_CLOCK = "host/host-clock-skew.en.md"
+RB_FDS = "host/host-fd-exhaustion.en.md"
+RB_SERVICE = "host/host-service-down.en.md"
+
+
+def threshold(target: Target, name: str, default: float) -> float:
+    """A number from the target label ``name`` (e.g. ``disk_crit: "90"``), else ``default``.
+
+    A malformed label raises so the finding says which label is wrong, instead of silently judging
+    against a threshold the operator did not choose.
+    """
+    raw = target.labels.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise HostAccessError(f"target label {name}={raw!r} is not a number", layer="config",
+                              source="target labels") from None
+
+
+def grade_high(value: float, warn: float, crit: float) -> CheckStatus:
+    """Higher is worse (used %, load)."""
+    if value >= crit:
+        return CheckStatus.CRITICAL
+    if value >= warn:
+        return CheckStatus.WARNING
+    return CheckStatus.OK
+
+
+def grade_low(value: float, warn: float, crit: float) -> CheckStatus:
+    """Lower is worse (available memory %)."""
+    if value <= crit:
+        return CheckStatus.CRITICAL
+    if value <= warn:
+        return CheckStatus.WARNING
+    return CheckStatus.OK
+
+
+def worst(*statuses: CheckStatus) -> CheckStatus:
+    return max(statuses, key=lambda s: s.rank, default=CheckStatus.OK)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover - loop always returns
+
+
+def human_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def unavailable(result: CommandResult, what: str, layer: str = "host") -> CheckResult:
+    """A command that could not answer: UNKNOWN, never OK, with what it said as evidence."""
+    return CheckResult(status=CheckStatus.UNKNOWN, summary=f"cannot tell {what}: {result.describe_failure()}",
+                       evidence=[result.evidence()], layer=layer)
+
+
+class HostCheck(Check):
+    """Base for the host checks: picks local or SSH access and turns access failures into verdicts."""
+
+    target_kind: ClassVar[str] = TARGET_KIND
+    timeout: ClassVar[float] = 20.0  # an SSH login plus a command on a loaded host
+    #: the layer a failing verdict of this check points at
+    layer: ClassVar[str] = "host"
+
+    async def run(self, target: Target) -> CheckResult:
+        try:
+            host = host_for(target)
+            return await self.inspect(target, host)
+        except HostAccessError as exc:
+            return exc.result()
+
+    @abstractmethod
+    async def inspect(self, target: Target, host: HostAccess) -> CheckResult:
+        """Ask ``host`` and judge; raise :class:`HostAccessError` when it cannot be asked."""
+
+    def result(self, status: CheckStatus, summary: str, evidence: list[Evidence], *,
+               metrics: dict[str, float] | None = None, labels: dict[str, str] | None = None,
+               layer: str | None = None) -> CheckResult:
+        return CheckResult(status=status, summary=summary, evidence=evidence, metrics=metrics or {},
+                           layer=(layer or self.layer) if status.failing else "",
+                           labels=labels if status.failing and labels else {})

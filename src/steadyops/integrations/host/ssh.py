@@ -1,0 +1,360 @@
+"""Remote hosts over SSH (asyncssh): key auth, a known-hosts policy, and a small connection pool.
+
+A target is reached as ``ssh_user`` (label, default ``root``) at its address (``host:port``, else
+label ``ssh_port``, else 22), logging in with the private key its ``credentials`` reference names
+(``file:/path`` or ``env:NAME`` holding the key text). Nothing else is tried: no agent, no
+``~/.ssh/config``, no password — an inspection must behave the same from every steadyops worker.
+
+The host key is always checked, by the target's ``known_hosts`` label:
+
+* a path — only keys recorded there are trusted (OpenSSH ``StrictHostKeyChecking yes``);
+* ``accept-new`` — trust on first use: the key of a host not yet recorded is accepted and written to
+  steadyops' own known_hosts file (:func:`configure_ssh`), after which a *changed* key is refused;
+* ``insecure-ignore`` — no check at all, only because someone wrote that down for this target;
+* no label — keys from steadyops' own file and ``~/.ssh/known_hosts``, strictly.
+
+A refused key is never read as "host healthy": a mismatch is CRITICAL (possible man-in-the-middle,
+or a reinstalled host someone must confirm), an unknown key UNKNOWN; both localise to "network".
+
+Connections are reused per target (up to ``pool_size``, each multiplexing many command channels),
+closed after ``idle_seconds`` unused, and belong to the event loop that opened them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import asyncssh
+
+from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, split_host_port
+from steadyops.inventory import Target
+from steadyops.models import CheckStatus
+
+__all__ = ["SshHost", "SshSettings", "SshSpec", "close_connections", "configure_ssh", "load_client_key"]
+
+ACCEPT_NEW = "accept-new"
+INSECURE = "insecure-ignore"
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """Process-wide SSH settings; the composition root sets ``known_hosts_dir`` under the data dir."""
+
+    known_hosts_dir: Path = field(default_factory=lambda: Path(os.environ.get("STEADYOPS_DATA_DIR", "data")) / "ssh")
+    pool_size: int = 2
+    idle_seconds: float = 300.0
+    connect_timeout: float = 5.0
+    command_timeout: float = 8.0
+
+    @property
+    def own_known_hosts(self) -> Path:
+        return self.known_hosts_dir / "known_hosts"
+
+
+_settings = SshSettings()
+_file_lock = threading.Lock()
+
+
+def configure_ssh(**changes: object) -> SshSettings:
+    """Change SSH settings (``known_hosts_dir``, ``pool_size``, ``idle_seconds``, timeouts); returns them."""
+    global _settings
+    if "known_hosts_dir" in changes:
+        changes["known_hosts_dir"] = Path(str(changes["known_hosts_dir"]))
+    _settings = replace(_settings, **changes)  # type: ignore[arg-type]
+    return _settings
+
+
+@dataclass(frozen=True)
+class SshSpec:
+    """Everything that identifies one SSH login; equal specs share pooled connections."""
+
+    host: str
+    port: int
+    username: str
+    credentials: str
+    known_hosts: str  # a path, "accept-new", "insecure-ignore" or "" (default)
+    connect_timeout: float
+    command_timeout: float
+
+    @property
+    def where(self) -> str:
+        return f"{self.username}@{self.host}:{self.port}"
+
+    @classmethod
+    def from_target(cls, target: Target) -> SshSpec:
+        labels = target.labels
+        if not target.address:
+            raise HostAccessError(f"target {target.name} has no address to connect to", layer="config")
+        if not target.credentials:
+            raise HostAccessError(f"no SSH key for target {target.name}: set credentials to file:/path/to/key or "
+                                  "env:NAME (or label transport: local for this machine)", layer="config")
+        host, port = split_host_port(target.address)
+        try:
+            if port is None:
+                port = int(labels.get("ssh_port", "22"))
+            timeout = float(labels.get("ssh_timeout", _settings.connect_timeout))
+        except ValueError as exc:
+            raise HostAccessError(f"target {target.name}: bad ssh_port/ssh_timeout label ({exc})",
+                                  layer="config") from None
+        return cls(host=host, port=port, username=labels.get("ssh_user", "root"), credentials=target.credentials,
+                   known_hosts=labels.get("known_hosts", "").strip(), connect_timeout=timeout,
+                   command_timeout=_settings.command_timeout)
+
+
+def load_client_key(ref: str) -> asyncssh.SSHKey:
+    """The private key a credentials reference names; errors never quote the key material."""
+    scheme, _, name = ref.partition(":")
+    try:
+        if scheme == "env":
+            text = os.environ.get(name)
+            if not text:
+                raise HostAccessError(f"credentials {ref}: environment variable {name} is not set", layer="config")
+            return asyncssh.import_private_key(text)
+        if scheme == "file":
+            return asyncssh.read_private_key(os.path.expanduser(name))
+    except (OSError, asyncssh.KeyImportError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise HostAccessError(f"credentials {ref}: cannot load the private key ({reason})", layer="config") from None
+    raise HostAccessError(f"credentials {ref}: expected env:NAME or file:/path", layer="config")
+
+
+def _host_pattern(host: str, port: int) -> str:
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+@dataclass(frozen=True)
+class _Trust:
+    """The known-hosts decision for one spec, made before connecting."""
+
+    known_hosts: asyncssh.SSHKnownHosts | None  # None: checking disabled (insecure-ignore only)
+    files: tuple[Path, ...]
+    has_entry: bool  # a key is already recorded for this host: a different one is a mismatch
+    tofu_file: Path | None  # accept-new with nothing recorded: record the key we get
+
+
+def _trust(spec: SshSpec) -> _Trust:
+    if spec.known_hosts == INSECURE:
+        return _Trust(None, (), False, None)
+    own = _settings.own_known_hosts
+    if spec.known_hosts == ACCEPT_NEW:
+        files: tuple[Path, ...] = (own,)
+    elif spec.known_hosts:
+        files = (Path(os.path.expanduser(spec.known_hosts)),)
+        if not files[0].is_file():
+            raise HostAccessError(f"known_hosts file {files[0]} for {spec.where} does not exist", layer="config",
+                                  source="known_hosts")
+    else:
+        files = tuple(p for p in (own, Path("~/.ssh/known_hosts").expanduser()) if p.is_file())
+    text = "".join(p.read_text(encoding="utf-8", errors="replace") + "\n" for p in files if p.is_file())
+    known = asyncssh.import_known_hosts(text)
+    addr = spec.host if _is_ip(spec.host) else ""
+    has_entry = bool(asyncssh.match_known_hosts(known, spec.host, addr, None if spec.port == 22 else spec.port)[0])
+    tofu = own if spec.known_hosts == ACCEPT_NEW and not has_entry else None
+    return _Trust(known, files, has_entry, tofu)
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class _Client(asyncssh.SSHClient):
+    """Accepts an unrecorded host key only under accept-new, and remembers it to record after login."""
+
+    def __init__(self, tofu: bool) -> None:
+        self.tofu = tofu
+        self.new_key: asyncssh.SSHKey | None = None
+
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        if self.tofu:
+            self.new_key = key
+            return True
+        return False
+
+
+def _record_key(path: Path, spec: SshSpec, key: asyncssh.SSHKey) -> None:
+    """Append the first-seen key to steadyops' known_hosts (0600), unless another worker just did."""
+    line = " ".join(key.export_public_key("openssh").decode().split()[:2])
+    entry = f"{_host_pattern(spec.host, spec.port)} {line}\n"
+    with _file_lock:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        existing = path.read_text(encoding="utf-8") if path.exists() else ""
+        if entry in existing:
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(entry)
+
+
+async def _open(spec: SshSpec) -> asyncssh.SSHClientConnection:
+    """Connect and log in, translating every failure into the verdict a check should give."""
+    trust = _trust(spec)
+    key = load_client_key(spec.credentials)
+    client = _Client(tofu=trust.tofu_file is not None)
+    where = spec.where
+    try:
+        conn, _ = await asyncio.wait_for(asyncssh.create_connection(
+            lambda: client, spec.host, spec.port, username=spec.username, client_keys=[key],
+            known_hosts=trust.known_hosts, config=[], agent_path=None, preferred_auth="publickey",
+            connect_timeout=spec.connect_timeout, login_timeout=spec.connect_timeout, keepalive_interval=30,
+        ), spec.connect_timeout * 2)
+    except asyncssh.HostKeyNotVerifiable as exc:
+        files = ", ".join(str(p) for p in trust.files) or "no known_hosts file"
+        if trust.has_entry:
+            raise HostAccessError(
+                f"SSH host key of {spec.host}:{spec.port} does not match the key recorded in {files}: refusing to "
+                "connect (possible man-in-the-middle, or the host was reinstalled — verify, then update the file)",
+                status=CheckStatus.CRITICAL, layer="network", source=f"ssh {where}", detail=str(exc)) from None
+        raise HostAccessError(
+            f"SSH host key of {spec.host}:{spec.port} is unknown ({files}); record it after verifying its "
+            "fingerprint, or set the target label known_hosts: accept-new", layer="network",
+            source=f"ssh {where}", detail=str(exc)) from None
+    except asyncssh.PermissionDenied as exc:
+        raise HostAccessError(f"SSH login as {spec.username} on {spec.host}:{spec.port} refused: the key "
+                              f"{spec.credentials} is not authorised there", layer="config",
+                              source=f"ssh {where}", detail=str(exc)) from None
+    except (TimeoutError, asyncssh.Error, OSError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or type(exc).__name__)
+        raise HostAccessError(f"cannot reach {spec.host}:{spec.port} over SSH: {reason}", layer="network",
+                              source=f"ssh {where}") from None
+    if trust.tofu_file is not None and client.new_key is not None:
+        await asyncio.to_thread(_record_key, trust.tofu_file, spec, client.new_key)
+    return conn
+
+
+@dataclass
+class _Entry:
+    conn: asyncssh.SSHClientConnection
+    busy: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class _Pool:
+    """Per event loop: up to ``pool_size`` logins per spec, the least busy one handed out."""
+
+    def __init__(self) -> None:
+        self.entries: dict[SshSpec, list[_Entry]] = {}
+        self.locks: dict[SshSpec, asyncio.Lock] = {}
+
+    def _expire_idle(self) -> None:
+        cutoff = time.monotonic() - _settings.idle_seconds
+        for spec, entries in self.entries.items():
+            for entry in [e for e in entries if e.busy == 0 and e.last_used < cutoff]:
+                entry.conn.close()
+                entries.remove(entry)
+            self.entries[spec] = entries
+
+    async def _acquire(self, spec: SshSpec) -> _Entry:
+        self._expire_idle()
+        async with self.locks.setdefault(spec, asyncio.Lock()):
+            live = [e for e in self.entries.get(spec, []) if not e.conn.is_closed()]
+            self.entries[spec] = live
+            best = min(live, key=lambda e: e.busy, default=None)
+            if best is None or (best.busy > 0 and len(live) < _settings.pool_size):
+                best = _Entry(await _open(spec))
+                live.append(best)
+            best.busy += 1
+            return best
+
+    @asynccontextmanager
+    async def connection(self, spec: SshSpec) -> AsyncIterator[asyncssh.SSHClientConnection]:
+        entry = await self._acquire(spec)
+        try:
+            yield entry.conn
+        finally:
+            entry.busy -= 1
+            entry.last_used = time.monotonic()
+
+    def discard(self, spec: SshSpec, conn: asyncssh.SSHClientConnection) -> None:
+        conn.close()
+        self.entries[spec] = [e for e in self.entries.get(spec, []) if e.conn is not conn]
+
+    async def close(self) -> None:
+        conns = [e.conn for entries in self.entries.values() for e in entries]
+        self.entries.clear()
+        for conn in conns:
+            conn.close()
+        for conn in conns:
+            await conn.wait_closed()
+
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.WeakKeyDictionary()
+
+
+def _pool() -> _Pool:
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None:
+        pool = _pools[loop] = _Pool()
+    return pool
+
+
+async def close_connections() -> None:
+    """Close every pooled connection of the running event loop (shutdown, and test teardown)."""
+    await _pool().close()
+
+
+class SshHost(HostAccess):
+    """A remote host: commands run as ``env LC_ALL=C <argv>`` on a pooled connection."""
+
+    remote = True
+
+    def __init__(self, spec: SshSpec) -> None:
+        self.spec = spec
+        self.where = spec.where
+
+    @classmethod
+    def for_target(cls, target: Target) -> SshHost:
+        return cls(SshSpec.from_target(target))
+
+    async def _exec(self, argv: tuple[str, ...]) -> CommandResult:
+        command = "env LC_ALL=C " + shlex.join(argv)
+        pool = _pool()
+        for attempt in (1, 2):
+            try:
+                async with pool.connection(self.spec) as conn:
+                    try:
+                        done = await conn.run(command, check=False, timeout=self.spec.command_timeout)
+                    except (asyncssh.ConnectionLost, asyncssh.ChannelOpenError, BrokenPipeError):
+                        pool.discard(self.spec, conn)  # a stale pooled login: reconnect once
+                        if attempt == 2:
+                            raise
+                        continue
+            except asyncssh.TimeoutError:
+                raise HostAccessError(f"`{shlex.join(argv)}` did not finish within {self.spec.command_timeout:g}s on "
+                                      f"{self.where}", layer="host", source=shlex.join(argv)) from None
+            except (asyncssh.Error, OSError) as exc:
+                raise HostAccessError(f"SSH session to {self.where} failed: {exc}", layer="network",
+                                      source=f"ssh {self.where}") from None
+            rc = done.exit_status if done.exit_status is not None else -1
+            return CommandResult(argv, rc, _text(done.stdout), _text(done.stderr), self.where)
+        raise AssertionError("unreachable")
+
+    async def _read(self, path: str) -> str:
+        result = await self._exec(("cat", path))
+        if not result.ok:
+            raise HostAccessError(f"cannot read {path} on {self.where}: {result.stderr.strip() or result.rc}",
+                                  layer="host", source=f"cat {path} @ {self.where}")
+        return result.stdout
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)

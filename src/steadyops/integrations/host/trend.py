@@ -1,0 +1,149 @@
+"""Past results of a check, and the linear forecast that turns them into "full in N hours".
+
+A check is instantiated fresh for every run and does not see the store, so its history comes
+through a :class:`History` set for the whole process with :func:`set_history`:
+
+* :class:`MemoryHistory` (the default) keeps the last samples in this process — right for the
+  long-running ``serve`` scheduler, and what unit tests drive without a database;
+* :class:`RecordedHistory` reads the runner's stored results (``check_results``) through a fetch
+  function the composition root supplies, so a one-shot ``steadyops inspect`` also has a trend.
+  The runner records every finding's metrics itself, so its ``observe`` does nothing.
+
+Timestamps are wall-clock epoch seconds; stored results carry the runner's ``started_at``, which is
+the wall clock outside tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+__all__ = [
+    "Forecast",
+    "History",
+    "MemoryHistory",
+    "RecordedHistory",
+    "Sample",
+    "forecast",
+    "get_history",
+    "set_history",
+]
+
+#: (epoch seconds, the metrics a run reported)
+Sample = tuple[float, dict[str, float]]
+#: (check, target, limit) → newest-first or oldest-first rows of (started_at, metrics)
+FetchRecent = Callable[[str, str, int], Sequence[tuple[datetime, Mapping[str, Any]]]]
+
+
+class History(Protocol):
+    async def recent(self, check: str, target: str, limit: int) -> list[Sample]:
+        """Up to ``limit`` most recent samples, oldest first."""
+        ...
+
+    def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
+        """Remember this run's metrics (if this history is the one keeping them)."""
+        ...
+
+
+class MemoryHistory:
+    """The last ``size`` samples per (check, target), dropping any older than ``max_age`` seconds."""
+
+    def __init__(self, size: int = 32, max_age: float = 7 * 86400) -> None:
+        self.size = size
+        self.max_age = max_age
+        self._samples: dict[tuple[str, str], deque[Sample]] = {}
+
+    async def recent(self, check: str, target: str, limit: int) -> list[Sample]:
+        window = self._samples.get((check, target))
+        if not window:
+            return []
+        cutoff = time.time() - self.max_age
+        return [s for s in window if s[0] >= cutoff][-limit:]
+
+    def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
+        window = self._samples.setdefault((check, target), deque(maxlen=self.size))
+        window.append((at, dict(metrics)))
+
+    def clear(self) -> None:
+        self._samples.clear()
+
+
+class RecordedHistory:
+    """History from stored check results; ``fetch`` runs in a thread (it does blocking database I/O)."""
+
+    def __init__(self, fetch: FetchRecent) -> None:
+        self.fetch = fetch
+
+    async def recent(self, check: str, target: str, limit: int) -> list[Sample]:
+        rows = await asyncio.to_thread(self.fetch, check, target, limit)
+        samples = [(at.timestamp(), {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)})
+                   for at, metrics in rows]
+        return sorted(samples, key=lambda s: s[0])[-limit:]
+
+    def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
+        return None  # the check runner stores every finding's metrics
+
+
+_history: History = MemoryHistory()
+
+
+def set_history(history: History) -> None:
+    """Where the host checks find their past results (see the module docstring)."""
+    global _history
+    _history = history
+
+
+def get_history() -> History:
+    return _history
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A least-squares line through recent samples: growth per hour and, if rising, seconds to full."""
+
+    samples: int
+    span_seconds: float
+    rate_per_hour: float
+    seconds_to_full: float | None
+
+    @property
+    def hours_to_full(self) -> float | None:
+        return None if self.seconds_to_full is None else self.seconds_to_full / 3600
+
+
+def _since_last_drop(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Samples after the last big fall (a cleanup): the trend before it says nothing about now."""
+    pts = list(points)
+    for i in range(len(pts) - 1, 0, -1):
+        if pts[i][1] < pts[i - 1][1] - max(1.0, 0.05 * abs(pts[-1][1])):
+            return pts[i:]
+    return pts
+
+
+def forecast(points: Sequence[tuple[float, float]], remaining: float, min_samples: int = 3) -> Forecast | None:
+    """Fit ``value = a + b·t`` and, when it rises, how long until ``remaining`` more is used.
+
+    ``None`` when there are too few samples (since the last cleanup) or no time between them: a
+    forecast from one or two points would page on every burst.
+    """
+    pts = _since_last_drop(sorted(points))
+    if len(pts) < max(2, min_samples):
+        return None
+    t0 = pts[0][0]
+    xs = [t - t0 for t, _ in pts]
+    ys = [v for _, v in pts]
+    n = len(pts)
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    var_x = sum((x - mean_x) ** 2 for x in xs)
+    if var_x <= 0:
+        return None
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var_x
+    seconds = remaining / slope if slope > 0 else None
+    return Forecast(samples=n, span_seconds=xs[-1], rate_per_hour=slope * 3600,
+                    seconds_to_full=None if seconds is None else max(0.0, seconds))

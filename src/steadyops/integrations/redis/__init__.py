@@ -1,0 +1,22 @@
+"""Redis: INFO-based health checks (memory, fragmentation, evictions, clients, replication,
+persistence, slowlog) and read-only collectors.
+
+Targets have kind ``redis`` and address ``host:port``; labels ``user`` (ACL user), ``db``, ``tls``,
+``timeout`` and the thresholds named in each check tune them; the password is a credential
+reference (``env:`` / ``file:``) resolved at connect time.
+"""
+
+from __future__ import annotations
+
+from steadyops.integrations.redis.checks import CHECKS
+from steadyops.integrations.redis.collectors import COLLECTORS
+from steadyops.plugins import Registry
+
+__all__ = ["CHECKS", "COLLECTORS", "register"]
+
+
+def register(registry: Registry) -> None:
+    for check in CHECKS:
+        registry.add_check(check)
+    for collector in COLLECTORS:
+        registry.add_collector(collector)
