@@ -133,7 +133,7 @@ def render_output(report: InspectionReport, fmt: ReportFormat, lang: Lang) -> st
 
     if fmt is ReportFormat.TABLE:
         return render_terminal(report, lang)
-    return render(report, fmt.value, lang, tz=datetime.now().astimezone().tzinfo)  # type: ignore[arg-type]
+    return render(report, fmt.value, lang, tz=datetime.now().astimezone().tzinfo)
 
 
 def run_report(app: App, *, kinds: Sequence[str] = (), targets: Sequence[str] = (), checks: Sequence[str] = (),

@@ -24,12 +24,15 @@ MEDIA_TYPES: dict[str, str] = {"md": "text/markdown; charset=utf-8", "html": "te
                                "json": "application/json"}
 
 
-def render(report: InspectionReport, fmt: ReportFormat, lang: Lang = "zh", *, tz: tzinfo | None = None) -> str:
+def render(report: InspectionReport, fmt: ReportFormat | str, lang: Lang = "zh", *, tz: tzinfo | None = None) -> str:
+    """``md``, ``html`` or ``json`` by name, for callers that take the format from a flag or a query."""
     if fmt == "md":
         return render_markdown(report, lang, tz=tz)
     if fmt == "html":
         return render_html(report, lang, tz=tz)
-    return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    if fmt == "json":
+        return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    raise ValueError(f"unknown report format {fmt!r}; use md, html or json")
 
 
 __all__ = ["MEDIA_TYPES", "Diff", "InspectionReport", "ReportFormat", "RunSummary", "Scope", "ScopeError",
