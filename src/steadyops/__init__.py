@@ -5,6 +5,9 @@ The public API is what ``__all__`` lists; integrations import only from here.
 
 from __future__ import annotations
 
+from steadyops.actions import Action, ActionContext
+from steadyops.checks import Check
+from steadyops.collectors import Collector
 from steadyops.errors import (
     ConfigError,
     Conflict,
@@ -12,35 +15,57 @@ from steadyops.errors import (
     NotFound,
     PayloadTooLarge,
     PluginError,
+    Refused,
     SteadyOpsError,
     TransientError,
     ValidationFailed,
 )
+from steadyops.inventory import Target
 from steadyops.models import (
     Alert,
     AlertStatus,
+    Approval,
+    CheckResult,
+    CheckStatus,
     Delivery,
+    Evidence,
+    Finding,
     Incident,
     IncidentStatus,
     InhibitRule,
     Matcher,
     Notification,
+    Outcome,
+    Plan,
+    Risk,
     Severity,
     Silence,
+    Snapshot,
+    Step,
     fingerprint,
 )
 from steadyops.notifiers import Notifier, RateLimit, delivery_from_response, truncate_utf8
 from steadyops.plugins import Registry
+from steadyops.toolsets import Tool, Toolset
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Action",
+    "ActionContext",
     "Alert",
     "AlertStatus",
+    "Approval",
+    "Check",
+    "CheckResult",
+    "CheckStatus",
+    "Collector",
     "ConfigError",
     "Conflict",
     "Delivery",
     "DeliveryError",
+    "Evidence",
+    "Finding",
     "Incident",
     "IncidentStatus",
     "InhibitRule",
@@ -48,13 +73,22 @@ __all__ = [
     "NotFound",
     "Notification",
     "Notifier",
+    "Outcome",
     "PayloadTooLarge",
+    "Plan",
     "PluginError",
     "RateLimit",
+    "Refused",
     "Registry",
+    "Risk",
     "Severity",
     "Silence",
+    "Snapshot",
     "SteadyOpsError",
+    "Step",
+    "Target",
+    "Tool",
+    "Toolset",
     "TransientError",
     "ValidationFailed",
     "__version__",

@@ -28,6 +28,7 @@ ENTRY_POINT_GROUP = "steadyops.plugins"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "steadyops.integrations.host",
+    "steadyops.integrations.zookeeper",
     "steadyops.integrations.dingtalk",
     "steadyops.integrations.wecom",
     "steadyops.integrations.feishu",

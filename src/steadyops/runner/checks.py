@@ -170,6 +170,10 @@ class CheckRunner:
                 await asyncio.wait_for(stop.wait(), timeout=min(wait, 5.0))
 
 
+#: target labels copied onto every alert from that target, so routes and inhibitions can use them
+ROUTING_LABELS = ("cluster", "env", "team", "service", "region", "zone")
+
+
 def alert_labels(f: Finding, inventory: Inventory) -> dict[str, str]:
     target = inventory.targets.get(f.target)
     labels = {
@@ -180,6 +184,8 @@ def alert_labels(f: Finding, inventory: Inventory) -> dict[str, str]:
     }
     if target is not None and target.address:
         labels["instance"] = target.address
+    if target is not None:
+        labels.update({k: target.labels[k] for k in ROUTING_LABELS if target.labels.get(k)})
     if f.status is CheckStatus.UNKNOWN:
         labels["check_status"] = "unknown"
     labels.update({k: v for k, v in f.labels.items() if k not in labels})
