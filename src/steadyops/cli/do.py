@@ -15,20 +15,30 @@ An unknown phrase exits 2 with the grammar's suggestions instead of guessing.
 
 from __future__ import annotations
 
+import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import httpx
 import typer
 
 from steadyops.agent.commands import EXAMPLES, Command, UnknownCommand, parse
-from steadyops.cli import cleanup
 from steadyops.cli import inspect as inspect_cli
-from steadyops.cli.common import fail, state
-from steadyops.cli.output import OutputFormat
-from steadyops.errors import ValidationFailed
+from steadyops.cli.act import _status_line as status_line
+from steadyops.cli.act import parse_params, render_outcome, render_plan
+from steadyops.cli.common import call, fail, state
+from steadyops.cli.output import OutputFormat, echo_json, operator_name, render_table
+from steadyops.errors import ConfigError, ValidationFailed
 from steadyops.i18n import t
+from steadyops.inventory import Inventory, Target
 
 ZK = "zookeeper"
+#: the cleanup action for each kind of target; ``all`` means every target that has one
+CLEANUP_ACTIONS: dict[str, str] = {"zookeeper": "zookeeper.purge", "host": "host.clean_logs"}
+#: target labels that give host.clean_logs its parameters (``log_paths: /var/log/app,/opt/app/logs``)
+LABEL_PARAMS: dict[str, tuple[str, str]] = {"log_paths": ("paths", "list"), "log_globs": ("globs", "list"),
+                                            "log_older_than_days": ("older_than_days", "float")}
 
 
 def _unknown(text: str, exc: UnknownCommand) -> None:
@@ -82,6 +92,174 @@ def _incidents(fmt: inspect_cli.ReportFormat) -> int:
     return 0
 
 
+@dataclass
+class CleanupResult:
+    """One line of the final summary: what happened on one target."""
+
+    target: str
+    action: str
+    result: str  # applied, pending, not_applied, nothing, skipped, failed
+    bytes_freed: int = 0
+    run_id: int | None = None
+    note: str = ""
+
+
+def fmt_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover - the loop always returns
+
+
+def _try(method: str, path: str, **kwargs: Any) -> tuple[Any, str | None]:
+    """Like ``common.call`` but a 4xx on one target is that target's failure, not the whole command's."""
+    try:
+        with state.client() as client:
+            resp = client.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        fail(f"cannot reach {state.server()}: {type(exc).__name__}")
+    if resp.status_code >= 400:
+        try:
+            detail = resp.json().get("detail", resp.text)
+        except ValueError:
+            detail = resp.text
+        return None, f"HTTP {resp.status_code}: {detail}"
+    return resp.json(), None
+
+
+def _select(cmd: Command, inventory: Inventory) -> list[Target]:
+    from steadyops.reports.scope import match_targets
+
+    if cmd.target == "all":
+        chosen = [tg for tg in inventory.targets.values() if tg.kind in CLEANUP_ACTIONS]
+    else:
+        chosen = [inventory.targets[n] for n in match_targets(inventory, cmd.target or "")]
+    return [tg for tg in chosen if not cmd.kind or tg.kind == cmd.kind]
+
+
+def cleanup_params(target: Target, schema: dict[str, Any], overrides: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Parameters from the target's labels, then ``--param`` overrides the action accepts; and what is missing.
+
+    Overrides are filtered by the action's own schema so one ``--param paths=…`` can serve a run
+    over hosts and ZooKeepers alike without making the other action's validation fail.
+    """
+    props = schema.get("properties", {})
+    params: dict[str, Any] = {}
+    for label, (name, kind) in LABEL_PARAMS.items():
+        raw = target.labels.get(label)
+        if raw and name in props:
+            params[name] = [p.strip() for p in raw.split(",") if p.strip()] if kind == "list" else float(raw)
+    params.update({k: v for k, v in overrides.items() if k in props})
+    missing = [name for name in schema.get("required", []) if name not in params]
+    return params, missing
+
+
+def _confirm_and_apply(run: dict[str, Any], who: str, yes: bool, quiet: bool) -> CleanupResult:
+    """The same confirmation flow as ``act plan``: an auto-approved plan still asks unless ``--yes``."""
+    result = CleanupResult(target=run["target"], action=run["action"], result="pending", run_id=run["id"])
+    if run["status"] != "approved":
+        if not quiet:
+            typer.echo(t("do.cleanup_pending", state.lang, id=run["id"]))
+        return result
+    if not run["plan"]["steps"]:
+        result.result = "nothing"
+        return result
+    if not yes:
+        if quiet or not sys.stdin.isatty():
+            if not quiet:
+                typer.echo(t("act.confirm_hint", state.lang, id=run["id"]))
+            result.result = "not_applied"
+            return result
+        if not typer.confirm(t("act.confirm", state.lang), default=False):
+            result.result = "not_applied"
+            return result
+    outcome, error = _try("POST", f"/api/v1/actions/{run['id']}/apply", json={"by": who})
+    if error is not None:
+        result.result, result.note = "failed", error
+    else:
+        if not quiet:
+            typer.echo(render_outcome(outcome))
+        result.result = "applied" if outcome["ok"] else "failed"
+        result.bytes_freed = int(outcome.get("bytes_freed", 0))
+        result.note = "" if outcome["ok"] else outcome["summary"]
+    return result
+
+
+def _one(target: Target, catalog: dict[str, dict[str, Any]], overrides: dict[str, Any], who: str, yes: bool,
+         quiet: bool) -> CleanupResult:
+    lang = state.lang
+    action = CLEANUP_ACTIONS.get(target.kind, "")
+    skipped = CleanupResult(target=target.name, action=action or "-", result="skipped")
+    if not action:
+        skipped.note = t("do.cleanup_no_action", lang, kind=target.kind)
+    elif action not in catalog:
+        skipped.note = t("do.cleanup_unavailable", lang, action=action)
+    if skipped.note:
+        return skipped
+    params, missing = cleanup_params(target, catalog[action].get("params_schema", {}), overrides)
+    if missing:
+        skipped.note = t("do.cleanup_missing", lang, fields=", ".join(missing))
+        return skipped
+    run, error = _try("POST", "/api/v1/actions", json={"action": action, "target": target.name, "params": params,
+                                                        "requested_by": who})
+    if error is not None:
+        return CleanupResult(target=target.name, action=action, result="failed", note=error)
+    if not quiet:
+        typer.echo(render_plan(run))
+        typer.echo(status_line(run))
+    return _confirm_and_apply(run, who, yes, quiet)
+
+
+def render_summary(results: list[CleanupResult]) -> str:
+    lang = state.lang
+    headers = [t(k, lang) for k in ("act.col.target", "act.col.action", "do.col.result", "do.col.freed",
+                                    "col.detail")]
+    rows = [[r.target, r.action, t(f"do.result.{r.result}", lang),
+             f"{fmt_bytes(r.bytes_freed)} ({r.bytes_freed})" if r.bytes_freed else "-",
+             r.note or (f"#{r.run_id}" if r.run_id is not None else "")] for r in results]
+    total = sum(r.bytes_freed for r in results)
+    hosts = sum(1 for r in results if r.bytes_freed)
+    return "\n".join([t("do.cleanup_summary", lang), render_table(headers, rows, max_width=90),
+                      t("do.cleanup_total", lang, human=fmt_bytes(total), bytes=total, hosts=hosts)])
+
+
+def disk_cleanup(cmd: Command, *, params: list[str], by: str, yes: bool, as_json: bool) -> int:
+    """Plan a cleanup on every selected target through the API, apply what policy and operator allow.
+
+    Exit 0 when every target was planned (applied or waiting for approval), 1 when any failed or was
+    skipped, 2 when nothing at all could be proposed.
+    """
+    lang = state.lang
+    if cmd.target is None:
+        fail(t("do.cleanup_need_target", lang), code=2)
+    try:
+        inventory = Inventory.load(state.settings().inventory)
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    targets = _select(cmd, inventory)
+    if not targets:
+        fail(t("do.cleanup_no_match", lang, target=cmd.target), code=2)
+    overrides = parse_params(params)
+    who = operator_name(by)
+    catalog = {c["name"]: c for c in call("GET", "/api/v1/actions/catalog")}
+    results = []
+    for target in targets:
+        result = _one(target, catalog, overrides, who, yes, as_json)
+        if not as_json and result.result in ("skipped", "failed"):
+            typer.echo(f"{target.name}: {t(f'do.result.{result.result}', lang)} — {result.note}")
+        results.append(result)
+    if as_json:
+        echo_json([asdict(r) for r in results])
+    else:
+        typer.echo("")
+        typer.echo(render_summary(results))
+    if all(r.result in ("skipped", "failed") for r in results):
+        return 2
+    return 1 if any(r.result in ("skipped", "failed") for r in results) else 0
+
+
 def register(app: typer.Typer) -> None:
     @app.command("do")
     def do_cmd(
@@ -114,6 +292,6 @@ def register(app: typer.Typer) -> None:
         elif cmd.intent == "incidents":
             code = _incidents(fmt)
         else:
-            code = cleanup.disk_cleanup(cmd, params=param or [], by=by, yes=yes,
+            code = disk_cleanup(cmd, params=param or [], by=by, yes=yes,
                                         as_json=fmt is inspect_cli.ReportFormat.JSON)
         raise typer.Exit(code)
