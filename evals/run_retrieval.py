@@ -145,9 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("question file errors:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
     hybrid = KnowledgeBase.builtin(embedder=HashedNgramEmbedder())
+    no_prior = KnowledgeBase.builtin(section_prior=False)
 
     configs: list[tuple[str, Search]] = [
         ("bm25, prefer query language (default)", kb_search(kb, "auto")),
+        ("bm25, no section-intent prior", kb_search(no_prior, "auto")),
         ("bm25, any language", kb_search(kb, "any")),
         ("hashed char n-grams only", dense_only(kb)),
         ("bm25 + n-grams, RRF, prefer language", kb_search(hybrid, "auto")),

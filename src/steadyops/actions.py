@@ -34,6 +34,8 @@ class Action(ABC):
     Params: ClassVar[type[BaseModel]]
     #: checks re-run after apply to verify the effect
     verify_checks: ClassVar[tuple[str, ...]] = ()
+    #: checks whose failure this action can remedy; diagnosis proposes it when they fail
+    remedies: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,36 @@ from steadyops.clock import Clock, SystemClock
 from steadyops.config import RouteConfig, Settings, describe_validation_error, load_settings
 from steadyops.errors import ConfigError, PluginError
 from steadyops.inventory import Inventory
+from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
 from steadyops.notifiers import Notifier
 from steadyops.pipeline import Pipeline, build_pipeline
+from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.plugins import Registry, load_plugins
 from steadyops.remediation.audit import AuditLog, load_key
 from steadyops.remediation.executor import Executor
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import Store
+
+
+class LazyKnowledge:
+    """The knowledge base, indexed on first use: start-up stays fast and a CLI that never searches
+    never pays for jieba and the index."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._kb: SyncedKnowledgeBase | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> SyncedKnowledgeBase:
+        with self._lock:
+            if self._kb is None:
+                self._kb = open_knowledge_base(self.data_dir)
+            else:
+                self._kb.sync()
+            return self._kb
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        return self.get().search(query, k)
 
 
 @dataclass
@@ -33,6 +57,7 @@ class App:
     checks: CheckRunner
     audit: AuditLog
     executor: Executor
+    knowledge: LazyKnowledge
     channels: dict[tuple[str, int], Notifier] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -79,9 +104,11 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     inventory = Inventory.load(settings.inventory)
     channels = build_channels(settings, registry, http_client)
     store = Store(settings.effective_database_url)
-    pipeline = build_pipeline(settings, store, clock, inventory, channels)
+    knowledge = LazyKnowledge(settings.data_dir)
+    pipeline = build_pipeline(settings, store, clock, inventory, channels,
+                              diagnoser=Diagnoser(registry, inventory, search=knowledge.search))
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake)
     audit = AuditLog(store, load_key(settings.data_dir))
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
     return App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
-               clock=clock, checks=checks, audit=audit, executor=executor, channels=channels)
+               clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels)

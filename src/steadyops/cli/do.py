@@ -139,7 +139,8 @@ def _select(cmd: Command, inventory: Inventory) -> list[Target]:
     return [tg for tg in chosen if not cmd.kind or tg.kind == cmd.kind]
 
 
-def cleanup_params(target: Target, schema: dict[str, Any], overrides: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def cleanup_params(target: Target, schema: dict[str, Any],
+                   overrides: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Parameters from the target's labels, then ``--param`` overrides the action accepts; and what is missing.
 
     Overrides are filtered by the action's own schema so one ``--param paths=…`` can serve a run

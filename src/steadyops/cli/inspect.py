@@ -73,9 +73,8 @@ def progress_reporter(total: int, mode: bool | None) -> Iterator[Progress | None
         return
     label = t("inspect.progress", state.lang)
     if interactive:
-        with typer.progressbar(length=total, label=label, file=sys.stderr,
-                               item_show_func=lambda f: f"{f.check} @ {f.target}" if f else None) as bar:
-            yield lambda finding: bar.update(1, finding)
+        with typer.progressbar(length=total, label=label, file=sys.stderr, show_pos=True) as bar:
+            yield lambda _finding: bar.update(1)
         return
     done = 0
 
@@ -164,7 +163,8 @@ def run_report(app: App, *, kinds: Sequence[str] = (), targets: Sequence[str] = 
 def register(app: typer.Typer) -> None:
     @app.command("inspect")
     def inspect_cmd(
-        kind: Annotated[list[str] | None, typer.Option("--kind", "-k", help="redis, zookeeper, host … (repeat)")] = None,
+        kind: Annotated[list[str] | None, typer.Option("--kind", "-k", help="redis, zookeeper, host … (repeat)")]
+        = None,
         target: Annotated[str, typer.Option("--target", "-t", help="a name, an address, or all / 目标")] = "all",
         check: Annotated[list[str] | None, typer.Option("--check", help="only these checks (repeat) / 检查项")] = None,
         fmt: FormatOpt = ReportFormat.TABLE,

@@ -27,6 +27,7 @@ from steadyops.errors import ValidationFailed
 from steadyops.knowledge.bm25 import BM25
 from steadyops.knowledge.chunking import DEFAULT_MAX_CHARS, Chunk, chunk_document
 from steadyops.knowledge.dense import DenseIndex, Embedder, reciprocal_rank_fusion, top_ids
+from steadyops.knowledge.intent import query_intent, section_factor
 from steadyops.knowledge.loaders import SUPPORTED_SUFFIXES, Document, load_bytes
 from steadyops.knowledge.tokenize import tokenize
 
@@ -113,8 +114,9 @@ class KnowledgeBase:
     after jieba's one-off ~0.6 s load), so nothing but user documents is persisted."""
 
     def __init__(self, *, embedder: Embedder | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-                 heading_weight: int = 2) -> None:
+                 heading_weight: int = 2, section_prior: bool = True) -> None:
         self.embedder = embedder
+        self.section_prior = section_prior
         self.max_chars = max_chars
         self.heading_weight = heading_weight
         self._lock = threading.RLock()
@@ -255,12 +257,13 @@ class KnowledgeBase:
                 scored = {i: float(lexical[i]) for i in rankings[0]}
             else:
                 scored = dict(reciprocal_rank_fusion(rankings))
-            if lang == "auto":
-                prefer = query_lang(query)
-                for i in scored:
-                    chunk_lang = self._chunks[i].lang
-                    if chunk_lang is not None and chunk_lang != prefer:
-                        scored[i] *= OTHER_LANG_FACTOR
+            prefer = query_lang(query) if lang == "auto" else None
+            intent = query_intent(query) if self.section_prior else None
+            for i in scored:
+                chunk = self._chunks[i]
+                if prefer is not None and chunk.lang is not None and chunk.lang != prefer:
+                    scored[i] *= OTHER_LANG_FACTOR
+                scored[i] *= section_factor(intent, chunk.heading)
             best = sorted(scored, key=lambda i: (-scored[i], i))[:k]
             return [self._passage(i, scored[i]) for i in best]
 

@@ -16,6 +16,7 @@ from steadyops.inventory import Inventory
 from steadyops.notifiers import Notifier
 from steadyops.pipeline.context import Stage
 from steadyops.pipeline.dedup import Dedup
+from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.pipeline.engine import Pipeline, TickResult
 from steadyops.pipeline.flush import Flusher
 from steadyops.pipeline.group import Group
@@ -27,7 +28,7 @@ from steadyops.store import Store
 
 
 def build_pipeline(settings: Settings, store: Store, clock: Clock, inventory: Inventory,
-                   channels: Mapping[tuple[str, int], Notifier]) -> Pipeline:
+                   channels: Mapping[tuple[str, int], Notifier], diagnoser: Diagnoser | None = None) -> Pipeline:
     root = Route.build(settings.route)
     rules = [r.to_rule() for r in settings.inhibit_rules]
     stages: list[Stage] = [
@@ -40,7 +41,7 @@ def build_pipeline(settings: Settings, store: Store, clock: Clock, inventory: In
                       inventory, normalise(settings.lang), settings.public_url)
     dispatcher = Dispatcher(store, channels, clock, max_attempts=settings.notify_max_attempts,
                             backoff=settings.notify_backoff, backoff_max=settings.notify_backoff_max)
-    return Pipeline(store, stages, flusher, dispatcher, clock, settings, inventory)
+    return Pipeline(store, stages, flusher, dispatcher, clock, settings, inventory, diagnoser=diagnoser)
 
 
 __all__ = ["Pipeline", "TickResult", "build_pipeline"]

@@ -18,6 +18,7 @@ from steadyops.clock import Clock
 from steadyops.config import Settings
 from steadyops.inventory import Inventory
 from steadyops.models import AlertStatus
+from steadyops.pipeline import diagnose
 from steadyops.pipeline.context import AlertBatch, Context, Stage
 from steadyops.pipeline.flush import Flusher
 from steadyops.pipeline.notify import Dispatcher
@@ -35,6 +36,7 @@ class TickResult:
     flushed: int = 0
     notified: int = 0
     delivered: int = 0
+    diagnosed: int = 0
 
     @property
     def busy(self) -> bool:
@@ -43,7 +45,8 @@ class TickResult:
 
 class Pipeline:
     def __init__(self, store: Store, stages: Sequence[Stage], flusher: Flusher, dispatcher: Dispatcher,
-                 clock: Clock, settings: Settings, inventory: Inventory, batch_size: int = 500) -> None:
+                 clock: Clock, settings: Settings, inventory: Inventory, batch_size: int = 500,
+                 diagnoser: diagnose.Diagnoser | None = None) -> None:
         self.store = store
         self.stages = list(stages)
         self.flusher = flusher
@@ -52,6 +55,7 @@ class Pipeline:
         self.settings = settings
         self.inventory = inventory
         self.batch_size = batch_size
+        self.diagnoser = diagnoser
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -93,6 +97,17 @@ class Pipeline:
                 flushed += 1
         return flushed, notified
 
+    def diagnose_once(self, limit: int = 5) -> int:
+        """Diagnose new (or grown) incidents; read-only apart from storing the diagnosis."""
+        if self.diagnoser is None:
+            return 0
+        now = self.clock.now()
+        with self.store.transaction() as session:
+            todo = diagnose.needing_diagnosis(session, limit)
+            for incident in todo:
+                diagnose.store(session, incident.id, self.diagnoser.diagnose(session, incident, now), now)
+            return len(todo)
+
     def process_sync(self) -> TickResult:
         result = TickResult()
         while True:
@@ -104,6 +119,10 @@ class Pipeline:
         if result.expired:
             result.ingested += self.ingest_once()
         result.flushed, result.notified = self.flush_once()
+        try:
+            result.diagnosed = self.diagnose_once()
+        except Exception:  # diagnosis is advice; it must never stall alert delivery
+            log.exception("diagnosis failed; alerts keep flowing")
         return result
 
     # -- async driver --------------------------------------------------------------------------

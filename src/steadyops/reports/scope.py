@@ -91,7 +91,10 @@ def resolve_scope(runner: CheckRunner, *, kinds: Sequence[str] = (), targets: Se
         if not found:
             candidates = [*inventory.targets, *(tg.address for tg in inventory.targets.values() if tg.address)]
             raise ScopeError("scope.unknown_target", _close(value, candidates), target=value)
-        names.update(found)
+        names.update(n for n in found if not wanted_kinds or inventory.targets[n].kind in wanted_kinds)
+        if not names:  # "inspect zookeeper 10.0.0.5" where that machine runs no ZooKeeper
+            raise ScopeError("scope.no_targets", kinds=", ".join(wanted_kinds), targets=value,
+                             present=", ".join(sorted({inventory.targets[n].kind for n in found})))
     scope = Scope(kinds=tuple(wanted_kinds), targets=tuple(sorted(names)), checks=tuple(sorted(set(checks))))
     jobs = runner.jobs(kinds=scope.kinds or None, targets=scope.targets or None, checks=scope.checks or None)
     if not jobs:

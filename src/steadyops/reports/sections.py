@@ -63,12 +63,12 @@ def _accepted(func: Callable[..., Any], offered: dict[str, Any]) -> dict[str, An
 
 
 def zookeeper_section(findings: Sequence[Finding], inventory: Inventory | None,
-                      module_name: str = ZK_DIAGNOSE) -> ReportSection | None:
+                      module_name: str | None = None) -> ReportSection | None:
     """The ``zk检测`` localisation (which layer failed on which ZooKeeper) when the diagnosis exists."""
     if not any(f.target_kind == "zookeeper" for f in findings):
         return None
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(module_name or ZK_DIAGNOSE)
     except ImportError:
         return None
     localise = getattr(module, "localise", None)

@@ -34,6 +34,7 @@ def md_cell(value: object, limit: int = 200) -> str:
     text = " ".join(str(value).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # quoted, never live HTML
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
@@ -89,13 +90,14 @@ def context(report: InspectionReport, lang: Lang, tz: tzinfo | None) -> dict[str
         "scope_text": scope_text, "layer_label": lambda v: label("report.layer", v) if v else "-",
         "fmt_number": charts.fmt_number, "md_cell": md_cell, "first_line": first_line, "is_url": is_url,
         "runbook": lambda p: runbook_for(p, lang), "glyph": lambda s: charts.STATUS_GLYPHS[str(s)],
-        "text_sparkline": charts.text_sparkline, "text_strip": charts.text_strip,
+        "text_sparkline": charts.text_sparkline,
+        "text_strip": lambda statuses: charts.text_strip(statuses) if statuses else "-",
         "status_bar": lambda counts: charts.status_bar(counts, status_labels),
         "kind_bars": lambda kinds: charts.kind_bars([(k.kind, k.counts) for k in kinds], status_labels),
-        "status_strip": lambda statuses: charts.status_strip(statuses, status_labels),
+        "status_strip": lambda statuses: charts.status_strip(statuses, status_labels) if statuses else "-",
         "sparkline": lambda s: charts.sparkline(s.values, status=s.status.value),
     }
-    return {"report": report, "r": report, "lang": lang, "change_kinds": [c.value for c in CHANGE_ORDER],
+    return {"report": report, "r": report, "lang": lang, "colon": "：" if lang == "zh" else ": ", "change_kinds": [c.value for c in CHANGE_ORDER],
             "colours": charts.COLOURS, "status_order": charts.ORDER, **helpers}
 
 

@@ -304,3 +304,21 @@ class TargetLockRow(Base):
     run_id: Mapped[int] = mapped_column(BigId)
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DiagnosisRow(Base):
+    """What steadyops concluded about an incident, and from what; never an action taken."""
+
+    __tablename__ = "diagnoses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(BigId, ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    mode: Mapped[str] = mapped_column(String(16))  # deterministic | llm
+    summary: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    inconclusive: Mapped[bool] = mapped_column(Boolean, default=True)
+    candidates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    runbooks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    actions: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -3,7 +3,7 @@
 Why a contract at all: diagnosis keeps one detector per metric series, feeds it points as they
 arrive from Prometheus (or a file), and must be able to persist it between runs. So a detector
 
-* sees each point once, in time order, and never looks ahead: ``update`` returns the score for the
+* sees each point once, in arrival order, and never looks ahead: ``update`` returns the score for the
   point it was just given, computed from that point and the past only;
 * returns a score in ``[0, 1]`` (0 = normal, 1 = certainly anomalous) so one threshold can be shared
   by every series;
@@ -35,7 +35,7 @@ class MetricDetector(ABC):
 
     @abstractmethod
     def update(self, timestamp: datetime | float, value: float) -> float:
-        """Consume the next point (timestamps must not go backwards) and return its score in [0, 1]."""
+        """Consume the next point (in arrival order) and return its score in [0, 1]."""
 
     def state(self) -> bytes:
         """Everything the detector has learned, as bytes to store beside the series."""

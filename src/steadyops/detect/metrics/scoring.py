@@ -20,7 +20,6 @@ rules below follow NAB's ``sweeper.py`` / ``optimizer.py`` / ``runner.normalize`
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,15 +72,25 @@ def scaled_sigmoid(position: float) -> float:
 
 
 def window_rows(timestamps: Sequence[float], windows: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
-    """Map (start, end) window limits to inclusive row ranges; empty windows are dropped.
+    """Map (start, end) window limits to inclusive row ranges, as NAB's sweeper does.
 
-    Timestamps must be sorted (epoch seconds in the benchmark); limits are inclusive as in NAB.
+    NAB enters a window at the row whose timestamp equals the window start and leaves it at the
+    first row whose timestamp equals the end (real series have a few out-of-order rows, so this is
+    not a bisection). Limits that are not exact timestamps fall back to the first row at or after
+    the start and the last row at or before the end. Windows without rows are dropped.
     """
+    first_at: dict[float, int] = {}
+    for i, t in enumerate(timestamps):
+        first_at.setdefault(t, i)
     rows: list[tuple[int, int]] = []
     for start, end in windows:
-        first = bisect.bisect_left(timestamps, start)
-        last = bisect.bisect_right(timestamps, end) - 1
-        if first <= last:
+        first = first_at.get(start)
+        if first is None:
+            first = next((i for i, t in enumerate(timestamps) if t >= start), None)
+        last = first_at.get(end)
+        if last is None:
+            last = max((i for i, t in enumerate(timestamps) if t <= end), default=None)
+        if first is not None and last is not None and first <= last:
             rows.append((first, last))
     return sorted(rows)
 

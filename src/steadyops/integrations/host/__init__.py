@@ -1,10 +1,39 @@
-"""The local or remote host: disk, memory, load … and the 磁盘清理 action for logs."""
+"""The local or remote host: disk, inodes, memory, load, OOM, clock, fds, systemd, ports; 磁盘清理 for logs.
+
+Checks (target kind ``host``): ``host.disk``, ``host.inodes``, ``host.memory``, ``host.load``,
+``host.oom``, ``host.clock``, ``host.fds``, ``host.systemd``, ``host.ports``. Collectors:
+``host.facts``, ``host.top``. Action: ``host.clean_logs``.
+
+A target is inspected in-process when it is this machine and over SSH otherwise (see
+:mod:`.access` and :mod:`.ssh` for the labels: ``transport``, ``ssh_user``, ``ssh_port``,
+``known_hosts``). Thresholds are target labels named in each check. Two process-wide hooks are for
+the composition root: :func:`configure_ssh` (where steadyops keeps its own known_hosts) and
+:func:`set_history` (where time-to-full finds past results; in-memory by default).
+"""
 
 from __future__ import annotations
 
+from steadyops.integrations.host import checks, checks_fs
 from steadyops.integrations.host.actions import CleanLogs
+from steadyops.integrations.host.collectors import COLLECTORS
+from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, set_history
 from steadyops.plugins import Registry
+
+__all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "configure_ssh", "register", "set_history"]
+
+CHECKS = (*checks_fs.CHECKS, *checks.CHECKS)
+
+
+def configure_ssh(**changes: object) -> object:
+    """See :func:`steadyops.integrations.host.ssh.configure_ssh`; imported lazily (asyncssh is heavy)."""
+    from steadyops.integrations.host.ssh import configure_ssh as configure
+
+    return configure(**changes)
 
 
 def register(registry: Registry) -> None:
     registry.add_action(CleanLogs)
+    for check in CHECKS:
+        registry.add_check(check)
+    for collector in COLLECTORS:
+        registry.add_collector(collector)

@@ -24,6 +24,7 @@ import ipaddress
 import os
 import shlex
 import socket
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -101,6 +102,9 @@ class CommandResult:
     stdout: str
     stderr: str
     where: str
+    #: wall-clock time around the command itself (not the SSH login), for the clock check
+    started: float = 0.0
+    finished: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -162,6 +166,7 @@ class LocalHost(HostAccess):
 
     async def _exec(self, argv: tuple[str, ...]) -> CommandResult:
         env = {**os.environ, "LC_ALL": "C"}
+        started = time.time()
         try:
             proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL,
                                                         stdout=asyncio.subprocess.PIPE,
@@ -176,7 +181,8 @@ class LocalHost(HostAccess):
             raise HostAccessError(f"`{shlex.join(argv)}` did not finish within {self.timeout:g}s on this host",
                                   layer="host", source=shlex.join(argv)) from None
         return CommandResult(argv, proc.returncode if proc.returncode is not None else -1,
-                             out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), self.where)
+                             out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), self.where,
+                             started, time.time())
 
     async def _read(self, path: str) -> str:
         try:

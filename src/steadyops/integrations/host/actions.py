@@ -73,6 +73,7 @@ class CleanLogs(Action):
     risk: ClassVar[Risk] = Risk.MEDIUM
     Params: ClassVar[type[BaseModel]] = CleanLogsParams
     verify_checks: ClassVar[tuple[str, ...]] = ("host.disk",)
+    remedies: ClassVar[tuple[str, ...]] = ("host.disk", "host.inodes")
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, CleanLogsParams)

@@ -17,6 +17,7 @@ globs over mount points) choose the mounts for both checks.
 
 from __future__ import annotations
 
+import math
 import time
 from fnmatch import fnmatchcase
 from typing import ClassVar
@@ -62,6 +63,10 @@ def select_mounts(mounts: list[FsUsage], target: Target) -> list[FsUsage]:
         seen.add(m.mount)  # a mount point stacked twice: df shows the visible one first
         out.append(m)
     return out
+
+
+def _seconds_to_full(fc: Forecast | None) -> float:
+    return math.inf if fc is None or fc.seconds_to_full is None else fc.seconds_to_full
 
 
 class FsCheck(HostCheck):
@@ -120,9 +125,9 @@ class FsCheck(HostCheck):
         metrics["worst_used_pct"] = top.used_pct
         failing = [j for j in judged if j[0].failing]
         evidence = [self._mount_evidence(m, f) for _s, m, f in (failing or judged[:1])[:5]]
-        rising = [j for j in judged if j[2] is not None and j[2].seconds_to_full is not None]
+        soonest = min(judged, key=lambda j: _seconds_to_full(j[2]))
+        rising = _seconds_to_full(soonest[2]) != math.inf
         if not failing and rising:
-            soonest = min(rising, key=lambda j: j[2].seconds_to_full or 0.0)
             evidence.append(self._mount_evidence(soonest[1], soonest[2]))
         evidence.append(result.evidence(result.stdout + (f"\n{result.stderr}" if result.stderr.strip() else "")))
         if status.failing:
@@ -133,9 +138,7 @@ class FsCheck(HostCheck):
             return self.result(status, summary, evidence, metrics=metrics, labels={"mount": top.mount})
         summary = f"{len(judged)} filesystems below {warn:g}% {self.noun} use; fullest {top.mount} {top.used_pct:.1f}%"
         if rising:
-            soonest = min(rising, key=lambda j: j[2].seconds_to_full or 0.0)
-            assert soonest[2] is not None and soonest[2].seconds_to_full is not None
-            summary += f"; {soonest[1].mount} full in ~{human_duration(soonest[2].seconds_to_full)} at this rate"
+            summary += f"; {soonest[1].mount} full in ~{human_duration(_seconds_to_full(soonest[2]))} at this rate"
         return self.result(CheckStatus.OK, summary, evidence, metrics=metrics)
 
     def _describe(self, m: FsUsage, fc: Forecast | None) -> str:

@@ -328,7 +328,9 @@ class SshHost(HostAccess):
             try:
                 async with pool.connection(self.spec) as conn:
                     try:
+                        started = time.time()
                         done = await conn.run(command, check=False, timeout=self.spec.command_timeout)
+                        finished = time.time()
                     except (asyncssh.ConnectionLost, asyncssh.ChannelOpenError, BrokenPipeError):
                         pool.discard(self.spec, conn)  # a stale pooled login: reconnect once
                         if attempt == 2:
@@ -341,7 +343,7 @@ class SshHost(HostAccess):
                 raise HostAccessError(f"SSH session to {self.where} failed: {exc}", layer="network",
                                       source=f"ssh {self.where}") from None
             rc = done.exit_status if done.exit_status is not None else -1
-            return CommandResult(argv, rc, _text(done.stdout), _text(done.stderr), self.where)
+            return CommandResult(argv, rc, _text(done.stdout), _text(done.stderr), self.where, started, finished)
         raise AssertionError("unreachable")
 
     async def _read(self, path: str) -> str:

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 __all__ = [
@@ -81,12 +81,17 @@ class RecordedHistory:
 
     async def recent(self, check: str, target: str, limit: int) -> list[Sample]:
         rows = await asyncio.to_thread(self.fetch, check, target, limit)
-        samples = [(at.timestamp(), {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)})
+        samples = [(_epoch(at), {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)})
                    for at, metrics in rows]
         return sorted(samples, key=lambda s: s[0])[-limit:]
 
     def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
         return None  # the check runner stores every finding's metrics
+
+
+def _epoch(at: datetime) -> float:
+    """Stored times are UTC; a naive one (SQLite without tz) must not be read as local time."""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp()
 
 
 _history: History = MemoryHistory()

@@ -46,6 +46,10 @@ class Rate:
         return f"{self.delta:g} {unit} {self.basis} ({self.per_second:.3g}/s over {self.window:.0f}s)"
 
 
+#: a rate over less time than this is computed over this much: one event in a 1 s window is not 1/s
+MIN_WINDOW_S = 60.0
+
+
 class CounterMemory:
     """Last value of each cumulative counter per target, to compute a rate since the previous check."""
 
@@ -61,9 +65,9 @@ class CounterMemory:
             last_value, last_uptime = previous
             if uptime > last_uptime and value >= last_value:
                 window = uptime - last_uptime
-                return Rate((value - last_value) / window, value - last_value, window, "since the last check")
-        window = max(uptime, 1.0)
-        return Rate(value / window, value, window, "since start")
+                return Rate((value - last_value) / max(window, MIN_WINDOW_S), value - last_value, window,
+                            "since the last check")
+        return Rate(value / max(uptime, MIN_WINDOW_S), value, uptime, "since start")
 
 
 COUNTERS = CounterMemory()

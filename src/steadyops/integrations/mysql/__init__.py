@@ -1,0 +1,21 @@
+"""MySQL / MariaDB: connect, connections vs max_connections, slow queries, replication threads and
+lag, deadlocks, aborted connects; collectors for status, processlist and replication.
+
+Targets have kind ``mysql`` and address ``host:port``; see :mod:`.checks` for the labels. PyMySQL
+runs in a worker thread; the password is a credential reference resolved at connect time.
+"""
+
+from __future__ import annotations
+
+from steadyops.integrations.mysql.checks import CHECKS
+from steadyops.integrations.mysql.collectors import COLLECTORS
+from steadyops.plugins import Registry
+
+__all__ = ["CHECKS", "COLLECTORS", "register"]
+
+
+def register(registry: Registry) -> None:
+    for check in CHECKS:
+        registry.add_check(check)
+    for collector in COLLECTORS:
+        registry.add_collector(collector)

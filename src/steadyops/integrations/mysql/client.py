@@ -1,0 +1,143 @@
+"""Talking to MySQL / MariaDB: PyMySQL in a worker thread, one short connection per question.
+
+PyMySQL is synchronous; running it in ``asyncio.to_thread`` keeps the event loop free, and the
+socket timeouts make sure the thread ends even when the runner has already given up on the check.
+Connection errors are mapped to layers here, once: "Too many connections" is *capacity* (that IS
+the finding), "refused" is *process*, a bad password is *config* and a question we could not ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pymysql
+import pymysql.cursors
+
+from steadyops.credentials import CredentialError, resolve_secret
+from steadyops.inventory import Target
+
+T = TypeVar("T")
+DEFAULT_PORT = 3306
+DEFAULT_TIMEOUT = 5.0
+
+#: server error codes that are an answer about the server itself, with their layer
+ANSWER_CODES: dict[int, tuple[str, str]] = {
+    1040: ("capacity", "Too many connections: max_connections is exhausted"),
+    1203: ("capacity", "the user's max_user_connections is exhausted"),
+    1226: ("capacity", "the user's resource limit (max_user_connections / max_connections_per_hour) is exhausted"),
+    1129: ("config", "this host is blocked after too many connection errors (max_connect_errors); FLUSH HOSTS"),
+    1130: ("config", "this host is not allowed to connect"),
+}
+CONFIG_CODES = {1044, 1045, 1049, 1698, 1251}  # access denied, unknown database, auth plugin
+
+
+def split_address(address: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    address = address.strip() or "127.0.0.1"
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else default_port
+    if address.count(":") == 1:
+        host, port = address.split(":")
+        return host or "127.0.0.1", int(port)
+    return address, default_port
+
+
+def label_float(target: Target, name: str, default: float) -> float:
+    try:
+        return float(target.labels[name])
+    except (KeyError, ValueError):
+        return default
+
+
+def connect(target: Target) -> pymysql.connections.Connection[pymysql.cursors.DictCursor]:
+    """A blocking connection (labels ``user`` (default root), ``database``, ``timeout``; password by reference)."""
+    host, port = split_address(target.address)
+    timeout = label_float(target, "timeout", DEFAULT_TIMEOUT)
+    return pymysql.connect(host=host, port=port, user=target.labels.get("user", "root"),
+                           password=resolve_secret(target.credentials) or "", database=target.labels.get("database"),
+                           connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, autocommit=True,
+                           charset="utf8mb4", cursorclass=pymysql.cursors.DictCursor, program_name="steadyops")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why asking failed: ``answered`` is True when the failure says something about the server."""
+
+    layer: str
+    what: str
+    answered: bool
+    code: int = 0
+
+
+def describe_error(exc: BaseException) -> Failure | None:
+    """Map a connect/query error to a :class:`Failure`; ``None`` for an unexpected error (a bug)."""
+    if isinstance(exc, CredentialError):
+        return Failure("config", str(exc), False)
+    if not isinstance(exc, pymysql.err.MySQLError):
+        return None
+    code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
+    message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    if code in ANSWER_CODES:
+        layer, what = ANSWER_CODES[code]
+        return Failure(layer, f"{what} (error {code}: {message[:160]})", True, code)
+    if code in CONFIG_CODES:
+        return Failure("config", f"error {code}: {message[:200]}", False, code)
+    if code == 2003:
+        low = message.lower()
+        if "refused" in low or "errno 111" in low:
+            return Failure("process", "connection refused: nothing listens on the port (mysqld down?)", True, code)
+        if "timed out" in low:
+            return Failure("network", f"connect timed out: {message[:160]}", False, code)
+        if "unreachable" in low:
+            return Failure("network", f"host unreachable: {message[:160]}", True, code)
+        return Failure("network", f"cannot connect: {message[:200]}", False, code)
+    if code in (2005, 2006, 2013):
+        return Failure("network", f"error {code}: {message[:200]}", False, code)
+    return Failure("process", f"error {code}: {message[:200]}", False, code)
+
+
+async def ask(target: Target, question: Callable[[pymysql.cursors.DictCursor], T]) -> T:
+    """Run ``question(cursor)`` on a fresh connection in a worker thread."""
+
+    def work() -> T:
+        conn = connect(target)
+        try:
+            with conn.cursor() as cur:
+                return question(cur)
+        finally:
+            conn.close()
+
+    return await asyncio.to_thread(work)
+
+
+def status_vars(cur: pymysql.cursors.DictCursor, names: tuple[str, ...]) -> dict[str, str]:
+    """``SHOW GLOBAL STATUS`` restricted to ``names`` (one round trip)."""
+    return _show(cur, "STATUS", names)
+
+
+def variables(cur: pymysql.cursors.DictCursor, names: tuple[str, ...]) -> dict[str, str]:
+    return _show(cur, "VARIABLES", names)
+
+
+def _show(cur: pymysql.cursors.DictCursor, what: str, names: tuple[str, ...]) -> dict[str, str]:
+    marks = ", ".join(["%s"] * len(names))
+    cur.execute(f"SHOW GLOBAL {what} WHERE Variable_name IN ({marks})", names)
+    return {str(r["Variable_name"]): str(r["Value"]) for r in cur.fetchall()}
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    t0 = time.monotonic()
+    out = fn()
+    return out, round((time.monotonic() - t0) * 1000, 1)
+
+
+def first(row: dict[str, Any], *names: str, default: Any = None) -> Any:
+    """The first of ``names`` present in ``row``: MySQL 8 says Source/Replica where MariaDB says Master/Slave."""
+    for name in names:
+        if name in row:
+            return row[name]
+    return default

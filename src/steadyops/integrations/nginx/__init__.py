@@ -1,0 +1,19 @@
+"""nginx: is the site answering (``nginx.http``) and is nginx dropping connections (``nginx.stub_status``).
+
+Targets have kind ``nginx`` and address ``host:port``; see :mod:`.checks` for the labels.
+"""
+
+from __future__ import annotations
+
+from steadyops.integrations.nginx.checks import CHECKS
+from steadyops.integrations.nginx.collectors import COLLECTORS
+from steadyops.plugins import Registry
+
+__all__ = ["CHECKS", "COLLECTORS", "register"]
+
+
+def register(registry: Registry) -> None:
+    for check in CHECKS:
+        registry.add_check(check)
+    for collector in COLLECTORS:
+        registry.add_collector(collector)

@@ -1,0 +1,171 @@
+"""Diagnose: for each new incident, gather evidence, rank suspects, attach runbooks and remedies.
+
+Deterministic and read-only: it reads check history, alerts, the topology and the knowledge base,
+and *proposes* actions from the catalogue (with a confidence) without planning or running them.
+The same result is what the agent starts from, and what an operator gets with no LLM at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steadyops.inventory import Inventory
+from steadyops.models import AlertStatus, CheckStatus, Severity
+from steadyops.plugins import Registry
+from steadyops.rca import personalised_pagerank
+from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
+
+Search = Callable[[str, int], Sequence[Any]]  # (query, k) -> passages with .to_dict()
+
+_STATUS_WEIGHT = {CheckStatus.CRITICAL.value: 3.0, CheckStatus.WARNING.value: 1.5, CheckStatus.UNKNOWN.value: 1.0}
+_SEVERITY_WEIGHT = {Severity.CRITICAL.value: 3.0, Severity.WARNING.value: 2.0, Severity.INFO.value: 1.0}
+LOOKBACK = timedelta(minutes=15)
+
+
+@dataclass
+class Diagnosis:
+    summary: str
+    confidence: float
+    inconclusive: bool
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    runbooks: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Diagnoser:
+    def __init__(self, registry: Registry, inventory: Inventory, search: Search | None = None,
+                 max_hops: int = 2) -> None:
+        self.registry = registry
+        self.inventory = inventory
+        self.search = search
+        self.max_hops = max_hops
+
+    def _neighbourhood(self, targets: Sequence[str]) -> set[str]:
+        near = {t for t in targets if t}
+        for name in self.inventory.targets:
+            if any(self.inventory.distance(name, t, self.max_hops) is not None for t in targets):
+                near.add(name)
+        return near
+
+    def diagnose(self, session: Session, incident: IncidentRow, now: datetime) -> Diagnosis:
+        alerts = list(session.scalars(select(AlertRow).where(AlertRow.incident_id == incident.id)))
+        targets = [str(t) for t in incident.targets]
+        scope = self._neighbourhood(targets)
+        score: dict[str, float] = {}
+        evidence: list[dict[str, Any]] = []
+        failing_checks: dict[str, list[str]] = {}
+        for a in alerts:
+            target = next((t for t in targets if t in (a.labels.get("target"), a.labels.get("instance"))), None)
+            target = target or self.inventory.resolve(a.labels.get("instance", "")) or a.labels.get("target", "")
+            if not target or a.status != AlertStatus.FIRING.value:
+                continue
+            w = _SEVERITY_WEIGHT.get(Severity.parse(a.labels.get("severity")).value, 1.0)
+            score[target] = max(score.get(target, 0.0), w)
+            evidence.append({"kind": "alert", "target": target, "detail": a.labels.get("alertname", ""),
+                             "summary": a.annotations.get("summary", "")})
+        since = incident.opened_at - LOOKBACK
+        rows = session.scalars(
+            select(CheckResultRow).where(CheckResultRow.target.in_(scope), CheckResultRow.started_at >= since)
+            .order_by(CheckResultRow.started_at.desc()))
+        latest: dict[tuple[str, str], CheckResultRow] = {}
+        for r in rows:
+            latest.setdefault((r.check, r.target), r)
+        for (check, target), r in sorted(latest.items()):
+            if r.status not in _STATUS_WEIGHT:
+                continue
+            score[target] = score.get(target, 0.0) + _STATUS_WEIGHT[r.status]
+            failing_checks.setdefault(target, []).append(check)
+            evidence.append({"kind": "check", "target": target, "detail": check, "status": r.status,
+                             "layer": r.layer, "summary": r.summary})
+        ranked = self._rank(score)
+        inconclusive, confidence = _judge(ranked)
+        top = ranked[0]["target"] if ranked else ""
+        runbooks = self._runbooks(incident, failing_checks.get(top, []), evidence)
+        actions = self._remedies(top, failing_checks.get(top, []), confidence)
+        if inconclusive:
+            summary = "inconclusive: " + ("no failing check or alert to rank" if not ranked else
+                                          f"{len(ranked)} suspects with similar evidence")
+        else:
+            layers = sorted({e.get("layer", "") for e in evidence if e["target"] == top and e.get("layer")})
+            summary = f"most likely root cause: {top}" + (f" ({', '.join(layers)})" if layers else "")
+        return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive, candidates=ranked,
+                         evidence=evidence, runbooks=runbooks, actions=actions)
+
+    def _rank(self, score: dict[str, float]) -> list[dict[str, Any]]:
+        if not score:
+            return []
+        topology = {name: [d for d in t.depends_on] for name, t in self.inventory.targets.items()}
+        known = {k: v for k, v in score.items() if k in topology}
+        ranking = dict(score)
+        if len(known) > 1:
+            ranking.update(personalised_pagerank(known, topology))
+        total = sum(ranking.values()) or 1.0
+        ranked = sorted(ranking.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [{"target": t, "score": round(s, 4), "share": round(s / total, 3), "anomaly": score.get(t, 0.0)}
+                for t, s in ranked if s > 0]
+
+    def _runbooks(self, incident: IncidentRow, checks: list[str],
+                  evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.search is None:
+            return []
+        query = " ".join([incident.title, *checks, *{str(e.get("summary", "")) for e in evidence[:5]}])
+        return [p.to_dict() for p in self.search(query, 3)]
+
+    def _remedies(self, target: str, checks: list[str], confidence: float) -> list[dict[str, Any]]:
+        t = self.inventory.targets.get(target)
+        if t is None:
+            return []
+        out = []
+        for name in self.registry.actions.names():
+            cls = self.registry.actions.get(name)
+            hit = [c for c in checks if c in cls.remedies]
+            if hit and cls.target_kind in (t.kind, "*"):
+                out.append({"action": name, "target": target, "because": hit, "risk": cls.risk.value,
+                            "confidence": round(confidence, 3), "status": "proposed (not executed)"})
+        return out
+
+
+def _judge(ranked: list[dict[str, Any]]) -> tuple[bool, float]:
+    """Conclusive only when one suspect clearly leads: a lone suspect, or 1.25x the runner-up."""
+    if not ranked:
+        return True, 0.0
+    if len(ranked) == 1:
+        return False, min(0.9, 0.5 + 0.1 * ranked[0]["anomaly"])
+    lead = ranked[0]["score"] / max(ranked[1]["score"], 1e-9)
+    conf = round(ranked[0]["share"], 3)
+    return lead < 1.25, conf
+
+
+def store(session: Session, incident_id: int, d: Diagnosis, now: datetime, mode: str = "deterministic") -> DiagnosisRow:
+    row = DiagnosisRow(incident_id=incident_id, created_at=now, mode=mode, summary=d.summary,
+                       confidence=d.confidence, inconclusive=d.inconclusive, candidates=d.candidates,
+                       evidence=d.evidence, runbooks=d.runbooks, actions=d.actions)
+    session.add(row)
+    return row
+
+
+def latest(session: Session, incident_id: int, mode: str | None = None) -> DiagnosisRow | None:
+    stmt = select(DiagnosisRow).where(DiagnosisRow.incident_id == incident_id)
+    if mode:
+        stmt = stmt.where(DiagnosisRow.mode == mode)
+    return session.scalars(stmt.order_by(DiagnosisRow.id.desc()).limit(1)).first()
+
+
+def needing_diagnosis(session: Session, limit: int = 5) -> list[IncidentRow]:
+    """Open incidents never diagnosed, or with alerts newer than their last diagnosis."""
+    out = []
+    for inc in session.scalars(select(IncidentRow).where(IncidentRow.status != "resolved")
+                               .order_by(IncidentRow.id.desc()).limit(50)):
+        last = latest(session, inc.id, "deterministic")
+        if last is None or inc.last_alert_at > last.created_at:
+            out.append(inc)
+        if len(out) >= limit:
+            break
+    return out
