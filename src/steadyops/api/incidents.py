@@ -8,7 +8,7 @@ is final, and acknowledging a resolved incident answers 409 rather than silently
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.models import Incident, IncidentStatus, Severity
+from steadyops.pipeline import diagnose
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 
@@ -77,9 +78,24 @@ class TimelineEvent(BaseModel):
     detail: str
 
 
+class DiagnosisOut(BaseModel):
+    """A diagnosis as stored: deterministic always; an LLM explanation beside it when one is configured."""
+
+    mode: str
+    created_at: datetime
+    summary: str
+    confidence: float
+    inconclusive: bool
+    candidates: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]
+    runbooks: list[dict[str, Any]]
+    actions: list[dict[str, Any]] = Field(description="proposed remedies; never executed by diagnosis")
+
+
 class IncidentDetail(IncidentSummary):
     alerts: list[IncidentAlert]
     timeline: list[TimelineEvent]
+    diagnoses: list[DiagnosisOut] = Field(default_factory=list)
 
 
 class IncidentAction(BaseModel):
@@ -99,7 +115,11 @@ def _detail(session: Session, incident_id: int) -> IncidentDetail:
     ]
     timeline = [TimelineEvent(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
                 for e in incidents_repo.events(session, incident_id)]
-    return IncidentDetail(**summary.model_dump(), alerts=alerts, timeline=timeline)
+    diagnoses = [DiagnosisOut(mode=d.mode, created_at=d.created_at, summary=d.summary, confidence=d.confidence,
+                              inconclusive=d.inconclusive, candidates=d.candidates, evidence=d.evidence,
+                              runbooks=d.runbooks, actions=d.actions)
+                 for mode in ("deterministic", "llm") if (d := diagnose.latest(session, incident_id, mode))]
+    return IncidentDetail(**summary.model_dump(), alerts=alerts, timeline=timeline, diagnoses=diagnoses)
 
 
 @router.get("", response_model=list[IncidentSummary], summary="List incidents, newest first")

@@ -104,7 +104,23 @@ def describe(inc: dict[str, Any]) -> str:
             [fmt_time(e["at"]), translated("incident.event", e["kind"]), e["actor"], e["detail"]]
             for e in timeline
         ]))
+    for d in inc.get("diagnoses") or []:
+        parts.append(render_diagnosis(d))
     return "\n".join(parts)
+
+
+def render_diagnosis(d: dict[str, Any]) -> str:
+    """Both diagnoses when present: the deterministic ranking always, the LLM explanation beside it."""
+    lang = state.lang
+    lines = [f"\n{t('diag.header.' + d['mode'], lang)} — {d['summary']} "
+             f"({t('diag.confidence', lang)} {d['confidence']:.2f})"]
+    for c in d.get("candidates", [])[:5]:
+        lines.append(f"  {c.get('target', '?')}: {c.get('score', 0):.2f}")
+    for r in d.get("runbooks", [])[:3]:
+        lines.append(f"  {t('diag.runbook', lang)} {r.get('citation', r.get('source', ''))} — {r.get('heading', '')}")
+    for a in d.get("actions", []):
+        lines.append(f"  {t('diag.proposed', lang)} {a['action']} → {a['target']} ({', '.join(a.get('because', []))})")
+    return "\n".join(lines)
 
 
 def ack_incident(incident_id: IdArg, by: ByOption = "", comment: CommentOption = "") -> None:

@@ -44,8 +44,8 @@ _QUERY_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"(怎么|如何|怎样)(排查|查|看|找|定位|判断|确认|监控)|哪一层|是谁|谁在", re.I)),
     ("cause", re.compile(r"\bwhy\b|\bcause[sd]?\b|\breasons?\b|为什么|为啥|原因|怎么回事|导致", re.I)),
     ("fix", re.compile(r"\bhow (do|can|should) (i|we|you)\b|\bhow to\b|\bwhat (should|do|can) (i|we)\b|"
-                       r"\b(fix|resolve|recover|mitigate|get rid of|workaround)\b|"
-                       r"怎么|如何|怎样|咋办|处理|解决|恢复|修复", re.I)),
+                       r"\b(fix|resolve|recover|mitigate|get rid of|workaround|recommended|sensible)\b|"
+                       r"怎么|如何|怎样|咋办|处理|解决|恢复|修复|建议|该设|设多大|多大合适|多少合适", re.I)),
 )
 
 

@@ -1,0 +1,171 @@
+"""What the PostgreSQL checks share: one async connection per question, failures located, helpers.
+
+psycopg reports connection failures without a SQLSTATE (the server's FATAL arrives before a
+session exists), so the layer is read from the message libpq writes: "Connection refused" is a
+dead postmaster (*process*), "too many clients already" is exhaustion (*capacity*) — an answer
+about the server, CRITICAL for the checks it concerns — while a bad password is *config* and a
+question we could not ask (UNKNOWN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import psycopg
+from psycopg.rows import dict_row
+
+from steadyops.checks import Check
+from steadyops.credentials import CredentialError, resolve_secret
+from steadyops.inventory import Target
+from steadyops.models import CheckResult, CheckStatus, Evidence
+
+TARGET_KIND = "postgres"
+DEFAULT_PORT = 5432
+DEFAULT_TIMEOUT = 5.0
+Row = dict[str, Any]
+
+#: (fragment of libpq's message, layer, what it means, is it an answer about the server)
+_MESSAGES: tuple[tuple[str, str, str, bool], ...] = (
+    ("too many clients", "capacity", "max_connections is exhausted (too many clients already)", True),
+    ("remaining connection slots are reserved", "capacity",
+     "only superuser-reserved connection slots are left (max_connections exhausted)", True),
+    ("connection refused", "process", "connection refused: nothing listens on the port (postgres down?)", True),
+    ("starting up", "process", "the database system is starting up", True),
+    ("shutting down", "process", "the database system is shutting down", True),
+    ("in recovery mode", "process", "the database system is in recovery mode", True),
+    ("not yet accepting connections", "process", "the database system is not yet accepting connections", True),
+    ("no route to host", "network", "no route to host", True),
+    ("network is unreachable", "network", "network is unreachable", True),
+    ("could not translate host name", "network", "DNS: could not resolve the host name", False),
+    ("timeout expired", "network", "connect timed out", False),
+    ("password authentication failed", "config", "password authentication failed", False),
+    ("no pg_hba.conf entry", "config", "refused by pg_hba.conf", False),
+    ("does not exist", "config", "", False),  # role or database: libpq's own words are clearest
+)
+
+
+def split_address(address: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    address = address.strip() or "127.0.0.1"
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else default_port
+    if address.count(":") == 1:
+        host, port = address.split(":")
+        return host or "127.0.0.1", int(port)
+    return address, default_port
+
+
+def label_float(target: Target, name: str, default: float) -> float:
+    try:
+        return float(target.labels[name])
+    except (KeyError, ValueError):
+        return default
+
+
+def databases(target: Target) -> list[str] | None:
+    """Label ``databases: "app,billing"`` scopes the session checks to a team's databases."""
+    raw = target.labels.get("databases", "").strip()
+    return [d.strip() for d in raw.split(",") if d.strip()] or None if raw else None
+
+
+def grade(value: float, warn: float, crit: float) -> CheckStatus:
+    if value >= crit:
+        return CheckStatus.CRITICAL
+    if value >= warn:
+        return CheckStatus.WARNING
+    return CheckStatus.OK
+
+
+@asynccontextmanager
+async def connect(target: Target) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+    """Labels ``user`` (default postgres), ``dbname`` (default postgres), ``sslmode``, ``timeout``."""
+    host, port = split_address(target.address)
+    kwargs: dict[str, Any] = {"host": host, "port": port, "user": target.labels.get("user", "postgres"),
+                              "dbname": target.labels.get("dbname", "postgres"), "application_name": "steadyops",
+                              "connect_timeout": max(1, int(label_float(target, "timeout", DEFAULT_TIMEOUT)))}
+    password = resolve_secret(target.credentials)
+    if password is not None:
+        kwargs["password"] = password
+    if "sslmode" in target.labels:
+        kwargs["sslmode"] = target.labels["sslmode"]
+    conn = await psycopg.AsyncConnection.connect(autocommit=True, row_factory=dict_row, **kwargs)
+    try:
+        timeout_ms = int(label_float(target, "timeout", DEFAULT_TIMEOUT) * 1000)
+        await conn.execute(f"SET statement_timeout = {timeout_ms}")
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def rows(conn: psycopg.AsyncConnection[Row], sql: str, params: dict[str, Any] | None = None) -> list[Row]:
+    cur = await conn.execute(sql, params)
+    return await cur.fetchall()
+
+
+@dataclass(frozen=True)
+class Failure:
+    layer: str
+    what: str
+    answered: bool
+
+
+def describe_error(exc: BaseException) -> Failure | None:
+    """Locate a connect / query failure; ``None`` for an unexpected error (a bug the runner reports)."""
+    if isinstance(exc, CredentialError):
+        return Failure("config", str(exc), False)
+    if not isinstance(exc, psycopg.Error):
+        return None
+    text = str(exc)
+    low = text.lower()
+    for fragment, layer, what, answered in _MESSAGES:
+        if fragment in low:
+            return Failure(layer, what or _last_line(text), answered)
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return Failure("capacity", f"query cancelled by statement_timeout: {_last_line(text)}", False)
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return Failure("config", f"insufficient privilege (grant pg_monitor): {_last_line(text)}", False)
+    return Failure("network" if isinstance(exc, psycopg.OperationalError) else "process", _last_line(text), False)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (lines[0] if lines else text)[:300]
+
+
+class PgCheck(Check):
+    """Base: connect, :meth:`judge`; a failure to ask is UNKNOWN (subclasses judge failures that answer them)."""
+
+    target_kind: ClassVar[str] = TARGET_KIND
+    timeout: ClassVar[float] = 15.0
+
+    async def run(self, target: Target) -> CheckResult:
+        try:
+            async with connect(target) as conn:
+                return await self.judge(target, conn)
+        except Exception as exc:
+            failure = describe_error(exc)
+            if failure is None:
+                raise
+            return self.failed(target, failure)
+
+    async def judge(self, target: Target, conn: psycopg.AsyncConnection[Row]) -> CheckResult:
+        raise NotImplementedError
+
+    def failed(self, target: Target, failure: Failure) -> CheckResult:
+        return CheckResult(status=CheckStatus.UNKNOWN, summary=f"cannot ask {target.address}: {failure.what}",
+                           evidence=[Evidence(source=f"connect {target.address}", detail=failure.what)],
+                           layer=failure.layer)
+
+    @staticmethod
+    def result(status: CheckStatus, summary: str, evidence: list[Evidence], layer: str,
+               metrics: dict[str, float] | None = None) -> CheckResult:
+        return CheckResult(status=status, summary=summary, evidence=evidence, metrics=metrics or {},
+                           layer=layer if status.failing else "")
+
+
+def trim(value: Any, limit: int = 160) -> str:
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= limit else text[:limit] + "…"

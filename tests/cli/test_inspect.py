@@ -1,0 +1,162 @@
+"""``steadyops inspect``: runs in-process with fake checks; exit codes, formats, progress, and the diff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from steadyops.app import App, build_app
+from steadyops.checks import Check
+from steadyops.cli import _root
+from steadyops.cli import do as do_cli
+from steadyops.cli import inspect as inspect_cli
+from steadyops.cli.common import state
+from steadyops.config import Settings
+from steadyops.i18n import t
+from steadyops.inventory import Target
+from steadyops.models import CheckResult, CheckStatus
+from steadyops.plugins import Registry
+
+runner = CliRunner()
+VERDICT: dict[tuple[str, str], CheckStatus] = {}
+
+INVENTORY = """targets:
+  - {name: r1, kind: redis, address: "10.0.0.1:6379"}
+  - {name: r2, kind: redis, address: "10.0.0.2:6379"}
+  - {name: h1, kind: host, address: 10.0.0.5}
+  - {name: zk1, kind: zookeeper, address: "10.0.0.5:2181"}
+"""
+
+
+class _Fake(Check):
+    async def run(self, target: Target) -> CheckResult:
+        status = VERDICT.get((self.name, target.name), CheckStatus.OK)
+        return CheckResult(status=status, summary=f"{self.name} on {target.name}: {status}",
+                           metrics={"value": 1.0}, layer="process")
+
+
+class RedisMemory(_Fake):
+    name: ClassVar[str] = "redis.memory"
+    target_kind: ClassVar[str] = "redis"
+
+
+class RedisPing(_Fake):
+    name: ClassVar[str] = "redis.ping"
+    target_kind: ClassVar[str] = "redis"
+
+
+class HostDisk(_Fake):
+    name: ClassVar[str] = "host.disk"
+    target_kind: ClassVar[str] = "host"
+
+
+class ZkRuok(_Fake):
+    name: ClassVar[str] = "zookeeper.ruok"
+    target_kind: ClassVar[str] = "zookeeper"
+
+
+def cli_app() -> typer.Typer:
+    """The root callback plus the two commands, until they are wired into ``steadyops.cli.app``."""
+    cli = typer.Typer()
+    cli.callback()(_root)
+    inspect_cli.register(cli)
+    do_cli.register(cli)
+    return cli
+
+
+CLI = cli_app()
+
+
+@pytest.fixture
+def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Every CLI invocation builds a fresh App on the same SQLite file, as separate processes would."""
+    VERDICT.clear()
+    state._settings = None
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY)
+    registry = Registry()
+    for cls in (RedisMemory, RedisPing, HostDisk, ZkRuok):
+        registry.add_check(cls)
+    env: dict[str, Any] = {"settings": Settings(data_dir=tmp_path / "data", inventory=inventory),
+                           "registry": registry, "inventory": inventory}
+
+    def make() -> App:
+        return build_app(env["settings"], registry=env["registry"])
+
+    monkeypatch.setattr(inspect_cli, "local_app", make)
+    return env
+
+
+def run(*args: str, code: int, lang: str = "en") -> Result:
+    result = runner.invoke(CLI, ["--lang", lang, *args])
+    assert result.exit_code == code, (result.output, result.exception)
+    return result
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_exit_codes_follow_the_worst_status(local: dict[str, Any], lang: str) -> None:
+    out = run("inspect", code=0, lang=lang).stdout
+    assert t("report.title", lang, id=1) in out  # type: ignore[arg-type]
+    assert t("inspect.ok_count", lang, count=6) in out  # type: ignore[arg-type]
+    assert t("report.first_run", lang) in out  # type: ignore[arg-type]
+
+    VERDICT[("host.disk", "h1")] = CheckStatus.WARNING
+    out = run("inspect", code=1, lang=lang).stdout
+    assert "host.disk" in out and t("check.status.warning", lang) in out  # type: ignore[arg-type]
+    assert t("report.compared_with", lang, id=1, at="").split("(")[0].split("（")[0] in out  # type: ignore[arg-type]
+
+    VERDICT[("redis.memory", "r2")] = CheckStatus.CRITICAL
+    run("inspect", code=2, lang=lang)
+    VERDICT.clear()
+    VERDICT[("zookeeper.ruok", "zk1")] = CheckStatus.UNKNOWN
+    run("inspect", code=2, lang=lang)
+
+
+def test_json_format_and_scope_filters(local: dict[str, Any]) -> None:
+    VERDICT[("redis.memory", "r1")] = CheckStatus.CRITICAL
+    report = json.loads(run("inspect", "--kind", "redis", "--format", "json", code=2).stdout)
+    assert report["status"] == "critical" and report["scope"]["kinds"] == ["redis"]
+    assert {f["target"] for f in report["findings"]} == {"r1", "r2"}
+    assert report["findings"][0]["check"] == "redis.memory"
+
+    VERDICT.clear()
+    report = json.loads(run("inspect", "-k", "redis", "--format", "json", code=0).stdout)
+    assert [(c["check"], c["kind"]) for c in report["diff"]["changes"]] == [("redis.memory", "recovered")]
+
+    report = json.loads(run("inspect", "--target", "10.0.0.5", "--check", "host.disk", "-f", "json",
+                            code=0).stdout)
+    assert [(f["check"], f["target"]) for f in report["findings"]] == [("host.disk", "h1")]
+    assert report["diff"] is None  # a different scope is never compared with the redis sweeps
+
+
+def test_md_and_html_written_to_files(local: dict[str, Any], tmp_path: Path) -> None:
+    VERDICT[("redis.ping", "r1")] = CheckStatus.CRITICAL
+    md, html = tmp_path / "report.md", tmp_path / "report.html"
+    result = run("inspect", "--format", "md", "--out", str(md), code=2, lang="zh")
+    assert result.stdout == "" and str(md) in result.stderr
+    assert md.read_text(encoding="utf-8").startswith("# 巡检报告 #1\n")
+    run("inspect", "--format", "html", "-o", str(html), "--lang", "en", code=2, lang="zh")
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "<svg" in page and "Inspection report #2" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert "New failures" not in page  # same status as last time: "still failing", not new
+
+
+def test_unknown_target_is_exit_2_with_a_suggestion(local: dict[str, Any]) -> None:
+    result = run("inspect", "--target", "r3", code=2)
+    assert "'r3' is not in the inventory" in result.stderr and "r1" in result.stderr
+    result = run("inspect", "--kind", "mysql", code=2, lang="zh")
+    assert "没有可巡检的内容" in result.stderr
+    assert "not registered" not in run("inspect", "--check", "redis.memroy", code=2).stderr
+    assert "redis.memory" in run("inspect", "--check", "redis.memroy", code=2).stderr
+
+
+def test_progress_only_when_asked_or_interactive(local: dict[str, Any]) -> None:
+    assert "[1/6]" not in run("inspect", code=0).stderr  # not a terminal: no progress by default
+    forced = run("inspect", "--progress", code=0).stderr
+    assert "Inspecting [1/6]" in forced and "[6/6]" in forced
