@@ -32,7 +32,7 @@ from nab_baselines import null_scores, perfect_scores, windowed_gaussian_scores
 from nab_io import Series, load_corpus, write_result
 
 from steadyops.detect.metrics import EnsembleDetector
-from steadyops.detect.metrics.scoring import PROFILES, CorpusScore, probation_length, score_corpus, window_rows
+from steadyops.detect.metrics.scoring import CorpusScore, probation_length, score_profiles, window_rows
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "nab"
 DETECTOR = "steadyops"
@@ -51,7 +51,7 @@ def run_gaussian(series: Series) -> list[float]:
 
 def score_all(corpus: list[Series], scores: dict[str, list[float]]) -> dict[str, CorpusScore]:
     rows = {s.name: (scores[s.name], window_rows(s.times, s.windows)) for s in corpus}
-    return {name: score_corpus(rows, profile) for name, profile in PROFILES.items()}
+    return score_profiles(rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,8 +61,9 @@ def _known_secrets(app: App) -> list[str]:
 
 class Investigator:
     def __init__(self, app: App, llm: LLM | None = None, *, extra_tools: list[Tool] | None = None,
-                 budget: Budget | None = None) -> None:
+                 budget: Budget | None = None, propose: bool = True) -> None:
         self.app = app
+        self.propose = propose
         if llm is None and app.settings.llm is not None:
             llm = OpenAICompatLLM(app.settings.llm)
         self.llm = llm
@@ -75,7 +76,10 @@ class Investigator:
         loop = AgentLoop(self.llm, self.tools, lang=lang, budget=self.budget,
                          redactor=Redactor(extra=_known_secrets(self.app)))
         result = await loop.run(question, context)
-        proposals = [await self._propose(d.arguments) for d in result.deferred]
+        proposals = [await self._propose(d.arguments) if self.propose else
+                     Proposal(action=str(d.arguments.get("action", "")), target=str(d.arguments.get("target", "")),
+                              reason=str(d.arguments.get("reason", "")), status="proposed")
+                     for d in result.deferred]
         return Answer(text=result.answer, mode="llm", evidence=result.evidence, proposals=proposals,
                       inconclusive=result.inconclusive, errors=result.errors, usage=result.usage)
 

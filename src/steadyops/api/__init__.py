@@ -39,6 +39,10 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if app.settings.llm is not None and app.pipeline.investigate is None:
+            from steadyops.agent.incidents import investigate_new
+
+            app.pipeline.investigate = lambda: investigate_new(app)
         stop = asyncio.Event()
         task = asyncio.create_task(app.pipeline.run(stop)) if run_pipeline else None
         try:

@@ -101,8 +101,9 @@ def render_terminal(report: InspectionReport, lang: Lang) -> str:
     """The terminal view: headline, what changed, then only the problems (a sweep has many OK checks)."""
     counts = " · ".join(f"{status_text(k, lang)} {report.counts[k]}" for k in ("critical", "warning", "unknown", "ok"))
     title = t("report.title", lang, id=report.run_id) if report.run_id is not None else t("report.title_adhoc", lang)
-    lines = [f"{title}: {status_text(report.status.value, lang)} — {counts} "
-             f"({t('report.coverage', lang, targets=len(report.targets), checks=len(report.findings))})"]
+    coverage = t("report.coverage", lang, targets=len(report.targets), checks=len(report.findings))
+    colon, (left, right) = ("：", "（）") if lang == "zh" else (": ", " ()")
+    lines = [f"{title}{colon}{status_text(report.status.value, lang)} — {counts}{left}{coverage}{right}"]
     if report.diff is None:
         lines.append(t("report.first_run", lang))
     else:

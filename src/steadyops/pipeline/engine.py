@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -56,6 +56,8 @@ class Pipeline:
         self.inventory = inventory
         self.batch_size = batch_size
         self.diagnoser = diagnoser
+        #: set by the composition root when an LLM is configured (see agent/incidents.py)
+        self.investigate: Callable[[], Awaitable[int]] | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -129,6 +131,11 @@ class Pipeline:
     async def tick(self) -> TickResult:
         result = await asyncio.to_thread(self.process_sync)
         result.delivered = await self.dispatcher.deliver_due()
+        if self.investigate is not None:
+            try:
+                await self.investigate()
+            except Exception:  # an LLM outage must never stall alert delivery
+                log.exception("LLM investigation failed; the deterministic diagnosis stands")
         return result
 
     def wake(self) -> None:

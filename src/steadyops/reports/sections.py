@@ -71,6 +71,9 @@ def zookeeper_section(findings: Sequence[Finding], inventory: Inventory | None,
         module = importlib.import_module(module_name or ZK_DIAGNOSE)
     except ImportError:
         return None
+    except Exception as exc:  # present but broken (a syntax error mid-upgrade): say so, keep the report
+        log.warning("cannot import %s: %s: %s", module_name or ZK_DIAGNOSE, type(exc).__name__, exc)
+        return None
     localise = getattr(module, "localise", None)
     if not callable(localise):
         return None

@@ -44,7 +44,7 @@ class MetricDetector(ABC):
     @classmethod
     def from_state(cls, blob: bytes) -> Self:
         """Rebuild a detector saved by :meth:`state` (trusted bytes only: this is pickle)."""
-        obj = pickle.loads(blob)  # noqa: S301 - state written by this process, documented above
+        obj = pickle.loads(blob)
         if not isinstance(obj, cls):
             raise TypeError(f"state holds a {type(obj).__name__}, not a {cls.__name__}")
         return obj

@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "PROFILES",
-    "CostProfile",
     "CorpusScore",
+    "CostProfile",
     "SeriesScore",
     "ThresholdScore",
     "optimise_threshold",
     "probation_length",
     "scaled_sigmoid",
     "score_corpus",
+    "score_profiles",
     "window_rows",
 ]
 
@@ -96,13 +97,6 @@ def window_rows(timestamps: Sequence[float], windows: Sequence[tuple[float, floa
 
 
 @dataclass(frozen=True)
-class _Point:
-    score: float
-    weight: float  # NAB's sweep score of this row if it were a detection
-    window: int  # global window id, or -1 outside every window
-
-
-@dataclass(frozen=True)
 class ThresholdScore:
     """Raw score and row counts when every row with ``anomaly_score >= threshold`` is a detection."""
 
@@ -114,12 +108,17 @@ class ThresholdScore:
     fn: int
 
 
-def _sweep_points(scores: Sequence[float], windows: Sequence[tuple[int, int]], profile: CostProfile,
-                  first_window_id: int) -> list[_Point]:
-    """Per-row NAB sweep weights (``Sweeper.calcSweepScore``), probationary rows removed."""
+# A scorable row: (anomaly score, unit weight, window index or -1). The unit weight is NAB's sweep
+# score before the profile's weight: S(pos) / S(-1) inside a window (times tp), S(distance past the
+# previous window) outside (times fp). It does not depend on the profile, so it is computed once.
+_Row = tuple[float, float, int]
+
+
+def _sweep_rows(scores: Sequence[float], windows: Sequence[tuple[int, int]]) -> list[_Row]:
+    """Per-row sweep weights (NAB ``Sweeper.calcSweepScore``), probationary rows removed."""
     max_tp = scaled_sigmoid(-1.0)
     probation = probation_length(len(scores))
-    points: list[_Point] = []
+    rows: list[_Row] = []
     wi = 0
     prev_end: int | None = None
     prev_width = 0
@@ -128,43 +127,46 @@ def _sweep_points(scores: Sequence[float], windows: Sequence[tuple[int, int]], p
         if in_window:
             start, end = windows[wi]
             width = end - start + 1
-            weight = scaled_sigmoid(-(end - i + 1) / width) * profile.tp / max_tp
-            window_id = first_window_id + wi
+            unit, window = scaled_sigmoid(-(end - i + 1) / width) / max_tp, wi
         else:
             distance = 3.0 if prev_end is None else abs(prev_end - i) / max(prev_width - 1, 1)
-            weight = scaled_sigmoid(distance) * profile.fp
-            window_id = -1
+            unit, window = scaled_sigmoid(distance), -1
         if i >= probation:
-            points.append(_Point(score, weight, window_id))
+            rows.append((float(score), unit, window))
         if in_window and i == windows[wi][1]:
             prev_end, prev_width = i, windows[wi][1] - windows[wi][0] + 1
             wi += 1
-    return points
+    return rows
 
 
-def _score_by_threshold(points: list[_Point], n_windows: int, profile: CostProfile) -> list[ThresholdScore]:
-    """Score at every distinct threshold, highest first (``Sweeper.calcScoreByThreshold``)."""
-    ordered = sorted(points, key=lambda p: p.score, reverse=True)
+def _score_by_threshold(ordered: list[_Row], window_ids: list[int], n_windows: int,
+                        profile: CostProfile) -> list[ThresholdScore]:
+    """Score at every distinct threshold, highest first (NAB ``Sweeper.calcScoreByThreshold``).
+
+    ``ordered`` holds every scorable row of the corpus sorted by descending anomaly score and
+    ``window_ids`` the corpus-wide id of each row's window (-1 outside windows).
+    """
     best_in_window = [-profile.fn] * n_windows
     window_total = -profile.fn * n_windows
     fp_total = 0.0
-    tn = sum(1 for p in ordered if p.window < 0)
+    tn = sum(1 for w in window_ids if w < 0)
     fn = len(ordered) - tn
     tp = fp = 0
     threshold = 1.1
     out: list[ThresholdScore] = []
-    for p in ordered:
-        if p.score != threshold:
+    for (score, unit, _), window in zip(ordered, window_ids, strict=True):
+        if score != threshold:
             out.append(ThresholdScore(threshold, window_total + fp_total, tp, tn, fp, fn))
-            threshold = p.score
-        if p.window < 0:
+            threshold = score
+        if window < 0:
             fp, tn = fp + 1, tn - 1
-            fp_total += p.weight
+            fp_total += unit * profile.fp
         else:
             tp, fn = tp + 1, fn - 1
-            if p.weight > best_in_window[p.window]:
-                window_total += p.weight - best_in_window[p.window]
-                best_in_window[p.window] = p.weight
+            weight = unit * profile.tp
+            if weight > best_in_window[window]:
+                window_total += weight - best_in_window[window]
+                best_in_window[window] = weight
     out.append(ThresholdScore(threshold, window_total + fp_total, tp, tn, fp, fn))
     return out
 
@@ -202,51 +204,76 @@ class CorpusScore:
         return {k: sum(int(getattr(s, k)) for s in self.series) for k in keys}
 
 
-def optimise_threshold(corpus: Mapping[str, tuple[Sequence[float], Sequence[tuple[int, int]]]],
-                       profile: CostProfile) -> ThresholdScore:
-    """The corpus-wide threshold with the best raw score (ties: the first, i.e. highest, threshold)."""
-    points: list[_Point] = []
-    n_windows = 0
+def _series_at(name: str, rows: list[_Row], n_windows: int, profile: CostProfile, threshold: float) -> SeriesScore:
+    total = 0.0
+    best = [-profile.fn] * n_windows
+    tp = tn = fp = fn = 0
+    for score, unit, window in rows:
+        hit = score >= threshold
+        if window < 0:
+            if hit:
+                fp += 1
+                total += unit * profile.fp
+            else:
+                tn += 1
+        elif hit:
+            tp += 1
+            best[window] = max(best[window], unit * profile.tp)
+        else:
+            fn += 1
+    detected = sum(1 for b in best if b > -profile.fn)
+    return SeriesScore(name, total + sum(best), tp, tn, fp, fn, n_windows, detected)
+
+
+Corpus = Mapping[str, tuple[Sequence[float], Sequence[tuple[int, int]]]]
+
+
+def score_profiles(corpus: Corpus, profiles: Mapping[str, CostProfile] | None = None,
+                   thresholds: Mapping[str, float] | None = None) -> dict[str, CorpusScore]:
+    """Score ``{name: (anomaly_scores, window_rows)}`` under each profile (default: NAB's three).
+
+    A profile's threshold is optimised over the whole corpus, as NAB's optimiser does, unless
+    ``thresholds`` fixes it (e.g. one learned on another corpus).
+    """
+    profiles = PROFILES if profiles is None else profiles
+    prepared = {name: (_sweep_rows(scores, windows), len(windows)) for name, (scores, windows) in corpus.items()}
+    tagged: list[tuple[_Row, int]] = []
+    offset = 0
+    for rows, n_windows in prepared.values():
+        tagged.extend((row, offset + row[2] if row[2] >= 0 else -1) for row in rows)
+        offset += n_windows
+    tagged.sort(key=lambda item: item[0][0], reverse=True)
+    ordered = [row for row, _ in tagged]
+    window_ids = [window for _, window in tagged]
+
+    results: dict[str, CorpusScore] = {}
+    for key, profile in profiles.items():
+        threshold = (thresholds or {}).get(key)
+        if threshold is None:
+            candidates = _score_by_threshold(ordered, window_ids, offset, profile)
+            threshold = max(candidates, key=lambda c: c.score).threshold
+        series = [_series_at(name, rows, n, profile, threshold) for name, (rows, n) in prepared.items()]
+        raw = sum(s.score for s in series)
+        null = -offset * profile.fn
+        perfect = offset * profile.tp
+        normalised = 100.0 * (raw - null) / (perfect - null) if perfect != null else 0.0
+        results[key] = CorpusScore(profile.name, threshold, raw, null, perfect, normalised, series)
+    return results
+
+
+def optimise_threshold(corpus: Corpus, profile: CostProfile) -> ThresholdScore:
+    """The corpus-wide threshold with the best raw score (ties: the highest threshold)."""
+    tagged: list[tuple[_Row, int]] = []
+    offset = 0
     for scores, windows in corpus.values():
-        points.extend(_sweep_points(scores, windows, profile, n_windows))
-        n_windows += len(windows)
-    candidates = _score_by_threshold(points, n_windows, profile)
+        tagged.extend((row, offset + row[2] if row[2] >= 0 else -1) for row in _sweep_rows(scores, windows))
+        offset += len(windows)
+    tagged.sort(key=lambda item: item[0][0], reverse=True)
+    candidates = _score_by_threshold([r for r, _ in tagged], [w for _, w in tagged], offset, profile)
     return max(candidates, key=lambda c: c.score)
 
 
-def _series_at(name: str, scores: Sequence[float], windows: Sequence[tuple[int, int]], profile: CostProfile,
-               threshold: float) -> SeriesScore:
-    points = _sweep_points(scores, windows, profile, 0)
-    total = 0.0
-    best = [-profile.fn] * len(windows)
-    tp = tn = fp = fn = 0
-    for p in points:
-        hit = p.score >= threshold
-        if p.window < 0:
-            fp, tn = fp + hit, tn + (not hit)
-            total += p.weight if hit else 0.0
-        else:
-            tp, fn = tp + hit, fn + (not hit)
-            if hit:
-                best[p.window] = max(best[p.window], p.weight)
-    total += sum(best)
-    detected = sum(1 for b in best if b > -profile.fn)
-    return SeriesScore(name, total, tp, tn, fp, fn, len(windows), detected)
-
-
-def score_corpus(corpus: Mapping[str, tuple[Sequence[float], Sequence[tuple[int, int]]]],
-                 profile: CostProfile, threshold: float | None = None) -> CorpusScore:
-    """Score ``{name: (anomaly_scores, window_rows)}`` under one profile.
-
-    With ``threshold=None`` the threshold is optimised over the whole corpus, as NAB's optimiser
-    does; pass one to score at a fixed threshold (e.g. one learned on another corpus).
-    """
-    if threshold is None:
-        threshold = optimise_threshold(corpus, profile).threshold
-    series = [_series_at(name, s, w, profile, threshold) for name, (s, w) in corpus.items()]
-    raw = sum(s.score for s in series)
-    n_windows = sum(len(w) for _, w in corpus.values())
-    null = -n_windows * profile.fn
-    perfect = n_windows * profile.tp
-    normalised = 100.0 * (raw - null) / (perfect - null) if perfect != null else 0.0
-    return CorpusScore(profile.name, threshold, raw, null, perfect, normalised, series)
+def score_corpus(corpus: Corpus, profile: CostProfile, threshold: float | None = None) -> CorpusScore:
+    """Score one profile (see :func:`score_profiles`)."""
+    fixed = None if threshold is None else {profile.name: threshold}
+    return score_profiles(corpus, {profile.name: profile}, fixed)[profile.name]

@@ -67,8 +67,8 @@ def label_float(target: Target, name: str, default: float) -> float:
 
 def databases(target: Target) -> list[str] | None:
     """Label ``databases: "app,billing"`` scopes the session checks to a team's databases."""
-    raw = target.labels.get("databases", "").strip()
-    return [d.strip() for d in raw.split(",") if d.strip()] or None if raw else None
+    names = [d.strip() for d in target.labels.get("databases", "").split(",") if d.strip()]
+    return names or None
 
 
 def grade(value: float, warn: float, crit: float) -> CheckStatus:
