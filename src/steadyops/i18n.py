@@ -86,6 +86,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diag.confidence": {"en": "confidence", "zh": "置信度"},
     "diag.runbook": {"en": "runbook:", "zh": "处置手册："},
     "diag.proposed": {"en": "proposed (not executed):", "zh": "建议动作（未执行）："},
+    "ask.proposal": {"en": "Proposed (not executed): {action} on {target}: {status} (run {run})",
+                     "zh": "建议动作（未执行）：{action} → {target}：{status}（处置 {run}）"},
     "cli.error": {"en": "Error: {msg}", "zh": "错误：{msg}"},
     "incident.mttd": {"en": "Time to detect", "zh": "发现耗时"},
     "incident.mtta": {"en": "Time to acknowledge", "zh": "认领耗时"},

@@ -17,6 +17,8 @@ from steadyops.agent.tools import PlatformToolset
 from steadyops.app import App
 from steadyops.errors import SteadyOpsError
 from steadyops.i18n import Lang
+from steadyops.pipeline import diagnose
+from steadyops.store import incidents as incidents_repo
 from steadyops.toolsets import Tool
 
 AGENT_ACTOR = "agent"
@@ -95,7 +97,26 @@ class Investigator:
         return p
 
     def deterministic(self, question: str, lang: Lang) -> Answer:
-        """No model: say so, and give what the deterministic engine knows (filled in by diagnosis/KB)."""
-        text = ("未配置大模型：以下为确定性引擎的结果。" if lang == "zh"
-                else "No LLM configured: these are the deterministic engine's results.")
-        return Answer(text=text, mode="deterministic", inconclusive=True)
+        """No model: the open incidents' diagnoses and the runbook passages that match the question."""
+        zh = lang == "zh"
+        lines = ["未配置大模型，以下为确定性引擎的结果。" if zh else "No LLM configured; the deterministic engine says:"]
+        details: dict[str, Any] = {"incidents": [], "passages": []}
+        with self.app.store.transaction() as s:
+            for row in incidents_repo.list_rows(s, limit=5):
+                if row.status == "resolved":
+                    continue
+                d = diagnose.latest(s, row.id, "deterministic")
+                summary = d.summary if d is not None else ("尚未诊断" if zh else "not diagnosed yet")
+                lines.append(f"- #{row.id} {row.title}: {summary}")
+                details["incidents"].append({"id": row.id, "title": row.title, "diagnosis": summary,
+                                             "actions": d.actions if d is not None else []})
+        if not details["incidents"]:
+            lines.append("当前没有未解决的事件。" if zh else "No open incidents.")
+        passages = self.app.knowledge.search(question, 3)
+        if passages:
+            lines.append("相关处置手册：" if zh else "Relevant runbooks:")
+            for p in passages:
+                lines.append(f"- {p.heading} [{p.citation}]")
+                details["passages"].append(p.to_dict())
+        return Answer(text="\n".join(lines), mode="deterministic", inconclusive=not details["incidents"],
+                      details=details)

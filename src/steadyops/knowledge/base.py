@@ -26,18 +26,14 @@ import numpy as np
 from steadyops.errors import ValidationFailed
 from steadyops.knowledge.bm25 import BM25
 from steadyops.knowledge.chunking import DEFAULT_MAX_CHARS, Chunk, chunk_document
-from steadyops.knowledge.dense import DenseIndex, Embedder, reciprocal_rank_fusion, top_ids
-from steadyops.knowledge.intent import query_intent, section_factor
+from steadyops.knowledge.dense import DenseIndex, Embedder
+from steadyops.knowledge.intent import section_kind
+from steadyops.knowledge.ranking import ChunkFeatures, adjust, best, fuse
 from steadyops.knowledge.loaders import SUPPORTED_SUFFIXES, Document, load_bytes
 from steadyops.knowledge.tokenize import tokenize
 
 LangPreference = Literal["auto", "zh", "en", "any"]
 MAX_FILE_BYTES = 50 * 1024 * 1024
-# In "auto" mode a passage in the other language than the query's keeps this share of its score:
-# the same runbook exists in zh and en, and a Chinese question should get the Chinese one first,
-# while a strong English-only match (a user's English document) can still surface.
-OTHER_LANG_FACTOR = 0.5
-CANDIDATES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +123,7 @@ class KnowledgeBase:
         self._dense = DenseIndex(embedder) if embedder is not None else None
         self._indexed = 0
         self._stale = False
+        self._features: ChunkFeatures | None = None
 
     # -- building --------------------------------------------------------------------------------
     @classmethod
@@ -232,6 +229,10 @@ class KnowledgeBase:
             if self._dense is not None:
                 self._dense.add([self.index_text(self._chunks[i]) for i in new])
             self._indexed = len(self._chunks)
+            self._features = None
+        if self._features is None:
+            self._features = ChunkFeatures.build([c.source for c in self._chunks], [c.lang for c in self._chunks],
+                                                 [section_kind(c.heading) for c in self._chunks])
 
     def search(self, query: str, k: int = 5, *, lang: LangPreference = "auto",
                source_prefix: str | None = None) -> list[Passage]:
@@ -246,26 +247,15 @@ class KnowledgeBase:
         q_tokens = tokenize(query)
         with self._lock:
             self._ensure_index()
-            if not self._chunks:
+            if not self._chunks or self._features is None:
                 return []
             allowed = self._allowed(lang, source_prefix)
             lexical = self._bm25.scores(q_tokens, allowed)
-            rankings = [top_ids(lexical, CANDIDATES)]
-            if self._dense is not None:
-                rankings.append(top_ids(self._dense.scores(query, allowed), CANDIDATES))
-            if len(rankings) == 1:
-                scored = {i: float(lexical[i]) for i in rankings[0]}
-            else:
-                scored = dict(reciprocal_rank_fusion(rankings))
-            prefer = query_lang(query) if lang == "auto" else None
-            intent = query_intent(query) if self.section_prior else None
-            for i in scored:
-                chunk = self._chunks[i]
-                if prefer is not None and chunk.lang is not None and chunk.lang != prefer:
-                    scored[i] *= OTHER_LANG_FACTOR
-                scored[i] *= section_factor(intent, chunk.heading)
-            best = sorted(scored, key=lambda i: (-scored[i], i))[:k]
-            return [self._passage(i, scored[i]) for i in best]
+            dense = self._dense.scores(query, allowed) if self._dense is not None else None
+            scores = adjust(fuse(lexical, dense), self._features, query=query,
+                            prefer_lang=query_lang(query) if lang == "auto" else None,
+                            section_prior=self.section_prior)
+            return [self._passage(i, score) for i, score in best(scores, k)]
 
     def _allowed(self, lang: LangPreference, source_prefix: str | None) -> np.ndarray | None:
         if lang not in ("zh", "en") and not source_prefix:

@@ -64,10 +64,10 @@ def match_targets(inventory: Inventory, value: str) -> list[str]:
     """
     if value in inventory.targets:
         return [value]
-    exact = [tg.name for tg in inventory.targets.values() if tg.address == value]
-    if exact:
-        return exact
     host = _host(value)
+    exact = [tg.name for tg in inventory.targets.values() if tg.address == value]
+    if exact and host != value:  # host:port names one service
+        return exact
     return [tg.name for tg in inventory.targets.values() if tg.address and _host(tg.address) == host]
 
 

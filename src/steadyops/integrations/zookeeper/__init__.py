@@ -27,3 +27,6 @@ def register(registry: Registry) -> None:
         registry.add_check(check)
     for collector in COLLECTORS:
         registry.add_collector(collector)
+    from steadyops.integrations.zookeeper.actions import ZkPurge  # the action, registered like any plugin's
+
+    registry.add_action(ZkPurge)

@@ -1,0 +1,73 @@
+"""Chat over HTTP, with Server-Sent Events for clients that want the answer as it forms.
+
+The same Investigator as ``steadyops ask``: the LLM agent when configured, the deterministic engine
+otherwise; model-proposed changes come back as pending approval requests, never as actions taken.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from steadyops.agent.ask import Answer, Investigator
+from steadyops.api.deps import get_app
+from steadyops.app import App
+from steadyops.i18n import normalise
+
+router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+
+
+class ChatIn(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    lang: Literal["zh", "en"] | None = None
+
+
+class ChatOut(BaseModel):
+    answer: str
+    mode: str
+    inconclusive: bool
+    evidence: list[dict[str, Any]]
+    proposals: list[dict[str, Any]]
+    errors: list[str]
+    details: dict[str, Any]
+
+
+def _out(a: Answer) -> ChatOut:
+    return ChatOut(answer=a.text, mode=a.mode, inconclusive=a.inconclusive,
+                   evidence=[{"id": e.id, "tool": e.tool, "source": e.source, "arguments": e.arguments}
+                             for e in a.evidence],
+                   proposals=[p.__dict__ for p in a.proposals], errors=a.errors, details=a.details)
+
+
+@router.post("", response_model=ChatOut, summary="Ask a question (JSON answer)")
+async def chat(body: ChatIn, app: Annotated[App, Depends(get_app)]) -> ChatOut:
+    lang = body.lang or normalise(app.settings.lang)
+    return _out(await Investigator(app).ask(body.question, lang))
+
+
+@router.post("/stream", summary="Ask a question (Server-Sent Events: evidence, proposal, answer, done)",
+             response_class=StreamingResponse)
+async def chat_stream(body: ChatIn, app: Annotated[App, Depends(get_app)]) -> StreamingResponse:
+    lang = body.lang or normalise(app.settings.lang)
+
+    async def events() -> AsyncIterator[str]:
+        def sse(event: str, data: object) -> str:
+            return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+        yield sse("start", {"mode": "llm" if app.settings.llm else "deterministic"})
+        answer = _out(await Investigator(app).ask(body.question, lang))
+        for e in answer.evidence:
+            yield sse("evidence", e)
+        for p in answer.proposals:
+            yield sse("proposal", p)
+        for i in range(0, len(answer.answer), 80):  # the answer in pieces, as a chat UI renders it
+            yield sse("delta", {"text": answer.answer[i:i + 80]})
+        yield sse("done", answer.model_dump())
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,35 @@
+"""Chat API: deterministic without an LLM, the agent with one, and the SSE stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from steadyops.api import create_api
+from steadyops.testing.scripted_llm import ScriptedLLM, Turn
+
+
+async def test_chat_without_llm_answers_from_runbooks(make_app: Any) -> None:
+    app = make_app()
+    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.post("/api/v1/chat", json={"question": "zookeeper 磁盘快满了怎么办", "lang": "zh"})
+        body = r.json()
+        assert r.status_code == 200 and body["mode"] == "deterministic"
+        assert "未配置大模型" in body["answer"]
+        assert any("zookeeper" in p["source"] for p in body["details"]["passages"])
+        r = await client.post("/api/v1/chat", json={"question": ""})
+        assert r.status_code == 422
+
+
+async def test_chat_stream_with_llm(make_app: Any) -> None:
+    with ScriptedLLM([Turn(tool_calls=[("topology", {})]), Turn(content="web-1 is fine [E1]. " * 10)]) as llm:
+        app = make_app(llm={"base_url": llm.base_url, "model": "m", "max_retries": 0})
+        transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            r = await client.post("/api/v1/chat/stream", json={"question": "is web-1 ok?", "lang": "en"})
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = [block.split("\n")[0].removeprefix("event: ") for block in r.text.strip().split("\n\n")]
+    assert events[0] == "start" and events[1] == "evidence" and events[-1] == "done"
+    assert events.count("delta") >= 2

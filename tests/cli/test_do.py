@@ -1,0 +1,214 @@
+"""``steadyops do "…"``: each phrase reaches the right path; disk cleanup goes through a real API server."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from steadyops.app import App, build_app
+from steadyops.checks import Check
+from steadyops.cli import _root
+from steadyops.cli import do as do_cli
+from steadyops.cli import inspect as inspect_cli
+from steadyops.cli.common import state
+from steadyops.config import Settings
+from steadyops.i18n import Lang, t
+from steadyops.integrations.host.actions import CleanLogs
+from steadyops.inventory import Target
+from steadyops.models import CheckResult, CheckStatus
+from steadyops.plugins import Registry
+from steadyops.reports import sections
+from steadyops.testing.server import Server
+
+runner = CliRunner()
+VERDICT: dict[tuple[str, str], CheckStatus] = {}
+
+
+class _Fake(Check):
+    async def run(self, target: Target) -> CheckResult:
+        status = VERDICT.get((self.name, target.name), CheckStatus.OK)
+        return CheckResult(status=status, summary=f"{self.name}: {status}", layer="process")
+
+
+class RedisPing(_Fake):
+    name: ClassVar[str] = "redis.ping"
+    target_kind: ClassVar[str] = "redis"
+
+
+class HostLoad(_Fake):
+    name: ClassVar[str] = "host.load"
+    target_kind: ClassVar[str] = "host"
+
+
+class ZkRuok(_Fake):
+    name: ClassVar[str] = "zookeeper.ruok"
+    target_kind: ClassVar[str] = "zookeeper"
+
+
+class ZkMntr(_Fake):
+    name: ClassVar[str] = "zookeeper.mntr"
+    target_kind: ClassVar[str] = "zookeeper"
+
+
+CLI = typer.Typer()
+CLI.callback()(_root)
+inspect_cli.register(CLI)
+do_cli.register(CLI)
+
+
+def use_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, inventory: str) -> None:
+    VERDICT.clear()
+    path = tmp_path / "local-inventory.yaml"
+    path.write_text(inventory)
+    registry = Registry()
+    for cls in (RedisPing, HostLoad, ZkRuok, ZkMntr):
+        registry.add_check(cls)
+    settings = Settings(data_dir=tmp_path / "local-data", inventory=path)
+
+    def make() -> App:
+        return build_app(settings, registry=registry)
+
+    monkeypatch.setattr(inspect_cli, "local_app", make)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    state._settings = None
+    monkeypatch.setattr(sections, "ZK_DIAGNOSE", "steadyops_tests_no_zk_diagnosis")
+
+
+FLEET = """targets:
+  - {name: r1, kind: redis, address: "10.0.0.1:6379"}
+  - {name: h5, kind: host, address: 10.0.0.5}
+  - {name: zk5, kind: zookeeper, address: "10.0.0.5:2181"}
+  - {name: zk6, kind: zookeeper, address: "10.0.0.6:2181"}
+"""
+
+
+def do(*args: str, code: int, lang: Lang = "en", server: Server | None = None) -> Result:
+    pre = ["--lang", lang] + (["--server", server.url] if server else [])
+    result = runner.invoke(CLI, [*pre, "do", *args])
+    assert result.exit_code == code, (result.output, result.exception)
+    return result
+
+
+def findings(result: Result) -> list[tuple[str, str]]:
+    return [(f["check"], f["target"]) for f in json.loads(result.stdout)["findings"]]
+
+
+def test_inspect_phrases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_local(monkeypatch, tmp_path, FLEET)
+    assert findings(do("巡检 redis", "--format", "json", code=0)) == [("redis.ping", "r1")]
+    got = do("inspect", "zookeeper", "10.0.0.5", "--format", "json", code=0)  # words may come unquoted
+    assert sorted(findings(got)) == [("zookeeper.mntr", "zk5"), ("zookeeper.ruok", "zk5")]
+    VERDICT[("host.load", "h5")] = CheckStatus.WARNING
+    assert len(findings(do("巡检", "-f", "json", code=1))) == 6
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_zk_check_runs_zookeeper_checks_with_the_localisation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                              lang: Lang) -> None:
+    use_local(monkeypatch, tmp_path, FLEET)
+    module = types.ModuleType("fake_zk_diagnose")
+    module.localise = lambda findings: sorted({f.target for f in findings if f.status.failing})  # type: ignore[attr-defined]
+    module.render = lambda failed, lang: f"failed layer on {failed}"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_zk_diagnose", module)
+    monkeypatch.setattr(sections, "ZK_DIAGNOSE", "fake_zk_diagnose")
+    VERDICT[("zookeeper.ruok", "zk6")] = CheckStatus.CRITICAL
+    out = do("zk检测", code=2, lang=lang).stdout
+    assert "zookeeper.ruok" in out and "failed layer on ['zk6']" in out
+    assert t("report.section.zookeeper", lang) in out
+    assert "redis" not in out and "h5" not in out
+    report = json.loads(do("ZK检测 10.0.0.5:2181", "--format", "json", code=0, lang=lang).stdout)
+    assert {f["target"] for f in report["findings"]} == {"zk5"}
+    assert report["sections"][0]["body"]["en"] == "failed layer on []"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_zk_check_without_zookeeper_targets_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                   lang: Lang) -> None:
+    use_local(monkeypatch, tmp_path, "targets:\n  - {name: r1, kind: redis, address: '10.0.0.1:6379'}\n")
+    result = do("zk检测", code=2, lang=lang)
+    assert t("do.no_zk", lang, where="") in result.stderr
+    use_local(monkeypatch, tmp_path, FLEET)
+    result = do("zk检测 10.9.9.9", code=2, lang=lang)
+    assert t("do.no_zk", lang, where=t("do.zk_at", lang, target="10.9.9.9")) in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_unknown_command_exits_2_with_suggestions(lang: Lang) -> None:
+    result = do("inspekt redis", code=2, lang=lang)
+    assert t("do.unknown", lang, text="inspekt redis") in result.stderr
+    assert t("do.suggest", lang, items="").strip() in result.stderr and "inspect" in result.stderr
+    assert "磁盘清理 all" in do("重启一切", code=2, lang=lang).stderr  # no close match: examples instead
+    assert "expected one target" in do("巡检 redis a b", code=2, lang=lang).stderr
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_incidents_phrase_asks_the_server(make_app: Any, lang: Lang) -> None:
+    with Server(make_app()) as srv:
+        assert do("事件列表", code=0, lang=lang, server=srv).stdout.strip() == t("cli.no_incidents", lang)
+        assert json.loads(do("list incidents", "--format", "json", code=0, server=srv).stdout) == []
+
+
+CLEANUP_FLEET = """targets:
+  - {{name: web-1, kind: host, address: 127.0.0.1, labels: {{env: prod}}}}
+  - {{name: dev-1, kind: host, address: 127.0.0.2, labels: {{env: dev, local: 'true', log_paths: '{logs}'}}}}
+  - {{name: zk-1, kind: zookeeper, address: "127.0.0.3:2181"}}
+"""
+
+
+@pytest.fixture
+def cleanup_server(remediation_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The server is ``remediation_app``; the CLI's inventory names the same hosts plus a ZooKeeper."""
+    inventory = tmp_path / "cli-inventory.yaml"
+    inventory.write_text(CLEANUP_FLEET.format(logs=remediation_app.test_logs))
+    monkeypatch.setenv("STEADYOPS_INVENTORY", str(inventory))
+    monkeypatch.setenv("STEADYOPS_DATA_DIR", str(tmp_path / "cli-data"))
+    with Server(remediation_app) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_disk_cleanup_all(cleanup_server: Server, lang: Lang) -> None:
+    logs = cleanup_server.core.test_logs  # type: ignore[attr-defined]
+    out = do("磁盘清理 all", "--yes", "--by", "dave", code=1, lang=lang, server=cleanup_server).stdout
+    plan = out.index(t("act.plan_header", lang, id=1, action="host.clean_logs", target="dev-1",
+                       risk=t("act.risk.medium", lang)))
+    done = out.index(t("act.done", lang, summary="", freed=20480).split("(")[0].split("（")[0])
+    summary = out.index(t("do.cleanup_summary", lang))
+    assert plan < done < summary  # the plan first, then the outcome, then the summary
+    assert "app-0.log" in out[plan:done]
+    assert t("do.cleanup_unavailable", lang, action="zookeeper.purge") in out  # said clearly, not a stack trace
+    assert t("do.cleanup_missing", lang, fields="paths") in out  # web-1 has no log_paths label
+    assert "20.0 KiB (20480)" in out[summary:]
+    assert t("do.cleanup_total", lang, human="20.0 KiB", bytes=20480, hosts=1) in out
+    assert sorted(p.name for p in logs.iterdir()) == ["current.log"]
+
+
+def test_disk_cleanup_needs_approval_or_confirmation(cleanup_server: Server) -> None:
+    logs = cleanup_server.core.test_logs  # type: ignore[attr-defined]
+    out = do("磁盘清理 web-1", "--param", f"paths={logs}", "--by", "dave", code=0, lang="zh",
+             server=cleanup_server).stdout
+    assert "处置计划 #1：host.clean_logs → web-1" in out and "已审批 0/2" in out
+    assert t("do.cleanup_pending", "zh", id=1) in out and "待审批" in out.split("磁盘清理汇总")[1]
+    out = do("磁盘清理 127.0.0.2", "--by", "dave", code=0, server=cleanup_server).stdout
+    assert t("act.confirm_hint", "en", id=2) in out and t("do.result.not_applied", "en") in out
+    assert len(list(logs.iterdir())) == 6  # nothing deleted without --yes
+    rows = json.loads(do("disk cleanup", "dev-1", "--yes", "-f", "json", code=0, server=cleanup_server).stdout)
+    assert rows == [{"target": "dev-1", "action": "host.clean_logs", "result": "applied", "bytes_freed": 20480,
+                     "run_id": 3, "note": ""}]
+
+
+def test_disk_cleanup_refusals(cleanup_server: Server) -> None:
+    result = do("磁盘清理 zk-1", code=2, server=cleanup_server)
+    assert "zookeeper.purge is not available on the server" in result.stdout
+    assert t("do.cleanup_no_match", "en", target="nope") in do("磁盘清理 nope", code=2, server=cleanup_server).stderr
+    assert t("do.cleanup_need_target", "zh") in do("磁盘清理", code=2, lang="zh", server=cleanup_server).stderr
