@@ -99,7 +99,8 @@ class Investigator:
     def deterministic(self, question: str, lang: Lang) -> Answer:
         """No model: the open incidents' diagnoses and the runbook passages that match the question."""
         zh = lang == "zh"
-        lines = ["未配置大模型，以下为确定性引擎的结果。" if zh else "No LLM configured; the deterministic engine says:"]
+        lines = ["未配置大模型，以下为确定性引擎的结果。" if zh
+                 else "No LLM configured; the deterministic engine says:"]
         details: dict[str, Any] = {"incidents": [], "passages": []}
         with self.app.store.transaction() as s:
             for row in incidents_repo.list_rows(s, limit=5):
