@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NAB root (data/ and labels/)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: a temporary one)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--verbose", action="store_true", help="also print every series' standard score")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -91,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"NAB: {len(corpus)} series, {points} points, {windows} windows from {args.data}")
     print(f"results: {out_dir / DETECTOR}")
     print()
+    if args.verbose:
+        for row in results["standard"].series:
+            print(f"  {row.name:<62}{row.score:8.3f}  windows {row.windows_detected}/{row.windows}  FP {row.fp}")
+        print()
     print(f"{'detector':<18}{'profile':<20}{'score':>8}{'threshold':>11}{'TP':>6}{'FP':>6}{'FN':>8}{'windows':>10}")
     for detector, profiles in [(DETECTOR, results), *baselines.items()]:
         for name, result in profiles.items():

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install the Debian packages the integration tests and the benchmark start as real processes:
-# Prometheus, Alertmanager and node_exporter. Idempotent: when every binary is already on PATH,
-# apt is not touched at all, so a repeated `make test` costs nothing here.
+# Install the Debian packages that the integration tests and the benchmark start as real
+# processes: Prometheus, Alertmanager and node_exporter (and the other services the suite starts
+# on loopback ports: ZooKeeper + a JRE, MariaDB, Redis, RabbitMQ, nginx, OpenSSH). Idempotent:
+# when everything is present, apt is not touched at all, so a repeated `make test` costs nothing.
 #
 #   scripts/install-test-deps.sh [extra-debian-package ...]
 #
@@ -9,27 +10,38 @@
 # (the tests start their own copies on free loopback ports, with temporary data directories).
 set -euo pipefail
 
-# binary -> package
-declare -A wanted=(
-  [prometheus]=prometheus
-  [prometheus-alertmanager]=prometheus-alertmanager
-  [amtool]=prometheus-alertmanager
-  [prometheus-node-exporter]=prometheus-node-exporter
+# What must exist (a command, or an absolute path) -> the Debian package that provides it.
+checks=(
+  "prometheus=prometheus"
+  "prometheus-alertmanager=prometheus-alertmanager"
+  "amtool=prometheus-alertmanager"
+  "prometheus-node-exporter=prometheus-node-exporter"
+  "/usr/share/java/zookeeper.jar=zookeeper"
+  "java=default-jre-headless"
+  "mariadbd=mariadb-server"
+  "redis-server=redis-server"
+  "rabbitmq-server=rabbitmq-server"
+  "nginx=nginx"
+  "sshd=openssh-server"
+  "ssh-keygen=openssh-client"
 )
+SEARCH_PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+have() {
+  if [[ $1 == /* ]]; then [[ -e $1 ]]; else PATH="$SEARCH_PATH" command -v "$1" >/dev/null 2>&1; fi
+}
 
 missing=()
-for bin in "${!wanted[@]}"; do
-  if ! command -v "$bin" >/dev/null 2>&1; then
-    pkg="${wanted[$bin]}"
-    [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
-  fi
+add() { [[ " ${missing[*]-} " == *" $1 "* ]] || missing+=("$1"); }
+for check in "${checks[@]}"; do
+  have "${check%%=*}" || add "${check#*=}"
 done
 for pkg in "$@"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || add "$pkg"
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install-test-deps: prometheus, alertmanager and node_exporter already installed"
+  echo "install-test-deps: all test services already installed"
   exit 0
 fi
 
@@ -68,7 +80,7 @@ trap cleanup EXIT
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
   -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 
-for bin in "${!wanted[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || { echo "install-test-deps: $bin still missing after apt" >&2; exit 1; }
+for check in "${checks[@]}"; do
+  have "${check%%=*}" || { echo "install-test-deps: ${check%%=*} still missing after apt" >&2; exit 1; }
 done
 echo "install-test-deps: done"

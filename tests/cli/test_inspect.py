@@ -154,7 +154,7 @@ def test_unknown_target_is_exit_2_with_a_suggestion(local: dict[str, Any]) -> No
     assert "'r3' is not in the inventory" in result.stderr and "r1" in result.stderr
     result = run("inspect", "--kind", "mysql", code=2, lang="zh")
     assert "没有可巡检的内容" in result.stderr
-    assert "did you mean redis.memory?" in run("inspect", "--check", "redis.memroy", code=2).stderr
+    assert "did you mean redis.memory" in run("inspect", "--check", "redis.memroy", code=2).stderr
 
 
 def test_progress_only_when_asked_or_interactive(local: dict[str, Any]) -> None:

@@ -140,8 +140,11 @@ def test_sigkill_mid_stream_loses_nothing_and_timers_resume(
 
     # Every acknowledged alert is in the journal, and the pipeline catches up on all of them.
     assert stream.acked <= _journal_seqs(db_url)
-    stored = wait_until(lambda: (s := _stored_seqs(api)) >= stream.acked and s, timeout=30,
-                        what="every acknowledged alert to be processed", logs=[app])
+    def caught_up() -> set[int] | None:
+        seqs = _stored_seqs(api)
+        return seqs if seqs >= stream.acked else None
+
+    stored = wait_until(caught_up, timeout=30, what="every acknowledged alert to be processed", logs=[app])
     assert stream.acked <= stored
 
     def drained() -> float | None:

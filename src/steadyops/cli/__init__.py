@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from steadyops.cli import act, alerts, audit, incidents, plugins, serve, silences
+from steadyops.cli import act, alerts, audit, incidents, mcp, plugins, serve, silences
 from steadyops.cli.common import state
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ def _root(
 
 serve.register(app)
 plugins.register(app)
+mcp.register(app)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(silences.app, name="silences")

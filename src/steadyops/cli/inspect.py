@@ -102,7 +102,7 @@ def render_terminal(report: InspectionReport, lang: Lang) -> str:
     counts = " · ".join(f"{status_text(k, lang)} {report.counts[k]}" for k in ("critical", "warning", "unknown", "ok"))
     title = t("report.title", lang, id=report.run_id) if report.run_id is not None else t("report.title_adhoc", lang)
     coverage = t("report.coverage", lang, targets=len(report.targets), checks=len(report.findings))
-    colon, (left, right) = ("：", "（）") if lang == "zh" else (": ", " ()")
+    colon, left, right = ("：", "（", "）") if lang == "zh" else (": ", " (", ")")
     lines = [f"{title}{colon}{status_text(report.status.value, lang)} — {counts}{left}{coverage}{right}"]
     if report.diff is None:
         lines.append(t("report.first_run", lang))

@@ -28,8 +28,8 @@ from steadyops.knowledge.bm25 import BM25
 from steadyops.knowledge.chunking import DEFAULT_MAX_CHARS, Chunk, chunk_document
 from steadyops.knowledge.dense import DenseIndex, Embedder
 from steadyops.knowledge.intent import section_kind
-from steadyops.knowledge.ranking import ChunkFeatures, adjust, best, fuse
 from steadyops.knowledge.loaders import SUPPORTED_SUFFIXES, Document, load_bytes
+from steadyops.knowledge.ranking import ChunkFeatures, adjust, best, fuse
 from steadyops.knowledge.tokenize import tokenize
 
 LangPreference = Literal["auto", "zh", "en", "any"]

@@ -4,8 +4,8 @@ Runbooks share a shape — symptoms, checks, causes, remediation, risks — and 
 question ("how do I fix", "为什么", "怎么排查") say which of those sections it wants, while its
 technical terms say which runbook. Lexical scores find the runbook well but, within it, favour the
 short sections that repeat the problem's terms (symptoms, the intro) over the remediation that
-answers "what do I do". A small prior fixes that: a passage whose section kind matches the
-question's intent gets its score multiplied by ``1 + SECTION_BOOST``.
+answers "what do I do". A prior fixes that: a passage whose section kind matches the question's
+intent gets its score multiplied by ``1 + SECTION_BOOST`` (see :mod:`steadyops.knowledge.ranking`).
 
 Both sides are recognised by short, general cue lists in English and Chinese — no per-runbook
 rules. A heading of unknown kind (any user document) and a question with no recognisable intent are
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-SECTION_BOOST = 0.5
+SECTION_BOOST = 1.0
 
 # Section kind from the leaf heading of a passage.
 _SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -68,6 +68,11 @@ def query_intent(query: str) -> str | None:
     return split_intent(query)[0]
 
 
+# A question that only states a contradiction ("load is 40 but the CPUs are idle", "明明删了文件 df
+# 还是满的") asks why; used only when nothing above matched.
+_CONTRAST = re.compile(r"\b(but|although|though|yet|despite|even though)\b|但是|但|却|可是|明明", re.I)
+
+
 def split_intent(query: str) -> tuple[str | None, str]:
     """The intent and the question without its intent words.
 
@@ -78,11 +83,6 @@ def split_intent(query: str) -> tuple[str | None, str]:
     for kind, pattern in _QUERY_CUES:
         if pattern.search(query):
             return kind, pattern.sub(" ", query)
+    if _CONTRAST.search(query):
+        return "cause", query
     return None, query
-
-
-def section_factor(query_kind: str | None, heading_path: str) -> float:
-    """Multiplier for a passage's score given the question's intent."""
-    if query_kind is None:
-        return 1.0
-    return 1.0 + SECTION_BOOST if section_kind(heading_path) == query_kind else 1.0

@@ -4,9 +4,10 @@ Three adjustments on top of the retrievers, each a single global constant, chose
 eval (``evals/retrieval``) with a dev/test split of its questions and identical for every corpus:
 
 1. **Document evidence** (``DOC_WEIGHT``): a passage also earns the score of the best passage of its
-   document. A question names its topic with words spread over the runbook (the error in
-   *Symptoms*, the command in *Checks*) while the section that answers may share few of them; this
-   is the "parent document" idea of hierarchical retrieval, done with one ``np.maximum.at``.
+   document, and every passage of a matched document is a candidate. A question names its topic
+   with words spread over the runbook (the error in *Symptoms*, the command in *Checks*) while the
+   section that answers may share few of them; this is the "parent document" idea of hierarchical
+   retrieval, done with one ``np.maximum.at``.
 2. **Language preference** (``OTHER_LANG_FACTOR``): every built-in runbook exists in zh and en; a
    Chinese question should see the Chinese passage first, an English one the English passage.
 3. **Section intent** (:mod:`steadyops.knowledge.intent`): a passage whose section kind matches
@@ -59,13 +60,18 @@ def fuse(lexical: np.ndarray, dense: np.ndarray | None) -> np.ndarray:
 
 def adjust(scores: np.ndarray, features: ChunkFeatures, *, query: str, prefer_lang: str | None,
            section_prior: bool) -> np.ndarray:
-    """Apply document evidence, language preference and section intent; zero stays zero."""
+    """Apply document evidence, language preference and section intent.
+
+    Every passage of a matched document becomes a candidate, even one sharing no word with the
+    question: "怎么救" matches nothing in *处理步骤*, yet that is the section to show once the error
+    message has identified the runbook. Documents with no match at all stay at zero.
+    """
     if scores.size == 0:
         return scores
-    hit = scores > 0
     doc_best = np.zeros(int(features.doc.max()) + 1, dtype=np.float64)
     np.maximum.at(doc_best, features.doc, scores)
-    out = np.where(hit, scores + DOC_WEIGHT * doc_best[features.doc], 0.0)
+    parent = doc_best[features.doc]
+    out = np.where(parent > 0, scores + DOC_WEIGHT * parent, 0.0)
     if prefer_lang is not None:
         other = np.array([lang is not None and lang != prefer_lang for lang in features.lang], dtype=bool)
         out[other] *= OTHER_LANG_FACTOR

@@ -69,7 +69,7 @@ def _tokenizer() -> Any:
     if _jieba is None:
         with _jieba_lock:
             if _jieba is None:
-                import jieba  # type: ignore[import-untyped]
+                import jieba
 
                 jieba.setLogLevel(logging.WARNING)
                 logging.getLogger("jieba").setLevel(logging.WARNING)

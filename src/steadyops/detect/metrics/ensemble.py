@@ -23,6 +23,7 @@ Why this shape (each part earned its place on the NAB benchmark, see ``bench/nab
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,6 +147,8 @@ class EnsembleDetector(MetricDetector):
     def update(self, timestamp: datetime | float, value: float) -> float:
         t = to_seconds(timestamp)
         x = float(value)
+        if not math.isfinite(x) or not math.isfinite(t):
+            return 0.0  # a gap (NaN) says nothing; learning it would poison every sorted window
 
         score = 0.0
         for channel in self._channels:

@@ -1,0 +1,34 @@
+"""``steadyops mcp``: serve the read-only tools and ``propose_action`` to MCP hosts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+import typer
+
+from steadyops.cli.common import fail, state
+from steadyops.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def mcp(
+        transport: Annotated[Literal["stdio", "http"], typer.Option(help="stdio (for IDEs) or streamable HTTP")] = "stdio",
+        host: Annotated[str, typer.Option(help="bind address for http")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="port for http")] = 8901,
+    ) -> None:
+        """Model Context Protocol server (stdio or streamable HTTP). / MCP 服务。"""
+        from steadyops.agent.mcp_server import serve_stdio, streamable_http_app
+        from steadyops.app import build_app
+
+        try:
+            core = build_app(state.settings())
+        except ConfigError as exc:
+            fail(str(exc))
+        if transport == "stdio":
+            asyncio.run(serve_stdio(core))
+            return
+        import uvicorn
+
+        uvicorn.run(streamable_http_app(core), host=host, port=port, log_level="warning")
