@@ -14,7 +14,7 @@ from steadyops.errors import ConfigError
 def register(app: typer.Typer) -> None:
     @app.command()
     def mcp(
-        transport: Annotated[Literal["stdio", "http"], typer.Option(help="stdio (for IDEs) or streamable HTTP")] = "stdio",
+        transport: Annotated[Literal["stdio", "http"], typer.Option(help="stdio or streamable HTTP")] = "stdio",
         host: Annotated[str, typer.Option(help="bind address for http")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="port for http")] = 8901,
     ) -> None:

@@ -243,7 +243,11 @@ class SystemdCheck(HostCheck):
 
 
 class PortsCheck(HostCheck):
-    """Ports that must be listening, from label ``expect_ports: "22,80"`` (``ss -ltn``, else /proc/net/tcp)."""
+    """Ports that must be listening, from label ``expect_ports: "22,80"`` (``ss -ltn``, else /proc/net/tcp).
+
+    Without the label it still asks, and lists what listens: the report is more useful, and an
+    unreachable host is reported here too rather than passed as a vacuous OK.
+    """
 
     name: ClassVar[str] = "host.ports"
     runbook: ClassVar[str | None] = RB_SERVICE
@@ -256,8 +260,6 @@ class PortsCheck(HostCheck):
         except ValueError as exc:
             raise HostAccessError(f"target label expect_ports={raw!r} is not a port list: {exc}",
                                   layer="config") from None
-        if not expected:
-            return self.result(CheckStatus.OK, "no expected ports (set the target label expect_ports)", [])
         ss = await host.run("ss", "-ltn")
         if ss.ok:
             listening, source = parse_ss_listen(ss.stdout), ss.command
@@ -273,6 +275,12 @@ class PortsCheck(HostCheck):
         by_port: dict[int, list[str]] = {}
         for addr, port in sorted(listening):
             by_port.setdefault(port, []).append(addr)
+        if not expected:  # nothing to hold it to, but what listens is worth having in the report
+            ports = ", ".join(map(str, sorted(by_port)))
+            return self.result(CheckStatus.OK, "no expected ports (set the target label expect_ports); "
+                               f"{len(by_port)} listening", [Evidence(source=f"{source} @ {host.where}",
+                                                                     detail=trim(f"listening: {ports}"))],
+                               metrics={"expected_ports": 0.0, "missing_ports": 0.0})
         missing = [p for p in expected if p not in by_port]
         detail = "; ".join(f"{p}: " + (f"listening on {', '.join(by_port[p])}" if p in by_port else "NOT listening")
                            for p in expected)
