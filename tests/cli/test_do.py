@@ -20,7 +20,6 @@ from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.common import state
 from steadyops.config import Settings
 from steadyops.i18n import Lang, t
-from steadyops.integrations.host.actions import CleanLogs
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry

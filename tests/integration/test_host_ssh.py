@@ -145,7 +145,7 @@ async def test_every_host_check_over_ssh_and_locally(make_app: Any, sshd: SshSer
     assert len(findings) == 2 * len(host_plugin.CHECKS)
     for f in findings:
         sensible(f)
-    over_ssh = [f for f in findings if f.target == "ssh-box" and f.check == "host.disk"][0]
+    over_ssh = next(f for f in findings if f.target == "ssh-box" and f.check == "host.disk")
     assert any(f"@ {sshd.user}@127.0.0.1:{sshd.port}" in e.source for e in over_ssh.evidence)
     ports = {f.target: f for f in findings if f.check == "host.ports"}
     assert all(f.status is CheckStatus.OK for f in ports.values())

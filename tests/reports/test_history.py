@@ -105,7 +105,7 @@ def test_scope_is_normalised_and_explains_an_empty_selection(runner: CheckRunner
     with pytest.raises(ScopeError, match=r"'r3' is not in the inventory; did you mean r[12], r[12]\?") as info:
         resolve_scope(runner, targets=["r3"])
     assert "不在清单中" in info.value.localised("zh")
-    with pytest.raises(ScopeError, match="unknown check 'redis.memroy'; did you mean redis.memory"):
+    with pytest.raises(ScopeError, match=r"unknown check 'redis\.memroy'; did you mean redis\.memory"):
         resolve_scope(runner, checks=["redis.memroy"])
     with pytest.raises(ScopeError, match="kinds in the inventory: redis, zookeeper"):
         resolve_scope(runner, kinds=["mysql"])

@@ -250,11 +250,12 @@ def disk_cleanup(cmd: Command, *, params: list[str], by: str, yes: bool, as_json
         result = _one(target, catalog, overrides, who, yes, as_json)
         if not as_json and result.result in ("skipped", "failed"):
             typer.echo(f"{target.name}: {t(f'do.result.{result.result}', lang)} — {result.note}")
+        if not as_json:
+            typer.echo("")
         results.append(result)
     if as_json:
         echo_json([asdict(r) for r in results])
     else:
-        typer.echo("")
         typer.echo(render_summary(results))
     if all(r.result in ("skipped", "failed") for r in results):
         return 2

@@ -34,7 +34,7 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 # Plain-text / PDF headings: 第一章 / 第二节 / 第十条, and short numbered titles such as "3.2 Rollback".
 _ZH_HEADING = re.compile(r"^\s*第[一二三四五六七八九十百零〇\d]+([章节条])[\s　:：]*(.{0,40})$")
 _NUM_HEADING = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \t　]+(\S.{0,60})$")
-_SENTENCE_END = tuple("。．.!！?？;；:：,，、")
+_SENTENCE_END = tuple("。．.!！?？;；:：")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +120,21 @@ def parse_markdown(text: str) -> tuple[list[Line], dict[str, Any]]:
     return out, meta
 
 
-def _plain_heading(line: str, prev_blank: bool) -> tuple[int, str] | None:
-    """Conservative heading guess for text without markup; a false positive only splits a chunk."""
+def _plain_heading(line: str, at_boundary: bool) -> tuple[int, str] | None:
+    """Conservative heading guess for text without markup; a false positive only splits a chunk.
+
+    ``第一章`` / ``第二节`` / ``第十条`` always count; a short numbered title (``3.2 Rollback``) only
+    at a paragraph boundary (after a blank line, at a page start, or after a finished sentence —
+    PDF text has no blank lines) and when it does not itself read like a sentence.
+    """
     stripped = line.strip()
-    if not stripped or len(stripped) > 64 or (not prev_blank and not stripped.startswith("第")):
+    if not stripped or len(stripped) > 64:
         return None
     zh = _ZH_HEADING.match(stripped)
     if zh:
         return {"章": 1, "节": 2, "条": 3}[zh.group(1)], stripped
     num = _NUM_HEADING.match(stripped)
-    if num and not stripped.endswith(_SENTENCE_END):
+    if num and at_boundary and not stripped.endswith(_SENTENCE_END):
         return min(num.group(1).count(".") + 1, 6), stripped
     return None
 
@@ -137,15 +142,16 @@ def _plain_heading(line: str, prev_blank: bool) -> tuple[int, str] | None:
 def parse_text(text: str, page: int | None = None, first_number: int = 1) -> list[Line]:
     """Plain text lines; headings only where they look unmistakably like section titles."""
     out: list[Line] = []
-    prev_blank = True
+    boundary = True
     for offset, line in enumerate(text.splitlines()):
-        guess = _plain_heading(line, prev_blank)
+        guess = _plain_heading(line, boundary)
         number = first_number + offset
         if guess:
             out.append(Line(line, number, heading=guess[0], title=guess[1], page=page))
         else:
             out.append(Line(line, number, page=page))
-        prev_blank = not line.strip()
+        stripped = line.strip()
+        boundary = not stripped or stripped.endswith(_SENTENCE_END) or guess is not None
     return out
 
 

@@ -70,13 +70,13 @@ class KnowledgeStore:
         self.manifest_path = root / "manifest.json"
 
     # -- manifest --------------------------------------------------------------------------------
-    def stamp(self) -> tuple[int, int] | None:
-        """Changes whenever the manifest is rewritten (mtime and size)."""
+    def stamp(self) -> tuple[int, int, int] | None:
+        """Changes whenever the manifest is rewritten: it is replaced atomically, so a new inode."""
         try:
             st = self.manifest_path.stat()
         except FileNotFoundError:
             return None
-        return st.st_mtime_ns, st.st_size
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     def documents(self) -> list[StoredDocument]:
         try:
@@ -201,7 +201,7 @@ class SyncedKnowledgeBase(KnowledgeBase):
     def __init__(self, store: KnowledgeStore, *, builtin: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store = store
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._loaded: dict[str, str] = {}  # name -> sha256
         if builtin:
             self.add_builtin()

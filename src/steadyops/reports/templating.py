@@ -97,8 +97,9 @@ def context(report: InspectionReport, lang: Lang, tz: tzinfo | None) -> dict[str
         "status_strip": lambda statuses: charts.status_strip(statuses, status_labels) if statuses else "-",
         "sparkline": lambda s: charts.sparkline(s.values, status=s.status.value),
     }
-    return {"report": report, "r": report, "lang": lang, "colon": "：" if lang == "zh" else ": ", "change_kinds": [c.value for c in CHANGE_ORDER],
-            "colours": charts.COLOURS, "status_order": charts.ORDER, **helpers}
+    return {"report": report, "r": report, "lang": lang, "colon": "：" if lang == "zh" else ": ",
+            "change_kinds": [c.value for c in CHANGE_ORDER], "colours": charts.COLOURS, "status_order": charts.ORDER,
+            **helpers}
 
 
 def render(template: str, report: InspectionReport, lang: Lang, tz: tzinfo | None) -> str:

@@ -278,7 +278,8 @@ async def test_clock_skew(serve: Any) -> None:
 
 
 async def test_clock_ntp_status(serve: Any, sample: Sample) -> None:
-    serve(commands={("date", "+%s.%N"): date("1000.005\n"), ("chronyc", "-n", "tracking"): sample("chronyc_tracking.txt")})
+    serve(commands={("date", "+%s.%N"): date("1000.005\n"),
+                    ("chronyc", "-n", "tracking"): sample("chronyc_tracking.txt")})
     r = await ClockCheck().run(target())
     assert r.status is CheckStatus.OK and r.metrics["ntp_offset_seconds"] == pytest.approx(-0.000012345)
     unsynced = sample("chronyc_tracking.txt").replace("Leap status     : Normal", "Leap status     : Not synchronised")

@@ -56,24 +56,27 @@ class FactsCollector(_HostCollector):
                                   "available, swap, uptime, and every mount with its size and use")
 
     async def gather(self, target: Target, host: HostAccess) -> dict[str, Any]:
-        facts: dict[str, Any] = {}
-        os_release = parse_os_release(await host.read("/etc/os-release"))
-        facts["os"] = os_release.get("PRETTY_NAME") or os_release.get("NAME", "")
-        facts["kernel"] = (await host.read("/proc/sys/kernel/osrelease")).strip()
-        facts["hostname"] = (await host.read("/proc/sys/kernel/hostname")).strip()
-        nproc = await host.run("nproc")
-        facts["cpus"] = parse_int(nproc.stdout) if nproc.ok else None
-        mem = parse_meminfo(await host.read("/proc/meminfo"))
-        facts["memory"] = {"total": mem.get("MemTotal"), "available": mem_available(mem),
-                           "swap_total": mem.get("SwapTotal"), "swap_free": mem.get("SwapFree")}
-        uptime = parse_uptime(await host.read("/proc/uptime"))
-        facts["uptime_seconds"] = uptime
-        facts["boot_time"] = round(time.time() - uptime)
-        df = await host.run("df", "-PT")
-        facts["mounts"] = [{"mount": m.mount, "filesystem": m.filesystem, "type": m.fstype, "size": m.total,
-                            "used": m.used, "available": m.avail, "used_pct": m.used_pct}
-                           for m in parse_df(df.stdout)]
-        return facts
+        # asked concurrently: over SSH each answer is a round trip (and a login shell) of its own
+        files = ("/etc/os-release", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/hostname", "/proc/meminfo",
+                 "/proc/uptime")
+        texts, (nproc, df) = await asyncio.gather(asyncio.gather(*(host.read(p) for p in files)),
+                                                  asyncio.gather(host.run("nproc"), host.run("df", "-PT")))
+        os_text, kernel, hostname, meminfo, uptime_text = texts
+        os_release = parse_os_release(os_text)
+        mem = parse_meminfo(meminfo)
+        uptime = parse_uptime(uptime_text)
+        return {
+            "os": os_release.get("PRETTY_NAME") or os_release.get("NAME", ""),
+            "kernel": kernel.strip(),
+            "hostname": hostname.strip(),
+            "cpus": parse_int(nproc.stdout) if nproc.ok else None,
+            "memory": {"total": mem.get("MemTotal"), "available": mem_available(mem),
+                       "swap_total": mem.get("SwapTotal"), "swap_free": mem.get("SwapFree")},
+            "uptime_seconds": uptime,
+            "boot_time": round(time.time() - uptime),
+            "mounts": [{"mount": m.mount, "filesystem": m.filesystem, "type": m.fstype, "size": m.total,
+                        "used": m.used, "available": m.avail, "used_pct": m.used_pct} for m in parse_df(df.stdout)],
+        }
 
 
 def _local_top() -> list[dict[str, Any]]:
