@@ -127,7 +127,8 @@ async def run_case(path: Path, modes: list[str]) -> list[Score]:
                 proposed = sorted({a["action"] for d in diags for a in d.actions})
                 ev_text = json.dumps(best.evidence)
                 claims = [c["target"] for c in best.candidates[:1]] + [a["target"] for a in best.actions]
-                scores.append(Score(path.name, "deterministic", top in expected_rc, proposed == expected_actions,
+                rc_ok = top in expected_rc if expected_rc else top == ""  # no expected cause: inconclusive is right
+                scores.append(Score(path.name, "deterministic", rc_ok, proposed == expected_actions,
                                     _unsupported(claims, ev_text), top, proposed, best.summary))
             if "llm" in modes:
                 scores.append(await _llm(app, case, path.name, expected_rc, expected_actions))

@@ -131,15 +131,19 @@ def chunk_document(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Ch
         has_heading = bool(lines[0].heading) and not lines[0].code
         body = lines[1:] if has_heading else lines
         if not any(line.text.strip() for line in body):
+            if has_heading and lines[0].inline:
+                chunks.append(_chunk(doc, path, lines[:1], lang))
             continue
         ranges = _paragraphs(body)
         trimmed = body[ranges[0][0] : ranges[-1][1]]
         pieces = _pack(trimmed, max_chars) if _size(trimmed) > max_chars else [trimmed]
         if has_heading and pieces:
             pieces[0] = [*lines[: 1 + ranges[0][0]], *pieces[0]]  # the heading and the blank lines after it
-        for piece in pieces:
-            chunks.append(
-                Chunk(source=doc.source, heading=path, line_start=piece[0].number, line_end=piece[-1].number,
-                      text="\n".join(line.text for line in piece), lang=lang, page=piece[0].page)
-            )
+        chunks.extend(_chunk(doc, path, piece, lang) for piece in pieces)
     return chunks
+
+
+def _chunk(doc: Document, path: str, piece: list[Line], lang: str | None) -> Chunk:
+    return Chunk(source=doc.source, heading=path, line_start=piece[0].number,
+                 line_end=max(line.end for line in piece), text="\n".join(line.text for line in piece),
+                 lang=lang, page=piece[0].page)

@@ -47,6 +47,12 @@ class Line:
     title: str = ""  # the heading's text (without markup) when ``heading`` is set
     code: bool = False  # inside a code block: never a heading, never a split point
     page: int | None = None
+    last: int = 0  # last source line of this display line when it spans several (HTML); 0: same as number
+    inline: bool = False  # a heading that is also content ("第三条 变更须……"): never an empty section
+
+    @property
+    def end(self) -> int:
+        return self.last or self.number
 
 
 @dataclass(slots=True)
@@ -132,7 +138,8 @@ def _plain_heading(line: str, at_boundary: bool) -> tuple[int, str] | None:
         return None
     zh = _ZH_HEADING.match(stripped)
     if zh:
-        return {"章": 1, "节": 2, "条": 3}[zh.group(1)], stripped
+        title = stripped if zh.group(1) != "条" else stripped[: stripped.index("条") + 1]
+        return {"章": 1, "节": 2, "条": 3}[zh.group(1)], title
     num = _NUM_HEADING.match(stripped)
     if num and at_boundary and not stripped.endswith(_SENTENCE_END):
         return min(num.group(1).count(".") + 1, 6), stripped
@@ -147,7 +154,8 @@ def parse_text(text: str, page: int | None = None, first_number: int = 1) -> lis
         guess = _plain_heading(line, boundary)
         number = first_number + offset
         if guess:
-            out.append(Line(line, number, heading=guess[0], title=guess[1], page=page))
+            out.append(Line(line, number, heading=guess[0], title=guess[1], page=page,
+                            inline=guess[1] != line.strip()))
         else:
             out.append(Line(line, number, page=page))
         stripped = line.strip()
@@ -178,6 +186,7 @@ class _HTMLText(HTMLParser):
     def _flush(self) -> None:
         text = "".join(self._buf)
         self._buf = []
+        last = self.getpos()[0]
         if self._pre:
             for offset, part in enumerate(text.split("\n")):
                 if part.strip():
@@ -186,11 +195,12 @@ class _HTMLText(HTMLParser):
         text = " ".join(text.split())
         if not text:
             return
+        last = max(last, self._start)
         if self._heading:
             self.lines.append(Line("#" * self._heading + " " + text, self._start, heading=self._heading,
-                                   title=text))
+                                   title=text, last=last))
         else:
-            self.lines.append(Line(self._prefix + text, self._start))
+            self.lines.append(Line(self._prefix + text, self._start, last=last))
         self._prefix = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -302,9 +312,10 @@ def load_bytes(source: str, data: bytes, fmt: str | None = None) -> Document:
         lines = parse_text(decode(data))
     else:
         raise ValidationFailed(f"unknown document format {fmt!r}; use markdown, text, html or pdf")
-    if not title:
+    if not title and fmt in ("markdown", "html"):
         first = next((ln for ln in lines if ln.heading == 1), None)
-        title = first.title if first else Path(source).stem
+        title = first.title if first else ""
+    title = title or Path(source).stem
     return Document(source=source, lines=lines, title=title, meta=meta)
 
 

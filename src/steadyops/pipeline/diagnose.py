@@ -94,7 +94,9 @@ class Diagnoser:
                                           f"{len(ranked)} suspects with similar evidence")
         else:
             layers = sorted({e.get("layer", "") for e in evidence if e["target"] == top and e.get("layer")})
-            summary = f"most likely root cause: {top}" + (f" ({', '.join(layers)})" if layers else "")
+            also = co_causes(ranked)
+            summary = (f"most likely root cause: {top}" + (f" together with {', '.join(also)}" if also else "")
+                       + (f" ({', '.join(layers)})" if layers else ""))
         return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive, candidates=ranked,
                          evidence=evidence, runbooks=runbooks, actions=actions)
 
@@ -132,15 +134,27 @@ class Diagnoser:
         return out
 
 
+CRITICAL_EVIDENCE = 3.0
+
+
+def co_causes(ranked: list[dict[str, Any]]) -> list[str]:
+    """Suspects tied with the leader on critical evidence: several members down is several causes."""
+    if not ranked or ranked[0]["anomaly"] < CRITICAL_EVIDENCE:
+        return []
+    return [c["target"] for c in ranked[1:]
+            if c["anomaly"] >= CRITICAL_EVIDENCE and c["score"] * 1.25 > ranked[0]["score"]]
+
+
 def _judge(ranked: list[dict[str, Any]]) -> tuple[bool, float]:
-    """Conclusive only when one suspect clearly leads: a lone suspect, or 1.25x the runner-up."""
+    """Conclusive when one suspect clearly leads (alone, or 1.25x the runner-up), or when the
+    leaders are tied on critical evidence (co-causes); ties on mild evidence stay inconclusive."""
     if not ranked:
         return True, 0.0
     if len(ranked) == 1:
         return False, min(0.9, 0.5 + 0.1 * ranked[0]["anomaly"])
     lead = ranked[0]["score"] / max(ranked[1]["score"], 1e-9)
-    conf = round(ranked[0]["share"], 3)
-    return lead < 1.25, conf
+    conf = round(ranked[0]["share"] + sum(c["share"] for c in ranked if c["target"] in co_causes(ranked)), 3)
+    return lead < 1.25 and not co_causes(ranked), conf
 
 
 def store(session: Session, incident_id: int, d: Diagnosis, now: datetime, mode: str = "deterministic") -> DiagnosisRow:
