@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from steadyops.models import Alert, AlertStatus
 from steadyops.store.tables import AlertEventRow, AlertRow
 
-_INSERT_CHUNK = 500
+
+JOURNAL: Table = AlertEventRow.__table__  # type: ignore[assignment]
 
 
 def insert_events(session: Session, alerts: Sequence[Alert], received_at: datetime) -> int:
@@ -39,17 +40,17 @@ def insert_events(session: Session, alerts: Sequence[Alert], received_at: dateti
         for a in _unique(alerts)
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = 0
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        chunk = rows[start : start + _INSERT_CHUNK]
-        stmt = (
-            insert(AlertEventRow)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["fingerprint", "status", "starts_at"])
-            .returning(AlertEventRow.id)
-        )
-        # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-        inserted += len(session.execute(stmt).all())
+    # One compiled statement, executed for many parameter sets: SQLAlchemy batches it into
+    # multi-row INSERTs ("insertmanyvalues") and caches the compilation, which a fresh
+    # multi-VALUES statement per request could not. RETURNING (not rowcount) counts what was new,
+    # because drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+    stmt = (
+        insert(JOURNAL)
+        .on_conflict_do_nothing(index_elements=["fingerprint", "status", "starts_at"])
+        .returning(JOURNAL.c.id)
+    )
+    result = session.connection().execute(stmt, rows)
+    inserted = len(result.all())
     return inserted
 
 
