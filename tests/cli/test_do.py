@@ -150,10 +150,10 @@ def test_unknown_command_exits_2_with_suggestions(lang: Lang) -> None:
     assert "expected one target" in do("巡检 redis a b", code=2, lang=lang).stderr
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_incidents_phrase_asks_the_server(make_app: Any, lang: Lang) -> None:
+def test_incidents_phrase_asks_the_server(make_app: Any) -> None:
     with Server(make_app()) as srv:
-        assert do("事件列表", code=0, lang=lang, server=srv).stdout.strip() == t("cli.no_incidents", lang)
+        for lang in ("zh", "en"):
+            assert do("事件列表", code=0, lang=lang, server=srv).stdout.strip() == t("cli.no_incidents", lang)
         assert json.loads(do("list incidents", "--format", "json", code=0, server=srv).stdout) == []
 
 

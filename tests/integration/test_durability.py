@@ -28,13 +28,16 @@ from steadyops.testing.services import Services, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-GROUP_WAIT = 8.0
-STREAM_BEFORE_KILL = 2.5  # long enough that a timer reset by the restart would be visibly late
+GROUP_WAIT = 10.0
+# A timer re-armed by the restart could not fire before kill + GROUP_WAIT = due + STREAM_BEFORE_KILL:
+# that margin is what the timer check has to spare on a loaded machine.
+STREAM_BEFORE_KILL = 4.0
 BATCH = 5
 MAX_ALERTS = 4000  # GET /api/v1/alerts answers up to 5000
-# alerts/s. Paced so the pipeline (a few hundred alerts/s today) keeps up: the timer check below is
-# about the timer surviving the crash, not about how long a journal backlog takes to drain.
-MAX_RATE = 200.0
+# alerts/s. Paced so the journal backlog at the kill stays small: the pipeline drains the journal
+# before it flushes timers (a few hundred alerts/s today, less on a loaded machine), and this test
+# is about the timer surviving the crash, not about how long a backlog takes to drain.
+MAX_RATE = 60.0
 ALERTNAME = "DurabilityProbe"
 
 
@@ -140,6 +143,7 @@ def test_sigkill_mid_stream_loses_nothing_and_timers_resume(
 
     # Every acknowledged alert is in the journal, and the pipeline catches up on all of them.
     assert stream.acked <= _journal_seqs(db_url)
+
     def caught_up() -> set[int] | None:
         seqs = _stored_seqs(api)
         return seqs if seqs >= stream.acked else None
@@ -153,13 +157,12 @@ def test_sigkill_mid_stream_loses_nothing_and_timers_resume(
 
     drained_at = wait_until(drained, timeout=30, what="the journal backlog to drain", logs=[app])
 
-    # The timer armed before the crash fires on its original schedule (or as soon as the backlog
-    # journalled before the crash is processed, if that is later). A timer re-armed by the restart
-    # would fire GROUP_WAIT after the restart instead, seconds past the bound below.
+    # The timer armed before the crash fires on its original schedule: not before it is due, and
+    # before a timer re-armed by the restart could possibly fire (kill + GROUP_WAIT).
     [note] = receiver.wait_for(1, timeout=GROUP_WAIT + 30, vendor="webhook")
     due = stream.first_ack_at + GROUP_WAIT
     assert note.received_at >= due - 0.5, "notified before group_wait had elapsed"
-    assert note.received_at <= max(due, drained_at) + 2.0, (
+    assert note.received_at < killed_at + GROUP_WAIT, (
         f"the group timer did not resume: due {due - killed_at:+.1f}s after the kill, notified "
         f"{note.received_at - killed_at:+.1f}s after it (restart ready at {restarted_at - killed_at:+.1f}s, "
         f"backlog drained at {drained_at - killed_at:+.1f}s)"

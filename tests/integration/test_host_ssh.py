@@ -32,7 +32,7 @@ from steadyops.integrations import host as host_plugin
 from steadyops.integrations.host.checks import MemoryCheck
 from steadyops.integrations.host.checks_fs import DiskCheck
 from steadyops.integrations.host.collectors import FactsCollector
-from steadyops.integrations.host.ssh import SshSettings, close_connections
+from steadyops.integrations.host.ssh import close_connections
 from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, get_history, set_history
 from steadyops.inventory import Target
 from steadyops.models import CheckStatus, Finding
@@ -69,7 +69,6 @@ def sshd() -> Iterator[SshServer]:
 async def isolated(tmp_path: Path) -> AsyncIterator[None]:
     """Own known_hosts dir and history per test; pooled SSH connections closed on this test's loop."""
     settings = host_plugin.configure_ssh()
-    assert isinstance(settings, SshSettings)
     host_plugin.configure_ssh(known_hosts_dir=tmp_path / "ssh")
     history = get_history()
     set_history(MemoryHistory())
@@ -222,10 +221,11 @@ async def test_time_to_full_from_a_rising_trend_in_the_store(sshd: SshServer, tm
     app = build_app(Settings(data_dir=tmp_path / "data", inventory=inventory_file(tmp_path / "inv.yaml", target)),
                     clock=SystemClock(), registry=host_registry())
     try:
-        def fetch(check: str, name: str, limit: int) -> list[tuple[datetime, dict[str, Any]]]:
+        def fetch(check: str, name: str, since: datetime, limit: int) -> list[tuple[datetime, dict[str, Any]]]:
             with app.store.transaction() as s:
                 rows = s.execute(select(CheckResultRow.started_at, CheckResultRow.metrics)
-                                 .where(CheckResultRow.check == check, CheckResultRow.target == name)
+                                 .where(CheckResultRow.check == check, CheckResultRow.target == name,
+                                        CheckResultRow.started_at >= since)
                                  .order_by(CheckResultRow.started_at.desc()).limit(limit)).all()
             return [(at, dict(metrics)) for at, metrics in rows]
 

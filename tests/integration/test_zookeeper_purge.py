@@ -112,7 +112,10 @@ class RawZk:
 
 
 def written() -> dict[str, bytes]:
-    return {f"{PARENT}/n{i:05d}": hashlib.sha256(str(i).encode()).digest() * (1 + i % 4) for i in range(ZNODES)}
+    """Every znode the test writes and its data (service-registry-like JSON, as ZooKeeper usually holds)."""
+    return {f"{PARENT}/n{i:05d}": (f'{{"id": {i}, "owner": "svc-{i % 17}", "endpoint": "10.{i % 256}.{i // 256}.7:'
+                                   f'{8000 + i % 1000}", "token": "{hashlib.sha256(str(i).encode()).hexdigest()}"}}'
+                                   ).encode() for i in range(ZNODES)}
 
 
 def wait_quiet(directory: Path, timeout: float = 10.0) -> None:
@@ -147,7 +150,7 @@ def digest(paths: Sequence[str]) -> dict[str, tuple[str, int, float]]:
 def zk() -> Iterator[ZkCluster]:
     """A standalone server with a long history: many snapshots and txn logs in its version-2."""
     try:
-        cluster = start_standalone(extra_config={"snapCount": "50"})
+        cluster = start_standalone(extra_config={"snapCount": "50", "preAllocSize": "64"})
     except ServiceMissing as exc:
         if os.environ.get("STEADYOPS_REQUIRE_SERVICES") == "1":
             pytest.fail(f"zookeeper: {exc}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from steadyops.knowledge import chunk_document, load_bytes
 
 DOC = """---
@@ -70,7 +72,7 @@ def test_long_section_is_split_on_paragraph_boundaries_keeping_the_heading() -> 
         assert chunk.text == "\n".join(lines[chunk.line_start - 1 : chunk.line_end])
         assert chunk.text.splitlines()[-1].startswith("Paragraph") or chunk.text.endswith("word ")
     # consecutive pieces do not overlap and leave nothing but blank lines between them
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert a.line_end < b.line_start
         assert all(not ln.strip() for ln in lines[a.line_end : b.line_start - 1])
     assert chunks[0].text.startswith("## Remediation")

@@ -22,7 +22,7 @@ def finding(check: str, target: str, status: CheckStatus, kind: str = "redis", *
     data: dict[str, object] = {"summary": f"{check} says {status.value}", "layer": "process",
                                "metrics": {"used_pct": 50.0}, "started_at": T0}
     data.update(kw)
-    return Finding(check=check, target=target, target_kind=kind, status=status, **data)  # type: ignore[arg-type]
+    return Finding(check=check, target=target, target_kind=kind, status=status, **data)
 
 
 def sample(now: CheckStatus = CRIT, before: CheckStatus | None = OK) -> InspectionReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from steadyops.cli import act, alerts, audit, incidents, mcp, plugins, serve, silences
+from steadyops.cli import act, alerts, audit, incidents, kb, mcp, plugins, serve, silences
 from steadyops.cli.common import state
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.add_typer(incidents.app, name="incidents")
 app.add_typer(silences.app, name="silences")
 app.add_typer(act.app, name="act")
 app.add_typer(audit.app, name="audit")
+app.add_typer(kb.app, name="kb")
 # Chinese nouns work too: `steadyops 事件 列表`, `steadyops 静默 添加 …`
 app.add_typer(alerts.app, name="告警", hidden=True)
 app.add_typer(incidents.app, name="事件", hidden=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import httpx
 import typer
@@ -41,7 +41,7 @@ LABEL_PARAMS: dict[str, tuple[str, str]] = {"log_paths": ("paths", "list"), "log
                                             "log_older_than_days": ("older_than_days", "float")}
 
 
-def _unknown(text: str, exc: UnknownCommand) -> None:
+def _unknown(text: str, exc: UnknownCommand) -> NoReturn:
     lang = state.lang
     typer.echo(t("do.unknown", lang, text=text), err=True)
     if exc.suggestions:
@@ -105,6 +105,7 @@ class CleanupResult:
 
 
 def fmt_bytes(n: int) -> str:
+    """Binary units, as ``df -h`` and ``du -h`` show them, so the summary matches what operators check."""
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024 or unit == "TiB":
@@ -284,7 +285,6 @@ def register(app: typer.Typer) -> None:
             cmd = parse(text)
         except UnknownCommand as exc:
             _unknown(text, exc)
-            return
         except ValidationFailed as exc:
             fail(str(exc), code=2)
         if cmd.intent == "zk_check":

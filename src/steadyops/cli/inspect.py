@@ -29,7 +29,7 @@ import typer
 from steadyops.cli.common import fail, state
 from steadyops.cli.output import render_table
 from steadyops.errors import ConfigError
-from steadyops.i18n import Lang, t
+from steadyops.i18n import MESSAGES, Lang, t
 from steadyops.models import Finding
 
 if TYPE_CHECKING:
@@ -97,6 +97,12 @@ def status_text(status: str, lang: Lang) -> str:
     return t(f"check.status.{status}", lang)
 
 
+def layer_text(layer: str, lang: Lang) -> str:
+    """Known layers are translated; a plugin's own layer name is shown as it is."""
+    key = f"report.layer.{layer}"
+    return t(key, lang) if key in MESSAGES else (layer or "-")
+
+
 def render_terminal(report: InspectionReport, lang: Lang) -> str:
     """The terminal view: headline, what changed, then only the problems (a sweep has many OK checks)."""
     counts = " · ".join(f"{status_text(k, lang)} {report.counts[k]}" for k in ("critical", "warning", "unknown", "ok"))
@@ -118,7 +124,7 @@ def render_terminal(report: InspectionReport, lang: Lang) -> str:
         headers = [t(k, lang) for k in ("report.col.status", "report.col.target", "report.col.check",
                                         "report.col.summary", "report.col.layer")]
         rows = [[status_text(f.status.value, lang), f.target, f.check, f.summary,
-                 t(f"report.layer.{f.layer}", lang) if f.layer else "-"] for f in failing]
+                 layer_text(f.layer, lang)] for f in failing]
         lines += ["", render_table(headers, rows, max_width=80)]
     ok = report.counts.get("ok", 0)
     if ok:

@@ -16,8 +16,8 @@ import typer
 from steadyops.cli.common import fail, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, fmt_time, render_table
 from steadyops.errors import SteadyOpsError
+from steadyops.i18n import t as msg
 from steadyops.knowledge import KnowledgeStore, builtin_runbooks, open_knowledge_base
-from steadyops.knowledge.messages import msg
 
 app = typer.Typer(help="Knowledge base: runbooks and your documents. / 知识库：运维手册与自有文档。",
                   no_args_is_help=True)

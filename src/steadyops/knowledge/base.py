@@ -34,6 +34,8 @@ from steadyops.knowledge.tokenize import tokenize
 
 LangPreference = Literal["auto", "zh", "en", "any"]
 MAX_FILE_BYTES = 50 * 1024 * 1024
+_BUILTIN_CACHE: dict[tuple[int, int], tuple[list[Chunk], list[list[str]]]] = {}
+_BUILTIN_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +120,6 @@ class KnowledgeBase:
         self._lock = threading.RLock()
         self._chunks: list[Chunk] = []
         self._tokens: list[list[str]] = []
-        self._meta: dict[str, dict[str, Any]] = {}
         self._bm25 = BM25()
         self._dense = DenseIndex(embedder) if embedder is not None else None
         self._indexed = 0
@@ -134,8 +135,19 @@ class KnowledgeBase:
         return kb
 
     def add_builtin(self) -> int:
-        """Index the shipped runbooks; returns how many passages they gave."""
-        return sum(self.add_bytes(name, item.read_bytes(), fmt="markdown") for name, item in builtin_runbooks())
+        """Index the shipped runbooks; returns how many passages they gave.
+
+        They are package data and never change while the process runs, so their passages and tokens
+        are parsed once per process and shared by every knowledge base built with the same settings.
+        """
+        key = (self.max_chars, self.heading_weight)
+        with _BUILTIN_LOCK:
+            cached = _BUILTIN_CACHE.get(key)
+            if cached is None:
+                chunks = [c for name, item in builtin_runbooks()
+                          for c in chunk_document(load_bytes(name, item.read_bytes(), "markdown"), self.max_chars)]
+                cached = _BUILTIN_CACHE[key] = (chunks, self.tokens_for(chunks))
+        return self.add_chunks(*cached)
 
     def index_text(self, chunk: Chunk) -> str:
         return index_text(chunk, self.heading_weight)
@@ -161,7 +173,6 @@ class KnowledgeBase:
         chunks = chunk_document(doc, self.max_chars)
         with self._lock:
             self._drop(doc.source)
-            self._meta[doc.source] = {"title": doc.title, **doc.meta}
             return self.add_chunks(chunks)
 
     def add_bytes(self, name: str, data: bytes, fmt: str | None = None) -> int:
@@ -187,7 +198,6 @@ class KnowledgeBase:
     def remove(self, source: str) -> bool:
         """Forget a document; True when it was there."""
         with self._lock:
-            self._meta.pop(source, None)
             return self._drop(source)
 
     def _drop(self, source: str) -> bool:
@@ -208,9 +218,6 @@ class KnowledgeBase:
     def sources(self) -> list[str]:
         with self._lock:
             return sorted({c.source for c in self._chunks})
-
-    def meta(self, source: str) -> dict[str, Any]:
-        return dict(self._meta.get(source, {}))
 
     def document(self, source: str) -> list[Chunk]:
         """All passages of one document in order, e.g. to show a whole runbook."""

@@ -219,6 +219,8 @@ class _HTMLText(HTMLParser):
             self._flush()
             self._prefix = "- "
         elif tag in ("td", "th"):
+            if not "".join(self._buf).strip():
+                self._start = self.getpos()[0]
             self._buf.append(" | ")
         elif tag in self.BLOCK:
             self._flush()

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steadyops.config import Settings
 from steadyops.inventory import Inventory
 from steadyops.models import Alert
+from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
 
 
 @dataclass
@@ -31,10 +33,39 @@ class AlertBatch:
 
 @dataclass
 class Context:
+    """One batch's unit of work. The row caches let every stage look rows up without a query each:
+    a batch loads what it needs in a few ``IN (…)`` selects, and the session flushes at commit."""
+
     session: Session
     now: datetime
     settings: Settings
     inventory: Inventory
+    alert_rows: dict[str, AlertRow] = field(default_factory=dict)
+    group_rows: dict[str, GroupRow] = field(default_factory=dict)
+    incident_rows: dict[int, IncidentRow] = field(default_factory=dict)
+    #: open incidents seen recently, for convergence; loaded once per batch, new ones appended
+    recent_incidents: list[IncidentRow] | None = None
+
+    def load_alerts(self, fingerprints: list[str]) -> None:
+        missing = [fp for fp in set(fingerprints) if fp not in self.alert_rows]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start:start + 500]
+            for row in self.session.scalars(select(AlertRow).where(AlertRow.fingerprint.in_(chunk))):
+                self.alert_rows[row.fingerprint] = row
+
+    def load_groups(self, keys: list[str]) -> None:
+        missing = [k for k in set(keys) if k not in self.group_rows]
+        for start in range(0, len(missing), 500):
+            for row in self.session.scalars(select(GroupRow).where(GroupRow.key.in_(missing[start:start + 500]))):
+                self.group_rows[row.key] = row
+
+    def incident(self, incident_id: int) -> IncidentRow | None:
+        if incident_id not in self.incident_rows:
+            row = self.session.get(IncidentRow, incident_id)
+            if row is None:
+                return None
+            self.incident_rows[incident_id] = row
+        return self.incident_rows[incident_id]
 
 
 class Stage(Protocol):

@@ -16,10 +16,13 @@ from steadyops.store.tables import AlertRow
 class Dedup:
     def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
         changed: dict[str, Alert] = {}
+        ctx.load_alerts([a.fingerprint for a in batch.alerts])
         for alert in batch.alerts:
-            row = ctx.session.get(AlertRow, alert.fingerprint)
+            row = ctx.alert_rows.get(alert.fingerprint)
             if row is None:
-                ctx.session.add(_new_row(alert, ctx))
+                row = _new_row(alert, ctx)
+                ctx.session.add(row)
+                ctx.alert_rows[alert.fingerprint] = row
                 changed[alert.fingerprint] = alert
                 continue
             if _stale(row, alert):
@@ -27,7 +30,6 @@ class Dedup:
             news = _apply(row, alert, ctx)
             if news:
                 changed[alert.fingerprint] = alerts_repo.row_to_alert(row)
-        ctx.session.flush()
         return AlertBatch(alerts=list(changed.values())) if changed else None
 
 

@@ -70,10 +70,11 @@ class Pipeline:
                 return 0
             ctx = Context(session=session, now=self.clock.now(), settings=self.settings, inventory=self.inventory)
             batch: AlertBatch | None = AlertBatch(alerts=[alerts_repo.event_to_alert(r) for r in rows])
-            for stage in self.stages:
-                if batch is None or not batch.alerts:
-                    break
-                batch = stage(batch, ctx)
+            with session.no_autoflush:  # stages flush explicitly where they must; one flush at commit
+                for stage in self.stages:
+                    if batch is None or not batch.alerts:
+                        break
+                    batch = stage(batch, ctx)
             alerts_repo.mark_processed(session, [r.id for r in rows])
             return len(rows)
 

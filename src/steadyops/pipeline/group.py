@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steadyops.models import Alert, AlertStatus
@@ -21,18 +22,34 @@ class Group:
         self.root = root
 
     def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
-        for alert in batch.alerts:
-            if alert.status is not AlertStatus.FIRING:
-                continue  # a resolved alert stays in the groups it is in until they flush it
-            keys = [self._join(route, alert, ctx) for route in self.root.match(alert.labels)]
-            batch.groups[alert.fingerprint] = keys
-        ctx.session.flush()
+        # a resolved alert stays in the groups it is in until they flush it
+        firing = [a for a in batch.alerts if a.status is AlertStatus.FIRING]
+        routed = [(a, [(r, r.group_key(a.labels)) for r in self.root.match(a.labels)]) for a in firing]
+        keys = [k for _a, pairs in routed for _r, k in pairs]
+        ctx.load_groups(keys)
+        members = self._members(ctx.session, keys, [a.fingerprint for a in firing])
+        new_members: list[GroupAlertRow] = []
+        for alert, pairs in routed:
+            batch.groups[alert.fingerprint] = [self._join(route, key, alert, ctx, members, new_members)
+                                               for route, key in pairs]
+        ctx.session.flush()  # groups first: members reference them
+        ctx.session.add_all(new_members)
         return batch
 
-    def _join(self, route: Route, alert: Alert, ctx: Context) -> str:
-        key = route.group_key(alert.labels)
+    @staticmethod
+    def _members(session: Session, keys: list[str], fps: list[str]) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        unique = sorted(set(keys))
+        for start in range(0, len(unique), 500):
+            stmt = select(GroupAlertRow.group_key, GroupAlertRow.fingerprint).where(
+                GroupAlertRow.group_key.in_(unique[start:start + 500]), GroupAlertRow.fingerprint.in_(set(fps)))
+            found.update((k, f) for k, f in session.execute(stmt))
+        return found
+
+    def _join(self, route: Route, key: str, alert: Alert, ctx: Context, members: set[tuple[str, str]],
+              new_members: list[GroupAlertRow]) -> str:
         session: Session = ctx.session
-        group = session.get(GroupRow, key)
+        group = ctx.group_rows.get(key)
         first_flush = min(
             ctx.now + timedelta(seconds=route.group_wait),
             max(ctx.now, alert.starts_at + timedelta(seconds=route.group_wait)),
@@ -50,9 +67,10 @@ class Group:
                 flush_seq=0,
             )
             session.add(group)
-            session.flush()
+            ctx.group_rows[key] = group
         elif group.next_flush_at is None:
             group.next_flush_at = first_flush
-        if session.get(GroupAlertRow, (key, alert.fingerprint)) is None:
-            session.add(GroupAlertRow(group_key=key, fingerprint=alert.fingerprint))
+        if (key, alert.fingerprint) not in members:
+            new_members.append(GroupAlertRow(group_key=key, fingerprint=alert.fingerprint))
+            members.add((key, alert.fingerprint))
         return key

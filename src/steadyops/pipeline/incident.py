@@ -34,11 +34,44 @@ def _title(labels: dict[str, str], target: str) -> str:
     return f"{name} @ {target}" if target else name
 
 
+class Rows:
+    """Row lookups for one unit of work: from the batch's caches when there is a batch, else queries."""
+
+    def __init__(self, session: Session, ctx: Context | None = None) -> None:
+        self.session = session
+        self.ctx = ctx
+
+    def group(self, key: str) -> GroupRow | None:
+        if self.ctx is not None:
+            if key not in self.ctx.group_rows:
+                self.ctx.load_groups([key])
+            return self.ctx.group_rows.get(key)
+        return self.session.get(GroupRow, key)
+
+    def incident(self, incident_id: int) -> IncidentRow | None:
+        return self.ctx.incident(incident_id) if self.ctx is not None else self.session.get(IncidentRow, incident_id)
+
+    def recent(self, since: datetime) -> list[IncidentRow]:
+        if self.ctx is None:
+            return incidents_repo.open_rows_since(self.session, since)
+        if self.ctx.recent_incidents is None:
+            self.ctx.recent_incidents = incidents_repo.open_rows_since(self.session, since)
+        return [i for i in self.ctx.recent_incidents if i.status != IncidentStatus.RESOLVED.value
+                and i.last_alert_at >= since]
+
+    def opened(self, incident: IncidentRow) -> None:
+        if self.ctx is not None:
+            self.ctx.incident_rows[incident.id] = incident
+            if self.ctx.recent_incidents is not None:
+                self.ctx.recent_incidents.append(incident)
+
+
 def attach(session: Session, row: AlertRow, group_keys: list[str], now: datetime,
-           conv: ConvergenceConfig, inventory: Inventory) -> IncidentRow:
+           conv: ConvergenceConfig, inventory: Inventory, ctx: Context | None = None) -> IncidentRow:
     """Put a firing alert into its incident: its group's, a linked target's, or a new one."""
+    rows = Rows(session, ctx)
     target = alert_target(row.labels, conv, inventory)
-    incident = _group_incident(session, group_keys) or _converge(session, target, now, conv, inventory)
+    incident = _group_incident(rows, group_keys) or _converge(rows, target, now, conv, inventory)
     if incident is None:
         incident = IncidentRow(
             title=_title(row.labels, target),
@@ -52,28 +85,29 @@ def attach(session: Session, row: AlertRow, group_keys: list[str], now: datetime
             last_alert_at=now,
         )
         session.add(incident)
-        session.flush()
+        session.flush()  # the id is needed now: alerts and groups point at it
+        rows.opened(incident)
         incidents_repo.add_event(session, incident.id, now, "opened", incident.title)
-    _join(session, incident, row, group_keys, target, now)
+    _join(rows, incident, row, group_keys, target, now)
     return incident
 
 
-def _group_incident(session: Session, group_keys: list[str]) -> IncidentRow | None:
+def _group_incident(rows: Rows, group_keys: list[str]) -> IncidentRow | None:
     for key in group_keys:
-        group = session.get(GroupRow, key)
+        group = rows.group(key)
         if group is not None and group.incident_id is not None:
-            inc = session.get(IncidentRow, group.incident_id)
+            inc = rows.incident(group.incident_id)
             if inc is not None and inc.status != IncidentStatus.RESOLVED.value:
                 return inc
     return None
 
 
-def _converge(session: Session, target: str, now: datetime, conv: ConvergenceConfig,
+def _converge(rows: Rows, target: str, now: datetime, conv: ConvergenceConfig,
               inventory: Inventory) -> IncidentRow | None:
     if not conv.enabled or not target:
         return None
     best: tuple[int, int, IncidentRow] | None = None
-    for inc in incidents_repo.open_rows_since(session, now - timedelta(seconds=conv.window)):
+    for inc in rows.recent(now - timedelta(seconds=conv.window)):
         for other in inc.targets:
             hops = inventory.distance(target, str(other), conv.max_hops)
             if hops is not None and hops > 0 and (best is None or (hops, inc.id) < best[:2]):
@@ -81,11 +115,11 @@ def _converge(session: Session, target: str, now: datetime, conv: ConvergenceCon
     return best[2] if best else None
 
 
-def _join(session: Session, incident: IncidentRow, row: AlertRow, group_keys: list[str], target: str,
+def _join(rows: Rows, incident: IncidentRow, row: AlertRow, group_keys: list[str], target: str,
           now: datetime) -> None:
     row.incident_id = incident.id
     for key in group_keys:
-        group = session.get(GroupRow, key)
+        group = rows.group(key)
         if group is not None:
             group.incident_id = incident.id
         if key not in incident.group_keys:
@@ -98,7 +132,7 @@ def _join(session: Session, incident: IncidentRow, row: AlertRow, group_keys: li
     incident.labels = {k: v for k, v in incident.labels.items() if row.labels.get(k) == v}
     incident.first_alert_at = min(incident.first_alert_at, row.starts_at)
     incident.last_alert_at = now
-    incidents_repo.add_event(session, incident.id, now, "alert_joined",
+    incidents_repo.add_event(rows.session, incident.id, now, "alert_joined",
                              f"{row.fingerprint} {row.labels.get('alertname', '')}")
 
 
@@ -124,14 +158,14 @@ class IncidentStage:
     def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
         touched: set[int] = set()
         for alert in batch.alerts:
-            row = ctx.session.get(AlertRow, alert.fingerprint)
+            row = ctx.alert_rows.get(alert.fingerprint)
             if row is None:
                 continue
             if alert.status is AlertStatus.FIRING:
                 if alert.fingerprint in batch.muted or row.incident_id is not None:
                     continue
                 attach(ctx.session, row, batch.groups.get(alert.fingerprint, []), ctx.now, self.conv,
-                       self.inventory)
+                       self.inventory, ctx)
             elif row.incident_id is not None:
                 touched.add(row.incident_id)
         ctx.session.flush()

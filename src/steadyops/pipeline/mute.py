@@ -70,10 +70,12 @@ class Mute:
         self.rules = list(rules)
 
     def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
+        if self.rules:
+            ctx.session.flush()  # this batch's new alerts may be inhibition sources for each other
         muter = Muter.load(ctx.session, self.rules, ctx.now)
         for alert in batch.alerts:
             reasons = muter.muted_by(alert.fingerprint, alert.labels) if alert.status.value == "firing" else []
-            row = ctx.session.get(AlertRow, alert.fingerprint)
+            row = ctx.alert_rows.get(alert.fingerprint)
             if row is not None and row.muted_by != reasons:
                 row.muted_by = reasons
             if reasons:

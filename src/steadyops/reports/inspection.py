@@ -212,7 +212,8 @@ def trends(findings: Sequence[Finding], points: Iterable[HistoryPoint], *, max_p
     """Status strips for every finding and metric series for the most interesting ones.
 
     Failing checks' metrics come first, because a chart is most useful where something is wrong;
-    the cap keeps a 500-target report readable and its HTML small.
+    a healthy metric that never moved is left out, and the cap keeps a 500-target report readable
+    and its HTML small.
     """
     by_key: dict[tuple[str, str], list[HistoryPoint]] = {}
     for p in points:
@@ -226,7 +227,8 @@ def trends(findings: Sequence[Finding], points: Iterable[HistoryPoint], *, max_p
         history.append(StatusHistory(check=f.check, target=f.target, statuses=[p.status for p in pts]))
         for metric in sorted(f.metrics):
             values = [(p.started_at, p.metrics[metric]) for p in pts if metric in p.metrics]
-            if len(values) >= 2 and len(series) < max_series:
+            varies = len({v[1] for v in values}) > 1
+            if len(values) >= 2 and (varies or f.status.failing) and len(series) < max_series:
                 series.append(Series(check=f.check, target=f.target, metric=metric, status=f.status,
                                      times=[v[0] for v in values], values=[v[1] for v in values]))
     return history, series

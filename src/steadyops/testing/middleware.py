@@ -93,8 +93,10 @@ class TcpService(Service):
             return bool(sock.recv(1)) if probe == "mysql" else True
 
 
-def _started(name: str, args: Sequence[str], port: int, workdir: Path | None) -> TcpService:
-    wd, owns = _workdir(name, workdir)
+def _started(name: str, args: Sequence[str], port: int, workdir: Path | None,
+             made: tuple[Path, bool] | None = None) -> TcpService:
+    """Spawn ``args`` (``{wd}`` replaced by the work directory) as a :class:`TcpService`."""
+    wd, owns = made or _workdir(name, workdir)
     svc = _spawn(name, [str(a).replace("{wd}", str(wd)) for a in args], port, wd, owns)
     return TcpService(svc.name, svc.proc, port, wd, svc.log_path, owns_workdir=owns, args=svc.args)
 
@@ -149,21 +151,33 @@ def start_nginx(*, port: int | None = None, worker_connections: int = 64, workdi
 
 
 def start_mariadb(*, port: int | None = None, max_connections: int = 10, workdir: Path | None = None,
-                  extra: Sequence[str] = ()) -> TcpService:
-    """A throw-away mariadbd: empty datadir, no grant tables (no passwords), tiny InnoDB, starts in ~1 s.
+                  system_tables: bool = False, extra: Sequence[str] = ()) -> TcpService:
+    """A throw-away mariadbd: no grant tables (no passwords), tiny InnoDB; starts in ~1 s.
 
-    ``--skip-grant-tables`` makes every client a superuser, so MariaDB allows it the one extra
-    connection it keeps for SUPER beyond ``max_connections`` (minimum 10).
+    The datadir is empty unless ``system_tables`` (``mariadb-install-db`` first, ~3 s more), which
+    replication needs. ``--skip-grant-tables`` makes every client a superuser, so MariaDB allows
+    it the one extra connection it keeps for SUPER beyond ``max_connections`` (minimum 10).
     """
     binary = find_program("mariadbd", "mysqld")
     port = port or free_port()
+    wd, owns = _workdir("mariadb", workdir)
+    if system_tables:
+        install = [find_program("mariadb-install-db", "mysql_install_db"), "--no-defaults", f"--datadir={wd}",
+                   "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
+                   "--innodb-log-file-size=4M", "--innodb-buffer-pool-size=8M"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            install.append("--user=root")
+        done = subprocess.run(install, capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            shutil.rmtree(wd, ignore_errors=True)
+            raise ServiceError(f"mariadb-install-db failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
     args = [binary, "--no-defaults", "--datadir={wd}", "--socket={wd}/mysqld.sock", "--pid-file={wd}/mysqld.pid",
             f"--port={port}", "--bind-address=127.0.0.1", "--skip-grant-tables", "--skip-log-bin",
             f"--max-connections={max_connections}", "--innodb-buffer-pool-size=8M", "--innodb-log-file-size=4M",
             "--skip-name-resolve", "--log-error={wd}/error.log", *extra]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--user=root")  # mariadbd refuses to run as root unless told to
-    svc = _started("mariadb", args, port, workdir)
+    svc = _started("mariadb", args, port, workdir, (wd, owns))
     svc.wait_for("mysql", f"mariadbd on port {port}")
     return svc
 
@@ -212,6 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
     """``/`` page, ``/status/<code>``, ``/slow/<ms>``, ``/redirect/<n>`` (n hops to ``/``)."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
     def do_GET(self) -> None:
         parts = self.path.split("?", 1)[0].strip("/").split("/")
@@ -263,7 +278,7 @@ class HttpServer:
         self._thread.join(5)
 
 
-def ensure_rabbitmq_management(api: str = RABBIT_API, timeout: float = 30.0) -> str:
+def ensure_rabbitmq_management(api: str = RABBIT_API, timeout: float = 30.0, amqp_port: int = 5672) -> str:
     """The management API's base URL, enabling ``rabbitmq_management`` on the local broker if it is off.
 
     Enabling is additive and idempotent (other users of the broker are unaffected) and it is left
@@ -278,6 +293,10 @@ def ensure_rabbitmq_management(api: str = RABBIT_API, timeout: float = 30.0) -> 
             return api
     except httpx.HTTPError:
         pass
+    try:
+        socket.create_connection(("127.0.0.1", amqp_port), timeout=2).close()
+    except OSError as exc:  # no broker at all: say so now instead of waiting for a plugin that cannot start
+        raise ServiceMissing(f"RabbitMQ is not running on 127.0.0.1:{amqp_port}: {exc}") from None
     try:
         subprocess.run([find_program("rabbitmq-plugins"), "enable", "--quiet", "rabbitmq_management"], check=True,
                        capture_output=True, timeout=timeout)

@@ -10,7 +10,7 @@ import pytest
 
 from steadyops.integrations.host import configure_ssh
 from steadyops.integrations.host.access import CommandResult, HostAccessError, LocalHost, host_for, is_local, trim
-from steadyops.integrations.host.ssh import SshHost, SshSettings, SshSpec, _trust, load_client_key
+from steadyops.integrations.host.ssh import SshHost, SshSpec, _trust, load_client_key
 from steadyops.inventory import Target
 from steadyops.models import CheckStatus
 
@@ -18,7 +18,6 @@ from steadyops.models import CheckStatus
 @pytest.fixture
 def ssh_dir(tmp_path: Path) -> Iterator[Path]:
     before = configure_ssh()
-    assert isinstance(before, SshSettings)
     configure_ssh(known_hosts_dir=tmp_path / "ssh")
     yield tmp_path / "ssh"
     configure_ssh(known_hosts_dir=before.known_hosts_dir)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, forecast
+from steadyops.integrations.host.trend import FETCH_LIMIT, MemoryHistory, RecordedHistory, forecast, thin
 
 
 def test_forecast_of_a_straight_line() -> None:
@@ -38,27 +38,40 @@ def test_forecast_tolerates_noise() -> None:
     assert fc is not None and fc.seconds_to_full is not None and fc.rate_per_hour > 0
 
 
-async def test_memory_history_window() -> None:
-    h = MemoryHistory(size=3, max_age=3600)
+def test_thin_keeps_the_span_and_the_newest() -> None:
+    samples = [(float(i), {"v": float(i)}) for i in range(10)]
+    assert [t for t, _ in thin(samples, 4)] == [0.0, 3.0, 6.0, 9.0]
+    assert [t for t, _ in thin(samples, 1)] == [9.0]
+    assert thin(samples, 20) == samples
+
+
+async def test_memory_history_spreads_samples_over_its_window() -> None:
+    h = MemoryHistory(size=6, max_age=3600)  # one kept sample per 10 min, plus the newest
     now = time.time()
-    h.observe("host.disk", "a", now - 7200, {"used:/": 1.0})  # too old
-    for i in range(4):
-        h.observe("host.disk", "a", now - 10 + i, {"used:/": float(i)})
-    assert [s[1]["used:/"] for s in await h.recent("host.disk", "a", 10)] == [1.0, 2.0, 3.0]
-    assert [s[1]["used:/"] for s in await h.recent("host.disk", "a", 2)] == [2.0, 3.0]
-    assert await h.recent("host.disk", "b", 5) == []
+    h.observe("host.disk", "a", now - 7200, {"used:/": -1.0})  # older than max_age: never returned
+    for minute in range(0, 50):  # a check every minute for 50 minutes
+        h.observe("host.disk", "a", now - 3000 + minute * 60, {"used:/": float(minute)})
+    kept = [s[1]["used:/"] for s in await h.recent("host.disk", "a", now - 3600, 10)]
+    assert kept == [0.0, 10.0, 20.0, 30.0, 40.0, 49.0]
+    assert [s[1]["used:/"] for s in await h.recent("host.disk", "a", now - 3600, 1)] == [49.0]  # the last run
+    assert [s[1]["used:/"] for s in await h.recent("host.disk", "a", now - 1500, 10)] == [30.0, 40.0, 49.0]
+    assert await h.recent("host.disk", "b", 0, 5) == []
 
 
 async def test_recorded_history_reads_stored_rows() -> None:
     base = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    rows: list[tuple[datetime, dict[str, object]]] = [(base + timedelta(minutes=1), {"used:/": 20, "note": "x"}),
-            (datetime(2026, 5, 1, 12, 0), {"used:/": 10})]  # newest first, one naive (SQLite): UTC
-    asked: list[tuple[str, str, int]] = []
+    rows: list[tuple[datetime, dict[str, object]]] = [
+        (base + timedelta(minutes=1), {"used:/": 20, "note": "x"}),
+        (datetime(2026, 5, 1, 12, 0), {"used:/": 10}),  # newest first; naive (SQLite) means UTC
+        (base - timedelta(hours=1), {"used:/": 5}),  # before `since`: a careless fetch is filtered
+    ]
+    asked: list[tuple[str, str, datetime, int]] = []
 
-    def fetch(check: str, target: str, limit: int) -> list[tuple[datetime, dict[str, object]]]:
-        asked.append((check, target, limit))
+    def fetch(check: str, target: str, since: datetime, limit: int) -> list[tuple[datetime, dict[str, object]]]:
+        asked.append((check, target, since, limit))
         return rows
 
-    samples = await RecordedHistory(fetch).recent("host.disk", "web-1", 5)
-    assert asked == [("host.disk", "web-1", 5)]
+    since = base.timestamp() - 60
+    samples = await RecordedHistory(fetch).recent("host.disk", "web-1", since, 5)
+    assert asked == [("host.disk", "web-1", datetime.fromtimestamp(since, UTC), FETCH_LIMIT)]
     assert samples == [(base.timestamp(), {"used:/": 10.0}), (base.timestamp() + 60, {"used:/": 20.0})]

@@ -126,7 +126,7 @@ class OomCheck(HostCheck):
                                        "kernel log is not readable (dmesg / journalctl -k)")
         recent = [k for k in parse_oom_kills(log.stdout) if uptime - k.at <= window] if log else []
         history = get_history()
-        past = await history.recent(self.name, target.name, 1)
+        past = await history.recent(self.name, target.name, time.time() - 7 * 86400, 1)
         previous = past[-1][1].get("oom_kill_total") if past else None
         new: int | None = None
         if total is not None and previous is not None:
@@ -136,7 +136,8 @@ class OomCheck(HostCheck):
             metrics["oom_kill_total"] = float(total)
         if new is not None:
             metrics["new_oom_kills"] = float(new)
-        history.observe(self.name, target.name, time.time(), metrics)
+        if total is not None:
+            history.observe(self.name, target.name, time.time(), {"oom_kill_total": float(total)})
         count = max(new or 0, len(recent))
         status = grade_high(count, 1, threshold(target, "oom_crit", 3)) if count else CheckStatus.OK
         evidence = [Evidence(source=f"{log.command if log else 'kernel log'} @ {host.where}", detail=k.line)

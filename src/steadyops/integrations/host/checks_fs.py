@@ -11,8 +11,9 @@ A forecast escalates only on a filesystem that is already fairly full (``disk_tt
 default 50 %): a nearly empty disk filling fast during a deploy is not a page, a 70 % one that
 will be full before morning is. Labels (``disk_`` or ``inodes_`` prefix): ``_warn`` / ``_crit``
 (used %, default 85 / 95), ``_ttf_warn_hours`` / ``_ttf_crit_hours`` (24 / 4), ``_ttf_min_pct``
-(50), ``_trend_samples`` (points fitted, default 8); ``disk_mounts`` / ``disk_ignore`` (comma-separated
-globs over mount points) choose the mounts for both checks.
+(50), ``_trend_hours`` (the window the line is fitted over, default 6, as node_exporter's
+``predict_linear`` alerts use); ``disk_mounts`` / ``disk_ignore`` (comma-separated globs over mount
+points) choose the mounts for both checks.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from steadyops.models import CheckResult, CheckStatus, Evidence
 #: pseudo or read-only filesystems that are "100 % full" by design (snap images, CD-ROMs) or never fill
 IGNORED_TYPES = frozenset({"squashfs", "iso9660", "udf", "devtmpfs", "ramfs", "efivarfs"})
 IGNORED_MOUNTS = ("/snap/*", "/run/credentials/*")
+#: past samples fitted at most (spread evenly over the trend window)
+TREND_POINTS = 32
 
 
 def _globs(value: str) -> list[str]:
@@ -99,10 +102,10 @@ class FsCheck(HostCheck):
         ttf_warn = threshold(target, f"{p}_ttf_warn_hours", 24)
         ttf_crit = threshold(target, f"{p}_ttf_crit_hours", 4)
         ttf_min_pct = threshold(target, f"{p}_ttf_min_pct", 50)
-        n_samples = int(threshold(target, f"{p}_trend_samples", 8))
+        window = threshold(target, f"{p}_trend_hours", 6) * 3600
         history = get_history()
-        past = await history.recent(self.name, target.name, max(1, n_samples - 1))
         now = time.time()
+        past = await history.recent(self.name, target.name, now - window, TREND_POINTS)
         metrics: dict[str, float] = {}
         judged: list[tuple[CheckStatus, FsUsage, Forecast | None]] = []
         for m in chosen:
@@ -119,7 +122,7 @@ class FsCheck(HostCheck):
             if hours is not None:
                 metrics[f"hours_to_full:{m.mount}"] = round(hours, 4)
             judged.append((status, m, fc))
-        history.observe(self.name, target.name, now, metrics)
+        history.observe(self.name, target.name, now, {k: v for k, v in metrics.items() if k.startswith("used:")})
         judged.sort(key=lambda j: (j[0].rank, j[1].used_pct), reverse=True)
         status, top, fc = judged[0]
         metrics["worst_used_pct"] = top.used_pct

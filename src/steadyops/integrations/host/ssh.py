@@ -122,7 +122,8 @@ def load_client_key(ref: str) -> asyncssh.SSHKey:
         if scheme == "file":
             return asyncssh.read_private_key(os.path.expanduser(name))
     except (OSError, asyncssh.KeyImportError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        # asyncssh's import errors name the problem ("Invalid PEM data"), never the data itself
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
         raise HostAccessError(f"credentials {ref}: cannot load the private key ({reason})", layer="config") from None
     raise HostAccessError(f"credentials {ref}: expected env:NAME or file:/path", layer="config")
 

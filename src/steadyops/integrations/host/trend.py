@@ -32,17 +32,24 @@ __all__ = [
     "forecast",
     "get_history",
     "set_history",
+    "thin",
 ]
 
 #: (epoch seconds, the metrics a run reported)
 Sample = tuple[float, dict[str, float]]
-#: (check, target, limit) → newest-first or oldest-first rows of (started_at, metrics)
-FetchRecent = Callable[[str, str, int], Sequence[tuple[datetime, Mapping[str, Any]]]]
+#: (check, target, since, limit) → up to ``limit`` newest rows of (started_at, metrics) since ``since``
+FetchRecent = Callable[[str, str, datetime, int], Sequence[tuple[datetime, Mapping[str, Any]]]]
+#: rows a RecordedHistory asks for before thinning (a 6 h window of a 60 s check is 360)
+FETCH_LIMIT = 500
 
 
 class History(Protocol):
-    async def recent(self, check: str, target: str, limit: int) -> list[Sample]:
-        """Up to ``limit`` most recent samples, oldest first."""
+    async def recent(self, check: str, target: str, since: float, limit: int) -> list[Sample]:
+        """Samples taken at or after ``since``, oldest first, thinned evenly to at most ``limit``.
+
+        Thinning keeps the first and the newest sample, so a six-hour window of a check run every
+        minute is still a six-hour trend, in ``limit`` points.
+        """
         ...
 
     def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
@@ -50,24 +57,43 @@ class History(Protocol):
         ...
 
 
-class MemoryHistory:
-    """The last ``size`` samples per (check, target), dropping any older than ``max_age`` seconds."""
+def thin(samples: Sequence[Sample], limit: int) -> list[Sample]:
+    """At most ``limit`` samples spread evenly over the sequence, always keeping the newest."""
+    if len(samples) <= limit:
+        return list(samples)
+    if limit <= 1:
+        return list(samples[-1:]) if limit == 1 else []
+    step = (len(samples) - 1) / (limit - 1)
+    return [samples[round(i * step)] for i in range(limit)]
 
-    def __init__(self, size: int = 32, max_age: float = 7 * 86400) -> None:
+
+class MemoryHistory:
+    """Per (check, target): about ``size`` samples spread over the last ``max_age`` seconds.
+
+    A new sample closer than ``max_age / size`` to the one before the newest replaces the newest
+    instead of being appended, so memory stays at ``size`` samples per key however often the check
+    runs, while the newest sample is always the last run (the OOM check's "since the last check").
+    """
+
+    def __init__(self, size: int = 72, max_age: float = 12 * 3600) -> None:
         self.size = size
         self.max_age = max_age
+        self.spacing = max_age / size
         self._samples: dict[tuple[str, str], deque[Sample]] = {}
 
-    async def recent(self, check: str, target: str, limit: int) -> list[Sample]:
+    async def recent(self, check: str, target: str, since: float, limit: int) -> list[Sample]:
         window = self._samples.get((check, target))
         if not window:
             return []
-        cutoff = time.time() - self.max_age
-        return [s for s in window if s[0] >= cutoff][-limit:]
+        cutoff = max(since, time.time() - self.max_age)
+        return thin([s for s in window if s[0] >= cutoff], limit)
 
     def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
         window = self._samples.setdefault((check, target), deque(maxlen=self.size))
-        window.append((at, dict(metrics)))
+        if len(window) >= 2 and at - window[-2][0] < self.spacing:
+            window[-1] = (at, dict(metrics))
+        else:
+            window.append((at, dict(metrics)))
 
     def clear(self) -> None:
         self._samples.clear()
@@ -79,11 +105,11 @@ class RecordedHistory:
     def __init__(self, fetch: FetchRecent) -> None:
         self.fetch = fetch
 
-    async def recent(self, check: str, target: str, limit: int) -> list[Sample]:
-        rows = await asyncio.to_thread(self.fetch, check, target, limit)
+    async def recent(self, check: str, target: str, since: float, limit: int) -> list[Sample]:
+        rows = await asyncio.to_thread(self.fetch, check, target, datetime.fromtimestamp(since, UTC), FETCH_LIMIT)
         samples = [(_epoch(at), {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)})
                    for at, metrics in rows]
-        return sorted(samples, key=lambda s: s[0])[-limit:]
+        return thin(sorted((s for s in samples if s[0] >= since), key=lambda s: s[0]), limit)
 
     def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
         return None  # the check runner stores every finding's metrics

@@ -120,9 +120,8 @@ class LatencyCheck(ProbeCheck):
                                [Evidence(source=f"GET {run.url}", detail=first.error)], first.layer or "network")
         p50, p95, worst = percentile(timed, 50), percentile(timed, 95), max(timed)
         warn, crit = label_float(target, "latency_warn_ms", 1000), label_float(target, "latency_crit_ms", 3000)
-        evidence = [Evidence(source=f"GET {run.url} × {len(run.attempts)}",
-                             detail="tries (ms): " + ", ".join(f"{a.elapsed_ms:g}" + ("" if a.answered else " (timeout)")
-                                                               for a in run.attempts))]
+        tries = ", ".join(f"{a.elapsed_ms:g}" + ("" if a.answered else " (timeout)") for a in run.attempts)
+        evidence = [Evidence(source=f"GET {run.url} × {len(run.attempts)}", detail=f"tries (ms): {tries}")]
         status = grade(p95, warn, crit)
         layer = "network" if any(a.timed_out for a in run.attempts) else "capacity"
         return self.result(status, f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {worst:.0f} ms over {len(timed)} tries "
@@ -159,7 +158,8 @@ class ContentCheck(ProbeCheck):
         body = " ".join(pages[-1].body.split())[:240]
         evidence = [Evidence(source=f"GET {run.url} body (start of {len(pages[-1].body)} chars)", detail=body)]
         if not failed:
-            wanted = " and ".join(x for x in (keyword and f"keyword {keyword!r}", pattern and f"regex {pattern!r}") if x)
+            wanted = " and ".join(x for x in (keyword and f"keyword {keyword!r}", pattern and f"regex {pattern!r}")
+                                  if x)
             return self.result(OK, f"{wanted} found in {len(pages)}/{len(pages)} page(s)", evidence, "")
         status = CRIT if len(failed) == len(pages) else WARN
         return self.result(status, f"{' and '.join(lacks(failed[0]))} missing from {len(failed)}/{len(pages)} "

@@ -130,14 +130,13 @@ async def shared_probe(target: Target) -> ProbeRun:
     key = (id(loop), target.model_dump_json())
     ttl = label_float(target, "cache_s")
     now = time.monotonic()
-    for k, task in list(_RUNS.items()):  # forget finished runs past their time, and other loops' runs
-        if k[0] != id(loop) or (task.done() and (task.cancelled() or task.exception() is not None
-                                                 or now - task.result().finished > ttl)):
+    for k, old in list(_RUNS.items()):  # forget finished runs past their time, and other loops' runs
+        if k[0] != id(loop) or (old.done() and (old.cancelled() or old.exception() is not None
+                                                or now - old.result().finished > ttl)):
             del _RUNS[k]
     task = _RUNS.get(key)
     if task is None:
-        task = loop.create_task(run_probe(target))
-        _RUNS[key] = task
+        task = _RUNS[key] = loop.create_task(run_probe(target))
     return await asyncio.shield(task)
 
 

@@ -9,7 +9,7 @@ previous sample the rate is the average since the server started, never a lifeti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import pymysql.cursors
 
@@ -18,7 +18,6 @@ from steadyops.integrations.mysql.client import Failure, ask, describe_error
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
-T = TypeVar("T")
 TARGET_KIND = "mysql"
 
 
@@ -66,9 +65,6 @@ class CounterMemory:
             return Rate((value - previous[0]) / max(window, MIN_WINDOW_S), value - previous[0], window,
                         "since the last check")
         return Rate(value / max(uptime, MIN_WINDOW_S), value, uptime, "since start")
-
-    def peek(self, target: str, counter: str) -> bool:
-        return (target, counter) in self._seen
 
 
 COUNTERS = CounterMemory()

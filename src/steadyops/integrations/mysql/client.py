@@ -9,10 +9,9 @@ the finding), "refused" is *process*, a bad password is *config* and a question 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pymysql
 import pymysql.cursors
@@ -127,17 +126,3 @@ def _show(cur: pymysql.cursors.DictCursor, what: str, names: tuple[str, ...]) ->
     marks = ", ".join(["%s"] * len(names))
     cur.execute(f"SHOW GLOBAL {what} WHERE Variable_name IN ({marks})", names)
     return {str(r["Variable_name"]): str(r["Value"]) for r in cur.fetchall()}
-
-
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    t0 = time.monotonic()
-    out = fn()
-    return out, round((time.monotonic() - t0) * 1000, 1)
-
-
-def first(row: dict[str, Any], *names: str, default: Any = None) -> Any:
-    """The first of ``names`` present in ``row``: MySQL 8 says Source/Replica where MariaDB says Master/Slave."""
-    for name in names:
-        if name in row:
-            return row[name]
-    return default

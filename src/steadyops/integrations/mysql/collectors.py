@@ -49,7 +49,8 @@ def _status(cur: pymysql.cursors.DictCursor) -> dict[str, Any]:
 
 def _processlist(cur: pymysql.cursors.DictCursor) -> dict[str, Any]:
     cur.execute("SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, LEFT(INFO, 200) AS INFO "
-                "FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep' AND ID <> CONNECTION_ID() ORDER BY TIME DESC LIMIT %s",
+                "FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep' AND ID <> CONNECTION_ID() "
+                "ORDER BY TIME DESC LIMIT %s",
                 (PROCESSLIST_LIMIT,))
     rows = [{k.lower(): v for k, v in r.items()} for r in cur.fetchall()]
     cur.execute("SELECT COUNT(*) AS n, SUM(COMMAND = 'Sleep') AS sleeping FROM information_schema.PROCESSLIST")
@@ -81,7 +82,7 @@ class ProcesslistCollector(_MysqlCollector):
 
 
 class ReplicationCollector(_MysqlCollector):
-    name: ClassVar[str] = "mysql.replication"
+    name: ClassVar[str] = "mysql.replica_status"
     description: ClassVar[str] = ("MySQL/MariaDB replication channels: source, IO and SQL thread state, seconds "
                                   "behind, last IO / SQL error")
 

@@ -22,7 +22,7 @@ HEADERS = ("server", "content-type", "content-length", "location", "cache-contro
 
 
 class StubStatusCollector(Collector):
-    name: ClassVar[str] = "nginx.stub_status"
+    name: ClassVar[str] = "nginx.status_page"
     target_kind: ClassVar[str] = TARGET_KIND
     description: ClassVar[str] = ("nginx stub_status counters: active connections, accepts, handled, requests, "
                                   "reading / writing / waiting, dropped (accepts - handled)")
@@ -45,7 +45,7 @@ class StubStatusCollector(Collector):
 
 
 class HttpCollector(Collector):
-    name: ClassVar[str] = "nginx.http"
+    name: ClassVar[str] = "nginx.response"
     target_kind: ClassVar[str] = TARGET_KIND
     description: ClassVar[str] = ("One GET of the nginx site (label url): status code, latency, selected response "
                                   "headers and the first 500 characters of the body")

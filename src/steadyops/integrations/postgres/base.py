@@ -30,6 +30,7 @@ Row = dict[str, Any]
 #: (fragment of libpq's message, layer, what it means, is it an answer about the server)
 _MESSAGES: tuple[tuple[str, str, str, bool], ...] = (
     ("too many clients", "capacity", "max_connections is exhausted (too many clients already)", True),
+    ("too many connections", "capacity", "", True),  # for role / for database: CONNECTION LIMIT reached
     ("remaining connection slots are reserved", "capacity",
      "only superuser-reserved connection slots are left (max_connections exhausted)", True),
     ("connection refused", "process", "connection refused: nothing listens on the port (postgres down?)", True),

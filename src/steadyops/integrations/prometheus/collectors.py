@@ -27,7 +27,7 @@ class _PromCollector(Collector):
 
 
 class TargetsCollector(_PromCollector):
-    name: ClassVar[str] = "prometheus.targets"
+    name: ClassVar[str] = "prometheus.scrape_targets"
     description: ClassVar[str] = ("Prometheus scrape targets: counts by job and health, and every down target with "
                                   "its scrape URL, last error and last scrape time")
 
@@ -45,7 +45,7 @@ class TargetsCollector(_PromCollector):
 
 
 class RulesCollector(_PromCollector):
-    name: ClassVar[str] = "prometheus.rules"
+    name: ClassVar[str] = "prometheus.rule_groups"
     description: ClassVar[str] = ("Prometheus rule groups: interval and evaluation time per group, and every rule "
                                   "that failed its last evaluation with the error")
 

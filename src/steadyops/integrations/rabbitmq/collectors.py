@@ -44,7 +44,7 @@ class OverviewCollector(_RabbitCollector):
 
 
 class NodesCollector(_RabbitCollector):
-    name: ClassVar[str] = "rabbitmq.nodes"
+    name: ClassVar[str] = "rabbitmq.node_stats"
     description: ClassVar[str] = ("RabbitMQ nodes: running, memory and disk alarms, memory used vs limit, disk free "
                                   "vs limit, file descriptors, sockets, partitions, uptime")
 
@@ -53,7 +53,7 @@ class NodesCollector(_RabbitCollector):
 
 
 class QueuesCollector(_RabbitCollector):
-    name: ClassVar[str] = "rabbitmq.queues"
+    name: ClassVar[str] = "rabbitmq.queue_depths"
     description: ClassVar[str] = ("RabbitMQ queues with the most messages ready (top 50): vhost, name, state, type, "
                                   "ready, unacknowledged, consumers, node")
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 import redis.asyncio as aioredis
 
 from steadyops.integrations.redis.base import COUNTERS, RedisCheck, grade, info_evidence, label_float, worst
-from steadyops.integrations.redis.client import connect, describe_error
+from steadyops.integrations.redis.client import CLIENT_NAME, connect, describe_error
 from steadyops.integrations.redis.parse import effective_policy, error_stats, num, replicas, slow_entries
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
@@ -287,7 +287,7 @@ class SlowlogCheck(RedisCheck):
 
     async def judge(self, target: Target, client: aioredis.Redis, info: dict[str, str]) -> CheckResult:
         length = int(await client.slowlog_len())
-        entries = slow_entries(await client.slowlog_get(128)) if length else []
+        entries = slow_entries(await client.slowlog_get(128), skip_client=CLIENT_NAME) if length else []
         window = label_float(target, "slowlog_window_s", 600)
         now = time.time()
         recent = [e for e in entries if now - e.started <= window]

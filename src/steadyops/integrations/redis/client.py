@@ -26,6 +26,7 @@ from steadyops.inventory import Target
 
 DEFAULT_PORT = 6379
 DEFAULT_TIMEOUT = 5.0
+CLIENT_NAME = "steadyops"  # so our own commands can be told apart in SLOWLOG and CLIENT LIST
 
 
 def split_address(address: str, default_port: int) -> tuple[str, int]:
@@ -60,7 +61,7 @@ async def connect(target: Target) -> AsyncIterator[aioredis.Redis]:
         username=target.labels.get("user") or None, password=resolve_secret(target.credentials),
         ssl=target.labels.get("tls", "").lower() in {"1", "true", "yes"},
         socket_connect_timeout=timeout, socket_timeout=timeout, decode_responses=True,
-        retry=Retry(NoBackoff(), 0), client_name="steadyops",
+        retry=Retry(NoBackoff(), 0), client_name=CLIENT_NAME,
     )
     client.set_response_callback("INFO", _raw)
     try:

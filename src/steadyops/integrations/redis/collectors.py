@@ -64,7 +64,7 @@ class InfoCollector(_RedisCollector):
 
 
 class SlowlogCollector(_RedisCollector):
-    name: ClassVar[str] = "redis.slowlog"
+    name: ClassVar[str] = "redis.slowlog_entries"
     description: ClassVar[str] = ("Redis SLOWLOG: the most recent slow commands with duration, age, client and the "
                                   "command (arguments trimmed)")
 

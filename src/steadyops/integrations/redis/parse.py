@@ -108,10 +108,17 @@ def trim_command(args: Sequence[str] | str, max_args: int = 6, max_len: int = 40
     return " ".join(shown)
 
 
-def slow_entries(raw: Iterable[Mapping[str, Any]]) -> list[SlowEntry]:
-    """redis-py's SLOWLOG GET dicts → :class:`SlowEntry` (tolerates bytes and missing client fields)."""
+def slow_entries(raw: Iterable[Mapping[str, Any]], *, skip_client: str = "") -> list[SlowEntry]:
+    """redis-py's SLOWLOG GET dicts → :class:`SlowEntry` (tolerates bytes and missing client fields).
+
+    ``skip_client`` drops entries from connections with that CLIENT SETNAME: the inspection's own
+    INFO is among the slowest commands on an idle server and must not count against it.
+    """
     out = []
     for item in raw:
+        name = item.get("client_name", "")
+        if skip_client and (name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)) == skip_client:
+            continue
         command = item.get("command", "")
         if isinstance(command, bytes):
             command = command.decode("utf-8", "replace")

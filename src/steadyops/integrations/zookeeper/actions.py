@@ -210,6 +210,12 @@ def _archive_name(backup_dir: str, files: Sequence[DataFile]) -> str:
     return f"{backup_dir}/zookeeper-purge-{stamp}.tar.gz"
 
 
+def _by_zxid(item: tuple[str, str]) -> tuple[str, int]:
+    name = os.path.basename(item[0])
+    prefix = name.split(".", 1)[0]
+    return prefix, zxid_of(name, prefix) or 0
+
+
 def _existing_ancestor(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -279,8 +285,7 @@ class ZkPurge(Action):
             rollback.append(Step(kind="restore", description=f"restore the {len(sel.delete)} files from {dest}",
                                  dest=dest))
         notes += [f"dataDir {snap_dir}, dataLogDir {log_dir}"]
-        notes += [f"keep {os.path.basename(p)}: {why}" for p, why in sorted(sel.kept.items(),
-                                                                           key=lambda kv: os.path.basename(kv[0]))]
+        notes += [f"keep {os.path.basename(p)}: {why}" for p, why in sorted(sel.kept.items(), key=_by_zxid)]
         notes += [f"ignored {p}: name does not parse as a zxid" for p in odd]
         if sel.reason:
             notes.append(sel.reason)
