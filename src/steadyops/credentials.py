@@ -34,31 +34,24 @@ def resolve_secret(ref: str | None) -> str | None:
     if ref is None or ref == "":
         return None
     scheme, sep, rest = ref.partition(":")
-    if not sep or not rest:
-        raise CredentialError(f"credential reference {_describe(ref)} must be env:NAME or file:/path")
+    if not sep or not rest or scheme not in ("env", "file"):
+        # never echo the text: a password pasted where a reference belongs must not reach a log
+        raise CredentialError("a credential must be a reference, env:NAME or file:/path (got something else)")
     if scheme == "env":
         value = os.environ.get(rest)
         if value is None:
             raise CredentialError(f"credential reference env:{rest}: the environment variable is not set")
         return value
-    if scheme == "file":
-        path = Path(rest).expanduser()
-        try:
-            size = path.stat().st_size
-            if size > MAX_SECRET_BYTES:
-                raise CredentialError(f"credential reference file:{rest}: {size} bytes is too big for a secret")
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CredentialError(f"credential reference file:{rest}: {exc.strerror or type(exc).__name__}") from None
-        except UnicodeDecodeError:
-            raise CredentialError(f"credential reference file:{rest}: not UTF-8 text") from None
-        if text.endswith("\r\n"):
-            return text[:-2]
-        return text[:-1] if text.endswith("\n") else text
-    raise CredentialError(f"credential reference {_describe(ref)}: unknown scheme {scheme!r} (use env: or file:)")
-
-
-def _describe(ref: str) -> str:
-    """Name a bad reference without echoing it whole: a pasted password must not reach a log."""
-    scheme = ref.partition(":")[0]
-    return f"{scheme[:8]!r}…" if scheme != ref else "(without a scheme)"
+    path = Path(rest).expanduser()
+    try:
+        size = path.stat().st_size
+        if size > MAX_SECRET_BYTES:
+            raise CredentialError(f"credential reference file:{rest}: {size} bytes is too big for a secret")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CredentialError(f"credential reference file:{rest}: {exc.strerror or type(exc).__name__}") from None
+    except UnicodeDecodeError:
+        raise CredentialError(f"credential reference file:{rest}: not UTF-8 text") from None
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text

@@ -141,7 +141,8 @@ def test_disk_cleanup_all_on_two_real_zookeepers(server: Server, two_zk: list[Zk
 
     out = cli(server, "do", "磁盘清理 all", "--yes", "--by", "dave", lang="zh").stdout
     print(out)  # the transcript, with -s
-    header_a = t("act.plan_header", "zh", id=1, action="zookeeper.purge", target="zk-a", risk=t("act.risk.medium", "zh"))
+    header_a = t("act.plan_header", "zh", id=1, action="zookeeper.purge", target="zk-a",
+                 risk=t("act.risk.medium", "zh"))
     assert out.index(header_a) < out.index("完成：freed") < out.index(t("do.cleanup_summary", "zh"))
     assert t("do.cleanup_pending", "zh", id=2) in out
     summary = out[out.index(t("do.cleanup_summary", "zh")):]

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from steadyops import __version__
-from steadyops.api import actions, alerts, chat, incidents, kb, silences, stats
+from steadyops.api import actions, alerts, chat, incidents, inspections, kb, silences, stats
 from steadyops.app import App
 from steadyops.errors import (
     Conflict,
@@ -71,7 +71,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
             session.connection().exec_driver_sql("SELECT 1")
         return {"status": "ready"}
 
-    for module in (alerts, incidents, silences, stats, actions, chat, kb):
+    for module in (alerts, incidents, silences, stats, actions, chat, kb, inspections):
         api.include_router(module.router)
     api.include_router(actions.audit_router)
     return api

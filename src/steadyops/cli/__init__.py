@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from steadyops.cli import act, alerts, audit, incidents, kb, mcp, plugins, serve, silences
+from steadyops.cli import act, alerts, ask, audit, do, incidents, inspect, kb, mcp, plugins, serve, silences
 from steadyops.cli.common import state
 
 app = typer.Typer(
@@ -29,6 +29,9 @@ def _root(
 
 serve.register(app)
 plugins.register(app)
+inspect.register(app)
+do.register(app)
+ask.register(app)
 mcp.register(app)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.app, name="incidents")

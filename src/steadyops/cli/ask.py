@@ -32,8 +32,7 @@ def register(app: typer.Typer) -> None:
         else:
             from steadyops.cli import do as do_cli
 
-            do_cli.run_command(question)
-            return
+            raise typer.Exit(do_cli.run_command(question))
         from steadyops.agent.ask import Investigator
         from steadyops.app import build_app
 

@@ -280,20 +280,24 @@ def register(app: typer.Typer) -> None:
         """Run an on-call phrase: 巡检 / zk检测 / 磁盘清理 / 事件列表 (zh or en). / 自然语言运维指令。"""
         if lang:
             state.lang_flag = lang
-        text = " ".join(words)
-        try:
-            cmd = parse(text)
-        except UnknownCommand as exc:
-            _unknown(text, exc)
-        except ValidationFailed as exc:
-            fail(str(exc), code=2)
-        if cmd.intent == "zk_check":
-            code = _zk_check(cmd, fmt, out, progress)
-        elif cmd.intent == "inspect":
-            code = _inspect(cmd, fmt, out, progress)
-        elif cmd.intent == "incidents":
-            code = _incidents(fmt)
-        else:
-            code = disk_cleanup(cmd, params=param or [], by=by, yes=yes,
-                                        as_json=fmt is inspect_cli.ReportFormat.JSON)
-        raise typer.Exit(code)
+        raise typer.Exit(run_command(" ".join(words), fmt=fmt, out=out, yes=yes, by=by, params=param or [],
+                                     progress=progress))
+
+
+def run_command(text: str, *, fmt: inspect_cli.ReportFormat = inspect_cli.ReportFormat.TABLE,
+                out: Path | None = None, yes: bool = False, by: str = "", params: list[str] | None = None,
+                progress: bool | None = None) -> int:
+    """Parse and run one phrase; the exit code. Shared by ``steadyops do`` and ``steadyops ask``."""
+    try:
+        cmd = parse(text)
+    except UnknownCommand as exc:
+        _unknown(text, exc)
+    except ValidationFailed as exc:
+        fail(str(exc), code=2)
+    if cmd.intent == "zk_check":
+        return _zk_check(cmd, fmt, out, progress)
+    if cmd.intent == "inspect":
+        return _inspect(cmd, fmt, out, progress)
+    if cmd.intent == "incidents":
+        return _incidents(fmt)
+    return disk_cleanup(cmd, params=params or [], by=by, yes=yes, as_json=fmt is inspect_cli.ReportFormat.JSON)

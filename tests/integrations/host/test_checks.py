@@ -203,6 +203,12 @@ async def test_load_per_core(serve: Any, sample: Sample) -> None:
     assert r.status is CheckStatus.UNKNOWN and "`nproc` is not available" in r.summary
 
 
+async def test_unexpected_output_is_unknown(serve: Any) -> None:
+    serve(files={"/proc/loadavg": "<html>proxy error</html>\n"}, commands={("nproc",): "2\n"})
+    r = await LoadCheck().run(target())
+    assert (r.status, r.layer) == (CheckStatus.UNKNOWN, "host") and "unexpected output" in r.summary
+
+
 async def test_fds(serve: Any, sample: Sample) -> None:
     serve(files={"/proc/sys/fs/file-nr": sample("file-nr.txt")})
     r = await FdsCheck().run(target())

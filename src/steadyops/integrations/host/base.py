@@ -102,6 +102,9 @@ class HostCheck(Check):
             return await self.inspect(target, host)
         except HostAccessError as exc:
             return exc.result()
+        except ValueError as exc:  # a parser met output it does not know: say so, never guess
+            return CheckResult(status=CheckStatus.UNKNOWN, summary=f"cannot tell: unexpected output ({exc})",
+                               layer="host", evidence=[Evidence(source=self.name, detail=str(exc)[:500])])
 
     @abstractmethod
     async def inspect(self, target: Target, host: HostAccess) -> CheckResult:

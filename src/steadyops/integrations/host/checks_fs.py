@@ -28,6 +28,7 @@ from steadyops.integrations.host.base import (
     RB_DISK,
     HostCheck,
     grade_high,
+    grade_low,
     human_bytes,
     human_duration,
     threshold,
@@ -115,7 +116,7 @@ class FsCheck(HostCheck):
             status = grade_high(m.used_pct, warn, crit)
             hours = fc.hours_to_full if fc else None
             if hours is not None and m.used_pct >= ttf_min_pct:
-                status = worst(status, grade_high(-hours, -ttf_warn, -ttf_crit))
+                status = worst(status, grade_low(hours, ttf_warn, ttf_crit))
             metrics[f"used_pct:{m.mount}"] = m.used_pct
             metrics[key] = float(m.used)
             metrics[f"avail:{m.mount}"] = float(m.avail)

@@ -70,8 +70,8 @@ def thin(samples: Sequence[Sample], limit: int) -> list[Sample]:
 class MemoryHistory:
     """Per (check, target): about ``size`` samples spread over the last ``max_age`` seconds.
 
-    A new sample closer than ``max_age / size`` to the one before the newest replaces the newest
-    instead of being appended, so memory stays at ``size`` samples per key however often the check
+    While the newest sample is closer than ``max_age / size`` to the one before it, a new sample
+    replaces it instead of being appended, so memory stays at ``size`` samples per key however often the check
     runs, while the newest sample is always the last run (the OOM check's "since the last check").
     """
 
@@ -90,7 +90,7 @@ class MemoryHistory:
 
     def observe(self, check: str, target: str, at: float, metrics: Mapping[str, float]) -> None:
         window = self._samples.setdefault((check, target), deque(maxlen=self.size))
-        if len(window) >= 2 and at - window[-2][0] < self.spacing:
+        if len(window) >= 2 and window[-1][0] - window[-2][0] < self.spacing:  # newest has not earned a place
             window[-1] = (at, dict(metrics))
         else:
             window.append((at, dict(metrics)))
