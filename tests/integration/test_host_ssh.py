@@ -185,6 +185,9 @@ async def test_accept_new_records_the_key_then_refuses_a_changed_one(sshd: SshSe
     recorded.write_text(f"[127.0.0.1]:{sshd.port} {impostor[0]} {impostor[1]}\n")
     r = await MemoryCheck().run(target)
     assert (r.status, r.layer) == (CheckStatus.CRITICAL, "network") and "does not match" in r.summary
+    by_name = target.model_copy(update={"address": f"localhost:{sshd.port}"})  # recorded only by IP
+    r = await MemoryCheck().run(by_name)
+    assert (r.status, r.layer) == (CheckStatus.CRITICAL, "network"), r  # accept-new must not replace it
     unpinned = ssh_target(sshd, "unpinned", known_hosts="insecure-ignore")
     assert (await MemoryCheck().run(unpinned)).status is CheckStatus.OK  # only because it says so
 

@@ -23,6 +23,7 @@ closed after ``idle_seconds`` unused, and belong to the event loop that opened t
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import shlex
 import threading
@@ -164,8 +165,6 @@ def _trust(spec: SshSpec) -> _Trust:
 
 
 def _is_ip(host: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -174,13 +173,23 @@ def _is_ip(host: str) -> bool:
 
 
 class _Client(asyncssh.SSHClient):
-    """Accepts an unrecorded host key only under accept-new, and remembers it to record after login."""
+    """Called for a key not among the trusted ones: a mismatch if any key is recorded, else maybe TOFU.
 
-    def __init__(self, tofu: bool) -> None:
+    The check is repeated here with the peer address asyncssh resolved, so a key recorded under the
+    host's IP but not its name still counts as recorded and can never be replaced by accept-new.
+    """
+
+    def __init__(self, known: asyncssh.SSHKnownHosts | None, tofu: bool) -> None:
+        self.known = known
         self.tofu = tofu
+        self.mismatch = False
         self.new_key: asyncssh.SSHKey | None = None
 
     def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        if self.known is not None and asyncssh.match_known_hosts(self.known, host, addr,
+                                                                 None if port == 22 else port)[0]:
+            self.mismatch = True
+            return False
         if self.tofu:
             self.new_key = key
             return True
@@ -205,7 +214,7 @@ async def _open(spec: SshSpec) -> asyncssh.SSHClientConnection:
     """Connect and log in, translating every failure into the verdict a check should give."""
     trust = _trust(spec)
     key = load_client_key(spec.credentials)
-    client = _Client(tofu=trust.tofu_file is not None)
+    client = _Client(trust.known_hosts, tofu=trust.tofu_file is not None)
     where = spec.where
     try:
         conn, _ = await asyncio.wait_for(asyncssh.create_connection(
@@ -215,7 +224,7 @@ async def _open(spec: SshSpec) -> asyncssh.SSHClientConnection:
         ), spec.connect_timeout * 2)
     except asyncssh.HostKeyNotVerifiable as exc:
         files = ", ".join(str(p) for p in trust.files) or "no known_hosts file"
-        if trust.has_entry:
+        if trust.has_entry or client.mismatch:
             raise HostAccessError(
                 f"SSH host key of {spec.host}:{spec.port} does not match the key recorded in {files}: refusing to "
                 "connect (possible man-in-the-middle, or the host was reinstalled — verify, then update the file)",

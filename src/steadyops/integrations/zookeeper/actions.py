@@ -146,11 +146,11 @@ def select(snapshots: Sequence[DataFile], logs: Sequence[DataFile], keep: int) -
     sel.least_zxid = least
     sel.log_boundary = min((f.zxid for f in needed), default=None)
     needed_paths = {f.path for f in needed}
-    for s in snapshots:
+    for s in sorted(snapshots, key=lambda f: f.zxid):
         if s.zxid >= least:
             why = "one of the newest valid snapshots" if s in kept_snaps else "newer than the oldest kept snapshot"
             sel.kept[s.path] = why if s.valid else why + " (incomplete: not counted towards keep)"
-    for f in needed:
+    for f in sorted(needed, key=lambda f: f.zxid):
         sel.kept[f.path] = ("starts before the oldest kept snapshot and holds the transactions after it"
                             if f.zxid < least else "needed to replay after the kept snapshots")
     sel.delete = [f for f in (*snapshots, *logs) if f.zxid < least and f.path not in needed_paths]
@@ -210,12 +210,6 @@ def _archive_name(backup_dir: str, files: Sequence[DataFile]) -> str:
     return f"{backup_dir}/zookeeper-purge-{stamp}.tar.gz"
 
 
-def _by_zxid(item: tuple[str, str]) -> tuple[str, int]:
-    name = os.path.basename(item[0])
-    prefix = name.split(".", 1)[0]
-    return prefix, zxid_of(name, prefix) or 0
-
-
 def _existing_ancestor(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -247,9 +241,12 @@ class ZkPurge(Action):
     target_kind: ClassVar[str] = "zookeeper"
     risk: ClassVar[Risk] = Risk.MEDIUM
     Params: ClassVar[type[BaseModel]] = PurgeParams
-    # Not zookeeper.disk: a disk still above its threshold after a purge would make the executor
-    # roll back, i.e. put the purged files back on the full disk. ruok proves the server survived.
-    verify_checks: ClassVar[tuple[str, ...]] = ("zookeeper.ruok", "zookeeper.datafiles")
+    # None, on purpose: a failed verification makes the executor roll back, i.e. put the purged files
+    # back. The classic purge is on a server that died *because* its dataLogDir filled up (ruok fails),
+    # or on a disk still above its threshold afterwards (zookeeper.disk fails): both would re-fill the
+    # disk. A running server never reads old snapshots or logs, so the purge cannot break it; what
+    # it needs at restart is guarded by the invariant, re-checked against the directories in apply.
+    verify_checks: ClassVar[tuple[str, ...]] = ()
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, PurgeParams)
@@ -285,7 +282,7 @@ class ZkPurge(Action):
             rollback.append(Step(kind="restore", description=f"restore the {len(sel.delete)} files from {dest}",
                                  dest=dest))
         notes += [f"dataDir {snap_dir}, dataLogDir {log_dir}"]
-        notes += [f"keep {os.path.basename(p)}: {why}" for p, why in sorted(sel.kept.items(), key=_by_zxid)]
+        notes += [f"keep {os.path.basename(p)}: {why}" for p, why in sel.kept.items()]  # in zxid order
         notes += [f"ignored {p}: name does not parse as a zxid" for p in odd]
         if sel.reason:
             notes.append(sel.reason)
