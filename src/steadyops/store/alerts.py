@@ -77,7 +77,8 @@ def mark_processed(session: Session, ids: Sequence[int]) -> None:
         session.execute(update(AlertEventRow).where(AlertEventRow.id.in_(ids)).values(processed=True))
 
 
-def event_to_alert(row: AlertEventRow) -> Alert:
+def row_to_alert(row: AlertEventRow | AlertRow) -> Alert:
+    """A journal row or a current-state row as the domain Alert (both carry the same columns)."""
     return Alert(
         labels=dict(row.labels),
         annotations=dict(row.annotations),
@@ -90,17 +91,7 @@ def event_to_alert(row: AlertEventRow) -> Alert:
     )
 
 
-def row_to_alert(row: AlertRow) -> Alert:
-    return Alert(
-        labels=dict(row.labels),
-        annotations=dict(row.annotations),
-        status=AlertStatus(row.status),
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        generator_url=row.generator_url,
-        source=row.source,
-        fingerprint=row.fingerprint,
-    )
+event_to_alert = row_to_alert
 
 
 def get_alert(session: Session, fp: str) -> AlertRow | None:
