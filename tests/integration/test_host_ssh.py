@@ -247,7 +247,7 @@ async def test_time_to_full_from_a_rising_trend_in_the_store(sshd: SshServer, tm
         assert (last.status, last.layer, last.labels) == (CheckStatus.CRITICAL, "disk", {"mount": str(tmpfs)})
         assert "full in ~" in last.summary
         with app.store.transaction() as s:
-            alerts = [alerts_repo.event_to_alert(row) for row in alerts_repo.pending_events(s, 100)]
+            alerts = [alerts_repo.row_to_alert(row) for row in alerts_repo.pending_events(s, 100)]
         assert [a.labels["mount"] for a in alerts if a.labels["alertname"] == "host.disk"] == [str(tmpfs)]
     finally:
         app.close()

@@ -102,7 +102,7 @@ def inspect(make_app: Any, fake_clock: FakeClock) -> Callable[..., Any]:
 
 def fired(runner: CheckRunner) -> dict[str, dict[str, str]]:
     with runner.store.transaction() as s:
-        rows = [alerts_repo.event_to_alert(row) for row in alerts_repo.pending_events(s, 1000)]
+        rows = [alerts_repo.row_to_alert(row) for row in alerts_repo.pending_events(s, 1000)]
     return {a.labels["alertname"]: {**a.labels, **a.annotations} for a in rows if a.status.value == "firing"}
 
 

@@ -94,7 +94,7 @@ def findings_of(report: ZkReport, target: str) -> dict[str, Finding]:
 
 def alerts(runner: CheckRunner) -> list[Alert]:
     with runner.store.transaction() as s:
-        return [alerts_repo.event_to_alert(row) for row in alerts_repo.pending_events(s, 1000)]
+        return [alerts_repo.row_to_alert(row) for row in alerts_repo.pending_events(s, 1000)]
 
 
 async def test_standalone_healthy(make_app: Any, fake_clock: FakeClock) -> None:

@@ -69,7 +69,7 @@ class Pipeline:
             if not rows:
                 return 0
             ctx = Context(session=session, now=self.clock.now(), settings=self.settings, inventory=self.inventory)
-            batch: AlertBatch | None = AlertBatch(alerts=[alerts_repo.event_to_alert(r) for r in rows])
+            batch: AlertBatch | None = AlertBatch(alerts=[alerts_repo.row_to_alert(r) for r in rows])
             with session.no_autoflush:  # stages flush explicitly where they must; one flush at commit
                 for stage in self.stages:
                     if batch is None or not batch.alerts:

@@ -91,8 +91,6 @@ def row_to_alert(row: AlertEventRow | AlertRow) -> Alert:
     )
 
 
-event_to_alert = row_to_alert
-
 
 def get_alert(session: Session, fp: str) -> AlertRow | None:
     return session.get(AlertRow, fp)
