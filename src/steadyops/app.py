@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,12 @@ from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_bas
 from steadyops.notifiers import Notifier
 from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.pipeline.diagnose import Diagnoser
-from steadyops.plugins import Registry, load_plugins
+from steadyops.plugins import PluginContext, Registry, load_plugins
 from steadyops.remediation.audit import AuditLog, load_key
 from steadyops.remediation.executor import Executor
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import Store
+from steadyops.store import checks as checks_repo
 
 
 class LazyKnowledge:
@@ -104,6 +106,8 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     inventory = Inventory.load(settings.inventory)
     channels = build_channels(settings, registry, http_client)
     store = Store(settings.effective_database_url)
+    registry.setup(PluginContext(data_dir=settings.data_dir,
+                                 check_history=functools.partial(checks_repo.recent_metrics, store)))
     knowledge = LazyKnowledge(settings.data_dir)
     pipeline = build_pipeline(settings, store, clock, inventory, channels,
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search))

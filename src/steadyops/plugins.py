@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Generic, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from steadyops.errors import PluginError
 
@@ -71,6 +74,22 @@ class Catalog(Generic[T]):
         return len(self._items)
 
 
+#: (check, target, since, limit) -> [(started_at, metrics)], newest first
+CheckHistory = Callable[[str, str, datetime, int], list[tuple[datetime, dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """What the composition root offers plugins at start: where to keep files, and past results.
+
+    Plugins get it through a setup function (``registry.add_setup``) instead of importing the
+    store or settings, so the dependency still points from the core to the plugin.
+    """
+
+    data_dir: Path
+    check_history: CheckHistory
+
+
 class Registry:
     """Every catalog the platform has; one per concept in DESIGN.md §3."""
 
@@ -80,6 +99,20 @@ class Registry:
         self.collectors: Catalog[type[Collector]] = Catalog("collector")
         self.actions: Catalog[type[Action]] = Catalog("action")
         self.loaded: list[str] = []
+        self.setups: list[Callable[[PluginContext], None]] = []
+        self.shutdowns: list[Callable[[], Awaitable[None]]] = []
+
+    def add_setup(self, fn: Callable[[PluginContext], None]) -> None:
+        """Run ``fn`` once the platform is composed (data dir known, store open)."""
+        self.setups.append(fn)
+
+    def add_shutdown(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Await ``fn`` when the server stops (close pooled connections …)."""
+        self.shutdowns.append(fn)
+
+    def setup(self, context: PluginContext) -> None:
+        for fn in self.setups:
+            fn(context)
 
     def add_notifier(self, cls: type[Notifier]) -> None:
         self.notifiers.add(cls.name, cls)

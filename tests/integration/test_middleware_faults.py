@@ -36,7 +36,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,28 +79,35 @@ def _missing(exc: Exception) -> None:
     pytest.skip(str(exc))
 
 
-@pytest.fixture
-def inspect(make_app: Any, fake_clock: FakeClock) -> Callable[..., Any]:
+class Inspector:
     """``await inspect(*targets)`` → {(check, target): Finding}, through the real CheckRunner (and its store).
 
     Each call gets a fresh store: a finding whose severity changes between two runs on one store
     trips a bug in CheckRunner.record (reported to the core), which is not what these tests test.
+    ``runner`` is the last call's runner, to read the alerts it journaled.
     """
-    registry = Registry()
-    for plugin in PLUGINS:
-        plugin.register(registry)
 
-    async def run(*targets: Target, kinds: list[str] | None = None) -> dict[tuple[str, str], Finding]:
-        runner = CheckRunner(registry, Inventory(targets), make_app().store, fake_clock)
-        _, findings = await runner.inspect(runner.jobs(kinds=kinds))
-        fake_clock.advance(1)
-        run.runner = runner  # type: ignore[attr-defined]
+    def __init__(self, make_app: Any, clock: FakeClock) -> None:
+        self.make_app, self.clock = make_app, clock
+        self.registry = Registry()
+        for plugin in PLUGINS:
+            plugin.register(self.registry)
+        self.runner: CheckRunner | None = None
+
+    async def __call__(self, *targets: Target, kinds: list[str] | None = None) -> dict[tuple[str, str], Finding]:
+        self.runner = CheckRunner(self.registry, Inventory(targets), self.make_app().store, self.clock)
+        _, findings = await self.runner.inspect(self.runner.jobs(kinds=kinds))
+        self.clock.advance(1)
         return {(f.check, f.target): f for f in findings}
 
-    return run
+
+@pytest.fixture
+def inspect(make_app: Any, fake_clock: FakeClock) -> Inspector:
+    return Inspector(make_app, fake_clock)
 
 
-def fired(runner: CheckRunner) -> dict[str, dict[str, str]]:
+def fired(runner: CheckRunner | None) -> dict[str, dict[str, str]]:
+    assert runner is not None
     with runner.store.transaction() as s:
         rows = [alerts_repo.row_to_alert(row) for row in alerts_repo.pending_events(s, 1000)]
     return {a.labels["alertname"]: {**a.labels, **a.annotations} for a in rows if a.status.value == "firing"}
@@ -134,7 +141,7 @@ def _fill(port: int, prefix: str, n: int = 4000) -> int:
     return refused
 
 
-async def test_redis_maxmemory_noeviction_then_evictions(rds: Any, inspect: Any) -> None:
+async def test_redis_maxmemory_noeviction_then_evictions(rds: Any, inspect: Inspector) -> None:
     target = Target(name="redis-it", kind="redis", address=rds.address)
     baseline = await inspect(target)
     assert bad(baseline) == []
@@ -156,7 +163,7 @@ async def test_redis_maxmemory_noeviction_then_evictions(rds: Any, inspect: Any)
     assert found["redis.memory", "redis-it"].status is WARN  # at the limit by design, no longer refusing
 
 
-async def test_redis_replica_link_down_and_master_stopped(inspect: Any) -> None:
+async def test_redis_replica_link_down_and_master_stopped(inspect: Inspector) -> None:
     try:
         master = start_redis()
     except ServiceMissing as exc:
@@ -183,7 +190,7 @@ async def test_redis_replica_link_down_and_master_stopped(inspect: Any) -> None:
     assert found["redis.memory", "redis-master"].status is UNKNOWN  # one dead server, one critical finding
 
 
-async def test_redis_slowlog_quotes_the_commands(rds: Any, inspect: Any) -> None:
+async def test_redis_slowlog_quotes_the_commands(rds: Any, inspect: Inspector) -> None:
     client = redis.Redis(port=rds.port)
     client.config_set("slowlog-log-slower-than", 0)  # the fault: every command is "slow" now
     for i in range(8):
@@ -197,7 +204,7 @@ async def test_redis_slowlog_quotes_the_commands(rds: Any, inspect: Any) -> None
 
 # --------------------------------------------------------------------------------------------- nginx
 
-async def test_nginx_dropping_connections_then_stopped(inspect: Any) -> None:
+async def test_nginx_dropping_connections_then_stopped(inspect: Inspector) -> None:
     try:
         web = start_nginx(worker_connections=8)
     except ServiceMissing as exc:
@@ -259,7 +266,7 @@ def _deadlock(port: int) -> None:
     b.close()
 
 
-async def test_mariadb_max_connections_deadlock_and_stop(inspect: Any) -> None:
+async def test_mariadb_max_connections_deadlock_and_stop(inspect: Inspector) -> None:
     try:
         db = start_mariadb(max_connections=10)
     except ServiceMissing as exc:
@@ -304,7 +311,7 @@ async def test_mariadb_max_connections_deadlock_and_stop(inspect: Any) -> None:
     assert connect.status is CRIT and connect.layer == "process" and "refused" in connect.summary
 
 
-async def test_mariadb_replica_io_thread_down(inspect: Any) -> None:
+async def test_mariadb_replica_io_thread_down(inspect: Inspector) -> None:
     try:
         db = start_mariadb(system_tables=True)
     except ServiceMissing as exc:
@@ -327,7 +334,7 @@ async def test_mariadb_replica_io_thread_down(inspect: Any) -> None:
 
 # --------------------------------------------------------------------------------------------- PostgreSQL
 
-async def test_postgres_long_transaction_lock_wait_and_role_limit(fresh_pg_url: str, inspect: Any) -> None:
+async def test_postgres_long_transaction_lock_wait_and_role_limit(fresh_pg_url: str, inspect: Inspector) -> None:
     dbname = fresh_pg_url.rsplit("/", 1)[1]
     role = f"steadyops_it_{uuid.uuid4().hex[:8]}"
     holder = await psycopg.AsyncConnection.connect(fresh_pg_url, autocommit=True)
@@ -388,7 +395,7 @@ async def _publish(api: str, vhost: str, queue: str, n: int) -> None:
             assert resp.json().get("routed") is True
 
 
-async def test_rabbitmq_backlog_without_consumers_and_api_missing(inspect: Any) -> None:
+async def test_rabbitmq_backlog_without_consumers_and_api_missing(inspect: Inspector) -> None:
     try:
         api = ensure_rabbitmq_management()
     except (ServiceMissing, TimeoutError) as exc:
@@ -419,7 +426,7 @@ async def test_rabbitmq_backlog_without_consumers_and_api_missing(inspect: Any) 
 
 # --------------------------------------------------------------------------------------------- Prometheus
 
-async def test_prometheus_target_down_and_rule_failing(services: Any, require: Any, inspect: Any) -> None:
+async def test_prometheus_target_down_and_rule_failing(services: Any, require: Any, inspect: Inspector) -> None:
     require("prometheus", "node_exporter")
     node = services.node_exporter()
     dead = free_port()  # the fault: a scrape target nothing listens on
@@ -458,7 +465,7 @@ async def test_prometheus_target_down_and_rule_failing(services: Any, require: A
 
 # --------------------------------------------------------------------------------------------- 拨测
 
-async def test_http_probe_faults(tmp_path: Path, inspect: Any) -> None:
+async def test_http_probe_faults(tmp_path: Path, inspect: Inspector) -> None:
     tls = self_signed_cert(tmp_path, days=3)  # the TLS fault: valid, but only 3 more days
     with HttpServer() as site, HttpServer(tls=tls) as secure:
         targets = [

@@ -51,6 +51,8 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
+            for shutdown in app.registry.shutdowns:
+                await shutdown()
 
     api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan,
                   description="Alert intake, convergence into incidents, silences and notifications.")

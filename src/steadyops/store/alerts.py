@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from steadyops.models import Alert, AlertStatus
 from steadyops.store.tables import AlertEventRow, AlertRow
 
-
 JOURNAL: Table = AlertEventRow.__table__  # type: ignore[assignment]
 
 

@@ -20,7 +20,7 @@ from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.host.collectors import COLLECTORS
 from steadyops.integrations.host.service import for_registry as service_restart
 from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, set_history
-from steadyops.plugins import Registry
+from steadyops.plugins import PluginContext, Registry
 
 if TYPE_CHECKING:
     from steadyops.integrations.host.ssh import SshSettings
@@ -37,7 +37,24 @@ def configure_ssh(**changes: object) -> SshSettings:
     return configure(**changes)
 
 
+def _setup(context: PluginContext) -> None:
+    """steadyops keeps its own known_hosts under the data dir, and trends read stored results."""
+    configure_ssh(known_hosts_dir=context.data_dir / "ssh")
+    set_history(RecordedHistory(context.check_history))
+
+
+async def _shutdown() -> None:
+    import sys
+
+    if "steadyops.integrations.host.ssh" in sys.modules:  # only if SSH was ever used
+        from steadyops.integrations.host.ssh import close_connections
+
+        await close_connections()
+
+
 def register(registry: Registry) -> None:
+    registry.add_setup(_setup)
+    registry.add_shutdown(_shutdown)
     registry.add_action(CleanLogs)
     registry.add_action(service_restart(registry))  # bound: its health_check names this registry's checks
     for check in CHECKS:
