@@ -46,7 +46,7 @@ $(PY):
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 		rm -rf $(VENV); \
 		echo "$(PYTHON) -m venv failed; installing python3-venv"; \
-		scripts/install-test-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); }
+		scripts/install-test-deps.sh --only python3-venv && $(PYTHON) -m venv $(VENV); }
 	@$(PIP) install --upgrade pip || echo "(pip upgrade skipped)"
 
 $(RUN_STAMP): pyproject.toml | $(PY)

@@ -5,6 +5,7 @@
 # when everything is present, apt is not touched at all, so a repeated `make test` costs nothing.
 #
 #   scripts/install-test-deps.sh [extra-debian-package ...]
+#   scripts/install-test-deps.sh --only debian-package ...   # just these (e.g. python3-venv)
 #
 # Daemons are NOT started: a policy-rc.d that forbids service starts is in place while apt runs
 # (the tests start their own copies on free loopback ports, with temporary data directories).
@@ -31,6 +32,11 @@ have() {
   if [[ $1 == /* ]]; then [[ -e $1 ]]; else PATH="$SEARCH_PATH" command -v "$1" >/dev/null 2>&1; fi
 }
 
+if [[ ${1-} == --only ]]; then
+  shift
+  checks=()
+fi
+
 missing=()
 add() { [[ " ${missing[*]-} " == *" $1 "* ]] || missing+=("$1"); }
 for check in "${checks[@]}"; do
@@ -41,7 +47,7 @@ for pkg in "$@"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install-test-deps: all test services already installed"
+  echo "install-test-deps: everything already installed"
   exit 0
 fi
 

@@ -32,6 +32,13 @@ ENTRY_POINT_GROUP = "steadyops.plugins"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "steadyops.integrations.host",
     "steadyops.integrations.zookeeper",
+    "steadyops.integrations.redis",
+    "steadyops.integrations.nginx",
+    "steadyops.integrations.mysql",
+    "steadyops.integrations.postgres",
+    "steadyops.integrations.rabbitmq",
+    "steadyops.integrations.prometheus",
+    "steadyops.integrations.http_probe",
     "steadyops.integrations.dingtalk",
     "steadyops.integrations.wecom",
     "steadyops.integrations.feishu",

@@ -104,16 +104,21 @@ def _journal_seqs(url: str) -> set[int]:
         store.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store under test. Set up before ``services``, so the server stops before the database goes."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("fresh_pg_url")
+        return url
+    return f"sqlite:///{(tmp_path / 'data' / 'steadyops.db').as_posix()}"
+
+
 def test_sigkill_mid_stream_loses_nothing_and_timers_resume(
-    backend: str, request: pytest.FixtureRequest, services: Services, receiver: Receiver, tmp_path: Path,
+    store_url: str, services: Services, receiver: Receiver, tmp_path: Path,
 ) -> None:
     data_dir = tmp_path / "data"
-    env: dict[str, str] = {}
-    db_url = f"sqlite:///{(data_dir / 'steadyops.db').as_posix()}"
-    if backend == "postgresql":
-        db_url = request.getfixturevalue("fresh_pg_url")
-        env["STEADYOPS_DATABASE_URL"] = db_url
+    db_url = store_url
+    env = {"STEADYOPS_DATABASE_URL": db_url} if db_url.startswith("postgresql") else {}
     config: dict[str, Any] = {
         "route": {"receiver": "ops", "group_by": ["alertname"], "group_wait": f"{GROUP_WAIT:g}s",
                   "group_interval": "1h", "repeat_interval": "1h"},

@@ -26,7 +26,7 @@ import pytest
 
 from steadyops.actions import ActionContext
 from steadyops.integrations.zookeeper import register
-from steadyops.integrations.zookeeper.actions import LOG, SNAP, ZkPurge, logs_needed_from, scan
+from steadyops.integrations.zookeeper.actions import LOG, SNAP, ZkPurge, scan
 from steadyops.models import ApprovalDecision, Plan
 from steadyops.plugins import Registry
 from steadyops.remediation import archive
@@ -190,9 +190,12 @@ async def test_purge_frees_space_and_zookeeper_restores_every_znode(purge_app: A
     assert sorted(os.listdir(vdir)) == sorted(os.path.basename(p) for p in before)
     plan = Plan.model_validate(run.plan)
     doomed = [s.paths[0] for s in plan.steps if s.kind == "delete"]
-    # What must survive, computed here from the listing, independently of the action's code:
+    # What must survive, computed here from the listing, independently of the action's code: the 3
+    # newest snapshots, the log holding the transactions right after the oldest of them, all later logs
     kept_snaps = sorted(snaps, key=lambda s: s.zxid)[-3:]
-    needed = {f.path for f in logs_needed_from(logs, kept_snaps[0].zxid)} | {s.path for s in kept_snaps}
+    first_log = max(f.zxid for f in logs if f.zxid <= kept_snaps[0].zxid)
+    needed = {f.path for f in logs if f.zxid >= first_log} | {s.path for s in kept_snaps}
+    assert first_log < kept_snaps[0].zxid  # real data: the spanning-log case is exercised
     assert doomed and not needed & set(doomed)
     assert set(doomed) == {f.path for f in (*snaps, *logs)} - needed  # everything else goes
     assert run.status == "pending_approval"

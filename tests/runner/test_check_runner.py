@@ -90,3 +90,19 @@ async def test_scope_by_address(make_app: Any, tmp_path: Path, fake_clock: FakeC
     _app, runner = setup(make_app, tmp_path, fake_clock)
     assert {j.target.name for j in runner.jobs(targets=["127.0.0.1:2"])} == {"d2"}
     assert runner.jobs(kinds=["zookeeper"]) == []
+
+
+async def test_severity_change_resolves_old_alert_and_fires_new(make_app: Any, tmp_path: Path,
+                                                               fake_clock: FakeClock) -> None:
+    app, runner = setup(make_app, tmp_path, fake_clock)
+    VERDICT.clear()
+    VERDICT["d1"] = CheckStatus.CRITICAL
+    jobs = runner.jobs(checks=["demo.flip"])
+    await runner.inspect(jobs)
+    fake_clock.advance(1)
+    VERDICT["d1"] = CheckStatus.WARNING
+    await runner.inspect(jobs)
+    with app.store.transaction() as s:
+        rows = alerts_repo.pending_events(s, 10)
+        assert [(r.status, r.labels["severity"]) for r in rows] == [
+            ("firing", "critical"), ("resolved", "critical"), ("firing", "warning")]

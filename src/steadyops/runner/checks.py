@@ -130,8 +130,10 @@ class CheckRunner:
                 if f.status.failing:
                     labels = alert_labels(f, self.inventory)
                     if state is not None and state.alert_labels != labels:
-                        events.append(_resolved(state, now))  # severity or details changed: new alert
-                        state = None
+                        # severity or details changed: the old alert resolves, a new one fires
+                        events.append(_resolved(state, now))
+                        state.alert_labels = labels
+                        state.since = f.started_at
                     if state is None:
                         state = CheckStateRow(check=f.check, target=f.target, status=f.status.value,
                                               alert_labels=labels, since=f.started_at, updated_at=now)

@@ -60,6 +60,8 @@ elif action == "fail":
 elif action == "noop":
     print("exit 0, started nothing", flush=True)
 elif action == "hang":
+    with open(pidfile + ".hang", "w") as fh:
+        fh.write(str(os.getpid()))
     time.sleep(60)
 '''
 
@@ -209,6 +211,22 @@ async def test_a_hung_command_is_killed_at_its_timeout(service: Service, registr
     outcome = await action.apply(plan, [], c)
     assert not outcome.ok and outcome.summary == "stop command timed out (start not run)"
     assert outcome.details["commands"][0]["seconds"] < 5
+
+
+async def test_the_executors_timeout_kills_the_running_command(service: Service, registry: Registry) -> None:
+    svc = service
+    action = registry.actions.get("service.restart")()
+    c = ctx(svc, "hang", "start")
+    plan = await action.plan(svc.target, params(svc, stop=svc.argv("hang")), c)
+    with pytest.raises(TimeoutError):  # what Executor._run_apply does with ctx.timeout
+        await asyncio.wait_for(action.apply(plan, [], c), 0.5)
+    hang = int(Path(f"{svc.pidfile}.hang").read_text())
+    for _ in range(100):
+        if not Path(f"/proc/{hang}").exists() or " Z " in Path(f"/proc/{hang}/stat").read_text():
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the hung stop command outlived the cancelled apply")
 
 
 async def test_unhealthy_after_restart_fails_the_run_and_says_it_was_ok_before(service: Service,

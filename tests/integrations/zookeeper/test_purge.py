@@ -239,6 +239,9 @@ async def test_apply_keeps_a_file_that_changed_since_planning(tmp_path: Path) ->
     outcome = await ZkPurge().apply(plan, [], ctx_for(tmp_path, data))
     assert outcome.ok and outcome.details["skipped_changed"] == [str(data / "version-2" / "log.1")]
     assert (data / "version-2" / "log.1").exists() and not (data / "version-2" / "snapshot.10").exists()
+    os.utime(data / "version-2" / "log.1", (1_900_000_000, 1_900_000_000))
+    again = await ZkPurge().apply(plan, [], ctx_for(tmp_path, data))  # all changed or gone: a no-op
+    assert again.ok and again.bytes_freed == 0 and again.summary.startswith("nothing deleted")
 
 
 async def test_apply_refuses_a_plan_that_would_delete_a_needed_file(tmp_path: Path) -> None:
@@ -253,6 +256,19 @@ async def test_apply_refuses_a_plan_that_would_delete_a_needed_file(tmp_path: Pa
     with pytest.raises(UnsafePurge, match="newest snapshot"):
         await ZkPurge().apply(plan.model_copy(update={"steps": [*plan.steps, evil]}), [], ctx_for(tmp_path, data))
     assert tree(data) == before and not (tmp_path / "backups").exists()
+
+
+async def test_apply_deletes_only_snapshots_and_logs(tmp_path: Path) -> None:
+    data = tmp_path / "zk"
+    write_history(data / "version-2", [0x10, 0x20, 0x30, 0x40], [0x1, 0x15])
+    epoch = data / "version-2" / "acceptedEpoch"
+    epoch.write_text("3")
+    plan = await plan_for(tmp_path, data)
+    evil = Step(kind="delete", description="delete acceptedEpoch", paths=[str(epoch)], bytes=1,
+                mtime=epoch.stat().st_mtime)
+    with pytest.raises(UnsafePurge, match="acceptedEpoch is not a snapshot or txn log"):
+        await ZkPurge().apply(plan.model_copy(update={"steps": [*plan.steps, evil]}), [], ctx_for(tmp_path, data))
+    assert epoch.exists() and len(os.listdir(data / "version-2")) == 7
 
 
 async def test_apply_rechecks_the_allow_list(tmp_path: Path) -> None:

@@ -88,6 +88,10 @@ async def run_command(argv: Sequence[str], timeout: float) -> dict[str, Any]:
             with contextlib.suppress(ProcessLookupError):  # it may have exited just now
                 os.killpg(proc.pid, signal.SIGKILL)
             code = await proc.wait()
+        except asyncio.CancelledError:  # the executor's own timeout: leave nothing running unobserved
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            raise
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     if len(text) > OUTPUT_LIMIT:

@@ -33,8 +33,9 @@ from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 TARGET_KIND = "http_probe"
-RB_PROBE = "http_probe/http-probe-failing.en.md"
-RB_TLS = "http_probe/tls-certificate-expiry.en.md"
+RB_PROBE = "http_probe/http-probe-status.en.md"
+RB_LATENCY = "http_probe/http-probe-latency.en.md"
+RB_TLS = "http_probe/http-probe-tls-expiry.en.md"
 
 
 def grade(value: float, warn: float, crit: float) -> CheckStatus:
@@ -110,6 +111,7 @@ class LatencyCheck(ProbeCheck):
     timed out counts at its timeout: the user waited that long. p95 is graded."""
 
     name: ClassVar[str] = "http_probe.latency"
+    runbook: ClassVar[str | None] = RB_LATENCY
 
     async def run(self, target: Target) -> CheckResult:
         run = await shared_probe(target)

@@ -19,10 +19,11 @@ from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 WRAPAROUND = 2**31
-RB_CONN = "postgres/postgres-connections.en.md"
-RB_REPL = "postgres/postgres-replication.en.md"
-RB_TX = "postgres/postgres-long-transactions.en.md"
-RB_XID = "postgres/postgres-xid-wraparound.en.md"
+RB_CONN = "postgres/pg-connections.en.md"
+RB_REPL = "postgres/pg-replication-lag.en.md"
+RB_TX = "postgres/pg-long-transactions.en.md"
+RB_LOCKS = "postgres/pg-lock-waits.en.md"
+RB_XID = "postgres/pg-xid-wraparound.en.md"
 
 SESSIONS = """
 SELECT pid, usename, datname, application_name, host(client_addr) AS client, state, wait_event_type, wait_event,
@@ -191,7 +192,7 @@ class LockWaitsCheck(PgCheck):
     them: the blocker's pid and statement are what the on-call needs to decide whom to cancel."""
 
     name: ClassVar[str] = "postgres.lock_waits"
-    runbook: ClassVar[str | None] = RB_TX
+    runbook: ClassVar[str | None] = RB_LOCKS
 
     async def judge(self, target: Target, conn: psycopg.AsyncConnection[Row]) -> CheckResult:
         warn, crit = label_float(target, "lock_wait_warn_s", 30), label_float(target, "lock_wait_crit_s", 300)

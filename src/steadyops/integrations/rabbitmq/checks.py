@@ -9,6 +9,7 @@ below. The password is a credential reference.
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from typing import Any, ClassVar
 
@@ -18,8 +19,8 @@ from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
-RB_DOWN = "rabbitmq/rabbitmq-down.en.md"
-RB_ALARM = "rabbitmq/rabbitmq-alarms.en.md"
+RB_DOWN = "host/host-service-down.en.md"
+RB_ALARM = "rabbitmq/rabbitmq-resource-alarm.en.md"
 RB_QUEUE = "rabbitmq/rabbitmq-queue-backlog.en.md"
 NODE_COLUMNS = ("name,running,mem_alarm,disk_free_alarm,mem_used,mem_limit,disk_free,disk_free_limit,fd_used,"
                 "fd_total,sockets_used,sockets_total,partitions,uptime")
@@ -49,9 +50,12 @@ class PortCheck(RabbitCheck):
             return self.result(CRIT, f"RabbitMQ is not listening on {host}:{port} (connection refused)",
                                [Evidence(source=source, detail="connection refused")], "process")
         except (TimeoutError, OSError) as exc:
+            # "no route" is an answer (the network says no); a timeout or a DNS failure is a question not asked
+            answered = isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
             what = "connect timed out" if isinstance(exc, TimeoutError) else f"connect failed: {exc}"
-            return self.result(CRIT, f"cannot reach {host}:{port}: {what}", [Evidence(source=source, detail=what)],
-                               "network")
+            return CheckResult(status=CRIT if answered else CheckStatus.UNKNOWN, layer="network",
+                               summary=f"cannot reach {host}:{port}: {what}", evidence=[Evidence(source=source,
+                                                                                                 detail=what)])
         try:
             writer.write(AMQP_HEADER)
             await writer.drain()

@@ -26,7 +26,7 @@ RB_FRAG = "redis/redis-fragmentation.en.md"
 RB_CLIENTS = "redis/redis-rejected-connections.en.md"
 RB_REPL = "redis/redis-replication.en.md"
 RB_SLOWLOG = "redis/redis-slowlog.en.md"
-RB_PERSIST = "redis/redis-persistence.en.md"
+RB_DOWN = "host/host-service-down.en.md"
 
 
 class PingCheck(RedisCheck):
@@ -34,7 +34,7 @@ class PingCheck(RedisCheck):
     say UNKNOWN then, so one dead server is one critical finding, not eight."""
 
     name: ClassVar[str] = "redis.ping"
-    runbook: ClassVar[str | None] = RB_CLIENTS
+    runbook: ClassVar[str | None] = RB_DOWN
 
     async def run(self, target: Target) -> CheckResult:
         t0 = time.monotonic()
@@ -240,7 +240,7 @@ class PersistenceCheck(RedisCheck):
     means a restart loses data, and with stop-writes-on-bgsave-error Redis refuses writes."""
 
     name: ClassVar[str] = "redis.persistence"
-    runbook: ClassVar[str | None] = RB_PERSIST
+    runbook: ClassVar[str | None] = None  # no runbook yet (asked for: redis/redis-persistence)
 
     async def judge(self, target: Target, client: aioredis.Redis, info: dict[str, str]) -> CheckResult:
         keys = ("rdb_last_bgsave_status", "rdb_last_save_time", "rdb_changes_since_last_save", "aof_enabled",

@@ -13,9 +13,9 @@ to restart from any kept snapshot. Three deliberate deviations, each toward keep
   before the oldest one — but then there is no older restore point to fall back to);
 * files whose name does not parse (``snapshot.foo``) are never touched (PurgeTxnLog deletes them).
 
-The selection is re-checked by :func:`check_invariant` in ``plan`` and again against a fresh
-listing right before deleting, so a bug here refuses instead of destroying the restore point.
-Only local targets are handled: remote execution over SSH is not wired into actions yet.
+:func:`check_invariant` re-checks the selection in ``plan`` and against a fresh listing right
+before deleting, so a bug refuses instead of destroying the restore point. Local targets only:
+remote execution over SSH is not wired into actions yet.
 """
 
 from __future__ import annotations
@@ -210,12 +210,6 @@ def _archive_name(backup_dir: str, files: Sequence[DataFile]) -> str:
     return f"{backup_dir}/zookeeper-purge-{stamp}.tar.gz"
 
 
-def _existing_ancestor(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def _archive_and_verify(dest: Path, paths: list[str]) -> tuple[int, dict[str, str]]:
     """Archive, then prove it by re-hashing every member; a partial archive never survives a failure."""
     if dest.exists():  # an earlier apply archived these very files and stopped before deleting
@@ -300,6 +294,8 @@ class ZkPurge(Action):
         params = PurgeParams.model_validate(plan.params)
         dirs = next(s.paths for s in plan.steps if s.kind == "check")
         unchanged, changed = self._recheck(deletes, allow)
+        if not unchanged:
+            return Outcome(ok=True, summary=f"nothing deleted: all {len(changed)} files changed since planning")
         dest = Path(next(s.dest for s in plan.steps if s.kind == "archive"))
         self._check_space(dest, sum(s.bytes for s in deletes if s.paths[0] in unchanged))
         self._recheck_selection(unchanged, dirs, params.keep)
@@ -374,13 +370,16 @@ class ZkPurge(Action):
             found_snaps, found_logs, _odd = scan(directory, directory)
             snapshots.update((f.path, f) for f in found_snaps)
             logs.update((f.path, f) for f in found_logs)
-        doomed = set(paths)
-        live = Selection(delete=[f for f in (*snapshots.values(), *logs.values()) if f.path in doomed])
+        strangers = sorted(set(paths) - set(snapshots) - set(logs))
+        if strangers:  # only snapshot.* and log.* in the planned directories are ever deleted
+            raise UnsafePurge(f"refusing to purge: {strangers[0]} is not a snapshot or txn log in {', '.join(dirs)}")
+        live = Selection(delete=[f for f in (*snapshots.values(), *logs.values()) if f.path in set(paths)])
         check_invariant(live, list(snapshots.values()), list(logs.values()), keep)
 
     @staticmethod
     def _check_space(dest: Path, total: int) -> None:
-        free = shutil.disk_usage(_existing_ancestor(dest.parent)).free
+        where = next(p for p in (dest.parent, *dest.parents) if p.exists())  # the backup dir may not exist yet
+        free = shutil.disk_usage(where).free
         if free < total + BACKUP_RESERVE:
             raise Refused(f"not enough space for the archive under {dest.parent}: needs up to {total} bytes plus "
                           f"{BACKUP_RESERVE} reserve, {free} free; set remediation.backup_dir to another filesystem")

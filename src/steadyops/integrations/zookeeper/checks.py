@@ -26,11 +26,11 @@ from steadyops.integrations.zookeeper.parse import SERVING_MODES, number
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
-RB_DOWN = "zookeeper/zk-down.en.md"
-RB_QUORUM = "zookeeper/zk-quorum.en.md"
-RB_WHITELIST = "zookeeper/zk-4lw-whitelist.en.md"
-RB_LOAD = "zookeeper/zk-load.en.md"
-RB_FD = "zookeeper/zk-fd.en.md"
+RB_DOWN = "zookeeper/zk-health-check.en.md"
+RB_QUORUM = "zookeeper/zk-quorum-lost.en.md"
+RB_WHITELIST = "zookeeper/zk-health-check.en.md"
+RB_LOAD = "zookeeper/zk-latency-outstanding.en.md"
+RB_FD = "zookeeper/zk-connections-fd.en.md"
 
 #: the words the checks rely on; cons is only needed by the collector
 REQUIRED_WORDS = ("ruok", "srvr", "mntr", "conf")

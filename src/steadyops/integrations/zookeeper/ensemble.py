@@ -27,7 +27,7 @@ from steadyops.integrations.zookeeper.parse import Member
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
-RB_QUORUM = "zookeeper/zk-quorum.en.md"
+RB_QUORUM = "zookeeper/zk-quorum-lost.en.md"
 
 
 @dataclass(frozen=True)

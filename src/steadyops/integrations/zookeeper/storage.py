@@ -31,7 +31,7 @@ from steadyops.integrations.zookeeper.parse import ZkConf
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
-RB_DISK = "zookeeper/zk-disk.en.md"
+RB_DISK = "zookeeper/zk-disk-cleanup.en.md"
 MIB = 1048576
 
 
