@@ -36,6 +36,9 @@ class Action(ABC):
     verify_checks: ClassVar[tuple[str, ...]] = ()
     #: checks whose failure this action can remedy; diagnosis proposes it when they fail
     remedies: ClassVar[tuple[str, ...]] = ()
+    #: undo the action when verification fails. False where undoing would make things worse:
+    #: logs cleaned from a disk that is still too full must not be put back on it.
+    rollback_on_failed_verify: ClassVar[bool] = True
 
     @abstractmethod
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:

@@ -38,13 +38,52 @@ class InventoryFile(BaseModel):
     targets: list[Target] = Field(default_factory=list)
 
 
+def _split(address: str) -> tuple[str, str | None, str]:
+    """``(host, port text or None, what follows a bracketed host)``; never raises.
+
+    The one reading of an address shared by :func:`split_address` (strict, for connecting) and
+    :func:`_host_part` (lenient, for matching alert labels to targets), so the two cannot disagree.
+    """
+    value = address.strip()
+    if value.startswith("["):  # [v6] or [v6]:port
+        host, closed, rest = value[1:].partition("]")
+        if not closed:
+            return value, None, ""
+        if rest.startswith(":"):
+            return host.strip(), rest[1:].strip(), ""
+        return host.strip(), None, rest
+    if value.count(":") == 1:  # host:port (more colons: a bare IPv6 address, no port)
+        host, port = value.split(":")
+        return host.strip(), port.strip(), ""
+    return value, None, ""
+
+
+def split_address(address: str, default_port: int, *, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``(host, port)`` to connect to, from a target address.
+
+    Accepts ``host``, ``host:port``, ``[v6]``, ``[v6]:port`` and a bare IPv6 address (``::1``,
+    ``fe80::1%eth0``: more than one colon and no brackets means no port). The host comes back without
+    brackets. An empty host (``""``, ``":6379"``, ``"[]:6379"``) is ``default_host`` (the local
+    machine, as with no inventory); a missing or empty port (``"db"``, ``"db:"``) is ``default_port``.
+
+    Raises :class:`ValueError` naming the address when the port is not a number from 1 to 65535 or
+    the brackets are malformed (``"[::1"``, ``"[::1]x"``): a typo in an address must not quietly
+    send the check to another port.
+    """
+    host, port, junk = _split(address)
+    if address.strip().startswith("[") and ("]" not in address or junk):
+        raise ValueError(f"address {address!r}: expected [IPv6] or [IPv6]:port")
+    host = host or default_host
+    if not port:
+        return host, default_port
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise ValueError(f"address {address!r}: port {port!r} is not a number from 1 to 65535")
+    return host, int(port)
+
+
 def _host_part(value: str) -> str:
-    value = value.strip()
-    if value.startswith("["):  # [::1]:9100
-        return value[1 : value.find("]")] if "]" in value else value
-    if value.count(":") == 1:
-        return value.split(":", 1)[0]
-    return value
+    """The host of a label value or target address, for matching: lenient, ``""`` stays ``""``."""
+    return _split(value)[0]
 
 
 class Inventory:

@@ -40,13 +40,18 @@ def create(archive: Path, files: Sequence[str]) -> ArchiveResult:
     archive.parent.mkdir(parents=True, exist_ok=True)
     sums = {f: sha256_file(f) for f in files}
     tmp = archive.with_suffix(archive.suffix + ".partial")
-    with tarfile.open(tmp, "w:gz") as tar:
-        for f in files:
-            tar.add(f, arcname=f.lstrip("/"), recursive=False)
-        data = json.dumps(sums, indent=1, sort_keys=True).encode()
-        info = tarfile.TarInfo(MANIFEST)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    try:
+        # level 6: logs and snapshots compress nearly as well as at 9, several times faster
+        with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
+            for f in files:
+                tar.add(f, arcname=f.lstrip("/"), recursive=False)
+            data = json.dumps(sums, indent=1, sort_keys=True).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if archive.exists():
         tmp.unlink()
         raise FileExistsError(f"archive {archive} already exists")
@@ -90,6 +95,8 @@ def restore(archive: Path, *, overwrite: bool = False) -> list[str]:
             dest.parent.mkdir(parents=True, exist_ok=True)
             with open(dest, "wb") as out:
                 out.write(fh.read())
+            member = tar.getmember(original.lstrip("/"))
+            os.utime(dest, (member.mtime, member.mtime))  # put back as it was, age included
             restored.append(original)
     return restored
 

@@ -204,9 +204,10 @@ class Executor:
         details = dict(outcome.details, verification=[f.model_dump(mode="json") for f in findings])
         if not bad:
             return outcome.model_copy(update={"details": details})
-        back = await cls().rollback(plan, outcome, ctx)
-        details["rollback"] = back.model_dump(mode="json")
-        details["rolled_back"] = back.ok
+        if cls.rollback_on_failed_verify:
+            back = await cls().rollback(plan, outcome, ctx)
+            details["rollback"] = back.model_dump(mode="json")
+            details["rolled_back"] = back.ok
         return outcome.model_copy(update={"ok": False, "details": details,
                                           "summary": f"verification failed: {bad[0].check}: {bad[0].summary}"})
 

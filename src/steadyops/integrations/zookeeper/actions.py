@@ -241,6 +241,7 @@ class ZkPurge(Action):
     # disk. A running server never reads old snapshots or logs, so the purge cannot break it; what
     # it needs at restart is guarded by the invariant, re-checked against the directories in apply.
     verify_checks: ClassVar[tuple[str, ...]] = ()
+    remedies: ClassVar[tuple[str, ...]] = ("zookeeper.disk", "zookeeper.datafiles")
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, PurgeParams)
