@@ -38,24 +38,24 @@ class InventoryFile(BaseModel):
     targets: list[Target] = Field(default_factory=list)
 
 
-def _split(address: str) -> tuple[str, str | None, str]:
-    """``(host, port text or None, what follows a bracketed host)``; never raises.
+def _split(address: str) -> tuple[str, str, bool]:
+    """``(host, port text or "", well formed)``; never raises.
 
-    The one reading of an address shared by :func:`split_address` (strict, for connecting) and
+    The one reading of an address behind both :func:`split_address` (strict, for connecting) and
     :func:`_host_part` (lenient, for matching alert labels to targets), so the two cannot disagree.
     """
     value = address.strip()
     if value.startswith("["):  # [v6] or [v6]:port
         host, closed, rest = value[1:].partition("]")
         if not closed:
-            return value, None, ""
+            return value, "", False
         if rest.startswith(":"):
-            return host.strip(), rest[1:].strip(), ""
-        return host.strip(), None, rest
+            return host.strip(), rest[1:].strip(), True
+        return host.strip(), "", not rest
     if value.count(":") == 1:  # host:port (more colons: a bare IPv6 address, no port)
         host, port = value.split(":")
-        return host.strip(), port.strip(), ""
-    return value, None, ""
+        return host.strip(), port.strip(), True
+    return value, "", True
 
 
 def split_address(address: str, default_port: int, *, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -70,15 +70,14 @@ def split_address(address: str, default_port: int, *, default_host: str = "127.0
     the brackets are malformed (``"[::1"``, ``"[::1]x"``): a typo in an address must not quietly
     send the check to another port.
     """
-    host, port, junk = _split(address)
-    if address.strip().startswith("[") and ("]" not in address or junk):
+    host, port, well_formed = _split(address)
+    if not well_formed:
         raise ValueError(f"address {address!r}: expected [IPv6] or [IPv6]:port")
-    host = host or default_host
     if not port:
-        return host, default_port
+        return host or default_host, default_port
     if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ValueError(f"address {address!r}: port {port!r} is not a number from 1 to 65535")
-    return host, int(port)
+    return host or default_host, int(port)
 
 
 def _host_part(value: str) -> str:

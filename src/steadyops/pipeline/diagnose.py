@@ -59,6 +59,7 @@ class Diagnoser:
         targets = [str(t) for t in incident.targets]
         scope = self._neighbourhood(targets)
         score: dict[str, float] = {}
+        critical: set[str] = set()
         evidence: list[dict[str, Any]] = []
         failing_checks: dict[str, list[str]] = {}
         for a in alerts:
@@ -66,8 +67,11 @@ class Diagnoser:
             target = target or self.inventory.resolve(a.labels.get("instance", "")) or a.labels.get("target", "")
             if not target or a.status != AlertStatus.FIRING.value:
                 continue
-            w = _SEVERITY_WEIGHT.get(Severity.parse(a.labels.get("severity")).value, 1.0)
+            sev = Severity.parse(a.labels.get("severity")).value
+            w = _SEVERITY_WEIGHT.get(sev, 1.0)
             score[target] = max(score.get(target, 0.0), w)
+            if sev == Severity.CRITICAL.value:
+                critical.add(target)
             evidence.append({"kind": "alert", "target": target, "detail": a.labels.get("alertname", ""),
                              "summary": a.annotations.get("summary", "")})
         since = incident.opened_at - LOOKBACK
@@ -81,10 +85,12 @@ class Diagnoser:
             if r.status not in _STATUS_WEIGHT:
                 continue
             score[target] = score.get(target, 0.0) + _STATUS_WEIGHT[r.status]
+            if r.status == CheckStatus.CRITICAL.value:
+                critical.add(target)
             failing_checks.setdefault(target, []).append(check)
             evidence.append({"kind": "check", "target": target, "detail": check, "status": r.status,
                              "layer": r.layer, "summary": r.summary})
-        ranked = self._rank(score)
+        ranked = self._rank(score, critical)
         inconclusive, confidence = _judge(ranked)
         top = ranked[0]["target"] if ranked else ""
         runbooks = self._runbooks(incident, failing_checks.get(top, []), evidence)
@@ -100,7 +106,7 @@ class Diagnoser:
         return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive, candidates=ranked,
                          evidence=evidence, runbooks=runbooks, actions=actions)
 
-    def _rank(self, score: dict[str, float]) -> list[dict[str, Any]]:
+    def _rank(self, score: dict[str, float], critical: set[str]) -> list[dict[str, Any]]:
         if not score:
             return []
         topology = {name: [d for d in t.depends_on] for name, t in self.inventory.targets.items()}
@@ -110,8 +116,8 @@ class Diagnoser:
             ranking.update(personalised_pagerank(known, topology))
         total = sum(ranking.values()) or 1.0
         ranked = sorted(ranking.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [{"target": t, "score": round(s, 4), "share": round(s / total, 3), "anomaly": score.get(t, 0.0)}
-                for t, s in ranked if s > 0]
+        return [{"target": t, "score": round(s, 4), "share": round(s / total, 3), "anomaly": score.get(t, 0.0),
+                 "critical": t in critical} for t, s in ranked if s > 0]
 
     def _runbooks(self, incident: IncidentRow, checks: list[str],
                   evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -134,15 +140,11 @@ class Diagnoser:
         return out
 
 
-CRITICAL_EVIDENCE = 3.0
-
-
 def co_causes(ranked: list[dict[str, Any]]) -> list[str]:
     """Suspects tied with the leader on critical evidence: several members down is several causes."""
-    if not ranked or ranked[0]["anomaly"] < CRITICAL_EVIDENCE:
+    if not ranked or not ranked[0].get("critical"):
         return []
-    return [c["target"] for c in ranked[1:]
-            if c["anomaly"] >= CRITICAL_EVIDENCE and c["score"] * 1.25 > ranked[0]["score"]]
+    return [c["target"] for c in ranked[1:] if c.get("critical") and c["score"] * 1.25 > ranked[0]["score"]]
 
 
 def _judge(ranked: list[dict[str, Any]]) -> tuple[bool, float]:

@@ -1,0 +1,76 @@
+"""Talking HTTP to what we watch: one TLS policy and one reading of where a request failed.
+
+Every HTTP-speaking integration (http_probe, nginx, rabbitmq, prometheus) uses these, so
+"connection refused" is always *process* and an expired certificate always *config*, whichever
+check saw it, and the labels ``tls_verify`` / ``ca_file`` mean the same on every target.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import socket
+import ssl
+
+import httpx
+
+from steadyops.checks import label_bool
+from steadyops.inventory import Target
+
+__all__ = ["locate_http_error", "target_tls_context", "tls_context"]
+
+
+@functools.lru_cache(maxsize=32)
+def tls_context(verify: bool = True, ca_file: str | None = None) -> ssl.SSLContext:
+    """A shared client TLS context: building one loads the CA bundle (~40 ms), too slow per request.
+
+    ``ca_file`` trusts a private CA (or a self-signed certificate) instead of the public bundle;
+    ``verify=False`` still encrypts but accepts any certificate (the expiry is judged separately).
+    """
+    if not verify:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if ca_file:
+        return ssl.create_default_context(cafile=ca_file)
+    import certifi  # httpx's own dependency: the same trust store httpx would use
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def target_tls_context(target: Target) -> ssl.SSLContext:
+    """:func:`tls_context` as the target's labels ask: ``tls_verify`` (default true) and ``ca_file``."""
+    return tls_context(label_bool(target, "tls_verify", True), target.labels.get("ca_file") or None)
+
+
+def locate_http_error(exc: httpx.HTTPError) -> tuple[str, str]:
+    """``(layer, what happened)`` for a failed request: refused → process, DNS / timeout → network, TLS → config."""
+    cause: BaseException | None = exc
+    for _ in range(6):
+        if cause is None:
+            break
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "config", f"TLS certificate rejected: {cause.verify_message or cause}"
+        if isinstance(cause, ssl.SSLError):
+            return "config", f"TLS handshake failed: {cause.reason or cause}"
+        if isinstance(cause, socket.gaierror):
+            return "network", f"DNS resolution failed: {cause.strerror or cause}"
+        if isinstance(cause, ConnectionRefusedError) or (isinstance(cause, OSError)
+                                                         and cause.errno == errno.ECONNREFUSED):
+            return "process", "connection refused: nothing listens on the port"
+        if isinstance(cause, OSError) and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return "network", f"host unreachable: {cause.strerror}"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "network", "connect timed out"
+    if isinstance(exc, httpx.TimeoutException):
+        return "process", "connected, but no answer before the timeout"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "refused" in text.lower():
+            return "process", "connection refused: nothing listens on the port"
+        return "network", f"connect failed: {text[:200]}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "process", f"the server broke the HTTP exchange: {str(exc)[:200]}"
+    return "network", f"{type(exc).__name__}: {str(exc)[:200]}"
