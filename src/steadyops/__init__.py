@@ -6,7 +6,7 @@ The public API is what ``__all__`` lists; integrations import only from here.
 from __future__ import annotations
 
 from steadyops.actions import Action, ActionContext
-from steadyops.checks import Check
+from steadyops.checks import Check, grade, grade_low, label_bool, label_float, label_int, verdict, worst
 from steadyops.collectors import Collector
 from steadyops.errors import (
     ConfigError,
@@ -20,7 +20,7 @@ from steadyops.errors import (
     TransientError,
     ValidationFailed,
 )
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import (
     Alert,
     AlertStatus,
@@ -94,5 +94,13 @@ __all__ = [
     "__version__",
     "delivery_from_response",
     "fingerprint",
+    "grade",
+    "grade_low",
+    "label_bool",
+    "label_float",
+    "label_int",
+    "split_address",
     "truncate_utf8",
+    "verdict",
+    "worst",
 ]

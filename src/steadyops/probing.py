@@ -53,7 +53,8 @@ def locate_http_error(exc: httpx.HTTPError) -> tuple[str, str]:
         if isinstance(cause, ssl.SSLCertVerificationError):
             return "config", f"TLS certificate rejected: {cause.verify_message or cause}"
         if isinstance(cause, ssl.SSLError):
-            return "config", f"TLS handshake failed: {cause.reason or cause}"
+            # ``reason`` is set on errors the ssl module raises, absent on one built by hand
+            return "config", f"TLS handshake failed: {getattr(cause, 'reason', None) or cause}"
         if isinstance(cause, socket.gaierror):
             return "network", f"DNS resolution failed: {cause.strerror or cause}"
         if isinstance(cause, ConnectionRefusedError) or (isinstance(cause, OSError)

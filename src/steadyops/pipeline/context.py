@@ -45,6 +45,8 @@ class Context:
     incident_rows: dict[int, IncidentRow] = field(default_factory=dict)
     #: open incidents seen recently, for convergence; loaded once per batch, new ones appended
     recent_incidents: list[IncidentRow] | None = None
+    #: incident id -> alerts that joined it in this batch (one timeline entry each, at the end)
+    joined: dict[int, list[str]] = field(default_factory=dict)
 
     def load_alerts(self, fingerprints: list[str]) -> None:
         missing = [fp for fp in set(fingerprints) if fp not in self.alert_rows]

@@ -45,8 +45,8 @@ class TickResult:
 
 class Pipeline:
     def __init__(self, store: Store, stages: Sequence[Stage], flusher: Flusher, dispatcher: Dispatcher,
-                 clock: Clock, settings: Settings, inventory: Inventory, batch_size: int = 500,
-                 diagnoser: diagnose.Diagnoser | None = None) -> None:
+                 clock: Clock, settings: Settings, inventory: Inventory, batch_size: int = 200,
+                 diagnoser: diagnose.Diagnoser | None = None, max_per_tick: int = 2000) -> None:
         self.store = store
         self.stages = list(stages)
         self.flusher = flusher
@@ -55,6 +55,7 @@ class Pipeline:
         self.settings = settings
         self.inventory = inventory
         self.batch_size = batch_size
+        self.max_per_tick = max_per_tick
         self.diagnoser = diagnoser
         #: set by the composition root when an LLM is configured (see agent/incidents.py)
         self.investigate: Callable[[], Awaitable[int]] | None = None
@@ -112,8 +113,11 @@ class Pipeline:
             return len(todo)
 
     def process_sync(self) -> TickResult:
+        """One tick of work. Ingestion is bounded per tick so group timers fire on time under a
+        sustained backlog, and each batch is its own short transaction so intake (which shares the
+        SQLite write lock) never waits long behind the pipeline."""
         result = TickResult()
-        while True:
+        while result.ingested < self.max_per_tick:
             n = self.ingest_once()
             result.ingested += n
             if n < self.batch_size:

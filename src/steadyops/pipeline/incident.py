@@ -20,6 +20,9 @@ from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
 
 
+JOINED_LISTED = 10
+
+
 def alert_target(labels: dict[str, str], conv: ConvergenceConfig, inventory: Inventory) -> str:
     """The inventory target an alert is about, or the raw label value when the inventory lacks it."""
     for name in conv.target_labels:
@@ -58,6 +61,14 @@ class Rows:
             self.ctx.recent_incidents = incidents_repo.open_rows_since(self.session, since)
         return [i for i in self.ctx.recent_incidents if i.status != IncidentStatus.RESOLVED.value
                 and i.last_alert_at >= since]
+
+    def joined(self, incident_id: int, what: str, now: datetime) -> None:
+        """Timeline entry for alerts joining: one per incident per batch, not one per alert, so a
+        storm of ten thousand alerts leaves a readable timeline (and ten thousand fewer rows)."""
+        if self.ctx is None:
+            incidents_repo.add_event(self.session, incident_id, now, "alert_joined", what)
+        else:
+            self.ctx.joined.setdefault(incident_id, []).append(what)
 
     def opened(self, incident: IncidentRow) -> None:
         if self.ctx is not None:
@@ -132,8 +143,7 @@ def _join(rows: Rows, incident: IncidentRow, row: AlertRow, group_keys: list[str
     incident.labels = {k: v for k, v in incident.labels.items() if row.labels.get(k) == v}
     incident.first_alert_at = min(incident.first_alert_at, row.starts_at)
     incident.last_alert_at = now
-    incidents_repo.add_event(rows.session, incident.id, now, "alert_joined",
-                             f"{row.fingerprint} {row.labels.get('alertname', '')}")
+    rows.joined(incident.id, f"{row.labels.get('alertname', '')} {row.fingerprint}", now)
 
 
 def maybe_auto_resolve(session: Session, incident_id: int, now: datetime) -> None:
@@ -168,6 +178,11 @@ class IncidentStage:
                        self.inventory, ctx)
             elif row.incident_id is not None:
                 touched.add(row.incident_id)
+        for incident_id, joined in sorted(ctx.joined.items()):
+            more = f" (+{len(joined) - JOINED_LISTED} more)" if len(joined) > JOINED_LISTED else ""
+            incidents_repo.add_event(ctx.session, incident_id, ctx.now, "alert_joined",
+                                     f"{len(joined)}: " + ", ".join(joined[:JOINED_LISTED]) + more)
+        ctx.joined.clear()
         ctx.session.flush()
         for incident_id in sorted(touched):
             maybe_auto_resolve(ctx.session, incident_id, ctx.now)

@@ -11,7 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from steadyops.models import Alert, AlertStatus
-from steadyops.store.tables import AlertEventRow, AlertRow
+from steadyops.store import JOURNAL_CURSOR
+from steadyops.store.tables import AlertEventRow, AlertRow, CursorRow
+
+JOURNAL_CURSOR_NAME = "journal"
 
 JOURNAL: Table = AlertEventRow.__table__  # type: ignore[assignment]
 
@@ -38,7 +41,8 @@ def insert_events(session: Session, alerts: Sequence[Alert], received_at: dateti
         }
         for a in _unique(alerts)
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    journal = session.connection(bind_arguments={"mapper": AlertEventRow.__mapper__})  # may be its own file
+    insert = postgresql.insert if journal.dialect.name == "postgresql" else sqlite.insert
     # One compiled statement, executed for many parameter sets: SQLAlchemy batches it into
     # multi-row INSERTs ("insertmanyvalues") and caches the compilation, which a fresh
     # multi-VALUES statement per request could not. RETURNING (not rowcount) counts what was new,
@@ -48,7 +52,7 @@ def insert_events(session: Session, alerts: Sequence[Alert], received_at: dateti
         .on_conflict_do_nothing(index_elements=["fingerprint", "status", "starts_at"])
         .returning(JOURNAL.c.id)
     )
-    result = session.connection().execute(stmt, rows)
+    result = journal.execute(stmt, rows)
     inserted = len(result.all())
     return inserted
 
@@ -61,18 +65,37 @@ def _unique(alerts: Sequence[Alert]) -> list[Alert]:
     return list(seen.values())
 
 
+def _cursor(session: Session, *, create: bool = False) -> CursorRow | None:
+    """The pipeline's read position when the journal is a separate file (see store.Store); else None."""
+    if not session.info.get(JOURNAL_CURSOR):
+        return None
+    row = session.get(CursorRow, JOURNAL_CURSOR_NAME)
+    if row is None:
+        row = CursorRow(name=JOURNAL_CURSOR_NAME, last_id=0)
+        if create:
+            session.add(row)
+    return row
+
+
 def pending_events(session: Session, limit: int) -> list[AlertEventRow]:
-    stmt = (
-        select(AlertEventRow)
-        .where(AlertEventRow.processed.is_(False))
-        .order_by(AlertEventRow.id)
-        .limit(limit)
-    )
+    """The oldest unprocessed journal rows, in arrival order."""
+    cursor = _cursor(session)
+    stmt = select(AlertEventRow).order_by(AlertEventRow.id).limit(limit)
+    if cursor is not None:
+        stmt = stmt.where(AlertEventRow.id > cursor.last_id)
+    else:
+        stmt = stmt.where(AlertEventRow.processed.is_(False))
     return list(session.scalars(stmt))
 
 
 def mark_processed(session: Session, ids: Sequence[int]) -> None:
-    if ids:
+    """Record progress in the same transaction as the pipeline's effects."""
+    if not ids:
+        return
+    cursor = _cursor(session, create=True)
+    if cursor is not None:
+        cursor.last_id = max(cursor.last_id, *ids)
+    else:
         session.execute(update(AlertEventRow).where(AlertEventRow.id.in_(ids)).values(processed=True))
 
 
@@ -121,9 +144,10 @@ def count_events(session: Session) -> int:
 
 
 def count_pending(session: Session) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).select_from(AlertEventRow).where(AlertEventRow.processed.is_(False))
-        )
-        or 0
-    )
+    cursor = _cursor(session)
+    stmt = select(func.count()).select_from(AlertEventRow)
+    if cursor is not None:
+        stmt = stmt.where(AlertEventRow.id > cursor.last_id)
+    else:
+        stmt = stmt.where(AlertEventRow.processed.is_(False))
+    return int(session.scalar(stmt) or 0)

@@ -322,3 +322,16 @@ class DiagnosisRow(Base):
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
     runbooks: Mapped[list[Any]] = mapped_column(JSON, default=list)
     actions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class CursorRow(Base):
+    """How far the pipeline has read a journal kept in its own SQLite file (see store.Store).
+
+    It lives in the state database and moves in the same transaction as the pipeline's effects,
+    so after a crash the pipeline resumes exactly after the last batch it committed.
+    """
+
+    __tablename__ = "pipeline_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigId, default=0)

@@ -20,9 +20,9 @@ from steadyops.integrations.mysql.checks import (
     ReplicationCheck,
     SlowQueriesCheck,
 )
-from steadyops.integrations.mysql.client import describe_error, split_address
+from steadyops.integrations.mysql.client import DEFAULT_PORT, describe_error
 from steadyops.integrations.mysql.parse import deadlock_digest, latest_deadlock, replica_state
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckStatus
 
 DATA = Path(__file__).parent / "data"
@@ -112,7 +112,7 @@ def test_connect_errors_are_located() -> None:
     assert denied is not None and (denied.layer, denied.answered) == ("config", False)
     assert describe_error(CredentialError("env:X is not set")) is not None
     assert describe_error(ValueError("a bug")) is None
-    assert split_address("db:3307") == ("db", 3307) and split_address("db") == ("db", 3306)
+    assert split_address("db:3307", DEFAULT_PORT) == ("db", 3307) and split_address("db", DEFAULT_PORT) == ("db", 3306)
 
 
 def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:

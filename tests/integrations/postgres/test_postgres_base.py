@@ -7,8 +7,8 @@ import psycopg
 import pytest
 
 from steadyops.credentials import CredentialError
-from steadyops.integrations.postgres.base import databases, describe_error, split_address
-from steadyops.inventory import Target
+from steadyops.integrations.postgres.base import DEFAULT_PORT, databases, describe_error
+from steadyops.inventory import Target, split_address
 
 
 @pytest.mark.parametrize(("message", "layer", "answered"), [
@@ -42,7 +42,8 @@ def test_other_errors() -> None:
 def test_scoping_and_addresses() -> None:
     assert databases(Target(name="p", kind="postgres", labels={"databases": "app, billing ,"})) == ["app", "billing"]
     assert databases(Target(name="p", kind="postgres")) is None
-    assert split_address("db.internal") == ("db.internal", 5432) and split_address("[::1]:6432") == ("::1", 6432)
+    assert split_address("db.internal", DEFAULT_PORT) == ("db.internal", 5432)
+    assert split_address("[::1]:6432", DEFAULT_PORT) == ("::1", 6432)
 
 
 def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:

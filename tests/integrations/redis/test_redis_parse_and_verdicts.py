@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from steadyops.integrations.redis.base import CounterMemory
+from steadyops.counters import CounterMemory
 from steadyops.integrations.redis.checks import (
     EvictionsCheck,
     FragmentationCheck,
@@ -19,7 +19,7 @@ from steadyops.integrations.redis.checks import (
     PersistenceCheck,
     ReplicationCheck,
 )
-from steadyops.integrations.redis.client import describe_error, split_address
+from steadyops.integrations.redis.client import DEFAULT_PORT, describe_error
 from steadyops.integrations.redis.parse import (
     effective_policy,
     error_stats,
@@ -29,7 +29,7 @@ from steadyops.integrations.redis.parse import (
     slow_entries,
     trim_command,
 )
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckStatus
 
 DATA = Path(__file__).parent / "data"
@@ -141,8 +141,8 @@ def test_slowlog_entries_skip_our_own_client_and_trim_arguments() -> None:
 
 
 def test_addresses_and_error_layers() -> None:
-    assert split_address("10.0.0.7", 6379) == ("10.0.0.7", 6379)
-    assert split_address("[::1]:7000", 6379) == ("::1", 7000)
+    assert split_address("10.0.0.7", DEFAULT_PORT) == ("10.0.0.7", 6379)
+    assert split_address("[::1]:7000", DEFAULT_PORT) == ("::1", 7000)
     from redis.exceptions import AuthenticationError, TimeoutError
     from redis.exceptions import ConnectionError as RedisConnectionError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from steadyops.integrations.zookeeper.client import Outcome, _connect_failure, classify, split_address
+from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Outcome, _connect_failure, classify
 from steadyops.integrations.zookeeper.parse import (
     admin_conf,
     admin_cons,
@@ -23,6 +23,7 @@ from steadyops.integrations.zookeeper.parse import (
     parse_srvr,
     typed,
 )
+from steadyops.inventory import split_address
 
 DATA = Path(__file__).parent / "data"
 
@@ -157,7 +158,7 @@ def test_envi_and_typed() -> None:
     ("[::1]", ("::1", 2181)),
 ])
 def test_split_address(address: str, expected: tuple[str, int]) -> None:
-    assert split_address(address) == expected
+    assert split_address(address, DEFAULT_PORT) == expected
 
 
 @pytest.mark.parametrize(("exc", "outcome"), [

@@ -28,12 +28,14 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from steadyops.inventory import Target
+from steadyops.checks import label_bool
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
 __all__ = [
     "ALLOWED_COMMANDS",
     "ALLOWED_FILES",
+    "SSH_PORT",
     "CommandResult",
     "HostAccess",
     "HostAccessError",
@@ -66,6 +68,8 @@ ALLOWED_FILES: frozenset[str] = frozenset({
 
 COMMAND_TIMEOUT = 8.0
 EVIDENCE_CHARS = 800
+
+SSH_PORT = 22  # when neither the address nor the label ssh_port names one
 
 
 def trim(text: str, limit: int = EVIDENCE_CHARS) -> str:
@@ -202,28 +206,20 @@ def _is_own_address(host: str) -> bool:
         return False
 
 
-def split_host_port(address: str) -> tuple[str, int | None]:
-    """``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address → (host, port or None)."""
-    address = address.strip()
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
-    if address.count(":") == 1:
-        host, port = address.split(":")
-        return host, int(port) if port.isdigit() else None
-    return address, None
-
-
 def is_local(target: Target) -> bool:
     """Whether the target is inspected in-process rather than over SSH (see the module docstring)."""
     transport = target.labels.get("transport", "").lower()
     if transport in {"local", "ssh"}:
         return transport == "local"
-    if target.labels.get("local", "").lower() in {"true", "1", "yes"}:
+    if label_bool(target, "local", False):
         return True
     if target.credentials:
         return False
-    return _is_own_address(split_host_port(target.address)[0])
+    try:
+        host = split_address(target.address, SSH_PORT)[0]  # no address: this machine
+    except ValueError:
+        return False  # a malformed address is nobody's: SshSpec says what is wrong with it
+    return _is_own_address(host)
 
 
 def host_for(target: Target) -> HostAccess:

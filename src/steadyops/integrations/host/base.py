@@ -42,28 +42,6 @@ def threshold(target: Target, name: str, default: float) -> float:
                               source="target labels") from None
 
 
-def grade_high(value: float, warn: float, crit: float) -> CheckStatus:
-    """Higher is worse (used %, load)."""
-    if value >= crit:
-        return CheckStatus.CRITICAL
-    if value >= warn:
-        return CheckStatus.WARNING
-    return CheckStatus.OK
-
-
-def grade_low(value: float, warn: float, crit: float) -> CheckStatus:
-    """Lower is worse (available memory %)."""
-    if value <= crit:
-        return CheckStatus.CRITICAL
-    if value <= warn:
-        return CheckStatus.WARNING
-    return CheckStatus.OK
-
-
-def worst(*statuses: CheckStatus) -> CheckStatus:
-    return max(statuses, key=lambda s: s.rank, default=CheckStatus.OK)
-
-
 def human_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":

@@ -11,6 +11,7 @@ import time
 from fnmatch import fnmatchcase
 from typing import ClassVar
 
+from steadyops.checks import grade, grade_low, label_bool, worst
 from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, trim
 from steadyops.integrations.host.base import (
     RB_CLOCK,
@@ -19,12 +20,9 @@ from steadyops.integrations.host.base import (
     RB_MEMORY,
     RB_SERVICE,
     HostCheck,
-    grade_high,
-    grade_low,
     human_bytes,
     threshold,
     unavailable,
-    worst,
 )
 from steadyops.integrations.host.parse import (
     mem_available,
@@ -67,7 +65,7 @@ class MemoryCheck(HostCheck):
         swap_used = swap_total - info.get("SwapFree", 0)
         swap_pct = round(swap_used / swap_total * 100, 2) if swap_total else 0.0
         if swap_total:
-            status = worst(status, grade_high(swap_pct, threshold(target, "swap_used_warn", 50),
+            status = worst(status, grade(swap_pct, threshold(target, "swap_used_warn", 50),
                                               threshold(target, "swap_used_crit", 80)))
         summary = f"{avail_pct:.1f}% memory available ({human_bytes(mem_available(info))} of {human_bytes(total)})"
         summary += f", swap {swap_pct:.0f}% used" if swap_total else ", no swap"
@@ -91,7 +89,7 @@ class LoadCheck(HostCheck):
         cores = max(1, parse_int(nproc.stdout))
         load = parse_loadavg(await host.read("/proc/loadavg"))
         per_core = round(min(load.load1, load.load5) / cores, 3)
-        status = grade_high(per_core, threshold(target, "load_warn", 1.5), threshold(target, "load_crit", 3.0))
+        status = grade(per_core, threshold(target, "load_warn", 1.5), threshold(target, "load_crit", 3.0))
         summary = (f"load {load.load1:.2f} / {load.load5:.2f} / {load.load15:.2f} on {cores} cores "
                    f"({per_core:.2f} per core)")
         evidence = [Evidence(source=f"/proc/loadavg @ {host.where}", detail=f"{load.load1} {load.load5} "
@@ -139,7 +137,7 @@ class OomCheck(HostCheck):
         if total is not None:
             history.observe(self.name, target.name, time.time(), {"oom_kill_total": float(total)})
         count = max(new or 0, len(recent))
-        status = grade_high(count, 1, threshold(target, "oom_crit", 3)) if count else CheckStatus.OK
+        status = grade(count, 1, threshold(target, "oom_crit", 3)) if count else CheckStatus.OK
         evidence = [Evidence(source=f"{log.command if log else 'kernel log'} @ {host.where}", detail=k.line)
                     for k in recent[-5:]]
         evidence.append(Evidence(source=f"/proc/vmstat @ {host.where}",
@@ -174,7 +172,7 @@ class ClockCheck(HostCheck):
         uncertainty = (t1 - t0) / 2 + (0.0 if "." in date.stdout and "N" not in date.stdout else 1.0)
         beyond = max(0.0, abs(skew) - uncertainty)  # only what the round trip cannot explain counts
         warn, crit = threshold(target, "clock_skew_warn", 0.5), threshold(target, "clock_skew_crit", 2.0)
-        status = grade_high(beyond, warn, crit)
+        status = grade(beyond, warn, crit)
         metrics = {"skew_seconds": round(skew, 4), "uncertainty_seconds": round(uncertainty, 4)}
         where = "this host (the reference clock)" if not host.remote else "the steadyops host"
         summary = f"clock {skew:+.3f}s vs {where} (±{uncertainty:.3f}s)"
@@ -183,7 +181,7 @@ class ClockCheck(HostCheck):
         if chrony.ok:
             tracking = parse_chrony_tracking(chrony.stdout)
             metrics["ntp_offset_seconds"] = tracking.offset
-            status = worst(status, grade_high(abs(tracking.offset), warn, crit))
+            status = worst(status, grade(abs(tracking.offset), warn, crit))
             summary += f"; chrony: {tracking.offset:+.6f}s from NTP, leap status {tracking.leap_status}"
             if tracking.leap_status.lower().startswith("not sync"):
                 status = worst(status, CheckStatus.WARNING)
@@ -211,7 +209,7 @@ class FdsCheck(HostCheck):
         text = await host.read("/proc/sys/fs/file-nr")
         allocated, _unused, maximum = parse_file_nr(text)
         pct = round(allocated / maximum * 100, 4) if maximum > 0 else 0.0
-        status = grade_high(pct, threshold(target, "fds_warn", 80), threshold(target, "fds_crit", 90))
+        status = grade(pct, threshold(target, "fds_warn", 80), threshold(target, "fds_crit", 90))
         return self.result(status, f"{allocated:,} of {maximum:,} file handles in use ({pct:.2f}%)",
                            [Evidence(source=f"/proc/sys/fs/file-nr @ {host.where}", detail=text.strip(), value=pct)],
                            metrics={"allocated": float(allocated), "max": float(maximum), "used_pct": pct})
@@ -225,7 +223,7 @@ class SystemdCheck(HostCheck):
     layer: ClassVar[str] = "process"
 
     async def inspect(self, target: Target, host: HostAccess) -> CheckResult:
-        if target.labels.get("systemd", "").lower() in {"false", "no", "0"}:
+        if not label_bool(target, "systemd", True):
             return self.result(CheckStatus.OK, "not checked: target label systemd=false", [])
         result = await host.run("systemctl", "--failed", "--no-legend", "--plain", "--no-pager")
         if not result.ok:

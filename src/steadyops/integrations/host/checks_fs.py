@@ -23,17 +23,15 @@ import time
 from fnmatch import fnmatchcase
 from typing import ClassVar
 
+from steadyops.checks import grade, grade_low, worst
 from steadyops.integrations.host.access import HostAccess
 from steadyops.integrations.host.base import (
     RB_DISK,
     HostCheck,
-    grade_high,
-    grade_low,
     human_bytes,
     human_duration,
     threshold,
     unavailable,
-    worst,
 )
 from steadyops.integrations.host.parse import FsUsage, parse_df
 from steadyops.integrations.host.trend import Forecast, forecast, get_history
@@ -113,7 +111,7 @@ class FsCheck(HostCheck):
             key = f"used:{m.mount}"
             points = [(t, s[key]) for t, s in past if key in s] + [(now, float(m.used))]
             fc = forecast(points, float(m.avail))
-            status = grade_high(m.used_pct, warn, crit)
+            status = grade(m.used_pct, warn, crit)
             hours = fc.hours_to_full if fc else None
             if hours is not None and m.used_pct >= ttf_min_pct:
                 status = worst(status, grade_low(hours, ttf_warn, ttf_crit))

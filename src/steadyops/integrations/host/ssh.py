@@ -36,8 +36,8 @@ from pathlib import Path
 
 import asyncssh
 
-from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, split_host_port
-from steadyops.inventory import Target
+from steadyops.integrations.host.access import SSH_PORT, CommandResult, HostAccess, HostAccessError
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckStatus
 
 __all__ = ["SshHost", "SshSettings", "SshSpec", "close_connections", "configure_ssh", "load_client_key"]
@@ -95,17 +95,15 @@ class SshSpec:
         labels = target.labels
         if not target.address:
             raise HostAccessError(f"target {target.name} has no address to connect to", layer="config")
+        try:  # the address's own port wins over the label ssh_port
+            host, port = split_address(target.address, int(labels.get("ssh_port", SSH_PORT)))
+            timeout = float(labels.get("ssh_timeout", _settings.connect_timeout))
+        except ValueError as exc:
+            raise HostAccessError(f"target {target.name}: bad address, ssh_port or ssh_timeout label ({exc})",
+                                  layer="config") from None
         if not target.credentials:
             raise HostAccessError(f"no SSH key for target {target.name}: set credentials to file:/path/to/key or "
                                   "env:NAME (or label transport: local for this machine)", layer="config")
-        host, port = split_host_port(target.address)
-        try:
-            if port is None:
-                port = int(labels.get("ssh_port", "22"))
-            timeout = float(labels.get("ssh_timeout", _settings.connect_timeout))
-        except ValueError as exc:
-            raise HostAccessError(f"target {target.name}: bad ssh_port/ssh_timeout label ({exc})",
-                                  layer="config") from None
         return cls(host=host, port=port, username=labels.get("ssh_user", "root"), credentials=target.credentials,
                    known_hosts=labels.get("known_hosts", "").strip(), connect_timeout=timeout,
                    command_timeout=_settings.command_timeout)

@@ -15,18 +15,18 @@ import socket
 import ssl
 from typing import ClassVar
 
-from steadyops.checks import Check
+from steadyops.checks import Check, grade, grade_low, label_float, verdict
 from steadyops.integrations.http_probe.probe import (
     Attempt,
     ProbeRun,
     fetch_cert,
     host_port,
     is_ip,
-    label_float,
     percentile,
     probe_url,
     resolve,
     shared_probe,
+    timeout_of,
 )
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
@@ -36,10 +36,6 @@ TARGET_KIND = "http_probe"
 RB_PROBE = "http_probe/http-probe-status.en.md"
 RB_LATENCY = "http_probe/http-probe-latency.en.md"
 RB_TLS = "http_probe/http-probe-tls-expiry.en.md"
-
-
-def grade(value: float, warn: float, crit: float) -> CheckStatus:
-    return CRIT if value >= crit else WARN if value >= warn else OK
 
 
 def expected(target: Target, code: int) -> bool:
@@ -58,11 +54,7 @@ class ProbeCheck(Check):
     runbook: ClassVar[str | None] = RB_PROBE
     timeout: ClassVar[float] = 30.0  # tries × per-try timeout, with the defaults 3 × 5 s and room to spare
 
-    @staticmethod
-    def result(status: CheckStatus, summary: str, evidence: list[Evidence], layer: str,
-               metrics: dict[str, float] | None = None) -> CheckResult:
-        return CheckResult(status=status, summary=summary, evidence=evidence, metrics=metrics or {},
-                           layer=layer if status.failing else "")
+    result = staticmethod(verdict)
 
 
 def _attempt_line(run: ProbeRun, a: Attempt) -> str:
@@ -185,7 +177,7 @@ class TlsCheck(ProbeCheck):
             return self.result(OK, f"{scheme}:// URL, no certificate to check", [], "")
         source = f"TLS handshake {host}:{port}"
         try:
-            cert = await fetch_cert(target, host, port, label_float(target, "timeout"))
+            cert = await fetch_cert(target, host, port, timeout_of(target))
         except ConnectionRefusedError:
             return self.result(UNKNOWN, f"cannot read the certificate: {host}:{port} refused the connection",
                                [Evidence(source=source, detail="connection refused")], "process")
@@ -200,7 +192,7 @@ class TlsCheck(ProbeCheck):
                              detail=f"subject {cert.subject}; issuer {cert.issuer}; notAfter "
                                     f"{cert.not_after.isoformat()}; names {', '.join(cert.names[:6]) or '-'}")]
         metrics = {"tls_days_left": round(days, 2)}
-        status = CRIT if days <= crit else WARN if days <= warn else OK
+        status = grade_low(days, warn, crit)
         summary = f"certificate expired {-days:.1f} days ago" if days < 0 else f"certificate expires in {days:.1f} days"
         summary += f" ({cert.not_after:%Y-%m-%d %H:%M} UTC)"
         if cert.verify_error:
@@ -223,7 +215,7 @@ class DnsCheck(ProbeCheck):
             return self.result(OK, f"{host} is an IP address: no DNS lookup", [], "")
         source = f"getaddrinfo({host})"
         try:
-            addresses, ms = await resolve(host, port, label_float(target, "timeout"))
+            addresses, ms = await resolve(host, port, timeout_of(target))
         except TimeoutError:
             return self.result(CRIT, f"resolving {host} timed out", [Evidence(source=source, detail="timeout")],
                                "network")

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from steadyops.collectors import Collector
 from steadyops.integrations.http_probe.checks import TARGET_KIND
-from steadyops.integrations.http_probe.probe import fetch_cert, host_port, label_float, probe_url, shared_probe
+from steadyops.integrations.http_probe.probe import fetch_cert, host_port, probe_url, shared_probe, timeout_of
 from steadyops.inventory import Target
 from steadyops.models import Snapshot, utcnow
 
@@ -40,7 +40,7 @@ class CertCollector(Collector):
             data.update(ok=False, error=f"{scheme}:// URL has no certificate")
         else:
             try:
-                cert = await fetch_cert(target, host, port, label_float(target, "timeout"))
+                cert = await fetch_cert(target, host, port, timeout_of(target))
                 data.update(ok=True, subject=cert.subject, issuer=cert.issuer, names=list(cert.names),
                             not_after=cert.not_after.isoformat(), days_left=round(cert.days_left(), 2),
                             verify_error=cert.verify_error)

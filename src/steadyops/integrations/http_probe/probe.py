@@ -20,27 +20,25 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from steadyops.integrations.http_probe.net import locate_http_error, tls_context
+from steadyops.checks import label_bool, label_float, label_int
 from steadyops.inventory import Target
+from steadyops.probing import locate_http_error, target_tls_context, tls_context
 
 MAX_BODY = 2 * 1024 * 1024  # enough for any page worth matching a keyword in
-DEFAULTS = {"tries": 3.0, "timeout": 5.0, "max_redirects": 5.0, "cache_s": 5.0}
+DEFAULT_TIMEOUT = 5.0  # seconds per try, and for the certificate and DNS questions
+DEFAULT_TRIES = 3
+DEFAULT_MAX_REDIRECTS = 5
+DEFAULT_CACHE_S = 5.0
 
 
-def label_float(target: Target, name: str, default: float | None = None) -> float:
-    try:
-        return float(target.labels[name])
-    except (KeyError, ValueError):
-        return DEFAULTS[name] if default is None else default
+def timeout_of(target: Target) -> float:
+    """Label ``timeout``: seconds one try (or one certificate / DNS question) may take."""
+    return label_float(target, "timeout", DEFAULT_TIMEOUT)
 
 
 def probe_url(target: Target) -> str:
     raw = (target.labels.get("url") or target.address).strip()
     return raw if "://" in raw else f"http://{raw}"
-
-
-def verify_of(target: Target) -> bool:
-    return target.labels.get("tls_verify", "true").lower() not in {"0", "false", "no"}
 
 
 @dataclass(frozen=True)
@@ -110,12 +108,11 @@ async def run_probe(target: Target) -> ProbeRun:
     """The tries, sequential (parallel tries would measure the server's concurrency, not its latency)."""
     url = probe_url(target)
     run = ProbeRun(url)
-    async with httpx.AsyncClient(timeout=label_float(target, "timeout"), follow_redirects=
-                                 target.labels.get("follow_redirects", "true").lower() not in {"0", "false", "no"},
-                                 max_redirects=int(label_float(target, "max_redirects")),
-                                 verify=tls_context(verify_of(target), target.labels.get("ca_file") or None),
-                                 headers={"User-Agent": "steadyops-probe"}) as http:
-        for _ in range(max(1, int(label_float(target, "tries")))):
+    async with httpx.AsyncClient(timeout=timeout_of(target),
+                                 follow_redirects=label_bool(target, "follow_redirects", True),
+                                 max_redirects=label_int(target, "max_redirects", DEFAULT_MAX_REDIRECTS),
+                                 verify=target_tls_context(target), headers={"User-Agent": "steadyops-probe"}) as http:
+        for _ in range(max(1, label_int(target, "tries", DEFAULT_TRIES))):
             run.attempts.append(await _one(http, url, target.labels.get("method", "GET").upper()))
     run.finished = time.monotonic()
     return run
@@ -128,7 +125,7 @@ async def shared_probe(target: Target) -> ProbeRun:
     """The current sweep's tries for ``target``: started once, reused for ``cache_s`` seconds."""
     loop = asyncio.get_running_loop()
     key = (id(loop), target.model_dump_json())
-    ttl = label_float(target, "cache_s")
+    ttl = label_float(target, "cache_s", DEFAULT_CACHE_S)
     now = time.monotonic()
     for k, old in list(_RUNS.items()):  # forget finished runs past their time, and other loops' runs
         if k[0] != id(loop) or (old.done() and (old.cancelled() or old.exception() is not None
@@ -157,8 +154,7 @@ async def fetch_cert(target: Target, host: str, port: int, timeout: float) -> Ce
     without verification so the expiry is still known (an expired cert fails verification too)."""
     verify_error = ""
     try:
-        der = await _peer_der(host, port, tls_context(verify_of(target), target.labels.get("ca_file") or None),
-                              timeout)
+        der = await _peer_der(host, port, target_tls_context(target), timeout)
     except ssl.SSLCertVerificationError as exc:
         verify_error = str(exc.verify_message or exc)
         der = await _peer_der(host, port, tls_context(False), timeout)

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 import pymysql
 import pymysql.cursors
 
-from steadyops.integrations.mysql.base import COUNTERS, MysqlCheck, grade, num, values_evidence, worst
-from steadyops.integrations.mysql.client import Failure, label_float, status_vars, variables
+from steadyops.checks import grade, label_bool, label_float, worst
+from steadyops.integrations.mysql.base import COUNTERS, MysqlCheck, num, values_evidence
+from steadyops.integrations.mysql.client import Failure, status_vars, variables
 from steadyops.integrations.mysql.parse import deadlock_digest, latest_deadlock, replica_state
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
@@ -78,7 +79,7 @@ class ConnectionsCheck(MysqlCheck):
         summary = f"{connected:g}/{limit:g} connections ({pct:.0f}%)"
         if refused.delta > 0 and refused.basis == "since the last check":
             status = CRIT
-            summary += f"; {refused.describe('connections refused (max_connections)')}"
+            summary += f"; {refused.describe('connections refused (max_connections)', per='min')}"
         elif refused.delta > 0:
             status = worst(status, WARN)
             summary += f"; {refused.delta:g} connections refused for max_connections since start"
@@ -112,7 +113,7 @@ class SlowQueriesCheck(MysqlCheck):
                                                                    "slow_query_log_file"))]
         status = grade(rate.per_minute, label_float(target, "slow_warn_per_min", 1),
                        label_float(target, "slow_crit_per_min", 30))
-        summary = rate.describe(f"queries slower than {num(var, 'long_query_time', 10):g}s")
+        summary = rate.describe(f"queries slower than {num(var, 'long_query_time', 10):g}s", per="min")
         return self.result(status, summary, evidence, "capacity", {"slow_per_min": round(rate.per_minute, 3)})
 
 
@@ -138,7 +139,7 @@ class ReplicationCheck(MysqlCheck):
     def judge(self, target: Target, answer: dict[str, Any]) -> CheckResult:
         channels = [replica_state(row) for row in answer["rows"]]
         if not channels:
-            if target.labels.get("expect_replica", "").lower() in {"1", "true", "yes"}:
+            if label_bool(target, "expect_replica", False):
                 return self.result(CRIT, "not replicating, but the target is labelled expect_replica",
                                    [Evidence(source=answer["query"], detail="(empty)")], "replication")
             return self.result(OK, "not a replica", [Evidence(source=answer["query"], detail="(empty)")], "")
@@ -207,7 +208,7 @@ class DeadlocksCheck(MysqlCheck):
                 return self.result(OK, f"no deadlocks {rate.basis}", evidence, "", metrics)
             if rate.basis == "since the last check":
                 status = CRIT if rate.per_minute >= label_float(target, "deadlock_crit_per_min", 10) else WARN
-                return self.result(status, rate.describe("deadlocks"), evidence, "process", metrics)
+                return self.result(status, rate.describe("deadlocks", per="min"), evidence, "process", metrics)
         if deadlock is None:
             return self.result(OK, "no deadlock since the server started", evidence, "", metrics)
         if age is not None and age <= window:
@@ -236,7 +237,7 @@ class AbortedConnectsCheck(MysqlCheck):
         evidence = [values_evidence("SHOW GLOBAL STATUS", st, ("Aborted_connects", "Uptime", *nonzero))]
         status = grade(rate.per_minute, label_float(target, "aborted_warn_per_min", 10),
                        label_float(target, "aborted_crit_per_min", 60))
-        return self.result(status, rate.describe("aborted connection attempts"), evidence, "config",
+        return self.result(status, rate.describe("aborted connection attempts", per="min"), evidence, "config",
                            {"aborted_per_min": round(rate.per_minute, 3)})
 
 

@@ -16,8 +16,9 @@ from typing import TypeVar
 import pymysql
 import pymysql.cursors
 
+from steadyops.checks import label_float
 from steadyops.credentials import CredentialError, resolve_secret
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 
 T = TypeVar("T")
 DEFAULT_PORT = 3306
@@ -34,27 +35,9 @@ ANSWER_CODES: dict[int, tuple[str, str]] = {
 CONFIG_CODES = {1044, 1045, 1049, 1698, 1251}  # access denied, unknown database, auth plugin
 
 
-def split_address(address: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    address = address.strip() or "127.0.0.1"
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default_port
-    if address.count(":") == 1:
-        host, port = address.split(":")
-        return host or "127.0.0.1", int(port)
-    return address, default_port
-
-
-def label_float(target: Target, name: str, default: float) -> float:
-    try:
-        return float(target.labels[name])
-    except (KeyError, ValueError):
-        return default
-
-
 def connect(target: Target) -> pymysql.connections.Connection[pymysql.cursors.DictCursor]:
     """A blocking connection (labels ``user`` (default root), ``database``, ``timeout``; password by reference)."""
-    host, port = split_address(target.address)
+    host, port = split_address(target.address, DEFAULT_PORT)
     timeout = label_float(target, "timeout", DEFAULT_TIMEOUT)
     return pymysql.connect(host=host, port=port, user=target.labels.get("user", "root"),
                            password=resolve_secret(target.credentials) or "", database=target.labels.get("database"),

@@ -14,24 +14,17 @@ from typing import ClassVar
 
 import httpx
 
-from steadyops.checks import Check
-from steadyops.integrations.http_probe.net import locate_http_error, tls_context
+from steadyops.checks import Check, grade, label_float, verdict, worst
 from steadyops.integrations.nginx.parse import StubStatus, parse_stub_status
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.probing import locate_http_error, target_tls_context
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 TARGET_KIND = "nginx"
 DEFAULT_STATUS_PATH = "/nginx_status"
 RB_DOWN = "nginx/nginx-down.en.md"
 RB_DROPPED = "nginx/nginx-accepts-handled.en.md"
-
-
-def label_float(target: Target, name: str, default: float) -> float:
-    try:
-        return float(target.labels[name])
-    except (KeyError, ValueError):
-        return default
 
 
 def base_url(target: Target) -> str:
@@ -45,9 +38,8 @@ def status_url(target: Target) -> str:
 
 
 def http_client(target: Target) -> httpx.AsyncClient:
-    verify = target.labels.get("tls_verify", "true").lower() not in {"0", "false", "no"}
     return httpx.AsyncClient(timeout=label_float(target, "timeout", 5.0), follow_redirects=False,
-                             verify=tls_context(verify, target.labels.get("ca_file") or None),
+                             verify=target_tls_context(target),
                              headers={"User-Agent": "steadyops-inspect"})
 
 
@@ -161,14 +153,10 @@ class StubStatusCheck(Check):
         if capacity > 0:
             pct = stub.active / capacity * 100
             metrics["active_pct"] = round(pct, 2)
-            if pct >= label_float(target, "active_crit_pct", 90):
-                statuses.append(CRIT)
-            elif pct >= label_float(target, "active_warn_pct", 80):
-                statuses.append(WARN)
+            statuses.append(grade(pct, label_float(target, "active_warn_pct", 80),
+                                  label_float(target, "active_crit_pct", 90)))
             notes[0] += f" ({pct:.0f}% of {capacity:g})"
-        status = max(statuses, key=lambda s: s.rank)
-        return CheckResult(status=status, summary="; ".join(notes), evidence=evidence, metrics=metrics,
-                           layer=layer if status.failing else "")
+        return verdict(worst(*statuses), "; ".join(notes), evidence, layer, metrics)
 
 
 CHECKS: tuple[type[Check], ...] = (HttpCheck, StubStatusCheck)

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg.rows import dict_row
 
-from steadyops.checks import Check
+from steadyops.checks import Check, label_float, verdict
 from steadyops.credentials import CredentialError, resolve_secret
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
 TARGET_KIND = "postgres"
@@ -48,42 +48,16 @@ _MESSAGES: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 
-def split_address(address: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    address = address.strip() or "127.0.0.1"
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default_port
-    if address.count(":") == 1:
-        host, port = address.split(":")
-        return host or "127.0.0.1", int(port)
-    return address, default_port
-
-
-def label_float(target: Target, name: str, default: float) -> float:
-    try:
-        return float(target.labels[name])
-    except (KeyError, ValueError):
-        return default
-
-
 def databases(target: Target) -> list[str] | None:
     """Label ``databases: "app,billing"`` scopes the session checks to a team's databases."""
     names = [d.strip() for d in target.labels.get("databases", "").split(",") if d.strip()]
     return names or None
 
 
-def grade(value: float, warn: float, crit: float) -> CheckStatus:
-    if value >= crit:
-        return CheckStatus.CRITICAL
-    if value >= warn:
-        return CheckStatus.WARNING
-    return CheckStatus.OK
-
-
 @asynccontextmanager
 async def connect(target: Target) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
     """Labels ``user`` (default postgres), ``dbname`` (default postgres), ``sslmode``, ``timeout``."""
-    host, port = split_address(target.address)
+    host, port = split_address(target.address, DEFAULT_PORT)
     kwargs: dict[str, Any] = {"host": host, "port": port, "user": target.labels.get("user", "postgres"),
                               "dbname": target.labels.get("dbname", "postgres"), "application_name": "steadyops",
                               "connect_timeout": max(1, int(label_float(target, "timeout", DEFAULT_TIMEOUT)))}
@@ -160,11 +134,7 @@ class PgCheck(Check):
                            evidence=[Evidence(source=f"connect {target.address}", detail=failure.what)],
                            layer=failure.layer)
 
-    @staticmethod
-    def result(status: CheckStatus, summary: str, evidence: list[Evidence], layer: str,
-               metrics: dict[str, float] | None = None) -> CheckResult:
-        return CheckResult(status=status, summary=summary, evidence=evidence, metrics=metrics or {},
-                           layer=layer if status.failing else "")
+    result = staticmethod(verdict)
 
 
 def trim(value: Any, limit: int = 160) -> str:

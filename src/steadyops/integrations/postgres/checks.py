@@ -13,7 +13,8 @@ from typing import ClassVar
 
 import psycopg
 
-from steadyops.integrations.postgres.base import Failure, PgCheck, Row, databases, grade, label_float, rows, trim
+from steadyops.checks import grade, label_float, label_int, worst
+from steadyops.integrations.postgres.base import Failure, PgCheck, Row, databases, rows, trim
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
@@ -144,7 +145,7 @@ class ReplicationCheck(PgCheck):
                    COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)::float8 AS lag_s,
                    pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS lag_bytes
             FROM pg_stat_replication""")
-        need = int(label_float(target, "min_replicas", 0))
+        need = label_int(target, "min_replicas", 0)
         streaming = [r for r in replicas if r["state"] == "streaming"]
         evidence = [Evidence(source="pg_stat_replication", detail=f"{r['application_name']}@{r['client']} {r['state']} "
                              f"{r['sync_state']} lag={r['lag_s']:.1f}s/{(r['lag_bytes'] or 0) / 1e6:.1f}MB")
@@ -156,7 +157,7 @@ class ReplicationCheck(PgCheck):
                                evidence, "replication", metrics)
         status = grade(max_lag, warn, crit)
         if len(streaming) < len(replicas):
-            status = max(status, WARN, key=lambda s: s.rank)
+            status = worst(status, WARN)
         return self.result(status, f"primary with {len(streaming)}/{len(replicas)} replica(s) streaming, max replay "
                            f"lag {max_lag:.1f}s", evidence, "replication", metrics)
 

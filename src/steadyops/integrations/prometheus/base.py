@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 import httpx
 
-from steadyops.checks import Check
+from steadyops.checks import Check, label_float, verdict
 from steadyops.credentials import CredentialError, resolve_secret
-from steadyops.integrations.http_probe.net import locate_http_error, tls_context
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.probing import locate_http_error, target_tls_context
 
 TARGET_KIND = "prometheus"
 DEFAULT_PORT = 9090
@@ -27,13 +27,6 @@ class Unanswered(Exception):
         super().__init__(message)
         self.layer = layer
         self.answered = answered
-
-
-def label_float(target: Target, name: str, default: float) -> float:
-    try:
-        return float(target.labels[name])
-    except (KeyError, ValueError):
-        return default
 
 
 def base_url(target: Target) -> str:
@@ -51,9 +44,8 @@ def client(target: Target) -> httpx.AsyncClient:
         auth = (target.labels["user"], secret)
     elif secret is not None:
         headers["Authorization"] = f"Bearer {secret}"
-    verify = target.labels.get("tls_verify", "true").lower() not in {"0", "false", "no"}
     return httpx.AsyncClient(base_url=base_url(target), timeout=label_float(target, "timeout", 5.0), auth=auth,
-                             headers=headers, verify=tls_context(verify, target.labels.get("ca_file") or None))
+                             headers=headers, verify=target_tls_context(target))
 
 
 async def api(target: Target, path: str, params: dict[str, str] | None = None) -> Any:
@@ -92,11 +84,7 @@ class PromCheck(Check):
     async def judge(self, target: Target) -> CheckResult:
         raise NotImplementedError
 
-    @staticmethod
-    def result(status: CheckStatus, summary: str, evidence: list[Evidence], layer: str,
-               metrics: dict[str, float] | None = None) -> CheckResult:
-        return CheckResult(status=status, summary=summary, evidence=evidence, metrics=metrics or {},
-                           layer=layer if status.failing else "")
+    result = staticmethod(verdict)
 
 
 def scrape_layer(error: str) -> str:

@@ -13,11 +13,12 @@ from typing import Any, ClassVar
 
 import httpx
 
+from steadyops.checks import label_float, worst
 from steadyops.credentials import CredentialError
-from steadyops.integrations.http_probe.net import locate_http_error
-from steadyops.integrations.prometheus.base import PromCheck, api, base_url, client, label_float, scrape_layer
+from steadyops.integrations.prometheus.base import PromCheck, api, base_url, client, scrape_layer
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.probing import locate_http_error
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 RB_TARGETS = "prometheus/prometheus-targets-down.en.md"
@@ -121,7 +122,7 @@ class RulesCheck(PromCheck):
             return self.result(OK, f"{n_rules} rule(s) in {len(groups)} group(s) evaluate without error",
                                [Evidence(source="GET /api/v1/rules", detail=f"{len(groups)} groups, {n_rules} rules")],
                                "", metrics)
-        status = max([s for s, _ in failing] + ([WARN] if slow else []), key=lambda s: s.rank)
+        status = worst(*(s for s, _ in failing), *([WARN] if slow else []))
         parts = []
         if failing:
             parts.append(f"{len(failing)} rule(s) failing to evaluate; first: {failing[0][1]}")

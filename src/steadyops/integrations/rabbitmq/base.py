@@ -13,11 +13,11 @@ from urllib.parse import quote
 
 import httpx
 
-from steadyops.checks import Check
+from steadyops.checks import Check, label_float, verdict
 from steadyops.credentials import CredentialError, resolve_secret
-from steadyops.integrations.http_probe.net import locate_http_error, tls_context
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.probing import locate_http_error, target_tls_context
 
 TARGET_KIND = "rabbitmq"
 AMQP_PORT = 5672
@@ -33,29 +33,11 @@ class ApiUnavailable(Exception):
         self.layer = layer
 
 
-def split_address(address: str, default_port: int = AMQP_PORT) -> tuple[str, int]:
-    address = address.strip() or "127.0.0.1"
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default_port
-    if address.count(":") == 1:
-        host, port = address.split(":")
-        return host or "127.0.0.1", int(port)
-    return address, default_port
-
-
-def label_float(target: Target, name: str, default: float) -> float:
-    try:
-        return float(target.labels[name])
-    except (KeyError, ValueError):
-        return default
-
-
 def api_url(target: Target) -> str:
     if target.labels.get("api_url"):
         return target.labels["api_url"].rstrip("/")
-    host, _ = split_address(target.address)
-    return f"http://{host}:{API_PORT}"
+    host, _ = split_address(target.address, AMQP_PORT)
+    return f"http://[{host}]:{API_PORT}" if ":" in host else f"http://{host}:{API_PORT}"
 
 
 def vhost_path(target: Target) -> str:
@@ -74,10 +56,9 @@ async def api_get(target: Target, path: str, params: dict[str, Any] | None = Non
     if password is None:
         password = "guest" if user == "guest" else ""
     url = api_url(target) + path
-    verify = target.labels.get("tls_verify", "true").lower() not in {"0", "false", "no"}
     try:
         async with httpx.AsyncClient(timeout=label_float(target, "timeout", 5.0), auth=(user, password),
-                                     verify=tls_context(verify, target.labels.get("ca_file") or None)) as http:
+                                     verify=target_tls_context(target)) as http:
             resp = await http.get(url, params=params)
     except httpx.HTTPError as exc:
         layer, what = locate_http_error(exc)
@@ -111,8 +92,4 @@ class RabbitCheck(Check):
     async def judge(self, target: Target) -> CheckResult:
         raise NotImplementedError
 
-    @staticmethod
-    def result(status: CheckStatus, summary: str, evidence: list[Evidence], layer: str,
-               metrics: dict[str, float] | None = None) -> CheckResult:
-        return CheckResult(status=status, summary=summary, evidence=evidence, metrics=metrics or {},
-                           layer=layer if status.failing else "")
+    result = staticmethod(verdict)

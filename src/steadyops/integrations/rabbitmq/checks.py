@@ -13,8 +13,9 @@ import errno
 import time
 from typing import Any, ClassVar
 
-from steadyops.integrations.rabbitmq.base import RabbitCheck, api_get, label_float, split_address, vhost_path
-from steadyops.inventory import Target
+from steadyops.checks import label_float, worst
+from steadyops.integrations.rabbitmq.base import AMQP_PORT, RabbitCheck, api_get, vhost_path
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
@@ -28,10 +29,6 @@ QUEUE_COLUMNS = "name,vhost,state,messages_ready,messages_unacknowledged,consume
 QUEUE_PAGE = 500
 
 
-def rank(*statuses: CheckStatus) -> CheckStatus:
-    return max(statuses, key=lambda s: s.rank, default=OK)
-
-
 class PortCheck(RabbitCheck):
     """Does the AMQP port answer the protocol header with a Connection.Start frame? Independent of
     the management plugin, so it is the one check that tells "broker down" (process)."""
@@ -40,7 +37,7 @@ class PortCheck(RabbitCheck):
     runbook: ClassVar[str | None] = RB_DOWN
 
     async def judge(self, target: Target) -> CheckResult:
-        host, port = split_address(target.address)
+        host, port = split_address(target.address, AMQP_PORT)
         timeout = label_float(target, "timeout", 5.0)
         source = f"AMQP 0-9-1 handshake {host}:{port}"
         t0 = time.monotonic()
@@ -116,7 +113,7 @@ class NodesCheck(RabbitCheck):
         metrics = {"nodes": float(len(nodes)), "nodes_running": float(sum(1 for n in nodes if n.get("running")))}
         if not findings:
             return self.result(OK, f"{len(nodes)} node(s) running, no alarms", evidence, "", metrics)
-        status = rank(*(s for s, _, _ in findings))
+        status = worst(*(s for s, _, _ in findings))
         layer = next(layer for s, layer, _ in findings if s is status)
         return self.result(status, "; ".join(m for _, _, m in findings), evidence, layer, metrics)
 

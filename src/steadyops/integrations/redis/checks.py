@@ -13,7 +13,8 @@ from typing import ClassVar
 
 import redis.asyncio as aioredis
 
-from steadyops.integrations.redis.base import COUNTERS, RedisCheck, grade, info_evidence, label_float, worst
+from steadyops.checks import grade, label_float, label_int, worst
+from steadyops.integrations.redis.base import COUNTERS, RedisCheck, info_evidence
 from steadyops.integrations.redis.client import CLIENT_NAME, connect, describe_error
 from steadyops.integrations.redis.parse import effective_policy, error_stats, num, replicas, slow_entries
 from steadyops.inventory import Target
@@ -219,7 +220,7 @@ class ReplicationCheck(RedisCheck):
                                   "INFO replication")]
         lag_warn = label_float(target, "repl_lag_warn_s", 10)
         lagging = [r for r in online if float(r.get("lag", "0") or 0) >= lag_warn]
-        need = int(label_float(target, "min_replicas", 0))
+        need = label_int(target, "min_replicas", 0)
         metrics = {"replicas_online": float(len(online)), "replicas": float(len(found))}
         if len(online) < need:
             return CRIT, f"master with {len(online)} online replica(s), {need} expected", evidence, metrics

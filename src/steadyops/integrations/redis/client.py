@@ -20,33 +20,14 @@ from redis.exceptions import AuthenticationError, BusyLoadingError, RedisError, 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from steadyops.checks import label_bool, label_float, label_int
 from steadyops.credentials import CredentialError, resolve_secret
 from steadyops.integrations.redis.parse import parse_info
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 
 DEFAULT_PORT = 6379
 DEFAULT_TIMEOUT = 5.0
 CLIENT_NAME = "steadyops"  # so our own commands can be told apart in SLOWLOG and CLIENT LIST
-
-
-def split_address(address: str, default_port: int) -> tuple[str, int]:
-    """``host:port`` / ``[v6]:port`` / ``host`` → (host, port)."""
-    address = address.strip() or "127.0.0.1"
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default_port
-    if address.count(":") == 1:
-        host, port = address.split(":")
-        return host or "127.0.0.1", int(port)
-    return address, default_port
-
-
-def label_float(target: Target, name: str, default: float) -> float:
-    """A number from the target label ``name``, else ``default`` (a typo must not disable a check)."""
-    try:
-        return float(target.labels[name])
-    except (KeyError, ValueError):
-        return default
 
 
 @asynccontextmanager
@@ -57,9 +38,9 @@ async def connect(target: Target) -> AsyncIterator[aioredis.Redis]:
     host, port = split_address(target.address, DEFAULT_PORT)
     timeout = label_float(target, "timeout", DEFAULT_TIMEOUT)
     client = aioredis.Redis(
-        host=host, port=port, db=int(label_float(target, "db", 0)),
+        host=host, port=port, db=label_int(target, "db", 0),
         username=target.labels.get("user") or None, password=resolve_secret(target.credentials),
-        ssl=target.labels.get("tls", "").lower() in {"1", "true", "yes"},
+        ssl=label_bool(target, "tls", False),
         socket_connect_timeout=timeout, socket_timeout=timeout, decode_responses=True,
         retry=Retry(NoBackoff(), 0), client_name=CLIENT_NAME,
     )

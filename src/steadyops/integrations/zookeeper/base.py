@@ -1,4 +1,4 @@
-"""What every ZooKeeper check shares: asking with fallbacks, thresholds from labels, uniform results.
+"""What every ZooKeeper check shares: asking with fallbacks, uniform results.
 
 Keeping this in one place is what makes the checks consistent for localisation: a question that
 could not be answered always becomes ``UNKNOWN`` with the layer its :class:`~.client.Outcome`
@@ -17,25 +17,6 @@ from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
 TARGET_KIND = "zookeeper"
-
-
-def threshold(target: Target, name: str, default: float) -> float:
-    """A threshold from the target label ``name`` (e.g. ``outstanding_warn: "50"``), else ``default``."""
-    raw = target.labels.get(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        return default
-
-
-def grade(value: float, warn: float, crit: float) -> CheckStatus:
-    if value >= crit:
-        return CheckStatus.CRITICAL
-    if value >= warn:
-        return CheckStatus.WARNING
-    return CheckStatus.OK
 
 
 def result_labels(target: Target) -> dict[str, str]:

@@ -12,15 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from steadyops.integrations.zookeeper.base import (
-    ZkCheck,
-    fetch_mode,
-    fetch_stats,
-    grade,
-    stat_evidence,
-    threshold,
-    unanswered,
-)
+from steadyops.checks import grade, label_float
+from steadyops.integrations.zookeeper.base import ZkCheck, fetch_mode, fetch_stats, stat_evidence, unanswered
 from steadyops.integrations.zookeeper.client import Outcome
 from steadyops.integrations.zookeeper.parse import SERVING_MODES, number
 from steadyops.inventory import Target
@@ -179,7 +172,7 @@ class OutstandingCheck(_StatCheck):
 
     def judge(self, target: Target, stats: dict[str, str], evidence: list[Evidence]) -> CheckResult:
         value = number(stats, "zk_outstanding_requests") or 0.0
-        warn, crit = threshold(target, "outstanding_warn", 10), threshold(target, "outstanding_crit", 100)
+        warn, crit = label_float(target, "outstanding_warn", 10), label_float(target, "outstanding_crit", 100)
         status = grade(value, warn, crit)
         return self.result(target, status, f"{value:g} outstanding requests (warn ≥ {warn:g}, crit ≥ {crit:g})",
                            evidence, layer="load", metrics={"outstanding_requests": value})
@@ -196,9 +189,9 @@ class LatencyCheck(_StatCheck):
     def judge(self, target: Target, stats: dict[str, str], evidence: list[Evidence]) -> CheckResult:
         avg = number(stats, "zk_avg_latency") or 0.0
         peak = number(stats, "zk_max_latency") or 0.0
-        warn, crit = threshold(target, "latency_avg_warn_ms", 100), threshold(target, "latency_avg_crit_ms", 500)
+        warn, crit = label_float(target, "latency_avg_warn_ms", 100), label_float(target, "latency_avg_crit_ms", 500)
         status = grade(avg, warn, crit)
-        if status is CheckStatus.OK and peak >= threshold(target, "latency_max_warn_ms", 2000):
+        if status is CheckStatus.OK and peak >= label_float(target, "latency_max_warn_ms", 2000):
             status = CheckStatus.WARNING
         return self.result(target, status, f"latency avg {avg:g} ms, max {peak:g} ms", evidence, layer="load",
                            metrics={"avg_latency_ms": avg, "max_latency_ms": peak})
@@ -215,9 +208,10 @@ class ZnodeCheck(_StatCheck):
     def judge(self, target: Target, stats: dict[str, str], evidence: list[Evidence]) -> CheckResult:
         count = number(stats, "zk_znode_count") or 0.0
         size = number(stats, "zk_approximate_data_size") or 0.0
-        status = grade(count, threshold(target, "znode_warn", 1_000_000), threshold(target, "znode_crit", 5_000_000))
+        status = grade(count, label_float(target, "znode_warn", 1_000_000),
+                       label_float(target, "znode_crit", 5_000_000))
         size_mb = size / 1048576
-        if size_mb >= threshold(target, "data_size_warn_mb", 1024) and status is CheckStatus.OK:
+        if size_mb >= label_float(target, "data_size_warn_mb", 1024) and status is CheckStatus.OK:
             status = CheckStatus.WARNING
         return self.result(target, status, f"{count:g} znodes, ~{size_mb:.1f} MiB of data", evidence, layer="load",
                            metrics={"znode_count": count, "approximate_data_size": size})
@@ -233,7 +227,8 @@ class WatchCheck(_StatCheck):
 
     def judge(self, target: Target, stats: dict[str, str], evidence: list[Evidence]) -> CheckResult:
         value = number(stats, "zk_watch_count") or 0.0
-        status = grade(value, threshold(target, "watch_warn", 1_000_000), threshold(target, "watch_crit", 5_000_000))
+        status = grade(value, label_float(target, "watch_warn", 1_000_000),
+                       label_float(target, "watch_crit", 5_000_000))
         return self.result(target, status, f"{value:g} watches", evidence, layer="load",
                            metrics={"watch_count": value})
 
@@ -253,7 +248,7 @@ class FdCheck(_StatCheck):
             return self.result(target, CheckStatus.UNKNOWN, "file descriptor counts not reported (non-Unix JVM?)",
                                evidence)
         pct = used / limit * 100
-        status = grade(pct, threshold(target, "fd_used_pct_warn", 80), threshold(target, "fd_used_pct_crit", 90))
+        status = grade(pct, label_float(target, "fd_used_pct_warn", 80), label_float(target, "fd_used_pct_crit", 90))
         return self.result(target, status, f"{used:g} of {limit:g} file descriptors open ({pct:.1f}%)", evidence,
                            layer="process", metrics={"open_fds": used, "max_fds": limit, "fd_used_pct": round(pct, 2)})
 

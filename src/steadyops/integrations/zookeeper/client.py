@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx
 
-from steadyops.inventory import Target
+from steadyops.checks import label_float
+from steadyops.inventory import Target, split_address
 from steadyops.models import Evidence
 
 DEFAULT_PORT = 2181
@@ -109,18 +110,6 @@ class Answer:
         if len(body) > limit:
             body = body[:limit] + f"… ({len(self.text)} chars)"
         return Evidence(source=source, detail=body, value=self.outcome.value)
-
-
-def split_address(address: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port`` or a bare host."""
-    address = address.strip()
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default_port
-    if address.count(":") == 1:
-        host, port = address.split(":")
-        return host, int(port)
-    return address, default_port
 
 
 def classify(text: str) -> Outcome:
@@ -249,9 +238,9 @@ class ZkClient:
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self.host, self.port = split_address(target.address)
+        self.host, self.port = split_address(target.address, DEFAULT_PORT)
         labels = target.labels
-        self.timeout = _float(labels.get("timeout"), DEFAULT_TIMEOUT)
+        self.timeout = label_float(target, "timeout", DEFAULT_TIMEOUT)
         admin = labels.get("admin_port", "")
         self.admin_port = int(admin) if admin.isdigit() else None
         self.admin_host = labels.get("admin_host") or self.host
@@ -276,13 +265,6 @@ class ZkClient:
                                   timeout=self.timeout)
         # an unreachable AdminServer says nothing new: keep the whitelist refusal, it is the finding
         return alt if alt.outcome in (Outcome.OK, Outcome.NOT_SERVING) else answer
-
-
-def _float(value: str | None, default: float) -> float:
-    try:
-        return float(value) if value else default
-    except ValueError:
-        return default
 
 
 def _ms(t0: float) -> float:

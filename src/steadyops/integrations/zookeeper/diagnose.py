@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from steadyops.checks import worst
 from steadyops.integrations.zookeeper.base import TARGET_KIND
-from steadyops.integrations.zookeeper.client import split_address
+from steadyops.integrations.zookeeper.client import DEFAULT_PORT
 from steadyops.integrations.zookeeper.ensemble import quorum_size
 from steadyops.integrations.zookeeper.messages import Lang, msg
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckStatus, Evidence, Finding
 
 if TYPE_CHECKING:  # the runner sits above the plugins; import it only where zk_inspect runs
@@ -39,10 +40,6 @@ if TYPE_CHECKING:  # the runner sits above the plugins; import it only where zk_
 
 LAYERS: tuple[str, ...] = ("host", "network", "process", "quorum", "disk", "load", "config", "other")
 ENSEMBLE_CHECK = "zookeeper.ensemble"
-
-
-def _worst(statuses: Sequence[CheckStatus]) -> CheckStatus:
-    return max(statuses, key=lambda s: s.rank, default=CheckStatus.OK)
 
 
 class LayerFailure(BaseModel):
@@ -119,7 +116,7 @@ def diagnose_target(name: str, findings: Sequence[Finding], *, address: str = ""
         failures.remove(primary)
         failures.insert(0, primary)
     role, serving = _role(own)
-    status = _worst([f.status for f in own] + [lf.status for lf in failures])
+    status = worst(*(f.status for f in own), *(lf.status for lf in failures))
     return TargetDiagnosis(target=name, address=address, cluster=cluster, status=status, role=role,
                            serving=serving, layer=primary.layer if primary else None, failures=failures,
                            checks=len(own))
@@ -137,7 +134,7 @@ def _layer_failure(layer: str, findings: list[Finding]) -> LayerFailure:
             if key not in seen:
                 seen.add(key)
                 evidence.append(e)
-    return LayerFailure(layer=layer, status=_worst([f.status for f in ranked]), checks=[f.check for f in ranked],
+    return LayerFailure(layer=layer, status=worst(*(f.status for f in ranked)), checks=[f.check for f in ranked],
                         summaries=[f"{f.check}: {f.summary}" for f in ranked], evidence=evidence,
                         runbooks=sorted({f.runbook for f in definite if f.runbook}),
                         unanswered=sum(1 for f in ranked if f.status is CheckStatus.UNKNOWN))
@@ -204,7 +201,7 @@ def localise(findings: Sequence[Finding], *, addresses: Mapping[str, str] | None
         (zk if f.target_kind == TARGET_KIND else hosts).setdefault(f.target, []).append(f)
         if f.target_kind == TARGET_KIND and f.labels.get("cluster"):
             clusters.setdefault(f.target, f.labels["cluster"])
-    host_of = {name: split_address(addr)[0] for name, addr in addresses.items() if addr}
+    host_of = {name: split_address(addr, DEFAULT_PORT)[0] for name, addr in addresses.items() if addr}
     targets: list[TargetDiagnosis] = []
     for name in sorted(zk):
         machine = host_of.get(name)
@@ -220,7 +217,7 @@ def localise(findings: Sequence[Finding], *, addresses: Mapping[str, str] | None
     # standalone server's own status
     partial = {e.cluster for e in ensembles if e.partial}
     own = [t.status for t in targets if not t.cluster or t.cluster in partial]
-    status = _worst([e.status for e in ensembles] + own)
+    status = worst(*(e.status for e in ensembles), *own)
     return ZkReport(scope=scope, status=status, targets=targets, ensembles=ensembles, run_id=run_id,
                     findings=list(findings))
 
@@ -230,7 +227,7 @@ def _select(runner: CheckRunner, address: str | None) -> list[Target]:
     zk = [t for t in runner.inventory.targets.values() if t.kind == TARGET_KIND]
     if not address:
         return zk
-    return [t for t in zk if address in (t.name, t.address) or split_address(t.address)[0] == address]
+    return [t for t in zk if address in (t.name, t.address) or split_address(t.address, DEFAULT_PORT)[0] == address]
 
 
 async def zk_inspect(runner: CheckRunner, address: str | None = None, *, include_host: bool = True) -> ZkReport:
@@ -245,7 +242,7 @@ async def zk_inspect(runner: CheckRunner, address: str | None = None, *, include
     if address and not selected:
         from steadyops.runner.checks import Job
 
-        host, port = split_address(address)
+        host, port = split_address(address, DEFAULT_PORT)
         ad_hoc = Target(name=address, kind=TARGET_KIND, address=f"{host}:{port}")
         one_off = await asyncio.gather(*(runner.run_job(Job(cls, ad_hoc))
                                          for cls in runner.registry.checks_for(TARGET_KIND)))
@@ -253,9 +250,9 @@ async def zk_inspect(runner: CheckRunner, address: str | None = None, *, include
     jobs = runner.jobs(kinds=[TARGET_KIND], targets=[t.name for t in selected]) if selected else []
     if not jobs:
         return ZkReport(scope=address or "all", status=CheckStatus.UNKNOWN, targets=[])
-    machines = {split_address(t.address)[0] for t in selected}
-    host_targets = [t for t in runner.inventory.targets.values()
-                    if include_host and t.kind == "host" and split_address(t.address or t.name)[0] in machines]
+    machines = {split_address(t.address, DEFAULT_PORT)[0] for t in selected}
+    host_targets = [t for t in runner.inventory.targets.values() if include_host and t.kind == "host"
+                    and split_address(t.address or t.name, DEFAULT_PORT)[0] in machines]
     if host_targets:
         jobs += runner.jobs(kinds=["host"], targets=[t.name for t in host_targets])
     run_id, findings = await runner.inspect(jobs, scope={"command": "zk检测", "kind": TARGET_KIND,

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, fetch_mode, unanswered
-from steadyops.integrations.zookeeper.client import Answer, Outcome, ZkClient, split_address
+from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer, Outcome, ZkClient
 from steadyops.integrations.zookeeper.parse import Member
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_QUORUM = "zookeeper/zk-quorum-lost.en.md"
@@ -116,7 +116,7 @@ class EnsembleCheck(ZkCheck):
         if address == own.address:  # ask ourselves through the target's client (admin fallback, labels)
             mode, answer = await fetch_mode(own)
         else:
-            host, port = split_address(address)
+            host, port = split_address(address, DEFAULT_PORT)
             peer = ZkClient(Target(name=address, kind="zookeeper", address=f"{host}:{port}",
                                    labels={"timeout": str(own.timeout)}))
             mode, answer = await fetch_mode(peer)
@@ -128,7 +128,7 @@ class EnsembleCheck(ZkCheck):
 def _normalise(member: Member, own_host: str, own_port: int) -> str:
     """A member's client address; loopback spellings of our own host compare equal."""
     address = member.client_address(own_port)
-    host, port = split_address(address)
+    host, port = split_address(address, DEFAULT_PORT)
     if host in ("localhost", "127.0.0.1") and own_host in ("localhost", "127.0.0.1"):
         host = own_host
     return f"{host}:{port}"

@@ -25,10 +25,11 @@ from typing import ClassVar, Protocol
 
 import psutil
 
-from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, grade, threshold, unanswered
-from steadyops.integrations.zookeeper.client import Answer, split_address
+from steadyops.checks import grade, label_float, worst
+from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, unanswered
+from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer
 from steadyops.integrations.zookeeper.parse import ZkConf
-from steadyops.inventory import Target
+from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_DISK = "zookeeper/zk-disk-cleanup.en.md"
@@ -94,7 +95,7 @@ def is_local(target: Target) -> bool:
     flag = target.labels.get("local", "").lower()
     if flag in ("true", "false"):
         return flag == "true"
-    host = split_address(target.address)[0]
+    host = split_address(target.address, DEFAULT_PORT)[0]
     if host == "localhost":
         return True
     try:
@@ -157,20 +158,21 @@ class DiskCheck(ZkCheck):
         where = [Evidence(source="conf", detail=", ".join(f"{k}={v}" for k, v in dirs.items()))]
         probe = probe_for(target)
         if probe is None:
+            host = split_address(target.address, DEFAULT_PORT)[0]
             return self.result(target, CheckStatus.UNKNOWN,
-                               f"{dirs['dataDir']} is on remote host {split_address(target.address)[0]}: no remote "
+                               f"{dirs['dataDir']} is on remote host {host}: no remote "
                                "directory probe registered (set_remote_dir_probe, from the SSH integration)", where)
         usage, errors = await measure(probe, target, dirs)
         if not usage:
             return self.result(target, CheckStatus.UNKNOWN, "cannot stat the data directories here", where + errors)
-        warn, crit = threshold(target, "disk_used_pct_warn", 80), threshold(target, "disk_used_pct_crit", 90)
+        warn, crit = label_float(target, "disk_used_pct_warn", 80), label_float(target, "disk_used_pct_crit", 90)
         status = CheckStatus.OK
         parts, evidence, metrics = [], list(where), {}
         for key, path in dirs.items():
             u = usage.get(path)
             if u is None:
                 continue
-            status = max(status, grade(u.used_pct, warn, crit), key=lambda s: s.rank)
+            status = worst(status, grade(u.used_pct, warn, crit))
             parts.append(f"{key} {u.used_pct:g}% used ({_fmt(u.fs_free)} free)")
             evidence.append(Evidence(source=f"statvfs {path}", value=u.used_pct,
                                      detail=f"{_fmt(u.fs_used)} used of {_fmt(u.fs_total)}, {_fmt(u.fs_free)} free"))
@@ -192,7 +194,7 @@ class DataFilesCheck(ZkCheck):
         conf, dirs, failed = await data_dirs(self, target)
         if failed is not None:
             return unanswered(target, failed, "where dataDir is (set the labels data_dir / data_log_dir)")
-        size_warn = threshold(target, "data_files_warn_mb", 10240) * MIB
+        size_warn = label_float(target, "data_files_warn_mb", 10240) * MIB
         probe = probe_for(target)
         if probe is None:
             return self._from_conf(target, conf, dirs, size_warn)
@@ -204,8 +206,8 @@ class DataFilesCheck(ZkCheck):
         logs = sum(u.txn_logs for u in usage.values())
         log_bytes = sum(u.txn_log_bytes for u in usage.values())
         status = CheckStatus.UNKNOWN if errors else CheckStatus.OK
-        if (snaps >= threshold(target, "snapshot_count_warn", 50) or logs >= threshold(target, "txnlog_count_warn", 100)
-                or snap_bytes + log_bytes >= size_warn):
+        if (snaps >= label_float(target, "snapshot_count_warn", 50)
+                or logs >= label_float(target, "txnlog_count_warn", 100) or snap_bytes + log_bytes >= size_warn):
             status = CheckStatus.WARNING
         summary = (f"{snaps} snapshots ({_fmt(snap_bytes)}), {logs} txn logs ({_fmt(log_bytes)})"
                    + ("; is autopurge.purgeInterval set?" if status is CheckStatus.WARNING else ""))
