@@ -19,7 +19,6 @@ from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
 
-
 JOINED_LISTED = 10
 
 
