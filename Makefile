@@ -4,6 +4,8 @@
 #   make test    virtualenv + test extras + Debian test packages, then ruff, mypy and the whole suite
 #   make lint    ruff + mypy only
 #   make bench   bench/intake.py (steadyops on SQLite and PostgreSQL vs a real Alertmanager)
+#   make benchmarks  every benchmark in bench/ (log parsing, NAB, RCA, log anomaly) on ../shared/datasets
+#   make evals   retrieval and diagnosis evals (evals/); the LLM mode runs when STEADYOPS_LLM__* is set
 #   make clean   remove the virtualenv and caches (./data, your embedded store, is kept)
 #
 # Installs are remembered by stamp files inside .venv: a repeated `make test` does not reinstall,
@@ -19,7 +21,7 @@ BENCH_ARGS  ?=
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean venv install install-test test-deps
+.PHONY: run test lint bench benchmarks evals clean venv install install-test test-deps
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/steadyops serve
@@ -35,6 +37,17 @@ lint: $(TEST_STAMP)
 
 bench: $(TEST_STAMP) test-deps
 	$(PY) bench/intake.py $(BENCH_ARGS)
+
+benchmarks: $(TEST_STAMP)
+	@$(PIP) install -e '.[bench]'
+	$(PY) bench/logparse.py
+	$(PY) bench/nab.py --out .bench-out/nab
+	$(PY) bench/rca.py
+	$(PY) bench/loganomaly.py
+
+evals: $(TEST_STAMP)
+	$(PY) evals/run_retrieval.py --min-recall 0.9
+	$(PY) evals/run_diagnose.py
 
 venv: $(PY)
 install: $(RUN_STAMP)
