@@ -27,13 +27,13 @@ run: $(RUN_STAMP)
 	$(VENV)/bin/steadyops serve
 
 test: $(TEST_STAMP) test-deps
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests bench evals
 	$(VENV)/bin/mypy src
 	STEADYOPS_REQUIRE_SERVICES=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/mypy src
+	$(VENV)/bin/ruff check src tests bench evals
+	$(VENV)/bin/mypy src bench evals
 
 bench: $(TEST_STAMP) test-deps
 	$(PY) bench/intake.py $(BENCH_ARGS)

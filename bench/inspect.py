@@ -33,7 +33,7 @@ from steadyops.config import Settings  # noqa: E402
 from steadyops.runner.checks import CheckRunner  # noqa: E402
 from steadyops.testing.middleware import start_nginx  # noqa: E402
 
-SERVICES = [
+SERVICES: list[dict[str, Any]] = [
     {"name": "redis-local", "kind": "redis", "address": "127.0.0.1:6379"},
     {"name": "pg-local", "kind": "postgres", "address": "127.0.0.1:5432", "labels": {"user": "postgres",
                                                                                      "database": "postgres"}},

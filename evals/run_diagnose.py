@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 import yaml
 
-from steadyops.actions import Action
 from steadyops.app import build_app
 from steadyops.checks import Check
 from steadyops.collectors import Collector
@@ -76,7 +75,7 @@ def replay_registry(case: dict[str, Any]) -> Registry:
                 if f is None:
                     return CheckResult(status=CheckStatus.OK, summary="ok")
                 return CheckResult(status=CheckStatus(f["status"]), summary=f["summary"], layer=f.get("layer", ""),
-                                   evidence=[Evidence(source=check_name, detail=str(f.get("evidence", "")))])
+                                   evidence=[Evidence(source=self.name, detail=str(f.get("evidence", "")))])
 
         Replay.__doc__ = f"replayed {check_name}"
         reg.add_check(Replay)
