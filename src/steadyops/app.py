@@ -110,7 +110,8 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
                                  check_history=functools.partial(checks_repo.recent_metrics, store)))
     knowledge = LazyKnowledge(settings.data_dir)
     pipeline = build_pipeline(settings, store, clock, inventory, channels,
-                              diagnoser=Diagnoser(registry, inventory, search=knowledge.search))
+                              diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
+                                                  prometheus=settings.prometheus))
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake)
     audit = AuditLog(store, load_key(settings.data_dir))
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)

@@ -103,6 +103,28 @@ class LLMConfig(BaseModel):
     price_output_per_1k: float = 0.0
 
 
+DEFAULT_METRICS = {
+    "cpu": '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",instance=~"{host}"}[1m]))',
+    "memory": '1 - node_memory_MemAvailable_bytes{instance=~"{host}"} / node_memory_MemTotal_bytes{instance=~"{host}"}',
+    "load": 'node_load1{instance=~"{host}"}',
+    "disk": 'max by (instance) (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs",instance=~"{host}"}'
+            ' / node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs",instance=~"{host}"})',
+    "down": '1 - up{instance=~"{host}"}',
+}
+
+
+class PrometheusConfig(BaseModel):
+    """Where diagnosis and the agent read metrics. ``{host}`` in a query is the target's instance regex."""
+
+    url: str
+    bearer_token: SecretStr | None = None
+    timeout: Duration = 5.0
+    metrics: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_METRICS))
+    lookback: Duration = 1800.0
+    after: Duration = 300.0
+    step: Duration = 30.0
+
+
 class ConvergenceConfig(BaseModel):
     """Topology-aware convergence: alerts on linked targets within ``window`` share an incident."""
 
@@ -154,6 +176,7 @@ class Settings(BaseSettings):
     notify_backoff_max: Duration = 300.0
     resolve_timeout: Duration = 300.0
     remediation: RemediationConfig = Field(default_factory=RemediationConfig)
+    prometheus: PrometheusConfig | None = Field(default=None, description="metrics for diagnosis and the agent")
     llm: LLMConfig | None = Field(default=None, description="OpenAI-compatible endpoint; none = deterministic engine")
 
     @field_validator("route")

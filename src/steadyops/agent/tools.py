@@ -6,9 +6,11 @@ Adding an integration therefore adds tools without touching the agent. Actions a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -16,6 +18,7 @@ from pydantic import BaseModel, Field
 from steadyops.app import App
 from steadyops.checks import Check
 from steadyops.collectors import Collector
+from steadyops.promql import PromQL
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 from steadyops.toolsets import Tool, Toolset
@@ -41,6 +44,17 @@ class IncidentParams(BaseModel):
 class AlertParams(BaseModel):
     status: str | None = Field(default="firing", description="firing or resolved")
     limit: int = Field(default=20, ge=1, le=100)
+
+
+class KbParams(BaseModel):
+    query: str = Field(description="what to look up, zh or en")
+    k: int = Field(default=4, ge=1, le=10)
+
+
+class PromQLParams(BaseModel):
+    query: str = Field(description="a PromQL expression (read-only)")
+    minutes: int = Field(default=0, ge=0, le=1440, description="0 = instant query; else a range this long")
+    step_seconds: int = Field(default=60, ge=5, le=3600)
 
 
 class ProposeParams(BaseModel):
@@ -113,6 +127,30 @@ class PlatformToolset(Toolset):
         async def propose(p: BaseModel) -> Any:  # never called by the loop: mutating tools are deferred
             raise RuntimeError("propose_action is deferred to a human")
 
+        async def kb(p: BaseModel) -> Any:
+            assert isinstance(p, KbParams)
+            passages = await asyncio.to_thread(self.app.knowledge.search, p.query, p.k)
+            return [{"citation": x.citation, "heading": x.heading, "text": x.text[:1200]} for x in passages]
+
+        out.append(Tool("kb_search", "Search runbooks and regulations; cite passages by their citation.", KbParams,
+                        kb, source="knowledge base"))
+        prom = self.app.settings.prometheus
+        if prom is not None:
+            client = PromQL(prom.url, prom.bearer_token.get_secret_value() if prom.bearer_token else None,
+                            prom.timeout)
+
+            async def promql(p: BaseModel) -> Any:
+                assert isinstance(p, PromQLParams)
+                if p.minutes == 0:
+                    series = await asyncio.to_thread(client.query, p.query)
+                else:
+                    end = self.app.clock.now()
+                    series = await asyncio.to_thread(client.query_range, p.query,
+                                                     end - timedelta(minutes=p.minutes), end, p.step_seconds)
+                return [{"metric": labels, "points": points[-60:]} for labels, points in series[:20]]
+
+            out.append(Tool("promql_query", "Query Prometheus (read-only). Instant, or a range of N minutes.",
+                            PromQLParams, promql, source="prometheus"))
         out += [
             Tool("topology", "List inventory targets, their kinds, addresses and dependencies.", NoParams, topology,
                  source="inventory"),

@@ -15,9 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from steadyops.config import PrometheusConfig
 from steadyops.inventory import Inventory
 from steadyops.models import AlertStatus, CheckStatus, Severity
+from steadyops.pipeline.metrics import metric_evidence
 from steadyops.plugins import Registry
+from steadyops.promql import PromQL
 from steadyops.rca import personalised_pagerank
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
@@ -41,11 +44,14 @@ class Diagnosis:
 
 class Diagnoser:
     def __init__(self, registry: Registry, inventory: Inventory, search: Search | None = None,
-                 max_hops: int = 2) -> None:
+                 max_hops: int = 2, prometheus: PrometheusConfig | None = None) -> None:
         self.registry = registry
         self.inventory = inventory
         self.search = search
         self.max_hops = max_hops
+        self.prometheus = prometheus
+        self.promql = (PromQL(prometheus.url, prometheus.bearer_token.get_secret_value()
+                              if prometheus.bearer_token else None, prometheus.timeout) if prometheus else None)
 
     def _neighbourhood(self, targets: Sequence[str]) -> set[str]:
         near = {t for t in targets if t}
@@ -90,6 +96,12 @@ class Diagnoser:
             failing_checks.setdefault(target, []).append(check)
             evidence.append({"kind": "check", "target": target, "detail": check, "status": r.status,
                              "layer": r.layer, "summary": r.summary})
+        if self.promql is not None and self.prometheus is not None:
+            addresses = {t: self.inventory.targets[t].address for t in scope if t in self.inventory.targets}
+            found, gain = metric_evidence(self.promql, self.prometheus, addresses, incident.first_alert_at, now)
+            evidence.extend(found)
+            for target, extra in gain.items():
+                score[target] = score.get(target, 0.0) + extra
         ranked = self._rank(score, critical)
         inconclusive, confidence = _judge(ranked)
         top = ranked[0]["target"] if ranked else ""
