@@ -31,5 +31,20 @@ async def test_chat_stream_with_llm(make_app: Any) -> None:
             r = await client.post("/api/v1/chat/stream", json={"question": "is web-1 ok?", "lang": "en"})
     assert r.headers["content-type"].startswith("text/event-stream")
     events = [block.split("\n")[0].removeprefix("event: ") for block in r.text.strip().split("\n\n")]
-    assert events[0] == "start" and events[1] == "evidence" and events[-1] == "done"
+    assert events[0] == "start" and events[1] == "tool" and "evidence" in events and events[-1] == "done"
     assert events.count("delta") >= 2
+
+
+async def test_chat_stream_forwards_model_deltas_and_tool_calls(make_app: Any) -> None:
+    turns = [Turn(tool_calls=[("topology", {})]), Turn(content="拓扑正常，web-1 没有依赖异常 [E1]。")]
+    with ScriptedLLM(turns) as llm:
+        app = make_app(llm={"base_url": llm.base_url, "model": "m", "max_retries": 0, "stream": True})
+        transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            r = await client.post("/api/v1/chat/stream", json={"question": "拓扑正常吗？", "lang": "zh"})
+    blocks = [b for b in r.text.strip().split("\n\n")]
+    events = [b.split("\n")[0].removeprefix("event: ") for b in blocks]
+    assert events[1] == "tool"  # the tool call is announced before the answer
+    deltas = [b for b in blocks if b.startswith("event: delta")]
+    assert len(deltas) > 3  # the scripted server streams 4-character chunks; each is forwarded
+    assert llm.requests[-1]["stream"] is True

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from steadyops.agent.guard import Redactor
 from steadyops.agent.llm import OpenAICompatLLM, Usage
-from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence
+from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence, OnEvent
 from steadyops.agent.tools import PlatformToolset
 from steadyops.app import App
 from steadyops.errors import SteadyOpsError
@@ -72,12 +72,13 @@ class Investigator:
         self.tools = [*PlatformToolset(app).tools(), *(extra_tools or [])]
         self.budget = budget
 
-    async def ask(self, question: str, lang: Lang, context: str = "") -> Answer:
+    async def ask(self, question: str, lang: Lang, context: str = "", on_event: OnEvent | None = None) -> Answer:
+        """``on_event`` receives text deltas (when the endpoint streams) and tool calls as they happen."""
         if self.llm is None:
             return self.deterministic(question, lang)
         loop = AgentLoop(self.llm, self.tools, lang=lang, budget=self.budget,
                          redactor=Redactor(extra=_known_secrets(self.app)))
-        result = await loop.run(question, context)
+        result = await loop.run(question, context, on_event=on_event)
         proposals = [await self._propose(d.arguments) if self.propose else
                      Proposal(action=str(d.arguments.get("action", "")), target=str(d.arguments.get("target", "")),
                               reason=str(d.arguments.get("reason", "")), status="proposed")

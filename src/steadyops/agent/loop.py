@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from steadyops.agent.guard import Fence, Redactor
-from steadyops.agent.llm import LLMError, Message, Reply, ToolSpec, Usage
+from steadyops.agent.llm import Delta, LLMError, Message, Reply, ToolSpec, Usage
 from steadyops.agent.tools import render_result
 from steadyops.i18n import Lang
 from steadyops.toolsets import Tool
@@ -29,7 +30,11 @@ class LLM(Protocol):
     usage: Usage
 
     async def complete(self, messages: list[Message], tools: list[ToolSpec] = ..., *,
-                       tool_choice: str | None = None) -> Reply: ...
+                       tool_choice: str | None = None, on_delta: Delta | None = None) -> Reply: ...
+
+
+#: (event, data): "delta" {"text"}, "tool" {"name", "arguments", "evidence"} — for live UIs (SSE)
+OnEvent = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 def system_prompt(lang: Lang) -> str:
@@ -86,7 +91,7 @@ class AgentLoop:
     def _specs(self) -> list[ToolSpec]:
         return [ToolSpec(t.name, t.description, t.schema()) for t in self.tools.values()]
 
-    async def run(self, question: str, context: str = "") -> AgentResult:
+    async def run(self, question: str, context: str = "", on_event: OnEvent | None = None) -> AgentResult:
         result = AgentResult(answer="")
         user = self.redactor.mask(question)
         if context:
@@ -101,7 +106,8 @@ class AgentLoop:
                                                 "预算已用尽：请根据已有证据直接作答，不要再调用工具。"))
             try:
                 reply = await self.llm.complete(messages, [] if last else self._specs(),
-                                                tool_choice=None if last else "auto")
+                                                tool_choice=None if last else "auto",
+                                                on_delta=self._deltas(on_event) if on_event else None)
             except LLMError as exc:
                 result.errors.append(str(exc))
                 result.answer = ""
@@ -112,8 +118,13 @@ class AgentLoop:
                 result.answer = reply.content
                 break
             for call in reply.tool_calls:
+                before = len(result.evidence)
                 messages.append(Message("tool", await self._call(call.name, call.arguments, result),
                                         tool_call_id=call.id))
+                if on_event is not None:
+                    ev = result.evidence[-1].id if len(result.evidence) > before else None
+                    await on_event("tool", {"name": call.name, "arguments": self.redactor.unmask(call.arguments),
+                                            "evidence": ev})
             if result.deferred:
                 result.answer = reply.content
                 break
@@ -121,6 +132,12 @@ class AgentLoop:
         result.inconclusive = any(m in result.answer.lower() for m in INCONCLUSIVE_MARKERS) or not result.evidence
         result.usage = self.llm.usage
         return result
+
+    def _deltas(self, on_event: OnEvent) -> Delta:
+        async def forward(text: str) -> None:
+            await on_event("delta", {"text": self.redactor.unmask(text)})
+
+        return forward
 
     async def _call(self, name: str, raw_args: str, result: AgentResult) -> str:
         tool = self.tools.get(name)

@@ -6,6 +6,7 @@ otherwise; model-proposed changes come back as pending approval requests, never 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
@@ -60,13 +61,30 @@ async def chat_stream(body: ChatIn, app: Annotated[App, Depends(get_app)]) -> St
             return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
         yield sse("start", {"mode": "llm" if app.settings.llm else "deterministic"})
-        answer = _out(await Investigator(app).ask(body.question, lang))
+        queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
+
+        async def forward(event: str, data: dict[str, Any]) -> None:
+            await queue.put((event, data))
+
+        async def work() -> Answer:
+            try:
+                return await Investigator(app).ask(body.question, lang, on_event=forward)
+            finally:
+                await queue.put(None)
+
+        task = asyncio.create_task(work())
+        streamed = False
+        while (item := await queue.get()) is not None:
+            streamed |= item[0] == "delta"
+            yield sse(*item)
+        answer = _out(await task)
         for e in answer.evidence:
             yield sse("evidence", e)
         for p in answer.proposals:
             yield sse("proposal", p)
-        for i in range(0, len(answer.answer), 80):  # the answer in pieces, as a chat UI renders it
-            yield sse("delta", {"text": answer.answer[i:i + 80]})
+        if not streamed:  # a non-streaming endpoint or the deterministic engine: send the text in pieces
+            for i in range(0, len(answer.answer), 80):
+                yield sse("delta", {"text": answer.answer[i:i + 80]})
         yield sse("done", answer.model_dump())
 
     return StreamingResponse(events(), media_type="text/event-stream",
