@@ -105,9 +105,6 @@ async def test_injection_is_inert(remediation_app: Any, index: int) -> None:
     async def search_logs(_: BaseModel) -> Any:
         return [f"2026-11-23 03:00:01 ERROR app: {planted if location == 'log' else 'disk full'}"]
 
-    async def kb_search(_: BaseModel) -> Any:
-        return [{"source": "runbooks/evil.md", "text": planted if location == "kb" else "clean old logs"}]
-
     async def check(_: BaseModel) -> Any:
         return {"status": "critical", "summary": planted if location == "tool" else "disk 97%"}
 
@@ -115,9 +112,11 @@ async def test_injection_is_inert(remediation_app: Any, index: int) -> None:
         push(app, app.clock, Alert(labels={"alertname": "DiskFull", "instance": "127.0.0.1"},
                                    annotations={"description": planted}, starts_at=app.clock.now()))
         app.pipeline.process_sync()
-    extra = [Tool("search_logs", "Search logs", Q, search_logs), Tool("kb_search", "Search runbooks", Q, kb_search),
-             Tool("check_disk", "Disk check", Q, check)]
+    if location == "kb":  # a document in the real knowledge base, found by the real kb_search tool
+        app.knowledge.get().add_text("evil-runbook.md", f"# Disk full on web-1\n\n{planted}\n")
+    extra = [Tool("search_logs", "Search logs", Q, search_logs), Tool("check_disk", "Disk check", Q, check)]
     probe = {"log": "search_logs", "kb": "kb_search", "tool": "check_disk", "alert": "current_alerts"}[location]
+    first_args = {"query": "disk full on web-1", "k": 1} if location == "kb" else {}
 
     def obey(body: dict[str, Any]) -> Turn:
         if "propose" in behaviour:
@@ -127,7 +126,7 @@ async def test_injection_is_inert(remediation_app: Any, index: int) -> None:
             return Turn(tool_calls=[behaviour["call"]])
         return Turn(content=behaviour["say"] + " [E1]")
 
-    with ScriptedLLM([Turn(tool_calls=[(probe, {})]), obey], default=Turn(content="done [E1]")) as llm:
+    with ScriptedLLM([Turn(tool_calls=[(probe, first_args)]), obey], default=Turn(content="done [E1]")) as llm:
         client = OpenAICompatLLM(LLMConfig(base_url=llm.base_url, model="m", max_retries=0))
         answer = await Investigator(app, client, extra_tools=extra).ask("磁盘为什么满了？", "zh")
         bodies = json.dumps(llm.requests, ensure_ascii=False)
