@@ -8,18 +8,20 @@ through — and is never applied here. Applying stays a human's ``steadyops act 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from steadyops.agent.guard import Redactor
 from steadyops.agent.llm import OpenAICompatLLM, Usage
 from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence, OnEvent
 from steadyops.agent.tools import PlatformToolset
-from steadyops.app import App
 from steadyops.errors import SteadyOpsError
 from steadyops.i18n import Lang
 from steadyops.pipeline import diagnose
 from steadyops.store import incidents as incidents_repo
 from steadyops.toolsets import Tool
+
+if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
+    from steadyops.app import App
 
 AGENT_ACTOR = "agent"
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from steadyops.agent.ask import Investigator
 from steadyops.agent.loop import Budget
-from steadyops.app import App
 from steadyops.i18n import normalise
 from steadyops.pipeline import diagnose
 from steadyops.store.tables import DiagnosisRow, IncidentRow
+
+if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
+    from steadyops.app import App
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp.types as types
 from mcp.server.lowlevel import Server
@@ -23,9 +23,11 @@ from starlette.types import Receive, Scope, Send
 from steadyops import __version__
 from steadyops.agent.guard import Redactor
 from steadyops.agent.tools import PlatformToolset, render_result
-from steadyops.app import App
 from steadyops.errors import SteadyOpsError
 from steadyops.toolsets import Tool
+
+if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
+    from steadyops.app import App
 
 MCP_ACTOR = "mcp"
 

@@ -11,17 +11,19 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from steadyops.app import App
 from steadyops.checks import Check
 from steadyops.collectors import Collector
 from steadyops.promql import PromQL
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 from steadyops.toolsets import Tool, Toolset
+
+if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
+    from steadyops.app import App
 
 
 def tool_name(prefix: str, dotted: str) -> str:

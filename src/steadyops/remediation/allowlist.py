@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 
+from steadyops.config import RemediationConfig
 from steadyops.errors import Refused
-from steadyops.remediation.config import RemediationConfig
 
 
 class AllowList:

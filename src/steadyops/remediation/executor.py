@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from steadyops.actions import Action, ActionContext
 from steadyops.clock import Clock
+from steadyops.config import RemediationConfig
 from steadyops.errors import NotFound, Refused, ValidationFailed
 from steadyops.inventory import Inventory, Target
 from steadyops.models import Approval, ApprovalDecision, CheckStatus, Outcome, Plan
@@ -27,7 +28,6 @@ from steadyops.plugins import Registry
 from steadyops.remediation import approval as policy
 from steadyops.remediation.allowlist import AllowList
 from steadyops.remediation.audit import AuditLog
-from steadyops.remediation.config import RemediationConfig
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import Store
 from steadyops.store.tables import ActionRunRow, ApprovalRow, TargetLockRow
