@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from steadyops.clock import Clock, SystemClock
 from steadyops.config import RouteConfig, Settings, describe_validation_error, load_settings
 from steadyops.errors import ConfigError, PluginError
+from steadyops.i18n import normalise
 from steadyops.inventory import Inventory
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
 from steadyops.notifiers import Notifier
@@ -44,8 +45,10 @@ class LazyKnowledge:
                 self._kb.sync()
             return self._kb
 
-    def search(self, query: str, k: int) -> list[Passage]:
-        return self.get().search(query, k)
+    def search(self, query: str, k: int, lang: str = "auto") -> list[Passage]:
+        """``lang``: prefer passages in that language (``auto``: the query's own)."""
+        prefer = lang if lang in ("zh", "en") else "auto"
+        return self.get().search(query, k, lang=prefer)
 
 
 @dataclass
@@ -111,7 +114,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     knowledge = LazyKnowledge(settings.data_dir)
     pipeline = build_pipeline(settings, store, clock, inventory, channels,
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
-                                                  prometheus=settings.prometheus))
+                                                  prometheus=settings.prometheus, lang=normalise(settings.lang)))
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake)
     audit = AuditLog(store, load_key(settings.data_dir))
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)

@@ -26,6 +26,7 @@ from steadyops.cli.output import (
     translated,
 )
 from steadyops.i18n import t
+from steadyops.pipeline.diagnose import summarise
 
 app = typer.Typer(help="Incidents: list, show, acknowledge, resolve. / 事件：查看、认领、解决。",
                   no_args_is_help=True)
@@ -112,7 +113,12 @@ def describe(inc: dict[str, Any]) -> str:
 def render_diagnosis(d: dict[str, Any]) -> str:
     """Both diagnoses when present: the deterministic ranking always, the LLM explanation beside it."""
     lang = state.lang
-    lines = [f"\n{t('diag.header.' + d['mode'], lang)} — {d['summary']} "
+    summary = d["summary"]
+    if d["mode"] == "deterministic":  # re-rendered from its fields, so --lang applies to stored diagnoses too
+        layers = sorted({e.get("layer", "") for e in d.get("evidence", [])
+                         if d.get("candidates") and e.get("target") == d["candidates"][0]["target"] and e.get("layer")})
+        summary = summarise(d.get("candidates", []), d["inconclusive"], layers, lang)
+    lines = [f"\n{t('diag.header.' + d['mode'], lang)} — {summary} "
              f"({t('diag.confidence', lang)} {d['confidence']:.2f})"]
     for c in d.get("candidates", [])[:5]:
         lines.append(f"  {c.get('target', '?')}: {c.get('score', 0):.2f}")

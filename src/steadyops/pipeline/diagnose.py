@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steadyops.config import PrometheusConfig
+from steadyops.i18n import MESSAGES, Lang, t
 from steadyops.inventory import Inventory
 from steadyops.models import AlertStatus, CheckStatus, Severity
 from steadyops.pipeline.metrics import metric_evidence
@@ -24,7 +25,7 @@ from steadyops.promql import PromQL
 from steadyops.rca import personalised_pagerank
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
-Search = Callable[[str, int], Sequence[Any]]  # (query, k) -> passages with .to_dict()
+Search = Callable[[str, int, str], Sequence[Any]]  # (query, k, lang) -> passages with .to_dict()
 
 _STATUS_WEIGHT = {CheckStatus.CRITICAL.value: 3.0, CheckStatus.WARNING.value: 1.5, CheckStatus.UNKNOWN.value: 1.0}
 _SEVERITY_WEIGHT = {Severity.CRITICAL.value: 3.0, Severity.WARNING.value: 2.0, Severity.INFO.value: 1.0}
@@ -44,12 +45,13 @@ class Diagnosis:
 
 class Diagnoser:
     def __init__(self, registry: Registry, inventory: Inventory, search: Search | None = None,
-                 max_hops: int = 2, prometheus: PrometheusConfig | None = None) -> None:
+                 max_hops: int = 2, prometheus: PrometheusConfig | None = None, lang: Lang = "en") -> None:
         self.registry = registry
         self.inventory = inventory
         self.search = search
         self.max_hops = max_hops
         self.prometheus = prometheus
+        self.lang: Lang = lang
         self.promql = (PromQL(prometheus.url, prometheus.bearer_token.get_secret_value()
                               if prometheus.bearer_token else None, prometheus.timeout) if prometheus else None)
 
@@ -107,14 +109,8 @@ class Diagnoser:
         top = ranked[0]["target"] if ranked else ""
         runbooks = self._runbooks(incident, failing_checks.get(top, []), evidence)
         actions = self._remedies(top, failing_checks.get(top, []), confidence)
-        if inconclusive:
-            summary = "inconclusive: " + ("no failing check or alert to rank" if not ranked else
-                                          f"{len(ranked)} suspects with similar evidence")
-        else:
-            layers = sorted({e.get("layer", "") for e in evidence if e["target"] == top and e.get("layer")})
-            also = co_causes(ranked)
-            summary = (f"most likely root cause: {top}" + (f" together with {', '.join(also)}" if also else "")
-                       + (f" ({', '.join(layers)})" if layers else ""))
+        layers = sorted({e.get("layer", "") for e in evidence if e["target"] == top and e.get("layer")})
+        summary = summarise(ranked, inconclusive, layers, self.lang)
         return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive, candidates=ranked,
                          evidence=evidence, runbooks=runbooks, actions=actions)
 
@@ -136,7 +132,7 @@ class Diagnoser:
         if self.search is None:
             return []
         query = " ".join([incident.title, *checks, *{str(e.get("summary", "")) for e in evidence[:5]}])
-        return [p.to_dict() for p in self.search(query, 3)]
+        return [p.to_dict() for p in self.search(query, 3, self.lang)]
 
     def _remedies(self, target: str, checks: list[str], confidence: float) -> list[dict[str, Any]]:
         t = self.inventory.targets.get(target)
@@ -157,6 +153,22 @@ def co_causes(ranked: list[dict[str, Any]]) -> list[str]:
     if not ranked or not ranked[0].get("critical"):
         return []
     return [c["target"] for c in ranked[1:] if c.get("critical") and c["score"] * 1.25 > ranked[0]["score"]]
+
+
+def summarise(ranked: list[dict[str, Any]], inconclusive: bool, layers: list[str], lang: Lang) -> str:
+    """One line in the operator's language; the CLI re-renders it from the same fields for --lang."""
+    if inconclusive:
+        if not ranked:
+            return t("diag.inconclusive_none", lang)
+        return t("diag.inconclusive_tie", lang, n=len(ranked))
+    also = co_causes(ranked)
+    text = t("diag.root_cause", lang, target=ranked[0]["target"])
+    if also:
+        text += t("diag.together", lang, others=", ".join(also))
+    if layers:
+        names = [t(f"report.layer.{x}", lang) if f"report.layer.{x}" in MESSAGES else x for x in layers]
+        text += f" ({', '.join(names)})"
+    return text
 
 
 def _judge(ranked: list[dict[str, Any]]) -> tuple[bool, float]:

@@ -277,7 +277,7 @@ class LogAnomalyDetector:
         if not track.hist or bucket > track.hist[-1][0]:
             if track.hist:
                 self._close(track, bucket)
-            track.hist.append([bucket, 0, 0.0, 0.0])
+            track.hist.append([bucket, 0, 0.0, track.mean or 0.0])
             if len(track.hist) > self.config.retain_buckets:
                 track.hist.popleft()
         cur = track.hist[-1]  # an older bucket (out-of-order time) counts in the open one

@@ -1,0 +1,349 @@
+"""Configured log sources: tail local files, mine and score them, answer searches and summaries.
+
+Why tails and not whole files: diagnosis needs the last minutes to hours around an incident, and a
+bounded read (``max_bytes`` per source, 5 MiB by default) keeps the first look fast and the memory
+bounded however large the logs grew. After the first look only the bytes appended since are read.
+
+Files are tracked by (device, inode), not by name, so a rotation that renames ``app.log`` to
+``app.log.1`` is not read twice, and a file truncated in place (copytruncate) is read again from
+its start. Compressed rotations (``.gz`` …) are skipped: they are older than the tail we read and
+were already seen, uncompressed, before they were rotated. Only regular files that the glob itself
+names are opened — no symlinks (``O_NOFOLLOW``) and no FIFOs or devices, which could point the
+reader outside the configured paths or block it.
+
+Diagnosis reads :func:`log_evidence`: the anomalies around an incident's start for each target in
+its neighbourhood, with a bounded score contribution so that logs corroborate checks and alerts
+rather than outvote them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import logging
+import math
+import os
+import re
+import stat
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from steadyops.detect.logs.anomaly import AnomalyConfig, LogAnomalyDetector, TemplateStat
+from steadyops.errors import ConfigError
+
+__all__ = ["LOG_WEIGHT", "LogLine", "LogSource", "LogSources", "compile_pattern", "log_evidence"]
+
+log = logging.getLogger(__name__)
+
+LOG_WEIGHT = 1.5
+"""Most a target's score can gain from its logs: below a CRITICAL check (3.0), so logs corroborate."""
+MIN_EVIDENCE_SCORE = 0.3
+"""Template anomalies scoring lower than this are not cited as diagnosis evidence."""
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip", ".z")
+_MAX_LINE = 16_384  # longer lines are cut: a blob in a log is not a message worth mining in full
+_CHUNK = 1 << 20
+
+
+class LogSource(BaseModel):
+    """One configured log: a glob of local files that belong to one inventory target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, description="glob of local files, e.g. /var/log/zookeeper/zookeeper*.log*")
+    target: str = Field(min_length=1, description="inventory target these logs belong to")
+    encoding: str = "utf-8"
+    max_bytes: int = Field(default=5 * 1024 * 1024, gt=0, description="read at most this much of the newest data")
+
+    @field_validator("encoding")
+    @classmethod
+    def _line_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {v!r}") from exc
+        if "\n".encode(v) != b"\n":  # lines are split on the byte 0x0A before decoding
+            raise ValueError(f"encoding {v!r} does not write a newline as one byte (utf-8, gbk, latin-1 do)")
+        return v
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line held from a source's tail, with where it came from."""
+
+    target: str
+    file: str
+    line: int
+    timestamp: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "file": self.file, "line": self.line,
+                "time": datetime.fromtimestamp(self.timestamp, UTC).isoformat(), "text": self.text}
+
+
+@dataclass
+class _FileState:
+    path: str
+    offset: int  # bytes consumed (always at a line boundary)
+    lines: int | None  # lines before ``offset``; None while not counted (a file skipped by the budget)
+
+
+def _count_newlines(f: BinaryIO, start: int, end: int) -> int:
+    """Newlines in ``[start, end)``: a memchr-speed scan, done once per skipped region."""
+    f.seek(start)
+    total, left = 0, end - start
+    while left > 0:
+        chunk = f.read(min(_CHUNK, left))
+        if not chunk:
+            break
+        total += chunk.count(b"\n")
+        left -= len(chunk)
+    return total
+
+
+class _Stream:
+    """One configured source: its files, the lines held for search and its anomaly detector."""
+
+    def __init__(self, source: LogSource, config: AnomalyConfig | None, now: Callable[[], float]) -> None:
+        self.source = source
+        self.detector = LogAnomalyDetector(config)
+        self.now = now
+        self.files: dict[tuple[int, int], _FileState] = {}
+        self.lines: deque[LogLine] = deque()
+        self.held = 0
+        self.lock = threading.Lock()
+
+    def _matches(self) -> list[tuple[str, os.stat_result]]:
+        out = []
+        for path in glob.glob(os.path.expanduser(self.source.path)):
+            if path.lower().endswith(_COMPRESSED):
+                continue
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):  # lstat: a symlink is not a regular file
+                out.append((path, st))
+        return out
+
+    def refresh(self) -> None:
+        """Read what was appended since the last look, newest data first within the byte budget."""
+        with self.lock:
+            budget = self.source.max_bytes
+            seen: dict[tuple[int, int], _FileState] = {}
+            plan: list[tuple[_FileState, tuple[int, int], int, int]] = []
+            for path, st in sorted(self._matches(), key=lambda f: (f[1].st_mtime, f[0]), reverse=True):
+                key = (st.st_dev, st.st_ino)
+                if key in seen:  # a hard link to a file already planned
+                    continue
+                state = self.files.get(key)
+                if state is None or st.st_size < state.offset:  # new, or truncated in place
+                    state = _FileState(path, 0, 0)
+                state.path = path
+                seen[key] = state
+                take = min(max(st.st_size - state.offset, 0), budget)
+                budget -= take
+                if take:
+                    plan.append((state, key, st.st_size - take, st.st_size))
+                elif st.st_size > state.offset:  # older data beyond the budget: never read it later
+                    state.offset, state.lines = st.st_size, None
+            self.files = seen
+            for state, key, start, end in reversed(plan):  # oldest first, as the lines were written
+                try:
+                    self._read(state, key, start, end)
+                except OSError as exc:
+                    log.warning("log source %s: cannot read %s: %s", self.source.path, state.path, exc)
+
+    def _read(self, state: _FileState, key: tuple[int, int], start: int, end: int) -> None:
+        fd = os.open(state.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != key:
+                return  # replaced between the glob and the open: next refresh sees the new file
+            skipping = start > state.offset
+            if skipping:  # jump to the first line that starts inside the budget
+                f.seek(start - 1)
+                before = f.read(1)
+                data = f.read(end - start)
+                if before != b"\n":
+                    cut = data.find(b"\n")
+                    data = data[cut + 1:] if cut >= 0 else b""
+                    start = end - len(data)
+                if state.lines is not None:
+                    state.lines += _count_newlines(f, state.offset, start)
+                else:
+                    state.lines = _count_newlines(f, 0, start)
+            else:
+                f.seek(start)
+                data = f.read(end - start)
+        last = data.rfind(b"\n")
+        if last < 0 and len(data) < self.source.max_bytes:
+            state.offset = start  # only a partial line so far: wait for its end
+            return
+        body = data[: last + 1] if last >= 0 else data + b"\n"
+        state.offset = start + (last + 1 if last >= 0 else len(data))
+        self._ingest(state, body)
+
+    def _ingest(self, state: _FileState, body: bytes) -> None:
+        arrival = self.now()
+        number = state.lines or 0
+        for raw in body.split(b"\n")[:-1]:
+            number += 1
+            text = raw.decode(self.source.encoding, "replace").rstrip("\r")[:_MAX_LINE]
+            if not text.strip():
+                continue
+            signal = self.detector.observe(text, arrival)
+            self.lines.append(LogLine(self.source.target, state.path, number, signal.timestamp, text))
+            self.held += len(text) + 1  # characters, close enough to bytes for a memory bound
+            while self.held > self.source.max_bytes and self.lines:
+                self.held -= len(self.lines.popleft().text) + 1
+        state.lines = number
+
+
+# agent-supplied patterns run on our process: a quantified group holding a quantifier or an
+# alternation ("(a+)+", "(a|a)*") or a back-reference can backtrack for minutes, so it is refused
+_RISKY = re.compile(r"\((?:[^()\\]|\\.)*[+*}|](?:[^()\\]|\\.)*\)\s*[+*{?]|\\[1-9]")
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A case-insensitive regex; plain text when the pattern is not a valid regex.
+
+    Raises ValueError for patterns that risk catastrophic backtracking (Python's ``re`` has no
+    timeout), so the caller can say why instead of silently searching for something else.
+    """
+    if _RISKY.search(pattern):
+        raise ValueError("pattern refused: a repeated group with a quantifier or alternation inside, or a "
+                         "back-reference, can take minutes to match; use a simpler pattern or plain text")
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        return re.compile(re.escape(pattern), re.IGNORECASE)
+
+
+def _epoch(value: datetime | float | None) -> float | None:
+    if value is None or isinstance(value, float | int):
+        return value
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+class LogSources:
+    """Every configured log source, grouped by target; reads lazily, on each question asked.
+
+    Thread-safe: diagnosis (a worker thread) and agent tools may ask at the same time.
+    """
+
+    def __init__(self, sources: Sequence[LogSource], *, known_targets: Collection[str] | None = None,
+                 config: AnomalyConfig | None = None, now: Callable[[], float] | None = None) -> None:
+        self.now = now or time.time
+        self._streams: dict[str, list[_Stream]] = {}
+        for i, src in enumerate(sources):
+            if known_targets is not None and src.target not in known_targets:
+                raise ConfigError(f"log_sources.{i}.target: unknown target {src.target!r}; "
+                                  f"known: {', '.join(sorted(known_targets))}")
+            self._streams.setdefault(src.target, []).append(_Stream(src, config, self.now))
+
+    def targets(self) -> set[str]:
+        return set(self._streams)
+
+    def _for(self, target: str | None) -> list[_Stream]:
+        if target is None:
+            return [s for streams in self._streams.values() for s in streams]
+        if target not in self._streams:
+            raise ValueError(f"no log source for target {target!r}; targets with logs: "
+                             f"{', '.join(sorted(self._streams)) or '(none)'}")
+        return self._streams[target]
+
+    def refresh(self, target: str | None = None) -> None:
+        for s in self._for(target):
+            s.refresh()
+
+    def search(self, target: str | None, pattern: str, since: datetime | float | None = None,
+               limit: int = 50) -> list[LogLine]:
+        """The newest ``limit`` held lines matching ``pattern`` (regex or plain text), oldest first."""
+        rx, since_ts = compile_pattern(pattern), _epoch(since)
+        hits: list[LogLine] = []
+        for s in self._for(target):
+            s.refresh()
+            found = 0
+            with s.lock:
+                for ln in reversed(s.lines):
+                    if (since_ts is None or ln.timestamp >= since_ts) and rx.search(ln.text):
+                        hits.append(ln)
+                        found += 1
+                        if found >= limit:
+                            break
+        hits.sort(key=lambda ln: (ln.timestamp, ln.file, ln.line))
+        return hits[-limit:]
+
+    def _stats(self, target: str, start: float, end: float) -> list[tuple[str, TemplateStat]]:
+        out: list[tuple[str, TemplateStat]] = []
+        for s in self._for(target):
+            s.refresh()
+            with s.lock:
+                out += [(s.source.path, st) for st in s.detector.stats(start, end)]
+        return sorted(out, key=lambda x: (-x[1].score, -x[1].count, x[0], x[1].template_id))
+
+    def template_summary(self, target: str, window: timedelta = timedelta(hours=1), now: datetime | None = None,
+                         top: int = 10) -> dict[str, Any]:
+        """Top templates by count, new templates and spiking templates over the last ``window``."""
+        end = _epoch(now) if now is not None else self.now()
+        assert end is not None
+        stats = self._stats(target, end - window.total_seconds(), end)
+        newest = [t for t in (s.detector.newest for s in self._for(target)) if t is not None]
+
+        def row(src: str, st: TemplateStat) -> dict[str, Any]:
+            return {"source": src, **st.to_dict()}
+
+        return {
+            "target": target,
+            "window": {"start": datetime.fromtimestamp(end - window.total_seconds(), UTC).isoformat(),
+                       "end": datetime.fromtimestamp(end, UTC).isoformat()},
+            "newest_line": datetime.fromtimestamp(max(newest), UTC).isoformat() if newest else None,
+            "lines": sum(st.count for _, st in stats),
+            "templates": len(stats),
+            "top": [row(src, st) for src, st in sorted(stats, key=lambda x: -x[1].count)[:top]],
+            "new": [row(src, st) for src, st in stats if st.new][:top],
+            "spiking": [row(src, st) for src, st in stats if st.spike > 0][:top],
+        }
+
+    def anomalies_around(self, target: str, start: datetime | float, before: timedelta = timedelta(minutes=15),
+                         after: timedelta = timedelta(minutes=5)) -> list[TemplateStat]:
+        """Templates that were new or spiking from ``before`` ahead of ``start`` to ``after`` it."""
+        t0 = _epoch(start)
+        assert t0 is not None
+        stats = self._stats(target, t0 - before.total_seconds(), t0 + after.total_seconds())
+        return [st for _, st in stats if st.score > 0]
+
+
+def log_evidence(logs: LogSources | None, scope: Iterable[str], start: datetime, score: dict[str, float],
+                 per_target: int = 3) -> list[dict[str, Any]]:
+    """Diagnosis evidence from logs around ``start``; adds each target's log contribution to ``score``.
+
+    The contribution is ``LOG_WEIGHT`` times the noisy-or of the target's top anomaly scores: one
+    strong signal counts nearly fully, several weak ones add up, and the total stays below what a
+    single CRITICAL check is worth. A source that cannot be read costs its evidence, not the diagnosis.
+    """
+    if logs is None:
+        return []
+    out: list[dict[str, Any]] = []
+    for target in sorted(set(scope) & logs.targets()):
+        try:
+            found = [st for st in logs.anomalies_around(target, start) if st.score >= MIN_EVIDENCE_SCORE]
+        except (OSError, ValueError) as exc:
+            log.warning("log evidence for %s unavailable: %s", target, exc)
+            continue
+        if not found:
+            continue
+        top = found[:per_target]
+        score[target] = score.get(target, 0.0) + LOG_WEIGHT * (1.0 - math.prod(1.0 - st.score for st in top))
+        out += [{"kind": "log", "target": target, "detail": st.template, "summary": st.describe(),
+                 "score": round(st.score, 3)} for st in top]
+    return out
