@@ -44,6 +44,7 @@ benchmarks: $(TEST_STAMP)
 	$(PY) bench/nab.py --out .bench-out/nab
 	$(PY) bench/rca.py
 	$(PY) bench/loganomaly.py
+	$(PY) bench/inspect
 
 evals: $(TEST_STAMP)
 	$(PY) evals/run_retrieval.py --min-recall 0.9

@@ -17,6 +17,7 @@ from steadyops.errors import ConfigError, PluginError
 from steadyops.i18n import normalise
 from steadyops.inventory import Inventory
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
+from steadyops.logsources import LogSources
 from steadyops.notifiers import Notifier
 from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.pipeline.diagnose import Diagnoser
@@ -64,6 +65,7 @@ class App:
     executor: Executor
     knowledge: LazyKnowledge
     channels: dict[tuple[str, int], Notifier] = field(default_factory=dict)
+    logs: LogSources | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -112,11 +114,15 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     registry.setup(PluginContext(data_dir=settings.data_dir,
                                  check_history=functools.partial(checks_repo.recent_metrics, store)))
     knowledge = LazyKnowledge(settings.data_dir)
+    logs = LogSources(settings.log_sources, known_targets=inventory.targets,
+                      now=lambda: clock.now().timestamp()) if settings.log_sources else None
     pipeline = build_pipeline(settings, store, clock, inventory, channels,
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
-                                                  prometheus=settings.prometheus, lang=normalise(settings.lang)))
+                                                  prometheus=settings.prometheus, lang=normalise(settings.lang),
+                                                  logs=logs))
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake)
     audit = AuditLog(store, load_key(settings.data_dir))
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
     return App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
-               clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels)
+               clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,
+               logs=logs)

@@ -23,6 +23,7 @@ from pydantic_settings import (
 from steadyops.durations import Duration
 from steadyops.durations import parse_duration as parse_duration  # re-exported for callers of config
 from steadyops.errors import ConfigError
+from steadyops.logsources import LogSource
 from steadyops.models import InhibitRule, Matcher, Risk
 
 
@@ -226,6 +227,7 @@ class Settings(BaseSettings):
     remediation: RemediationConfig = Field(default_factory=RemediationConfig)
     prometheus: PrometheusConfig | None = Field(default=None, description="metrics for diagnosis and the agent")
     llm: LLMConfig | None = Field(default=None, description="OpenAI-compatible endpoint; none = deterministic engine")
+    log_sources: list[LogSource] = Field(default_factory=list, description="local log files per inventory target")
 
     @field_validator("route")
     @classmethod

@@ -31,12 +31,14 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from steadyops.detect.logs.anomaly import AnomalyConfig, LogAnomalyDetector, TemplateStat
 from steadyops.errors import ConfigError
+
+if TYPE_CHECKING:  # the miner is imported on first use: Settings (which names LogSource) stays light
+    from steadyops.detect.logs.anomaly import AnomalyConfig, TemplateStat
 
 __all__ = ["LOG_WEIGHT", "LogLine", "LogSource", "LogSources", "compile_pattern", "log_evidence"]
 
@@ -91,9 +93,30 @@ class LogLine:
 
 @dataclass
 class _FileState:
-    path: str
+    path: str  # the name it has now: a rotated file's lines are reported under its new name
     offset: int  # bytes consumed (always at a line boundary)
     lines: int | None  # lines before ``offset``; None while not counted (a file skipped by the budget)
+    mark: bytes = b""  # the bytes just before ``offset``: if they changed, the file was rewritten
+
+
+@dataclass(frozen=True)
+class _Held:
+    file: _FileState
+    line: int
+    timestamp: float
+    text: str
+
+
+def _open_regular(path: str, key: tuple[int, int] | None = None) -> BinaryIO | None:
+    """Open a regular file without following a symlink or blocking on a FIFO; None if it is not one
+    (or no longer the file ``key`` names: it was replaced between the glob and the open)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    f = os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (key is not None and (st.st_dev, st.st_ino) != key):
+        f.close()
+        return None
+    return f
 
 
 def _count_newlines(f: BinaryIO, start: int, end: int) -> int:
@@ -113,11 +136,13 @@ class _Stream:
     """One configured source: its files, the lines held for search and its anomaly detector."""
 
     def __init__(self, source: LogSource, config: AnomalyConfig | None, now: Callable[[], float]) -> None:
+        from steadyops.detect.logs.anomaly import LogAnomalyDetector
+
         self.source = source
         self.detector = LogAnomalyDetector(config)
         self.now = now
         self.files: dict[tuple[int, int], _FileState] = {}
-        self.lines: deque[LogLine] = deque()
+        self.lines: deque[_Held] = deque()
         self.held = 0
         self.lock = threading.Lock()
 
@@ -145,8 +170,8 @@ class _Stream:
                 if key in seen:  # a hard link to a file already planned
                     continue
                 state = self.files.get(key)
-                if state is None or st.st_size < state.offset:  # new, or truncated in place
-                    state = _FileState(path, 0, 0)
+                if state is None or st.st_size < state.offset or not self._unchanged(path, key, state):
+                    state = _FileState(path, 0, 0)  # new, or truncated / rewritten in place
                 state.path = path
                 seen[key] = state
                 take = min(max(st.st_size - state.offset, 0), budget)
@@ -154,7 +179,7 @@ class _Stream:
                 if take:
                     plan.append((state, key, st.st_size - take, st.st_size))
                 elif st.st_size > state.offset:  # older data beyond the budget: never read it later
-                    state.offset, state.lines = st.st_size, None
+                    state.offset, state.lines, state.mark = st.st_size, None, b""
             self.files = seen
             for state, key, start, end in reversed(plan):  # oldest first, as the lines were written
                 try:
@@ -162,12 +187,26 @@ class _Stream:
                 except OSError as exc:
                     log.warning("log source %s: cannot read %s: %s", self.source.path, state.path, exc)
 
+    @staticmethod
+    def _unchanged(path: str, key: tuple[int, int], state: _FileState) -> bool:
+        """Whether the bytes before our offset are still there (copytruncate can regrow a file past
+        it between two looks, which its size alone does not show)."""
+        if not state.mark:
+            return True
+        try:
+            f = _open_regular(path, key)
+        except OSError:
+            return True  # unreadable now: keep the state, the read will report it
+        if f is None:
+            return True
+        with f:
+            return os.pread(f.fileno(), len(state.mark), state.offset - len(state.mark)) == state.mark
+
     def _read(self, state: _FileState, key: tuple[int, int], start: int, end: int) -> None:
-        fd = os.open(state.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != key:
-                return  # replaced between the glob and the open: next refresh sees the new file
+        f = _open_regular(state.path, key)
+        if f is None:
+            return  # replaced between the glob and the open: next refresh sees the new file
+        with f:
             skipping = start > state.offset
             if skipping:  # jump to the first line that starts inside the budget
                 f.seek(start - 1)
@@ -185,11 +224,13 @@ class _Stream:
                 f.seek(start)
                 data = f.read(end - start)
         last = data.rfind(b"\n")
-        if last < 0 and len(data) < self.source.max_bytes:
-            state.offset = start  # only a partial line so far: wait for its end
+        if last < 0 and len(data) < self.source.max_bytes:  # only a partial line so far: wait for its end
+            if state.offset != start:
+                state.offset, state.mark = start, b""
             return
         body = data[: last + 1] if last >= 0 else data + b"\n"
         state.offset = start + (last + 1 if last >= 0 else len(data))
+        state.mark = data[max(0, state.offset - start - 32): state.offset - start]
         self._ingest(state, body)
 
     def _ingest(self, state: _FileState, body: bytes) -> None:
@@ -201,16 +242,47 @@ class _Stream:
             if not text.strip():
                 continue
             signal = self.detector.observe(text, arrival)
-            self.lines.append(LogLine(self.source.target, state.path, number, signal.timestamp, text))
+            self.lines.append(_Held(state, number, signal.timestamp, text))
             self.held += len(text) + 1  # characters, close enough to bytes for a memory bound
             while self.held > self.source.max_bytes and self.lines:
                 self.held -= len(self.lines.popleft().text) + 1
         state.lines = number
 
 
-# agent-supplied patterns run on our process: a quantified group holding a quantifier or an
-# alternation ("(a+)+", "(a|a)*") or a back-reference can backtrack for minutes, so it is refused
-_RISKY = re.compile(r"\((?:[^()\\]|\\.)*[+*}|](?:[^()\\]|\\.)*\)\s*[+*{?]|\\[1-9]")
+def _risky(pattern: str) -> bool:
+    """Whether a repeated group holds a quantifier or an alternation ("(a+)+", "((a|a))*"), or the
+    pattern uses a back-reference: the shapes that make Python's backtracking ``re`` run for minutes.
+    Agent-supplied patterns run in our process, and ``re`` has no timeout."""
+    if "(?P=" in pattern:
+        return True
+    stack: list[bool] = []  # per open group: does it hold a quantifier or an alternation?
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if pattern[i + 1: i + 2].isdigit() and pattern[i + 1] != "0":
+                return True
+            i += 2
+            continue
+        if c == "[":  # a character class: its metacharacters are literal
+            j = i + 1 + (pattern[i + 1: i + 2] == "^")
+            j += pattern[j: j + 1] == "]"
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "(":
+            stack.append(False)
+        elif c == ")" and stack:
+            inner, repeated = stack.pop(), pattern[i + 1: i + 2] in ("*", "+", "{")
+            if inner and repeated:
+                return True
+            if stack:
+                stack[-1] = stack[-1] or inner or repeated
+        elif stack and (c in "*+{|" or (c == "?" and pattern[i - 1] != "(")):
+            stack[-1] = True
+        i += 1
+    return False
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -219,7 +291,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     Raises ValueError for patterns that risk catastrophic backtracking (Python's ``re`` has no
     timeout), so the caller can say why instead of silently searching for something else.
     """
-    if _RISKY.search(pattern):
+    if _risky(pattern):
         raise ValueError("pattern refused: a repeated group with a quantifier or alternation inside, or a "
                          "back-reference, can take minutes to match; use a simpler pattern or plain text")
     try:
@@ -272,15 +344,15 @@ class LogSources:
         hits: list[LogLine] = []
         for s in self._for(target):
             s.refresh()
-            found = 0
+            found: list[LogLine] = []
             with s.lock:
-                for ln in reversed(s.lines):
-                    if (since_ts is None or ln.timestamp >= since_ts) and rx.search(ln.text):
-                        hits.append(ln)
-                        found += 1
-                        if found >= limit:
+                for h in reversed(s.lines):
+                    if (since_ts is None or h.timestamp >= since_ts) and rx.search(h.text):
+                        found.append(LogLine(s.source.target, h.file.path, h.line, h.timestamp, h.text))
+                        if len(found) >= limit:
                             break
-        hits.sort(key=lambda ln: (ln.timestamp, ln.file, ln.line))
+            hits += reversed(found)
+        hits.sort(key=lambda ln: ln.timestamp)  # stable: lines of one time keep the order they were written
         return hits[-limit:]
 
     def _stats(self, target: str, start: float, end: float) -> list[tuple[str, TemplateStat]]:

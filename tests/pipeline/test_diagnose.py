@@ -67,3 +67,44 @@ async def test_inconclusive_without_evidence(make_app: Any, fake_clock: FakeCloc
         for inc in incidents_repo.list_rows(s):
             d = diagnose.latest(s, inc.id)
             assert d is not None and d.actions == []
+
+
+async def test_log_spike_on_the_dependency_corroborates_it(make_app: Any, fake_clock: FakeClock,
+                                                           tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    inv = tmp_path / "inv.yaml"
+    inv.write_text("targets:\n  - {name: db-host, kind: host, address: 10.0.0.5}\n"
+                   "  - {name: app-host, kind: host, address: 10.0.0.6, depends_on: [db-host]}\n")
+    now = fake_clock.now()
+    lines = [f"{(now - timedelta(seconds=s)).isoformat()} INFO checkpoint complete, {s % 7} pages flushed"
+             for s in range(3600, 0, -20)]
+    lines += [f"{(now - timedelta(seconds=40 - i * 0.2)).isoformat()} ERROR too many connections from 10.0.1.{i}"
+              for i in range(150)]
+    (tmp_path / "db.log").write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
+    reg = Registry()
+    reg.add_check(Disk)
+    route = {"group_by": ["alertname"], "group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h"}
+    STATE.clear()
+    STATE["db-host"] = STATE["app-host"] = CheckStatus.WARNING
+    verdicts = {}
+    for logs in ([], [{"path": str(tmp_path / "db*.log"), "target": "db-host"}]):
+        app = make_app(registry=reg, inventory=inv, route=route, log_sources=logs)
+        await app.checks.inspect(app.checks.jobs())
+        await run_until(app, fake_clock, fake_clock.elapsed + 2.0)
+        with app.store.transaction() as s:
+            (incident,) = incidents_repo.list_rows(s)
+            d = diagnose.latest(s, incident.id, "deterministic")
+            assert d is not None
+            verdicts[bool(logs)] = d
+    without, with_logs = verdicts[False], verdicts[True]
+    assert not [e for e in without.evidence if e["kind"] == "log"]
+    log_items = [e for e in with_logs.evidence if e["kind"] == "log"]
+    assert log_items and {e["target"] for e in log_items} == {"db-host"}  # app-host has no log source
+    assert log_items[0]["detail"].startswith("ERROR too many connections") and log_items[0]["score"] > 0.9
+    assert "new template" in log_items[0]["summary"] and "rate x" in log_items[0]["summary"]
+    # same suspect, more confidence; the logs add at most 1.5, less than one CRITICAL check (3.0)
+    assert without.candidates[0]["target"] == with_logs.candidates[0]["target"] == "db-host"
+    assert with_logs.confidence > without.confidence and not with_logs.inconclusive
+    gain = with_logs.candidates[0]["anomaly"] - without.candidates[0]["anomaly"]
+    assert 1.0 < gain <= 1.5

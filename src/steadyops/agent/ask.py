@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from steadyops.agent.guard import Redactor
 from steadyops.agent.llm import OpenAICompatLLM, Usage
+from steadyops.agent.logtools import LogToolset
 from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence, OnEvent
 from steadyops.agent.tools import PlatformToolset
 from steadyops.errors import SteadyOpsError
@@ -71,7 +72,8 @@ class Investigator:
         if llm is None and app.settings.llm is not None:
             llm = OpenAICompatLLM(app.settings.llm)
         self.llm = llm
-        self.tools = [*PlatformToolset(app).tools(), *(extra_tools or [])]
+        logs = [*LogToolset(app.logs).tools()] if app.logs is not None else []
+        self.tools = [*PlatformToolset(app).tools(), *logs, *(extra_tools or [])]
         self.budget = budget
 
     async def ask(self, question: str, lang: Lang, context: str = "", on_event: OnEvent | None = None) -> Answer:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from steadyops.config import PrometheusConfig
 from steadyops.i18n import MESSAGES, Lang, t
 from steadyops.inventory import Inventory
+from steadyops.logsources import LogSources, log_evidence
 from steadyops.models import AlertStatus, CheckStatus, Severity
 from steadyops.pipeline.metrics import metric_evidence
 from steadyops.plugins import Registry
@@ -45,7 +46,9 @@ class Diagnosis:
 
 class Diagnoser:
     def __init__(self, registry: Registry, inventory: Inventory, search: Search | None = None,
-                 max_hops: int = 2, prometheus: PrometheusConfig | None = None, lang: Lang = "en") -> None:
+                 max_hops: int = 2, prometheus: PrometheusConfig | None = None, lang: Lang = "en",
+                 logs: LogSources | None = None) -> None:
+        self.logs = logs
         self.registry = registry
         self.inventory = inventory
         self.search = search
@@ -98,6 +101,7 @@ class Diagnoser:
             failing_checks.setdefault(target, []).append(check)
             evidence.append({"kind": "check", "target": target, "detail": check, "status": r.status,
                              "layer": r.layer, "summary": r.summary})
+        evidence += log_evidence(self.logs, scope, incident.opened_at, score)  # adds bounded log scores
         if self.promql is not None and self.prometheus is not None:
             addresses = {t: self.inventory.targets[t].address for t in scope if t in self.inventory.targets}
             found, gain = metric_evidence(self.promql, self.prometheus, addresses, incident.first_alert_at, now)

@@ -61,9 +61,8 @@ def _tz(text: str | None) -> timezone | None:
         return None  # naive: local time, which is what a logger on this machine wrote
     if text == "Z":
         return UTC
-    sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+    return timezone((-1 if text[0] == "-" else 1) * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
 
 
 def _epoch(year: int, month: int, day: int, hh: str, mm: str, ss: str, frac: str | None,
@@ -98,11 +97,10 @@ def parse_timestamp(line: str, reference: float | None = None) -> tuple[float | 
         if m:
             ref = reference if reference is not None else time.time()
             year = datetime.fromtimestamp(ref).year
-            ts = _epoch(year, _MONTHS[m[1]], int(m[2]), m[3], m[4], m[5], m[6], None)
-            if ts is not None and ts > ref + 86_400:
-                ts = _epoch(year - 1, _MONTHS[m[1]], int(m[2]), m[3], m[4], m[5], m[6], None)
-            if ts is not None:
-                return ts, line[m.end():]
+            for y in (year, year - 1):  # more than a day ahead of the reference: last year's
+                ts = _epoch(y, _MONTHS[m[1]], int(m[2]), m[3], m[4], m[5], m[6], None)
+                if ts is not None and ts <= ref + 86_400:
+                    return ts, line[m.end():]
     if "/" in line[:200]:
         m = _CLF.search(line, 0, 200)
         if m and m[2] in _MONTHS:
@@ -112,7 +110,6 @@ def parse_timestamp(line: str, reference: float | None = None) -> tuple[float | 
     return None, line
 
 
-# ------------------------------------------------------------------------------ error keywords
 _ERROR: Final = re.compile(
     r"(?i:\b(?:error|errors|fatal|panic|panicked|critical|severe|failed|failure)\b)"
     r"|[A-Za-z]*(?:Exception|Error)\b|Traceback|失败|异常|错误|故障|崩溃"
@@ -191,9 +188,7 @@ class TemplateStat:
         if self.spike > 0:
             parts.append(f"rate x{self.ratio:.0f} ({self.peak_count} lines in {self.bucket_seconds:.0f}s, "
                          f"usually ~{self.expected:.1f})")
-        if not parts:
-            parts.append(f"{self.count} lines")
-        return ("error " if self.error else "") + "; ".join(parts)
+        return ("error " if self.error else "") + ("; ".join(parts) or f"{self.count} lines")
 
     def to_dict(self) -> dict[str, Any]:
         return {"template_id": self.template_id, "template": self.template, "count": self.count,

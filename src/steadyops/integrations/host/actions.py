@@ -2,19 +2,17 @@
 
 The plan lists every file with its size and mtime; apply re-checks each file right before
 touching it and skips any that changed since planning, so a log that started being written again
-is never deleted under the writer.
+is never deleted under the writer. Every step goes through a :mod:`~steadyops.remediation.shell`,
+so a remote host (over SSH) is cleaned exactly like this one: the allow-list is judged on the
+target's own realpaths, the archive is written and verified *on the target* (under the backup
+dir), and the rollback restores from it there.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import os
-import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -23,8 +21,7 @@ from steadyops.actions import Action, ActionContext
 from steadyops.errors import Refused
 from steadyops.inventory import Target
 from steadyops.models import Approval, Outcome, Plan, Risk, Step
-from steadyops.remediation import archive
-from steadyops.remediation.allowlist import AllowList
+from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, ShellError, exec_record, shell_for, shell_for_plan
 
 
 class CleanLogsParams(BaseModel):
@@ -42,27 +39,34 @@ class CleanLogsParams(BaseModel):
         return [v] if isinstance(v, str) else v
 
 
-def _candidates(params: CleanLogsParams, now: float) -> list[tuple[str, int, float]]:
-    cutoff = now - params.older_than_days * 86400
-    found: list[tuple[str, int, float]] = []
-    for root in params.paths:
-        walker = os.walk(root, followlinks=False) if params.recursive else [(root, [], os.listdir(root))]
-        for dirpath, _dirs, files in walker:
-            for name in sorted(files):
-                path = os.path.join(dirpath, name)
-                if not any(fnmatchcase(name, g) for g in params.globs):
-                    continue
-                if params.mode == "compress" and name.endswith(".gz"):
-                    continue
-                try:
-                    st = os.lstat(path)
-                except FileNotFoundError:
-                    continue
-                if not os.path.isfile(path) or os.path.islink(path) or st.st_mtime > cutoff:
-                    continue
-                found.append((path, st.st_size, st.st_mtime))
-    found.sort()
-    return found[: params.max_files]
+async def _candidates(sh: Shell, params: CleanLogsParams, roots: Sequence[str]) -> list[tuple[str, int, float]]:
+    """Regular files (never symlinks) under the roots, on this filesystem, old enough and matching a glob."""
+    found: set[tuple[str, int, float]] = set()
+    for root in roots:
+        found.update(await sh.list_files(root, params.globs, params.older_than_days * 86400, params.recursive))
+    if params.mode == "compress":
+        found = {f for f in found if not f[0].endswith(".gz")}
+    return sorted(found)[: params.max_files]
+
+
+async def _unchanged(sh: Shell, guard: Guard, steps: Sequence[Step]) -> tuple[list[str], list[str]]:
+    """Files still exactly as planned (a regular file, same size and mtime) and those that are not."""
+    paths = [s.paths[0] for s in steps]
+    await guard.check(paths)
+    now = await sh.stats(paths)
+    same = {s.paths[0] for s in steps if (st := now[s.paths[0]]) is not None and st.same_file(s.bytes, s.mtime)}
+    return [p for p in paths if p in same], [p for p in paths if p not in same]
+
+
+async def _gzip(sh: Shell, path: str) -> int:
+    """gzip beside the original, compare the two byte for byte on the host (zcmp), then delete the original."""
+    await sh.call(["gzip", "-k", "--", path])
+    if (await sh.run(["zcmp", "--", path + ".gz", path], sh.timeout)).rc != 0:
+        await sh.run(["rm", "-f", "--", path + ".gz"], sh.timeout)
+        raise ShellError(f"compressed copy of {path} on {sh.where} does not match; original kept")
+    await sh.unlink(path)
+    st = await sh.stat(path + ".gz")
+    return st.size if st else 0
 
 
 class CleanLogs(Action):
@@ -78,12 +82,15 @@ class CleanLogs(Action):
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, CleanLogsParams)
-        allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
-        for root in params.paths:
-            allow.check_path(root)
-            if not os.path.isdir(root):
-                raise Refused(f"{root} is not a directory")
-        files = _candidates(params, datetime.now(UTC).timestamp())
+        record = exec_record(target)
+        async with shell_for(record, ctx.timeout) as sh:  # read-only verbs only: realpath, find, date
+            reals = await Guard(sh, ctx.allowed_paths).check(params.paths)
+            kinds = await sh.stats(list(reals.values()))
+            for root, real in reals.items():
+                if getattr(kinds[real], "kind", None) != "d":
+                    raise Refused(f"{root} is not a directory" + (f" on {sh.where}" if sh.remote else ""))
+            files = await _candidates(sh, params, list(dict.fromkeys(reals.values())))
+            where = sh.where
         total = sum(size for _p, size, _m in files)
         # Named by content, not by clock: re-planning the same files must give the same plan hash.
         stamp = hashlib.sha256(repr(files).encode()).hexdigest()[:16]
@@ -91,80 +98,74 @@ class CleanLogs(Action):
         rollback: list[Step] = []
         if params.mode == "archive" and files:
             dest = f"{ctx.backup_dir}/clean_logs-{stamp}.tar.gz"
-            steps.append(Step(description=f"archive {len(files)} files into {dest} with a SHA-256 manifest",
-                              kind="archive", paths=[p for p, _s, _m in files], bytes=total, dest=dest))
+            steps.append(Step(description=f"archive {len(files)} files into {dest} on {where} (the archive stays on "
+                              "the target host) with a SHA-256 manifest", kind="archive",
+                              paths=[p for p, _s, _m in files], bytes=total, dest=dest))
             steps.append(Step(description="verify every archived file against its checksum", kind="verify"))
             steps.extend(Step(description=f"delete {p} ({size} bytes)", kind="delete", paths=[p], bytes=size,
                               mtime=mtime) for p, size, mtime in files)
-            rollback.append(Step(description=f"restore the files from {dest}", kind="restore"))
+            rollback.append(Step(description=f"restore the files from {dest} on {where}", kind="restore"))
         elif files:
             steps.extend(Step(description=f"gzip {p} ({size} bytes)", kind="compress", paths=[p], bytes=size,
                               mtime=mtime) for p, size, mtime in files)
             rollback.append(Step(description="gunzip the compressed files back", kind="restore"))
         effect = (f"frees about {total} bytes from {len(files)} files" if params.mode == "archive"
                   else f"compresses {len(files)} files ({total} bytes before compression)")
-        return Plan(action=self.name, target=target.name, params=params.model_dump(mode="json"), risk=self.risk,
-                    steps=steps, expected_effect=effect, rollback=rollback, created_at=datetime.now(UTC),
-                    notes=[] if files else ["nothing to clean"])
+        return Plan(action=self.name, target=target.name, params={**params.model_dump(mode="json"), EXEC_KEY: record},
+                    risk=self.risk, steps=steps, expected_effect=effect, rollback=rollback,
+                    created_at=datetime.now(UTC), notes=[f"runs on {where}"] + ([] if files else ["nothing to clean"]))
 
     async def apply(self, plan: Plan, approvals: Sequence[Approval], ctx: ActionContext) -> Outcome:
-        allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
         deletes = [s for s in plan.steps if s.kind in ("delete", "compress")]
         if not deletes:
             return Outcome(ok=True, summary="nothing to clean")
-        changed: list[str] = []
-        unchanged: list[str] = []
-        for step in deletes:
-            path = step.paths[0]
-            allow.check_path(path)
-            try:
-                st = os.lstat(path)
-            except FileNotFoundError:
-                changed.append(path)
-                continue
-            if st.st_size != step.bytes or st.st_mtime != step.mtime:
-                changed.append(path)
+        planned = {s.paths[0]: s for s in deletes}
+        async with shell_for_plan(plan, ctx.timeout) as sh:
+            guard = Guard(sh, ctx.allowed_paths)
+            unchanged, changed = await _unchanged(sh, guard, deletes)
+            details: dict[str, object] = {"skipped_changed": changed, "where": sh.where}
+            if not unchanged:
+                return Outcome(ok=True, summary=f"nothing cleaned: all {len(changed)} files changed since planning",
+                               details=details)
+            freed = 0
+            if deletes[0].kind == "delete":
+                dest = plan.steps[0].dest
+                sums, size = await sh.archive(dest, unchanged)
+                if await sh.verify_archive(dest) != sums:
+                    raise ShellError(f"{dest}: the manifest differs from the files archived; nothing deleted")
+                details.update(archive=dest, archive_bytes=size, checksums=sums)
+                # Archiving took a while: a file written to since then is kept (its archived copy is stale).
+                unchanged, moved = await _unchanged(sh, guard, [planned[p] for p in unchanged])
+                changed.extend(moved)
+                await sh.remove(unchanged)
+                freed = sum(planned[p].bytes for p in unchanged)
             else:
-                unchanged.append(path)
-        freed = 0
-        details: dict[str, object] = {"skipped_changed": changed}
-        if deletes[0].kind == "delete":
-            dest = Path(plan.steps[0].dest)
-            result = archive.create(dest, unchanged)
-            archive.verify(dest)
-            details.update(archive=str(dest), archive_bytes=result.size, checksums=result.files)
-            for path in unchanged:
-                size = os.lstat(path).st_size
-                os.unlink(path)
-                freed += size
-        else:
-            compressed = []
-            for path in unchanged:
-                before = os.lstat(path).st_size
-                with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                with gzip.open(path + ".gz", "rb") as check, open(path, "rb") as orig:
-                    if archive.sha256_bytes_stream(check) != archive.sha256_bytes_stream(orig):
-                        os.unlink(path + ".gz")
-                        raise RuntimeError(f"compressed copy of {path} does not match; original kept")
-                os.unlink(path)
-                freed += before - os.lstat(path + ".gz").st_size
-                compressed.append(path + ".gz")
-            details["compressed"] = compressed
+                compressed = []
+                for path in unchanged:
+                    freed += planned[path].bytes - await _gzip(sh, path)
+                    compressed.append(path + ".gz")
+                details["compressed"] = compressed
         return Outcome(ok=True, summary=f"freed {freed} bytes from {len(unchanged)} files"
                        + (f"; skipped {len(changed)} changed since planning" if changed else ""),
                        bytes_freed=freed, details=details)
 
     async def rollback(self, plan: Plan, outcome: Outcome, ctx: ActionContext) -> Outcome:
-        dest = outcome.details.get("archive")
-        if isinstance(dest, str):
-            restored = archive.restore(Path(dest))
-            return Outcome(ok=True, summary=f"restored {len(restored)} files from {dest}")
-        restored = []
-        for gz in outcome.details.get("compressed", []) or []:
-            original = str(gz)[:-3]
-            with gzip.open(gz, "rb") as src, open(original, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            os.unlink(gz)
-            restored.append(original)
-        return Outcome(ok=True, summary=f"decompressed {len(restored)} files")
+        """Put back what apply took, on the host it took it from; never to a path outside the allow-list."""
+        planned = {s.paths[0] for s in plan.steps if s.kind in ("delete", "compress")}
+        async with shell_for_plan(plan, ctx.timeout) as sh:
+            guard = Guard(sh, ctx.allowed_paths)
+            dest = outcome.details.get("archive")
+            if isinstance(dest, str):
+                sums = await sh.verify_archive(dest)
+                strangers = sorted(set(sums) - planned)
+                if strangers:
+                    raise Refused(f"{dest} holds files this plan never deleted ({strangers[0]} …); not restoring")
+                await guard.check(list(sums))
+                restored = await sh.restore(dest)
+                return Outcome(ok=True, summary=f"restored {len(restored)} files from {dest}")
+            gzs = [str(gz) for gz in outcome.details.get("compressed", []) or [] if str(gz)[:-3] in planned]
+            await guard.check(gzs)
+            for gz in gzs:
+                await sh.call(["gzip", "-d", "-k", "--", gz])
+                await sh.unlink(gz)
+        return Outcome(ok=True, summary=f"decompressed {len(gzs)} files")

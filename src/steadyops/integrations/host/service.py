@@ -9,23 +9,20 @@ until OK or ``health_timeout``: a service needs a moment to come up, and one fai
 after ``start`` would be a false alarm. A restart cannot be undone, so there is no rollback; a
 failed after-check fails the run and keeps every command's output for the on-call engineer.
 
-Every command is an exact argv list that must be allow-listed (``remediation.allow[].commands``),
-is run without a shell, and has a timeout after which its whole process group is killed. Output
-goes to a temporary file, not a pipe: a start script that daemonises leaves children holding its
-stdout, and reading a pipe to EOF would then wait for the daemon to exit. If ``stop`` fails,
+Every command is an exact argv list that must be allow-listed (``remediation.allow[].commands``)
+and has a timeout. It runs through a :mod:`~steadyops.remediation.shell`: on this host without a
+shell, its process group killed whole on timeout; on a remote target over SSH as one
+``shlex.join``-quoted line, after the host key was checked as for any inspection. Either way the
+run ends when the command *exits*: a start script that daemonises leaves children holding its
+stdout, and waiting for that to close would wait for the daemon to exit. If ``stop`` fails,
 ``start`` is not run (two copies of a service are worse than none). The unit form needs systemd
-as PID 1; remote hosts need the SSH integration, which actions cannot use yet, so both are refused
-at plan time with a clear message.
+as PID 1 *on the target*, which the plan checks there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import shlex
-import signal
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -36,11 +33,11 @@ from pydantic import BaseModel, Field, model_validator
 from steadyops.actions import Action, ActionContext
 from steadyops.checks import Check
 from steadyops.errors import PluginError, Refused
-from steadyops.integrations.host.access import is_local
 from steadyops.inventory import Target
 from steadyops.models import Approval, CheckResult, CheckStatus, Outcome, Plan, Risk, Step
 from steadyops.plugins import Catalog, Registry
 from steadyops.remediation.allowlist import AllowList
+from steadyops.remediation.shell import EXEC_KEY, LocalShell, Shell, exec_record, shell_for, shell_for_plan
 
 OUTPUT_LIMIT = 8000  # characters of each command's output kept in the outcome
 POLL = 0.5  # seconds between after-checks
@@ -70,34 +67,13 @@ def commands(params: RestartParams) -> list[tuple[str, list[str]]]:
     return [("stop", params.stop), ("start", params.start)]
 
 
-async def run_command(argv: Sequence[str], timeout: float) -> dict[str, Any]:
-    """Run one command without a shell; its own process group, killed whole on timeout."""
-    started = time.monotonic()
-    with tempfile.TemporaryFile() as out:
-        try:
-            proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                                                        stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-        except OSError as exc:
-            return {"argv": list(argv), "exit": 127, "output": f"{argv[0]}: {exc.strerror or exc}",
-                    "seconds": 0.0, "timed_out": False}
-        timed_out = False
-        try:
-            code = await asyncio.wait_for(proc.wait(), timeout)
-        except TimeoutError:
-            timed_out = True
-            with contextlib.suppress(ProcessLookupError):  # it may have exited just now
-                os.killpg(proc.pid, signal.SIGKILL)
-            code = await proc.wait()
-        except asyncio.CancelledError:  # the executor's own timeout: leave nothing running unobserved
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            raise
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
+async def run_command(argv: Sequence[str], timeout: float, shell: Shell | None = None) -> dict[str, Any]:
+    """Run one command (here unless ``shell`` says elsewhere) and describe how it went, output trimmed."""
+    done = await (shell or LocalShell()).run(argv, timeout)
+    text = done.output
     if len(text) > OUTPUT_LIMIT:
         text = "…" + text[-OUTPUT_LIMIT:]
-    return {"argv": list(argv), "exit": code, "output": text, "seconds": round(time.monotonic() - started, 3),
-            "timed_out": timed_out}
+    return {"argv": list(argv), "exit": done.rc, "output": text, "seconds": done.seconds, "timed_out": done.timed_out}
 
 
 class ServiceRestart(Action):
@@ -123,18 +99,19 @@ class ServiceRestart(Action):
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, RestartParams)
-        if not is_local(target):
-            raise Refused(f"service.restart on {target.name} ({target.address}): the target is remote and SSH "
-                          "execution is not wired into actions yet; only local targets can be restarted")
-        if params.unit and not os.path.isdir("/run/systemd/system"):
-            raise Refused("systemd is not running on this host (no /run/systemd/system); "
-                          "configure stop and start commands instead of a unit")
+        record = exec_record(target)
+        if params.unit:  # a read-only look, on the host that would run systemctl (a login, for a remote one)
+            async with shell_for(record, ctx.timeout) as sh:
+                systemd = await sh.stat("/run/systemd/system")
+                if systemd is None or systemd.kind != "d":
+                    raise Refused(f"systemd is not running on {sh.where} (no /run/systemd/system); "
+                                  "configure stop and start commands instead of a unit")
         allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
         cmds = commands(params)
         for _what, argv in cmds:
             allow.check_command(argv)
         steps: list[Step] = []
-        plan_params = params.model_dump(mode="json")
+        plan_params = {**params.model_dump(mode="json"), EXEC_KEY: record}
         if params.health_check:
             self._check(params.health_check, target)
             # where the check goes is part of what is approved: a changed address needs a new approval
@@ -154,7 +131,8 @@ class ServiceRestart(Action):
                     notes=["no rollback: a restart cannot be undone; every command's output is kept"])
 
     async def apply(self, plan: Plan, approvals: Sequence[Approval], ctx: ActionContext) -> Outcome:
-        params = RestartParams.model_validate({k: v for k, v in plan.params.items() if k != "health_target"})
+        params = RestartParams.model_validate({k: v for k, v in plan.params.items()
+                                               if k not in ("health_target", EXEC_KEY)})
         allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
         planned = [s.command for s in plan.steps if s.kind == "command"]
         if planned != [argv for _what, argv in commands(params)]:
@@ -165,14 +143,16 @@ class ServiceRestart(Action):
         details: dict[str, Any] = {"commands": []}
         if check is not None and target is not None:
             details["before"] = (await _probe(check, target)).model_dump(mode="json")
-        for what, argv in commands(params):
-            result = await run_command(argv, params.timeout)
-            details["commands"].append({"step": what, **result})
-            if result["exit"] != 0:
-                why = "timed out" if result["timed_out"] else f"exited {result['exit']}"
-                skipped = " (start not run)" if what == "stop" else ""
-                return Outcome(ok=False, summary=f"{what} command {why}{skipped}", output=result["output"],
-                               details=details)
+        async with shell_for_plan(plan, ctx.timeout) as sh:
+            details["where"] = sh.where
+            for what, argv in commands(params):
+                result = await run_command(argv, params.timeout, sh)
+                details["commands"].append({"step": what, **result})
+                if result["exit"] != 0:
+                    why = "timed out" if result["timed_out"] else f"exited {result['exit']}"
+                    skipped = " (start not run)" if what == "stop" else ""
+                    return Outcome(ok=False, summary=f"{what} command {why}{skipped}", output=result["output"],
+                                   details=details)
         output = "\n".join(f"$ {shlex.join(c['argv'])}\n{c['output']}" for c in details["commands"])
         if check is None or target is None:
             return Outcome(ok=True, summary="restarted (no health check configured)", output=output, details=details)

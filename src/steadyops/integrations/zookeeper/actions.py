@@ -14,20 +14,19 @@ to restart from any kept snapshot. Three deliberate deviations, each toward keep
 * files whose name does not parse (``snapshot.foo``) are never touched (PurgeTxnLog deletes them).
 
 :func:`check_invariant` re-checks the selection in ``plan`` and against a fresh listing right
-before deleting, so a bug refuses instead of destroying the restore point. Local targets only:
-remote execution over SSH is not wired into actions yet.
+before deleting, so a bug refuses instead of destroying the restore point. Every step goes through
+a :mod:`~steadyops.remediation.shell`, so a remote server (over SSH) is purged like a local one:
+listed, archived and verified *on its host*, under the backup dir there.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import ClassVar
 
 from pydantic import BaseModel, Field
@@ -36,11 +35,9 @@ from steadyops.actions import Action, ActionContext
 from steadyops.errors import Refused
 from steadyops.integrations.zookeeper.base import fetch_conf
 from steadyops.integrations.zookeeper.client import ZkClient
-from steadyops.integrations.zookeeper.storage import is_local
 from steadyops.inventory import Target
 from steadyops.models import Approval, Outcome, Plan, Risk, Step
-from steadyops.remediation import archive
-from steadyops.remediation.allowlist import AllowList
+from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, exec_record, shell_for, shell_for_plan
 
 SNAP, LOG = "snapshot", "log"
 #: what ZooKeeper writes last into every snapshot: int length 1, then the path "/" (SnapStream.sealStream)
@@ -127,6 +124,26 @@ def scan(snap_dir: str, log_dir: str) -> tuple[list[DataFile], list[DataFile], l
     return found[SNAP], found[LOG], sorted(odd)
 
 
+async def scan_on(sh: Shell, snap_dir: str, log_dir: str) -> tuple[list[DataFile], list[DataFile], list[str]]:
+    """:func:`scan` through a shell, i.e. on the target's host: the same regular files, no symlink followed."""
+    found: dict[str, list[DataFile]] = {SNAP: [], LOG: []}
+    odd: list[str] = []
+    for directory, prefix in ((snap_dir, SNAP), (log_dir, LOG)):
+        for path, size, mtime in await sh.list_files(directory, [prefix + ".*"], None, recursive=False):
+            zxid = zxid_of(os.path.basename(path), prefix)
+            if zxid is None:
+                odd.append(path)
+                continue
+            valid = prefix == LOG or size > 0
+            if prefix == SNAP and not path.endswith((".gz", ".snappy")):  # as snapshot_is_valid, read there
+                seal = await sh.call(["tail", "-c", str(len(SNAP_TRAILER)), "--", path]) if size >= 10 else None
+                valid = seal is not None and seal.stdout == SNAP_TRAILER
+            found[prefix].append(DataFile(path, prefix, zxid, size, mtime, valid))
+    for files in found.values():
+        files.sort(key=lambda f: (f.zxid, f.path))
+    return found[SNAP], found[LOG], sorted(odd)
+
+
 def logs_needed_from(logs: Sequence[DataFile], zxid: int) -> list[DataFile]:
     """``FileTxnLog.getLogFiles``: the newest log starting at or before ``zxid``, and every later one."""
     boundary = max((f.zxid for f in logs if f.zxid <= zxid), default=0)
@@ -179,13 +196,14 @@ def check_invariant(sel: Selection, snapshots: Sequence[DataFile], logs: Sequenc
         raise UnsafePurge("refusing to purge: a file at or after the oldest kept snapshot was selected")
 
 
-def version_dir(path: str) -> str:
+async def version_dir(sh: Shell, path: str) -> str:
     """A configured dataDir holds its files in ``version-2``; ``conf`` already names that child."""
-    p = Path(path)
-    return str(p if p.name.startswith("version-") or not (p / "version-2").is_dir() else p / "version-2")
+    p = PurePosixPath(path)
+    child = await sh.stat(str(p / "version-2")) if not p.name.startswith("version-") else None
+    return str(p / "version-2") if child is not None and child.kind == "d" else str(p)
 
 
-async def data_dirs(target: Target, params: PurgeParams) -> tuple[str, str, list[str]]:
+async def data_dirs(sh: Shell, target: Target, params: PurgeParams) -> tuple[str, str, list[str]]:
     """(snapshot dir, txn log dir, notes): params, else the server's ``conf``, else the target labels."""
     snap, log = params.data_dir, params.data_log_dir
     notes: list[str] = []
@@ -201,7 +219,7 @@ async def data_dirs(target: Target, params: PurgeParams) -> tuple[str, str, list
     if not snap:
         raise Refused(f"cannot tell where {target.name}'s dataDir is: conf is not answered and no data_dir "
                       "label or parameter is set")
-    return version_dir(snap), version_dir(log or snap), notes
+    return await version_dir(sh, snap), await version_dir(sh, log or snap), notes
 
 
 def _archive_name(backup_dir: str, files: Sequence[DataFile]) -> str:
@@ -210,22 +228,17 @@ def _archive_name(backup_dir: str, files: Sequence[DataFile]) -> str:
     return f"{backup_dir}/zookeeper-purge-{stamp}.tar.gz"
 
 
-def _archive_and_verify(dest: Path, paths: list[str]) -> tuple[int, dict[str, str]]:
+async def _archive_and_verify(sh: Shell, dest: str, paths: list[str]) -> tuple[int, dict[str, str]]:
     """Archive, then prove it by re-hashing every member; a partial archive never survives a failure."""
-    if dest.exists():  # an earlier apply archived these very files and stopped before deleting
-        sums = archive.verify(dest)
-        if not set(paths) <= set(sums) or any(archive.sha256_file(p) != sums[p] for p in paths):
+    if (done := await sh.stat(dest)) is not None:  # an earlier apply archived these files, stopped before deleting
+        sums = await sh.verify_archive(dest)
+        if not set(paths) <= set(sums) or [p for p in paths if await sh.sha256(p) != sums[p]]:
             raise Refused(f"{dest} exists and does not hold these files; move it away and plan again")
-        return dest.stat().st_size, sums
-    try:
-        result = archive.create(dest, paths)
-    except BaseException:
-        dest.with_suffix(dest.suffix + ".partial").unlink(missing_ok=True)
-        raise
-    sums = archive.verify(dest)
-    if sums != result.files:
+        return done.size, sums
+    sums, size = await sh.archive(dest, paths)
+    if await sh.verify_archive(dest) != sums:
         raise RuntimeError(f"{dest}: manifest differs from the files archived; nothing deleted")
-    return result.size, sums
+    return size, sums
 
 
 class ZkPurge(Action):
@@ -245,17 +258,17 @@ class ZkPurge(Action):
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, PurgeParams)
-        if not is_local(target):
-            raise Refused(f"zookeeper.purge on {target.name} ({target.address}): the target is remote and SSH "
-                          "execution is not wired into actions yet; run it on the host (a local target), or "
-                          "label the target local=true if its dataDir is mounted here")
-        snap_dir, log_dir, notes = await data_dirs(target, params)
-        allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
-        for directory in dict.fromkeys((snap_dir, log_dir)):
-            allow.check_path(directory)
-            if not os.path.isdir(directory):
-                raise Refused(f"{directory} is not a directory")
-        snapshots, logs, odd = await asyncio.to_thread(scan, snap_dir, log_dir)
+        record = exec_record(target)
+        async with shell_for(record, ctx.timeout) as sh:  # read-only verbs only: realpath, find, tail
+            snap_dir, log_dir, notes = await data_dirs(sh, target, params)
+            reals = await Guard(sh, ctx.allowed_paths).check(list(dict.fromkeys((snap_dir, log_dir))))
+            kinds = await sh.stats(list(reals.values()))
+            for directory, real in reals.items():
+                if getattr(kinds[real], "kind", None) != "d":
+                    raise Refused(f"{directory} is not a directory" + (f" on {sh.where}" if sh.remote else ""))
+            snap_dir, log_dir = reals[snap_dir], reals[log_dir]
+            snapshots, logs, odd = await scan_on(sh, snap_dir, log_dir)
+            where = sh.where
         sel = select(snapshots, logs, params.keep)
         check_invariant(sel, snapshots, logs, params.keep)
         total = sum(f.size for f in sel.delete)
@@ -269,127 +282,103 @@ class ZkPurge(Action):
                 f"keep the {params.keep} newest valid snapshots (oldest kept: snapshot.{sel.least_zxid:x}) and "
                 f"the txn logs from log.{sel.log_boundary or 0:x} on; re-checked against the directories "
                 "before deleting")))
-            steps.append(Step(kind="archive", description=f"archive {len(sel.delete)} files into {dest} with a "
-                              "SHA-256 manifest", paths=[f.path for f in sel.delete], bytes=total, dest=dest))
+            steps.append(Step(kind="archive", description=f"archive {len(sel.delete)} files into {dest} on {where} "
+                              "(the archive stays on the server's host) with a SHA-256 manifest",
+                              paths=[f.path for f in sel.delete], bytes=total, dest=dest))
             steps.append(Step(kind="verify", description="re-read the archive and verify every file's checksum"))
             steps.extend(Step(kind="delete", description=f"delete {f.name} ({f.size} bytes)", paths=[f.path],
                               bytes=f.size, mtime=f.mtime) for f in sel.delete)
             rollback.append(Step(kind="restore", description=f"restore the {len(sel.delete)} files from {dest}",
                                  dest=dest))
-        notes += [f"dataDir {snap_dir}, dataLogDir {log_dir}"]
+        notes += [f"runs on {where}", f"dataDir {snap_dir}, dataLogDir {log_dir}"]
         notes += [f"keep {os.path.basename(p)}: {why}" for p, why in sel.kept.items()]  # in zxid order
         notes += [f"ignored {p}: name does not parse as a zxid" for p in odd]
         if sel.reason:
             notes.append(sel.reason)
         effect = (f"frees {total} bytes: {sum(f.kind == SNAP for f in sel.delete)} snapshots and "
                   f"{sum(f.kind == LOG for f in sel.delete)} txn logs" if sel.delete else "nothing to purge")
-        return Plan(action=self.name, target=target.name, params=params.model_dump(mode="json"), risk=self.risk,
-                    steps=steps, expected_effect=effect, rollback=rollback, created_at=datetime.now(UTC),
-                    notes=notes)
+        return Plan(action=self.name, target=target.name, params={**params.model_dump(mode="json"), EXEC_KEY: record},
+                    risk=self.risk, steps=steps, expected_effect=effect, rollback=rollback,
+                    created_at=datetime.now(UTC), notes=notes)
 
     async def apply(self, plan: Plan, approvals: Sequence[Approval], ctx: ActionContext) -> Outcome:
         deletes = [s for s in plan.steps if s.kind == "delete"]
         if not deletes:
             return Outcome(ok=True, summary="nothing to purge", details={"hosts": {plan.target: {"bytes_freed": 0}}})
-        allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
         params = PurgeParams.model_validate(plan.params)
         dirs = next(s.paths for s in plan.steps if s.kind == "check")
-        unchanged, changed = self._recheck(deletes, allow)
-        if not unchanged:
-            return Outcome(ok=True, summary=f"nothing deleted: all {len(changed)} files changed since planning")
-        dest = Path(next(s.dest for s in plan.steps if s.kind == "archive"))
-        self._check_space(dest, sum(s.bytes for s in deletes if s.paths[0] in unchanged))
-        self._recheck_selection(unchanged, dirs, params.keep)
-        # The slow part runs in a thread; deleting stays in this task, so a timeout (cancellation)
-        # while archiving means nothing is deleted.
-        archive_bytes, sums = await asyncio.to_thread(_archive_and_verify, dest, unchanged)
-        self._recheck_selection(unchanged, dirs, params.keep)  # ZooKeeper kept writing while we archived
-        freed, deleted = 0, []
         planned = {s.paths[0]: s for s in deletes}
-        for path in unchanged:
-            allow.check_path(path)
-            st = os.lstat(path)
-            if st.st_size != planned[path].bytes or st.st_mtime != planned[path].mtime:
-                changed.append(path)  # archived, but changed since: keep the live file
-                continue
-            os.unlink(path)
-            freed += st.st_size
-            deleted.append(path)
-        for directory in {os.path.dirname(p) for p in deleted}:
-            _fsync_dir(directory)
+        async with shell_for_plan(plan, ctx.timeout) as sh:
+            guard = Guard(sh, ctx.allowed_paths)
+            unchanged, changed = await _recheck(sh, guard, deletes)
+            if not unchanged:
+                return Outcome(ok=True, summary=f"nothing deleted: all {len(changed)} files changed since planning")
+            dest = next(s.dest for s in plan.steps if s.kind == "archive")
+            await _check_space(sh, dest, sum(planned[p].bytes for p in unchanged))
+            await _recheck_selection(sh, unchanged, dirs, params.keep)
+            # Cancelled (the executor's timeout) while archiving means nothing is deleted: deleting comes after.
+            archive_bytes, sums = await _archive_and_verify(sh, dest, unchanged)
+            await _recheck_selection(sh, unchanged, dirs, params.keep)  # ZooKeeper kept writing while we archived
+            deleted, moved = await _recheck(sh, guard, [planned[p] for p in unchanged])
+            changed += moved  # archived, but changed since: keep the live file
+            await sh.remove(deleted)
+            for directory in sorted({os.path.dirname(p) for p in deleted}):  # durable before it is reported
+                await sh.call(["sync", "--", directory])
+        freed = sum(planned[p].bytes for p in deleted)
         summary = f"freed {freed} bytes from {len(deleted)} files; archive {dest} verified"
         if changed:
             summary += f"; kept {len(changed)} changed since planning"
         return Outcome(ok=True, summary=summary, bytes_freed=freed, details={
-            "archive": str(dest), "archive_bytes": archive_bytes, "checksums": sums, "deleted": deleted,
+            "archive": dest, "archive_bytes": archive_bytes, "checksums": sums, "deleted": deleted,
             "skipped_changed": changed, "hosts": {plan.target: {"bytes_freed": freed, "files": len(deleted)}}})
 
     async def rollback(self, plan: Plan, outcome: Outcome, ctx: ActionContext) -> Outcome:
-        """Put the archived files back (with their old mtimes); files present again are not overwritten."""
+        """Put the archived files back, mtimes included; files present again are not overwritten."""
         dest = outcome.details.get("archive") or next((s.dest for s in plan.rollback if s.dest), "")
-        if not dest or not Path(dest).is_file():
-            return Outcome(ok=False, summary=f"no archive to restore from ({dest or 'none recorded'})")
-        allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
-        planned = {s.paths[0]: s for s in plan.steps if s.kind == "delete"}
-        sums = await asyncio.to_thread(archive.verify, Path(dest))
-        strangers = sorted(set(sums) - set(planned))
-        if strangers:
-            raise Refused(f"{dest} holds files this plan never deleted ({strangers[0]} …); not restoring")
-        for path in sums:
-            allow.check_path(path)
-        restored = await asyncio.to_thread(archive.restore, Path(dest))
-        for path in restored:
-            mtime = planned[path].mtime
-            if mtime is not None:
-                os.utime(path, (mtime, mtime))
+        planned = {s.paths[0] for s in plan.steps if s.kind == "delete"}
+        async with shell_for_plan(plan, ctx.timeout) as sh:
+            if not dest or getattr(await sh.stat(dest), "kind", None) != "f":
+                return Outcome(ok=False, summary=f"no archive to restore from ({dest or 'none recorded'})")
+            sums = await sh.verify_archive(dest)
+            strangers = sorted(set(sums) - planned)
+            if strangers:
+                raise Refused(f"{dest} holds files this plan never deleted ({strangers[0]} …); not restoring")
+            await Guard(sh, ctx.allowed_paths).check(list(sums))
+            restored = await sh.restore(dest)
         return Outcome(ok=True, summary=f"restored {len(restored)} files from {dest}",
                        details={"restored": restored, "archive": dest})
 
-    @staticmethod
-    def _recheck(deletes: Sequence[Step], allow: AllowList) -> tuple[list[str], list[str]]:
-        """Files still exactly as planned (size and mtime), and those that changed or vanished."""
-        unchanged: list[str] = []
-        changed: list[str] = []
-        for step in deletes:
-            path = step.paths[0]
-            allow.check_path(path)
-            try:
-                st = os.lstat(path)
-            except FileNotFoundError:
-                changed.append(path)
-                continue
-            same = st.st_size == step.bytes and st.st_mtime == step.mtime
-            (unchanged if same else changed).append(path)
-        return unchanged, changed
 
-    @staticmethod
-    def _recheck_selection(paths: Sequence[str], dirs: Sequence[str], keep: int) -> None:
-        """Against a fresh listing, none of ``paths`` may be needed to restore (the invariant, live)."""
-        snapshots: dict[str, DataFile] = {}
-        logs: dict[str, DataFile] = {}
-        for directory in dirs:
-            found_snaps, found_logs, _odd = scan(directory, directory)
-            snapshots.update((f.path, f) for f in found_snaps)
-            logs.update((f.path, f) for f in found_logs)
-        strangers = sorted(set(paths) - set(snapshots) - set(logs))
-        if strangers:  # only snapshot.* and log.* in the planned directories are ever deleted
-            raise UnsafePurge(f"refusing to purge: {strangers[0]} is not a snapshot or txn log in {', '.join(dirs)}")
-        live = Selection(delete=[f for f in (*snapshots.values(), *logs.values()) if f.path in set(paths)])
-        check_invariant(live, list(snapshots.values()), list(logs.values()), keep)
-
-    @staticmethod
-    def _check_space(dest: Path, total: int) -> None:
-        where = next(p for p in (dest.parent, *dest.parents) if p.exists())  # the backup dir may not exist yet
-        free = shutil.disk_usage(where).free
-        if free < total + BACKUP_RESERVE:
-            raise Refused(f"not enough space for the archive under {dest.parent}: needs up to {total} bytes plus "
-                          f"{BACKUP_RESERVE} reserve, {free} free; set remediation.backup_dir to another filesystem")
+async def _recheck(sh: Shell, guard: Guard, deletes: Sequence[Step]) -> tuple[list[str], list[str]]:
+    """Files still exactly as planned (allow-listed where they really are, same size and mtime), and the rest."""
+    paths = [s.paths[0] for s in deletes]
+    await guard.check(paths)
+    now = await sh.stats(paths)
+    same = {s.paths[0] for s in deletes if (st := now[s.paths[0]]) is not None and st.same_file(s.bytes, s.mtime)}
+    return [p for p in paths if p in same], [p for p in paths if p not in same]
 
 
-def _fsync_dir(directory: str) -> None:
-    """Make the unlinks durable before reporting them (a crash must not resurrect half a purge)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+async def _recheck_selection(sh: Shell, paths: Sequence[str], dirs: Sequence[str], keep: int) -> None:
+    """Against a fresh listing, none of ``paths`` may be needed to restore (the invariant, live)."""
+    snapshots: dict[str, DataFile] = {}
+    logs: dict[str, DataFile] = {}
+    for directory in dirs:
+        found_snaps, found_logs, _odd = await scan_on(sh, directory, directory)
+        snapshots.update((f.path, f) for f in found_snaps)
+        logs.update((f.path, f) for f in found_logs)
+    strangers = sorted(set(paths) - set(snapshots) - set(logs))
+    if strangers:  # only snapshot.* and log.* in the planned directories are ever deleted
+        raise UnsafePurge(f"refusing to purge: {strangers[0]} is not a snapshot or txn log in {', '.join(dirs)}")
+    live = Selection(delete=[f for f in (*snapshots.values(), *logs.values()) if f.path in set(paths)])
+    check_invariant(live, list(snapshots.values()), list(logs.values()), keep)
+
+
+async def _check_space(sh: Shell, dest: str, total: int) -> None:
+    """The archive must not fill the backup filesystem (on the target host): its nearest existing dir."""
+    parents = [str(p) for p in PurePosixPath(dest).parents]
+    found = await sh.stats(parents)
+    where = next(p for p in parents if found[p] is not None)
+    avail, block = (await sh.call(["stat", "-f", "-c", "%a %S", "--", where])).stdout.split()
+    if (free := int(avail) * int(block)) < total + BACKUP_RESERVE:
+        raise Refused(f"not enough space for the archive under {os.path.dirname(dest)}: needs up to {total} bytes "
+                      f"plus {BACKUP_RESERVE} reserve, {free} free; set remediation.backup_dir to another filesystem")

@@ -1,6 +1,9 @@
 """Inspection throughput: checks per second of the in-process check runner on many targets.
 
-    python bench/inspect.py [--http-targets 500] [--concurrency 16 64]
+    python bench/inspect [--http-targets 500] [--concurrency 16 64]
+
+(A folder, not ``bench/inspect.py``: a file of that name beside the other benchmarks would be
+imported by them in place of the standard library's ``inspect``.)
 
 Targets: N HTTP-probe targets served by a real nginx on loopback, plus the real Redis, PostgreSQL
 and MariaDB running on this machine. Each configuration runs every check on every target once
@@ -10,28 +13,23 @@ so the printed ratio says what the runner's concurrency buys. Prints a table and
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import os
+import statistics
 import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-# This file is named like the standard library's ``inspect``; take its folder off the import path
-# before anything imports the real one.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import yaml
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-
-import yaml  # noqa: E402
-
-from steadyops.app import build_app  # noqa: E402
-from steadyops.config import Settings  # noqa: E402
-from steadyops.runner.checks import CheckRunner  # noqa: E402
-from steadyops.testing.middleware import start_nginx  # noqa: E402
+from steadyops.app import build_app
+from steadyops.config import Settings
+from steadyops.runner.checks import CheckRunner
+from steadyops.testing.middleware import start_nginx
 
 SERVICES: list[dict[str, Any]] = [
     {"name": "redis-local", "kind": "redis", "address": "127.0.0.1:6379"},
