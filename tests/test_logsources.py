@@ -6,6 +6,7 @@ import gzip
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -80,8 +81,10 @@ def test_search_patterns_since_limit_and_errors(tmp_path: Path) -> None:
     assert [h.text.split()[-1] for h in logs.search("x", r"depth \d+0$", limit=3)] == ["270", "280", "290"]
     assert len(logs.search("x", "depth", since=T0 + timedelta(minutes=25))) == 5
     assert len(logs.search("x", "connection REFUSED (os")) == 1  # not a valid regex: plain text
-    with pytest.raises(ValueError, match="refused"):
-        compile_pattern("(a+)+$")
+    for risky in ("(a+)+$", "((a|b))*", r"(\w+) \1", ".*a.*b.*c"):  # minutes of backtracking each
+        with pytest.raises(ValueError, match="refused"):
+            compile_pattern(risky)
+    assert compile_pattern("(ERROR|WARN)?: disk.*full").search("warn: disk 97% full")
     with pytest.raises(ValueError, match="no log source for target 'nope'"):
         logs.search("nope", "x")
     assert logs.search("x", "depth")[0].to_dict()["time"] == T0.isoformat()
@@ -132,3 +135,15 @@ def test_configuration(tmp_path: Path) -> None:
         LogSource(path="x", target="t", encoding="utf-16")
     with pytest.raises(ConfigError, match=r"log_sources\.0\.target: unknown target 'zk-9'"):
         LogSources([LogSource(path="x", target="zk-9")], known_targets={"zk-1"})
+
+
+def test_search_stops_at_its_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.log").write_text("".join(f"tick {i}\n" for i in range(1000)))
+    logs = sources(LogSource(path=str(tmp_path / "a.log"), target="a"))
+    logs.refresh()
+    clock = iter(range(10**6))  # every look at the clock is 10 ms later: a slow pattern
+    monkeypatch.setattr("steadyops.logsources.time", SimpleNamespace(monotonic=lambda: next(clock) * 0.01))
+    hits = logs.search("a", "tick", limit=1000)
+    assert 400 < len(hits) < 600 and hits[-1].text == "tick 999"  # the newest, found within 5 s
+    with pytest.raises(TimeoutError, match="no match"):
+        logs.search("a", "tock")

@@ -9,16 +9,13 @@ Files are tracked by (device, inode), not by name, so a rotation that renames ``
 its start. Compressed rotations (``.gz`` …) are skipped: they are older than the tail we read and
 were already seen, uncompressed, before they were rotated. Only regular files that the glob itself
 names are opened — no symlinks (``O_NOFOLLOW``) and no FIFOs or devices, which could point the
-reader outside the configured paths or block it.
-
-Diagnosis reads :func:`log_evidence`: the anomalies around an incident's start for each target in
-its neighbourhood, with a bounded score contribution so that logs corroborate checks and alerts
-rather than outvote them.
+reader outside the configured paths or block it. Diagnosis reads :func:`log_evidence`.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import glob
 import logging
 import math
@@ -44,14 +41,14 @@ __all__ = ["LOG_WEIGHT", "LogLine", "LogSource", "LogSources", "compile_pattern"
 
 log = logging.getLogger(__name__)
 
-LOG_WEIGHT = 1.5
-"""Most a target's score can gain from its logs: below a CRITICAL check (3.0), so logs corroborate."""
-MIN_EVIDENCE_SCORE = 0.3
-"""Template anomalies scoring lower than this are not cited as diagnosis evidence."""
+LOG_WEIGHT = 1.5  # the most a target's score gains from its logs: below one CRITICAL check (3.0)
+MIN_EVIDENCE_SCORE = 0.3  # weaker template anomalies are not cited as diagnosis evidence
 
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip", ".z")
 _MAX_LINE = 16_384  # longer lines are cut: a blob in a log is not a message worth mining in full
 _CHUNK = 1 << 20
+_MATCH_CHARS = 1_000  # a search reads this much of each line: bounds one match's backtracking (~n^3)
+_SEARCH_SECONDS = 5.0
 
 
 class LogSource(BaseModel):
@@ -88,7 +85,7 @@ class LogLine:
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "file": self.file, "line": self.line,
-                "time": datetime.fromtimestamp(self.timestamp, UTC).isoformat(), "text": self.text}
+                "time": _iso(self.timestamp), "text": self.text}
 
 
 @dataclass
@@ -122,14 +119,7 @@ def _open_regular(path: str, key: tuple[int, int] | None = None) -> BinaryIO | N
 def _count_newlines(f: BinaryIO, start: int, end: int) -> int:
     """Newlines in ``[start, end)``: a memchr-speed scan, done once per skipped region."""
     f.seek(start)
-    total, left = 0, end - start
-    while left > 0:
-        chunk = f.read(min(_CHUNK, left))
-        if not chunk:
-            break
-        total += chunk.count(b"\n")
-        left -= len(chunk)
-    return total
+    return sum(f.read(min(_CHUNK, end - pos)).count(b"\n") for pos in range(start, end, _CHUNK))
 
 
 class _Stream:
@@ -151,12 +141,10 @@ class _Stream:
         for path in glob.glob(os.path.expanduser(self.source.path)):
             if path.lower().endswith(_COMPRESSED):
                 continue
-            try:
+            with contextlib.suppress(OSError):
                 st = os.lstat(path)
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode):  # lstat: a symlink is not a regular file
-                out.append((path, st))
+                if stat.S_ISREG(st.st_mode):  # lstat: a symlink is not a regular file
+                    out.append((path, st))
         return out
 
     def refresh(self) -> None:
@@ -189,14 +177,11 @@ class _Stream:
 
     @staticmethod
     def _unchanged(path: str, key: tuple[int, int], state: _FileState) -> bool:
-        """Whether the bytes before our offset are still there (copytruncate can regrow a file past
-        it between two looks, which its size alone does not show)."""
-        if not state.mark:
-            return True
+        """Whether the bytes before our offset are still there: copytruncate can regrow a file past it."""
         try:
-            f = _open_regular(path, key)
+            f = _open_regular(path, key) if state.mark else None
         except OSError:
-            return True  # unreadable now: keep the state, the read will report it
+            f = None  # unreadable now: keep the state, the read will report it
         if f is None:
             return True
         with f:
@@ -207,8 +192,7 @@ class _Stream:
         if f is None:
             return  # replaced between the glob and the open: next refresh sees the new file
         with f:
-            skipping = start > state.offset
-            if skipping:  # jump to the first line that starts inside the budget
+            if start > state.offset:  # jump to the first line that starts inside the budget
                 f.seek(start - 1)
                 before = f.read(1)
                 data = f.read(end - start)
@@ -216,10 +200,8 @@ class _Stream:
                     cut = data.find(b"\n")
                     data = data[cut + 1:] if cut >= 0 else b""
                     start = end - len(data)
-                if state.lines is not None:
-                    state.lines += _count_newlines(f, state.offset, start)
-                else:
-                    state.lines = _count_newlines(f, 0, start)
+                known = state.lines is not None  # else count from the start of the file
+                state.lines = (state.lines or 0) + _count_newlines(f, state.offset if known else 0, start)
             else:
                 f.seek(start)
                 data = f.read(end - start)
@@ -249,59 +231,58 @@ class _Stream:
         state.lines = number
 
 
-def _risky(pattern: str) -> bool:
-    """Whether a repeated group holds a quantifier or an alternation ("(a+)+", "((a|a))*"), or the
-    pattern uses a back-reference: the shapes that make Python's backtracking ``re`` run for minutes.
-    Agent-supplied patterns run in our process, and ``re`` has no timeout."""
-    if "(?P=" in pattern:
-        return True
+_TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P=|\(\??|\{\d*(?:,\d*)?\}|.", re.S)
+
+
+def _risky(pattern: str) -> str | None:
+    """Why ``pattern`` could keep Python's backtracking ``re`` (which has no timeout) busy for
+    minutes, or None: a repeated group holding a quantifier or alternation ("(a+)+", "(a|b)*"), a
+    back-reference, or more than two unbounded repeats (".*a.*b.*c" is n^4: measured 15 minutes
+    over 20,000 lines of 200 characters, against 3 s for ".*a.*b")."""
     stack: list[bool] = []  # per open group: does it hold a quantifier or an alternation?
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if pattern[i + 1: i + 2].isdigit() and pattern[i + 1] != "0":
-                return True
-            i += 2
-            continue
-        if c == "[":  # a character class: its metacharacters are literal
-            j = i + 1 + (pattern[i + 1: i + 2] == "^")
-            j += pattern[j: j + 1] == "]"
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-            continue
-        if c == "(":
-            stack.append(False)
-        elif c == ")" and stack:
-            inner, repeated = stack.pop(), pattern[i + 1: i + 2] in ("*", "+", "{")
-            if inner and repeated:
-                return True
+    unbounded, prev, closed = 0, "", False
+    for tok in _TOKEN.findall(pattern):
+        if tok == "(?P=" or (len(tok) == 2 and tok[0] == "\\" and tok[1] in "123456789"):
+            return "a back-reference"
+        if tok in ("*", "+", "?") or (tok[0] == "{" and len(tok) > 1):
+            if prev[:1] in ("*", "+", "?", "{"):  # "*?" is a lazy repeat, not a second one
+                continue
+            unbounded += tok in ("*", "+") or tok.endswith(",}")
+            if prev == ")" and closed and tok != "?":
+                return "a repeated group with a quantifier or alternation inside"
             if stack:
-                stack[-1] = stack[-1] or inner or repeated
-        elif stack and (c in "*+{|" or (c == "?" and pattern[i - 1] != "(")):
+                stack[-1] = True
+        elif tok == "|" and stack:
             stack[-1] = True
-        i += 1
-    return False
+        elif tok[0] == "(":
+            stack.append(False)
+        elif tok == ")" and stack:
+            closed = stack.pop()
+            if stack:
+                stack[-1] = stack[-1] or closed
+        prev = tok
+    return "more than two unbounded repeats (*, +, {n,})" if unbounded > 2 else None
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """A case-insensitive regex; plain text when the pattern is not a valid regex.
-
-    Raises ValueError for patterns that risk catastrophic backtracking (Python's ``re`` has no
-    timeout), so the caller can say why instead of silently searching for something else.
-    """
-    if _risky(pattern):
-        raise ValueError("pattern refused: a repeated group with a quantifier or alternation inside, or a "
-                         "back-reference, can take minutes to match; use a simpler pattern or plain text")
+    """A case-insensitive regex, or plain text when the pattern is not a valid regex; ValueError
+    (saying why, so the caller can rephrase) for a pattern :func:`_risky` refuses."""
+    why = _risky(pattern)
+    if why:
+        raise ValueError(f"pattern refused: {why} can take minutes to match; use a simpler pattern or plain text")
     try:
         return re.compile(pattern, re.IGNORECASE)
     except re.error:
         return re.compile(re.escape(pattern), re.IGNORECASE)
 
 
-def _epoch(value: datetime | float | None) -> float | None:
-    if value is None or isinstance(value, float | int):
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def _epoch(value: datetime | float) -> float:
+    """Seconds since the epoch; a naive datetime is UTC, as everywhere in the store."""
+    if isinstance(value, float | int):
         return value
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
@@ -339,15 +320,22 @@ class LogSources:
 
     def search(self, target: str | None, pattern: str, since: datetime | float | None = None,
                limit: int = 50) -> list[LogLine]:
-        """The newest ``limit`` held lines matching ``pattern`` (regex or plain text), oldest first."""
-        rx, since_ts = compile_pattern(pattern), _epoch(since)
+        """The newest ``limit`` held lines matching ``pattern`` (regex or plain text), oldest first.
+        Lines are matched on their first ``_MATCH_CHARS`` characters, newest first, for at most
+        ``_SEARCH_SECONDS``: a slow pattern returns the newest matches found by then (or times out)."""
+        rx, since_ts = compile_pattern(pattern), None if since is None else _epoch(since)
         hits: list[LogLine] = []
+        deadline = time.monotonic() + _SEARCH_SECONDS
         for s in self._for(target):
             s.refresh()
             found: list[LogLine] = []
             with s.lock:
                 for h in reversed(s.lines):
-                    if (since_ts is None or h.timestamp >= since_ts) and rx.search(h.text):
+                    if time.monotonic() > deadline:
+                        if not hits and not found:  # "no match" would be a false answer
+                            raise TimeoutError(f"no match within {_SEARCH_SECONDS:g}s: use a more specific pattern")
+                        break
+                    if (since_ts is None or h.timestamp >= since_ts) and rx.search(h.text, 0, _MATCH_CHARS):
                         found.append(LogLine(s.source.target, h.file.path, h.line, h.timestamp, h.text))
                         if len(found) >= limit:
                             break
@@ -367,42 +355,32 @@ class LogSources:
                          top: int = 10) -> dict[str, Any]:
         """Top templates by count, new templates and spiking templates over the last ``window``."""
         end = _epoch(now) if now is not None else self.now()
-        assert end is not None
-        stats = self._stats(target, end - window.total_seconds(), end)
-        newest = [t for t in (s.detector.newest for s in self._for(target)) if t is not None]
-
-        def row(src: str, st: TemplateStat) -> dict[str, Any]:
-            return {"source": src, **st.to_dict()}
-
+        start = end - window.total_seconds()
+        rows = [{"source": src, **st.to_dict()} for src, st in self._stats(target, start, end)]  # most anomalous first
+        newest = max((t for t in (s.detector.newest for s in self._for(target)) if t is not None), default=None)
         return {
-            "target": target,
-            "window": {"start": datetime.fromtimestamp(end - window.total_seconds(), UTC).isoformat(),
-                       "end": datetime.fromtimestamp(end, UTC).isoformat()},
-            "newest_line": datetime.fromtimestamp(max(newest), UTC).isoformat() if newest else None,
-            "lines": sum(st.count for _, st in stats),
-            "templates": len(stats),
-            "top": [row(src, st) for src, st in sorted(stats, key=lambda x: -x[1].count)[:top]],
-            "new": [row(src, st) for src, st in stats if st.new][:top],
-            "spiking": [row(src, st) for src, st in stats if st.spike > 0][:top],
+            "target": target, "window": {"start": _iso(start), "end": _iso(end)},
+            "newest_line": None if newest is None else _iso(newest),  # tells stale logs from quiet ones
+            "lines": sum(r["count"] for r in rows), "templates": len(rows),
+            "top": sorted(rows, key=lambda r: -r["count"])[:top],
+            "new": [r for r in rows if r["new"]][:top],
+            "spiking": [r for r in rows if r["spike"] > 0][:top],
         }
 
     def anomalies_around(self, target: str, start: datetime | float, before: timedelta = timedelta(minutes=15),
                          after: timedelta = timedelta(minutes=5)) -> list[TemplateStat]:
         """Templates that were new or spiking from ``before`` ahead of ``start`` to ``after`` it."""
         t0 = _epoch(start)
-        assert t0 is not None
         stats = self._stats(target, t0 - before.total_seconds(), t0 + after.total_seconds())
         return [st for _, st in stats if st.score > 0]
 
 
 def log_evidence(logs: LogSources | None, scope: Iterable[str], start: datetime, score: dict[str, float],
                  per_target: int = 3) -> list[dict[str, Any]]:
-    """Diagnosis evidence from logs around ``start``; adds each target's log contribution to ``score``.
-
-    The contribution is ``LOG_WEIGHT`` times the noisy-or of the target's top anomaly scores: one
-    strong signal counts nearly fully, several weak ones add up, and the total stays below what a
-    single CRITICAL check is worth. A source that cannot be read costs its evidence, not the diagnosis.
-    """
+    """Diagnosis evidence from logs around ``start``; adds each target's log contribution to ``score``:
+    ``LOG_WEIGHT`` times the noisy-or of its top anomaly scores, so one strong signal counts nearly
+    fully, weak ones add up, and logs corroborate checks (a CRITICAL one is worth 3.0) rather than
+    outvote them. A source that cannot be read costs its evidence, not the diagnosis."""
     if logs is None:
         return []
     out: list[dict[str, Any]] = []

@@ -239,6 +239,6 @@ async def test_purge_refuses_outside_the_allow_list_and_remote_targets(make_app:
 
     with pytest.raises(Refused, match="outside the allow-list"):
         await app.executor.propose("zookeeper.purge", "zk1", {}, "dave")
-    with pytest.raises(Refused, match="SSH execution is not wired"):
+    with pytest.raises(Refused, match="no SSH key for target zk9"):  # remote: over SSH, which needs a key
         await app.executor.propose("zookeeper.purge", "zk9", {}, "dave")
     assert [e.kind for e in app.audit.entries()] == ["refused", "refused"]

@@ -1,13 +1,13 @@
 """Where an action's steps run: this machine (:class:`LocalShell`) or a target over SSH (:class:`SshShell`).
 
-The host integration's ``HostAccess`` is read-only by construction and must stay unable to delete a
-file even when asked; actions mutate, after plan, approval and audit, only through here. Each verb
-is a few ``run(argv)`` calls to GNU tools, so local and remote targets run the same command lines
-(unit tests exercise them locally; a local archive keeps :mod:`.archive`). Remote argv is joined with
-:func:`shlex.join` (``x; rm -rf /`` stays one word), path lists go NUL-separated on stdin, symlinks
-are never followed, and :class:`Guard` judges the allow-list on the realpath *of the target host*.
-The SSH login and its known-hosts policy are the host integration's, reused not copied: a changed or
-unknown host key is refused as for an inspection, as :class:`Refused`, which the executor audits.
+``HostAccess`` (inspection) is read-only by construction and must stay unable to delete a file even
+when asked; actions mutate, after plan, approval and audit, only through here. Each verb is a few
+``run(argv)`` calls to GNU tools, so local and remote targets run the same command lines (unit tests
+exercise them locally; a local archive keeps :mod:`.archive`). Remote argv is one ``shlex.join``-ed
+line (``x; rm -rf /`` stays one word), path lists go NUL-separated on stdin, symlinks are never
+followed, and :class:`Guard` judges the allow-list on the realpath *of the target host*. The SSH
+login and known-hosts policy are the host integration's, reused not copied: a changed or unknown
+host key is refused exactly as for an inspection, as :class:`Refused`, which the executor audits.
 Where a plan runs (:func:`exec_record`) is in its params, so its hash — and approval — covers it.
 """
 
@@ -121,6 +121,10 @@ class Shell:
         self.timeout = timeout
 
     async def run(self, argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
+        """Run one command (no shell), until it exits or ``timeout``; its output, exit status, duration."""
+        return await self._exec(argv, timeout, input)
+
+    async def _exec(self, argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -134,7 +138,7 @@ class Shell:
 
     async def call(self, argv: Sequence[str], input: bytes | None = None, accept: tuple[int, ...] = (0,)) -> Completed:
         """A helper command (``LC_ALL=C``, parseable output) whose failure stops the step: ShellError."""
-        done = await self.run(["env", "LC_ALL=C", *argv], self.timeout, input)
+        done = await self._exec(["env", "LC_ALL=C", *argv], self.timeout, input)
         if done.rc not in accept:
             why = "timed out" if done.timed_out else f"exit {done.rc}"
             raise ShellError(f"`{shlex.join(argv)}` failed on {self.where} ({why}): {done.output.strip()[-500:]}")
@@ -147,10 +151,10 @@ class Shell:
             raise Refused(f"path {root!r} is not absolute")
         names = [w for g in globs for w in ("-o", "-name", g)][1:]
         depth = [] if recursive else ["-maxdepth", "1"]
-        now = float((await self.call(["date", "+%s.%N"])).stdout)  # the host's clock judges its files' age
         found = parse_find((await self.call(["find", root, "-xdev", *depth, "-type", "f", "(", *names, ")",
                                             "-printf", FIND_FORMAT], accept=(0, 1))).stdout)  # 1: a file vanished
-        cutoff = None if older_than_s is None else now - older_than_s
+        # the host's clock judges its files' age
+        cutoff = None if older_than_s is None else float((await self.call(["date", "+%s.%N"])).stdout) - older_than_s
         return sorted((p, s.size, s.mtime) for p, s in found.items() if (cutoff is None or s.mtime <= cutoff)
                       and any(fnmatchcase(posixpath.basename(p), g) for g in globs))  # find's -name, Python's glob
 
@@ -159,12 +163,7 @@ class Shell:
         does not exist yet; existence is :meth:`stats`' business. ``-e`` would drop absent paths silently."""
         done = await self.call(["xargs", "-0", "-r", "realpath", "-m", "-z", "--"], nul_list(paths))
         reals = [os.fsdecode(r) for r in done.stdout.split(b"\0")[:-1]]
-        if len(reals) != len(paths):
-            raise ShellError(f"realpath on {self.where}: {len(reals)} answers for {len(paths)} paths")
-        return dict(zip(paths, reals, strict=True))
-
-    async def realpath(self, path: str) -> str:
-        return (await self.realpaths([path]))[path]
+        return dict(zip(paths, reals, strict=True))  # one answer per path, or ValueError
 
     async def stats(self, paths: Sequence[str]) -> dict[str, Stat | None]:
         """lstat on the host (a symlink is reported as one, never followed); ``None`` for what is absent."""
@@ -184,12 +183,8 @@ class Shell:
         mtimes), fsync, link into place (never overwrites). ``({path: sha256}, archive bytes)``."""
         parent, listing = posixpath.dirname(dest), nul_list(files)
         await self.call(["mkdir", "-p", "-m", "700", "--", parent])
-        if await self.stat(dest) is not None:
-            raise FileExistsError(f"archive {dest} already exists on {self.where}")
         digests = parse_sha256sum((await self.call(["xargs", "-0", "-r", "sha256sum", "--"], listing)).stdout)
-        if len(digests) != len(files):
-            raise ShellError(f"sha256sum on {self.where}: {len(digests)} digests for {len(files)} files")
-        sums = dict(zip(files, digests, strict=True))
+        sums = dict(zip(files, digests, strict=True))  # one digest per file, or ValueError
         staging = (await self.call(["mktemp", "-d", "-p", parent, ".manifest.XXXXXX"])).stdout.decode().strip()
         partial = dest + ".partial"
         try:
@@ -198,9 +193,9 @@ class Shell:
             await self.call(["tar", "-czf", partial, "--format=posix", "--no-recursion", "--hard-dereference", "--null",
                             "--verbatim-files-from", "-T", "-", "-C", staging, "--", archive.MANIFEST], listing)
             await self.call(["sync", "--", partial])
-            await self.call(["ln", "-T", "--", partial, dest])  # fails if dest appeared meanwhile
+            await self.call(["ln", "-T", "--", partial, dest])  # fails if dest exists: an archive is never replaced
         finally:
-            await self.run(["rm", "-r", "-f", "--", staging, partial], self.timeout)
+            await self._exec(["rm", "-r", "-f", "--", staging, partial], self.timeout)
         st = await self.stat(dest)
         return sums, st.size if st else 0
 
@@ -223,14 +218,11 @@ class Shell:
     async def remove(self, paths: Sequence[str]) -> None:
         await self.call(["xargs", "-0", "-r", "rm", "--"], nul_list(paths))
 
-    async def unlink(self, path: str) -> None:
-        await self.remove([path])
-
 
 class LocalShell(Shell):
     """This machine: commands as subprocesses; the archive through the local Python code (:mod:`.archive`)."""
 
-    async def run(self, argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
+    async def _exec(self, argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
         """No shell; its own process group, killed whole on timeout. Output goes to a file, not a pipe:
         a daemon the command starts keeps a pipe open, and we would wait for the daemon to exit."""
         started = time.monotonic()
@@ -243,22 +235,16 @@ class LocalShell(Shell):
                 return Completed(tuple(argv), 127, f"{argv[0]}: {exc.strerror or exc}".encode(), b"")
             timed_out = False
             try:
-                if input is not None and proc.stdin is not None:
-                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # it need not read it all
-                        proc.stdin.write(input)
-                        await proc.stdin.drain()
-                    proc.stdin.close()
-                code = await asyncio.wait_for(proc.wait(), timeout)
+                await asyncio.wait_for(proc.communicate(input), timeout)  # output is in the files, not returned
+                code = await proc.wait()
             except (TimeoutError, asyncio.CancelledError) as exc:  # ours, or the executor's: leave nothing behind
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 timed_out, code = True, await proc.wait()
-            out.seek(0)
-            err.seek(0)
-            data = out.read(), err.read()
-        return Completed(tuple(argv), code, *data, round(time.monotonic() - started, 3), timed_out)
+            stdout, stderr = (f.read() for f in (out, err) if f.seek(0) == 0)
+        return Completed(tuple(argv), code, stdout, stderr, round(time.monotonic() - started, 3), timed_out)
 
     async def archive(self, dest: str, files: Sequence[str]) -> tuple[dict[str, str], int]:
         result = await asyncio.to_thread(archive.create, Path(dest), list(files))
@@ -289,19 +275,29 @@ class SshShell(Shell):
         self.where = self.spec.where
         self._conn: asyncssh.SSHClientConnection | None = None
 
-    async def _connection(self) -> asyncssh.SSHClientConnection:
-        if self._conn is None or self._conn.is_closed():
+    async def run(self, argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
+        """As locally: output to a file (on the host), not the channel, which a daemon the command starts would
+        hold open (and die of a broken pipe once we close it); on timeout ``timeout`` kills its process group."""
+        if input is not None:
+            return await self._exec(argv, timeout, input)
+        tmp = (await self.call(["mktemp"])).stdout.decode().strip()
+        try:
+            done = await self._exec(["sh", "-c", 'exec "$@" </dev/null >"$0" 2>&1', tmp,
+                                     "timeout", "-k", "1", f"{timeout:g}", *argv], timeout + 5)
+            output = (await self.call(["cat", "--", tmp])).stdout
+        finally:
+            await self._exec(["rm", "-f", "--", tmp], self.timeout)
+        return Completed(tuple(argv), done.rc, output, done.stderr, done.seconds, done.timed_out or done.rc == 124)
+
+    async def _exec(self, argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
+        """Until the command *exits*, not until its pipes close (something it started may hold them)."""
+        if self._conn is None or self._conn.is_closed():  # log in on first use: plan() of a refusal never does
             try:
                 self._conn = await self._open(self.spec)
             except self._error as exc:
                 raise Refused(f"cannot run on {self.where}: {exc.message}") from None
-        return self._conn
-
-    async def run(self, argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
-        """Until the command *exits*, not until its pipes close (a daemon it started may hold them)."""
-        conn = await self._connection()
         started = time.monotonic()
-        proc: asyncssh.SSHClientProcess[bytes] = await conn.create_process(remote_command(argv), encoding=None)
+        proc: asyncssh.SSHClientProcess[bytes] = await self._conn.create_process(remote_command(argv), encoding=None)
         out, err = bytearray(), bytearray()
 
         async def drain(stream: asyncssh.SSHReader[bytes], buf: bytearray) -> None:
@@ -309,12 +305,13 @@ class SshShell(Shell):
                 buf.extend(chunk)
 
         readers = [asyncio.ensure_future(drain(proc.stdout, out)), asyncio.ensure_future(drain(proc.stderr, err))]
+        closed = asyncio.ensure_future(proc.wait_closed())  # the channel went away (e.g. the connection)
         timed_out = False
         try:
             if input:
                 proc.stdin.write(input)
             proc.stdin.write_eof()
-            while proc.returncode is None and not proc.is_closing():  # asyncssh has no "exited" event
+            while proc.returncode is None and not closed.done():  # asyncssh has no "exited" event
                 if time.monotonic() - started > timeout:
                     timed_out = True
                     with contextlib.suppress(Exception):
@@ -323,7 +320,7 @@ class SshShell(Shell):
                 await asyncio.sleep(0.01)
             await asyncio.wait(readers, timeout=1.0)  # the rest of its output; a daemon it started may hold the pipe
         finally:
-            for r in readers:
+            for r in (*readers, closed):
                 r.cancel()
             proc.close()
         rc = proc.returncode if proc.returncode is not None else -1
@@ -340,8 +337,7 @@ class Guard:
     """The allow-list judged on the host the shell reaches: roots and paths are resolved *there*."""
 
     def __init__(self, shell: Shell, roots: Sequence[str]) -> None:
-        self.shell = shell
-        self.roots = list(roots)
+        self.shell, self.roots = shell, list(roots)
         self._real: list[str] | None = None
 
     async def check(self, paths: Sequence[str]) -> dict[str, str]:
@@ -372,8 +368,7 @@ def exec_record(target: Target) -> dict[str, Any]:
     view = target
     if target.kind != "host":
         try:
-            host = split_address(target.address, SSH_PORT)[0]
-            port = int(target.labels.get("ssh_port", SSH_PORT))
+            host, port = split_address(target.address, SSH_PORT)[0], int(target.labels.get("ssh_port", SSH_PORT))
             address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             view = Target(name=target.name, kind="host", address=address, labels=target.labels,
                           credentials=target.labels.get("ssh_credentials") or target.credentials)

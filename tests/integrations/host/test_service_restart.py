@@ -247,7 +247,7 @@ async def test_plan_refusals(service: Service, registry: Registry) -> None:
     with pytest.raises(Refused, match="systemd is not running"):
         await action.plan(svc.target, RestartParams(unit="zookeeper.service"), ctx(svc))
     remote = Target(name="db-1", kind="host", address="10.0.0.7")
-    with pytest.raises(Refused, match="SSH execution is not wired"):
+    with pytest.raises(Refused, match="no SSH key for target db-1"):  # remote: over SSH, which needs a key
         await action.plan(remote, params(svc), ctx(svc))
     with pytest.raises(Refused, match=r"did you mean test\.http"):
         await action.plan(svc.target, params(svc, health_check="test.htp"), ctx(svc))

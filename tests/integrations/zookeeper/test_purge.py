@@ -197,7 +197,7 @@ async def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(Refused, match="outside the allow-list"):
         await ZkPurge().plan(LOCAL, PurgeParams(data_dir=str(tmp_path / "zk")), ctx_for(tmp_path, tmp_path / "x"))
     remote = Target(name="zk9", kind="zookeeper", address="10.0.0.9:2181", labels={"data_dir": "/var/lib/zk"})
-    with pytest.raises(Refused, match="SSH execution is not wired"):
+    with pytest.raises(Refused, match="no SSH key for target zk9"):  # remote: over SSH, which needs a key
         await ZkPurge().plan(remote, PurgeParams(), ctx_for(tmp_path, tmp_path / "zk"))
     no_dir = Target(name="zk2", kind="zookeeper", address="127.0.0.1:1")
     with pytest.raises(Refused, match="cannot tell where"):

@@ -64,7 +64,7 @@ async def _gzip(sh: Shell, path: str) -> int:
     if (await sh.run(["zcmp", "--", path + ".gz", path], sh.timeout)).rc != 0:
         await sh.run(["rm", "-f", "--", path + ".gz"], sh.timeout)
         raise ShellError(f"compressed copy of {path} on {sh.where} does not match; original kept")
-    await sh.unlink(path)
+    await sh.remove([path])
     st = await sh.stat(path + ".gz")
     return st.size if st else 0
 
@@ -167,5 +167,5 @@ class CleanLogs(Action):
             await guard.check(gzs)
             for gz in gzs:
                 await sh.call(["gzip", "-d", "-k", "--", gz])
-                await sh.unlink(gz)
+                await sh.remove([gz])
         return Outcome(ok=True, summary=f"decompressed {len(gzs)} files")

@@ -100,12 +100,16 @@ class ServiceRestart(Action):
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, RestartParams)
         record = exec_record(target)
-        if params.unit:  # a read-only look, on the host that would run systemctl (a login, for a remote one)
-            async with shell_for(record, ctx.timeout) as sh:
+        async with shell_for(record, ctx.timeout) as sh:  # read-only looks, on the host that would run the commands
+            if params.unit:
                 systemd = await sh.stat("/run/systemd/system")
                 if systemd is None or systemd.kind != "d":
                     raise Refused(f"systemd is not running on {sh.where} (no /run/systemd/system); "
                                   "configure stop and start commands instead of a unit")
+            programs = [argv[0] for _what, argv in commands(params) if argv[0].startswith("/")]
+            for program, found in (await sh.stats(programs) if programs else {}).items():
+                if found is None:
+                    raise Refused(f"{program} does not exist on {sh.where}")
         allow = AllowList(ctx.allowed_paths, ctx.allowed_commands)
         cmds = commands(params)
         for _what, argv in cmds:

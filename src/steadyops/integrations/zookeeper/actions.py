@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import ClassVar
@@ -125,20 +125,28 @@ def scan(snap_dir: str, log_dir: str) -> tuple[list[DataFile], list[DataFile], l
 
 
 async def scan_on(sh: Shell, snap_dir: str, log_dir: str) -> tuple[list[DataFile], list[DataFile], list[str]]:
-    """:func:`scan` through a shell, i.e. on the target's host: the same regular files, no symlink followed."""
+    """:func:`scan` through a shell, i.e. on the target's host: the same regular files, no symlink followed;
+    every snapshot's seal read in one ``tail`` (a round trip per file is slow over SSH)."""
     found: dict[str, list[DataFile]] = {SNAP: [], LOG: []}
     odd: list[str] = []
-    for directory, prefix in ((snap_dir, SNAP), (log_dir, LOG)):
-        for path, size, mtime in await sh.list_files(directory, [prefix + ".*"], None, recursive=False):
+    for directory in dict.fromkeys((snap_dir, log_dir)):
+        prefixes = [p for p, d in ((SNAP, snap_dir), (LOG, log_dir)) if d == directory]
+        for path, size, mtime in await sh.list_files(directory, [p + ".*" for p in prefixes], None, False):
+            prefix = next(p for p in prefixes if os.path.basename(path).startswith(p + "."))
             zxid = zxid_of(os.path.basename(path), prefix)
             if zxid is None:
                 odd.append(path)
                 continue
-            valid = prefix == LOG or size > 0
-            if prefix == SNAP and not path.endswith((".gz", ".snappy")):  # as snapshot_is_valid, read there
-                seal = await sh.call(["tail", "-c", str(len(SNAP_TRAILER)), "--", path]) if size >= 10 else None
-                valid = seal is not None and seal.stdout == SNAP_TRAILER
-            found[prefix].append(DataFile(path, prefix, zxid, size, mtime, valid))
+            found[prefix].append(DataFile(path, prefix, zxid, size, mtime, size > 0))
+    n = len(SNAP_TRAILER)
+    sealed = [f for f in found[SNAP] if not f.path.endswith((".gz", ".snappy")) and f.size >= 10]
+    tails = (await sh.call(["xargs", "-0", "-r", "tail", "-q", "-c", str(n), "--"],
+                           b"".join(os.fsencode(f.path) + b"\0" for f in sealed))).stdout if sealed else b""
+    if len(tails) != n * len(sealed):
+        raise Refused(f"snapshots in {snap_dir} changed while their seals were read on {sh.where}; plan again")
+    seals = {f.path: tails[i * n:(i + 1) * n] == SNAP_TRAILER for i, f in enumerate(sealed)}
+    found[SNAP] = [f if f.path.endswith((".gz", ".snappy")) else replace(f, valid=seals.get(f.path, False))
+                   for f in found[SNAP]]
     for files in found.values():
         files.sort(key=lambda f: (f.zxid, f.path))
     return found[SNAP], found[LOG], sorted(odd)
