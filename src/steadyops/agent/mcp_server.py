@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from steadyops import __version__
 from steadyops.agent.guard import Redactor
+from steadyops.agent.logtools import LogToolset
 from steadyops.agent.tools import PlatformToolset, render_result
 from steadyops.errors import SteadyOpsError
 from steadyops.toolsets import Tool
@@ -33,7 +34,8 @@ MCP_ACTOR = "mcp"
 
 
 def build_server(app: App, extra_tools: list[Tool] | None = None) -> Server[Any, Any]:
-    tools = {t.name: t for t in [*PlatformToolset(app).tools(), *(extra_tools or [])]}
+    logs = [*LogToolset(app.logs).tools()] if app.logs is not None else []
+    tools = {t.name: t for t in [*PlatformToolset(app).tools(), *logs, *(extra_tools or [])]}
     redactor = Redactor()
     server: Server[Any, Any] = Server("steadyops", version=__version__,
                                       instructions="Read-only SRE tools. propose_action never executes anything.")
