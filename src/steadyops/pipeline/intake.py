@@ -136,21 +136,30 @@ def _build(where: str, labels: dict[str, str], **kw: Any) -> Alert:
         raise ValidationFailed(f"{where}: {_errors(exc)}") from exc
 
 
+_Raw = tuple[dict[str, str], dict[str, str], AlertStatus, datetime | None, datetime | None, str]
+
+
+def _convert(items: list[_Raw], limits: IntakeConfig, now: datetime, source: str) -> list[Alert]:
+    """Validated wire alerts → domain alerts; all-or-nothing, the first bad one names its index."""
+    _check_count(len(items), limits)
+    check = _Checker(limits, now)
+    out = []
+    for i, (labels, notes, status, starts, ends, url) in enumerate(items):
+        where = f"alerts.{i}"
+        start, end = check.times(where, status, starts, ends)
+        out.append(_build(where, labels, annotations=notes, status=status, starts_at=start, ends_at=end,
+                          generator_url=url, source=source))
+    return out
+
+
 def parse_alertmanager(raw: bytes, limits: IntakeConfig, now: datetime) -> list[Alert]:
     data = decode_body(raw, limits)
     try:
         hook = AlertmanagerWebhook.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(_errors(exc)) from exc
-    _check_count(len(hook.alerts), limits)
-    check = _Checker(limits, now)
-    out = []
-    for i, a in enumerate(hook.alerts):
-        where = f"alerts.{i}"
-        start, end = check.times(where, a.status, a.startsAt, a.endsAt)
-        out.append(_build(where, a.labels, annotations=a.annotations, status=a.status, starts_at=start,
-                          ends_at=end, generator_url=a.generatorURL, source="alertmanager"))
-    return out
+    items = [(a.labels, a.annotations, a.status, a.startsAt, a.endsAt, a.generatorURL) for a in hook.alerts]
+    return _convert(items, limits, now, "alertmanager")
 
 
 def parse_generic(raw: bytes, limits: IntakeConfig, now: datetime) -> list[Alert]:
@@ -161,15 +170,8 @@ def parse_generic(raw: bytes, limits: IntakeConfig, now: datetime) -> list[Alert
         body = GenericAlerts.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(_errors(exc)) from exc
-    _check_count(len(body.alerts), limits)
-    check = _Checker(limits, now)
-    out = []
-    for i, a in enumerate(body.alerts):
-        where = f"alerts.{i}"
-        start, end = check.times(where, a.status, a.starts_at, a.ends_at)
-        out.append(_build(where, a.labels, annotations=a.annotations, status=a.status, starts_at=start,
-                          ends_at=end, generator_url=a.generator_url, source=body.source))
-    return out
+    items = [(a.labels, a.annotations, a.status, a.starts_at, a.ends_at, a.generator_url) for a in body.alerts]
+    return _convert(items, limits, now, body.source)
 
 
 def _check_count(n: int, limits: IntakeConfig) -> None:
