@@ -7,6 +7,7 @@ so a sender never has to guess which half of a batch landed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -139,7 +140,7 @@ def _build(where: str, labels: dict[str, str], **kw: Any) -> Alert:
 _Raw = tuple[dict[str, str], dict[str, str], AlertStatus, datetime | None, datetime | None, str]
 
 
-def _convert(items: list[_Raw], limits: IntakeConfig, now: datetime, source: str) -> list[Alert]:
+def _convert(items: Sequence[_Raw], limits: IntakeConfig, now: datetime, source: str) -> list[Alert]:
     """Validated wire alerts → domain alerts; all-or-nothing, the first bad one names its index."""
     _check_count(len(items), limits)
     check = _Checker(limits, now)
