@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from steadyops.testing.receiver import Receiver
-from steadyops.testing.services import ServiceMissing, Services, find_binary
+from steadyops.testing.services import ServiceMissing, Services, find_binary, unavailable
+from steadyops.testing.sshd import SshServer, start_sshd
 
 PG_ADMIN_URL = os.environ.get("STEADYOPS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -29,9 +30,18 @@ def _require(*services: str) -> None:
         try:
             find_binary(name)
         except ServiceMissing as exc:
-            if os.environ.get("STEADYOPS_REQUIRE_SERVICES") == "1":
-                pytest.fail(str(exc))
-            pytest.skip(str(exc))
+            unavailable(exc)
+
+
+@pytest.fixture(scope="module")
+def sshd() -> Iterator[SshServer]:
+    """A real OpenSSH server on loopback, shared by a module's tests."""
+    try:
+        server = start_sshd()
+    except ServiceMissing as exc:
+        unavailable(exc)
+    with server:
+        yield server
 
 
 @pytest.fixture

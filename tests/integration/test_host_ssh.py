@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import asyncssh
 import pytest
@@ -39,30 +39,13 @@ from steadyops.models import CheckStatus, Finding
 from steadyops.plugins import Registry
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import CheckResultRow
-from steadyops.testing.services import ServiceMissing
-from steadyops.testing.sshd import SshServer, start_sshd
+from steadyops.testing.services import ServiceMissing, unavailable
+from steadyops.testing.sshd import SshServer
 from steadyops.testing.zookeeper import small_filesystem
 
 pytestmark = pytest.mark.integration
 
 MIB = 1024 * 1024
-
-
-def _unavailable(exc: Exception) -> NoReturn:
-    """Skip when the machine cannot run this, unless CI demands it (STEADYOPS_REQUIRE_SERVICES=1)."""
-    if os.environ.get("STEADYOPS_REQUIRE_SERVICES") == "1":
-        pytest.fail(str(exc))
-    pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
-def sshd() -> Iterator[SshServer]:
-    try:
-        server = start_sshd()
-    except ServiceMissing as exc:
-        _unavailable(exc)
-    with server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +67,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
         try:
             path = stack.enter_context(small_filesystem(tmp_path / "fill", "20m"))
         except ServiceMissing as exc:
-            _unavailable(exc)
+            unavailable(exc)
         yield path
 
 

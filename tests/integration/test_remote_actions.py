@@ -24,9 +24,9 @@ import signal
 import sys
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 import asyncssh
 import pytest
@@ -44,8 +44,8 @@ from steadyops.models import CheckResult, CheckStatus, Plan
 from steadyops.plugins import Registry
 from steadyops.remediation import archive
 from steadyops.remediation.shell import LocalShell, SshShell, shell_for
-from steadyops.testing.services import ServiceMissing, free_port
-from steadyops.testing.sshd import SshServer, start_sshd
+from steadyops.testing.services import free_port
+from steadyops.testing.sshd import SshServer
 
 pytestmark = pytest.mark.integration
 
@@ -64,22 +64,6 @@ elif action == "stop":
         time.sleep(0.02)
     print("stopped", pid, flush=True)
 '''
-
-
-def _unavailable(exc: Exception) -> NoReturn:
-    if os.environ.get("STEADYOPS_REQUIRE_SERVICES") == "1":
-        pytest.fail(str(exc))
-    pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
-def sshd() -> Iterator[SshServer]:
-    try:
-        server = start_sshd()
-    except ServiceMissing as exc:
-        _unavailable(exc)
-    with server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
