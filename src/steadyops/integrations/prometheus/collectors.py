@@ -6,24 +6,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from steadyops.collectors import Collector
+from steadyops.collectors import GatheringCollector
 from steadyops.integrations.prometheus.base import TARGET_KIND, Unanswered, api
 from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 
-class _PromCollector(Collector):
+class _PromCollector(GatheringCollector):
     target_kind: ClassVar[str] = TARGET_KIND
-
-    async def collect(self, target: Target) -> Snapshot:
-        try:
-            data: dict[str, Any] = {"ok": True, **await self.gather(target)}
-        except Unanswered as exc:
-            data = {"ok": False, "layer": exc.layer, "error": str(exc)}
-        return Snapshot(collector=self.name, target=target.name, data=data, collected_at=utcnow())
-
-    async def gather(self, target: Target) -> dict[str, Any]:
-        raise NotImplementedError
+    unanswered: ClassVar[tuple[type[Exception], ...]] = (Unanswered,)
 
 
 class TargetsCollector(_PromCollector):

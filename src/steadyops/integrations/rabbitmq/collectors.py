@@ -6,28 +6,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from steadyops.collectors import Collector
+from steadyops.collectors import GatheringCollector
 from steadyops.integrations.rabbitmq.base import TARGET_KIND, ApiUnavailable, api_get, vhost_path
 from steadyops.integrations.rabbitmq.checks import NODE_COLUMNS, QUEUE_COLUMNS
 from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 OVERVIEW_KEYS = ("rabbitmq_version", "erlang_version", "cluster_name", "node", "queue_totals", "object_totals",
                  "message_stats", "listeners")
 
 
-class _RabbitCollector(Collector):
+class _RabbitCollector(GatheringCollector):
     target_kind: ClassVar[str] = TARGET_KIND
-
-    async def collect(self, target: Target) -> Snapshot:
-        try:
-            data: dict[str, Any] = {"ok": True, **await self.gather(target)}
-        except ApiUnavailable as exc:
-            data = {"ok": False, "layer": exc.layer, "error": str(exc)}
-        return Snapshot(collector=self.name, target=target.name, data=data, collected_at=utcnow())
-
-    async def gather(self, target: Target) -> dict[str, Any]:
-        raise NotImplementedError
+    unanswered: ClassVar[tuple[type[Exception], ...]] = (ApiUnavailable,)
 
 
 class OverviewCollector(_RabbitCollector):
