@@ -25,6 +25,7 @@ from steadyops.durations import parse_duration as parse_duration  # re-exported 
 from steadyops.errors import ConfigError
 from steadyops.logsources import LogSource
 from steadyops.models import InhibitRule, Matcher, Risk
+from steadyops.operations_config import SLOSettings
 
 
 def _parse_matchers(value: Any) -> Any:
@@ -228,6 +229,7 @@ class Settings(BaseSettings):
     prometheus: PrometheusConfig | None = Field(default=None, description="metrics for diagnosis and the agent")
     llm: LLMConfig | None = Field(default=None, description="OpenAI-compatible endpoint; none = deterministic engine")
     log_sources: list[LogSource] = Field(default_factory=list, description="local log files per inventory target")
+    slo: SLOSettings = Field(default_factory=SLOSettings, description="SLO specs and generated rules (i15)")
 
     @field_validator("route")
     @classmethod

@@ -263,6 +263,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     "do.result.nothing": {"en": "nothing to clean", "zh": "无需清理"},
     "do.result.skipped": {"en": "skipped", "zh": "已跳过"},
     "do.result.failed": {"en": "failed", "zh": "失败"},
+    # -- i15: SLOs -------------------------------------------------------------------------------
+    "slo.no_specs": {"en": "no SLO spec given: pass files or set slo.specs in steadyops.yaml",
+                     "zh": "未指定 SLO 定义：请传入文件，或在 steadyops.yaml 中设置 slo.specs"},
+    "slo.valid": {"en": "OK: {services} service(s), {slos} SLO(s).",
+                  "zh": "校验通过：{services} 个服务，{slos} 个 SLO。"},
+    "slo.rules_written": {"en": "Wrote rules for {slos} SLO(s) to {path}.",
+                          "zh": "已为 {slos} 个 SLO 生成规则：{path}。"},
+    "slo.promtool_ok": {"en": "promtool check rules: passed.", "zh": "promtool check rules：通过。"},
+    "slo.promtool_missing": {"en": "promtool not found: the rules were not checked.",
+                             "zh": "未找到 promtool：规则未经校验。"},
+    "slo.reloaded": {"en": "Prometheus at {url} reloaded.", "zh": "已通知 Prometheus（{url}）重新加载。"},
+    "slo.none": {"en": "No SLOs configured.", "zh": "没有配置 SLO。"},
+    "slo.col.id": {"en": "SLO", "zh": "SLO"},
+    "slo.col.objective": {"en": "Objective", "zh": "目标"},
+    "slo.col.window": {"en": "Window", "zh": "周期"},
+    "slo.col.remaining": {"en": "Budget left", "zh": "剩余预算"},
+    "slo.col.burn": {"en": "Burn (1h)", "zh": "燃烧率（1小时）"},
+    "slo.col.exhaustion": {"en": "Exhausted at", "zh": "预算耗尽时间"},
+    "slo.state.ok": {"en": "ok", "zh": "正常"},
+    "slo.state.burning": {"en": "burning", "zh": "快速消耗"},
+    "slo.state.exhausted": {"en": "exhausted", "zh": "已耗尽"},
+    "slo.state.no_data": {"en": "no data", "zh": "无数据"},
 }
 
 

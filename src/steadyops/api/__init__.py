@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from steadyops import __version__
 from steadyops.api import actions, alerts, chat, incidents, inspections, kb, silences, stats
+from steadyops.api import slo as slo_api
 from steadyops.app import App
 from steadyops.errors import (
     Conflict,
@@ -76,6 +77,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     for module in (alerts, incidents, silences, stats, actions, chat, kb, inspections):
         api.include_router(module.router)
     api.include_router(actions.audit_router)
+    api.include_router(slo_api.router)
     return api
 
 

@@ -66,6 +66,7 @@ BINARIES: dict[str, tuple[str, ...]] = {
     "prometheus": ("prometheus",),
     "alertmanager": ("prometheus-alertmanager", "alertmanager"),
     "node_exporter": ("prometheus-node-exporter", "node_exporter"),
+    "promtool": ("promtool",),  # Debian's prometheus package; checks and unit-tests rule files
 }
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
