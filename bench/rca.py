@@ -1,120 +1,65 @@
 #!/usr/bin/env python3
-"""Root-cause ranking benchmark: AC@1, AC@3 and Avg@5 of ``steadyops.rca`` on fault-injection cases.
+"""Root-cause ranking benchmark: AC@1, AC@3 and Avg@5 of ``steadyops.rca`` on folders of RCA cases.
 
-Usage: ``bench/rca.py [--data DIR] [--verbose]``. DIR holds one folder per case family named
-``<service>-<fault>`` or ``<service>_<fault>`` (the ground truth), each with numbered runs. A run is
-either ``normal.csv`` + ``anomalous.csv`` (the RCD / "Sock Shop 1" layout shared here) or RCAEval's
-``data.csv`` + ``inject_time.txt`` (split at the injection time), so the same command runs on the
-full public benchmarks. Default DIR: ``../shared/datasets/rca-sockshop`` beside the project.
+Usage::
 
-Metrics follow RCAEval: AC@k is the share of cases whose true root cause is among the top k
-services; Avg@5 is the mean of AC@1..AC@5. For scale the same run scores two peers, reimplemented
-from RCAEval's recipe (drop time and constant columns, memory in MB, max of the scaled incident
-window): BARO's RobustScorer (median/IQR) and NSigma (mean/std). One configuration is used for
-every case; nothing here depends on the dataset.
+    bench/rca.py                       # Sock Shop and PetShop, converted into .bench-out/rca/ first
+    bench/rca.py --data DIR [--data DIR2]   # any folder(s) of cases in the one case format
+    bench/rca.py --ablation            # also rerun steadyops with each ranker part switched off
+
+A case folder is described in ``bench/README.md`` (``metrics.csv``, optional ``logs.csv`` /
+``traces.csv``, ``topology``, ``case.json``); ``bench/rca_convert.py`` writes Sock Shop and PetShop in
+it. Results are grouped by the labels each ``case.json`` carries (Sock Shop: fault; PetShop: traffic
+level and target metric) and printed for every group and for all cases of a data set.
+
+Metrics follow RCAEval / PetShop: AC@k is the share of cases whose true root cause is among the top k
+components; Avg@5 is the mean of AC@1..AC@5. For scale the same run scores two peers, reimplemented
+from RCAEval's recipe (drop constant columns, max of the scaled incident window, increases only):
+BARO's RobustScorer (median/IQR) and NSigma (mean/std). One configuration is used for every case and
+every data set; nothing here depends on the data set.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from steadyops.rca import rank_root_causes, service_of
+from rca_convert import ensure
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "rca-sockshop"
-TIME_COLUMNS = {"time", "timestamp", "Time", "time.1"}
+from steadyops.rca import RcaConfig, ScoringConfig, rank_case
+from steadyops.rca.cases import RcaCase, component_of, discover_cases
 
-Series = dict[str, list[float]]
+# Best baseline of the PetShop paper's own results (top-1 / top-3), as listed in the shared
+# datasets README, printed beside our numbers for reference.
+PETSHOP_BEST = {
+    ("low", "latency"): (0.57, 0.57),
+    ("low", "availability"): (0.83, 1.00),
+    ("high", "latency"): (0.57, 0.79),
+    ("high", "availability"): (0.67, 1.00),
+}
 
-
-@dataclass
-class Case:
-    name: str
-    root_cause: str
-    fault: str
-    normal: Series
-    anomalous: Series
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
+Ranker = Callable[[RcaCase], tuple[list[str], bool]]
 
 
-def read_csv(path: Path) -> tuple[list[float], Series]:
-    """Time column (empty if none) and every other column as floats (unparseable → NaN)."""
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        columns: list[list[float]] = [[] for _ in header]
-        for row in reader:
-            for i, cell in enumerate(row[: len(header)]):
-                columns[i].append(_number(cell))
-    times: list[float] = []
-    series: Series = {}
-    for name, values in zip(header, columns, strict=True):
-        if name in TIME_COLUMNS:
-            times = times or values
-        else:
-            series[name] = values
-    return times, series
-
-
-def split_family(name: str) -> tuple[str, str]:
-    """``carts-cpu`` / ``ts-auth-service_cpu`` → (service, fault)."""
-    sep = "_" if "_" in name else "-"
-    service, _, fault = name.rpartition(sep)
-    return (service, fault) if service else (name, "?")
-
-
-def load_run(run: Path) -> tuple[Series, Series] | None:
-    if (run / "normal.csv").is_file() and (run / "anomalous.csv").is_file():
-        return read_csv(run / "normal.csv")[1], read_csv(run / "anomalous.csv")[1]
-    if (run / "data.csv").is_file() and (run / "inject_time.txt").is_file():
-        inject = float((run / "inject_time.txt").read_text().split()[0])
-        times, series = read_csv(run / "data.csv")
-        cut = sum(1 for t in times if t < inject)
-        return {k: v[:cut] for k, v in series.items()}, {k: v[cut:] for k, v in series.items()}
-    return None
-
-
-def discover(root: Path) -> Iterator[Case]:
-    for family in sorted(p for p in root.iterdir() if p.is_dir()):
-        service, fault = split_family(family.name)
-        runs = [family] if load_run(family) else sorted(p for p in family.iterdir() if p.is_dir())
-        for run in runs:
-            loaded = load_run(run)
-            if loaded is not None:
-                name = family.name if run == family else f"{family.name}/{run.name}"
-                yield Case(name, service, fault, *loaded)
-
-
-# --- peers, as RCAEval runs them ------------------------------------------------------------------
-
-
-def _peer(normal: Series, anomalous: Series, robust: bool) -> list[str]:
+def _peer(case: RcaCase, robust: bool) -> list[str]:
+    normal, incident = case.windows()
     scores: list[tuple[float, str]] = []
     for name, base in normal.items():
         a = np.asarray(base, dtype=np.float64)
-        b = np.asarray(anomalous.get(name, []), dtype=np.float64)
+        b = np.asarray(incident.get(name, []), dtype=np.float64)
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
         if a.size == 0 or b.size == 0 or np.all(a == a[0]) or np.all(b == b[0]):
-            continue  # RCAEval drops constant columns from each window
-        if name.endswith("_mem"):
-            a, b = a / 1e6, b / 1e6
+            continue  # RCAEval drops constant columns
         if robust:
             q1, q3 = np.percentile(a, [25.0, 75.0])
             center, scale = float(np.median(a)), float(q3 - q1)
@@ -123,21 +68,39 @@ def _peer(normal: Series, anomalous: Series, robust: bool) -> list[str]:
         scores.append((float(np.max((b - center) / (scale or 1.0))), name))
     ranked: list[str] = []
     for _, name in sorted(scores, key=lambda s: -s[0]):
-        if service_of(name) not in ranked:
-            ranked.append(service_of(name))
+        if component_of(name) not in ranked:
+            ranked.append(component_of(name))
     return ranked
 
 
-def steadyops_rank(case: Case) -> tuple[list[str], bool]:
-    result = rank_root_causes(case.normal, case.anomalous)
-    return result.services(), result.inconclusive
+def steadyops(config: RcaConfig) -> Ranker:
+    def rank(case: RcaCase) -> tuple[list[str], bool]:
+        result = rank_case(case, config)
+        return result.services(), result.inconclusive
+
+    return rank
 
 
-METHODS: dict[str, Callable[[Case], tuple[list[str], bool]]] = {
-    "steadyops": steadyops_rank,
-    "BARO (peer)": lambda c: (_peer(c.normal, c.anomalous, robust=True), False),
-    "NSigma (peer)": lambda c: (_peer(c.normal, c.anomalous, robust=False), False),
-}
+def ablations() -> dict[str, RcaConfig]:
+    """The default configuration with one part switched off at a time (config flags, not code)."""
+    base = RcaConfig()
+    return {
+        "steadyops": base,
+        "-direction": replace(base, scoring=replace(base.scoring, directional=False)),
+        "-flat": replace(base, scoring=replace(base.scoring, flat_handling=False)),
+        "-separation": replace(base, topology="none"),
+        "pagerank": replace(base, topology="pagerank"),
+        "-symptom": replace(base, use_symptom=False),
+        "-logs": replace(base, use_logs=False),
+        "-traces": replace(base, use_traces=False),
+        "bare": RcaConfig(
+            scoring=ScoringConfig(directional=False, flat_handling=False),
+            topology="none",
+            use_symptom=False,
+            use_logs=False,
+            use_traces=False,
+        ),
+    }
 
 
 def accuracy(positions: list[int]) -> dict[str, float]:
@@ -147,59 +110,104 @@ def accuracy(positions: list[int]) -> dict[str, float]:
     return {"ac1": ac[0], "ac3": ac[2], "avg5": sum(ac) / 5}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of <service>-<fault>/<run>/ cases")
-    parser.add_argument("--verbose", action="store_true", help="print every case steadyops does not rank first")
-    args = parser.parse_args()
-    if not args.data.is_dir():
-        parser.error(f"no such folder: {args.data}")
+def _group(case: RcaCase) -> str:
+    return "/".join(case.labels[k] for k in sorted(case.labels)) or "-"
 
-    cases = list(discover(args.data))
+
+def run(root: Path, methods: dict[str, Ranker], verbose: bool) -> dict[str, object]:
+    cases = [c for c in discover_cases(root) if c.root_cause]
     if not cases:
-        parser.error(f"no cases under {args.data}")
-    faults = sorted({c.fault for c in cases})
-    positions: dict[str, dict[str, list[int]]] = {m: {f: [] for f in [*faults, "all"]} for m in METHODS}
-    inconclusive = {f: 0 for f in [*faults, "all"]}
+        raise SystemExit(f"no cases with a root_cause under {root}")
+    groups = ["all", *sorted({_group(c) for c in cases})]
+    positions: dict[str, dict[str, list[int]]] = {m: {g: [] for g in groups} for m in methods}
+    unsure: dict[str, int] = {g: 0 for g in groups}
     seconds = 0.0
     for case in cases:
-        for method, rank in METHODS.items():
+        for method, rank in methods.items():
             started = time.perf_counter()
-            ranked, unsure = rank(case)
+            ranked, inconclusive = rank(case)
             if method == "steadyops":
                 seconds += time.perf_counter() - started
-                inconclusive[case.fault] += unsure
-                inconclusive["all"] += unsure
-                if args.verbose and (not ranked or ranked[0] != case.root_cause or unsure):
-                    print(f"  {case.name}: truth={case.root_cause} ranked={ranked[:4]} inconclusive={unsure}")
+                unsure["all"] += inconclusive
+                unsure[_group(case)] += inconclusive
+                if verbose and (not ranked or ranked[0] != case.root_cause):
+                    print(f"  {case.name}: truth={case.root_cause} ranked={ranked[:4]} inconclusive={inconclusive}")
             pos = ranked.index(case.root_cause) if case.root_cause in ranked else 10**6
-            positions[method][case.fault].append(pos)
             positions[method]["all"].append(pos)
+            positions[method][_group(case)].append(pos)
 
-    print(f"Root-cause ranking on {args.data.name}: {len(cases)} cases, one configuration")
-    header = f"{'method':<15} {'fault':<6} {'cases':>5} {'AC@1':>6} {'AC@3':>6} {'Avg@5':>6} {'inconcl.':>8}"
+    print(f"\nRoot-cause ranking on {root.name}: {len(cases)} cases, one configuration")
+    header = f"{'method':<15} {'group':<18} {'cases':>5} {'AC@1':>6} {'AC@3':>6} {'Avg@5':>6} {'inconcl.':>8}"
     print(header)
     print("-" * len(header))
-    for method in METHODS:
-        for fault in ["all", *faults]:
-            acc = accuracy(positions[method][fault])
-            shown = str(inconclusive[fault]) if method == "steadyops" else "-"
+    for group in groups:
+        for method in methods:
+            acc = accuracy(positions[method][group])
+            shown = str(unsure[group]) if method == "steadyops" else "-"
             print(
-                f"{method:<15} {fault:<6} {len(positions[method][fault]):>5} "
+                f"{method:<15} {group:<18} {len(positions[method][group]):>5} "
                 f"{acc['ac1']:>6.3f} {acc['ac3']:>6.3f} {acc['avg5']:>6.3f} {shown:>8}"
             )
-    ours = accuracy(positions["steadyops"]["all"])
-    line = {
+        best = PETSHOP_BEST.get(tuple(group.split("/")[::-1]))  # labels sort as target/traffic
+        if best:
+            print(f"{'best published':<15} {group:<18} {'':>5} {best[0]:>6.2f} {best[1]:>6.2f}")
+    return {
         "bench": "rca",
-        "dataset": args.data.name,
+        "dataset": root.name,
         "cases": len(cases),
-        **{k: round(v, 4) for k, v in ours.items()},
-        "inconclusive": inconclusive["all"],
-        "per_fault": {f: {k: round(v, 4) for k, v in accuracy(positions["steadyops"][f]).items()} for f in faults},
-        "peers": {m: round(accuracy(positions[m]["all"])["avg5"], 4) for m in METHODS if m != "steadyops"},
+        "groups": {g: {k: round(v, 4) for k, v in accuracy(positions["steadyops"][g]).items()} for g in groups},
+        "peers": {m: round(accuracy(positions[m]["all"])["avg5"], 4) for m in methods if m != "steadyops"},
+        "inconclusive": unsure["all"],
         "ms_per_case": round(1000 * seconds / len(cases), 2),
     }
-    print(json.dumps(line, sort_keys=True))
+
+
+def ablation_table(roots: list[Path]) -> None:
+    configs = ablations()
+    print("\nAblation (steadyops with one part switched off; AC@1 / Avg@5 per group)")
+    rows: dict[str, list[str]] = {}
+    columns: list[str] = []
+    for root in roots:
+        cases = [c for c in discover_cases(root) if c.root_cause]
+        groups = ["all", *sorted({_group(c) for c in cases})]
+        columns += [f"{root.name}:{g}" for g in groups]
+        for label, cfg in configs.items():
+            rank = steadyops(cfg)
+            pos: dict[str, list[int]] = {g: [] for g in groups}
+            for case in cases:
+                ranked, _ = rank(case)
+                p = ranked.index(case.root_cause) if case.root_cause in ranked else 10**6
+                pos["all"].append(p)
+                pos[_group(case)].append(p)
+            for g in groups:
+                acc = accuracy(pos[g])
+                rows.setdefault(label, []).append(f"{acc['ac1']:.2f}/{acc['avg5']:.2f}")
+    width = max(len(c) for c in columns) + 1
+    print(f"{'config':<12}" + "".join(f"{c:>{width}}" for c in columns))
+    for label, cells in rows.items():
+        print(f"{label:<12}" + "".join(f"{c:>{width}}" for c in cells))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, action="append", help="folder of cases (repeatable)")
+    parser.add_argument("--verbose", action="store_true", help="print every case steadyops does not rank first")
+    parser.add_argument("--ablation", action="store_true", help="also print the ablation table")
+    args = parser.parse_args()
+    roots: list[Path] = args.data or [ensure("sockshop"), ensure("petshop")]
+    for root in roots:
+        if not root.is_dir():
+            parser.error(f"no such folder: {root}")
+    methods: dict[str, Ranker] = {
+        "steadyops": steadyops(RcaConfig()),
+        "BARO (peer)": lambda c: (_peer(c, robust=True), False),
+        "NSigma (peer)": lambda c: (_peer(c, robust=False), False),
+    }
+    lines = [run(root, methods, args.verbose) for root in roots]
+    if args.ablation:
+        ablation_table(roots)
+    for line in lines:
+        print(json.dumps(line, sort_keys=True))
     return 0
 
 

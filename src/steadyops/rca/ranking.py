@@ -2,8 +2,11 @@
 
 Pipeline: score every metric robustly (:mod:`steadyops.rca.scoring`), give each service the score of
 its most anomalous metric (a fault in one resource is enough; averaging would dilute a CPU hog with a
-calm memory gauge), then, when the dependency graph is known, let the evidence flow to the dependency
-that best explains it (:mod:`steadyops.rca.propagation`).
+calm memory gauge), then, when the dependency graph is known, separate causes from symptoms
+(:mod:`steadyops.rca.separation`): request-path evidence (latency, errors, availability) of a service
+whose callees are themselves anomalous is explained by them, and a service whose callers degraded
+with it gains support. When the symptom is known, services it cannot reach through its calls rank
+after the ones it can: a fault propagates from callee to caller, never sideways.
 
 *Inconclusive* is part of the answer, not an error: a ranking is always returned, but diagnosis must
 not present it as a finding when
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 
 from steadyops.rca.propagation import personalised_pagerank
 from steadyops.rca.scoring import MetricScore, ScoringConfig, score_metrics, service_of
+from steadyops.rca.separation import reachable_from, separate_causes
 
 __all__ = ["Candidate", "RcaConfig", "RcaResult", "rank_root_causes"]
 
@@ -36,6 +40,19 @@ class RcaConfig:
     evidence_floor: float = 1.0
     """A metric is cited as evidence when its calibrated score reaches this."""
     max_evidence: int = 5
+    topology: str = "separation"
+    """How the call graph is used: ``separation`` (cause vs symptom), ``pagerank`` (the older
+    personalised PageRank) or ``none``. The alternatives exist for the ablation."""
+    explain: float = 0.9
+    """Share of a service's request-path evidence that a clearly anomalous callee explains away."""
+    caller_support: float = 0.5
+    """Bonus (× the strongest caller's anomaly, 0..1) for a service whose callers degraded too."""
+    use_symptom: bool = True
+    """Rank services the symptom cannot reach through its calls after those it can."""
+    use_logs: bool = True
+    """Turn a case's logs into per-component series (:mod:`steadyops.rca.multimodal`)."""
+    use_traces: bool = True
+    """Turn a case's spans into per-component series (self time, originated errors …)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +92,14 @@ def rank_root_causes(
     *,
     service_of_metric: Callable[[str], str] = service_of,
     config: RcaConfig | None = None,
+    symptom: str | None = None,
 ) -> RcaResult:
     """Rank services by how likely each is the root cause of the change from ``normal`` to ``anomalous``.
 
     ``normal`` and ``anomalous`` map metric names (``<service>_<metric>`` by default, see
     :func:`~steadyops.rca.scoring.service_of`) to samples; windows may differ in length. ``topology``
-    maps a service to the services it depends on (calls), as ``Target.depends_on`` does.
+    maps a service to the services it depends on (calls), as ``Target.depends_on`` does. ``symptom``
+    is the service where the problem was seen, when known.
     """
     cfg = config or RcaConfig()
     metrics = score_metrics(normal, anomalous, service_of_metric=service_of_metric, config=cfg.scoring)
@@ -90,22 +109,32 @@ def rank_root_causes(
     by_service: dict[str, list[MetricScore]] = {}
     for m in metrics:  # already strongest first
         by_service.setdefault(m.service, []).append(m)
-    anomaly = {svc: ms[0].score for svc, ms in by_service.items()}
+    anomaly = {svc: max(ms[0].score, 0.0) for svc, ms in by_service.items()}
 
     ranking = dict(anomaly)
-    if topology:
-        ranking = personalised_pagerank({s: max(v, 0.0) for s, v in anomaly.items()}, topology)
+    if topology and cfg.topology == "pagerank":
+        ranking = personalised_pagerank(anomaly, topology)
+    elif topology and cfg.topology == "separation":
+        local = {svc: max((m.score for m in ms if m.local), default=0.0) for svc, ms in by_service.items()}
+        path = {svc: max((m.score for m in ms if not m.local), default=0.0) for svc, ms in by_service.items()}
+        ranking = separate_causes(
+            local, path, topology,
+            threshold=cfg.min_score, explain=cfg.explain, caller_support=cfg.caller_support,
+        )
+    reach: set[str] | None = None
+    if topology and symptom and cfg.use_symptom and symptom in {*topology, *by_service}:
+        reach = reachable_from(symptom, topology)
 
     candidates = [
         Candidate(
             service=svc,
-            score=ranking[svc],
+            score=max(ranking.get(svc, 0.0), 0.0),
             anomaly=anomaly[svc],
             evidence=[m.metric for m in ms if m.score >= cfg.evidence_floor][: cfg.max_evidence] or [ms[0].metric],
         )
         for svc, ms in by_service.items()
     ]
-    candidates.sort(key=lambda c: (-c.score, -c.anomaly, c.service))
+    candidates.sort(key=lambda c: (reach is not None and c.service not in reach, -c.score, -c.anomaly, c.service))
     inconclusive, reason = _judge(candidates, metrics[0], cfg)
     return RcaResult(candidates, inconclusive, reason, metrics)
 

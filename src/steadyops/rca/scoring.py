@@ -1,28 +1,27 @@
 """Robust per-metric anomaly scores: how far did each metric move in the incident window?
 
 The method follows the robust-scoring half of BARO (Pham et al., FSE 2024) and the NSigma baseline
-of RCAEval, written from their descriptions rather than their code:
+of RCAEval, written from their descriptions rather than their code, with three changes that make it
+hold on systems it has never seen:
 
 * Each metric is centred on the **median** of the normal period and scaled by its **IQR** (turned
-  into a σ-equivalent by dividing by 1.349), because the normal period of a real system carries
-  spikes and a mean/standard deviation would let one spike hide the fault.
-* Only **increases** count. CPU and memory hogs, latency, error and queue growth all push their
-  metrics up; the decreases seen in incidents (less traffic reaching a service behind the broken
-  one) are mostly consequences, and counting them only gives victims a way to outrank the culprit.
-  BARO and NSigma score the same direction.
-* A metric whose normal period has (almost) no spread would otherwise divide by zero, and a change of
-  a few bytes on a flat memory gauge would outrank a CPU saturated by a thousand σ. So the scale has
-  a **relative floor**: a move smaller than ``rel_floor`` (1 %) of the metric's own level is never a
-  large z. Without this floor our scorer ranks the true root cause first in 22 of the 50 Sock Shop
-  cases (a few KiB of page-cache noise on a flat database gauge wins); with it, in all 50. (BARO's
-  own recipe gets the same effect by dropping constant columns and rescaling memory to MB.)
+  into a σ-equivalent by dividing by 1.349): the normal period of a real system carries spikes, and a
+  mean/standard deviation would let one spike hide the fault.
+* **Direction comes from the metric's meaning** (:mod:`steadyops.rca.semantics`): increases for
+  latency, errors and resources, decreases for availability and success, both for traffic. A fall in
+  availability is a fault; a fall in CPU is usually a consequence.
+* **A flat baseline is not a zero scale.** A metric that did not move in normal times has no spread
+  to divide by; dividing by an arbitrary tiny floor turns any change into a score of 1e11 and lets a
+  counter flat at 0 outrank everything. Instead the scale is never below ``rel_floor`` of the
+  metric's own level (a move of a few KiB on a 400 MB gauge is not news), then never below the
+  largest excursion seen in normal times (rare blips set the unit), and a metric flat at exactly
+  zero that moves gets a **bounded** score of ``flat_evidence``: "it changed", as strong as a clear
+  excursion and no stronger, so other evidence decides between such changes.
 * The window statistic is the maximum of a **rolling median of 3**, so one stray sample cannot
   carry a metric but a fault lasting a few samples does.
 * Each metric's score is then **calibrated by its own normal behaviour**: the same statistic
-  computed over the normal period itself. A bursty metric that already reached z = 30 while all was
-  well needs more than z = 30 in the incident to count; a score of ``k`` means "k times the largest
-  excursion seen while the system was healthy". This gives the *inconclusive* decision a unit that
-  means the same for every metric and every system.
+  computed over the normal period itself. A score of ``k`` means "k times the largest excursion seen
+  while the system was healthy", a unit that means the same for every metric and every system.
 """
 
 from __future__ import annotations
@@ -33,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from steadyops.rca.semantics import Direction, direction_of, is_local
 
 __all__ = [
     "MetricScore",
@@ -55,7 +56,13 @@ class ScoringConfig:
     rel_floor: float = 0.01
     """The scale is never below this share of the metric's normal level (|median|)."""
     abs_floor: float = 1e-9
-    """Last-resort scale for a metric that is flat at zero."""
+    """Only used by ``flat_handling=False`` (the old behaviour, kept for the ablation)."""
+    flat_evidence: float = 3.0
+    """Score of a change on a metric that was exactly flat at zero in normal times."""
+    flat_handling: bool = True
+    """Bounded scores for flat baselines; off = the old tiny absolute floor (ablation only)."""
+    directional: bool = True
+    """Direction from the metric's name; off = increases only (ablation only)."""
     smooth: int = 3
     """Width of the rolling median applied to z-scores before taking the maximum."""
     null_floor: float = 1.0
@@ -76,6 +83,10 @@ class MetricScore:
     """Largest smoothed robust z in the incident window (increase direction)."""
     null: float
     """The same statistic over the normal window: how far the metric strays when all is well."""
+    direction: str = "up"
+    """Which change was scored: ``up``, ``down`` or ``both`` (from the metric's name)."""
+    local: bool = False
+    """A resource metric of the component itself (see :func:`~steadyops.rca.semantics.is_local`)."""
 
 
 def service_of(metric: str) -> str:
@@ -116,6 +127,35 @@ def robust_location_scale(normal: FloatArray, config: ScoringConfig) -> tuple[fl
     return center, scale
 
 
+def _scale(base: FloatArray, center: float, config: ScoringConfig) -> float:
+    """σ-equivalent spread of the normal window; 0 only when it is exactly flat at zero."""
+    q1, q3 = np.percentile(base, [25.0, 75.0])
+    scale = max(float(q3 - q1) / IQR_TO_SIGMA, config.rel_floor * abs(center))
+    if scale <= 0.0:
+        scale = float(np.max(np.abs(base - center)))
+    return scale
+
+
+def _deviation(values: FloatArray, center: float, scale: float, config: ScoringConfig) -> FloatArray:
+    """Signed deviation in robust units; bounded ``±flat_evidence`` when the baseline is flat zero."""
+    if not config.flat_handling:
+        legacy = max(scale, config.abs_floor)
+        return (values - center) / legacy
+    if scale > 0.0:
+        return (values - center) / scale
+    tiny = 1e-12 * max(1.0, abs(center))
+    delta = values - center
+    return np.where(np.abs(delta) > tiny, np.sign(delta) * config.flat_evidence, 0.0)
+
+
+def _oriented(z: FloatArray, direction: Direction) -> FloatArray:
+    if direction is Direction.DOWN:
+        return -z
+    if direction is Direction.BOTH:
+        return np.abs(z)
+    return z
+
+
 def score_metric(
     metric: str,
     normal: Sequence[float],
@@ -123,20 +163,48 @@ def score_metric(
     *,
     service: str | None = None,
     config: ScoringConfig | None = None,
+    kind: str | None = None,
 ) -> MetricScore | None:
-    """Score one metric; ``None`` when either window has too few finite samples to judge."""
+    """Score one metric; ``None`` when either window has too few finite samples to judge.
+
+    ``kind`` is the metric's name without its component (``latency_p90``), read for its direction
+    and locality; by default the text after ``service`` (or the whole name).
+    """
     cfg = config or ScoringConfig()
     base = _finite(normal)
     incident = _finite(anomalous)
     if base.size < cfg.min_points or incident.size < 1:
         return None
-    center, scale = robust_location_scale(base, cfg)
-    raw = float(np.max(_rolling_median((incident - center) / scale, cfg.smooth)))
-    null = float(np.max(_rolling_median((base - center) / scale, cfg.smooth)))
+    svc = service or service_of(metric)
+    if kind is None:
+        kind = metric[len(svc) + 1 :] if metric.startswith(svc) and len(metric) > len(svc) else metric
+    direction = direction_of(kind) if cfg.directional else Direction.UP
+    if cfg.flat_handling:
+        center = float(np.median(base))
+        scale = _scale(base, center, cfg)
+    else:
+        center, scale = robust_location_scale(base, cfg)
+    raw = float(np.max(_rolling_median(_oriented(_deviation(incident, center, scale, cfg), direction), cfg.smooth)))
+    null = float(np.max(_rolling_median(_oriented(_deviation(base, center, scale, cfg), direction), cfg.smooth)))
     if not (math.isfinite(raw) and math.isfinite(null)):
         return None
     score = raw / max(null, cfg.null_floor)
-    return MetricScore(metric=metric, service=service or service_of(metric), score=score, raw=raw, null=null)
+    return MetricScore(
+        metric=metric,
+        service=svc,
+        score=score,
+        raw=raw,
+        null=null,
+        direction=direction.value,
+        local=is_local(kind),
+    )
+
+
+def kind_of(metric: str, service: str) -> str:
+    """The metric's name without its component: ``carts_cpu`` → ``cpu``, ``a::b:lat`` → ``lat``."""
+    if metric.startswith(service) and len(metric) > len(service) + 1:
+        return metric[len(service) + 1 :]
+    return metric
 
 
 def score_metrics(
@@ -152,7 +220,9 @@ def score_metrics(
         incident = anomalous.get(metric)
         if incident is None:
             continue
-        scored = score_metric(metric, base, incident, service=service_of_metric(metric), config=config)
+        svc = service_of_metric(metric)
+        kind = kind_of(metric, svc)
+        scored = score_metric(metric, base, incident, service=svc, config=config, kind=kind)
         if scored is not None:
             scores.append(scored)
     scores.sort(key=lambda s: (-s.score, s.metric))

@@ -1,0 +1,202 @@
+"""The generalising ranker on synthetic cases: flat baselines, directions from names, cause vs symptom
+through the call graph, logs and traces as evidence, the one case format. No dataset needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from steadyops.rca import (
+    Direction,
+    LogRecord,
+    RcaCase,
+    RcaConfig,
+    ScoringConfig,
+    Span,
+    component_of,
+    direction_of,
+    discover_cases,
+    is_local,
+    rank_case,
+    rank_root_causes,
+    reachable_from,
+    score_metric,
+    separate_causes,
+    write_case,
+)
+
+N_NORMAL, N_INCIDENT = 120, 30
+
+
+def series(rng: np.random.Generator, level: float, noise: float, n: int) -> list[float]:
+    return list(rng.normal(level, noise, n))
+
+
+def test_directions_come_from_general_words() -> None:
+    assert direction_of("latency_p90") is Direction.UP
+    assert direction_of("cpu") is Direction.UP
+    assert direction_of("availability_average") is Direction.DOWN
+    assert direction_of("success_rate") is Direction.DOWN
+    assert direction_of("error_rate") is Direction.UP
+    assert direction_of("mem_free") is Direction.DOWN
+    assert direction_of("qps") is Direction.BOTH
+    assert direction_of("requestsTotal") is Direction.BOTH
+    assert direction_of("some_gauge") is Direction.UP  # unknown: increases, as BARO/NSigma assume
+    assert is_local("cpu") and is_local("span_self_ms_p90") and not is_local("latency_p90")
+
+
+def test_component_names_may_contain_colons() -> None:
+    assert component_of("petInfo_AWS::DynamoDB::Table:latency_p90") == "petInfo_AWS::DynamoDB::Table"
+    assert component_of("carts:cpu") == "carts"
+
+
+def test_a_change_from_a_flat_zero_line_is_bounded_evidence() -> None:
+    flat = [0.0] * N_NORMAL
+    scored = score_metric("svc:availability", flat, [100.0] * N_INCIDENT, service="svc", kind="availability")
+    assert scored is not None and scored.score <= 0.0  # availability rising is not a fault
+    scored = score_metric("svc:errors", flat, [3.0] * N_INCIDENT, service="svc", kind="errors")
+    cfg = ScoringConfig()
+    assert scored is not None and scored.score == cfg.flat_evidence  # not 3e9
+    legacy = score_metric(
+        "svc:errors", flat, [3.0] * N_INCIDENT, service="svc", kind="errors",
+        config=ScoringConfig(flat_handling=False),
+    )
+    assert legacy is not None and legacy.score > 1e8  # what the old 1e-9 floor did
+
+
+def test_a_fall_in_availability_is_seen() -> None:
+    rng = np.random.default_rng(3)
+    normal = {f"{s}:latency": series(rng, 20, 1, N_NORMAL) for s in ("a", "b", "c")}
+    incident = {f"{s}:latency": series(rng, 20, 1, N_INCIDENT) for s in ("a", "b", "c")}
+    normal["b:availability"] = [100.0] * N_NORMAL
+    incident["b:availability"] = [100.0] * 5 + [92.0] * (N_INCIDENT - 5)
+    normal["c:cpu"] = series(rng, 50, 2, N_NORMAL)
+    incident["c:cpu"] = series(rng, 35, 2, N_INCIDENT)  # a fall in CPU is a consequence, not a cause
+    result = rank_root_causes(normal, incident, service_of_metric=component_of)
+    assert result.services()[0] == "b"
+    off = rank_root_causes(
+        normal, incident, service_of_metric=component_of,
+        config=RcaConfig(scoring=ScoringConfig(directional=False)),
+    )
+    assert off.services()[0] != "b"
+
+
+def chain_case(rng: np.random.Generator) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[str]]]:
+    """front → api → db; db slows down, so api and front (its callers) slow down more, in z units."""
+    normal = {
+        "front:latency": series(rng, 100, 2, N_NORMAL),
+        "api:latency": series(rng, 60, 1, N_NORMAL),
+        "db:latency": series(rng, 20, 2, N_NORMAL),
+        "cache:latency": series(rng, 5, 0.5, N_NORMAL),
+    }
+    incident = {
+        "front:latency": series(rng, 160, 2, N_INCIDENT),
+        "api:latency": series(rng, 120, 1, N_INCIDENT),
+        "db:latency": series(rng, 80, 2, N_INCIDENT),
+        "cache:latency": series(rng, 5, 0.5, N_INCIDENT),
+    }
+    topology = {"front": ["api", "cache"], "api": ["db"]}
+    return normal, incident, topology
+
+
+def test_the_call_graph_separates_the_cause_from_its_callers() -> None:
+    normal, incident, topology = chain_case(np.random.default_rng(4))
+    flat = rank_root_causes(normal, incident, service_of_metric=component_of)
+    assert flat.services()[0] == "api"  # loudest in z units, but only a victim
+    result = rank_root_causes(normal, incident, topology, service_of_metric=component_of, symptom="front")
+    assert result.services()[0] == "db"
+
+
+def test_local_evidence_is_not_explained_by_a_callee() -> None:
+    scores = separate_causes({"api": 50.0, "db": 0.0}, {"api": 5.0, "db": 3.0}, {"api": ["db"]})
+    assert scores["api"] > scores["db"]  # a CPU hog on api stays api's, whatever db's latency does
+
+
+def test_services_the_symptom_cannot_reach_rank_after() -> None:
+    assert reachable_from("front", {"front": ["api"], "api": ["db"], "batch": ["db"]}) == {"front", "api", "db"}
+    rng = np.random.default_rng(5)
+    normal, incident, topology = chain_case(rng)
+    topology["batch"] = []
+    normal["batch:cpu"] = series(rng, 10, 1, N_NORMAL)
+    incident["batch:cpu"] = series(rng, 90, 1, N_INCIDENT)  # loud, but cannot slow front down
+    result = rank_root_causes(normal, incident, topology, service_of_metric=component_of, symptom="front")
+    assert result.services()[0] == "db"
+    assert result.services()[-1] == "batch"
+
+
+def _case(rng: np.random.Generator) -> RcaCase:
+    times = [float(i * 60) for i in range(N_NORMAL + N_INCIDENT)]
+    metrics = {f"{s}:cpu": series(rng, 10, 1, len(times)) for s in ("front", "api", "db")}
+    return RcaCase(
+        name="synthetic",
+        times=times,
+        metrics=metrics,
+        normal=(0.0, times[N_NORMAL - 1]),
+        fault_start=times[N_NORMAL],
+        topology={"front": ["api"], "api": ["db"]},
+        symptom_component="front",
+        root_cause="db",
+    )
+
+
+def test_trace_self_time_blames_the_slow_callee_not_its_caller() -> None:
+    rng = np.random.default_rng(6)
+    case = _case(rng)
+    case.topology = {}  # read from the spans instead
+    spans: list[Span] = []
+    for i, t in enumerate(np.arange(0.0, case.times[-1], 10.0)):
+        slow = t >= case.fault_start
+        db = float(rng.normal(200 if slow else 20, 3))
+        api = db + float(rng.normal(30, 2))
+        front = api + float(rng.normal(15, 1))
+        tid = f"t{i}"
+        spans += [
+            Span(float(t), tid, "f", "", "front", "GET /", front, "OK"),
+            Span(float(t), tid, "a", "f", "api", "list", api, "OK"),
+            Span(float(t), tid, "d", "a", "db", "query", db, "OK"),
+        ]
+    case.spans = spans
+    result = rank_case(case)
+    assert result.services()[0] == "db", result.candidates[:3]
+    assert any("span_self" in e for e in result.candidates[0].evidence)
+    assert rank_case(case, RcaConfig(use_traces=False)).inconclusive  # metrics alone show nothing
+
+
+def test_new_error_templates_in_logs_point_at_their_component() -> None:
+    rng = np.random.default_rng(7)
+    case = _case(rng)
+    logs: list[LogRecord] = []
+    for t in np.arange(0.0, case.times[-1], 5.0):
+        for svc in ("front", "api", "db"):
+            message = f"handled request {int(rng.integers(1000))} in {int(rng.integers(9))} ms"
+            logs.append(LogRecord(float(t), svc, message))
+        if t >= case.fault_start:
+            logs.append(LogRecord(float(t), "api", f"ERROR connection to 10.0.0.{int(rng.integers(9))}:5432 refused"))
+    case.logs = logs
+    result = rank_case(case)
+    assert result.services()[0] == "api"
+    assert any("log_" in e for e in result.candidates[0].evidence)
+
+
+def test_the_case_format_round_trips(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    case = _case(rng)
+    case.logs = [LogRecord(1.0, "api", "started, pid 12")]
+    case.spans = [Span(2.0, "t", "s", "", "api", "op", 3.5, "OK")]
+    write_case(
+        tmp_path / "one",
+        times=case.times,
+        metrics=case.metrics,
+        meta={"normal": list(case.normal), "fault_start": case.fault_start, "root_cause": "db",
+              "symptom": {"component": "front", "metric": "cpu"}, "labels": {"fault": "cpu"}},
+        topology=case.topology,
+        logs=case.logs,
+        spans=case.spans,
+    )
+    (loaded,) = discover_cases(tmp_path)
+    assert loaded.name == "one" and loaded.root_cause == "db" and loaded.labels == {"fault": "cpu"}
+    assert loaded.topology == case.topology and loaded.symptom_component == "front"
+    assert loaded.logs == case.logs and loaded.spans == case.spans
+    normal, incident = loaded.windows()
+    assert len(normal["api:cpu"]) == N_NORMAL and len(incident["api:cpu"]) == N_INCIDENT
