@@ -339,6 +339,9 @@ class Step(BaseModel):
     dest: str = ""
     #: the file's mtime when planned; apply skips a file that changed since
     mtime: float | None = None
+    #: the file's (st_dev, st_ino) when planned: apply deletes that object or nothing (remediation.fsops)
+    dev: int | None = None
+    ino: int | None = None
 
 
 class Plan(BaseModel):

@@ -15,6 +15,7 @@ import os
 import shlex
 import tarfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from steadyops.models import Plan, Risk
 from steadyops.remediation import archive
 from steadyops.remediation.shell import (
     EXEC_KEY,
+    Completed,
     Guard,
     LocalShell,
     Shell,
@@ -51,6 +53,7 @@ class GnuLocal(LocalShell):
     archive = Shell.archive
     verify_archive = Shell.verify_archive
     restore = Shell.restore
+    fs = Shell.fs  # the program sent over SSH, run as a local python3 process
 
 
 def plan_with(params: dict[str, object]) -> Plan:
@@ -247,16 +250,53 @@ async def test_tar_verify_catches_a_forged_manifest(tmp_path: Path) -> None:
         await GnuLocal().verify_archive(str(tmp_path / "missing.tar.gz"))
 
 
-async def test_remove_is_all_or_error(tmp_path: Path) -> None:
-    a, b = tmp_path / "a", tmp_path / "b c"
-    a.write_text("1")
-    b.write_text("2")
-    sh = LocalShell()
-    await sh.remove([str(a), str(b)])
-    assert not a.exists() and not b.exists()
-    await sh.remove([])
-    with pytest.raises(ShellError, match="rm"):
-        await sh.remove([str(a)])
+@pytest.mark.parametrize("shell", [LocalShell, GnuLocal])
+async def test_fs_removes_only_the_planned_object_and_reports_each_file(tmp_path: Path, shell: type[Shell]) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    a, b, c = root / "a", root / "sub" / "b c", root / "sub" / "c"
+    for f in (a, b, c):
+        f.write_text("1")
+    (tmp_path / "outside").write_text("secret")
+    (root / "link").symlink_to(tmp_path)
+    st_c = c.stat()
+    sh = shell()
+    ids = await sh.fs({"op": "identify", "roots": [str(root)], "entries": [{"path": str(a)}]})
+    assert ids[0]["ino"] == a.stat().st_ino and ids[0]["kind"] == "f"
+    results = await sh.fs({"op": "remove", "roots": [str(root)], "entries": [
+        {"path": str(a), "ino": a.stat().st_ino, "dev": a.stat().st_dev},
+        {"path": str(b)},
+        {"path": str(c), "ino": st_c.st_ino + 1},                 # not the object planned
+        {"path": str(root / "link" / "outside")},                 # through a symlink
+        {"path": str(tmp_path / "outside")},                      # outside the root
+        {"path": str(root / "gone")},
+    ]})
+    done = {r["path"]: r["done"] for r in results}
+    assert done == {str(a): "deleted", str(b): "deleted", str(c): "skipped", str(root / "link" / "outside"): "refused",
+                    str(tmp_path / "outside"): "refused", str(root / "gone"): "skipped"}
+    assert not a.exists() and not b.exists() and c.exists() and (tmp_path / "outside").exists()
+
+
+async def test_fs_refuses_a_root_that_is_a_symlink(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "f").write_text("x")
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    results = await LocalShell().fs({"op": "remove", "roots": [str(tmp_path / "alias")],
+                                     "entries": [{"path": str(tmp_path / "alias" / "f")}]})
+    assert results[0]["done"] == "refused" and (tmp_path / "real" / "f").exists()
+
+
+async def test_fs_without_python3_on_the_host_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # env is found by its absolute path below; python3 is not
+    sh = GnuLocal()
+    real_exec = sh._exec
+
+    async def without_python(argv: Sequence[str], timeout: float, input: bytes | None = None) -> Completed:
+        return await real_exec(["/usr/bin/env", *argv[1:]], timeout, input)
+
+    monkeypatch.setattr(sh, "_exec", without_python)
+    with pytest.raises(Refused, match="python3 is not available"):
+        await sh.fs({"op": "remove", "roots": [str(tmp_path)], "entries": []})
 
 
 async def test_cancellation_kills_the_process_group(tmp_path: Path) -> None:

@@ -37,7 +37,10 @@ class AllowList:
             raise Refused(f"path {path!r} is not absolute")
         if ".." in PurePosixPath(path).parts:
             raise Refused(f"path {path!r} contains '..'")
-        real = os.path.realpath(path) if local else os.path.normpath(path)
+        try:
+            real = os.path.realpath(path) if local else os.path.normpath(path)
+        except (OSError, ValueError) as exc:  # e.g. EINVAL: a symlink swapped for a directory mid-resolution
+            raise Refused(f"path {path!r} cannot be resolved safely ({exc}); not touched") from None
         for root in self.roots:
             if real == root or real.startswith(root.rstrip("/") + "/"):
                 return real

@@ -28,6 +28,7 @@ from steadyops.plugins import Registry
 from steadyops.remediation import approval as policy
 from steadyops.remediation.allowlist import AllowList
 from steadyops.remediation.audit import AuditLog
+from steadyops.remediation.shell import ShellError
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import Store
 from steadyops.store.tables import ActionRunRow, ApprovalRow, TargetLockRow
@@ -92,7 +93,10 @@ class Executor:
         now = self.clock.now()
         try:
             req = policy.requirement(self.config, cls.name, cls.risk, tgt)
-            plan, _ctx = await self._plan(cls, tgt, parsed)
+            try:
+                plan, _ctx = await self._plan(cls, tgt, parsed)
+            except (OSError, ShellError) as exc:  # a path racing the planner: a refusal, audited, never a 500
+                raise Refused(f"could not plan: {type(exc).__name__}: {exc}") from None
         except Refused as exc:
             self.audit.record(at=now, actor=requested_by, kind="refused", subject=f"{cls.name} {tgt.name}",
                               payload={"reason": str(exc), "params": parsed.model_dump(mode="json")})
@@ -167,6 +171,10 @@ class Executor:
                 raise Refused("the plan changed since it was approved (its hash differs); plan and approve again")
             counted = policy.satisfied(req, approvals, plan.plan_hash, now)
             self._lock(run.id, tgt.name, now)
+        except (OSError, ShellError) as exc:  # re-planning failed: a refusal, audited, never a 500
+            reason = f"could not re-plan before applying: {type(exc).__name__}: {exc}"
+            self.audit.record(at=now, actor=actor, kind="refused", subject=f"run {run_id}", payload={"reason": reason})
+            raise Refused(reason) from None
         except Refused as exc:
             self.audit.record(at=now, actor=actor, kind="refused", subject=f"run {run_id}",
                               payload={"reason": str(exc)})

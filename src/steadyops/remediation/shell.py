@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from steadyops.errors import Refused
 from steadyops.inventory import Target, split_address
 from steadyops.models import Plan
-from steadyops.remediation import archive
+from steadyops.remediation import archive, fsops
 
 if TYPE_CHECKING:
     import asyncssh
 
 EXEC_KEY = "exec_target"  #: the plan param that says where the plan runs
 SSH_LABELS = ("ssh_user", "ssh_port", "known_hosts", "ssh_timeout")  #: the labels that shape the login
+FSOPS_SOURCE = Path(fsops.__file__).read_text(encoding="utf-8")  #: what :meth:`Shell.fs` runs remotely
 FIND_FORMAT = "%y\t%s\t%T@\t%p\\0"  # type, size, mtime, then the path (so tabs in it are harmless), NUL-ended
 
 
@@ -215,8 +216,18 @@ class Shell:
                             "--verbatim-files-from", "-T", "-"], nul_list([p.lstrip("/") for p in missing]))
         return missing
 
-    async def remove(self, paths: Sequence[str]) -> None:
-        await self.call(["xargs", "-0", "-r", "rm", "--"], nul_list(paths))
+    async def fs(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        """:mod:`.fsops` on the host (the one deleting verb): its source as ``python3 -c``, the request on stdin.
+        No python3 there means no race-free walk, so nothing is deleted: Refused, which the executor audits."""
+        done = await self._exec(["env", "LC_ALL=C", "python3", "-c", FSOPS_SOURCE], self.timeout,
+                                json.dumps(request).encode())
+        if done.rc == 127:
+            raise Refused(f"python3 is not available on {self.where}: files are only deleted there through the "
+                          "race-free directory walk it runs; nothing deleted")
+        if done.rc != 0:
+            raise ShellError(f"the file walk failed on {self.where} (exit {done.rc}): {done.output.strip()[-500:]}")
+        results: list[dict[str, Any]] = json.loads(done.stdout)["results"]
+        return results
 
 
 class LocalShell(Shell):
@@ -255,6 +266,10 @@ class LocalShell(Shell):
 
     async def restore(self, dest: str) -> list[str]:
         return await asyncio.to_thread(archive.restore, Path(dest))
+
+    async def fs(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = (await asyncio.to_thread(fsops.run, request))["results"]
+        return results
 
 
 class SshShell(Shell):
@@ -339,6 +354,11 @@ class Guard:
     def __init__(self, shell: Shell, roots: Sequence[str]) -> None:
         self.shell, self.roots = shell, list(roots)
         self._real: list[str] | None = None
+
+    async def real_roots(self) -> list[str]:
+        """The allowed roots as realpaths on the host: where :mod:`.fsops` starts its walks."""
+        await self.check([])
+        return list(self._real or [])
 
     async def check(self, paths: Sequence[str]) -> dict[str, str]:
         """``{path: realpath on the host}``; Refused if any is, or resolves to, outside the roots."""

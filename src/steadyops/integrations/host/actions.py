@@ -21,6 +21,7 @@ from steadyops.actions import Action, ActionContext
 from steadyops.errors import Refused
 from steadyops.inventory import Target
 from steadyops.models import Approval, Outcome, Plan, Risk, Step
+from steadyops.remediation import deletion
 from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, ShellError, exec_record, shell_for, shell_for_plan
 
 
@@ -58,15 +59,25 @@ async def _unchanged(sh: Shell, guard: Guard, steps: Sequence[Step]) -> tuple[li
     return [p for p in paths if p in same], [p for p in paths if p not in same]
 
 
-async def _gzip(sh: Shell, path: str) -> int:
-    """gzip beside the original, compare the two byte for byte on the host (zcmp), then delete the original."""
+async def _gzip(sh: Shell, guard: Guard, step: Step) -> tuple[int, deletion.Removal]:
+    """gzip beside the original, compare the two byte for byte on the host (zcmp), then delete the original
+    (the planned object, through :mod:`~steadyops.remediation.deletion`): ``(compressed size, removal)``."""
+    path = step.paths[0]
     await sh.call(["gzip", "-k", "--", path])
     if (await sh.run(["zcmp", "--", path + ".gz", path], sh.timeout)).rc != 0:
-        await sh.run(["rm", "-f", "--", path + ".gz"], sh.timeout)
+        await deletion.remove_entries(sh, guard, [{"path": path + ".gz"}])
         raise ShellError(f"compressed copy of {path} on {sh.where} does not match; original kept")
-    await sh.remove([path])
+    removal = await deletion.remove(sh, guard, [step])
+    if not removal.deleted:  # the original stays: so must not a second copy of it
+        await deletion.remove_entries(sh, guard, [{"path": path + ".gz"}])
+        return 0, removal
     st = await sh.stat(path + ".gz")
-    return st.size if st else 0
+    return (st.size if st else 0), removal
+
+
+def _identity(ids: dict[str, deletion.Identity | None], path: str) -> dict[str, int]:
+    found = ids.get(path)
+    return {"dev": found.dev, "ino": found.ino} if found else {}
 
 
 class CleanLogs(Action):
@@ -83,13 +94,16 @@ class CleanLogs(Action):
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, CleanLogsParams)
         record = exec_record(target)
-        async with shell_for(record, ctx.timeout) as sh:  # read-only verbs only: realpath, find, date
-            reals = await Guard(sh, ctx.allowed_paths).check(params.paths)
+        async with shell_for(record, ctx.timeout) as sh:  # read-only verbs only: realpath, find, date, lstat
+            guard = Guard(sh, ctx.allowed_paths)
+            reals = await guard.check(params.paths)
             kinds = await sh.stats(list(reals.values()))
             for root, real in reals.items():
                 if getattr(kinds[real], "kind", None) != "d":
                     raise Refused(f"{root} is not a directory" + (f" on {sh.where}" if sh.remote else ""))
             files = await _candidates(sh, params, list(dict.fromkeys(reals.values())))
+            ids = await deletion.identify(sh, guard, [p for p, _s, _m in files])
+            files = [f for f in files if ids.get(f[0]) is not None]  # a file that just became something else
             where = sh.where
         total = sum(size for _p, size, _m in files)
         # Named by content, not by clock: re-planning the same files must give the same plan hash.
@@ -103,11 +117,11 @@ class CleanLogs(Action):
                               paths=[p for p, _s, _m in files], bytes=total, dest=dest))
             steps.append(Step(description="verify every archived file against its checksum", kind="verify"))
             steps.extend(Step(description=f"delete {p} ({size} bytes)", kind="delete", paths=[p], bytes=size,
-                              mtime=mtime) for p, size, mtime in files)
+                              mtime=mtime, **_identity(ids, p)) for p, size, mtime in files)
             rollback.append(Step(description=f"restore the files from {dest} on {where}", kind="restore"))
         elif files:
             steps.extend(Step(description=f"gzip {p} ({size} bytes)", kind="compress", paths=[p], bytes=size,
-                              mtime=mtime) for p, size, mtime in files)
+                              mtime=mtime, **_identity(ids, p)) for p, size, mtime in files)
             rollback.append(Step(description="gunzip the compressed files back", kind="restore"))
         effect = (f"frees about {total} bytes from {len(files)} files" if params.mode == "archive"
                   else f"compresses {len(files)} files ({total} bytes before compression)")
@@ -137,17 +151,22 @@ class CleanLogs(Action):
                 # Archiving took a while: a file written to since then is kept (its archived copy is stale).
                 unchanged, moved = await _unchanged(sh, guard, [planned[p] for p in unchanged])
                 changed.extend(moved)
-                await sh.remove(unchanged)
-                freed = sum(planned[p].bytes for p in unchanged)
+                removal = await deletion.remove(sh, guard, [planned[p] for p in unchanged])
+                freed = sum(planned[p].bytes for p in removal.deleted)
             else:
-                compressed = []
+                compressed, removal = [], deletion.Removal()
                 for path in unchanged:
-                    freed += planned[path].bytes - await _gzip(sh, path)
-                    compressed.append(path + ".gz")
+                    size, one = await _gzip(sh, guard, planned[path])
+                    removal.results += one.results
+                    if one.deleted:
+                        freed += planned[path].bytes - size
+                        compressed.append(path + ".gz")
                 details["compressed"] = compressed
-        return Outcome(ok=True, summary=f"freed {freed} bytes from {len(unchanged)} files"
-                       + (f"; skipped {len(changed)} changed since planning" if changed else ""),
-                       bytes_freed=freed, details=details)
+            details.update(removal.details())
+        problems = removal.summary()
+        return Outcome(ok=not removal.refused, summary=f"freed {freed} bytes from {len(removal.deleted)} files"
+                       + (f"; skipped {len(changed)} changed since planning" if changed else "")
+                       + (f"; {problems}" if problems else ""), bytes_freed=freed, details=details)
 
     async def rollback(self, plan: Plan, outcome: Outcome, ctx: ActionContext) -> Outcome:
         """Put back what apply took, on the host it took it from; never to a path outside the allow-list."""
@@ -167,5 +186,5 @@ class CleanLogs(Action):
             await guard.check(gzs)
             for gz in gzs:
                 await sh.call(["gzip", "-d", "-k", "--", gz])
-                await sh.remove([gz])
+                await deletion.remove_entries(sh, guard, [{"path": gz}])
         return Outcome(ok=True, summary=f"decompressed {len(gzs)} files")

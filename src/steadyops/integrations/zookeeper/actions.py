@@ -37,6 +37,7 @@ from steadyops.integrations.zookeeper.base import fetch_conf
 from steadyops.integrations.zookeeper.client import ZkClient
 from steadyops.inventory import Target
 from steadyops.models import Approval, Outcome, Plan, Risk, Step
+from steadyops.remediation import deletion
 from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, exec_record, shell_for, shell_for_plan
 
 SNAP, LOG = "snapshot", "log"
@@ -269,13 +270,15 @@ class ZkPurge(Action):
         record = exec_record(target)
         async with shell_for(record, ctx.timeout) as sh:  # read-only verbs only: realpath, find, tail
             snap_dir, log_dir, notes = await data_dirs(sh, target, params)
-            reals = await Guard(sh, ctx.allowed_paths).check(list(dict.fromkeys((snap_dir, log_dir))))
+            guard = Guard(sh, ctx.allowed_paths)
+            reals = await guard.check(list(dict.fromkeys((snap_dir, log_dir))))
             kinds = await sh.stats(list(reals.values()))
             for directory, real in reals.items():
                 if getattr(kinds[real], "kind", None) != "d":
                     raise Refused(f"{directory} is not a directory" + (f" on {sh.where}" if sh.remote else ""))
             snap_dir, log_dir = reals[snap_dir], reals[log_dir]
             snapshots, logs, odd = await scan_on(sh, snap_dir, log_dir)
+            ids = await deletion.identify(sh, guard, [f.path for f in (*snapshots, *logs)])
             where = sh.where
         sel = select(snapshots, logs, params.keep)
         check_invariant(sel, snapshots, logs, params.keep)
@@ -295,7 +298,8 @@ class ZkPurge(Action):
                               paths=[f.path for f in sel.delete], bytes=total, dest=dest))
             steps.append(Step(kind="verify", description="re-read the archive and verify every file's checksum"))
             steps.extend(Step(kind="delete", description=f"delete {f.name} ({f.size} bytes)", paths=[f.path],
-                              bytes=f.size, mtime=f.mtime) for f in sel.delete)
+                              bytes=f.size, mtime=f.mtime, dev=getattr(ids.get(f.path), "dev", None),
+                              ino=getattr(ids.get(f.path), "ino", None)) for f in sel.delete)
             rollback.append(Step(kind="restore", description=f"restore the {len(sel.delete)} files from {dest}",
                                  dest=dest))
         notes += [f"runs on {where}", f"dataDir {snap_dir}, dataLogDir {log_dir}"]
@@ -327,17 +331,20 @@ class ZkPurge(Action):
             # Cancelled (the executor's timeout) while archiving means nothing is deleted: deleting comes after.
             archive_bytes, sums = await _archive_and_verify(sh, dest, unchanged)
             await _recheck_selection(sh, unchanged, dirs, params.keep)  # ZooKeeper kept writing while we archived
-            deleted, moved = await _recheck(sh, guard, [planned[p] for p in unchanged])
+            still, moved = await _recheck(sh, guard, [planned[p] for p in unchanged])
             changed += moved  # archived, but changed since: keep the live file
-            await sh.remove(deleted)
+            removal = await deletion.remove(sh, guard, [planned[p] for p in still])
+            deleted = removal.deleted
             for directory in sorted({os.path.dirname(p) for p in deleted}):  # durable before it is reported
                 await sh.call(["sync", "--", directory])
         freed = sum(planned[p].bytes for p in deleted)
         summary = f"freed {freed} bytes from {len(deleted)} files; archive {dest} verified"
         if changed:
             summary += f"; kept {len(changed)} changed since planning"
-        return Outcome(ok=True, summary=summary, bytes_freed=freed, details={
-            "archive": dest, "archive_bytes": archive_bytes, "checksums": sums, "deleted": deleted,
+        if removal.summary():
+            summary += f"; {removal.summary()}"
+        return Outcome(ok=not removal.refused, summary=summary, bytes_freed=freed, details={
+            "archive": dest, "archive_bytes": archive_bytes, "checksums": sums, **removal.details(),
             "skipped_changed": changed, "hosts": {plan.target: {"bytes_freed": freed, "files": len(deleted)}}})
 
     async def rollback(self, plan: Plan, outcome: Outcome, ctx: ActionContext) -> Outcome:
