@@ -1,10 +1,15 @@
-"""Render one group flush as a bilingual Markdown notification (vendors adapt it further)."""
+"""Render one group flush as a bilingual Markdown notification (vendors adapt it further).
+
+Every value that came from outside (labels, annotations, the incident title) is wrapped in
+:func:`steadyops.markup.untrusted`, so each vendor escapes it for its own markup.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from steadyops.i18n import Lang, t
+from steadyops.markup import untrusted
 from steadyops.models import Alert, AlertStatus, Notification, Severity
 
 MAX_LISTED = 20
@@ -12,14 +17,14 @@ MAX_LISTED = 20
 
 def _line(alert: Alert, lang: Lang) -> str:
     summary = alert.annotations.get("summary") or alert.annotations.get("description") or ""
-    labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+    labels = untrusted(", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname"))
     when = (
         t("notify.ended", lang, at=alert.ends_at.strftime("%Y-%m-%d %H:%M:%S UTC"))
         if alert.status is AlertStatus.RESOLVED and alert.ends_at
         else t("notify.started", lang, at=alert.starts_at.strftime("%Y-%m-%d %H:%M:%S UTC"))
     )
-    text = f"- **{alert.name}** {labels} ({when})"
-    return f"{text}\n  {summary}" if summary else text
+    text = f"- **{untrusted(alert.name)}** {labels} ({when})"
+    return f"{text}\n  {untrusted(summary)}" if summary else text
 
 
 def render(
@@ -36,10 +41,10 @@ def render(
     status = AlertStatus.FIRING if firing else AlertStatus.RESOLVED
     shown = firing or resolved
     name = group_labels.get("alertname") or (shown[0].name if shown else "alerts")
-    title = t("notify.title", lang, status=t(f"status.{status.value}", lang), count=len(shown), name=name)
+    title = t("notify.title", lang, status=t(f"status.{status.value}", lang), count=len(shown), name=untrusted(name))
     parts: list[str] = [f"### {title}"]
     if incident_id is not None:
-        parts.append(t("notify.incident", lang, id=incident_id, title=incident_title))
+        parts.append(t("notify.incident", lang, id=incident_id, title=untrusted(incident_title)))
     for header, alerts in (("notify.firing_header", firing), ("notify.resolved_header", resolved)):
         if not alerts:
             continue

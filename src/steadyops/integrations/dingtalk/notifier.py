@@ -24,6 +24,7 @@ from steadyops.delivery import (
     post_json,
     status_line,
 )
+from steadyops.markup import escape_markdown, render
 from steadyops.models import Delivery, Notification
 from steadyops.notifiers import Notifier, RateLimit
 
@@ -75,7 +76,7 @@ class DingTalkNotifier(Notifier):
 
     def render(self, message: Notification) -> bytes:
         cfg = self.settings
-        title = message.title[:_TITLE_CHARS]
+        title = render(message.title, escape_markdown)[:_TITLE_CHARS]  # labels in it are escaped, then cut
         head = f"### {status_line(message)} {title}\n\n"
         tail = f"\n\n[Details / 详情]({message.url})" if message.url else ""
         if cfg.at_mobiles:
@@ -88,7 +89,7 @@ class DingTalkNotifier(Notifier):
                 "at": {"atMobiles": cfg.at_mobiles, "isAtAll": cfg.at_all},
             }
 
-        return fit_json(build, message.text, self.max_bytes)
+        return fit_json(build, render(message.text, escape_markdown), self.max_bytes)
 
     def url(self) -> httpx.URL:
         url = httpx.URL(self.settings.webhook_url.get_secret_value())

@@ -25,6 +25,7 @@ import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from steadyops.delivery import coerce_config, guard_secrets, scrub, status_line
+from steadyops.markup import defang, escape_html, render
 from steadyops.models import Delivery, Notification
 from steadyops.notifiers import Notifier
 
@@ -63,19 +64,24 @@ class EmailConfig(BaseModel):
         return 465 if self.ssl else 587 if self.starttls else 25
 
 
-def to_html(message: Notification) -> str:
-    """A minimal HTML alternative: paragraphs, bold and links; everything else is escaped text."""
-    body = html.escape(message.text)
+def _html_skeleton(text: str) -> str:
+    """Our Markdown (never a label: those are placeholders here, escaped by ``escape_html``) → HTML."""
+    body = html.escape(text)
     body = _BOLD.sub(r"<strong>\1</strong>", body)
     body = _LINK.sub(r'<a href="\2">\1</a>', body)
-    paragraphs = "".join(
+    return "".join(
         "<p>" + part.strip("\n").replace("\n", "<br>\n") + "</p>\n"
         for part in body.split("\n\n")
         if part.strip()
     )
+
+
+def to_html(message: Notification) -> str:
+    """A minimal HTML alternative: paragraphs, bold and links; everything else is escaped text."""
+    paragraphs = render(message.text, escape_html, _html_skeleton)
     link = f'<p><a href="{html.escape(message.url)}">Details / 详情</a></p>\n' if message.url else ""
     return (f'<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n'
-            f"<h3>{html.escape(status_line(message))} {html.escape(message.title)}</h3>\n"
+            f"<h3>{html.escape(status_line(message))} {render(message.title, escape_html, html.escape)}</h3>\n"
             f"{paragraphs}{link}</body></html>\n")
 
 
@@ -102,16 +108,16 @@ class EmailNotifier(Notifier):
         cfg = self.settings
         mail = EmailMessage()
         # A header may not contain line breaks; a multi-line title becomes one line.
-        mail["Subject"] = " ".join(message.title.split())
+        mail["Subject"] = " ".join(render(message.title, defang).split())
         mail["From"] = cfg.from_addr
         mail["To"] = ", ".join(cfg.to)
         mail["Date"] = formatdate(localtime=True)
         # An explicit domain: make_msgid() would otherwise ask DNS for this host's FQDN.
         mail["Message-ID"] = make_msgid(domain=cfg.from_addr.rpartition("@")[2] or "steadyops.local")
-        plain = f"{status_line(message)} {message.title}\n\n{message.text}\n"
+        text = f"{status_line(message)} {render(message.title, defang)}\n\n{render(message.text, defang)}\n"
         if message.url:
-            plain += f"\nDetails / 详情: {message.url}\n"
-        mail.set_content(plain)
+            text += f"\nDetails / 详情: {message.url}\n"
+        mail.set_content(text)
         mail.add_alternative(to_html(message), subtype="html")
         return mail
 

@@ -26,6 +26,7 @@ from steadyops.delivery import (
     post_json,
     status_line,
 )
+from steadyops.markup import escape_markdown, render
 from steadyops.models import AlertStatus, Delivery, Notification, Severity
 from steadyops.notifiers import Notifier, RateLimit
 
@@ -87,7 +88,7 @@ class FeishuNotifier(Notifier):
         if self.settings.secret is not None:
             ts = int(time.time()) if now is None else now
             envelope = {"timestamp": str(ts), "sign": sign(self.settings.secret.get_secret_value(), ts)}
-        title = f"{status_line(message)} {message.title[:_TITLE_CHARS]}"
+        title = f"{status_line(message)} {render(message.title, escape_markdown)[:_TITLE_CHARS]}"
         header = {"template": template(message), "title": {"tag": "plain_text", "content": title}}
         actions: list[dict[str, object]] = []
         if message.url:
@@ -100,7 +101,7 @@ class FeishuNotifier(Notifier):
             card = {"config": {"wide_screen_mode": True}, "header": header, "elements": elements}
             return {**envelope, "msg_type": "interactive", "card": card}
 
-        return fit_json(build, to_lark_md(message.text), self.max_bytes)
+        return fit_json(build, render(message.text, escape_markdown, to_lark_md), self.max_bytes)
 
     async def send(self, message: Notification) -> Delivery:
         result = await post_json(self, self.settings.webhook_url.get_secret_value(), self.render(message),

@@ -22,6 +22,7 @@ from steadyops.delivery import (
     post_json,
     status_line,
 )
+from steadyops.markup import escape_slack, render
 from steadyops.models import AlertStatus, Delivery, Notification, Severity
 from steadyops.notifiers import Notifier, RateLimit
 
@@ -91,9 +92,9 @@ class SlackNotifier(Notifier):
         self._secrets = guard_secrets(self.settings)
 
     def render(self, message: Notification) -> bytes:
-        title = escape(message.title[:_TITLE_CHARS])
+        title = render(message.title, escape_slack, escape)[:_TITLE_CHARS]
         heading = f"*{title}*\n"
-        section = heading + cut(to_mrkdwn(message.text), SECTION_CHARS - len(heading))
+        section = heading + cut(render(message.text, escape_slack, to_mrkdwn), SECTION_CHARS - len(heading))
         blocks: list[dict[str, object]] = [{"type": "section", "text": {"type": "mrkdwn", "text": section}}]
         if message.url:
             button = {"type": "button", "url": message.url, "text": {"type": "plain_text", "text": "Details"}}

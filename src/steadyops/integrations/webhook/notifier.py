@@ -14,6 +14,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from steadyops.delivery import coerce_config, dumps, guard_secrets, http_delivery, post_json
+from steadyops.markup import plain
 from steadyops.models import Delivery, Notification
 from steadyops.notifiers import Notifier
 
@@ -52,7 +53,8 @@ class WebhookNotifier(Notifier):
         self._secrets = guard_secrets(self.settings)
 
     def render(self, message: Notification) -> bytes:
-        return dumps({"version": PAYLOAD_VERSION, **message.model_dump(mode="json")})
+        unmarked = message.model_copy(update={"title": plain(message.title), "text": plain(message.text)})
+        return dumps({"version": PAYLOAD_VERSION, **unmarked.model_dump(mode="json")})
 
     def headers(self, body: bytes) -> dict[str, str]:
         cfg = self.settings

@@ -19,6 +19,7 @@ from steadyops.delivery import (
     guard_secrets,
     post_json,
 )
+from steadyops.markup import escape_markdown, render
 from steadyops.models import AlertStatus, Delivery, Notification, Severity
 from steadyops.notifiers import Notifier, RateLimit, truncate_utf8
 
@@ -63,10 +64,10 @@ class WeComNotifier(Notifier):
     def content(self, message: Notification) -> str:
         status = "resolved" if message.status is AlertStatus.RESOLVED else message.severity.value
         badge = f'<font color="{_colour(message)}">{status.upper()}</font>'
-        head = f"### {message.title[:_TITLE_CHARS]}\n{badge}\n\n"
+        head = f"### {render(message.title, escape_markdown)[:_TITLE_CHARS]}\n{badge}\n\n"
         tail = f"\n\n[Details / 详情]({message.url})" if message.url else ""
         budget = (self.max_bytes or 4096) - len((head + tail).encode("utf-8"))
-        return head + truncate_utf8(message.text, max(budget, 0)) + tail
+        return head + truncate_utf8(render(message.text, escape_markdown), max(budget, 0)) + tail
 
     def render(self, message: Notification) -> bytes:
         return dumps({"msgtype": "markdown", "markdown": {"content": self.content(message)}})
