@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from steadyops.plugins import PluginContext, Registry, load_plugins
 from steadyops.remediation.audit import AuditLog, load_key
 from steadyops.remediation.executor import Executor
 from steadyops.runner.checks import CheckRunner
+from steadyops.runner.scheduler import Scheduler
 from steadyops.store import Store
 from steadyops.store import checks as checks_repo
 
@@ -66,9 +68,22 @@ class App:
     knowledge: LazyKnowledge
     channels: dict[tuple[str, int], Notifier] = field(default_factory=dict)
     logs: LogSources | None = None
+    scheduler: Scheduler | None = None
 
     def close(self) -> None:
         self.store.close()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The background engine of ``serve``: the pipeline, the LLM investigation hook and the
+        scheduled inspections, until ``stop``; the scheduler cancels its rounds on the way out."""
+        if self.settings.llm is not None and self.pipeline.investigate is None:
+            from steadyops.agent.incidents import investigate_new
+
+            self.pipeline.investigate = lambda: investigate_new(self)
+        tasks = [asyncio.create_task(self.pipeline.run(stop), name="pipeline")]
+        if self.scheduler is not None and self.settings.inspection.enabled:
+            tasks.append(asyncio.create_task(self.scheduler.run_forever(stop), name="scheduler"))
+        await asyncio.gather(*tasks)
 
 
 def build_channels(settings: Settings, registry: Registry,
@@ -120,9 +135,11 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
                                                   prometheus=settings.prometheus, lang=normalise(settings.lang),
                                                   logs=logs))
-    checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake)
+    checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake,
+                         concurrency=settings.inspection.concurrency, per_target=settings.inspection.per_target)
+    scheduler = Scheduler(checks, settings.inspection, clock)
     audit = AuditLog(store, load_key(settings.data_dir))
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
     return App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
                clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,
-               logs=logs)
+               logs=logs, scheduler=scheduler)

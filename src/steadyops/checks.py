@@ -28,6 +28,10 @@ class Check(ABC):
     interval: ClassVar[float] = 60.0
     #: how long one run may take before it counts as UNKNOWN
     timeout: ClassVar[float] = 10.0
+    #: a liveness check ("can we ask this target at all?"): the scheduler runs it first and, when it
+    #: fails or hangs, reports the target's other checks as "blocked by" it at once instead of
+    #: letting each of them time out into its own UNKNOWN alert
+    liveness: ClassVar[bool] = False
 
     @abstractmethod
     async def run(self, target: Target) -> CheckResult:

@@ -132,7 +132,35 @@ class ConvergenceConfig(BaseModel):
     enabled: bool = True
     window: Duration = 600.0
     max_hops: int = Field(default=2, ge=1, le=10)
+    reopen_window: Duration = Field(default=300.0, description="an auto-resolved incident reopens when its "
+                                    "targets fail again within this; 0 turns it off (flapping stays one incident)")
     target_labels: list[str] = Field(default_factory=lambda: ["target", "instance", "host", "service", "job"])
+
+
+class InspectionScope(BaseModel):
+    """Schedule overrides for one kind of target (``inspection.kinds.redis``)."""
+
+    model_config = {"extra": "forbid"}
+    interval: Duration | None = Field(default=None, gt=0)
+    timeout: Duration | None = Field(default=None, gt=0)
+
+
+class InspectionConfig(BaseModel):
+    """The scheduler inside ``serve``: every target's checks on their interval.
+
+    An interval or timeout resolves target label (``inspection_interval`` / ``check_timeout``) →
+    ``kinds.<kind>`` → this global value → the check's own default, so one slow fleet can be
+    watched less often without touching the rest.
+    """
+
+    model_config = {"extra": "forbid"}
+    enabled: bool = True
+    interval: Duration | None = Field(default=None, gt=0, description="every target; unset: each check's default")
+    timeout: Duration | None = Field(default=None, gt=0, description="per check; unset: each check's default")
+    jitter: float = Field(default=0.1, ge=0.0, le=0.5, description="fraction of the interval, spreads load")
+    concurrency: int = Field(default=16, ge=1, description="checks running at once, all targets together")
+    per_target: int = Field(default=4, ge=1, description="checks running at once against one target")
+    kinds: dict[str, InspectionScope] = Field(default_factory=dict)
 
 
 class IntakeConfig(BaseModel):
@@ -219,6 +247,7 @@ class Settings(BaseSettings):
     receivers: list[ReceiverConfig] = Field(default_factory=lambda: [ReceiverConfig(name="default")])
     inhibit_rules: list[InhibitRuleConfig] = Field(default_factory=list)
     convergence: ConvergenceConfig = Field(default_factory=ConvergenceConfig)
+    inspection: InspectionConfig = Field(default_factory=InspectionConfig)
     intake: IntakeConfig = Field(default_factory=IntakeConfig)
     inventory: Path | None = None
     notify_max_attempts: int = Field(default=8, ge=1)

@@ -285,6 +285,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "slo.state.burning": {"en": "burning", "zh": "快速消耗"},
     "slo.state.exhausted": {"en": "exhausted", "zh": "已耗尽"},
     "slo.state.no_data": {"en": "no data", "zh": "无数据"},
+    # i9a: incident timings against 1-5-10, and the timeline events of convergence and remedies
+    "incident.mttl": {"en": "Time to locate", "zh": "定位耗时"},
+    "incident.last_ok": {"en": "Last healthy observation", "zh": "最后一次正常观测"},
+    "incident.located": {"en": "Located", "zh": "定位于"},
+    "incident.remedied": {"en": "Remedy applied", "zh": "修复已执行"},
+    "incident.goal": {"en": "goal ≤ {goal}: {verdict}", "zh": "目标 ≤ {goal}：{verdict}"},
+    "incident.goal.met": {"en": "met", "zh": "达成"},
+    "incident.goal.missed": {"en": "missed", "zh": "未达成"},
+    "incident.event.retitled": {"en": "root finding named", "zh": "根因定位"},
+    "incident.event.reopened": {"en": "reopened", "zh": "重新打开"},
+    "incident.event.remedied": {"en": "remedy applied", "zh": "已修复"},
 }
 
 

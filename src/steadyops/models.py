@@ -217,11 +217,27 @@ class Incident(BaseModel):
     alert_count: int = 0
     firing_count: int = 0
     alerts: list[Alert] = Field(default_factory=list)
+    #: the last healthy observation of the failing check (the fault began after it); None for external alerts
+    last_ok_at: datetime | None = None
+    located_at: datetime | None = None
+    remedied_at: datetime | None = None
+
+    @property
+    def onset_at(self) -> datetime:
+        """When the fault began, at the earliest: the last healthy observation, else the first alert's startsAt."""
+        return min(self.last_ok_at, self.first_alert_at) if self.last_ok_at else self.first_alert_at
 
     @property
     def mttd_seconds(self) -> float:
-        """Time to detect: from the first alert's startsAt to the incident opening."""
-        return max(0.0, (self.opened_at - self.first_alert_at).total_seconds())
+        """Time to detect: from the onset (see :attr:`onset_at`) to the incident opening."""
+        return max(0.0, (self.opened_at - self.onset_at).total_seconds())
+
+    @property
+    def mttl_seconds(self) -> float | None:
+        """Time to locate: onset → the diagnosis first named the root finding it still names."""
+        if self.located_at is None:
+            return None
+        return max(0.0, (self.located_at - self.onset_at).total_seconds())
 
     @property
     def mtta_seconds(self) -> float | None:
@@ -233,7 +249,7 @@ class Incident(BaseModel):
     def mttr_seconds(self) -> float | None:
         if self.resolved_at is None:
             return None
-        return max(0.0, (self.resolved_at - self.first_alert_at).total_seconds())
+        return max(0.0, (self.resolved_at - self.onset_at).total_seconds())
 
 
 class Notification(BaseModel):

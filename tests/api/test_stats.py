@@ -22,6 +22,9 @@ async def test_empty(client: httpx.AsyncClient) -> None:
         "alerts_received": 0, "notifications_out": 0, "noise_reduction_ratio": 0.0,
         "incidents": {"open": 0, "acknowledged": 0, "resolved": 0}, "pending_journal": 0,
         "notifications": {}, "mttd_seconds": None, "mtta_seconds": None, "mttr_seconds": None,
+        "mttl_seconds": None,
+        "goals": {name: {"goal_seconds": goal, "measured": 0, "met": 0}
+                  for name, goal in (("detect", 60.0), ("locate", 300.0), ("recover", 600.0))},
     }
     assert (await client.get("/api/v1/notifications")).json() == []
 

@@ -36,16 +36,13 @@ _STATUS: list[tuple[type[Exception], int]] = [
 
 
 def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
-    """Build the HTTP app; with ``run_pipeline`` the in-process engine runs inside its lifespan."""
+    """Build the HTTP app; with ``run_pipeline`` the in-process engine (pipeline, scheduler, investigation
+    hook: :meth:`App.run`) runs inside its lifespan."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if app.settings.llm is not None and app.pipeline.investigate is None:
-            from steadyops.agent.incidents import investigate_new
-
-            app.pipeline.investigate = lambda: investigate_new(app)
         stop = asyncio.Event()
-        task = asyncio.create_task(app.pipeline.run(stop)) if run_pipeline else None
+        task = asyncio.create_task(app.run(stop)) if run_pipeline else None
         try:
             yield
         finally:

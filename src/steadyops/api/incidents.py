@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.models import Incident, IncidentStatus, Severity
-from steadyops.pipeline import diagnose
+from steadyops.pipeline import diagnose, timings
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 
@@ -44,10 +44,19 @@ class IncidentSummary(BaseModel):
     resolved_by: str | None
     alert_count: int
     firing_count: int
-    mttd_seconds: float = Field(description="Time to detect: first alert's startsAt → incident opened.")
+    last_ok_at: datetime | None = Field(default=None, description=(
+        "Last healthy observation of the failing check: the fault began after it (null for external alerts)."))
+    located_at: datetime | None = Field(default=None, description=(
+        "When a conclusive diagnosis first named the root finding it still names."))
+    remedied_at: datetime | None = Field(default=None, description="When a remedy was applied and verified.")
+    mttd_seconds: float = Field(description=(
+        "Time to detect: onset (last healthy observation, else the first alert's startsAt) → incident opened."))
+    mttl_seconds: float | None = Field(default=None, description="Time to locate: onset → located; null if not.")
     mtta_seconds: float | None = Field(description="Time to acknowledge: opened → acknowledged; null if not.")
     mttr_seconds: float | None = Field(
-        description="Time to recover: first alert's startsAt → resolved; null if not.")
+        description="Time to recover: onset → resolved; null if not.")
+    goals: dict[str, Any] = Field(default_factory=dict, description=(
+        "detect / locate / recover against 1-5-10 (≤ 60 s, ≤ 300 s, ≤ 600 s): seconds, goal, met."))
 
     @classmethod
     def of(cls, inc: Incident) -> IncidentSummary:
@@ -57,7 +66,9 @@ class IncidentSummary(BaseModel):
             opened_at=inc.opened_at, acknowledged_at=inc.acknowledged_at, acknowledged_by=inc.acknowledged_by,
             resolved_at=inc.resolved_at, resolved_by=inc.resolved_by, alert_count=inc.alert_count,
             firing_count=inc.firing_count, mttd_seconds=inc.mttd_seconds, mtta_seconds=inc.mtta_seconds,
-            mttr_seconds=inc.mttr_seconds,
+            mttr_seconds=inc.mttr_seconds, last_ok_at=inc.last_ok_at, located_at=inc.located_at,
+            remedied_at=inc.remedied_at, mttl_seconds=inc.mttl_seconds,
+            goals=timings.timings(inc.onset_at, inc.opened_at, inc.located_at, inc.resolved_at),
         )
 
 

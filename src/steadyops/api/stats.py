@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.models import IncidentStatus
+from steadyops.pipeline import timings
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 from steadyops.store import notifications as notifications_repo
@@ -42,6 +43,9 @@ class Stats(BaseModel):
     mttd_seconds: float | None = Field(description="Mean time to detect over all incidents; null if none.")
     mtta_seconds: float | None = Field(description="Mean time to acknowledge over acknowledged incidents.")
     mttr_seconds: float | None = Field(description="Mean time to recover over resolved incidents.")
+    mttl_seconds: float | None = Field(default=None, description="Mean time to locate over located incidents.")
+    goals: dict[str, Any] = Field(default_factory=dict, description=(
+        "1-5-10 over all incidents: per span the goal in seconds and how many incidents met it / were measured."))
 
 
 class NotificationOut(BaseModel):
@@ -76,6 +80,9 @@ def stats(app: Annotated[App, Depends(get_app)]) -> Stats:
         # Only the four timestamps: the means must not load every incident's alerts.
         times = session.execute(select(IncidentRow.first_alert_at, IncidentRow.opened_at,
                                        IncidentRow.acknowledged_at, IncidentRow.resolved_at)).all()
+        spans = [_spans(*r) for r in session.execute(select(
+            IncidentRow.first_alert_at, IncidentRow.last_ok_at, IncidentRow.opened_at, IncidentRow.located_at,
+            IncidentRow.resolved_at)).all()]
         decisions = notifications_repo.count_decisions(session)
         delivery = notifications_repo.count_by_status(session)
     return Stats(
@@ -85,10 +92,22 @@ def stats(app: Annotated[App, Depends(get_app)]) -> Stats:
         incidents=by_status,
         pending_journal=pending,
         notifications=delivery,
-        mttd_seconds=_mean(_seconds(first, opened) for first, opened, _, _ in times),
+        mttd_seconds=_mean(s["detect"]["seconds"] for s in spans),
         mtta_seconds=_mean(_seconds(opened, acked) for _, opened, acked, _ in times),
-        mttr_seconds=_mean(_seconds(first, resolved) for first, _, _, resolved in times),
+        mttr_seconds=_mean(s["recover"]["seconds"] for s in spans),
+        mttl_seconds=_mean(s["locate"]["seconds"] for s in spans),
+        goals={name: {"goal_seconds": goal,
+                      "met": sum(1 for s in spans if s[name]["met"]),
+                      "measured": sum(1 for s in spans if s[name]["seconds"] is not None)}
+               for name, goal in timings.GOALS.items()},
     )
+
+
+def _spans(first: datetime, last_ok: datetime | None, opened: datetime, located: datetime | None,
+           resolved: datetime | None) -> dict[str, Any]:
+    """The same onset as :attr:`steadyops.models.Incident.onset_at`, so the list and the dashboard agree."""
+    onset = min(last_ok, first) if last_ok else first
+    return timings.timings(onset, opened, located, resolved)
 
 
 @router.get("/notifications", response_model=list[NotificationOut], tags=["notifications"],

@@ -87,10 +87,18 @@ def describe(inc: dict[str, Any]) -> str:
                        f"{inc['acknowledged_by']} ({fmt_time(inc['acknowledged_at'])})"))
     if inc.get("resolved_by"):
         fields.append((t("incident.resolved_by", lang), f"{inc['resolved_by']} ({fmt_time(inc['resolved_at'])})"))
+    if inc.get("last_ok_at"):
+        fields.append((t("incident.last_ok", lang), fmt_time(inc["last_ok_at"])))
+    if inc.get("located_at"):
+        fields.append((t("incident.located", lang), fmt_time(inc["located_at"])))
+    if inc.get("remedied_at"):
+        fields.append((t("incident.remedied", lang), fmt_time(inc["remedied_at"])))
+    goals = inc.get("goals") or {}
     fields += [
-        (t("incident.mttd", lang), fmt_seconds(inc["mttd_seconds"])),
+        (t("incident.mttd", lang), _span(inc["mttd_seconds"], goals.get("detect"))),
+        (t("incident.mttl", lang), _span(inc.get("mttl_seconds"), goals.get("locate"))),
         (t("incident.mtta", lang), fmt_seconds(inc["mtta_seconds"])),
-        (t("incident.mttr", lang), fmt_seconds(inc["mttr_seconds"])),
+        (t("incident.mttr", lang), _span(inc["mttr_seconds"], goals.get("recover"))),
     ]
     parts = [f"#{inc['id']} {inc['title']}", render_fields(fields)]
     alerts = inc.get("alerts") or []
@@ -108,6 +116,17 @@ def describe(inc: dict[str, Any]) -> str:
     for d in inc.get("diagnoses") or []:
         parts.append(render_diagnosis(d))
     return "\n".join(parts)
+
+
+def _span(value: float | None, goal: dict[str, Any] | None) -> str:
+    """``4.2s (goal ≤ 1m: met)``: seconds to a tenth below a minute, so a fast detection is not "0s"."""
+    if value is None:
+        return "-"
+    text = f"{value:.1f}s" if value < 60 else fmt_seconds(value)
+    if goal and goal.get("met") is not None:
+        verdict = t("incident.goal.met" if goal["met"] else "incident.goal.missed", state.lang)
+        text += f" ({t('incident.goal', state.lang, goal=fmt_seconds(goal['goal']), verdict=verdict)})"
+    return text
 
 
 def render_diagnosis(d: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from steadyops.clock import Clock
 from steadyops.config import Settings
 from steadyops.inventory import Inventory
 from steadyops.models import AlertStatus
-from steadyops.pipeline import diagnose
+from steadyops.pipeline import diagnose, timings
 from steadyops.pipeline.context import AlertBatch, Context, Stage
 from steadyops.pipeline.flush import Flusher
 from steadyops.pipeline.notify import Dispatcher
@@ -109,7 +109,8 @@ class Pipeline:
         with self.store.transaction() as session:
             todo = diagnose.needing_diagnosis(session, limit)
             for incident in todo:
-                diagnose.store(session, incident.id, self.diagnoser.diagnose(session, incident, now), now)
+                row = diagnose.store(session, incident.id, self.diagnoser.diagnose(session, incident, now), now)
+                timings.note_diagnosis(session, incident, row, now)  # title = root finding; locate clock
             return len(todo)
 
     def process_sync(self) -> TickResult:

@@ -110,10 +110,13 @@ class Flusher:
         payload = note.model_dump(mode="json")
         channels = self.receivers.get(group.receiver, [])
         targets = [(i, c.type) for i, c in enumerate(channels)] or [(-1, LOG_ONLY)]
+        # the group's birth time is in the key: a group that emptied and came back (a flapping alert)
+        # starts its flush_seq again, and must not collide with its earlier life's notifications
+        born = int(group.created_at.timestamp() * 1000)
         for index, channel_type in targets:
             session.add(
                 NotificationRow(
-                    dedup_key=f"{group.key}|{group.flush_seq}|{group.receiver}|{index}",
+                    dedup_key=f"{group.key}|{born}|{group.flush_seq}|{group.receiver}|{index}",
                     group_key=group.key,
                     incident_id=incident.id if incident is not None else None,
                     receiver=group.receiver,

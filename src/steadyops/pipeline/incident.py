@@ -2,7 +2,9 @@
 
 Beyond Alertmanager's grouping, alerts on targets that are linked in the inventory's dependency
 graph, and fire within the convergence window, join the same incident: a database outage and the
-ten services that depend on it are one page, not eleven.
+ten services that depend on it are one page, not eleven. Alerts on the *same* target converge too
+(distance 0), and an incident that resolved by itself reopens when its target fails again within
+``reopen_window``, so one fault — however many checks see it, however it flaps — is one incident.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from steadyops.config import ConvergenceConfig
 from steadyops.inventory import Inventory
 from steadyops.models import AlertStatus, IncidentStatus, Severity
+from steadyops.pipeline import timings
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
@@ -81,7 +84,8 @@ def attach(session: Session, row: AlertRow, group_keys: list[str], now: datetime
     """Put a firing alert into its incident: its group's, a linked target's, or a new one."""
     rows = Rows(session, ctx)
     target = alert_target(row.labels, conv, inventory)
-    incident = _group_incident(rows, group_keys) or _converge(rows, target, now, conv, inventory)
+    incident = (_group_incident(rows, group_keys) or _converge(rows, target, now, conv, inventory)
+                or _reopen(rows, target, now, conv, inventory))
     if incident is None:
         incident = IncidentRow(
             title=_title(row.labels, target),
@@ -120,9 +124,26 @@ def _converge(rows: Rows, target: str, now: datetime, conv: ConvergenceConfig,
     for inc in rows.recent(now - timedelta(seconds=conv.window)):
         for other in inc.targets:
             hops = inventory.distance(target, str(other), conv.max_hops)
-            if hops is not None and hops > 0 and (best is None or (hops, inc.id) < best[:2]):
+            # hops == 0 is the same target: one fault on one target is one incident, whatever
+            # group its alerts were routed to
+            if hops is not None and (best is None or (hops, inc.id) < best[:2]):
                 best = (hops, inc.id, inc)
     return best[2] if best else None
+
+
+def _reopen(rows: Rows, target: str, now: datetime, conv: ConvergenceConfig,
+            inventory: Inventory) -> IncidentRow | None:
+    """A fault that flaps (open, resolve, open again within ``reopen_window``) stays one incident."""
+    if not conv.enabled or not target or conv.reopen_window <= 0:
+        return None
+    since = now - timedelta(seconds=conv.reopen_window)
+    for inc in incidents_repo.recently_auto_resolved(rows.session, since):
+        if any(inventory.distance(target, str(other), conv.max_hops) is not None or other == target
+               for other in inc.targets):
+            incidents_repo.reopen(rows.session, inc, now, f"{target} failing again")
+            rows.opened(inc)
+            return inc
+    return None
 
 
 def _join(rows: Rows, incident: IncidentRow, row: AlertRow, group_keys: list[str], target: str,
@@ -142,6 +163,7 @@ def _join(rows: Rows, incident: IncidentRow, row: AlertRow, group_keys: list[str
     incident.labels = {k: v for k, v in incident.labels.items() if row.labels.get(k) == v}
     incident.first_alert_at = min(incident.first_alert_at, row.starts_at)
     incident.last_alert_at = now
+    timings.note_onset(rows.session, incident, row)
     rows.joined(incident.id, f"{row.labels.get('alertname', '')} {row.fingerprint}", now)
 
 

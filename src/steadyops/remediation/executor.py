@@ -31,6 +31,7 @@ from steadyops.remediation.audit import AuditLog
 from steadyops.remediation.shell import ShellError
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import Store
+from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import ActionRunRow, ApprovalRow, TargetLockRow
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,9 @@ class Executor:
             self._unlock(tgt.name, run.id)
         status = SUCCEEDED if outcome.ok else (ROLLED_BACK if outcome.details.get("rolled_back") else FAILED)
         self._set(run.id, status, actor, status, outcome.model_dump(mode="json"), outcome=outcome)
+        if outcome.ok:  # the incident's "remedy applied" time (its timings, 1-5-10)
+            with self.store.transaction() as s:
+                incidents_repo.mark_remedied(s, tgt.name, self.clock.now(), f"{cls.name} (run {run.id})")
         return outcome
 
     async def _run_apply(self, cls: type[Action], plan: Plan, approvals: list[Approval],

@@ -1,17 +1,16 @@
-"""The check runner: owns scheduling, timeouts, concurrency and turning findings into alerts.
+"""The check runner: owns timeouts, concurrency and turning findings into alerts.
 
 Checks stay small because everything operational lives here: a global and a per-target limit so
 an inspection of 500 hosts cannot open 500 SSH sessions at once, a timeout that yields UNKNOWN
 (never OK), result history, and findings entering the same alert pipeline as any other source
-with a stable fingerprint so a still-failing check dedups instead of re-paging.
+with a stable fingerprint so a still-failing check dedups instead of re-paging. When checks run is
+the scheduler's job (runner/scheduler.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,9 @@ from steadyops.store.tables import CheckResultRow, CheckStateRow, InspectionRunR
 log = logging.getLogger(__name__)
 
 Progress = Callable[[Finding], None]
+
+#: finding label naming the liveness check that made this one unaskable (see runner/scheduler.py)
+BLOCKED_BY = "blocked_by"
 
 
 @dataclass(frozen=True)
@@ -67,15 +69,17 @@ class CheckRunner:
                 out.append(Job(cls, target))
         return out
 
-    async def run_job(self, job: Job) -> Finding:
+    async def run_job(self, job: Job, timeout: float | None = None) -> Finding:
+        """Run one check under the limits; ``timeout`` overrides the check's own (scheduler config)."""
         limit = self._target_limits.setdefault(job.target.name, asyncio.Semaphore(self.per_target))
+        timeout = timeout or job.check.timeout
         async with self.global_limit, limit:
             started = self.clock.now()
             t0 = time.monotonic()
             try:
-                result = await asyncio.wait_for(job.check().run(job.target), timeout=job.check.timeout)
+                result = await asyncio.wait_for(job.check().run(job.target), timeout=timeout)
             except TimeoutError:
-                result = CheckResult(status=CheckStatus.UNKNOWN, summary=f"timed out after {job.check.timeout:g}s",
+                result = CheckResult(status=CheckStatus.UNKNOWN, summary=f"timed out after {timeout:g}s",
                                      evidence=[Evidence(source="runner", detail="timeout")], layer="network")
             except Exception as exc:  # a check bug is UNKNOWN for that target, not a crash of the sweep
                 log.warning("check %s on %s raised %s", job.check.name, job.target.name, type(exc).__name__)
@@ -126,6 +130,8 @@ class CheckRunner:
                     labels=f.labels, layer=f.layer, runbook=f.runbook, started_at=f.started_at,
                     duration_seconds=f.duration_seconds,
                 ))
+                if f.labels.get(BLOCKED_BY):
+                    continue  # folded into the failing liveness finding's alert: no alert of its own
                 state = s.get(CheckStateRow, (f.check, f.target))
                 if f.status.failing:
                     labels = alert_labels(f, self.inventory)
@@ -149,27 +155,6 @@ class CheckRunner:
                 alerts_repo.insert_events(s, events, now)
         if events and self.on_alerts is not None:
             self.on_alerts()
-
-    async def run_forever(self, stop: asyncio.Event, interval_override: float | None = None) -> None:
-        """Scheduled inspections: each (check, target) on its own interval, with jitter to spread load."""
-        due: dict[tuple[str, str], float] = {}
-        while not stop.is_set():
-            now = time.monotonic()
-            ready = []
-            for job in self.jobs():
-                key = (job.check.name, job.target.name)
-                interval = interval_override or job.check.interval
-                if key not in due:
-                    due[key] = now + random.uniform(0, interval * self.jitter)
-                if due[key] <= now:
-                    ready.append(job)
-                    due[key] = now + interval * (1 + random.uniform(-self.jitter, self.jitter))
-            if ready:
-                findings = await asyncio.gather(*(self.run_job(j) for j in ready))
-                await asyncio.to_thread(self.record, list(findings), None)
-            wait = max(0.05, min(due.values(), default=now + 5) - time.monotonic())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(wait, 5.0))
 
 
 #: target labels copied onto every alert from that target, so routes and inhibitions can use them

@@ -44,6 +44,9 @@ def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False) -
         resolved_by=row.resolved_by,
         alert_count=len(alerts),
         firing_count=firing,
+        last_ok_at=row.last_ok_at,
+        located_at=row.located_at,
+        remedied_at=row.remedied_at,
         alerts=[row_to_alert(a) for a in alerts] if with_alerts else [],
     )
 
@@ -95,3 +98,28 @@ def events(session: Session, incident_id: int) -> list[IncidentEventRow]:
 def count_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(IncidentRow.status, func.count()).group_by(IncidentRow.status)).all()
     return {str(status): int(n) for status, n in rows}
+
+
+def mark_remedied(session: Session, target: str, at: datetime, what: str) -> None:
+    """A remedy applied and verified on ``target``: every open incident that names it was remedied."""
+    stmt = select(IncidentRow).where(IncidentRow.status != IncidentStatus.RESOLVED.value)
+    for incident in session.scalars(stmt):
+        if target in incident.targets:
+            if incident.remedied_at is None:
+                incident.remedied_at = at
+            add_event(session, incident.id, at, "remedied", what)
+
+
+def recently_auto_resolved(session: Session, since: datetime) -> list[IncidentRow]:
+    """Incidents that resolved by themselves after ``since``: a fault that flaps back reopens one."""
+    stmt = select(IncidentRow).where(IncidentRow.status == IncidentStatus.RESOLVED.value,
+                                     IncidentRow.resolved_by == "auto", IncidentRow.resolved_at >= since)
+    return list(session.scalars(stmt.order_by(IncidentRow.id.desc())))
+
+
+def reopen(session: Session, row: IncidentRow, at: datetime, why: str) -> None:
+    row.status = IncidentStatus.OPEN.value
+    row.resolved_at = None
+    row.resolved_by = None
+    add_event(session, row.id, at, "reopened", why)
+

@@ -155,6 +155,12 @@ class IncidentRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: the last healthy observation of the failing check before it failed: the fault began after it
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when the diagnosis first named the root cause it still names (time to locate)
+    located_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when a remedy on one of its targets was applied and verified
+    remedied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class IncidentEventRow(Base):

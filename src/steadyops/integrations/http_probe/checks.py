@@ -68,6 +68,7 @@ class StatusCheck(ProbeCheck):
     endpoint (WARNING). Redirects are followed and the chain is the evidence; https→http is flagged."""
 
     name: ClassVar[str] = "http_probe.status"
+    liveness: ClassVar[bool] = True
 
     async def run(self, target: Target) -> CheckResult:
         run = await shared_probe(target)

@@ -34,6 +34,7 @@ class ConnectCheck(MysqlCheck):
     connections" is exhaustion (capacity); both are CRITICAL because every application sees them."""
 
     name: ClassVar[str] = "mysql.connect"
+    liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_CONN
 
     def question(self, cur: pymysql.cursors.DictCursor) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class ConnectCheck(PgCheck):
     connections exhausted (capacity); both CRITICAL because every application sees them too."""
 
     name: ClassVar[str] = "postgres.connect"
+    liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_CONN
 
     async def run(self, target: Target) -> CheckResult:

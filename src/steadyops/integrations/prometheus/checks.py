@@ -29,6 +29,7 @@ class ReadyCheck(PromCheck):
     """``/-/ready``: refused is Prometheus down (CRITICAL, process); 503 is still replaying its WAL."""
 
     name: ClassVar[str] = "prometheus.ready"
+    liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_TARGETS
 
     async def judge(self, target: Target) -> CheckResult:

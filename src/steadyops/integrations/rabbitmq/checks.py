@@ -34,6 +34,7 @@ class PortCheck(RabbitCheck):
     the management plugin, so it is the one check that tells "broker down" (process)."""
 
     name: ClassVar[str] = "rabbitmq.port"
+    liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_DOWN
 
     async def judge(self, target: Target) -> CheckResult:

@@ -35,6 +35,7 @@ class PingCheck(RedisCheck):
     say UNKNOWN then, so one dead server is one critical finding, not eight."""
 
     name: ClassVar[str] = "redis.ping"
+    liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_DOWN
 
     async def run(self, target: Target) -> CheckResult:

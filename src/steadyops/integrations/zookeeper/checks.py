@@ -34,6 +34,7 @@ class PortCheck(ZkCheck):
     """Is anything listening on the client port? Separates a dead process from a dead network."""
 
     name: ClassVar[str] = "zookeeper.port"
+    liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_DOWN
 
     async def run(self, target: Target) -> CheckResult:
@@ -52,6 +53,7 @@ class RuokCheck(ZkCheck):
     """``ruok`` → ``imok``: the server runs in a non-error state (it says imok even without quorum)."""
 
     name: ClassVar[str] = "zookeeper.ruok"
+    liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_DOWN
 
     async def run(self, target: Target) -> CheckResult:
