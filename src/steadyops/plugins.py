@@ -39,6 +39,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "steadyops.integrations.rabbitmq",
     "steadyops.integrations.prometheus",
     "steadyops.integrations.http_probe",
+    "steadyops.integrations.gpu",
     "steadyops.integrations.dingtalk",
     "steadyops.integrations.wecom",
     "steadyops.integrations.feishu",

@@ -57,6 +57,7 @@ ALLOWED_COMMANDS: frozenset[tuple[str, ...]] = frozenset({
     ("chronyc", "-n", "tracking"),
     ("timedatectl", "show", "--property=NTPSynchronized", "--value"),
     ("ps", "-eo", "pid,user,pcpu,pmem,rss,comm", "--sort=-pcpu"),
+    ("nvidia-smi", "-q", "-x"),  # the gpu integration's read (XML, read-only)
 })
 
 #: The only files inspection may read.

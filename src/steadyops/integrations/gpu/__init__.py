@@ -1,0 +1,25 @@
+"""GPU nodes: Xid errors, ECC and retired/remapped rows, temperature and throttling, power, memory,
+a GPU fallen off the bus, NVLink errors, a hung GPU, driver/CUDA drift across a node group.
+
+Targets have kind ``gpu``; the label ``source`` picks where facts come from (``nvidia-smi`` locally
+or over SSH through the host integration's access layer, ``nvml``, ``dcgm``, ``prometheus``; see
+:mod:`.source`). Checks: ``gpu.xid``, ``.ecc``, ``.thermal``, ``.power``, ``.memory``, ``.hung``,
+``.bus``, ``.nvlink``, ``.driver``. Collectors: ``gpu.state``, ``gpu.xid_log``.
+"""
+
+from __future__ import annotations
+
+from steadyops.integrations.gpu import checks_health, checks_node
+from steadyops.integrations.gpu.collectors import COLLECTORS
+from steadyops.plugins import Registry
+
+__all__ = ["CHECKS", "COLLECTORS", "register"]
+
+CHECKS = (*checks_node.CHECKS, *checks_health.CHECKS)
+
+
+def register(registry: Registry) -> None:
+    for check in CHECKS:
+        registry.add_check(check)
+    for collector in COLLECTORS:
+        registry.add_collector(collector)

@@ -1,0 +1,170 @@
+"""Where a ``gpu`` target's facts come from, chosen by its ``source`` label.
+
+* ``nvidia-smi`` (default): ``nvidia-smi -q -x`` through the host integration's access layer, so a
+  GPU node is read locally or over SSH exactly like a host target (same labels: ``transport``,
+  ``ssh_user``, ``credentials`` …), and the kernel log (``journalctl -k`` / ``dmesg``) the same way;
+* ``nvml``: NVML in-process (this machine only; optional extra ``steadyops[gpu]``);
+* ``dcgm``: a DCGM exporter's ``/metrics`` (label ``dcgm_url``, default ``http://<address>/metrics``);
+* ``prometheus``: the DCGM series already in Prometheus (label ``prometheus_url``; the node is
+  matched by ``Hostname`` = label ``hostname`` or the address's host).
+
+All four give a :class:`NodeGpus`; one read is shared by the checks of one run for a few seconds,
+so nine checks do not fork nvidia-smi nine times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from steadyops.checks import label_float
+from steadyops.integrations.gpu.dcgm import from_samples, parse_dcgm_metrics
+from steadyops.integrations.gpu.model import NodeGpus
+from steadyops.integrations.gpu.smi import parse_smi_xml
+from steadyops.integrations.gpu.xid import XidEvent, parse_kernel_log
+from steadyops.integrations.host.access import HostAccessError, host_for
+from steadyops.inventory import Target, split_address
+
+SOURCES = ("nvidia-smi", "nvml", "dcgm", "prometheus")
+SMI_ARGV = ("nvidia-smi", "-q", "-x")
+JOURNAL_ARGV = ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000")
+SHARE_S = 5.0
+
+_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+
+
+class GpuUnanswered(Exception):
+    """The GPU source could not be asked; ``layer`` localises it (config, network, host, process)."""
+
+    def __init__(self, message: str, layer: str = "network") -> None:
+        super().__init__(message)
+        self.layer = layer
+
+
+def source_of(target: Target) -> str:
+    value = target.labels.get("source", "nvidia-smi").strip().lower() or "nvidia-smi"
+    if value not in SOURCES:
+        raise GpuUnanswered(f"label source={value!r} is not one of {', '.join(SOURCES)}", layer="config")
+    return value
+
+
+async def _shared(target: Target, what: str, fetch: Any) -> Any:
+    key = (target.name, what)
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < SHARE_S:
+        return hit[1]
+    value = await fetch(target)
+    _cache[key] = (time.monotonic(), value)
+    return value
+
+
+def forget(target_name: str) -> None:
+    """Drop the shared read (tests, and the drain action's verification)."""
+    for key in [k for k in _cache if k[0] == target_name]:
+        del _cache[key]
+
+
+async def _smi(target: Target) -> NodeGpus:
+    try:
+        host = host_for(target)
+        result = await host.run(*SMI_ARGV)
+    except HostAccessError as exc:
+        raise GpuUnanswered(exc.message, exc.layer) from exc
+    if result.missing:
+        raise GpuUnanswered(f"nvidia-smi is not installed on {result.where} (no NVIDIA driver?)", "config")
+    node = parse_smi_xml(result.stdout + "\n" + result.stderr, source=f"nvidia-smi -q -x @ {result.where}")
+    if not result.ok and not node.gpus and not node.errors:
+        node.errors.append(result.describe_failure())
+    return node
+
+
+async def _nvml(target: Target) -> NodeGpus:
+    from steadyops.integrations.gpu.nvml import NvmlMissing, read_nvml
+
+    try:
+        return await asyncio.to_thread(read_nvml)
+    except NvmlMissing as exc:
+        raise GpuUnanswered(str(exc), "config") from exc
+
+
+def dcgm_url(target: Target) -> str:
+    url = target.labels.get("dcgm_url", "").strip()
+    if url:
+        return url
+    host, port = split_address(target.address or "127.0.0.1:9400", 9400)
+    return f"http://{host}:{port}/metrics"
+
+
+async def _dcgm(target: Target) -> NodeGpus:
+    url = dcgm_url(target)
+    timeout = label_float(target, "timeout", 5.0)
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            resp = await client.get(url)
+    except httpx.HTTPError as exc:
+        raise GpuUnanswered(f"DCGM exporter at {url} did not answer: {type(exc).__name__}", "network") from exc
+    if resp.status_code != 200:
+        raise GpuUnanswered(f"DCGM exporter at {url} answered HTTP {resp.status_code}", "process")
+    try:
+        return parse_dcgm_metrics(resp.text, source=f"DCGM exporter {url}")
+    except ValueError as exc:
+        raise GpuUnanswered(f"DCGM exporter at {url}: {exc}", "process") from exc
+
+
+async def _prometheus(target: Target) -> NodeGpus:
+    from steadyops.errors import TransientError, ValidationFailed
+    from steadyops.exposition import Sample
+    from steadyops.promql import PromQL
+
+    base = target.labels.get("prometheus_url", "").strip()
+    if not base:
+        raise GpuUnanswered("source=prometheus needs the label prometheus_url", "config")
+    host = target.labels.get("hostname") or split_address(target.address or "localhost", 0)[0]
+    name = host.replace('"', "")
+    query = f'{{__name__=~"DCGM_FI_.*",Hostname="{name}"}}'
+    try:
+        series = await asyncio.to_thread(PromQL(base, timeout=label_float(target, "timeout", 5.0)).query, query)
+    except (TransientError, ValidationFailed) as exc:
+        raise GpuUnanswered(f"Prometheus at {base}: {exc}", "network") from exc
+    samples = [Sample(labels.pop("__name__", ""), labels, points[-1][1]) for labels, points in series if points]
+    if not samples:
+        raise GpuUnanswered(f"Prometheus at {base} has no DCGM series for Hostname={host!r}", "config")
+    return from_samples(samples, source=f"Prometheus {base} (DCGM series, Hostname={host})")
+
+
+_READERS = {"nvidia-smi": _smi, "nvml": _nvml, "dcgm": _dcgm, "prometheus": _prometheus}
+
+
+async def read_node(target: Target) -> NodeGpus:
+    """This target's GPUs from its source; :class:`GpuUnanswered` when it cannot be asked."""
+    return await _shared(target, "node", _READERS[source_of(target)])  # type: ignore[no-any-return]
+
+
+async def _kernel(target: Target) -> tuple[list[XidEvent], float | None, str]:
+    try:
+        host = host_for(target)
+        result = await host.run(*JOURNAL_ARGV)
+        if not result.ok:
+            result = await host.run("dmesg")
+        uptime: float | None
+        try:
+            uptime = float((await host.read("/proc/uptime")).split()[0])
+        except (HostAccessError, ValueError, IndexError):
+            uptime = None
+    except HostAccessError as exc:
+        raise GpuUnanswered(exc.message, exc.layer) from exc
+    if not result.ok:
+        raise GpuUnanswered(f"cannot read the kernel log: {result.describe_failure()}", "host")
+    return parse_kernel_log(result.stdout), uptime, f"{result.command} @ {result.where}"
+
+
+async def read_kernel_xids(target: Target) -> tuple[list[XidEvent], float | None, str]:
+    """Xid events from the node's kernel log, the node's uptime (for "how recent"), and where read."""
+    return await _shared(target, "kernel", _kernel)  # type: ignore[no-any-return]
+
+
+__all__ = ["JOURNAL_ARGV", "SMI_ARGV", "SOURCES", "GpuUnanswered", "dcgm_url", "forget", "read_kernel_xids",
+           "read_node", "source_of"]
