@@ -20,6 +20,7 @@ from steadyops.inventory import Inventory
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
 from steadyops.logsources import LogSources
 from steadyops.notifiers import Notifier
+from steadyops.operations_wiring import rhythm_evidence
 from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.plugins import PluginContext, Registry, load_plugins
@@ -134,7 +135,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     pipeline = build_pipeline(settings, store, clock, inventory, channels,
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
                                                   prometheus=settings.prometheus, lang=normalise(settings.lang),
-                                                  logs=logs))
+                                                  logs=logs, extra_evidence=rhythm_evidence(settings, inventory)))
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake,
                          concurrency=settings.inspection.concurrency, per_target=settings.inspection.per_target)
     scheduler = Scheduler(checks, settings.inspection, clock)

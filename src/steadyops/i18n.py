@@ -285,6 +285,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "slo.state.burning": {"en": "burning", "zh": "快速消耗"},
     "slo.state.exhausted": {"en": "exhausted", "zh": "已耗尽"},
     "slo.state.no_data": {"en": "no data", "zh": "无数据"},
+<<<<<<< HEAD
     # i9a: incident timings against 1-5-10, and the timeline events of convergence and remedies
     "incident.mttl": {"en": "Time to locate", "zh": "定位耗时"},
     "incident.last_ok": {"en": "Last healthy observation", "zh": "最后一次正常观测"},
@@ -296,6 +297,47 @@ MESSAGES: dict[str, dict[str, str]] = {
     "incident.event.retitled": {"en": "root finding named", "zh": "根因定位"},
     "incident.event.reopened": {"en": "reopened", "zh": "重新打开"},
     "incident.event.remedied": {"en": "remedy applied", "zh": "已修复"},
+=======
+    "slo.evidence": {"en": "SLO {slo}: {consumed} of the {window} error budget consumed, burning {burn}x; "
+                           "exhausted at {until} at this rate",
+                     "zh": "SLO {slo}：{window} 错误预算已消耗 {consumed}，燃烧率 {burn} 倍；"
+                           "按此速度将于 {until} 耗尽"},
+    # -- i15: change risk ---------------------------------------------------------------------------
+    "risk.blast_radius": {"en": "{n} target(s) depend on what changes: {targets}",
+                          "zh": "有 {n} 个目标依赖本次变更的对象：{targets}"},
+    "risk.many_targets": {"en": "the change touches {n} targets at once", "zh": "本次变更同时涉及 {n} 个目标"},
+    "risk.unknown_targets": {"en": "not in the inventory, blast radius unknown: {targets}",
+                             "zh": "不在资产清单中，影响范围未知：{targets}"},
+    "risk.recent_incidents": {"en": "{n} incident(s) on these targets in the last 7 days ({ids})",
+                              "zh": "这些目标近 7 天发生过 {n} 起事件（{ids}）"},
+    "risk.failing_checks": {"en": "{n} check(s) failing on the targets or their neighbours now: {checks}",
+                            "zh": "目标或其相邻组件当前有 {n} 项检查未通过：{checks}"},
+    "risk.freeze": {"en": "inside a change freeze: {names}", "zh": "处于封网期：{names}"},
+    "risk.off_days": {"en": "outside business days ({when}): fewer people to help",
+                      "zh": "非工作日（{when}）：可支援的人手少"},
+    "risk.business_hours": {"en": "during business hours ({when} {zone}): peak load, most users affected",
+                            "zh": "业务高峰时段（{when} {zone}）：影响用户最多"},
+    "risk.missing": {"en": "ticket incomplete: no {field}", "zh": "工单不完整：缺少{field}"},
+    "risk.field.ticket": {"en": "ticket link", "zh": "工单链接"},
+    "risk.field.rollback_plan": {"en": "rollback plan", "zh": "回滚方案"},
+    "risk.field.description": {"en": "description", "zh": "变更说明"},
+    "risk.field.planned_window": {"en": "planned window", "zh": "计划变更窗口"},
+    "risk.field.author": {"en": "author", "zh": "变更人"},
+    "risk.field.approved_by": {"en": "approver", "zh": "审批人"},
+    "risk.level.low": {"en": "low", "zh": "低"},
+    "risk.level.medium": {"en": "medium", "zh": "中"},
+    "risk.level.high": {"en": "high", "zh": "高"},
+    "risk.level.blocked": {"en": "blocked (freeze)", "zh": "禁止（封网期）"},
+    # -- i15: changes as evidence --------------------------------------------------------------------
+    "change.before_check": {"en": "change \"{title}\" on {target} by {author}, {minutes} minute(s) before the "
+                                  "first failing check ({check})",
+                            "zh": "变更「{title}」（{target}，{author}）发生在首个失败检查（{check}）之前 "
+                                  "{minutes} 分钟"},
+    "change.before_alert": {"en": "change \"{title}\" on {target} by {author}, {minutes} minute(s) before the "
+                                  "first alert",
+                            "zh": "变更「{title}」（{target}，{author}）发生在首条告警之前 {minutes} 分钟"},
+    "change.linked": {"en": " (a target {hops} hop(s) away in the topology)", "zh": "（拓扑上相距 {hops} 跳）"},
+>>>>>>> 9fadb11 (Changes (变更): intake (generic, GitLab, Jenkins, Argo CD), risk assessment, maintenance silences, diagnosis evidence)
 }
 
 

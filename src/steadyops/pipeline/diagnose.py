@@ -7,6 +7,7 @@ The same result is what the agent starts from, and what an operator gets with no
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +27,12 @@ from steadyops.promql import PromQL
 from steadyops.rca import personalised_pagerank
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
+log = logging.getLogger(__name__)
 Search = Callable[[str, int, str], Sequence[Any]]  # (query, k, lang) -> passages with .to_dict()
+#: more evidence (changes, SLO budgets): (session, incident, alerts, scope, score, now) -> items; it may add
+#: to ``score``; an item with ``"headline": True`` is appended to the summary
+EvidenceSource = Callable[[Session, IncidentRow, Sequence[AlertRow], set[str], dict[str, float], datetime],
+                          list[dict[str, Any]]]
 
 _STATUS_WEIGHT = {CheckStatus.CRITICAL.value: 3.0, CheckStatus.WARNING.value: 1.5, CheckStatus.UNKNOWN.value: 1.0}
 _SEVERITY_WEIGHT = {Severity.CRITICAL.value: 3.0, Severity.WARNING.value: 2.0, Severity.INFO.value: 1.0}
@@ -47,8 +53,9 @@ class Diagnosis:
 class Diagnoser:
     def __init__(self, registry: Registry, inventory: Inventory, search: Search | None = None,
                  max_hops: int = 2, prometheus: PrometheusConfig | None = None, lang: Lang = "en",
-                 logs: LogSources | None = None) -> None:
+                 logs: LogSources | None = None, extra_evidence: Sequence[EvidenceSource] = ()) -> None:
         self.logs = logs
+        self.extra_evidence = list(extra_evidence)
         self.registry = registry
         self.inventory = inventory
         self.search = search
@@ -102,6 +109,11 @@ class Diagnoser:
             evidence.append({"kind": "check", "target": target, "detail": check, "status": r.status,
                              "layer": r.layer, "summary": r.summary})
         evidence += log_evidence(self.logs, scope, incident.opened_at, score)  # adds bounded log scores
+        for source in self.extra_evidence:
+            try:
+                evidence += source(session, incident, alerts, scope, score, now)
+            except Exception:  # evidence is advice: one failing source must not cost the diagnosis
+                log.exception("evidence source %r failed", source)
         if self.promql is not None and self.prometheus is not None:
             addresses = {t: self.inventory.targets[t].address for t in scope if t in self.inventory.targets}
             found, gain = metric_evidence(self.promql, self.prometheus, addresses, incident.first_alert_at, now)
@@ -115,6 +127,7 @@ class Diagnoser:
         actions = self._remedies(top, failing_checks.get(top, []), confidence)
         layers = sorted({e.get("layer", "") for e in evidence if e["target"] == top and e.get("layer")})
         summary = summarise(ranked, inconclusive, layers, self.lang)
+        summary += "".join(f"; {e['summary']}" for e in evidence if e.get("headline"))
         return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive, candidates=ranked,
                          evidence=evidence, runbooks=runbooks, actions=actions)
 

@@ -1,0 +1,124 @@
+"""Changes (变更): intake from CI/CD webhooks or plain JSON, listing, and risk assessment.
+
+Intake is idempotent per sender key (a re-delivered hook changes nothing; a later status of the
+same pipeline updates it). An approved change with a planned end silences its targets while it
+runs (see ``changes.maintenance``). ``?target=`` on a hook URL names the inventory targets the
+change touches when the CI payload cannot (GitLab, Jenkins and Argo CD know projects, jobs and
+applications, not hosts).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from steadyops.api.alerts import read_limited
+from steadyops.api.deps import get_app
+from steadyops.app import App
+from steadyops.changes import repo
+from steadyops.changes.maintenance import apply_window
+from steadyops.changes.model import ChangeIn, ChangeOut
+from steadyops.changes.risk import assess
+from steadyops.changes.webhooks import Parser, loads, parse_argocd, parse_generic, parse_gitlab, parse_jenkins
+from steadyops.i18n import normalise
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+
+Targets = Annotated[list[str] | None, Query(alias="target", max_length=100,
+                                            description="inventory targets the change touches (repeatable)")]
+
+
+class IntakeOut(BaseModel):
+    change: ChangeOut
+    stored: bool = Field(description="false when this delivery repeated what was known")
+    silences: list[str] = Field(description="maintenance silences for the change")
+
+
+class FactorOut(BaseModel):
+    name: str
+    points: int
+    explanation: str
+    detail: dict[str, Any]
+
+
+class AssessmentOut(BaseModel):
+    score: int = Field(description="0-100, the sum of the factors' points (capped)")
+    level: str = Field(description="low, medium, high, or blocked (inside a freeze)")
+    factors: list[FactorOut]
+    missing_fields: list[str]
+    assessed_at: datetime
+
+
+def _body(model: type[BaseModel] | None, what: str) -> dict[str, Any]:
+    schema: dict[str, Any] = model.model_json_schema() if model else {"type": "object", "description": what}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _store(app: App, source: str, change: ChangeIn) -> IntakeOut:
+    now = app.clock.now()
+    with app.store.transaction() as session:
+        stored, changed = repo.upsert(session, source, change, now)
+        silences = apply_window(session, stored, app.inventory, now) if app.settings.changes.maintenance_silences \
+            else []
+        stored = repo.get(session, stored.id)
+    if silences:
+        app.pipeline.wake()
+    return IntakeOut(change=stored, stored=changed, silences=silences)
+
+
+async def _intake(request: Request, app: App, source: str, parse: Parser, targets: list[str] | None) -> IntakeOut:
+    raw = await read_limited(request, app.settings.intake)
+    change = parse(loads(raw), list(targets or []))
+    return await run_in_threadpool(_store, app, source, change)
+
+
+@router.post("", response_model=IntakeOut, status_code=201, summary="Record a change (generic JSON)",
+             openapi_extra=_body(ChangeIn, ""))
+async def generic(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+    return await _intake(request, app, "generic", parse_generic, target)
+
+
+@router.post("/gitlab", response_model=IntakeOut, status_code=201, summary="GitLab Pipeline / Deployment hook",
+             openapi_extra=_body(None, "GitLab webhook body (object_kind pipeline or deployment)"))
+async def gitlab(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+    return await _intake(request, app, "gitlab", parse_gitlab, target)
+
+
+@router.post("/jenkins", response_model=IntakeOut, status_code=201, summary="Jenkins Notification plugin",
+             openapi_extra=_body(None, "Notification plugin JSON (name, build{number, phase, status, …})"))
+async def jenkins(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+    return await _intake(request, app, "jenkins", functools.partial(parse_jenkins, now=app.clock.now()), target)
+
+
+@router.post("/argocd", response_model=IntakeOut, status_code=201, summary="Argo CD notifications webhook",
+             openapi_extra=_body(None, 'Body template {"app": {{toJson .app}}}'))
+async def argocd(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+    return await _intake(request, app, "argocd", parse_argocd, target)
+
+
+@router.get("", response_model=list[ChangeOut], summary="Changes, newest first")
+def list_changes(app: Annotated[App, Depends(get_app)], since: datetime | None = None, until: datetime | None = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ChangeOut]:
+    with app.store.transaction() as session:
+        return repo.list_changes(session, since=since, until=until, limit=limit)
+
+
+@router.post("/assess", response_model=AssessmentOut, summary="Risk of a proposed change, each factor explained")
+def assess_change(body: ChangeIn, app: Annotated[App, Depends(get_app)],
+                  lang: Annotated[str, Query(pattern="^(zh|en)")] = "") -> AssessmentOut:
+    with app.store.transaction() as session:
+        result = assess(session, body, app.inventory, app.settings.changes, app.clock.now(),
+                        normalise(lang or app.settings.lang))
+    return AssessmentOut.model_validate(result.to_dict())
+
+
+@router.get("/{change_id}", response_model=ChangeOut, summary="One change")
+def get_change(change_id: Annotated[str, Path(min_length=1, max_length=36)],
+               app: Annotated[App, Depends(get_app)]) -> ChangeOut:
+    with app.store.transaction() as session:
+        return repo.get(session, change_id)

@@ -1,0 +1,32 @@
+"""Wiring for the operating rhythm (changes, SLOs, on-call, reports), called from ``app.py``.
+
+Kept out of the composition root so it stays a list of one-line calls while these features grow.
+"""
+
+from __future__ import annotations
+
+from steadyops.changes.evidence import ChangeEvidence
+from steadyops.config import Settings
+from steadyops.i18n import normalise
+from steadyops.inventory import Inventory
+from steadyops.pipeline.diagnose import EvidenceSource
+from steadyops.promql import PromQL
+from steadyops.slo.evidence import SLOEvidence
+from steadyops.slo.spec import ServiceSpec, load_specs
+
+
+def prometheus_client(settings: Settings) -> PromQL | None:
+    p = settings.prometheus
+    if p is None:
+        return None
+    return PromQL(p.url, p.bearer_token.get_secret_value() if p.bearer_token else None, p.timeout)
+
+
+def rhythm_evidence(settings: Settings, inventory: Inventory) -> list[EvidenceSource]:
+    """Recent changes near the incident, and the error budget of any SLO whose burn alert is in it."""
+    lang = normalise(settings.lang)
+
+    def specs() -> list[ServiceSpec]:
+        return load_specs(list(settings.slo.specs))
+
+    return [ChangeEvidence(inventory, settings.changes, lang), SLOEvidence(specs, prometheus_client(settings), lang)]
