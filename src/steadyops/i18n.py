@@ -336,6 +336,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "change.before_alert": {"en": "change \"{title}\" on {target} by {author}, {minutes} minute(s) before the "
                                   "first alert",
                             "zh": "变更「{title}」（{target}，{author}）发生在首条告警之前 {minutes} 分钟"},
+    "change.recorded": {"en": "Change {id} recorded ({silences} maintenance silence(s)).",
+                        "zh": "已登记变更 {id}（维护期静默 {silences} 条）。"},
+    "change.none": {"en": "No changes.", "zh": "没有变更记录。"},
+    "change.col.when": {"en": "When", "zh": "时间"},
+    "change.col.where": {"en": "Where", "zh": "对象"},
+    "change.col.who": {"en": "Who", "zh": "变更人"},
+    "change.col.ticket": {"en": "Ticket", "zh": "工单"},
+    "change.col.points": {"en": "Points", "zh": "分值"},
+    "change.col.factor": {"en": "Why", "zh": "原因"},
+    "change.risk": {"en": "Risk score {score}/100: {level}", "zh": "风险评分 {score}/100：{level}"},
     "change.linked": {"en": " (a target {hops} hop(s) away in the topology)", "zh": "（拓扑上相距 {hops} 跳）"},
 >>>>>>> 9fadb11 (Changes (变更): intake (generic, GitLab, Jenkins, Argo CD), risk assessment, maintenance silences, diagnosis evidence)
 }
