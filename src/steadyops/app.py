@@ -20,7 +20,7 @@ from steadyops.inventory import Inventory
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
 from steadyops.logsources import LogSources
 from steadyops.notifiers import Notifier
-from steadyops.operations_wiring import rhythm_evidence
+from steadyops.operations_wiring import rhythm_evidence, start_rhythm
 from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.plugins import PluginContext, Registry, load_plugins
@@ -136,6 +136,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
                                                   prometheus=settings.prometheus, lang=normalise(settings.lang),
                                                   logs=logs, extra_evidence=rhythm_evidence(settings, inventory)))
+    start_rhythm(settings, store, clock, pipeline)
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake,
                          concurrency=settings.inspection.concurrency, per_target=settings.inspection.per_target)
     scheduler = Scheduler(checks, settings.inspection, clock)

@@ -25,7 +25,7 @@ from steadyops.durations import parse_duration as parse_duration  # re-exported 
 from steadyops.errors import ConfigError
 from steadyops.logsources import LogSource
 from steadyops.models import InhibitRule, Matcher, Risk
-from steadyops.operations_config import ChangesSettings, SLOSettings
+from steadyops.operations_config import ChangesSettings, OnCallSettings, SLOSettings
 
 
 def _parse_matchers(value: Any) -> Any:
@@ -260,6 +260,7 @@ class Settings(BaseSettings):
     log_sources: list[LogSource] = Field(default_factory=list, description="local log files per inventory target")
     slo: SLOSettings = Field(default_factory=SLOSettings, description="SLO specs and generated rules (i15)")
     changes: ChangesSettings = Field(default_factory=ChangesSettings, description="change intake and risk (i15)")
+    oncall: OnCallSettings = Field(default_factory=OnCallSettings, description="schedules, escalation (i15)")
 
     @field_validator("route")
     @classmethod

@@ -302,6 +302,20 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "exhausted at {until} at this rate",
                      "zh": "SLO {slo}：{window} 错误预算已消耗 {consumed}，燃烧率 {burn} 倍；"
                            "按此速度将于 {until} 耗尽"},
+    # -- i15: on-call -------------------------------------------------------------------------------
+    "esc.title": {"en": "[Escalation L{level}] Incident #{id}: {title}", "zh": "【升级 L{level}】事件 #{id}：{title}"},
+    "esc.who": {"en": "On call: {people}", "zh": "值班人：{people}"},
+    "esc.level": {"en": "Not acknowledged after {minutes} min: level {level} of policy {policy}",
+                  "zh": "{minutes} 分钟内无人认领：升级到策略 {policy} 第 {level} 级"},
+    "esc.ack": {"en": "Acknowledge: {link}", "zh": "认领：{link}"},
+    "oncall.none": {"en": "Nobody is on call.", "zh": "当前无人值班。"},
+    "oncall.col.schedule": {"en": "Schedule", "zh": "排班"},
+    "oncall.col.user": {"en": "On call", "zh": "值班人"},
+    "oncall.col.layer": {"en": "Rotation", "zh": "轮值"},
+    "oncall.col.until": {"en": "Until", "zh": "交接时间"},
+    "oncall.ack_page": {"en": "Acknowledge incident #{id} as {user}?", "zh": "以 {user} 的身份认领事件 #{id}？"},
+    "oncall.ack_button": {"en": "Acknowledge", "zh": "认领"},
+    "oncall.acked": {"en": "Incident #{id} acknowledged by {user}.", "zh": "事件 #{id} 已由 {user} 认领。"},
     # -- i15: change risk ---------------------------------------------------------------------------
     "risk.blast_radius": {"en": "{n} target(s) depend on what changes: {targets}",
                           "zh": "有 {n} 个目标依赖本次变更的对象：{targets}"},

@@ -8,11 +8,30 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from steadyops.durations import Duration
+from steadyops.models import Matcher
+
+
+def _parse_matchers(value: object) -> object:
+    if isinstance(value, list):
+        return [Matcher.parse(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+Matchers = Annotated[list[Matcher], BeforeValidator(_parse_matchers)]
+
+
+def check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
 
 
 class SLOSettings(BaseModel):
@@ -61,8 +80,103 @@ class ChangesSettings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
+        return check_zone(v)
+
+
+class Layer(BaseModel):
+    """One rotation: ``users`` take turns, each for ``length``, handing off at ``start`` + k × length
+    (wall-clock time in the schedule's zone, so a 09:00 hand-off stays at 09:00 across DST).
+    ``active_from``/``active_to`` restrict it to part of each day (follow-the-sun)."""
+
+    name: str = Field(default="", max_length=200)
+    users: list[str] = Field(min_length=1)
+    start: datetime = Field(description="first hand-off; a time without a zone is in the schedule's zone")
+    length: Duration = Field(default=7 * 86400.0, description="e.g. 1d, 1w, 12h")
+    active_from: time | None = None
+    active_to: time | None = None
+
+    @field_validator("length")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v < 60:
+            raise ValueError("a rotation turn lasts at least a minute")
         return v
+
+
+class Override(BaseModel):
+    user: str = Field(min_length=1)
+    starts_at: datetime
+    ends_at: datetime
+
+    @model_validator(mode="after")
+    def _order(self) -> Override:
+        if self.ends_at <= self.starts_at:
+            raise ValueError(f"override for {self.user!r}: ends_at must follow starts_at")
+        return self
+
+
+class Schedule(BaseModel):
+    """Later layers win where they are active (as in PagerDuty); overrides win over every layer."""
+
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "UTC"
+    layers: list[Layer] = Field(min_length=1)
+    overrides: list[Override] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return check_zone(v)
+
+
+class EscalationLevel(BaseModel):
+    """Whom to notify at this level, and how long to wait for an acknowledgement before the next."""
+
+    schedules: list[str] = Field(default_factory=list, description="notify whoever is on call in these")
+    users: list[str] = Field(default_factory=list)
+    receivers: list[str] = Field(default_factory=list, description="receivers (from `receivers`) to notify too")
+    escalate_after: Duration = Field(default=900.0, description="no ack within this → next level")
+
+    @model_validator(mode="after")
+    def _someone(self) -> EscalationLevel:
+        if not (self.schedules or self.users or self.receivers):
+            raise ValueError("an escalation level must notify a schedule, a user or a receiver")
+        return self
+
+
+class EscalationPolicy(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    matchers: Matchers = Field(default_factory=list, description="incident labels it applies to (all must match)")
+    levels: list[EscalationLevel] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=10, description="go through the levels again this many times")
+
+
+class OnCallUser(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    receiver: str | None = Field(default=None, description="the receiver that reaches this person")
+    timezone: str | None = None
+
+
+class OnCallSettings(BaseModel):
+    users: list[OnCallUser] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+    policies: list[EscalationPolicy] = Field(default_factory=list)
+    ack_link_ttl: Duration = Field(default=86400.0, description="how long a signed ack link stays valid")
+
+    @model_validator(mode="after")
+    def _refs(self) -> OnCallSettings:
+        users = {u.name for u in self.users}
+        schedules = {s.name for s in self.schedules}
+        for s in self.schedules:
+            for who in [u for layer in s.layers for u in layer.users] + [o.user for o in s.overrides]:
+                if users and who not in users:
+                    raise ValueError(f"schedule {s.name!r}: user {who!r} is not in oncall.users")
+        for p in self.policies:
+            for i, level in enumerate(p.levels):
+                for name in level.schedules:
+                    if name not in schedules:
+                        raise ValueError(f"policy {p.name!r} level {i + 1}: no schedule {name!r}")
+                for who in level.users:
+                    if users and who not in users:
+                        raise ValueError(f"policy {p.name!r} level {i + 1}: user {who!r} is not in oncall.users")
+        return self

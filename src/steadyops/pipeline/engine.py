@@ -59,6 +59,8 @@ class Pipeline:
         self.diagnoser = diagnoser
         #: set by the composition root when an LLM is configured (see agent/incidents.py)
         self.investigate: Callable[[], Awaitable[int]] | None = None
+        #: more work on every tick (escalation, scheduled reports), added by the composition root
+        self.periodic: list[Callable[[], object]] = []
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -127,6 +129,11 @@ class Pipeline:
         if result.expired:
             result.ingested += self.ingest_once()
         result.flushed, result.notified = self.flush_once()
+        for job in self.periodic:
+            try:
+                job()
+            except Exception:  # escalation or a report must never stall alert delivery
+                log.exception("periodic job %r failed", job)
         try:
             result.diagnosed = self.diagnose_once()
         except Exception:  # diagnosis is advice; it must never stall alert delivery
