@@ -285,7 +285,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "slo.state.burning": {"en": "burning", "zh": "快速消耗"},
     "slo.state.exhausted": {"en": "exhausted", "zh": "已耗尽"},
     "slo.state.no_data": {"en": "no data", "zh": "无数据"},
-<<<<<<< HEAD
     # i9a: incident timings against 1-5-10, and the timeline events of convergence and remedies
     "incident.mttl": {"en": "Time to locate", "zh": "定位耗时"},
     "incident.last_ok": {"en": "Last healthy observation", "zh": "最后一次正常观测"},
@@ -297,7 +296,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "incident.event.retitled": {"en": "root finding named", "zh": "根因定位"},
     "incident.event.reopened": {"en": "reopened", "zh": "重新打开"},
     "incident.event.remedied": {"en": "remedy applied", "zh": "已修复"},
-=======
     "slo.evidence": {"en": "SLO {slo}: {consumed} of the {window} error budget consumed, burning {burn}x; "
                            "exhausted at {until} at this rate",
                      "zh": "SLO {slo}：{window} 错误预算已消耗 {consumed}，燃烧率 {burn} 倍；"
@@ -361,7 +359,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "change.col.factor": {"en": "Why", "zh": "原因"},
     "change.risk": {"en": "Risk score {score}/100: {level}", "zh": "风险评分 {score}/100：{level}"},
     "change.linked": {"en": " (a target {hops} hop(s) away in the topology)", "zh": "（拓扑上相距 {hops} 跳）"},
->>>>>>> 9fadb11 (Changes (变更): intake (generic, GitLab, Jenkins, Argo CD), risk assessment, maintenance silences, diagnosis evidence)
 }
 
 
