@@ -25,7 +25,7 @@ from steadyops.durations import parse_duration as parse_duration  # re-exported 
 from steadyops.errors import ConfigError
 from steadyops.logsources import LogSource
 from steadyops.models import InhibitRule, Matcher, Risk
-from steadyops.operations_config import ChangesSettings, OnCallSettings, SLOSettings
+from steadyops.operations_config import ChangesSettings, OnCallSettings, ReportsSettings, SLOSettings
 
 
 def _parse_matchers(value: Any) -> Any:
@@ -261,6 +261,7 @@ class Settings(BaseSettings):
     slo: SLOSettings = Field(default_factory=SLOSettings, description="SLO specs and generated rules (i15)")
     changes: ChangesSettings = Field(default_factory=ChangesSettings, description="change intake and risk (i15)")
     oncall: OnCallSettings = Field(default_factory=OnCallSettings, description="schedules, escalation (i15)")
+    reports: ReportsSettings = Field(default_factory=ReportsSettings, description="daily/weekly/monthly (i15)")
 
     @field_validator("route")
     @classmethod

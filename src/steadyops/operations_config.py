@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
@@ -180,3 +180,22 @@ class OnCallSettings(BaseModel):
                     if users and who not in users:
                         raise ValueError(f"policy {p.name!r} level {i + 1}: user {who!r} is not in oncall.users")
         return self
+
+
+class ReportSchedule(BaseModel):
+    """Send the short form of a period report to a receiver once each period has ended."""
+
+    period: Literal["daily", "weekly", "monthly"]
+    receiver: str = Field(min_length=1)
+    at: time = Field(default=time(9, 0), description="local time of day after the period ends")
+    lang: Literal["zh", "en"] | None = None
+
+
+class ReportsSettings(BaseModel):
+    timezone: str = Field(default="UTC", description="IANA zone: where days, weeks and months begin")
+    schedules: list[ReportSchedule] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return check_zone(v)

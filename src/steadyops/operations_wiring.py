@@ -14,6 +14,7 @@ from steadyops.oncall.escalation import Escalator
 from steadyops.pipeline import Pipeline
 from steadyops.pipeline.diagnose import EvidenceSource
 from steadyops.promql import PromQL
+from steadyops.reports.rhythm import ReportScheduler
 from steadyops.slo.evidence import SLOEvidence
 from steadyops.slo.spec import ServiceSpec, load_specs
 from steadyops.store import Store
@@ -27,7 +28,9 @@ def prometheus_client(settings: Settings) -> PromQL | None:
 
 
 def start_rhythm(settings: Settings, store: Store, clock: Clock, pipeline: Pipeline) -> Escalator | None:
-    """Escalation runs on the pipeline's tick, when any policy is configured."""
+    """Escalation and scheduled reports run on the pipeline's tick, when configured."""
+    if settings.reports.schedules:
+        pipeline.periodic.append(ReportScheduler(settings, store, clock).tick)
     if not settings.oncall.policies:
         return None
     escalator = Escalator(settings, store, clock)

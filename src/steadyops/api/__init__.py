@@ -14,6 +14,7 @@ from steadyops import __version__
 from steadyops.api import actions, alerts, chat, incidents, inspections, kb, silences, stats
 from steadyops.api import changes as changes_api
 from steadyops.api import oncall as oncall_api
+from steadyops.api import reports as reports_api
 from steadyops.api import slo as slo_api
 from steadyops.app import App
 from steadyops.errors import (
@@ -79,6 +80,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     api.include_router(slo_api.router)
     api.include_router(changes_api.router)
     api.include_router(oncall_api.router)
+    api.include_router(reports_api.router)
     return api
 
 
