@@ -35,3 +35,25 @@ def test_tls_context_from_labels_is_shared() -> None:
     lax = target_tls_context(Target(name="b", kind="nginx", labels={"tls_verify": "false"}))
     assert lax.verify_mode is ssl.CERT_NONE and not lax.check_hostname
     assert target_tls_context(Target(name="c", kind="nginx", labels={"tls_verify": "maybe"})) is strict
+
+
+def test_gateway_codes_point_at_the_upstream() -> None:
+    from steadyops.probing import http_status_layer
+
+    assert http_status_layer(502) == "upstream" and http_status_layer(504) == "upstream"
+    assert http_status_layer(503) == "process" and http_status_layer(500) == "process"
+    assert http_status_layer(404) == "config"
+
+
+def test_a_local_listener_is_told_apart_from_a_closed_or_remote_port() -> None:
+    import socket
+
+    from steadyops.probing import listening_here
+
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        port = srv.getsockname()[1]
+        assert listening_here("127.0.0.1", port)
+    assert not listening_here("127.0.0.1", port)  # closed now
+    assert not listening_here("192.0.2.1", port)  # TEST-NET: never this machine

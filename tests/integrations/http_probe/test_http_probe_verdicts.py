@@ -78,7 +78,8 @@ async def test_latency_counts_timeouts_at_their_timeout(monkeypatch: pytest.Monk
     timeout = Attempt(5000, error="connected, but no answer before the timeout", layer="process", timed_out=True)
     scripted(monkeypatch, ok(100), ok(120), timeout)
     result = await checks.LatencyCheck().run(target())
-    assert result.status is CRIT and result.layer == "network" and result.metrics["latency_max_ms"] == 5000
+    # connected but never answered: a hung process, not the network (the try's own layer)
+    assert result.status is CRIT and result.layer == "process" and result.metrics["latency_max_ms"] == 5000
     scripted(monkeypatch, ok(100), ok(1200), ok(150))
     assert (await checks.LatencyCheck().run(target())).status is WARN
     scripted(monkeypatch, Attempt(1, error="refused", layer="process"))

@@ -58,6 +58,10 @@ ALLOWED_COMMANDS: frozenset[tuple[str, ...]] = frozenset({
     ("timedatectl", "show", "--property=NTPSynchronized", "--value"),
     ("ps", "-eo", "pid,user,pcpu,pmem,rss,comm", "--sort=-pcpu"),
     ("nvidia-smi", "-q", "-x"),  # the gpu integration's read (XML, read-only)
+    # per-process fds and their limits (host.process_fds): listing /proc and grepping limits only
+    ("find", "/proc", "-mindepth", "3", "-maxdepth", "3", "-path", "/proc/[0-9]*/fd/*", "-printf", "%h\n"),
+    ("find", "/proc", "-mindepth", "2", "-maxdepth", "2", "-path", "/proc/[0-9]*/limits",
+     "-exec", "grep", "-H", "Max open files", "{}", "+"),
 })
 
 #: The only files inspection may read.

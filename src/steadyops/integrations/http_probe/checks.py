@@ -30,6 +30,7 @@ from steadyops.integrations.http_probe.probe import (
 )
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.probing import http_status_layer
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 TARGET_KIND = "http_probe"
@@ -90,7 +91,7 @@ class StatusCheck(ProbeCheck):
                                f"{last.status if last else '?'}{hops}", evidence, "", metrics)
         first = bad[0]
         if first.answered:
-            layer = "process" if (first.status or 0) >= 500 else "config"
+            layer = http_status_layer(first.status or 0)
             what = f"HTTP {first.status}, expected {target.labels.get('expect_status') or '< 400'}"
         else:
             layer, what = first.layer or "network", first.error
@@ -118,7 +119,8 @@ class LatencyCheck(ProbeCheck):
         tries = ", ".join(f"{a.elapsed_ms:g}" + ("" if a.answered else " (timeout)") for a in run.attempts)
         evidence = [Evidence(source=f"GET {run.url} × {len(run.attempts)}", detail=f"tries (ms): {tries}")]
         status = grade(p95, warn, crit)
-        layer = "network" if any(a.timed_out for a in run.attempts) else "capacity"
+        # a try that timed out points where its error does (connect: network; no answer: process)
+        layer = next((a.layer or "network" for a in run.attempts if a.timed_out), "capacity")
         return self.result(status, f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {worst:.0f} ms over {len(timed)} tries "
                            f"(warn {warn:g} / crit {crit:g} ms)", evidence, layer,
                            {"latency_p50_ms": round(p50, 1), "latency_p95_ms": round(p95, 1),

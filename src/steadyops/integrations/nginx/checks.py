@@ -18,13 +18,14 @@ from steadyops.checks import Check, grade, label_float, verdict, worst
 from steadyops.integrations.nginx.parse import StubStatus, parse_stub_status
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
-from steadyops.probing import locate_http_error, target_tls_context
+from steadyops.probing import http_status_layer, locate_http_error, target_tls_context
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 TARGET_KIND = "nginx"
 DEFAULT_STATUS_PATH = "/nginx_status"
 RB_DOWN = "nginx/nginx-down.en.md"
 RB_DROPPED = "nginx/nginx-accepts-handled.en.md"
+RB_5XX = "nginx/nginx-5xx.en.md"
 
 
 def base_url(target: Target) -> str:
@@ -51,11 +52,16 @@ def expected_status(target: Target, code: int) -> bool:
 
 
 class HttpCheck(Check):
-    """GET the site: a refused connection is nginx down (process), a 5xx is nginx or its upstream failing."""
+    """GET the site: a refused connection is nginx down (process); 502/504 is its upstream failing while
+    nginx itself answers (layer ``upstream``: diagnosis follows ``depends_on`` to the upstream); another
+    5xx is nginx failing."""
 
     name: ClassVar[str] = "nginx.http"
     target_kind: ClassVar[str] = TARGET_KIND
     runbook: ClassVar[str | None] = RB_DOWN
+    layer_runbooks: ClassVar[dict[str, str]] = {"upstream": RB_5XX}
+    #: refused or hung, nginx itself is not serving: the target's liveness
+    liveness: ClassVar[bool] = True
 
     async def run(self, target: Target) -> CheckResult:
         url = target.labels.get("url") or base_url(target) + "/"
@@ -81,7 +87,7 @@ class HttpCheck(Check):
         evidence.append(Evidence(source="response body (start)", detail=body))
         return CheckResult(status=status, summary=f"GET {url} answered HTTP {resp.status_code}, not the expected "
                            f"{target.labels.get('expect_status') or '< 400'}", evidence=evidence, metrics=metrics,
-                           layer="process" if resp.status_code >= 500 else "config")
+                           layer=http_status_layer(resp.status_code))
 
 
 class _Seen:

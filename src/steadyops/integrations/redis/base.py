@@ -44,7 +44,7 @@ class RedisCheck(Check):
                 info = await fetch_info(client)
                 return await self.judge(target, client, info)
         except Exception as exc:  # classified below; an unexpected one is a bug the runner reports
-            layer, what, _ = describe_error(exc)
+            layer, what, _ = describe_error(exc, target)
             if not layer:
                 raise
             return self.unreachable(target, layer, what)

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 
 from steadyops.checks import grade, label_float, label_int, worst
 from steadyops.integrations.redis.base import COUNTERS, RedisCheck, info_evidence
-from steadyops.integrations.redis.client import CLIENT_NAME, connect, describe_error
+from steadyops.integrations.redis.client import CLIENT_NAME, connect, describe_error, fetch_info
 from steadyops.integrations.redis.parse import effective_policy, error_stats, num, replicas, slow_entries
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus, Evidence
@@ -37,6 +37,7 @@ class PingCheck(RedisCheck):
     name: ClassVar[str] = "redis.ping"
     liveness: ClassVar[bool] = True
     runbook: ClassVar[str | None] = RB_DOWN
+    layer_runbooks: ClassVar[dict[str, str]] = {"capacity": RB_CLIENTS}  # at maxclients: not "down"
 
     async def run(self, target: Target) -> CheckResult:
         t0 = time.monotonic()
@@ -44,7 +45,7 @@ class PingCheck(RedisCheck):
             async with connect(target) as client:
                 await client.ping()
         except Exception as exc:
-            layer, what, answered = describe_error(exc)
+            layer, what, answered = describe_error(exc, target)
             if not layer:
                 raise
             if answered:
@@ -151,6 +152,20 @@ class ClientsCheck(RedisCheck):
 
     name: ClassVar[str] = "redis.clients"
     runbook: ClassVar[str | None] = RB_CLIENTS
+
+    async def run(self, target: Target) -> CheckResult:
+        """At ``maxclients`` Redis cannot even be asked for INFO: its refusal is this check's answer."""
+        try:
+            async with connect(target) as client:
+                return await self.judge(target, client, await fetch_info(client))
+        except Exception as exc:
+            layer, what, answered = describe_error(exc, target)
+            if not layer:
+                raise
+            if answered and layer == "capacity":
+                return self.result(CRIT, f"{what}: new clients are turned away",
+                                   [Evidence(source=f"connect {target.address}", detail=str(exc)[:300])], layer)
+            return self.unreachable(target, layer, what)
 
     async def judge(self, target: Target, client: aioredis.Redis, info: dict[str, str]) -> CheckResult:
         connected, maxclients = num(info, "connected_clients"), num(info, "maxclients")

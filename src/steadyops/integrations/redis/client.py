@@ -24,9 +24,12 @@ from steadyops.checks import label_bool, label_float, label_int
 from steadyops.credentials import CredentialError, resolve_secret
 from steadyops.integrations.redis.parse import parse_info
 from steadyops.inventory import Target, split_address
+from steadyops.probing import STUCK_LISTENER, listening_here
 
 DEFAULT_PORT = 6379
 DEFAULT_TIMEOUT = 5.0
+#: what redis-server says (then closes) to a connection over ``maxclients``
+MAXCLIENTS_MARK = "max number of clients reached"
 CLIENT_NAME = "steadyops"  # so our own commands can be told apart in SLOWLOG and CLIENT LIST
 
 
@@ -60,7 +63,7 @@ async def fetch_info(client: aioredis.Redis, section: str = "everything") -> dic
     return parse_info(str(text))
 
 
-def describe_error(exc: BaseException) -> tuple[str, str, bool]:
+def describe_error(exc: BaseException, target: Target | None = None) -> tuple[str, str, bool]:
     """``(layer, what happened, is_an_answer)`` for an error talking to Redis.
 
     ``is_an_answer`` separates "Redis said something about itself" (refused: nothing listens;
@@ -72,6 +75,8 @@ def describe_error(exc: BaseException) -> tuple[str, str, bool]:
     if isinstance(exc, AuthenticationError) or (
             isinstance(exc, ResponseError) and str(exc).startswith(("NOAUTH", "WRONGPASS", "NOPERM"))):
         return "config", f"authentication failed: {str(exc)[:200]}", False
+    if MAXCLIENTS_MARK in str(exc):  # redis-py raises it as a ConnectionError: it is an answer, not the network
+        return "capacity", f"Redis refuses new connections: {MAXCLIENTS_MARK} (maxclients)", True
     if isinstance(exc, BusyLoadingError):
         return "process", "Redis is loading its dataset into memory and not serving yet", True
     cause = _os_cause(exc)
@@ -82,6 +87,10 @@ def describe_error(exc: BaseException) -> tuple[str, str, bool]:
     if cause is not None and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
         return "network", f"host unreachable: {cause.strerror}", True
     if isinstance(exc, RedisTimeoutError | TimeoutError) or isinstance(cause, TimeoutError):
+        if "connecting" not in str(exc):  # connected, then silence: a hung (SIGSTOPped, blocked) server
+            return "process", f"connected, but no answer before the timeout ({str(exc)[:120]}): hung?", True
+        if target is not None and listening_here(*split_address(target.address, DEFAULT_PORT)):
+            return "process", STUCK_LISTENER, True
         return "network", "no answer before the timeout", False
     if isinstance(exc, RedisConnectionError):
         return "network", f"connection failed: {str(exc)[:200]}", False

@@ -41,7 +41,7 @@ class _RedisCollector(Collector):
             async with connect(target) as client:
                 data: dict[str, Any] = {"ok": True, **await self.gather(client)}
         except Exception as exc:
-            layer, what, _ = describe_error(exc)
+            layer, what, _ = describe_error(exc, target)
             if not layer:
                 raise
             data = {"ok": False, "layer": layer, "error": what}

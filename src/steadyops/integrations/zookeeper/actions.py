@@ -31,7 +31,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from steadyops.actions import Action, ActionContext
+from steadyops.actions import Action, ActionContext, Symptom
 from steadyops.errors import Refused
 from steadyops.integrations.zookeeper.base import fetch_conf
 from steadyops.integrations.zookeeper.client import ZkClient
@@ -264,6 +264,12 @@ class ZkPurge(Action):
     # it needs at restart is guarded by the invariant, re-checked against the directories in apply.
     verify_checks: ClassVar[tuple[str, ...]] = ()
     remedies: ClassVar[tuple[str, ...]] = ("zookeeper.disk", "zookeeper.datafiles")
+    remedies_layers: ClassVar[tuple[str, ...]] = ("disk",)  # only on disk evidence, never on "could not ask"
+
+    @classmethod
+    def can_remedy(cls, symptom: Symptom) -> bool:
+        """A full disk, not a read-only or failing one: deleting cannot help (nor work) there."""
+        return super().can_remedy(symptom) and not symptom.metrics.get("read_only")
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, PurgeParams)

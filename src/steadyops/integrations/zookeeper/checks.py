@@ -45,6 +45,8 @@ class PortCheck(ZkCheck):
                                [answer.evidence()], metrics=metrics)
         what = {"process": "ZooKeeper is not listening", "host": "the host is unreachable",
                 "network": "the port cannot be reached"}.get(answer.layer, "the port cannot be reached")
+        if answer.outcome is Outcome.STALLED:
+            what = "ZooKeeper listens but accepts no connections (hung)"
         return self.result(target, CheckStatus.CRITICAL, f"{what}: {answer.describe()}", [answer.evidence()],
                            layer=answer.layer or "network")
 

@@ -28,6 +28,7 @@ import httpx
 from steadyops.checks import label_float
 from steadyops.inventory import Target, split_address
 from steadyops.models import Evidence
+from steadyops.probing import STUCK_LISTENER, listening_here
 
 DEFAULT_PORT = 2181
 DEFAULT_TIMEOUT = 3.0
@@ -134,6 +135,14 @@ def _connect_failure(exc: OSError) -> tuple[Outcome, str]:
     return Outcome.ERROR, f"{type(exc).__name__}: {exc}"
 
 
+def _connect_timeout(cmd: str, host: str, port: int, error: str, t0: float) -> Answer:
+    """A connect that timed out: the network, unless the port listens on this machine — then the
+    accept queue is full and the JVM is not accepting (SIGSTOP, GC death spiral): the process."""
+    if listening_here(host, port):
+        return Answer(cmd, f"{host}:{port}", Outcome.STALLED, error=f"{error}; {STUCK_LISTENER}", elapsed_ms=_ms(t0))
+    return Answer(cmd, f"{host}:{port}", Outcome.TIMEOUT, error=error, elapsed_ms=_ms(t0))
+
+
 async def connect_probe(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> Answer:
     """Open and close a TCP connection: is anything listening?"""
     t0 = time.monotonic()
@@ -141,8 +150,7 @@ async def connect_probe(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) 
     try:
         _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except TimeoutError:
-        return Answer("connect", address, Outcome.TIMEOUT, error=f"no answer within {timeout:g}s",
-                      elapsed_ms=_ms(t0))
+        return _connect_timeout("connect", host, port, f"no answer within {timeout:g}s", t0)
     except OSError as exc:
         outcome, error = _connect_failure(exc)
         return Answer("connect", address, outcome, error=error, elapsed_ms=_ms(t0))
@@ -159,8 +167,7 @@ async def four_letter(host: str, port: int, cmd: str, timeout: float = DEFAULT_T
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except TimeoutError:
-        return Answer(cmd, address, Outcome.TIMEOUT, error=f"connect: no answer within {timeout:g}s",
-                      elapsed_ms=_ms(t0))
+        return _connect_timeout(cmd, host, port, f"connect: no answer within {timeout:g}s", t0)
     except OSError as exc:
         outcome, error = _connect_failure(exc)
         return Answer(cmd, address, outcome, error=error, elapsed_ms=_ms(t0))

@@ -9,8 +9,11 @@ explains the ones above it — an unreachable host explains a closed port, which
     host → network → process → quorum → disk → load → config
 
 The first layer with a definite failure (CRITICAL / WARNING) wins; a layer with only UNKNOWN
-findings (could not ask) wins only if nothing failed definitely. ``load`` (outstanding requests,
-latency, znodes, watches) extends the issue's five layers: a slow server is not a dead process.
+findings (could not ask) wins only if nothing failed definitely. One exception: a CRITICAL disk
+finding (read-only or failing storage, a full dataLogDir) outranks process / quorum / load, since
+a ZooKeeper that cannot write its transaction log hangs or exits — the disk explains the process.
+``load`` (outstanding requests, latency, znodes, watches) extends the issue's five layers: a slow
+server is not a dead process.
 
 For an ensemble (targets sharing the label ``cluster``) the verdict is about the service: members
 may fail (WARNING, with how many more failures it survives) until fewer than a majority serve
@@ -40,6 +43,8 @@ if TYPE_CHECKING:  # the runner sits above the plugins; import it only where zk_
 
 LAYERS: tuple[str, ...] = ("host", "network", "process", "quorum", "disk", "load", "config", "other")
 ENSEMBLE_CHECK = "zookeeper.ensemble"
+#: layers a CRITICAL disk finding explains: ZooKeeper that cannot write its txn log hangs or exits
+_EXPLAINED_BY_DISK = frozenset({"process", "quorum", "load"})
 
 
 class LayerFailure(BaseModel):
@@ -112,6 +117,9 @@ def diagnose_target(name: str, findings: Sequence[Finding], *, address: str = ""
     failures = [_layer_failure(layer, by_layer[layer]) for layer in LAYERS if layer in by_layer]
     definite = [lf for lf in failures if lf.status in (CheckStatus.CRITICAL, CheckStatus.WARNING)]
     primary = definite[0] if definite else (failures[0] if failures else None)
+    storage = next((lf for lf in failures if lf.layer == "disk" and lf.status is CheckStatus.CRITICAL), None)
+    if storage is not None and primary is not None and primary.layer in _EXPLAINED_BY_DISK:
+        primary = storage  # a read-only or full data disk is why the JVM hangs or exits, not the other way
     if primary is not None:
         failures.remove(primary)
         failures.insert(0, primary)

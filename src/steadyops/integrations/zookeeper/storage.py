@@ -17,6 +17,7 @@ When ``conf`` is refused (whitelist) or not served (no quorum) the labels ``data
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import psutil
 from steadyops.checks import grade, label_float, worst
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, unanswered
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer
+from steadyops.integrations.zookeeper.discover import dirs_from_config, find_config_file, last_known, remember
 from steadyops.integrations.zookeeper.parse import ZkConf
 from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
@@ -48,6 +50,8 @@ class DirUsage:
     snapshot_bytes: int = 0
     txn_logs: int = 0
     txn_log_bytes: int = 0
+    #: mounted (or remounted by the kernel after I/O errors) read-only: ZooKeeper cannot write its txn log
+    read_only: bool = False
 
     @property
     def used_pct(self) -> float:
@@ -70,6 +74,7 @@ class LocalDirProbe:
 
 
 def local_usage(path: str) -> DirUsage:
+    read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
     du = psutil.disk_usage(path)
     counts = {"snapshot": [0, 0], "log": [0, 0]}
     with os.scandir(path) as entries:
@@ -79,7 +84,15 @@ def local_usage(path: str) -> DirUsage:
                 counts[prefix][0] += 1
                 counts[prefix][1] += entry.stat(follow_symlinks=False).st_size
     return DirUsage(path, du.total, du.used, du.free, counts["snapshot"][0], counts["snapshot"][1],
-                    counts["log"][0], counts["log"][1])
+                    counts["log"][0], counts["log"][1], read_only)
+
+
+#: errors that say the storage itself is failing (not "we may not look")
+STORAGE_ERRNOS = frozenset({errno.EIO, errno.EROFS, getattr(errno, "EUCLEAN", errno.EIO)})
+
+
+def storage_failure(evidence: list[Evidence]) -> bool:
+    return any(e.value == "storage" for e in evidence)
 
 
 _remote_probe: DirProbe | None = None
@@ -109,17 +122,31 @@ def probe_for(target: Target) -> DirProbe | None:
 
 
 async def data_dirs(check: ZkCheck, target: Target) -> tuple[ZkConf | None, dict[str, str], Answer | None]:
-    """``{"dataDir": path, "dataLogDir": path}`` from conf, else from labels; the failed answer if neither."""
+    """``{"dataDir": path, "dataLogDir": path}`` from conf, else labels, the config file, the process or
+    what the server said last (see :mod:`.discover`); the failed answer if none of them knows."""
     conf, answer = await fetch_conf(check.client(target))
     dirs: dict[str, str] = {}
     if conf is not None:
         dirs = {k: v for k, v in (("dataDir", conf.data_dir), ("dataLogDir", conf.data_log_dir)) if v}
+        if "dataDir" in dirs:
+            remember(target, {"dataLogDir": dirs["dataDir"], **dirs})
     for key, label in (("dataDir", "data_dir"), ("dataLogDir", "data_log_dir")):
         if key not in dirs and target.labels.get(label):
             dirs[key] = _version_dir(target.labels[label])
+    if "dataDir" not in dirs:
+        dirs = {**await asyncio.to_thread(_discovered, target), **dirs}
     if "dataDir" in dirs and "dataLogDir" not in dirs:
         dirs["dataLogDir"] = dirs["dataDir"]  # ZooKeeper's own default
     return conf, dirs, (None if dirs else answer)
+
+
+def _discovered(target: Target) -> dict[str, str]:
+    """The config file (label ``config_file``, else the local process's), else the last known dirs."""
+    path = target.labels.get("config_file")
+    if not path and is_local(target):
+        path = find_config_file(split_address(target.address, DEFAULT_PORT)[1])
+    found = {k: _version_dir(v) for k, v in dirs_from_config(path).items()} if path else {}
+    return found or last_known(target)
 
 
 def _version_dir(path: str) -> str:
@@ -137,7 +164,8 @@ async def measure(probe: DirProbe, target: Target,
         try:
             out[path] = await probe.usage(target, path)
         except OSError as exc:
-            errors.append(Evidence(source=f"stat {path}", detail=f"{type(exc).__name__}: {exc}"))
+            errors.append(Evidence(source=f"stat {path}", detail=f"{type(exc).__name__}: {exc}",
+                                   value="storage" if exc.errno in STORAGE_ERRNOS else None))
     return out, errors
 
 
@@ -152,10 +180,11 @@ class DiskCheck(ZkCheck):
     runbook: ClassVar[str | None] = RB_DISK
 
     async def run(self, target: Target) -> CheckResult:
-        _conf, dirs, failed = await data_dirs(self, target)
+        conf, dirs, failed = await data_dirs(self, target)
         if failed is not None:
             return unanswered(target, failed, "where dataDir is (set the labels data_dir / data_log_dir)")
-        where = [Evidence(source="conf", detail=", ".join(f"{k}={v}" for k, v in dirs.items()))]
+        where = [Evidence(source="conf" if conf else "labels / zoo.cfg / process",
+                          detail=", ".join(f"{k}={v}" for k, v in dirs.items()))]
         probe = probe_for(target)
         if probe is None:
             host = split_address(target.address, DEFAULT_PORT)[0]
@@ -163,6 +192,10 @@ class DiskCheck(ZkCheck):
                                f"{dirs['dataDir']} is on remote host {host}: no remote "
                                "directory probe registered (set_remote_dir_probe, from the SSH integration)", where)
         usage, errors = await measure(probe, target, dirs)
+        if not usage and storage_failure(errors):
+            return self.result(target, CheckStatus.CRITICAL, "the data directories fail with storage errors: "
+                               + "; ".join(e.detail for e in errors), where + errors, layer="disk",
+                               metrics={"read_only": 1.0})
         if not usage:
             return self.result(target, CheckStatus.UNKNOWN, "cannot stat the data directories here", where + errors)
         warn, crit = label_float(target, "disk_used_pct_warn", 80), label_float(target, "disk_used_pct_crit", 90)
@@ -174,11 +207,20 @@ class DiskCheck(ZkCheck):
                 continue
             status = worst(status, grade(u.used_pct, warn, crit))
             parts.append(f"{key} {u.used_pct:g}% used ({_fmt(u.fs_free)} free)")
+            if u.read_only:
+                status = CheckStatus.CRITICAL
+                metrics["read_only"] = 1.0
+                parts.append(f"{key} {path} is on a read-only filesystem: ZooKeeper cannot write")
+                evidence.append(Evidence(source=f"statvfs {path}", detail="ST_RDONLY set", value="storage"))
             evidence.append(Evidence(source=f"statvfs {path}", value=u.used_pct,
                                      detail=f"{_fmt(u.fs_used)} used of {_fmt(u.fs_total)}, {_fmt(u.fs_free)} free"))
             prefix = "data_dir" if key == "dataDir" else "data_log_dir"
             metrics.update({f"{prefix}_used_pct": u.used_pct, f"{prefix}_free_bytes": float(u.fs_free)})
-        if errors and status is CheckStatus.OK:  # a directory we could not stat is not a healthy one
+        if storage_failure(errors):  # EIO / EROFS: the storage itself fails, which is an answer
+            status = CheckStatus.CRITICAL
+            metrics["read_only"] = 1.0
+            parts.extend(f"{e.source}: {e.detail}" for e in errors if e.value == "storage")
+        elif errors and status is CheckStatus.OK:  # a directory we could not stat is not a healthy one
             status = CheckStatus.UNKNOWN
         summary = "; ".join(parts) + f" (warn ≥ {warn:g}%, crit ≥ {crit:g}%)"
         return self.result(target, status, summary, evidence + errors, layer="disk", metrics=metrics)
