@@ -4,10 +4,11 @@ fault-injection scenario, and we score what steadyops concludes.
     python evals/run_diagnose.py [--cases DIR] [--out FILE] [--mode deterministic|llm|both]
 
 Scores per mode: root cause @1 (the top suspect is one of the expected targets), the proposed
-action (exactly the expected remedies, or none), and unsupported claims (suspects or actions that
-no evidence mentions; for the LLM, also citations of evidence ids it never received and targets it
-names that no tool output showed). The deterministic mode always runs; the LLM mode runs when
-``STEADYOPS_LLM__BASE_URL`` and ``STEADYOPS_LLM__MODEL`` are set.
+action (exactly the expected remedies, or none), the cited runbooks (``expected.runbooks`` all
+cited, ``expected.runbooks_not`` never: a disk fault citing a GPU runbook fails), and unsupported
+claims (suspects or actions that no evidence mentions; for the LLM, also citations of evidence
+ids it never received and targets it names that no tool output showed). The deterministic mode
+always runs; the LLM mode runs when ``STEADYOPS_LLM__BASE_URL`` and ``STEADYOPS_LLM__MODEL`` are set.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class Score:
     top: str
     proposed: list[str]
     detail: str = ""
+    #: cited runbooks: every ``expected.runbooks`` among them, none of ``expected.runbooks_not``
+    runbook_ok: bool = True
+    cited: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,10 +68,16 @@ def replay_registry(case: dict[str, Any]) -> Registry:
     kinds = {t["name"]: t["kind"] for t in case["inventory"]}
     for check_name, per_target in by_check.items():
         kind = kinds[next(iter(per_target))]
+        # the replayed check keeps what the real one declares: its runbooks and whether it is a liveness check
+        original: Any = real.checks.get(check_name) if check_name in real.checks.names() else None
+        flagged = [f["liveness"] for f in per_target.values() if "liveness" in f]
 
         class Replay(Check):
             name: ClassVar[str] = check_name
             target_kind: ClassVar[str] = kind
+            runbook: ClassVar[str | None] = getattr(original, "runbook", None)
+            layer_runbooks: ClassVar[dict[str, str]] = dict(getattr(original, "layer_runbooks", {}))
+            liveness: ClassVar[bool] = bool(flagged[0]) if flagged else bool(getattr(original, "liveness", False))
             _data: ClassVar[dict[str, dict[str, Any]]] = per_target
 
             async def run(self, target: Target) -> CheckResult:
@@ -75,6 +85,7 @@ def replay_registry(case: dict[str, Any]) -> Registry:
                 if f is None:
                     return CheckResult(status=CheckStatus.OK, summary="ok")
                 return CheckResult(status=CheckStatus(f["status"]), summary=f["summary"], layer=f.get("layer", ""),
+                                   metrics={k: float(v) for k, v in (f.get("metrics") or {}).items()},
                                    evidence=[Evidence(source=self.name, detail=str(f.get("evidence", "")))])
 
         Replay.__doc__ = f"replayed {check_name}"
@@ -94,6 +105,13 @@ def replay_registry(case: dict[str, Any]) -> Registry:
 
         reg.add_collector(ReplayCollector)
     return reg
+
+
+def _runbooks_ok(expected: dict[str, Any], cited: list[str]) -> bool:
+    """Each ``runbooks`` entry is part of some cited source; no ``runbooks_not`` entry is part of any."""
+    must, never = expected.get("runbooks", []), expected.get("runbooks_not", [])
+    return (all(any(m in c for c in cited) for m in must)
+            and not any(n in c for n in never for c in cited))
 
 
 def _unsupported(claims: list[str], evidence_text: str) -> int:
@@ -127,8 +145,12 @@ async def run_case(path: Path, modes: list[str]) -> list[Score]:
                 ev_text = json.dumps(best.evidence)
                 claims = [c["target"] for c in best.candidates[:1]] + [a["target"] for a in best.actions]
                 rc_ok = top in expected_rc if expected_rc else top == ""  # no expected cause: inconclusive is right
+                # e.g. a proxy answering 502 must not be "the root cause" itself in the sentence
+                rc_ok = rc_ok and not any(bad in best.summary for bad in case["expected"].get("summary_not", []))
+                cited = sorted({str(r.get("source", "")) for d in diags for r in d.runbooks})
                 scores.append(Score(path.name, "deterministic", rc_ok, proposed == expected_actions,
-                                    _unsupported(claims, ev_text), top, proposed, best.summary))
+                                    _unsupported(claims, ev_text), top, proposed, best.summary,
+                                    runbook_ok=_runbooks_ok(case["expected"], cited), cited=cited))
             if "llm" in modes:
                 scores.append(await _llm(app, case, path.name, expected_rc, expected_actions))
         finally:
@@ -156,15 +178,15 @@ async def _llm(app: Any, case: dict[str, Any], name: str, expected_rc: set[str],
 
 
 def table(scores: list[Score]) -> str:
-    lines = [f"{'case':32} {'mode':13} {'rc@1':>5} {'action':>6} {'unsupp':>6}  top / proposed"]
+    lines = [f"{'case':32} {'mode':13} {'rc@1':>5} {'action':>6} {'unsupp':>6} {'rbook':>5}  top / proposed"]
     for s in scores:
-        lines.append(f"{s.case:32} {s.mode:13} {int(s.rc_at_1):>5} {int(s.action_ok):>6} {s.unsupported:>6}  "
-                     f"{s.top or '-'} / {','.join(s.proposed) or '-'}")
+        lines.append(f"{s.case:32} {s.mode:13} {int(s.rc_at_1):>5} {int(s.action_ok):>6} {s.unsupported:>6} "
+                     f"{int(s.runbook_ok):>5}  {s.top or '-'} / {','.join(s.proposed) or '-'}")
     for mode in sorted({s.mode for s in scores}):
         ms = [s for s in scores if s.mode == mode]
         lines.append(f"{'TOTAL ' + mode:46} {sum(s.rc_at_1 for s in ms) / len(ms):>5.2f} "
-                     f"{sum(s.action_ok for s in ms) / len(ms):>6.2f} {sum(s.unsupported for s in ms):>6}  "
-                     f"({len(ms)} cases)")
+                     f"{sum(s.action_ok for s in ms) / len(ms):>6.2f} {sum(s.unsupported for s in ms):>6} "
+                     f"{sum(s.runbook_ok for s in ms) / len(ms):>5.2f}  ({len(ms)} cases)")
     return "\n".join(lines)
 
 
@@ -187,7 +209,8 @@ def main() -> int:
         ms = [s for s in scores if s.mode == mode]
         summary["modes"][mode] = {"rc_at_1": round(sum(s.rc_at_1 for s in ms) / len(ms), 3),
                                   "action_accuracy": round(sum(s.action_ok for s in ms) / len(ms), 3),
-                                  "unsupported_claims": sum(s.unsupported for s in ms)}
+                                  "unsupported_claims": sum(s.unsupported for s in ms),
+                                  "runbook_accuracy": round(sum(s.runbook_ok for s in ms) / len(ms), 3)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"summary": summary, "scores": [s.__dict__ for s in scores]}, indent=1,
                                    ensure_ascii=False, default=str))

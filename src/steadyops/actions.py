@@ -9,13 +9,28 @@ without them. Paths an action touches are checked against the allow-list by the 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydantic import BaseModel
 
 from steadyops.inventory import Target
-from steadyops.models import Approval, Outcome, Plan, Risk
+from steadyops.models import Approval, CheckStatus, Outcome, Plan, Risk
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """One failing finding as an action sees it when deciding whether it is a remedy for it."""
+
+    check: str
+    target_kind: str
+    status: CheckStatus
+    layer: str = ""
+    #: the check is its target's liveness check (``Check.liveness``): failing, the process is dead or hung
+    liveness: bool = False
+    #: the finding's numbers (``read_only: 1`` tells a full disk from a failing one)
+    metrics: Mapping[str, float] = field(default_factory=dict)
 
 
 class ActionContext(BaseModel):
@@ -35,10 +50,29 @@ class Action(ABC):
     #: checks re-run after apply to verify the effect
     verify_checks: ClassVar[tuple[str, ...]] = ()
     #: checks whose failure this action can remedy; diagnosis proposes it when they fail
+    #: (with a definite verdict: never on UNKNOWN, "could not ask" is no evidence of anything)
     remedies: ClassVar[tuple[str, ...]] = ()
+    #: layers of the findings it remedies (``("disk",)`` for a clean-up); with ``remedies`` both must
+    #: match, alone it matches any check of the target's kind in those layers
+    remedies_layers: ClassVar[tuple[str, ...]] = ()
+    #: only failures of a liveness check ("the process is dead or hung"), e.g. for a restart
+    remedies_liveness: ClassVar[bool] = False
     #: undo the action when verification fails. False where undoing would make things worse:
     #: logs cleaned from a disk that is still too full must not be put back on it.
     rollback_on_failed_verify: ClassVar[bool] = True
+
+    @classmethod
+    def can_remedy(cls, symptom: Symptom) -> bool:
+        """Whether this action addresses ``symptom``: declared here, so diagnosis needs no list of actions."""
+        if symptom.status not in (CheckStatus.CRITICAL, CheckStatus.WARNING):
+            return False
+        if cls.target_kind not in ("*", symptom.target_kind) or not (cls.remedies or cls.remedies_layers):
+            return False
+        if cls.remedies and symptom.check not in cls.remedies:
+            return False
+        if cls.remedies_layers and symptom.layer not in cls.remedies_layers:
+            return False
+        return symptom.liveness or not cls.remedies_liveness
 
     @abstractmethod
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:

@@ -37,6 +37,15 @@ class Check(ABC):
     async def run(self, target: Target) -> CheckResult:
         """Answer the question for ``target``."""
 
+    #: runbooks for failures in a particular layer, where one check fails in different ways
+    #: (``nginx.http``: down → nginx-down, ``upstream`` 502/504 → nginx-5xx); else :attr:`runbook`
+    layer_runbooks: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def runbook_for(cls, layer: str) -> str | None:
+        """The runbook that matches a failure of this check in ``layer``."""
+        return cls.layer_runbooks.get(layer, cls.runbook)
+
 
 # --- Helpers every check uses -------------------------------------------------------------------
 #

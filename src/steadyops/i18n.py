@@ -111,6 +111,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "kb.col.added": {"en": "Added", "zh": "添加时间"},
     "diag.root_cause": {"en": "most likely root cause: {target}", "zh": "最可能的根因：{target}"},
     "diag.together": {"en": " together with {others}", "zh": "，以及 {others}"},
+    "diag.upstream_of": {"en": "most likely root cause: the upstream behind {target} ({target} itself answers, "
+                                "with a gateway error; no watched upstream of it is failing)",
+                          "zh": "最可能的根因：{target} 后面的上游服务（{target} 本身在应答，返回网关错误；"
+                                "清单中没有正在失败的上游）"},
     "diag.inconclusive_none": {"en": "inconclusive: no failing check or alert to rank",
                                "zh": "无法确定（inconclusive）：没有可排序的失败检查或告警"},
     "diag.inconclusive_tie": {"en": "inconclusive: {n} suspects with similar evidence",
@@ -217,6 +221,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.layer.load": {"en": "load", "zh": "负载"},
     "report.layer.config": {"en": "config", "zh": "配置"},
     "report.layer.other": {"en": "other", "zh": "其他"},
+    "report.layer.capacity": {"en": "capacity", "zh": "容量"},
+    "report.layer.upstream": {"en": "upstream", "zh": "上游"},
     "scope.unknown_check": {"en": "unknown check {check!r}", "zh": "未知检查项 {check!r}"},
     "scope.unknown_target": {"en": "target {target!r} is not in the inventory", "zh": "目标 {target!r} 不在清单中"},
     "scope.hint": {"en": "; did you mean {names}?", "zh": "；是否想输入 {names}？"},

@@ -24,6 +24,7 @@ class Disk(Check):
 
     name: ClassVar[str] = "host.disk"
     target_kind: ClassVar[str] = "host"
+    runbook: ClassVar[str | None] = "host/host-disk-full.en.md"  # only runbooks a failing check names are cited
 
     async def run(self, target: Target) -> CheckResult:
         status = STATE.get(target.name, CheckStatus.OK)

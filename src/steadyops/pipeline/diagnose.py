@@ -21,14 +21,14 @@ from steadyops.i18n import MESSAGES, Lang, t
 from steadyops.inventory import Inventory
 from steadyops.logsources import LogSources, log_evidence
 from steadyops.models import AlertStatus, CheckStatus, Severity
+from steadyops.pipeline import suspects
+from steadyops.pipeline.advice import Failing, Search, explaining, matching_runbooks, remedies
 from steadyops.pipeline.metrics import metric_evidence
 from steadyops.plugins import Registry
 from steadyops.promql import PromQL
-from steadyops.rca import personalised_pagerank
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
 log = logging.getLogger(__name__)
-Search = Callable[[str, int, str], Sequence[Any]]  # (query, k, lang) -> passages with .to_dict()
 #: more evidence (changes, SLO budgets): (session, incident, alerts, scope, score, now) -> items; it may add
 #: to ``score``; an item with ``"headline": True`` is appended to the summary
 EvidenceSource = Callable[[Session, IncidentRow, Sequence[AlertRow], set[str], dict[str, float], datetime],
@@ -76,36 +76,37 @@ class Diagnoser:
         alerts = list(session.scalars(select(AlertRow).where(AlertRow.incident_id == incident.id)))
         targets = [str(t) for t in incident.targets]
         scope = self._neighbourhood(targets)
-        score: dict[str, float] = {}
-        critical: set[str] = set()
+        ev = suspects.Evidence()
+        score = ev.score
         evidence: list[dict[str, Any]] = []
-        failing_checks: dict[str, list[str]] = {}
+        failing: dict[str, list[Failing]] = {}
         for a in alerts:
             target = next((t for t in targets if t in (a.labels.get("target"), a.labels.get("instance"))), None)
             target = target or self.inventory.resolve(a.labels.get("instance", "")) or a.labels.get("target", "")
             if not target or a.status != AlertStatus.FIRING.value:
                 continue
             sev = Severity.parse(a.labels.get("severity")).value
-            w = _SEVERITY_WEIGHT.get(sev, 1.0)
-            score[target] = max(score.get(target, 0.0), w)
-            if sev == Severity.CRITICAL.value:
-                critical.add(target)
+            score[target] = max(score.get(target, 0.0), _SEVERITY_WEIGHT.get(sev, 1.0))
+            ev.saw(target, a.starts_at, "", sev == Severity.CRITICAL.value)
             evidence.append({"kind": "alert", "target": target, "detail": a.labels.get("alertname", ""),
                              "summary": a.annotations.get("summary", "")})
         since = incident.opened_at - LOOKBACK
-        rows = session.scalars(
+        rows = list(session.scalars(
             select(CheckResultRow).where(CheckResultRow.target.in_(scope), CheckResultRow.started_at >= since)
-            .order_by(CheckResultRow.started_at.desc()))
+            .order_by(CheckResultRow.started_at.desc())))
         latest: dict[tuple[str, str], CheckResultRow] = {}
         for r in rows:
             latest.setdefault((r.check, r.target), r)
+        onset = _onsets(rows)
         for (check, target), r in sorted(latest.items()):
             if r.status not in _STATUS_WEIGHT:
                 continue
             score[target] = score.get(target, 0.0) + _STATUS_WEIGHT[r.status]
-            if r.status == CheckStatus.CRITICAL.value:
-                critical.add(target)
-            failing_checks.setdefault(target, []).append(check)
+            definite = r.status != CheckStatus.UNKNOWN.value
+            ev.saw(target, onset.get((check, target), r.started_at), r.layer if definite else "",
+                   r.status == CheckStatus.CRITICAL.value)
+            failing.setdefault(target, []).append(Failing(check, r.target_kind, CheckStatus(r.status), r.layer,
+                                                          r.summary, r.runbook, dict(r.metrics or {})))
             evidence.append({"kind": "check", "target": target, "detail": check, "status": r.status,
                              "layer": r.layer, "summary": r.summary})
         evidence += log_evidence(self.logs, scope, incident.opened_at, score)  # adds bounded log scores
@@ -120,56 +121,39 @@ class Diagnoser:
             evidence.extend(found)
             for target, extra in gain.items():
                 score[target] = score.get(target, 0.0) + extra
-        ranked = self._rank(score, critical)
-        inconclusive, confidence = _judge(ranked)
-        top = ranked[0]["target"] if ranked else ""
-        runbooks = self._runbooks(incident, failing_checks.get(top, []), evidence)
-        actions = self._remedies(top, failing_checks.get(top, []), confidence)
-        layers = sorted({e.get("layer", "") for e in evidence if e["target"] == top and e.get("layer")})
+        topology = {name: list(t.depends_on) for name, t in self.inventory.targets.items()}
+        ranked = suspects.rank(ev, topology, self.max_hops)
+        inconclusive, confidence = suspects.judge(ranked)
+        top = ranked[0]["target"] if ranked and not inconclusive else ""
+        found_top = failing.get(top, [])
+        query = " ".join([incident.title, *(f.check for f in found_top), *(f.summary for f in found_top[:5])])
+        runbooks = matching_runbooks(self.search, self.registry, found_top, query, self.lang)
+        actions = remedies(self.registry, top, found_top, confidence) if top in self.inventory.targets else []
+        first = [f.layer for f in explaining(found_top)][:1]  # the layer that explains the others leads
+        layers = first + sorted({f.layer for f in found_top if f.layer and f.status is not CheckStatus.UNKNOWN}
+                                - set(first))
         summary = summarise(ranked, inconclusive, layers, self.lang)
         summary += "".join(f"; {e['summary']}" for e in evidence if e.get("headline"))
         return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive, candidates=ranked,
                          evidence=evidence, runbooks=runbooks, actions=actions)
 
-    def _rank(self, score: dict[str, float], critical: set[str]) -> list[dict[str, Any]]:
-        if not score:
-            return []
-        topology = {name: [d for d in t.depends_on] for name, t in self.inventory.targets.items()}
-        known = {k: v for k, v in score.items() if k in topology}
-        ranking = dict(score)
-        if len(known) > 1:
-            ranking.update(personalised_pagerank(known, topology))
-        total = sum(ranking.values()) or 1.0
-        ranked = sorted(ranking.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [{"target": t, "score": round(s, 4), "share": round(s / total, 3), "anomaly": score.get(t, 0.0),
-                 "critical": t in critical} for t, s in ranked if s > 0]
 
-    def _runbooks(self, incident: IncidentRow, checks: list[str],
-                  evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if self.search is None:
-            return []
-        query = " ".join([incident.title, *checks, *{str(e.get("summary", "")) for e in evidence[:5]}])
-        return [p.to_dict() for p in self.search(query, 3, self.lang)]
-
-    def _remedies(self, target: str, checks: list[str], confidence: float) -> list[dict[str, Any]]:
-        t = self.inventory.targets.get(target)
-        if t is None:
-            return []
-        out = []
-        for name in self.registry.actions.names():
-            cls = self.registry.actions.get(name)
-            hit = [c for c in checks if c in cls.remedies]
-            if hit and cls.target_kind in (t.kind, "*"):
-                out.append({"action": name, "target": target, "because": hit, "risk": cls.risk.value,
-                            "confidence": round(confidence, 3), "status": "proposed (not executed)"})
-        return out
+def _onsets(rows: list[CheckResultRow]) -> dict[tuple[str, str], datetime]:
+    """When each (check, target) started failing in its current run of failures (rows newest first)."""
+    out: dict[tuple[str, str], datetime] = {}
+    done: set[tuple[str, str]] = set()
+    for r in rows:
+        key = (r.check, r.target)
+        if key in done:
+            continue
+        if r.status in (CheckStatus.CRITICAL.value, CheckStatus.WARNING.value):
+            out[key] = r.started_at
+        else:
+            done.add(key)
+    return out
 
 
-def co_causes(ranked: list[dict[str, Any]]) -> list[str]:
-    """Suspects tied with the leader on critical evidence: several members down is several causes."""
-    if not ranked or not ranked[0].get("critical"):
-        return []
-    return [c["target"] for c in ranked[1:] if c.get("critical") and c["score"] * 1.25 > ranked[0]["score"]]
+co_causes = suspects.co_causes
 
 
 def summarise(ranked: list[dict[str, Any]], inconclusive: bool, layers: list[str], lang: Lang) -> str:
@@ -179,25 +163,16 @@ def summarise(ranked: list[dict[str, Any]], inconclusive: bool, layers: list[str
             return t("diag.inconclusive_none", lang)
         return t("diag.inconclusive_tie", lang, n=len(ranked))
     also = co_causes(ranked)
-    text = t("diag.root_cause", lang, target=ranked[0]["target"])
+    if ranked[0].get("via") == "upstream":  # a proxy answering 502/504: blame what is behind it, not it
+        text = t("diag.upstream_of", lang, target=ranked[0]["target"])
+    else:
+        text = t("diag.root_cause", lang, target=ranked[0]["target"])
     if also:
         text += t("diag.together", lang, others=", ".join(also))
     if layers:
         names = [t(f"report.layer.{x}", lang) if f"report.layer.{x}" in MESSAGES else x for x in layers]
         text += f" ({', '.join(names)})"
     return text
-
-
-def _judge(ranked: list[dict[str, Any]]) -> tuple[bool, float]:
-    """Conclusive when one suspect clearly leads (alone, or 1.25x the runner-up), or when the
-    leaders are tied on critical evidence (co-causes); ties on mild evidence stay inconclusive."""
-    if not ranked:
-        return True, 0.0
-    if len(ranked) == 1:
-        return False, min(0.9, 0.5 + 0.1 * ranked[0]["anomaly"])
-    lead = ranked[0]["score"] / max(ranked[1]["score"], 1e-9)
-    conf = round(ranked[0]["share"] + sum(c["share"] for c in ranked if c["target"] in co_causes(ranked)), 3)
-    return lead < 1.25 and not co_causes(ranked), conf
 
 
 def store(session: Session, incident_id: int, d: Diagnosis, now: datetime, mode: str = "deterministic") -> DiagnosisRow:

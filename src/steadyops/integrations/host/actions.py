@@ -89,6 +89,7 @@ class CleanLogs(Action):
     Params: ClassVar[type[BaseModel]] = CleanLogsParams
     verify_checks: ClassVar[tuple[str, ...]] = ("host.disk",)
     remedies: ClassVar[tuple[str, ...]] = ("host.disk", "host.inodes")
+    remedies_layers: ClassVar[tuple[str, ...]] = ("disk",)  # only on disk evidence
     rollback_on_failed_verify: ClassVar[bool] = False
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:

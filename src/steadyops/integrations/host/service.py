@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from steadyops.actions import Action, ActionContext
+from steadyops.actions import Action, ActionContext, Symptom
 from steadyops.checks import Check
 from steadyops.errors import PluginError, Refused
 from steadyops.inventory import Target
@@ -83,6 +83,13 @@ class ServiceRestart(Action):
     target_kind: ClassVar[str] = "*"
     risk: ClassVar[Risk] = Risk.HIGH
     Params: ClassVar[type[BaseModel]] = RestartParams
+    #: a dead or hung process: a liveness check failing CRITICAL in the process layer
+    remedies_layers: ClassVar[tuple[str, ...]] = ("process",)
+    remedies_liveness: ClassVar[bool] = True
+
+    @classmethod
+    def can_remedy(cls, symptom: Symptom) -> bool:
+        return symptom.status is CheckStatus.CRITICAL and super().can_remedy(symptom)
     #: the checks ``health_check`` may name; set by :func:`for_registry` (the registry it is registered in)
     checks: ClassVar[Catalog[type[Check]] | None] = None
 
