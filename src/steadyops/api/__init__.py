@@ -78,6 +78,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
         api.include_router(module.router)
     api.include_router(actions.audit_router)
     api.include_router(slo_api.router)
+    api.include_router(slo_api.metrics_router)
     api.include_router(changes_api.router)
     api.include_router(oncall_api.router)
     api.include_router(reports_api.router)

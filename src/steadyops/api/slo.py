@@ -13,11 +13,20 @@ from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.errors import Conflict, NotFound
 from steadyops.promql import PromQL
+from steadyops.slo.exporter import exposition
 from steadyops.slo.rules import render_rules
 from steadyops.slo.spec import ServiceSpec, load_specs
 from steadyops.slo.status import SLOStatus, budget_status, find
 
 router = APIRouter(prefix="/api/v1/slos", tags=["slos"])
+metrics_router = APIRouter(tags=["slos"])
+
+
+@metrics_router.get("/metrics", response_class=PlainTextResponse,
+                    summary="Prometheus metrics: check results by check, target and status (probe SLIs)")
+async def metrics(app: Annotated[App, Depends(get_app)]) -> PlainTextResponse:
+    body = await run_in_threadpool(exposition, app.store)
+    return PlainTextResponse(body.decode(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 class SLOStatusOut(BaseModel):
