@@ -8,6 +8,7 @@ from __future__ import annotations
 from steadyops.changes.evidence import ChangeEvidence
 from steadyops.clock import Clock
 from steadyops.config import Settings
+from steadyops.errors import ConfigError
 from steadyops.i18n import normalise
 from steadyops.inventory import Inventory
 from steadyops.oncall.escalation import Escalator
@@ -27,8 +28,21 @@ def prometheus_client(settings: Settings) -> PromQL | None:
     return PromQL(p.url, p.bearer_token.get_secret_value() if p.bearer_token else None, p.timeout)
 
 
+def check_receivers(settings: Settings) -> None:
+    """Every receiver named by on-call and report settings must exist: a typo would page nobody."""
+    known = {r.name for r in settings.receivers}
+    named = [(f"oncall.users.{i}.receiver", u.receiver) for i, u in enumerate(settings.oncall.users) if u.receiver]
+    named += [(f"oncall.policies.{i}.levels.{j}.receivers", r) for i, p in enumerate(settings.oncall.policies)
+              for j, level in enumerate(p.levels) for r in level.receivers]
+    named += [(f"reports.schedules.{i}.receiver", s.receiver) for i, s in enumerate(settings.reports.schedules)]
+    for where, name in named:
+        if name not in known:
+            raise ConfigError(f"{where}: receiver {name!r} is not defined in receivers")
+
+
 def start_rhythm(settings: Settings, store: Store, clock: Clock, pipeline: Pipeline) -> Escalator | None:
     """Escalation and scheduled reports run on the pipeline's tick, when configured."""
+    check_receivers(settings)
     if settings.reports.schedules:
         pipeline.periodic.append(ReportScheduler(settings, store, clock).tick)
     if not settings.oncall.policies:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -67,3 +68,12 @@ def test_references_are_checked() -> None:
             {"name": "s", "layers": [{"users": ["zed"], "start": "2026-01-01T00:00:00"}]}]})
     with pytest.raises(ValidationError, match="must notify"):
         OnCallSettings.model_validate({"policies": [{"name": "p", "levels": [{}]}]})
+
+
+def test_unknown_receivers_fail_at_start(make_app: Any) -> None:
+    from steadyops.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"oncall\.users\.0\.receiver: receiver 'pager' is not defined"):
+        make_app(oncall={"users": [{"name": "a", "receiver": "pager"}]})
+    with pytest.raises(ConfigError, match=r"reports\.schedules\.0\.receiver"):
+        make_app(reports={"schedules": [{"period": "daily", "receiver": "ops"}]})
