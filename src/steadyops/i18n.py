@@ -280,6 +280,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "slo.promtool_missing": {"en": "promtool not found: the rules were not checked.",
                              "zh": "未找到 promtool：规则未经校验。"},
     "slo.reloaded": {"en": "Prometheus at {url} reloaded.", "zh": "已通知 Prometheus（{url}）重新加载。"},
+    # canary gate and inference services (issue 14)
+    "canary.verdict": {"en": "Canary verdict: {verdict} (confidence {confidence:.0%})",
+                       "zh": "金丝雀结论：{verdict}（置信度 {confidence:.0%}）"},
+    "canary.pass": {"en": "pass", "zh": "通过"},
+    "canary.fail": {"en": "fail", "zh": "不通过"},
+    "canary.inconclusive": {"en": "inconclusive", "zh": "无法判定"},
+    "canary.bad_input": {"en": "cannot read {path}: {error}", "zh": "无法读取 {path}：{error}"},
     "slo.none": {"en": "No SLOs configured.", "zh": "没有配置 SLO。"},
     "slo.col.id": {"en": "SLO", "zh": "SLO"},
     "slo.col.objective": {"en": "Objective", "zh": "目标"},

@@ -40,6 +40,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "steadyops.integrations.prometheus",
     "steadyops.integrations.http_probe",
     "steadyops.integrations.gpu",
+    "steadyops.integrations.inference",
     "steadyops.integrations.dingtalk",
     "steadyops.integrations.wecom",
     "steadyops.integrations.feishu",

@@ -27,7 +27,11 @@ KIND_ALIASES: dict[str, str] = {
     "host": "host", "hosts": "host", "主机": "host", "服务器": "host", "机器": "host",
     "prometheus": "prometheus", "prom": "prometheus",
     "http": "http_probe", "http_probe": "http_probe", "拨测": "http_probe", "probe": "http_probe",
-    "gpu": "gpu", "vllm": "vllm", "k8s": "kubernetes", "kubernetes": "kubernetes",
+    "gpu": "gpu", "显卡": "gpu", "k8s": "kubernetes", "kubernetes": "kubernetes",
+    # model servers are one kind, "inference"; the server flavour is a target label (issue 14)
+    "推理服务": "inference", "推理": "inference", "模型服务": "inference", "inference": "inference",
+    "llm": "inference", "vllm": "inference", "sglang": "inference", "tgi": "inference",
+    "llama.cpp": "inference", "llamacpp": "inference", "ollama": "inference", "triton": "inference",
 }
 
 # verb phrases → intent; longest first so "zk检测" wins over "检测"
@@ -42,6 +46,7 @@ VERBS: list[tuple[str, Intent]] = sorted([
 ], key=lambda v: -len(v[0]))
 
 EXAMPLES = ["zk检测", "zk检测 10.0.0.5:2181", "巡检", "巡检 redis", "巡检 redis all", "inspect zookeeper 10.0.0.5",
+            "GPU巡检", "推理服务检测",
             "磁盘清理 all", "磁盘清理 10.0.0.5", "disk cleanup zk-1", "事件列表", "list incidents"]
 
 

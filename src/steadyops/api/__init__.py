@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from steadyops import __version__
 from steadyops.api import actions, alerts, chat, incidents, inspections, kb, silences, stats
+from steadyops.api import canary as canary_api
 from steadyops.api import changes as changes_api
 from steadyops.api import oncall as oncall_api
 from steadyops.api import reports as reports_api
@@ -82,6 +83,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     api.include_router(changes_api.router)
     api.include_router(oncall_api.router)
     api.include_router(reports_api.router)
+    api.include_router(canary_api.router)
     return api
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from steadyops.cli import act, alerts, ask, audit, do, incidents, inspect, kb, mcp, plugins, serve, silences
+from steadyops.cli import canary as canary_cli
 from steadyops.cli import changes as changes_cli
 from steadyops.cli import oncall as oncall_cli
 from steadyops.cli import reports as reports_cli
@@ -50,6 +51,7 @@ app.add_typer(oncall_cli.app, name="oncall")
 app.add_typer(oncall_cli.app, name="值班", hidden=True)
 app.add_typer(reports_cli.app, name="report")
 app.add_typer(reports_cli.app, name="报表", hidden=True)
+app.add_typer(canary_cli.app, name="canary")
 # Chinese nouns work too: `steadyops 事件 列表`, `steadyops 静默 添加 …`
 app.add_typer(alerts.app, name="告警", hidden=True)
 app.add_typer(incidents.app, name="事件", hidden=True)

@@ -1,0 +1,26 @@
+"""Model-serving endpoints (vLLM, SGLang, TGI, llama.cpp, Triton, Ollama, any OpenAI-compatible API).
+
+Targets have kind ``inference``; see :mod:`.client` for the address and labels and
+:mod:`.flavours` for how each server names its metrics. Checks: ``inference.health`` (liveness and
+readiness), ``.probe`` (拨测: streamed chat, TTFT / ITL / tokens/s), ``.queue``, ``.kv_cache``,
+``.ttft``, ``.errors`` (from ``/metrics``), ``.restarts`` (restart, CUDA OOM in the log).
+Collectors: ``inference.metrics``, ``inference.probe_once``. Canary comparison: :mod:`.canary`.
+"""
+
+from __future__ import annotations
+
+from steadyops.checks import Check
+from steadyops.integrations.inference import checks, restarts
+from steadyops.integrations.inference.collectors import COLLECTORS
+from steadyops.plugins import Registry
+
+__all__ = ["CHECKS", "COLLECTORS", "register"]
+
+CHECKS: tuple[type[Check], ...] = (*checks.CHECKS, restarts.RestartCheck)
+
+
+def register(registry: Registry) -> None:
+    for check in CHECKS:
+        registry.add_check(check)
+    for collector in COLLECTORS:
+        registry.add_collector(collector)

@@ -1,0 +1,30 @@
+"""What every inference check shares: the target kind, "could not ask" as a verdict, the SLO labels."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from steadyops.checks import Check, verdict
+from steadyops.integrations.inference.client import InferenceUnanswered
+from steadyops.models import CheckResult, CheckStatus, Evidence
+
+TARGET_KIND = "inference"
+OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
+
+
+def unanswered(exc: InferenceUnanswered) -> CheckResult:
+    """Down or hung is the finding itself (CRITICAL); a configuration gap is UNKNOWN."""
+    status = UNKNOWN if exc.layer == "config" else CRIT
+    result = verdict(status, str(exc), [Evidence(source="inference server", detail=str(exc))], exc.layer)
+    if exc.hung:
+        result.labels["hung"] = "true"
+    return result
+
+
+class InferenceCheck(Check):
+    target_kind: ClassVar[str] = TARGET_KIND
+    timeout: ClassVar[float] = 40.0
+    result = staticmethod(verdict)
+
+
+__all__ = ["CRIT", "OK", "TARGET_KIND", "UNKNOWN", "WARN", "InferenceCheck", "unanswered"]

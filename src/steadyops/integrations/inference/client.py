@@ -1,0 +1,131 @@
+"""Talking to one inference server: its base URL and flavour, liveness/readiness, ``/metrics``.
+
+Target: kind ``inference``, address ``host:port`` or a URL (label ``url`` wins). Labels: ``flavour``
+(``vllm``, ``sglang``, ``tgi``, ``llama.cpp``, ``triton``, ``ollama``, ``openai``; detected from
+``/metrics`` when absent, ``openai`` when there is none), ``timeout`` (5 s), ``api_key`` as a
+credential reference in ``credentials`` (sent as a bearer token, never logged).
+
+Failures are classified the way an on-call engineer reads them: connection refused → the process is
+down (layer ``process``); a timeout on an open port → the process is hung (``process``); DNS or
+routing errors → ``network``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from steadyops.checks import label_float
+from steadyops.credentials import resolve_secret
+from steadyops.integrations.inference.flavours import FLAVOURS, Flavour, detect
+from steadyops.integrations.inference.metrics import ServerMetrics, read_metrics
+from steadyops.inventory import Target, split_address
+
+SHARE_S = 5.0
+
+
+class InferenceUnanswered(Exception):
+    def __init__(self, message: str, layer: str = "process", hung: bool = False) -> None:
+        super().__init__(message)
+        self.layer = layer
+        self.hung = hung
+
+
+def base_url(target: Target) -> str:
+    url = target.labels.get("url", "").strip() or target.address.strip()
+    if url.startswith(("http://", "https://")):
+        return url.rstrip("/")
+    host, port = split_address(url or "127.0.0.1:8000", 8000)
+    return f"http://{host}:{port}"
+
+
+def headers(target: Target) -> dict[str, str]:
+    if not target.credentials:
+        return {}
+    return {"Authorization": f"Bearer {resolve_secret(target.credentials)}"}
+
+
+def timeout_of(target: Target) -> float:
+    return label_float(target, "timeout", 5.0)
+
+
+def classify(exc: httpx.HTTPError, url: str) -> InferenceUnanswered:
+    """Refused → process down; timeout → hung; anything else on the way → network."""
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        if "refused" in text or "errno 111" in text:
+            return InferenceUnanswered(f"{url}: connection refused (the server process is down)", "process")
+        return InferenceUnanswered(f"{url}: cannot connect ({exc})", "network")
+    if isinstance(exc, httpx.TimeoutException):
+        return InferenceUnanswered(f"{url}: no answer within the timeout (the server is hung or overloaded)",
+                                   "process", hung=True)
+    return InferenceUnanswered(f"{url}: {type(exc).__name__}: {exc}", "network")
+
+
+@dataclass(frozen=True)
+class Answer:
+    url: str
+    status: int
+    elapsed_ms: float
+    body: str
+
+
+async def get(target: Target, path: str, timeout: float | None = None) -> Answer:
+    url = base_url(target) + path
+    started = time.monotonic()
+    try:
+        async with httpx.AsyncClient(timeout=timeout or timeout_of(target), headers=headers(target)) as client:
+            resp = await client.get(url)
+    except httpx.HTTPError as exc:
+        raise classify(exc, url) from exc
+    return Answer(url, resp.status_code, round((time.monotonic() - started) * 1000, 1), resp.text[:200_000])
+
+
+#: one reading of a server: its flavour, this /metrics reading, and the earlier ones (newest first)
+Reading = tuple[Flavour, ServerMetrics | None, list[ServerMetrics]]
+HISTORY = 3
+
+_cache: dict[str, tuple[float, Reading]] = {}
+_history: dict[str, list[ServerMetrics]] = {}
+
+
+def forget(target_name: str) -> None:
+    _cache.pop(target_name, None)
+    _history.pop(target_name, None)
+
+
+async def flavour_and_metrics(target: Target) -> Reading:
+    """(flavour, this reading, earlier readings newest first) — one fetch shared by a run's checks.
+
+    A flavour without ``/metrics`` gives ``(flavour, None, [])``; an unreachable server raises.
+    """
+    hit = _cache.get(target.name)
+    if hit is not None and time.monotonic() - hit[0] < SHARE_S:
+        return hit[1]
+    named = target.labels.get("flavour", "").strip().lower()
+    if named and named not in FLAVOURS:
+        raise InferenceUnanswered(f"label flavour={named!r} is not one of {', '.join(FLAVOURS)}", "config")
+    flavour = FLAVOURS.get(named)
+    current: ServerMetrics | None = None
+    if flavour is None or flavour.has_metrics:
+        answer = await get(target, target.labels.get("metrics_path", "/metrics"))
+        if answer.status == 200:
+            flavour = flavour or detect(answer.body) or FLAVOURS["openai"]
+            if flavour.has_metrics:
+                try:
+                    current = read_metrics(answer.body, flavour)
+                except ValueError as exc:
+                    raise InferenceUnanswered(f"{answer.url}: {exc}", "process") from exc
+        flavour = flavour or FLAVOURS["openai"]
+    before = list(_history.get(target.name, []))
+    if current is not None:
+        _history[target.name] = [current, *before][:HISTORY]
+    value: Reading = (flavour, current, before)
+    _cache[target.name] = (time.monotonic(), value)
+    return value
+
+
+__all__ = ["Answer", "InferenceUnanswered", "Reading", "base_url", "classify", "flavour_and_metrics", "forget", "get",
+           "headers", "timeout_of"]
