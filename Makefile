@@ -6,6 +6,7 @@
 #   make bench   bench/intake.py (steadyops on SQLite and PostgreSQL vs a real Alertmanager)
 #   make benchmarks  every benchmark in bench/ (log parsing, NAB, RCA, log anomaly) on ../shared/datasets
 #   make evals   retrieval and diagnosis evals (evals/); the LLM mode runs when STEADYOPS_LLM__* is set
+#   make drills  fault drills against `steadyops serve` alone (bench/drills/; root, ~10 min)
 #   make clean   remove the virtualenv and caches (./data, your embedded store, is kept)
 #
 # Installs are remembered by stamp files inside .venv: a repeated `make test` does not reinstall,
@@ -21,7 +22,7 @@ BENCH_ARGS  ?=
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench benchmarks evals clean venv install install-test test-deps
+.PHONY: run test lint bench benchmarks evals drills clean venv install install-test test-deps
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/steadyops serve
@@ -45,6 +46,9 @@ benchmarks: $(TEST_STAMP)
 	$(PY) bench/rca.py
 	$(PY) bench/loganomaly.py
 	$(PY) bench/inspect
+
+drills: $(TEST_STAMP) test-deps
+	$(PY) bench/drills $(BENCH_ARGS)
 
 evals: $(TEST_STAMP)
 	$(PY) evals/run_retrieval.py --min-recall 0.9

@@ -29,10 +29,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from faults import DRILLS, Drill  # noqa: E402
-from harness import Env, environment  # noqa: E402
+from faults import DRILLS, Drill
+from harness import Env, environment
 
-from steadyops.testing.services import Service, start_steadyops  # noqa: E402
+from steadyops.testing.services import Service, start_steadyops
 
 GOAL_DETECT, GOAL_LOCATE, GOAL_RECOVER = 15.0, 30.0, 60.0
 POLL = 0.5
@@ -181,21 +181,25 @@ def run_drill(api: Api, server: Service, env: Env, drill: Drill) -> Result:
     touched: dict[int, dict[str, Any]] = {}
     diag: dict[str, Any] | None = None
     inc: dict[str, Any] | None = None
-    while time.time() - t0 < 45:
+    while time.time() - t0 < 40:
         now = api.incidents()
         for i, row in now.items():
             if i not in base or (base[i] == "resolved" and row["status"] != "resolved"):
                 touched[i] = row
         if touched:
             inc = primary(touched, drill.target)
-            if res.t_detect is None:
-                opened = ts(inc["opened_at"]) if inc["id"] not in base else time.time()
-                res.t_detect = max(0.0, (opened or time.time()) - t0)
-            diag, _detail = diagnosis(api, inc["id"])
+            diag, detail = diagnosis(api, inc["id"])
+            if res.t_detect is None:  # the server's own time: opened, or reopened (a flapping target)
+                events = [ts(e["at"]) for e in detail.get("timeline", []) if e["kind"] in ("opened", "reopened")]
+                seen = [e for e in events if e is not None and e >= t0 - 1]
+                res.t_detect = max(0.0, (min(seen) if seen else time.time()) - t0)
+            made = ts(diag["created_at"]) if diag else None
+            if made is not None and made < t0:
+                diag = None  # a diagnosis from before this fault (a reopened incident) says nothing yet
             res.top1 = top_of(diag)
             if res.top1 == drill.target and res.t_locate is None:
-                res.t_locate = max(0.0, (ts(diag["created_at"]) if diag else time.time()) - t0)
-            if res.t_locate is not None and time.time() - t0 > res.t_locate + 3:
+                res.t_locate = max(0.0, (made or time.time()) - t0)
+            if res.t_locate is not None and time.time() - t0 > res.t_locate + 2:
                 break  # stays right a little while: done locating
         time.sleep(POLL)
     res.right = res.top1 == drill.target
@@ -208,21 +212,27 @@ def run_drill(api: Api, server: Service, env: Env, drill: Drill) -> Result:
         except Exception as exc:  # a refused or failed remedy is a result, not a crash of the drills
             res.note = f"remedy: {exc}"[:100]
     if t_start is None:
-        drill.undo(env)
+        try:
+            drill.undo(env)
+        except Exception as exc:  # report it; the next drills still run
+            res.note = f"undo failed: {exc}"[:100]
         t_start, res.manual = time.time(), True
     drill.settle(env)
     if inc is not None:
-        deadline = time.time() + 90
+        deadline = time.time() + 75
         while time.time() < deadline:
             row = api.incidents().get(inc["id"])
             if row is not None and row["status"] == "resolved":
                 res.t_recover = max(0.0, (ts(row["resolved_at"]) or time.time()) - t_start)
                 break
             time.sleep(POLL)
-    if not res.manual and res.t_recover is None:
-        drill.undo(env)  # the remedy did not bring it back: put it right for the next drill
+    if not res.manual and res.t_recover is None:  # the remedy did not bring it back: put it right
+        try:
+            drill.undo(env)
+        except Exception as exc:
+            res.note = f"{res.note} undo failed: {exc}"[:100]
     env.release()
-    left = settle(api, env)
+    left = settle(api, env, timeout=30)
     for i, row in api.incidents().items():
         if i not in base or (base[i] == "resolved" and i in touched):
             touched[i] = row

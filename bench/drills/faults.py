@@ -7,6 +7,7 @@ the allow-listed ctl scripts), ``磁盘清理`` (the operator command, its plan 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,8 +21,8 @@ import httpx
 import psycopg
 import pymysql
 import redis as redis_lib
+from harness import Env
 
-from harness import PG_ADMIN, Env
 from steadyops.testing.zookeeper import four_letter_word
 
 
@@ -113,8 +114,11 @@ def _zk_start(env: Env) -> None:
 
 
 def _redis_maxclients(env: Env) -> None:
-    r = redis_lib.Redis(port=env.redis.port, socket_timeout=2)
-    r.config_set("maxclients", 4)
+    """maxclients lowered to 4 through a control connection that is kept, then clients pile up."""
+    control = redis_lib.Redis(port=env.redis.port, socket_timeout=2, single_connection_client=True)
+    control.ping()
+    control.config_set("maxclients", 4)
+    env.held.append(control)
     for _ in range(6):
         c = redis_lib.Redis(port=env.redis.port, socket_timeout=2, single_connection_client=True)
         try:
@@ -123,13 +127,11 @@ def _redis_maxclients(env: Env) -> None:
             c.close()
             continue
         env.held.append(c)
-    env.held.append(r)
 
 
 def _redis_maxclients_undo(env: Env) -> None:
+    env.held[0].config_set("maxclients", 10000)
     env.release()
-    time.sleep(0.2)
-    redis_lib.Redis(port=env.redis.port, socket_timeout=2).config_set("maxclients", 10000)
 
 
 def _mariadb_exhaust(env: Env) -> None:
@@ -142,8 +144,13 @@ def _mariadb_exhaust(env: Env) -> None:
 
 
 def _pg_exhaust(env: Env) -> None:
-    for _ in range(3):
-        env.held.append(psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{env.pg_db}", user=env.pg_role))
+    """Every non-reserved connection of the private server taken (as a runaway pool would)."""
+    for _ in range(25):
+        try:
+            env.held.append(psycopg.connect(host="127.0.0.1", port=env.pg.port, user="app_pool", dbname="postgres",
+                                            connect_timeout=2))
+        except psycopg.OperationalError:
+            break
 
 
 def _rabbit(env: Env) -> httpx.Client:
@@ -189,10 +196,8 @@ def _zk_readonly(env: Env) -> None:
 
 def _zk_write_quietly(env: Env) -> None:
     """A client write: ZooKeeper only finds its disk read-only when it must log a transaction."""
-    try:
+    with contextlib.suppress(OSError):
         _zk_write(env.zk.port, 1)
-    except OSError:
-        pass
 
 
 def _zk_readwrite(env: Env) -> None:
@@ -221,7 +226,7 @@ DRILLS: list[Drill] = [
           _zk_readonly, _zk_readwrite, zk=True),
     Drill("mariadb-connections", "MariaDB max_connections (10) exhausted", "mdb", "capacity",
           _mariadb_exhaust, lambda e: e.release()),
-    Drill("pg-connections", "PostgreSQL role CONNECTION LIMIT (3) exhausted", "pg", "capacity",
+    Drill("pg-connections", "PostgreSQL max_connections (20) exhausted by a pool", "pg", "capacity",
           _pg_exhaust, lambda e: e.release()),
     Drill("upstream-down", "upstream behind a healthy nginx stops (nginx answers 502)", "app", "process",
           lambda e: e.upstream.down(), lambda e: e.upstream.up()),

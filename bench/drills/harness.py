@@ -1,10 +1,9 @@
 """The drill environment: private services on loopback, each with a control script, and one inventory.
 
 Services that a drill stops, freezes or exhausts are private (started here on free ports):
-ZooKeeper on its own tmpfs, Redis, MariaDB, nginx in front of an upstream served by this process.
-PostgreSQL and RabbitMQ are the machine's shared servers, used only through a role/database and a
-vhost of our own (a role CONNECTION LIMIT is the fault, never the server's). The restartable ones
-get a ``ctl {start,stop}`` script, which is what ``service.restart`` is allow-listed to run: the
+ZooKeeper on its own tmpfs, Redis, MariaDB, PostgreSQL, nginx in front of an upstream served by this
+process. RabbitMQ is the machine's shared broker, used only through a vhost of our own. The
+restartable ones get a ``ctl {start,stop}`` script, which is what ``service.restart`` is allow-listed to run: the
 platform restarts them exactly as it would a real service, through its approval policy.
 """
 
@@ -19,7 +18,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,8 +29,6 @@ import psycopg
 from steadyops.testing.middleware import ensure_rabbitmq_management, find_program, rabbitmq_vhost, start_mariadb
 from steadyops.testing.services import free_port, wait_until
 from steadyops.testing.zookeeper import JVM_OPTS, ZkCluster, four_letter_word, small_filesystem
-
-PG_ADMIN = os.environ.get("STEADYOPS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 # -- the upstream behind nginx: a real HTTP server whose behaviour a drill changes --------------------
@@ -52,7 +48,7 @@ class Upstream:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 if owner.mode == "slow":
                     time.sleep(owner.delay)
                 body = b"upstream ok\n"
@@ -62,7 +58,7 @@ class Upstream:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         ThreadingHTTPServer.allow_reuse_address = True
@@ -213,6 +209,26 @@ esac
     return Daemon("nginx", port, wd, ctl, pid)
 
 
+def postgres(root: Path) -> Daemon:
+    """A private PostgreSQL (max_connections 20): exhausting it hurts nobody else's tests."""
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    wd = root / "pg"
+    wd.mkdir()
+    shutil.chown(wd, "postgres", "postgres")
+    port = free_port()
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(wd / "data"), "-A", "trust", "-U", "postgres",
+                    "--no-sync"], check=True, capture_output=True, timeout=120)
+    opts = f"-p {port} -k {wd} -c listen_addresses=127.0.0.1 -c max_connections=20 -c fsync=off"
+    ctl = _script(root / "pg-ctl", f"""case "$1" in
+stop) {shlex.join([*as_pg, str(bindir / "pg_ctl"), "-D", str(wd / "data"), "-m", "immediate", "stop"])} ;;
+start) {shlex.join([*as_pg, str(bindir / "pg_ctl"), "-D", str(wd / "data"), "-o", opts, "-l", str(wd / "pg.log"),
+                    "-w", "start"])} ;;
+esac
+""")
+    return Daemon("postgres", port, wd, ctl, wd / "data" / "postmaster.pid")
+
+
 @dataclass
 class Env:
     root: Path
@@ -223,8 +239,7 @@ class Env:
     upstream: Upstream
     host_disk: Path
     mariadb: Any
-    pg_role: str
-    pg_db: str
+    pg: Daemon
     vhost: str
     rabbit_api: str
     held: list[Any] = field(default_factory=list)
@@ -239,11 +254,8 @@ class Env:
             {"name": "cache", "kind": "redis", "address": f"127.0.0.1:{self.redis.port}", "labels": {"timeout": "2"}},
             {"name": "mdb", "kind": "mysql", "address": self.mariadb.address,
              "labels": {"user": "root", "timeout": "2"}},
-            {"name": "pg", "kind": "postgres", "address": "127.0.0.1:5432",
-             # the shared server's total load is other people's tests: only our role's limit is the fault
-             "labels": {"user": self.pg_role, "database": self.pg_db, "timeout": "2",
-                        "connections_warn_pct": "100", "connections_crit_pct": "100", "long_tx_warn_s": "86400",
-                        "long_tx_crit_s": "86400", "lock_wait_warn_s": "86400", "lock_wait_crit_s": "86400"}},
+            {"name": "pg", "kind": "postgres", "address": f"127.0.0.1:{self.pg.port}",
+             "labels": {"user": "postgres", "database": "postgres", "timeout": "2"}},
             {"name": "mq", "kind": "rabbitmq", "address": "127.0.0.1:5672",
              "labels": {"vhost": self.vhost, "api_url": self.rabbit_api, "timeout": "2"}},
             {"name": "app", "kind": "http_probe", "address": f"http://127.0.0.1:{self.upstream.port}/",
@@ -256,8 +268,8 @@ class Env:
             {"name": "box", "kind": "host", "address": "127.0.0.1",
              # the machine is shared by parallel builds: its load is not a drill's fault
              "labels": {"disk_mounts": str(self.host_disk), "disk_used_pct_warn": "85", "disk_used_pct_crit": "95",
-                        "load_warn": "50", "load_crit": "100", "systemd_ignore": "*", "log_paths": str(self.host_disk / "logs"),
-                        "log_older_than_days": "1"}},
+                        "load_warn": "50", "load_crit": "100", "systemd": "false",
+                        "log_paths": str(self.host_disk / "logs"), "log_older_than_days": "1"}},
         ]}
 
     def restartable(self) -> dict[str, Daemon]:
@@ -281,6 +293,7 @@ def _zk_ready(port: int) -> bool:
 @contextlib.contextmanager
 def environment() -> Iterator[Env]:
     root = Path(tempfile.mkdtemp(prefix="steadyops-drills-"))
+    root.chmod(0o755)  # the private PostgreSQL runs as its own user and must reach its directory
     stack = contextlib.ExitStack()
     try:
         zk_data = stack.enter_context(small_filesystem(root / "zkdata", "24m"))
@@ -298,23 +311,18 @@ def environment() -> Iterator[Env]:
         ngx.start()
         stack.callback(ngx.stop)
         mariadb = stack.enter_context(start_mariadb(max_connections=10, workdir=root / "mariadb"))
-        role = db = f"drill_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 3')
-            admin.execute(f'CREATE DATABASE "{db}" OWNER "{role}"')
-        stack.callback(_drop_pg, role, db)
+        pg = postgres(root)
+        pg.start()
+        stack.callback(pg.stop)
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres",
+                             autocommit=True) as admin:
+            admin.execute("CREATE ROLE app_pool LOGIN")
         api = ensure_rabbitmq_management()
         vhost = stack.enter_context(rabbitmq_vhost(api))
         env = Env(root=root, zk=zk, zk_data=zk_data, redis=rd, nginx=ngx, upstream=upstream, host_disk=host_disk,
-                  mariadb=mariadb, pg_role=role, pg_db=db, vhost=vhost, rabbit_api=api)
+                  mariadb=mariadb, pg=pg, vhost=vhost, rabbit_api=api)
         stack.callback(env.release)
         yield env
     finally:
         stack.close()
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _drop_pg(role: str, db: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
