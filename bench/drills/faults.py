@@ -120,12 +120,11 @@ def _redis_maxclients(env: Env) -> None:
     control.config_set("maxclients", 4)
     env.held.append(control)
     for _ in range(6):
-        c = redis_lib.Redis(port=env.redis.port, socket_timeout=2, single_connection_client=True)
         try:
+            c = redis_lib.Redis(port=env.redis.port, socket_timeout=2, single_connection_client=True)
             c.ping()
         except redis_lib.RedisError:
-            c.close()
-            continue
+            continue  # the table is full: that is the fault
         env.held.append(c)
 
 
