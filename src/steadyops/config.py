@@ -12,7 +12,17 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +30,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from steadyops.config_errors import KeyedConfigError, LocalizedValueError
 from steadyops.durations import Duration
 from steadyops.durations import parse_duration as parse_duration  # re-exported for callers of config
 from steadyops.errors import ConfigError
@@ -37,7 +48,13 @@ def _parse_matchers(value: Any) -> Any:
 Matchers = Annotated[list[Matcher], BeforeValidator(_parse_matchers)]
 
 
-class RouteConfig(BaseModel):
+class Section(BaseModel):
+    """Base of every settings section: a misspelt key is an error, not a silently ignored line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RouteConfig(Section):
     """One node of the routing tree, with Alertmanager's inheritance of unset fields."""
 
     receiver: str | None = None
@@ -69,12 +86,12 @@ class ChannelConfig(BaseModel):
     model_config = {"extra": "allow"}
 
 
-class ReceiverConfig(BaseModel):
+class ReceiverConfig(Section):
     name: str
     channels: list[ChannelConfig] = Field(default_factory=list)
 
 
-class InhibitRuleConfig(BaseModel):
+class InhibitRuleConfig(Section):
     source_matchers: Matchers
     target_matchers: Matchers
     equal: list[str] = Field(default_factory=list)
@@ -88,7 +105,7 @@ class InhibitRuleConfig(BaseModel):
 Provider = Literal["openai", "vllm", "sglang", "ollama", "llamacpp", "deepseek", "dashscope"]
 
 
-class LLMConfig(BaseModel):
+class LLMConfig(Section):
     base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
     model: str
     api_key: SecretStr | None = None
@@ -114,7 +131,7 @@ DEFAULT_METRICS = {
 }
 
 
-class PrometheusConfig(BaseModel):
+class PrometheusConfig(Section):
     """Where diagnosis and the agent read metrics. ``{host}`` in a query is the target's instance regex."""
 
     url: str
@@ -126,7 +143,7 @@ class PrometheusConfig(BaseModel):
     step: Duration = 30.0
 
 
-class ConvergenceConfig(BaseModel):
+class ConvergenceConfig(Section):
     """Topology-aware convergence: alerts on linked targets within ``window`` share an incident."""
 
     enabled: bool = True
@@ -163,7 +180,7 @@ class InspectionConfig(BaseModel):
     kinds: dict[str, InspectionScope] = Field(default_factory=dict)
 
 
-class IntakeConfig(BaseModel):
+class IntakeConfig(Section):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_alerts_per_request: int = Field(default=10_000, gt=0)
     max_future_skew: Duration = 3600.0
@@ -182,7 +199,7 @@ def _default_lang() -> Literal["zh", "en"]:
     return "zh" if loc.lower().startswith("zh") else "en"
 
 
-class PolicyRule(BaseModel):
+class PolicyRule(Section):
     """The first rule that matches an (action, risk, target) decides how many approvals it needs."""
 
     actions: list[str] = Field(default_factory=lambda: ["*"], description="fnmatch patterns on action names")
@@ -195,7 +212,8 @@ class PolicyRule(BaseModel):
     @model_validator(mode="after")
     def _approvers_needed(self) -> PolicyRule:
         if self.mode != "auto" and not self.approvers:
-            raise ValueError(f"mode {self.mode!r} needs an approvers list")
+            raise LocalizedValueError(f"mode {self.mode!r} needs an approvers list", "cfgerr.needs_approvers",
+                                      mode=self.mode)
         return self
 
     @property
@@ -203,7 +221,7 @@ class PolicyRule(BaseModel):
         return {"auto": 0, "one": 1, "two": 2}[self.mode]
 
 
-class AllowRule(BaseModel):
+class AllowRule(Section):
     """What an action may touch on a target: directory roots and exact command lines."""
 
     targets: list[str] = Field(default_factory=lambda: ["*"])
@@ -215,13 +233,14 @@ class AllowRule(BaseModel):
     def _absolute(self) -> AllowRule:
         for p in self.paths:
             if not p.startswith("/"):
-                raise ValueError(f"allow-listed path {p!r} must be absolute")
+                raise LocalizedValueError(f"allow-listed path {p!r} must be absolute", "cfgerr.path_absolute", path=p)
             if ".." in Path(p).parts:
-                raise ValueError(f"allow-listed path {p!r} must not contain '..'")
+                raise LocalizedValueError(f"allow-listed path {p!r} must not contain '..'", "cfgerr.path_dotdot",
+                                          path=p)
         return self
 
 
-class RemediationConfig(BaseModel):
+class RemediationConfig(Section):
     approval_expiry: Duration = 1800.0
     policies: list[PolicyRule] = Field(default_factory=list)
     allow: list[AllowRule] = Field(default_factory=list)
@@ -325,13 +344,32 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def _check_yaml(path: Path | None) -> None:
+    """Parse the file once up front so a syntax error or a non-mapping is reported as such."""
+    if path is None:
+        return
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KeyedConfigError(f"cannot read config file {path}: {exc.strerror}", "cfgerr.unreadable",
+                               path=path, reason=exc.strerror) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid configuration: YAML syntax error: {' '.join(str(exc).split())}") from exc
+    if doc is not None and not isinstance(doc, dict):
+        raise KeyedConfigError(f"{path}: the top level must be a mapping (key: value)", "cfgerr.not_mapping_in",
+                               path=path)
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings or raise :class:`ConfigError` naming every bad field."""
     if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"config file {config_file} does not exist")
+        raise KeyedConfigError(f"config file {config_file} does not exist", "cfgerr.no_file", path=config_file)
+    _check_yaml(config_file or _config_path())
     _CONFIG_OVERRIDE[0] = config_file
     try:
         return Settings(**overrides)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid configuration: YAML syntax error: {' '.join(str(exc).split())}") from exc
     except ValidationError as exc:
         raise ConfigError(f"invalid configuration: {describe_validation_error(exc)}") from exc
     except (OSError, ValueError) as exc:

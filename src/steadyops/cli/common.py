@@ -9,7 +9,8 @@ from typing import Any, NoReturn
 import httpx
 import typer
 
-from steadyops.config import Settings, load_settings
+from steadyops.config import Settings, _default_lang, load_settings
+from steadyops.config_errors import describe as describe_config_error
 from steadyops.errors import ConfigError
 from steadyops.i18n import Lang, normalise, t
 
@@ -26,17 +27,17 @@ class CliState:
             try:
                 self._settings = load_settings(Path(self.config_path) if self.config_path else None)
             except ConfigError as exc:
-                fail(str(exc))
+                # the language cannot come from the settings being reported: flag, then env/locale
+                lang = normalise(self.lang_flag or _default_lang())
+                typer.echo(t("cli.error", lang, msg=describe_config_error(exc, lang, Settings)), err=True)
+                raise typer.Exit(CONFIG_EXIT) from None
         return self._settings
 
     @property
     def lang(self) -> Lang:
         if self.lang_flag:
             return normalise(self.lang_flag)
-        try:
-            return normalise(self.settings().lang)
-        except typer.Exit:
-            return "en"
+        return normalise(self.settings().lang)
 
     def server(self) -> str:
         if self.server_flag:
@@ -50,6 +51,9 @@ class CliState:
 
 
 state = CliState()
+
+#: exit status for a configuration the platform will not start with (like a usage error)
+CONFIG_EXIT = 2
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -7,7 +7,8 @@ import logging
 import typer
 import uvicorn
 
-from steadyops.cli.common import fail, state
+from steadyops.cli.common import CONFIG_EXIT, fail, state
+from steadyops.config_errors import describe as describe_config_error
 from steadyops.errors import ConfigError
 from steadyops.i18n import t
 
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
         try:
             core = build_app(settings)
         except ConfigError as exc:
-            fail(str(exc))
+            fail(describe_config_error(exc, state.lang), CONFIG_EXIT)
         store = core.settings.effective_database_url.split("@")[-1]
         typer.echo(t("cli.serving", state.lang, host=settings.host, port=settings.port, store=store))
         uvicorn.run(create_api(core), host=settings.host, port=settings.port, log_level=log_level,
