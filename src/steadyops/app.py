@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from steadyops import demo
 from steadyops.clock import Clock, SystemClock
 from steadyops.config import RouteConfig, Settings, describe_validation_error, load_settings
 from steadyops.errors import ConfigError, PluginError
@@ -122,9 +123,11 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
               registry: Registry | None = None, http_client: httpx.AsyncClient | None = None) -> App:
     settings = settings or load_settings(config_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.demo:
+        settings = demo.apply(settings)
     registry = registry or load_plugins()
     clock = clock or SystemClock()
-    inventory = Inventory.load(settings.inventory)
+    inventory = demo.add_target(Inventory.load(settings.inventory), settings)
     channels = build_channels(settings, registry, http_client)
     store = Store(settings.effective_database_url)
     registry.setup(PluginContext(data_dir=settings.data_dir,

@@ -281,6 +281,7 @@ class Settings(BaseSettings):
     changes: ChangesSettings = Field(default_factory=ChangesSettings, description="change intake and risk (i15)")
     oncall: OnCallSettings = Field(default_factory=OnCallSettings, description="schedules, escalation (i15)")
     reports: ReportsSettings = Field(default_factory=ReportsSettings, description="daily/weekly/monthly (i15)")
+    demo: bool = Field(default=False, description="add the safe remediation demo (steadyops.demo)")
 
     @field_validator("route")
     @classmethod

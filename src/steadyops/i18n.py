@@ -77,6 +77,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "zh": "非交互终端：请执行 `steadyops act apply {id}` 或加 --yes。"},
     "act.done": {"en": "Done: {summary} (freed {freed} bytes)", "zh": "完成：{summary}（释放 {freed} 字节）"},
     "act.failed": {"en": "Failed: {summary}", "zh": "失败：{summary}"},
+    "act.done_plain": {"en": "Done: {summary}", "zh": "完成：{summary}"},
     "audit.ok": {"en": "Audit log intact: {n} entries, head {head}…", "zh": "审计日志完整：共 {n} 条，链头 {head}…"},
     "audit.bad": {"en": "Audit log TAMPERED: {n} problem(s)", "zh": "审计日志被篡改：发现 {n} 处问题"},
     "audit.checkpoint": {"en": "Checkpoint written to {path} (entry #{seq})",
@@ -267,6 +268,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.layer.capacity": {"en": "capacity", "zh": "容量"},
     "report.layer.upstream": {"en": "upstream", "zh": "上游"},
     "scope.unknown_check": {"en": "unknown check {check!r}", "zh": "未知检查项 {check!r}"},
+    "inspect.adhoc": {"en": "{address} is not in the inventory: running the read-only {kind} checks against it "
+                             "once (not recorded, no alerts).",
+                      "zh": "{address} 不在清单中：对它临时执行一次只读的 {kind} 检查（不记录，不产生告警）。"},
     "scope.unknown_target": {"en": "target {target!r} is not in the inventory", "zh": "目标 {target!r} 不在清单中"},
     "scope.hint": {"en": "; did you mean {names}?", "zh": "；是否想输入 {names}？"},
     "scope.no_targets": {"en": "no target matches kind {kinds} and target {targets} "

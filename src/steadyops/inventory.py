@@ -104,6 +104,15 @@ class Inventory:
                 self._adj[t.name].add(dep)
                 self._adj[dep].add(t.name)
 
+    def add(self, target: Target) -> None:
+        """Add one target after loading: an ad-hoc address a user asked to inspect, the demo target."""
+        if target.name in self.targets:
+            raise ConfigError(f"inventory: target {target.name!r} is defined twice")
+        self.targets[target.name] = target
+        for key in {target.name, target.address, _host_part(target.address)} - {""}:
+            self._index.setdefault(key, target.name)
+        self._adj[target.name] = set()
+
     @classmethod
     def local(cls) -> Inventory:
         return cls([Target(name=socket.gethostname() or "localhost", kind="host", address="127.0.0.1")])

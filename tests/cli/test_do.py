@@ -137,8 +137,27 @@ def test_zk_check_without_zookeeper_targets_says_so(monkeypatch: pytest.MonkeyPa
     result = do("zk检测", code=2, lang=lang)
     assert t("do.no_zk", lang, where="") in result.stderr
     use_local(monkeypatch, tmp_path, FLEET)
-    result = do("zk检测 10.9.9.9", code=2, lang=lang)
-    assert t("do.no_zk", lang, where=t("do.zk_at", lang, target="10.9.9.9")) in result.stderr
+    result = do("zk检测 zk-nope", code=2, lang=lang)
+    assert t("do.no_zk", lang, where=t("do.zk_at", lang, target="zk-nope")) in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_address_not_in_the_inventory_is_inspected_ad_hoc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                             lang: Lang) -> None:
+    """``zk检测 10.9.9.9`` / ``inspect zookeeper 10.9.9.9``: read-only checks once, nothing recorded."""
+    use_local(monkeypatch, tmp_path, FLEET)
+    VERDICT[("zookeeper.ruok", "10.9.9.9:2181")] = CheckStatus.CRITICAL
+    for phrase in ("zk检测 10.9.9.9:2181", "inspect zookeeper 10.9.9.9:2181"):
+        result = do(phrase, "--format", "json", code=2, lang=lang)
+        assert t("inspect.adhoc", lang, address="10.9.9.9:2181", kind="zookeeper") in result.stderr
+        report = json.loads(result.stdout)
+        assert {f["target"] for f in report["findings"]} == {"10.9.9.9:2181"}
+        assert report["run_id"] is None  # not recorded: no schedule would ever resolve its alerts
+    # 10.0.0.5 is in the inventory as a host: asking for redis there runs the redis checks ad hoc
+    result = do("巡检 redis 10.0.0.5:6379", "--format", "json", code=0, lang=lang)
+    assert {f["check"] for f in json.loads(result.stdout)["findings"]} == {"redis.ping"}
+    # a mistyped *name* is not an address: still "not in the inventory", with a suggestion
+    assert do("巡检 redis r3", code=2, lang=lang).exit_code == 2
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

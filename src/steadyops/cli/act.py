@@ -64,15 +64,23 @@ def render_plan(run: dict[str, Any]) -> str:
 
 def _status_line(run: dict[str, Any]) -> str:
     lang = state.lang
-    got = sum(1 for a in run.get("approvals", []) if a["decision"] == "approve")
+    # distinct approvers of *this* plan, as the policy counts them: alice twice is one approval
+    approvers = {a["approver"] for a in run.get("approvals", [])
+                 if a["decision"] == "approve" and a.get("plan_hash", run["plan_hash"]) == run["plan_hash"]}
+    got = min(len(approvers), run["required_approvals"]) if run["required_approvals"] else len(approvers)
     return t("act.status", lang, id=run["id"], status=t(f"act.state.{run['status']}", lang), got=got,
              need=run["required_approvals"])
 
 
 def render_outcome(outcome: dict[str, Any]) -> str:
     lang = state.lang
-    key = "act.done" if outcome["ok"] else "act.failed"
-    return t(key, lang, summary=outcome["summary"], freed=outcome.get("bytes_freed", 0))
+    if not outcome["ok"]:
+        return t("act.failed", lang, summary=outcome["summary"])
+    freed = outcome.get("bytes_freed") or 0
+    # the action's own summary usually says what it freed already; say it once
+    if not freed or str(freed) in outcome["summary"]:
+        return t("act.done_plain", lang, summary=outcome["summary"])
+    return t("act.done", lang, summary=outcome["summary"], freed=freed)
 
 
 @app.command("plan")

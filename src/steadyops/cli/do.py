@@ -23,6 +23,7 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
+from steadyops import demo
 from steadyops.agent.commands import EXAMPLES, Command, UnknownCommand, parse
 from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.act import _status_line as status_line
@@ -56,6 +57,7 @@ def _targets(cmd: Command) -> list[str]:
 
 def _zk_check(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, progress: bool | None) -> int:
     """All ZooKeeper checks on all (or the addressed) ZooKeeper targets; the report adds the localisation."""
+    from steadyops.reports.adhoc import looks_like_address
     from steadyops.reports.scope import match_targets
 
     lang = state.lang
@@ -65,7 +67,7 @@ def _zk_check(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, pro
         wanted = _targets(cmd)
         if wanted:
             zk = [name for name in match_targets(core.inventory, wanted[0]) if name in zk]
-        if not zk:
+        if not zk and not (wanted and looks_like_address(wanted[0])):  # an address is inspected ad hoc
             where = t("do.zk_at", lang, target=wanted[0]) if wanted else ""
             fail(t("do.no_zk", lang, where=where), code=2)
         if not core.registry.checks_for(ZK):
@@ -237,7 +239,7 @@ def disk_cleanup(cmd: Command, *, params: list[str], by: str, yes: bool, as_json
     if cmd.target is None:
         fail(t("do.cleanup_need_target", lang), code=2)
     try:
-        inventory = Inventory.load(state.settings().inventory)
+        inventory = demo.add_target(Inventory.load(state.settings().inventory), state.settings())
     except ConfigError as exc:
         fail(str(exc), code=2)
     targets = _select(cmd, inventory)

@@ -152,9 +152,12 @@ def run_report(app: App, *, kinds: Sequence[str] = (), targets: Sequence[str] = 
     try:
         scope, jobs = resolve_scope(app.checks, kinds=kinds, targets=targets, checks=checks)
     except ScopeError as exc:
-        fail(t("inspect.nothing", lang, why=exc.localised(lang)), code=2)
-    run_id = asyncio.run(_inspect(app, jobs, scope.as_dict(), trigger, progress))
-    report = load_report(app.store, run_id, inventory=app.inventory)
+        report = _adhoc(app, exc, kinds, targets, checks)
+        if report is None:
+            fail(t("inspect.nothing", lang, why=exc.localised(lang)), code=2)
+    else:
+        run_id = asyncio.run(_inspect(app, jobs, scope.as_dict(), trigger, progress))
+        report = load_report(app.store, run_id, inventory=app.inventory)
     text = render_output(report, fmt, lang)
     if out is None:
         typer.echo(text)
@@ -165,6 +168,24 @@ def run_report(app: App, *, kinds: Sequence[str] = (), targets: Sequence[str] = 
             fail(t("cli.cannot_read", lang, path=out, reason=exc.strerror or exc), code=2)
         typer.echo(t("inspect.written", lang, path=out, status=status_text(report.status.value, lang)), err=True)
     return exit_code(report.status)
+
+
+def _adhoc(app: App, exc: Exception, kinds: Sequence[str], targets: Sequence[str],
+           checks: Sequence[str]) -> InspectionReport | None:
+    """``inspect zookeeper 127.0.0.1`` for an address not in the inventory: read-only checks, not recorded."""
+    from steadyops.agent.commands import KIND_ALIASES
+    from steadyops.reports.adhoc import adhoc_report, inspect_address, looks_like_address
+
+    wanted = [v.strip() for v in targets if v.strip() and v.strip().lower() not in ("all", "*")]
+    unmatched = getattr(exc, "key", "") in ("scope.unknown_target", "scope.no_targets")
+    if not unmatched or len(kinds) != 1 or len(wanted) != 1 or checks:
+        return None
+    kind = KIND_ALIASES.get(kinds[0].strip().lower(), kinds[0].strip().lower())
+    if not looks_like_address(wanted[0]) or not app.registry.checks_for(kind):
+        return None
+    typer.echo(t("inspect.adhoc", state.lang, address=wanted[0], kind=kind), err=True)
+    findings = asyncio.run(inspect_address(app.checks, app.inventory, kind, wanted[0]))
+    return adhoc_report(findings, app.inventory, wanted[0])
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,85 @@
+"""The demo set-up (plan → approve → apply on fake logs) and the approval count as the policy sees it."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import typer.testing
+from typer.testing import CliRunner
+
+from steadyops import demo
+from steadyops.cli import app as cli
+from steadyops.cli.common import state
+from steadyops.config import load_settings
+from steadyops.i18n import Lang, t
+from steadyops.integrations.host.actions import CleanLogs
+from steadyops.plugins import Registry
+from steadyops.testing.server import Server
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _build_command_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command), raising=False)
+    state._settings = None
+
+
+def _runner(srv: Server, lang: Lang) -> Any:
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, ["--lang", lang, "--server", srv.url, *args])
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+    return run
+
+
+def test_the_demo_config_file_turns_the_demo_on() -> None:
+    settings = load_settings(REPO / "steadyops.demo.yaml")
+    assert settings.demo is True
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_demo_plan_approve_apply_touches_only_the_demo_directory(make_app: Any, lang: Lang) -> None:
+    reg = Registry()
+    reg.add_action(CleanLogs)
+    app = make_app(registry=reg, demo=True)
+    logs = demo.logs_dir(app.settings)
+    assert sorted(p.name for p in logs.glob("*.log")) == sorted(demo._FILES)
+    assert "demo" in app.inventory.targets
+    with Server(app) as srv:
+        run = _runner(srv, lang)
+        out = run("act", "plan", "host.clean_logs", "-t", "demo", "-p", f"paths={logs}")
+        assert t("act.status", lang, id=1, status=t("act.state.pending_approval", lang), got=0, need=2) in out
+        # outside the demo directory the allow-list still says no
+        run("act", "plan", "host.clean_logs", "-t", "demo", "-p", f"paths={logs.parent.parent}", code=1)
+        assert "(1/2" in run("act", "approve", "1", "--by", "alice").replace("已审批 ", "(")
+        # alice again is still one approver; the apply is refused
+        assert "(1/2" in run("act", "approve", "1", "--by", "alice").replace("已审批 ", "(")
+        run("act", "apply", "1", "--by", "dave", code=1)
+        assert "(2/2" in run("act", "approve", "1", "--by", "bob").replace("已审批 ", "(")
+        # a third approver does not make it 3/2
+        assert "(2/2" in run("act", "approve", "1", "--by", "carol").replace("已审批 ", "(")
+        done = run("act", "apply", "1", "--by", "dave").strip().splitlines()[-1]
+        freed = re.findall(r"\d{4,}", done)
+        assert len(freed) == 1, done  # the bytes freed are said once
+    assert not list(logs.glob("*.log"))
+    # the next start refills the demo directory
+    demo.seed(app.settings)
+    assert len(list(logs.glob("*.log"))) == len(demo._FILES)
+
+
+def test_demo_policy_comes_first_and_leaves_everything_else_default_deny(make_app: Any) -> None:
+    app = make_app(demo=True, remediation={"policies": [{"actions": ["*"], "mode": "two",
+                                                          "approvers": ["x", "y"]}]})
+    policies = app.settings.remediation.policies
+    assert policies[0].targets == ["demo"] and policies[0].actions == ["host.clean_logs"]
+    assert policies[1].approvers == ["x", "y"]
+    (allow, *_rest) = app.settings.remediation.allow
+    assert allow.targets == ["demo"] and allow.paths == [str(demo.logs_dir(app.settings))]
+    assert make_app().settings.remediation.policies == []  # no demo: nothing added
