@@ -30,7 +30,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from steadyops.config_errors import KeyedConfigError, LocalizedValueError
+from steadyops.config_errors import KeyedConfigError, LocalizedValueError, unknown_keys, with_unknown_keys
 from steadyops.durations import Duration
 from steadyops.durations import parse_duration as parse_duration  # re-exported for callers of config
 from steadyops.errors import ConfigError
@@ -345,10 +345,10 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def _check_yaml(path: Path | None) -> None:
+def _check_yaml(path: Path | None) -> Any:
     """Parse the file once up front so a syntax error or a non-mapping is reported as such."""
     if path is None:
-        return
+        return None
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -359,19 +359,25 @@ def _check_yaml(path: Path | None) -> None:
     if doc is not None and not isinstance(doc, dict):
         raise KeyedConfigError(f"{path}: the top level must be a mapping (key: value)", "cfgerr.not_mapping_in",
                                path=path)
+    return doc
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings or raise :class:`ConfigError` naming every bad field."""
     if config_file is not None and not config_file.is_file():
         raise KeyedConfigError(f"config file {config_file} does not exist", "cfgerr.no_file", path=config_file)
-    _check_yaml(config_file or _config_path())
+    doc = _check_yaml(config_file or _config_path())
     _CONFIG_OVERRIDE[0] = config_file
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
+        unknown = unknown_keys(Settings, doc)
+        if unknown is not None:
+            raise unknown
+        return settings
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid configuration: YAML syntax error: {' '.join(str(exc).split())}") from exc
     except ValidationError as exc:
+        exc = with_unknown_keys(exc, Settings, doc)
         raise ConfigError(f"invalid configuration: {describe_validation_error(exc)}") from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc

@@ -10,10 +10,13 @@ only for an error type it does not know.
 from __future__ import annotations
 
 import difflib
+import types
+import typing
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import InitErrorDetails
 
 from steadyops.errors import ConfigError
 from steadyops.i18n import Lang, t
@@ -42,6 +45,26 @@ _TYPE_KEYS: dict[str, str] = {
     "less_than_equal": "cfgerr.le",
     "path_type": "cfgerr.string",
     "url_parsing": "cfgerr.url",
+    "url_type": "cfgerr.url",
+    "time_type": "cfgerr.time",
+    "time_parsing": "cfgerr.time",
+    "date_type": "cfgerr.date",
+    "date_parsing": "cfgerr.date",
+    "date_from_datetime_parsing": "cfgerr.date",
+    "datetime_type": "cfgerr.datetime",
+    "datetime_parsing": "cfgerr.datetime",
+    "datetime_from_date_parsing": "cfgerr.datetime",
+    "string_too_short": "cfgerr.too_short",
+    "too_short": "cfgerr.too_short",
+    "string_too_long": "cfgerr.too_long",
+    "too_long": "cfgerr.too_long",
+    "string_pattern_mismatch": "cfgerr.pattern",
+    "set_type": "cfgerr.list",
+    "tuple_type": "cfgerr.list",
+    "frozen_set_type": "cfgerr.list",
+    "iterable_type": "cfgerr.list",
+    "is_instance_of": "cfgerr.wrong_type",
+    "union_tag_invalid": "cfgerr.wrong_type",
 }
 
 # PyYAML's problem strings for the common slips, so a zh line carries no English
@@ -161,3 +184,73 @@ class KeyedConfigError(ConfigError):
         super().__init__(english)
         self.key = key
         self.params = params
+
+
+def unknown_keys(model: type[BaseModel], data: Any) -> ValidationError | None:
+    """Keys in ``data`` that no section of ``model`` declares, as an ``extra_forbidden`` error.
+
+    A section whose model ignores extra keys would otherwise drop a misspelt ``grop_wait`` without a
+    word; walking the raw file against the model tree catches it for every section, whoever wrote it.
+    A model that *allows* extra keys (a channel's plugin-specific settings) is left to its plugin.
+    """
+    found: list[InitErrorDetails] = []
+    _walk_model(model, data, (), found)
+    if not found:
+        return None
+    return ValidationError.from_exception_data(model.__name__, found)
+
+
+def with_unknown_keys(exc: ValidationError, model: type[BaseModel], data: Any) -> ValidationError:
+    """``exc`` plus the unknown keys pydantic did not report (in sections that ignore extras), sorted by place."""
+    unknown = unknown_keys(model, data)
+    if unknown is None:
+        return exc
+    seen = {tuple(e["loc"]) for e in exc.errors()}
+    extra = [e for e in unknown.errors() if tuple(e["loc"]) not in seen]
+    if not extra:
+        return exc
+    details: list[InitErrorDetails] = []
+    for e in [*exc.errors(), *extra]:
+        item: InitErrorDetails = {"type": e["type"], "loc": tuple(e["loc"]), "input": e.get("input")}
+        if "ctx" in e:
+            item["ctx"] = e["ctx"]
+        details.append(item)
+    try:
+        return ValidationError.from_exception_data(exc.title, details)
+    except (TypeError, ValueError, KeyError):  # an error type pydantic cannot rebuild: report what it said
+        return exc
+
+
+def _walk_model(model: type[BaseModel], data: Any, loc: tuple[int | str, ...], found: list[InitErrorDetails]) -> None:
+    if not isinstance(data, dict) or model.model_config.get("extra") == "allow":
+        return
+    by_key = {}
+    for name, field in model.model_fields.items():
+        by_key[name] = field
+        if field.alias:
+            by_key[field.alias] = field
+    for key, value in data.items():
+        known = by_key.get(str(key))
+        if known is None:
+            found.append({"type": "extra_forbidden", "loc": (*loc, str(key)), "input": value})
+        else:
+            _walk(known.annotation, value, (*loc, str(key)), found)
+
+
+def _walk(annotation: Any, value: Any, loc: tuple[int | str, ...], found: list[InitErrorDetails]) -> None:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        _walk(args[0], value, loc, found)
+    elif origin in (typing.Union, types.UnionType):
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(models) == 1:
+            _walk(models[0], value, loc, found)
+    elif origin in (list, tuple, set, frozenset) and isinstance(value, list) and args:
+        for i, item in enumerate(value):
+            _walk(args[0], item, (*loc, i), found)
+    elif origin is dict and isinstance(value, dict) and len(args) == 2:
+        for key, item in value.items():
+            _walk(args[1], item, (*loc, str(key)), found)
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        _walk_model(annotation, value, loc, found)
