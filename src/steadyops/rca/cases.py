@@ -109,6 +109,23 @@ class RcaCase:
         incident = {k: [v[i] for i in incident_rows] for k, v in self.metrics.items()}
         return normal, incident
 
+    def before_fault(self) -> dict[str, list[float]]:
+        """Samples from just before the fault start that are *not* in the normal window.
+
+        Empty when the normal window runs up to the fault (the usual layout). When the normal period
+        was recorded at another time, these rows show the regime the fault arrived in; a change that
+        was already there is not the fault's doing. "Just before" spans as long as the incident does.
+        """
+        incident_end = self.end if self.end is not None else max(self.times, default=self.fault_start)
+        span = max(incident_end - self.fault_start, 0.0)
+        rows = [
+            i for i, t in enumerate(self.times)
+            if self.fault_start - span <= t < self.fault_start and not self.in_normal(t)
+        ]
+        if not rows:
+            return {}
+        return {k: [v[i] for i in rows] for k, v in self.metrics.items()}
+
     def components(self) -> list[str]:
         names = {component_of(c) for c in self.metrics}
         names |= set(self.topology) | {d for ds in self.topology.values() for d in ds}

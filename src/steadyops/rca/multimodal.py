@@ -204,4 +204,6 @@ def rank_case(case: RcaCase, config: RcaConfig | None = None) -> RcaResult:
         service_of_metric=component_of,
         config=replace(cfg),
         symptom=case.symptom_component,
+        symptom_metric=case.symptom_metric,
+        before=case.before_fault(),
     )

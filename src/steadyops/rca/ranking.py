@@ -22,8 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from steadyops.rca.propagation import personalised_pagerank
-from steadyops.rca.scoring import MetricScore, ScoringConfig, score_metrics, service_of
-from steadyops.rca.separation import reachable_from, separate_causes
+from steadyops.rca.scoring import MetricScore, ScoringConfig, kind_of, score_metrics, service_of
+from steadyops.rca.semantics import explains
+from steadyops.rca.separation import explain_by_callees, reachable_from, separate_causes
 
 __all__ = ["Candidate", "RcaConfig", "RcaResult", "rank_root_causes"]
 
@@ -47,8 +48,12 @@ class RcaConfig:
     """Share of a service's request-path evidence that a clearly anomalous callee explains away."""
     caller_support: float = 0.5
     """Bonus (× the strongest caller's anomaly, 0..1) for a service whose callers degraded too."""
+    same_metric: bool = True
+    """Callees explain exactly their own change of a metric their caller also reports."""
     use_symptom: bool = True
     """Rank services the symptom cannot reach through its calls after those it can."""
+    symptom_kind: bool = True
+    """With a known symptom metric, count only evidence that can produce it (see ``semantics.explains``)."""
     use_logs: bool = True
     """Turn a case's logs into per-component series (:mod:`steadyops.rca.multimodal`)."""
     use_traces: bool = True
@@ -93,16 +98,24 @@ def rank_root_causes(
     service_of_metric: Callable[[str], str] = service_of,
     config: RcaConfig | None = None,
     symptom: str | None = None,
+    symptom_metric: str | None = None,
+    before: Mapping[str, Sequence[float]] | None = None,
 ) -> RcaResult:
     """Rank services by how likely each is the root cause of the change from ``normal`` to ``anomalous``.
 
     ``normal`` and ``anomalous`` map metric names (``<service>_<metric>`` by default, see
     :func:`~steadyops.rca.scoring.service_of`) to samples; windows may differ in length. ``topology``
     maps a service to the services it depends on (calls), as ``Target.depends_on`` does. ``symptom``
-    is the service where the problem was seen, when known.
+    is the service where the problem was seen and ``symptom_metric`` the metric (name without the
+    service), when known. ``before``: samples from just before the fault start that are not in the
+    normal window (see :func:`~steadyops.rca.scoring.score_metric`).
     """
     cfg = config or RcaConfig()
-    metrics = score_metrics(normal, anomalous, service_of_metric=service_of_metric, config=cfg.scoring)
+    metrics = score_metrics(
+        normal, anomalous, service_of_metric=service_of_metric, config=cfg.scoring, before=before
+    )
+    if symptom_metric and cfg.symptom_kind:
+        metrics = [m for m in metrics if explains(kind_of(m.metric, m.service), symptom_metric)]
     if not metrics:
         return RcaResult([], True, "no metric has enough samples in both windows", metrics)
 
@@ -117,9 +130,14 @@ def rank_root_causes(
     elif topology and cfg.topology == "separation":
         local = {svc: max((m.score for m in ms if m.local), default=0.0) for svc, ms in by_service.items()}
         path = {svc: max((m.score for m in ms if not m.local), default=0.0) for svc, ms in by_service.items()}
+        explained = (
+            explain_by_callees(metrics, topology, threshold=cfg.min_score, explain=cfg.explain)
+            if cfg.same_metric else None
+        )
         ranking = separate_causes(
             local, path, topology,
             threshold=cfg.min_score, explain=cfg.explain, caller_support=cfg.caller_support,
+            explained_path=explained,
         )
     reach: set[str] | None = None
     if topology and symptom and cfg.use_symptom and symptom in {*topology, *by_service}:

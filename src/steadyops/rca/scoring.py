@@ -65,6 +65,8 @@ class ScoringConfig:
     """Direction from the metric's name; off = increases only (ablation only)."""
     smooth: int = 3
     """Width of the rolling median applied to z-scores before taking the maximum."""
+    onset: bool = True
+    """Divide by the deviation already present just before the fault start (ablation flag)."""
     null_floor: float = 1.0
     """Calibration never divides by less than this: a metric quiet in normal times keeps its z."""
     min_points: int = 3
@@ -87,6 +89,12 @@ class MetricScore:
     """Which change was scored: ``up``, ``down`` or ``both`` (from the metric's name)."""
     local: bool = False
     """A resource metric of the component itself (see :func:`~steadyops.rca.semantics.is_local`)."""
+    kind: str = ""
+    """The metric's name without its component (``latency_p90``): what callers and callees share."""
+    scale: float = 0.0
+    """Native units per z unit (0 for a metric flat at zero): ``raw * scale`` is the change itself."""
+    prior: float = 0.0
+    """Median deviation just before the fault start (outside the normal window), z units."""
 
 
 def service_of(metric: str) -> str:
@@ -164,11 +172,15 @@ def score_metric(
     service: str | None = None,
     config: ScoringConfig | None = None,
     kind: str | None = None,
+    before: Sequence[float] | None = None,
 ) -> MetricScore | None:
     """Score one metric; ``None`` when either window has too few finite samples to judge.
 
     ``kind`` is the metric's name without its component (``latency_p90``), read for its direction
-    and locality; by default the text after ``service`` (or the whole name).
+    and locality; by default the text after ``service`` (or the whole name). ``before`` holds samples
+    from just before the fault start that are not part of the normal window (when the normal period
+    was recorded elsewhere): a deviation already present there is a regime the fault found, not its
+    effect, so the score is divided by it as it is by the normal-time excursion.
     """
     cfg = config or ScoringConfig()
     base = _finite(normal)
@@ -188,7 +200,11 @@ def score_metric(
     null = float(np.max(_rolling_median(_oriented(_deviation(base, center, scale, cfg), direction), cfg.smooth)))
     if not (math.isfinite(raw) and math.isfinite(null)):
         return None
-    score = raw / max(null, cfg.null_floor)
+    prior = 0.0
+    pre = _finite(before) if before is not None and cfg.onset else np.zeros(0)
+    if pre.size:
+        prior = float(np.median(_oriented(_deviation(pre, center, scale, cfg), direction)))
+    score = raw / max(null, prior, cfg.null_floor)
     return MetricScore(
         metric=metric,
         service=svc,
@@ -197,6 +213,9 @@ def score_metric(
         null=null,
         direction=direction.value,
         local=is_local(kind),
+        kind=kind,
+        scale=scale if scale > 0.0 and cfg.flat_handling else 0.0,
+        prior=prior,
     )
 
 
@@ -213,8 +232,9 @@ def score_metrics(
     *,
     service_of_metric: Callable[[str], str] = service_of,
     config: ScoringConfig | None = None,
+    before: Mapping[str, Sequence[float]] | None = None,
 ) -> list[MetricScore]:
-    """Score every metric present in both windows, highest score first."""
+    """Score every metric present in both windows, highest score first (``before``: see score_metric)."""
     scores: list[MetricScore] = []
     for metric, base in normal.items():
         incident = anomalous.get(metric)
@@ -222,7 +242,8 @@ def score_metrics(
             continue
         svc = service_of_metric(metric)
         kind = kind_of(metric, svc)
-        scored = score_metric(metric, base, incident, service=svc, config=config, kind=kind)
+        prior = before.get(metric) if before else None
+        scored = score_metric(metric, base, incident, service=svc, config=config, kind=kind, before=prior)
         if scored is not None:
             scores.append(scored)
     scores.sort(key=lambda s: (-s.score, s.metric))

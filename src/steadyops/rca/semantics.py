@@ -21,7 +21,7 @@ import re
 from enum import Enum
 from functools import lru_cache
 
-__all__ = ["Direction", "direction_of", "is_local"]
+__all__ = ["Direction", "category_of", "direction_of", "explains", "is_local"]
 
 
 def _vocab(text: str) -> frozenset[str]:
@@ -69,6 +69,19 @@ _LOCAL = _vocab(
     restarts kill killed self origin originated
     """
 )
+_ERRORS = _vocab(
+    """
+    error errors err errs fail fails failed failure failures fault faults exception exceptions
+    timeout timeouts timedout 4xx 5xx 500 503 504 availability available avail success successes
+    succeeded successful apdex reject rejected rejects ok health healthy up uptime
+    """
+)
+_LATENCY = _vocab(
+    """
+    latency lat duration durations delay delays time times elapsed wait waiting rt p50 p90 p95 p99
+    p999 queue queued backlog pending lag
+    """
+)
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+[a-z]*")
 
 
@@ -96,3 +109,33 @@ def direction_of(metric: str) -> Direction:
 def is_local(metric: str) -> bool:
     """True when ``metric`` describes the component's own resources, not the requests through it."""
     return bool(set(_words(metric)) & _LOCAL)
+
+
+@lru_cache(maxsize=4096)
+def category_of(metric: str) -> str:
+    """``errors``, ``latency``, ``resource``, ``traffic`` or ``other`` — what kind of symptom it is."""
+    words = set(_words(metric))
+    if words & _ERRORS:
+        return "errors"
+    if words & _LOCAL:
+        return "resource"
+    if words & _LATENCY:
+        return "latency"
+    if words & _TRAFFIC:
+        return "traffic"
+    return "other"
+
+
+def explains(evidence: str, symptom: str) -> bool:
+    """Can a change in metric ``evidence`` at the cause show up as a change in metric ``symptom``?
+
+    A fault travels up the call path in its own currency: a slow dependency makes its callers slow,
+    a failing one makes them fail. A resource running out (CPU, memory …) can do either. So a latency
+    symptom is explained by latency or resource evidence, an error/availability symptom by error or
+    resource evidence; a traffic change is how load arrives, not a failure of the component that
+    carries it, so it explains neither. Symptoms of other kinds accept every kind of evidence.
+    """
+    want = category_of(symptom)
+    if want not in ("latency", "errors"):
+        return True
+    return category_of(evidence) in (want, "resource", "other")

@@ -11,6 +11,11 @@ victims first. The call graph says which way effects travel: from callee to call
 * a service whose *callers* degraded too gets up to ``caller_support`` more: the fault reached the
   services that depend on it, as a real cause's does.
 
+When caller and callee report the *same* metric (the same name after the component, hence the same
+unit), the discount is exact rather than soft: a callee whose latency rose by 30 ms explains at most
+30 ms of its caller's rise, the way a span's self time is its duration minus its children's. The
+rest is the caller's own.
+
 "Clearly anomalous" is a soft 0..1 degree: 0 at the service's normal-time excursion (score 1), 1 at
 ``threshold`` (the same bar the ranker uses for *inconclusive*). So nothing here is a new tuned
 number; the two weights say "mostly explained" and "somewhat supported".
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["degree", "reachable_from", "separate_causes"]
+from steadyops.rca.scoring import MetricScore
+
+__all__ = ["degree", "explain_by_callees", "reachable_from", "separate_causes"]
 
 
 def degree(score: float, threshold: float) -> float:
@@ -49,17 +56,68 @@ def separate_causes(
     threshold: float = 2.0,
     explain: float = 0.9,
     caller_support: float = 0.5,
+    explained_path: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """Cause score per service from its local and request-path evidence and the call graph."""
+    """Cause score per service from its local and request-path evidence and the call graph.
+
+    ``explained_path`` (from :func:`explain_by_callees`) replaces the soft discount of ``path``
+    when given.
+    """
     callees, callers = _edges(topology)
     services = set(local) | set(path)
     anomaly = {s: max(local.get(s, 0.0), path.get(s, 0.0)) for s in services}
     out: dict[str, float] = {}
     for svc in services:
-        explained = max((degree(anomaly.get(u, 0.0), threshold) for u in callees.get(svc, ())), default=0.0)
         support = max((degree(anomaly.get(w, 0.0), threshold) for w in callers.get(svc, ())), default=0.0)
-        own = max(local.get(svc, 0.0), path.get(svc, 0.0) * (1.0 - explain * explained))
-        out[svc] = own * (1.0 + caller_support * support)
+        if explained_path is not None:
+            own_path = explained_path.get(svc, 0.0)
+        else:
+            explained = max((degree(anomaly.get(u, 0.0), threshold) for u in callees.get(svc, ())), default=0.0)
+            own_path = path.get(svc, 0.0) * (1.0 - explain * explained)
+        out[svc] = max(local.get(svc, 0.0), own_path) * (1.0 + caller_support * support)
+    return out
+
+
+def explain_by_callees(
+    metrics: Sequence[MetricScore],
+    topology: Mapping[str, Sequence[str]],
+    *,
+    threshold: float = 2.0,
+    explain: float = 0.9,
+) -> dict[str, float]:
+    """Request-path evidence per service after its callees have explained what they can.
+
+    For each non-local metric of a service: if a callee reports the same metric, the caller keeps
+    only the share of its change (in native units) that exceeds the callee's largest change, and a
+    callee's clearly anomalous *local* evidence (a CPU hog) may still explain the rest softly;
+    otherwise the soft discount by the callees' overall anomaly applies.
+    """
+    callees, _ = _edges(topology)
+    anomaly: dict[str, float] = {}
+    local_anomaly: dict[str, float] = {}
+    change: dict[tuple[str, str], float] = {}
+    for m in metrics:
+        anomaly[m.service] = max(anomaly.get(m.service, 0.0), m.score)
+        if m.local:
+            local_anomaly[m.service] = max(local_anomaly.get(m.service, 0.0), m.score)
+        if m.scale > 0.0 and m.score > 0.0:
+            key = (m.service, m.kind)
+            change[key] = max(change.get(key, 0.0), m.raw * m.scale)
+    out: dict[str, float] = {}
+    for m in metrics:
+        if m.local:
+            continue
+        deps = callees.get(m.service, set())
+        same = [change[(u, m.kind)] for u in deps if (u, m.kind) in change]
+        own = m.raw * m.scale
+        if same and m.scale > 0.0 and own > 0.0:
+            kept = max(own - max(same), 0.0) / own
+            softly = max((degree(local_anomaly.get(u, 0.0), threshold) for u in deps), default=0.0)
+            value = m.score * kept * (1.0 - explain * softly)
+        else:
+            softly = max((degree(anomaly.get(u, 0.0), threshold) for u in deps), default=0.0)
+            value = m.score * (1.0 - explain * softly)
+        out[m.service] = max(out.get(m.service, 0.0), value)
     return out
 
 
