@@ -24,10 +24,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from datasets import SHARED
 
 from steadyops.detect.logs.sequence import SequenceModel, SessionVerdict
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "log-anomaly-hadoop"
+DEFAULT_DATA = SHARED / "log-anomaly-hadoop"
 
 Session = tuple[str, tuple[str, ...]]
 

@@ -45,7 +45,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "loghub-2k"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datasets import SHARED  # noqa: E402
+
+DEFAULT_DATA = SHARED / "loghub-2k"
 
 try:
     from steadyops.detect.logs import TemplateMiner

@@ -28,13 +28,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from datasets import SHARED
 from nab_baselines import null_scores, perfect_scores, windowed_gaussian_scores
 from nab_io import Series, load_corpus, write_result
 
 from steadyops.detect.metrics import EnsembleDetector
 from steadyops.detect.metrics.scoring import CorpusScore, probation_length, score_profiles, window_rows
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "nab"
+DEFAULT_DATA = SHARED / "nab"
 DETECTOR = "steadyops"
 PUBLISHED = "ARTime 74.9, Numenta HTM 70.5, CAD OSE 69.9, Random Cut Forest 51.7, Windowed Gaussian 39.6"
 

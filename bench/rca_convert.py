@@ -30,14 +30,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from datasets import PROJECT, SHARED
 
 from steadyops.rca.cases import write_case
 
-PROJECT = Path(__file__).resolve().parents[1]
-SHARED = next(
-    (p / "shared" / "datasets" for p in PROJECT.parents if (p / "shared" / "datasets").is_dir()),
-    PROJECT.parent / "shared" / "datasets",
-)
 CACHE = PROJECT / ".bench-out" / "rca"
 
 

@@ -10,14 +10,11 @@ import pytest
 
 from steadyops.detect.logs import TemplateMiner
 
-SAMPLE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
-    / "datasets"
-    / "loghub-2k"
-    / "HDFS"
-    / "HDFS_2k.log_structured_corrected.csv"
-)
+_HERE = Path(__file__).resolve()
+SAMPLE = next(
+    (p / "shared" / "datasets" for p in _HERE.parents if (p / "shared" / "datasets").is_dir()),
+    _HERE.parents[3].parent / "shared" / "datasets",
+) / "loghub-2k" / "HDFS" / "HDFS_2k.log_structured_corrected.csv"
 
 
 @pytest.mark.skipif(not SAMPLE.is_file(), reason="shared Loghub-2k datasets not present")

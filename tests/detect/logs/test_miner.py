@@ -12,10 +12,10 @@ from steadyops.detect.logs import MinerConfig, TemplateMiner
 
 def test_same_line_same_id_and_masked_variants_join_it() -> None:
     miner = TemplateMiner()
-    first = miner.add("Receiving block blk_1 src: /10.0.0.1:5000 dest: /10.0.0.2:50010")
-    assert first.is_new and first.template == "Receiving block <*> src: <*> dest: <*>"
-    again = miner.add("Receiving block blk_1 src: /10.0.0.1:5000 dest: /10.0.0.2:50010")
-    other = miner.add("Receiving block blk_-99 src: /10.0.0.3:1 dest: /10.0.0.4:2")
+    first = miner.add("Receiving chunk chk_1 src: /10.0.0.1:5000 dest: /10.0.0.2:50010")
+    assert first.is_new and first.template == "Receiving chunk <*> src: <*> dest: <*>"
+    again = miner.add("Receiving chunk chk_1 src: /10.0.0.1:5000 dest: /10.0.0.2:50010")
+    other = miner.add("Receiving chunk chk_-99 src: /10.0.0.3:1 dest: /10.0.0.4:2")
     assert (again.template_id, other.template_id) == (first.template_id, first.template_id)
     assert not again.is_new and not other.is_new
     assert miner.templates()[0].count == 3
@@ -26,18 +26,18 @@ def test_params_are_the_values_behind_each_wildcard() -> None:
     m = miner.add("session opened for user root by (uid=0) in 12ms")
     assert m.template == "session opened for user root by (uid=<*>) in <*>"
     assert m.params == ["0", "12ms"]
-    m = miner.add('10.1.2.3 "GET /v2/servers HTTP/1.1" status: 200 at Sun Jul  3 01:02:03 2005')
+    m = miner.add('10.1.2.3 "GET /api/items HTTP/1.1" status: 200 at Mon Jan  2 03:04:05 2006')
     assert m.template == '<*> "GET <*>" status: <*> at <*>'
-    assert m.params == ["10.1.2.3", "/v2/servers HTTP/1.1", "200", "Sun Jul  3 01:02:03 2005"]
+    assert m.params == ["10.1.2.3", "/api/items HTTP/1.1", "200", "Mon Jan  2 03:04:05 2006"]
 
 
 def test_value_like_differences_generalise_keeping_the_frame() -> None:
     miner = TemplateMiner()
-    a = miner.add("com.apple.icloud.fmfd.heartbeat: scheduler told me to run this job")
-    b = miner.add("com.apple.CacheDelete.daily: scheduler told me to run this job")
+    a = miner.add("com.example.sync.heartbeat: scheduler told me to run this job")
+    b = miner.add("com.example.Cleanup.daily: scheduler told me to run this job")
     assert a.template_id == b.template_id
-    assert b.template == "com.apple.<*>: scheduler told me to run this job"
-    assert b.params == ["CacheDelete.daily"]
+    assert b.template == "com.example.<*>: scheduler told me to run this job"
+    assert b.params == ["Cleanup.daily"]
 
 
 def test_different_plain_words_are_different_templates() -> None:
@@ -71,9 +71,9 @@ def test_a_varying_unit_is_part_of_the_value() -> None:
 
 def test_match_does_not_learn() -> None:
     miner = TemplateMiner()
-    learned = miner.add("Deleting block blk_1 file /data/1")
-    assert miner.match("Deleting block blk_2 file /data/2") == learned.__class__(
-        learned.template_id, learned.template, ["blk_2", "/data/2"], False
+    learned = miner.add("Deleting chunk chk_1 file /data/1")
+    assert miner.match("Deleting chunk chk_2 file /data/2") == learned.__class__(
+        learned.template_id, learned.template, ["chk_2", "/data/2"], False
     )
     assert miner.match("Something never seen 42") is None
     assert len(miner) == 1

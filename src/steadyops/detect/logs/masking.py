@@ -7,7 +7,7 @@ source; this module is deliberately *one* configuration for every source, so it 
 nobody has looked at yet.
 
 The unit of masking is a whitespace-delimited word. Within a word we keep the punctuation that
-frames a value (``(uid=<*>)``, ``[<*>]``, ``PendingReds:<*>,``) and replace only the value, because
+frames a value (``(uid=<*>)``, ``[<*>]``, ``retries:<*>,``) and replace only the value, because
 that is how log templates are written by the people who annotate benchmarks and by the people who
 read alerts: the constant key stays readable, the value becomes ``<*>``.
 
@@ -43,13 +43,15 @@ _WHOLE_VALUE: Final = re.compile(
             r"(?=[\w:%]*\d)(?:[0-9a-fA-F]{1,4})?(?:::?[0-9a-fA-F]{1,4})*::(?:[0-9a-fA-F]{1,4})?(?:%\w+)?",
             r"(?:[0-9a-fA-F]{2}-){5}[0-9a-fA-F]{2}",  # MAC written with dashes
             r"[-+]?0[xX][0-9a-fA-F]+",  # hex literal
+            # a compound duration: 1h2m3s, 2m30s, 1d12h
+            r"(?:\d+(?:\.\d+)?(?:d|h|m|s|ms|us|µs|ns)){2,}",
             # number with optional unit (sizes, durations, percentages): 12, -3.5, 1e-3, 12KB, 3.5s, 80%
             r"[-+]?\d+(?:\.\d+)*(?:[eE][-+]?\d+)?"
             r"(?:[kKMGTP]i?[bB]?|[bB]|bytes|ms|us|µs|ns|s|sec|secs|m|min|mins|h|hr|d|%|x)?",
             # ISO-8601 timestamp, and the dashed/dotted variants many Java and C loggers print
             r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?",
             r"\d{4}[-./]\d{2}[-./]\d{2}-\d{2}[.:]\d{2}[.:]\d{2}(?:[.,]\d+)?",
-            # hex id of six or more digits mixing letters and decimal digits (0245a1c8, 54fadb41…)
+            # hex id of six or more digits mixing letters and decimal digits (3fa9c2e1, 0a7b44d9…)
             r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}",
             r"(?:null|NULL|Null|nil|None|true|false|TRUE|FALSE|True|False)",  # literals printed by code
             r"(?:/|\./|\.\./|~/)[^\s'\"]+",  # absolute or relative path
@@ -57,8 +59,8 @@ _WHOLE_VALUE: Final = re.compile(
         )
     )
 )
-# a hostname: dotted labels ending in a public or local suffix; reverse-DNS names (com.apple.x,
-# org.apache.y) are class / bundle names and stay constant.
+# a hostname: dotted labels ending in a public or local suffix; reverse-DNS names (com.example.x,
+# org.example.y) are class / bundle names and stay constant.
 _HOSTNAME: Final = re.compile(
     r"(?!(?:com|org|net|java|javax|sun|io|edu|gov)\.)[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:(?:\.[A-Za-z0-9\-]+)*\.(?:com|net|org|edu|gov|mil|info|biz|io|local|lan|internal|cloud)"
@@ -66,9 +68,13 @@ _HOSTNAME: Final = re.compile(
 )
 # host:port where the host is a name with a dash or dot (a key:value pair has neither)
 _HOST_PORT: Final = re.compile(r"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*:\d+")
-# a word that ends in a small number is a name (tty2, en0, PSR0, Type1, L3), not a value
+# a word that ends in a small number is a name (eth0, disk2, Type1, L3), not a value
 _NAMED_WORD: Final = re.compile(r"[A-Za-z]+\d{1,2}")
-# a qualified name (org.apache.hadoop.mapreduce.v2.app.JobEventType): code, not data
+# a snake_case code identifier whose parts are lower-case words, digits only inside a part
+# (utf8_decode, sha256_sum, ipv4_addr): a function or field name, not data. A part that is a longer
+# number makes it an id (job_20240102, task_0001_m).
+_IDENTIFIER: Final = re.compile(r"[a-z]+\d{0,3}[a-z]*(?:_[a-z]+\d{0,3}[a-z]*)+")
+# a qualified name (com.example.service.v2.OrderState): code, not data
 _QUALIFIED_NAME: Final = re.compile(r"[A-Za-z_$][A-Za-z_$]*\d{0,2}(?:\.[A-Za-z_$][A-Za-z_$]*\d{0,2})+")
 _DASHED_NUMBERS: Final = re.compile(r"\d+(?:[-#]+\d+)+")
 _NUMERIC_TAIL: Final = re.compile(r"[\d.\-]*\d[\d.\-]*")
@@ -82,8 +88,8 @@ _TRAIL: Final = ")]}>\"',;:.!?"
 # delimiters at which a word is split into independently masked segments
 _SEGMENT_SPLIT: Final = re.compile(r"([:=,;|()\[\]{}<>\"'@/]+|\.{2,})")
 # values inside a longer word are one value each, not one per delimiter-separated piece: an IPv4
-# endpoint (``10.1.2.3:50010:Got``), a colon-separated hex id (``mLp(FF:F2:9C:00:10:6E)``) and a
-# path after an opening bracket or a key (``chdir(/home/x/run)``, ``path:/var/run/x``)
+# endpoint (``10.0.0.7:8080:ready``), a colon-separated hex id (``dev(0A:1B:2C:3D:4E:5F)``) and a
+# path after an opening bracket or a key (``open(/srv/data/x)``, ``path:/var/run/x``)
 _EMBEDDED: Final = re.compile(
     rf"(?<![\w.]){_IPV4}(?::\d+)?(?![\w.])|(?<![\w.+\-]){_URL}"
     r"|(?<![\w:])[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){3,}(?![\w:])"
@@ -94,8 +100,9 @@ _DIGITS: Final = re.compile(r"\d+")
 _WILD_RUN: Final = re.compile(r"(?:<\*>)(?:[.]?<\*>)+")
 
 # Values that span several words. They are replaced before tokenisation so the template keeps one
-# parameter for them: a ctime / syslog timestamp ("Sun Jul  3 01:02:03 2005"), and the target plus
-# protocol version of an HTTP request line ("GET /v2/servers/detail HTTP/1.1" -> "GET <*>").
+# parameter for them: a ctime / syslog timestamp ("Mon Jan  2 03:04:05 2006"), and the target plus
+# protocol version of an HTTP request line ("GET /api/items/7 HTTP/1.1" -> "GET <*>"), whose
+# method is the constant part (RFC 9110 names the methods).
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _MULTIWORD: Final = re.compile(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?"
@@ -120,14 +127,14 @@ def _mask_segment(seg: str) -> str:
         return WILDCARD
     if not _DIGIT.search(seg):
         return seg
-    if _NAMED_WORD.fullmatch(seg) or _QUALIFIED_NAME.fullmatch(seg):
+    if _NAMED_WORD.fullmatch(seg) or _QUALIFIED_NAME.fullmatch(seg) or _IDENTIFIER.fullmatch(seg):
         return seg
     if _DASHED_NUMBERS.fullmatch(seg):
         # dates, ranges and lists are written one number at a time (2017-07-02 -> <*>-<*>-<*>)
         return _DIGITS.sub(WILDCARD, seg)
     m = _PREFIXED.fullmatch(seg)
     if m and _NUMERIC_TAIL.fullmatch(m.group(3)):
-        # a readable name with a numbered suffix keeps the name: core.2275, jetty-6.1.26, UTF-8
+        # a readable name with a numbered suffix keeps the name: worker-17, libfoo-2.4.1, shard#3
         return m.group(1) + m.group(2) + WILDCARD
     return WILDCARD
 
