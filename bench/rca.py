@@ -14,7 +14,8 @@ level and target metric) and printed for every group and for all cases of a data
 
 Metrics follow RCAEval / PetShop: AC@k is the share of cases whose true root cause is among the top k
 components; Avg@5 is the mean of AC@1..AC@5. For scale the same run scores two peers, reimplemented
-from RCAEval's recipe (drop constant columns, max of the scaled incident window, increases only):
+from RCAEval's recipe (drop constant columns, memory in MB, max of the scaled incident window,
+increases only):
 BARO's RobustScorer (median/IQR) and NSigma (mean/std). One configuration is used for every case and
 every data set; nothing here depends on the data set.
 """
@@ -60,6 +61,8 @@ def _peer(case: RcaCase, robust: bool) -> list[str]:
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
         if a.size == 0 or b.size == 0 or np.all(a == a[0]) or np.all(b == b[0]):
             continue  # RCAEval drops constant columns
+        if "mem" in name.rpartition(":")[2]:
+            a, b = a / 1e6, b / 1e6  # RCAEval's recipe reads memory in MB
         if robust:
             q1, q3 = np.percentile(a, [25.0, 75.0])
             center, scale = float(np.median(a)), float(q3 - q1)

@@ -17,11 +17,14 @@ from steadyops.rca import (
     component_of,
     direction_of,
     discover_cases,
+    explain_by_callees,
+    explains,
     is_local,
     rank_case,
     rank_root_causes,
     reachable_from,
     score_metric,
+    score_metrics,
     separate_causes,
     write_case,
 )
@@ -200,3 +203,43 @@ def test_the_case_format_round_trips(tmp_path: Path) -> None:
     assert loaded.logs == case.logs and loaded.spans == case.spans
     normal, incident = loaded.windows()
     assert len(normal["api:cpu"]) == N_NORMAL and len(incident["api:cpu"]) == N_INCIDENT
+
+
+def test_a_regime_present_before_the_fault_is_not_its_cause() -> None:
+    """Normal data recorded at another time: a shift already there before the fault start is context."""
+    rng = np.random.default_rng(9)
+    normal = {"a:latency": series(rng, 20, 1, N_NORMAL), "b:latency": series(rng, 20, 1, N_NORMAL)}
+    incident = {"a:latency": series(rng, 50, 1, N_INCIDENT), "b:latency": series(rng, 35, 1, N_INCIDENT)}
+    before = {"a:latency": series(rng, 50, 1, 10), "b:latency": series(rng, 20, 1, 10)}  # a was already high
+    plain = score_metric("a:latency", normal["a:latency"], incident["a:latency"], kind="latency")
+    assert plain is not None and plain.score > 5 and plain.prior == 0.0
+    result = rank_root_causes(normal, incident, service_of_metric=component_of, before=before)
+    assert result.services()[0] == "b"
+    scored = score_metric("a:latency", normal["a:latency"], incident["a:latency"], kind="latency",
+                          before=before["a:latency"])
+    assert scored is not None and scored.prior > 10
+
+
+def test_only_evidence_that_can_produce_the_symptom_counts() -> None:
+    assert explains("cpu", "latency_p90") and explains("latency_average", "latency_p90")
+    assert not explains("availability", "latency_p90") and not explains("requests", "availability")
+    assert explains("errors", "availability") and explains("anything", "queue_depth_other")
+    rng = np.random.default_rng(10)
+    normal = {f"{s}:latency": series(rng, 20, 1, N_NORMAL) for s in ("a", "b")}
+    incident = {"a:latency": series(rng, 30, 1, N_INCIDENT), "b:latency": series(rng, 20, 1, N_INCIDENT)}
+    normal["b:availability"] = [100.0] * N_NORMAL
+    incident["b:availability"] = [0.0] * N_INCIDENT  # loud, but an outage does not make a caller slow
+    result = rank_root_causes(normal, incident, service_of_metric=component_of, symptom_metric="latency")
+    assert result.services()[0] == "a"
+
+
+def test_a_callee_explains_only_its_own_share_of_a_shared_metric() -> None:
+    rng = np.random.default_rng(11)
+    normal = {f"{s}:latency": series(rng, 50, 2, N_NORMAL) for s in ("api", "db")}
+    # api slowed by 300 ms on its own; db by 20 ms, which api's latency includes
+    incident = {"api:latency": series(rng, 370, 2, N_INCIDENT), "db:latency": series(rng, 70, 2, N_INCIDENT)}
+    scores = score_metrics(normal, incident, service_of_metric=component_of)
+    kept = explain_by_callees(scores, {"api": ["db"]})
+    assert kept["api"] > 0.8 * max(s.score for s in scores if s.service == "api")
+    result = rank_root_causes(normal, incident, {"api": ["db"]}, service_of_metric=component_of)
+    assert result.services()[0] == "api"

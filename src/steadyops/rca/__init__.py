@@ -23,8 +23,8 @@ from steadyops.rca.multimodal import log_signals, rank_case, trace_signals, trac
 from steadyops.rca.propagation import personalised_pagerank
 from steadyops.rca.ranking import Candidate, RcaConfig, RcaResult, rank_root_causes
 from steadyops.rca.scoring import MetricScore, ScoringConfig, score_metric, score_metrics, service_of
-from steadyops.rca.semantics import Direction, direction_of, is_local
-from steadyops.rca.separation import reachable_from, separate_causes
+from steadyops.rca.semantics import Direction, category_of, direction_of, explains, is_local
+from steadyops.rca.separation import explain_by_callees, reachable_from, separate_causes
 
 __all__ = [
     "Candidate",
@@ -36,9 +36,12 @@ __all__ = [
     "RcaResult",
     "ScoringConfig",
     "Span",
+    "category_of",
     "component_of",
     "direction_of",
     "discover_cases",
+    "explain_by_callees",
+    "explains",
     "find_change_point",
     "is_local",
     "load_case",

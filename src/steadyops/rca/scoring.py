@@ -94,7 +94,7 @@ class MetricScore:
     scale: float = 0.0
     """Native units per z unit (0 for a metric flat at zero): ``raw * scale`` is the change itself."""
     prior: float = 0.0
-    """Median deviation just before the fault start (outside the normal window), z units."""
+    """Deviation held throughout the period just before the fault start (outside the normal window)."""
 
 
 def service_of(metric: str) -> str:
@@ -203,7 +203,9 @@ def score_metric(
     prior = 0.0
     pre = _finite(before) if before is not None and cfg.onset else np.zeros(0)
     if pre.size:
-        prior = float(np.median(_oriented(_deviation(pre, center, scale, cfg), direction)))
+        # the deviation held throughout that period (its least deviating sample): a change that
+        # starts inside it may be the fault itself, which labels of the start only approximate
+        prior = max(float(np.min(_oriented(_deviation(pre, center, scale, cfg), direction))), 0.0)
     score = raw / max(null, prior, cfg.null_floor)
     return MetricScore(
         metric=metric,

@@ -88,21 +88,22 @@ def explain_by_callees(
     """Request-path evidence per service after its callees have explained what they can.
 
     For each non-local metric of a service: if a callee reports the same metric, the caller keeps
-    only the share of its change (in native units) that exceeds the callee's largest change, and a
+    only the share of its change (in native units) that exceeds the callee's change (weighed by how
+    clearly that callee's change is an anomaly rather than its everyday noise), and a
     callee's clearly anomalous *local* evidence (a CPU hog) may still explain the rest softly;
     otherwise the soft discount by the callees' overall anomaly applies.
     """
     callees, _ = _edges(topology)
     anomaly: dict[str, float] = {}
     local_anomaly: dict[str, float] = {}
-    change: dict[tuple[str, str], float] = {}
+    change: dict[tuple[str, str], tuple[float, float]] = {}  # (service, kind) → (native change, score)
     for m in metrics:
         anomaly[m.service] = max(anomaly.get(m.service, 0.0), m.score)
         if m.local:
             local_anomaly[m.service] = max(local_anomaly.get(m.service, 0.0), m.score)
         if m.scale > 0.0 and m.score > 0.0:
             key = (m.service, m.kind)
-            change[key] = max(change.get(key, 0.0), m.raw * m.scale)
+            change[key] = max(change.get(key, (0.0, 0.0)), (m.raw * m.scale, m.score))
     out: dict[str, float] = {}
     for m in metrics:
         if m.local:
@@ -111,7 +112,9 @@ def explain_by_callees(
         same = [change[(u, m.kind)] for u in deps if (u, m.kind) in change]
         own = m.raw * m.scale
         if same and m.scale > 0.0 and own > 0.0:
-            kept = max(own - max(same), 0.0) / own
+            # a callee explains its share of the change only as far as it is itself anomalous
+            explained = max(min(delta / own, 1.0) * degree(score, threshold) for delta, score in same)
+            kept = 1.0 - explained
             softly = max((degree(local_anomaly.get(u, 0.0), threshold) for u in deps), default=0.0)
             value = m.score * kept * (1.0 - explain * softly)
         else:
