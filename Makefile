@@ -21,13 +21,14 @@ BENCH_ARGS  ?=
 
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+LLAMA_STAMP := $(VENV)/.installed-llama-cpp
 
 .PHONY: run test lint bench benchmarks evals drills clean venv install install-test test-deps
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/steadyops serve
 
-test: $(TEST_STAMP) test-deps
+test: $(TEST_STAMP) $(LLAMA_STAMP) test-deps
 	$(VENV)/bin/ruff check src tests bench evals
 	$(VENV)/bin/mypy src
 	STEADYOPS_REQUIRE_SERVICES=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -80,6 +81,12 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 
 test-deps:
 	@scripts/install-test-deps.sh
+
+# llama.cpp's server for the inference-service tests: compiled once into a wheel cache outside the
+# work tree (no wheel on the index), then installed from it in seconds (scripts/build-llama-cpp.sh)
+$(LLAMA_STAMP): scripts/build-llama-cpp.sh | $(TEST_STAMP)
+	@scripts/build-llama-cpp.sh $(VENV)
+	@touch $@
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -64,6 +64,20 @@ def _known_secrets(app: App) -> list[str]:
     return [s for s in out if s]
 
 
+def unusable(answer: str, has_evidence: bool, errors: list[str]) -> str:
+    """Why a model's answer cannot be given to an operator ("" when it can): the call failed, it
+    gathered no evidence, or its text is not readable (a broken or wrong model emits byte soup)."""
+    text = answer.strip()
+    if not text:
+        return f"the model call failed: {errors[-1][:160]}" if errors else "the model returned no answer"
+    readable = sum(1 for ch in text if ch.isalnum() or ch.isspace() or ch in ".,;:!?()[]'\"-/%#，。：；！？（）")
+    if readable / len(text) < 0.8 or "\ufffd" in text:
+        return f"the answer is not readable text ({readable / len(text):.0%} readable characters)"
+    if not has_evidence:
+        return "the model gathered no evidence with the tools"
+    return ""
+
+
 class Investigator:
     def __init__(self, app: App, llm: LLM | None = None, *, extra_tools: list[Tool] | None = None,
                  budget: Budget | None = None, propose: bool = True) -> None:
@@ -87,6 +101,13 @@ class Investigator:
                      Proposal(action=str(d.arguments.get("action", "")), target=str(d.arguments.get("target", "")),
                               reason=str(d.arguments.get("reason", "")), status="proposed")
                      for d in result.deferred]
+        why = unusable(result.answer, bool(result.evidence), result.errors)
+        if why and not proposals:
+            # a model that failed, gathered no evidence or wrote no readable text is not an answer:
+            # say so and give the deterministic engine's answer instead (issue 14)
+            fallback = self.deterministic(question, lang, reason=why)
+            fallback.errors, fallback.usage, fallback.evidence = result.errors, result.usage, result.evidence
+            return fallback
         return Answer(text=result.answer, mode="llm", evidence=result.evidence, proposals=proposals,
                       inconclusive=result.inconclusive, errors=result.errors, usage=result.usage)
 
@@ -101,12 +122,17 @@ class Investigator:
         p.run_id, p.status = run.id, run.status
         return p
 
-    def deterministic(self, question: str, lang: Lang) -> Answer:
-        """No model: the open incidents' diagnoses and the runbook passages that match the question."""
+    def deterministic(self, question: str, lang: Lang, reason: str = "") -> Answer:
+        """No model (or no usable answer from it, ``reason`` says why): the open incidents' diagnoses
+        and the runbook passages that match the question."""
         zh = lang == "zh"
-        lines = ["未配置大模型，以下为确定性引擎的结果。" if zh
-                 else "No LLM configured; the deterministic engine says:"]
-        details: dict[str, Any] = {"incidents": [], "passages": []}
+        if reason:
+            lines = [f"大模型的回答不可用（{reason}），以下为确定性引擎的结果。" if zh
+                     else f"The model's answer was not usable ({reason}); the deterministic engine says:"]
+        else:
+            lines = ["未配置大模型，以下为确定性引擎的结果。" if zh
+                     else "No LLM configured; the deterministic engine says:"]
+        details: dict[str, Any] = {"incidents": [], "passages": [], "fallback_reason": reason}
         with self.app.store.transaction() as s:
             for row in incidents_repo.list_rows(s, limit=5):
                 if row.status == "resolved":

@@ -51,11 +51,24 @@ def timeout_of(target: Target) -> float:
     return label_float(target, "timeout", 5.0)
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether a ConnectionRefusedError is anywhere in the cause chain (anyio wraps it as
+    "All connection attempts failed")."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def classify(exc: httpx.HTTPError, url: str) -> InferenceUnanswered:
     """Refused → process down; timeout → hung; anything else on the way → network."""
     if isinstance(exc, httpx.ConnectError):
         text = str(exc).lower()
-        if "refused" in text or "errno 111" in text:
+        if "refused" in text or "errno 111" in text or _refused(exc):
             return InferenceUnanswered(f"{url}: connection refused (the server process is down)", "process")
         return InferenceUnanswered(f"{url}: cannot connect ({exc})", "network")
     if isinstance(exc, httpx.TimeoutException):
