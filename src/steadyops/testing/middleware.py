@@ -127,19 +127,31 @@ http {{
         listen 127.0.0.1:{port};
         location = /nginx_status {{ stub_status; }}
         location = /missing {{ return 404 "no such page\\n"; }}
+        {proxy}
         location / {{ default_type text/plain; return 200 "hello from steadyops nginx\\n"; }}
     }}
 }}
 """
 
 
-def start_nginx(*, port: int | None = None, worker_connections: int = 64, workdir: Path | None = None) -> TcpService:
-    """nginx (foreground, its own prefix, pid and logs): ``/`` answers 200, ``/nginx_status`` is stub_status."""
+def start_nginx(*, port: int | None = None, worker_connections: int = 64, workdir: Path | None = None,
+                upstream: str | None = None, proxy_timeout: float = 60.0) -> TcpService:
+    """nginx (foreground, its own prefix, pid and logs): ``/`` answers 200, ``/nginx_status`` is stub_status.
+
+    With ``upstream`` (``http://127.0.0.1:9000``), ``/app/`` is proxied there with ``proxy_timeout``
+    seconds to connect and to read: a dead upstream makes nginx answer 502, a slower one 504.
+    """
     binary = find_program("nginx")
     port = port or free_port()
     wd, owns = _workdir("nginx", workdir)
     conf = wd / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(wd=wd, port=port, worker_connections=worker_connections), encoding="utf-8")
+    proxy = ""
+    if upstream:
+        ms = f"{max(1, round(proxy_timeout * 1000))}ms"
+        proxy = (f"location /app/ {{ proxy_pass {upstream.rstrip('/')}/; proxy_connect_timeout {ms}; "
+                 f"proxy_read_timeout {ms}; }}")
+    conf.write_text(NGINX_CONF.format(wd=wd, port=port, worker_connections=worker_connections, proxy=proxy),
+                    encoding="utf-8")
     args = [binary, "-p", str(wd), "-c", str(conf), "-e", str(wd / "error.log")]
     svc = _spawn("nginx", args, port, wd, owns)
     web = TcpService(svc.name, svc.proc, port, wd, svc.log_path, owns_workdir=owns, args=args)
