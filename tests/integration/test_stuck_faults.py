@@ -10,6 +10,8 @@ layer, and (where it matters) what the diagnosis concludes, cites and proposes.
 | nginx proxying to a closed port / a too slow upstream  | nginx.http CRITICAL 502 / 504, layer upstream     |
 | 1.5 s slow app behind a healthy nginx, probed outside  | diagnosis: the app first, through nginx           |
 | a child at its own RLIMIT_NOFILE (64)                  | host.process_fds CRITICAL capacity, names the pid |
+| mariadbd SIGSTOPped                                    | mysql.connect CRITICAL process (hung)             |
+| a listener that accepts and never answers (pg / mysql) | *.connect CRITICAL process, not network           |
 
 Never the shared machine services: every server here is private, on a free loopback port.
 """
@@ -32,7 +34,7 @@ import pytest
 import redis
 
 from steadyops.clock import FakeClock
-from steadyops.integrations import host, http_probe, nginx, zookeeper
+from steadyops.integrations import host, http_probe, mysql, nginx, postgres, zookeeper
 from steadyops.integrations import redis as redis_plugin
 from steadyops.integrations.host.checks_proc import ProcessFdsCheck
 from steadyops.integrations.zookeeper.diagnose import zk_inspect
@@ -42,7 +44,7 @@ from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import incidents as incidents_repo
-from steadyops.testing.middleware import HttpServer, start_nginx, start_redis
+from steadyops.testing.middleware import HttpServer, start_mariadb, start_nginx, start_redis
 from steadyops.testing.services import ServiceMissing, free_port, unavailable
 from steadyops.testing.zookeeper import find_zookeeper_classpath, small_filesystem, start_standalone
 
@@ -53,7 +55,7 @@ OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITI
 
 def registry() -> Registry:
     reg = Registry()
-    for plugin in (redis_plugin, zookeeper, nginx, http_probe, host):
+    for plugin in (redis_plugin, zookeeper, nginx, http_probe, host, mysql, postgres):
         plugin.register(reg)
     return reg
 
@@ -287,3 +289,38 @@ def test_a_process_at_its_own_fd_limit_is_visible(tmp_path: Path) -> None:
     assert (result.status, result.layer) == (CRIT, "capacity"), result.summary
     assert any(f"pid {child.pid} (python" in e.detail and "of 64 fds" in e.detail for e in result.evidence), \
         result.evidence
+
+
+# ------------------------------------------------------------------------------------ databases
+
+async def test_mariadb_sigstopped_is_a_hung_process(make_app: Any, fake_clock: FakeClock) -> None:
+    try:
+        server = start_mariadb()
+    except ServiceMissing as exc:
+        unavailable(exc)
+    with server:
+        target = Target(name="db-hung", kind="mysql", address=server.address, labels={"timeout": "1"})
+        with stopped(server.proc.pid):
+            found = await inspect(make_app, fake_clock, target)
+    connect = found["mysql.connect", "db-hung"]
+    assert (connect.status, connect.layer) == (CRIT, "process"), connect.summary
+    assert not [f for f in found.values() if f.layer == "network"]
+
+
+@contextlib.contextmanager
+def silent_listener() -> Iterator[int]:
+    """A port that listens and never accepts: the kernel completes handshakes, nobody ever answers."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        yield srv.getsockname()[1]
+
+
+@pytest.mark.parametrize(("kind", "check"), [("postgres", "postgres.connect"), ("mysql", "mysql.connect")])
+async def test_a_server_that_accepts_and_never_answers_is_the_process(kind: str, check: str, make_app: Any,
+                                                                     fake_clock: FakeClock) -> None:
+    with silent_listener() as port:
+        target = Target(name=f"{kind}-silent", kind=kind, address=f"127.0.0.1:{port}", labels={"timeout": "1"})
+        found = await inspect(make_app, fake_clock, target)
+    result = found[check, f"{kind}-silent"]
+    assert (result.status, result.layer) == (CRIT, "process"), result.summary

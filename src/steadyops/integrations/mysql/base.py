@@ -46,7 +46,7 @@ class MysqlCheck(Check):
         try:
             answer = await ask(target, self.question)
         except Exception as exc:
-            failure = describe_error(exc)
+            failure = describe_error(exc, target)
             if failure is None:
                 raise
             return self.failed(target, failure)

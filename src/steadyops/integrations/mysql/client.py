@@ -19,6 +19,7 @@ import pymysql.cursors
 from steadyops.checks import label_float
 from steadyops.credentials import CredentialError, resolve_secret
 from steadyops.inventory import Target, split_address
+from steadyops.probing import STUCK_LISTENER, listening_here
 
 T = TypeVar("T")
 DEFAULT_PORT = 3306
@@ -55,8 +56,13 @@ class Failure:
     code: int = 0
 
 
-def describe_error(exc: BaseException) -> Failure | None:
-    """Map a connect/query error to a :class:`Failure`; ``None`` for an unexpected error (a bug)."""
+def describe_error(exc: BaseException, target: Target | None = None) -> Failure | None:
+    """Map a connect/query error to a :class:`Failure`; ``None`` for an unexpected error (a bug).
+
+    A timeout after the TCP connect (2013) is a server that accepted and never answered: hung, the
+    process. A connect timeout is the network, unless ``target``'s port listens on this very host
+    (then its accept queue is full: the process again, see :func:`steadyops.probing.listening_here`).
+    """
     if isinstance(exc, CredentialError):
         return Failure("config", str(exc), False)
     if not isinstance(exc, pymysql.err.MySQLError):
@@ -73,10 +79,15 @@ def describe_error(exc: BaseException) -> Failure | None:
         if "refused" in low or "errno 111" in low:
             return Failure("process", "connection refused: nothing listens on the port (mysqld down?)", True, code)
         if "timed out" in low:
+            if target is not None and listening_here(*split_address(target.address, DEFAULT_PORT)):
+                return Failure("process", STUCK_LISTENER, True, code)
             return Failure("network", f"connect timed out: {message[:160]}", False, code)
         if "unreachable" in low:
             return Failure("network", f"host unreachable: {message[:160]}", True, code)
         return Failure("network", f"cannot connect: {message[:200]}", False, code)
+    if code == 2013 and "timed out" in message.lower():
+        return Failure("process", f"connected, but mysqld sent no answer before the timeout (hung?): "
+                       f"error {code}: {message[:160]}", True, code)
     if code in (2005, 2006, 2013):
         return Failure("network", f"error {code}: {message[:200]}", False, code)
     return Failure("process", f"error {code}: {message[:200]}", False, code)

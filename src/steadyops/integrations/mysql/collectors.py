@@ -36,7 +36,7 @@ class _MysqlCollector(Collector):
         try:
             data: dict[str, Any] = {"ok": True, **await ask(target, self.ask)}
         except Exception as exc:
-            failure = describe_error(exc)
+            failure = describe_error(exc, target)
             if failure is None:
                 raise
             data = {"ok": False, "layer": failure.layer, "error": failure.what}

@@ -21,6 +21,7 @@ from steadyops.checks import Check, label_float, verdict
 from steadyops.credentials import CredentialError, resolve_secret
 from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.probing import STUCK_LISTENER, listening_here
 
 TARGET_KIND = "postgres"
 DEFAULT_PORT = 5432
@@ -87,14 +88,22 @@ class Failure:
     answered: bool
 
 
-def describe_error(exc: BaseException) -> Failure | None:
-    """Locate a connect / query failure; ``None`` for an unexpected error (a bug the runner reports)."""
+def describe_error(exc: BaseException, target: Target | None = None) -> Failure | None:
+    """Locate a connect / query failure; ``None`` for an unexpected error (a bug the runner reports).
+
+    libpq's "timeout expired" covers the TCP connect and the start-up exchange alike; when
+    ``target``'s port listens on this very host it cannot be the network: a postmaster that does
+    not answer (SIGSTOP, hung) — the process (see :func:`steadyops.probing.listening_here`).
+    """
     if isinstance(exc, CredentialError):
         return Failure("config", str(exc), False)
     if not isinstance(exc, psycopg.Error):
         return None
     text = str(exc)
     low = text.lower()
+    if "timeout expired" in low and target is not None and listening_here(*split_address(target.address,
+                                                                                         DEFAULT_PORT)):
+        return Failure("process", f"{STUCK_LISTENER}; or it accepted and never completed the start-up", True)
     for fragment, layer, what, answered in _MESSAGES:
         if fragment in low:
             return Failure(layer, what or _last_line(text), answered)
@@ -121,7 +130,7 @@ class PgCheck(Check):
             async with connect(target) as conn:
                 return await self.judge(target, conn)
         except Exception as exc:
-            failure = describe_error(exc)
+            failure = describe_error(exc, target)
             if failure is None:
                 raise
             return self.failed(target, failure)

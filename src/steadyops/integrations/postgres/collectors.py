@@ -39,7 +39,7 @@ class _PgCollector(Collector):
             async with connect(target) as conn:
                 data: dict[str, Any] = {"ok": True, **await self.gather(target, conn)}
         except Exception as exc:
-            failure = describe_error(exc)
+            failure = describe_error(exc, target)
             if failure is None:
                 raise
             data = {"ok": False, "layer": failure.layer, "error": failure.what}
