@@ -20,10 +20,11 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import yaml
 
@@ -79,6 +80,13 @@ def replay_registry(case: dict[str, Any]) -> Registry:
             layer_runbooks: ClassVar[dict[str, str]] = dict(getattr(original, "layer_runbooks", {}))
             liveness: ClassVar[bool] = bool(flagged[0]) if flagged else bool(getattr(original, "liveness", False))
             _data: ClassVar[dict[str, dict[str, Any]]] = per_target
+            _original: ClassVar[Any] = original
+
+            @classmethod
+            def runbook_for(cls, layer: str, metrics: Mapping[str, float] | None = None) -> str | None:
+                if cls._original is not None:  # the real check's choice (e.g. read-only disk vs full disk)
+                    return cast(str | None, cls._original.runbook_for(layer, metrics))
+                return super().runbook_for(layer, metrics)
 
             async def run(self, target: Target) -> CheckResult:
                 f = self._data.get(target.name)

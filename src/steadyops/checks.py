@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from steadyops.inventory import Target
@@ -42,8 +42,9 @@ class Check(ABC):
     layer_runbooks: ClassVar[dict[str, str]] = {}
 
     @classmethod
-    def runbook_for(cls, layer: str) -> str | None:
-        """The runbook that matches a failure of this check in ``layer``."""
+    def runbook_for(cls, layer: str, metrics: Mapping[str, float] | None = None) -> str | None:
+        """The runbook that matches a failure of this check in ``layer`` (with these ``metrics``:
+        a check whose failures differ by more than the layer overrides this)."""
         return cls.layer_runbooks.get(layer, cls.runbook)
 
 

@@ -10,6 +10,7 @@ layer, and (where it matters) what the diagnosis concludes, cites and proposes.
 | nginx proxying to a closed port / a too slow upstream  | nginx.http CRITICAL 502 / 504, layer upstream     |
 | 1.5 s slow app behind a healthy nginx, probed outside  | diagnosis: the app first, through nginx           |
 | a child at its own RLIMIT_NOFILE (64)                  | host.process_fds CRITICAL capacity, names the pid |
+| a data tmpfs remounted read-only (writable_mounts)     | host.readonly CRITICAL disk; no clean-up proposed |
 | mariadbd SIGSTOPped                                    | mysql.connect CRITICAL process (hung)             |
 | a listener that accepts and never answers (pg / mysql) | *.connect CRITICAL process, not network           |
 
@@ -289,6 +290,26 @@ def test_a_process_at_its_own_fd_limit_is_visible(tmp_path: Path) -> None:
     assert (result.status, result.layer) == (CRIT, "capacity"), result.summary
     assert any(f"pid {child.pid} (python" in e.detail and "of 64 fds" in e.detail for e in result.evidence), \
         result.evidence
+
+
+def test_a_data_mount_gone_read_only_is_the_disk(small_fs: Path) -> None:
+    import asyncio
+
+    from steadyops.actions import Symptom
+    from steadyops.integrations.host.actions import CleanLogs
+    from steadyops.integrations.host.checks_mounts import ReadOnlyCheck
+
+    target = Target(name="here", kind="host", address="", labels={"transport": "local",
+                                                                 "writable_mounts": str(small_fs)})
+    before = asyncio.run(ReadOnlyCheck().run(target))
+    _remount(small_fs, "ro")
+    try:
+        after = asyncio.run(ReadOnlyCheck().run(target))
+    finally:
+        _remount(small_fs, "rw")
+    assert before.status is OK
+    assert (after.status, after.layer) == (CRIT, "disk") and str(small_fs) in after.summary
+    assert not CleanLogs.can_remedy(Symptom("host.readonly", "host", CRIT, "disk"))  # deleting logs cannot help
 
 
 # ------------------------------------------------------------------------------------ databases

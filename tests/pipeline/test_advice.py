@@ -63,6 +63,10 @@ def kb() -> KnowledgeBase:
      "http-probe-status", "tls-expiry"),
     # nginx answering 502: its 5xx runbook, not "nginx down"
     (Failing("nginx.http", "nginx", CRIT, "upstream", "answered HTTP 502 nginx down?"), "nginx-5xx", "nginx-down"),
+    # a read-only ZooKeeper data disk: the failing-storage runbook, not snapshot clean-up
+    (Failing("zookeeper.disk", "zookeeper", CRIT, "disk", "dataDir on a read-only filesystem",
+             metrics={"read_only": 1.0}), "host-readonly-fs", "zk-disk-cleanup"),
+    (Failing("host.readonly", "host", CRIT, "disk", "read-only: /data"), "host-readonly-fs", "host-disk-full"),
     # Redis at maxclients: rejected connections, not "service down"
     (Failing("redis.ping", "redis", CRIT, "capacity", "max number of clients reached"), "redis-rejected",
      "host-service-down"),

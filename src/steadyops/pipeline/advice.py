@@ -54,7 +54,8 @@ def runbook_of(registry: Registry, f: Failing) -> str | None:
     """The runbook for this failure: the check's for its layer; else what the runner stored."""
     cls = _check_class(registry, f.check)
     if cls is not None:
-        return str(cls.runbook_for(f.layer)) if cls.runbook_for(f.layer) else None
+        found = cls.runbook_for(f.layer, f.metrics)
+        return str(found) if found else None
     return f.runbook
 
 

@@ -380,7 +380,7 @@ def test_register_adds_checks_and_collectors_and_keeps_the_action() -> None:
     assert "host.clean_logs" in reg.actions
     assert {c.name for c in reg.checks_for("host")} == {
         "host.disk", "host.inodes", "host.memory", "host.load", "host.oom", "host.clock", "host.fds",
-        "host.systemd", "host.ports", "host.process_fds"}
+        "host.systemd", "host.ports", "host.process_fds", "host.readonly"}
     assert reg.collectors.names() == ["host.facts", "host.top"]
     runbooks = Path(host_plugin.__file__).parent / "runbooks"
     for check in host_plugin.CHECKS:

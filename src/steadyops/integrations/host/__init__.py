@@ -1,7 +1,8 @@
 """The local or remote host: disk, inodes, memory, load, OOM, clock, fds, systemd, ports; 磁盘清理 for logs.
 
-Checks (target kind ``host``): ``host.disk``, ``host.inodes``, ``host.memory``, ``host.load``,
-``host.oom``, ``host.clock``, ``host.fds``, ``host.process_fds``, ``host.systemd``, ``host.ports``. Collectors:
+Checks (target kind ``host``): ``host.disk``, ``host.inodes``, ``host.readonly``, ``host.memory``,
+``host.load``, ``host.oom``, ``host.clock``, ``host.fds``, ``host.process_fds``, ``host.systemd``,
+``host.ports``. Collectors:
 ``host.facts``, ``host.top``. Action: ``host.clean_logs``.
 
 A target is inspected in-process when it is this machine and over SSH otherwise (see
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from steadyops.integrations.host import checks, checks_fs, checks_proc
+from steadyops.integrations.host import checks, checks_fs, checks_mounts, checks_proc
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.host.collectors import COLLECTORS
 from steadyops.integrations.host.service import for_registry as service_restart
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "configure_ssh", "register", "set_history"]
 
-CHECKS = (*checks_fs.CHECKS, *checks.CHECKS, *checks_proc.CHECKS)
+CHECKS = (*checks_fs.CHECKS, *checks_mounts.CHECKS, *checks.CHECKS, *checks_proc.CHECKS)
 
 
 def configure_ssh(**changes: object) -> SshSettings:

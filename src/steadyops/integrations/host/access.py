@@ -69,6 +69,7 @@ ALLOWED_FILES: frozenset[str] = frozenset({
     "/proc/meminfo", "/proc/loadavg", "/proc/uptime", "/proc/vmstat", "/proc/sys/fs/file-nr",
     "/proc/net/tcp", "/proc/net/tcp6", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/hostname",
     "/etc/os-release",
+    "/proc/mounts",  # host.readonly: mount options (ro after I/O errors)
 })
 
 COMMAND_TIMEOUT = 8.0

@@ -19,6 +19,7 @@ from steadyops.models import CheckResult, CheckStatus, Evidence
 
 TARGET_KIND = "host"
 RB_DISK = "host/host-disk-full.en.md"
+RB_READONLY = "host/host-readonly-fs.en.md"
 RB_MEMORY = "host/host-memory-oom.en.md"
 RB_LOAD = "host/host-high-load.en.md"
 RB_CLOCK = "host/host-clock-skew.en.md"

@@ -20,6 +20,7 @@ import asyncio
 import errno
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -35,6 +36,7 @@ from steadyops.inventory import Target, split_address
 from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_DISK = "zookeeper/zk-disk-cleanup.en.md"
+RB_READONLY = "host/host-readonly-fs.en.md"
 MIB = 1048576
 
 
@@ -178,6 +180,11 @@ class DiskCheck(ZkCheck):
 
     name: ClassVar[str] = "zookeeper.disk"
     runbook: ClassVar[str | None] = RB_DISK
+
+    @classmethod
+    def runbook_for(cls, layer: str, metrics: Mapping[str, float] | None = None) -> str | None:
+        """A read-only or failing data disk is not a full one: the storage runbook, not the clean-up one."""
+        return RB_READONLY if (metrics or {}).get("read_only") else cls.runbook
 
     async def run(self, target: Target) -> CheckResult:
         conf, dirs, failed = await data_dirs(self, target)
