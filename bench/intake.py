@@ -145,6 +145,10 @@ def am_v2_body(batch: list[dict[str, Any]]) -> bytes:
 
 
 # -- the load -----------------------------------------------------------------------------------------
+#: request headers for steadyops (its admin token, set once the server is up); Alertmanager ignores them
+AUTH: dict[str, str] = {}
+
+
 def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int], clients: int,
              time_limit: float) -> Result:
     """Post every body once from ``clients`` keep-alive connections; time each request.
@@ -160,7 +164,7 @@ def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int
     def worker() -> None:
         latencies: list[float] = []
         accepted = errors = 0
-        with httpx.Client(timeout=60, headers={"content-type": "application/json"},
+        with httpx.Client(timeout=60, headers={"content-type": "application/json", **AUTH},
                           limits=httpx.Limits(max_keepalive_connections=1, max_connections=1)) as client:
             while True:
                 with lock:
@@ -213,7 +217,7 @@ def post_all(target: str, url: str, bodies: Sequence[bytes], sizes: Sequence[int
 
 def warm_up(url: str, body: bytes) -> None:
     """One request before the clock starts (imports, first connection, prepared statements)."""
-    with httpx.Client(timeout=60, headers={"content-type": "application/json"}) as client:
+    with httpx.Client(timeout=60, headers={"content-type": "application/json", **AUTH}) as client:
         client.post(url, content=body).raise_for_status()
 
 
@@ -252,6 +256,7 @@ def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dic
     command = [sys.executable, "-c", INTAKE_ONLY] if args.pipeline == "off" else None
     with start_steadyops(STEADYOPS_CONFIG, data_dir=data_dir, env=env, command=command) as svc:
         endpoint = f"{svc.url}/api/v1/alerts/alertmanager"
+        AUTH.update({"Authorization": f"Bearer {svc.token}"} if svc.token else {})
         warm_up(endpoint, webhook_body(warm))
         before = journal_rows(url)
         result = post_all(name, endpoint, bodies, [len(b) for b in parts], clients, args.time_limit)
@@ -264,7 +269,7 @@ def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dic
 
 def _pending(svc: Service) -> int | str:
     try:
-        return int(httpx.get(f"{svc.url}/api/v1/stats", timeout=30).json()["pending_journal"])
+        return int(httpx.get(f"{svc.url}/api/v1/stats", timeout=30, headers=AUTH).json()["pending_journal"])
     except (httpx.HTTPError, KeyError, ValueError):
         return "?"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,10 +120,17 @@ def _route_receivers(route: RouteConfig, where: str) -> list[tuple[str, str | No
     return found
 
 
+def private_dir(path: Path) -> None:
+    """The data dir holds the database, the audit key and the admin token: owner-only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+
+
 def build_app(settings: Settings | None = None, *, config_file: Path | None = None, clock: Clock | None = None,
               registry: Registry | None = None, http_client: httpx.AsyncClient | None = None) -> App:
     settings = settings or load_settings(config_file)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     if settings.demo:
         settings = demo.apply(settings)
     registry = registry or load_plugins()

@@ -187,6 +187,48 @@ class IntakeConfig(Section):
     max_age: Duration = 30 * 86400.0
 
 
+RoleName = Literal["ingest", "viewer", "responder", "approver", "admin"]
+
+
+class OIDCConfig(BaseModel):
+    """Single sign-on through an OpenID Connect provider (Keycloak, Dex, Okta …), via authlib.
+
+    A person logs in at ``/api/v1/auth/oidc/login``; the ID token's ``roles_claim`` values are
+    mapped to a steadyops role with ``role_map`` (the highest wins); with no match and no
+    ``default_role`` the login is refused, so an IdP account alone grants nothing.
+    """
+
+    issuer: str = Field(description="e.g. https://sso.example.com/realms/ops (discovery is read from it)")
+    client_id: str
+    client_secret: SecretStr | None = None
+    redirect_url: str = Field(description="this server's /api/v1/auth/oidc/callback as the IdP sees it")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    username_claim: str = "preferred_username"
+    roles_claim: str = "groups"
+    role_map: dict[str, RoleName] = Field(default_factory=dict)
+    default_role: RoleName | None = None
+
+
+class AuthConfig(BaseModel):
+    """Who may call, and how the server listens.
+
+    Beyond loopback, ``serve`` refuses to start without TLS (``tls_certfile``/``tls_keyfile``)
+    unless ``behind_tls_proxy`` says a proxy in front terminates TLS (logged loudly at start).
+    """
+
+    session_ttl: Duration = 12 * 3600.0
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    behind_tls_proxy: bool = False
+    oidc: OIDCConfig | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> AuthConfig:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile go together")
+        return self
+
+
 def _default_lang() -> Literal["zh", "en"]:
     for var in ("STEADYOPS_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         val = os.environ.get(var)
@@ -282,6 +324,7 @@ class Settings(BaseSettings):
     oncall: OnCallSettings = Field(default_factory=OnCallSettings, description="schedules, escalation (i15)")
     reports: ReportsSettings = Field(default_factory=ReportsSettings, description="daily/weekly/monthly (i15)")
     demo: bool = Field(default=False, description="add the safe remediation demo (steadyops.demo)")
+    auth: AuthConfig = Field(default_factory=AuthConfig)
 
     @field_validator("route")
     @classmethod

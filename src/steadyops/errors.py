@@ -6,12 +6,15 @@ purpose sits under one root::
     SteadyOpsError
     ├── ConfigError                 invalid steadyops.yaml / STEADYOPS_* (names the field)
     ├── ValidationFailed            bad input from outside: maps to HTTP 4xx, nothing is stored
-    │   └── PayloadTooLarge         body over the configured limit (HTTP 413)
+    │   ├── PayloadTooLarge         body over the configured limit (HTTP 413)
+    │   └── UnsupportedMediaType    a body that is not JSON where only JSON is taken (HTTP 415)
     ├── NotFound                    an id that does not exist (HTTP 404)
     ├── Conflict                    a state transition that is not allowed (HTTP 409)
     ├── TransientError              retry later: a locked database, a network blip (HTTP 503)
     ├── PluginError                 duplicate or unknown plugin name (suggests close matches)
     ├── Refused                     a safety rule said no: allow-list, policy, lock, approval (HTTP 403)
+    │   └── Forbidden               the caller's role does not allow this route or tool (HTTP 403)
+    ├── Unauthenticated             no valid credential (missing, unknown, expired, revoked token) (HTTP 401)
     └── DeliveryError               a notifier could not deliver (carries ``retryable``)
 """
 
@@ -60,3 +63,15 @@ class DeliveryError(SteadyOpsError):
 
 class Refused(SteadyOpsError):
     """A safety rule refused the request: not allow-listed, no policy, locked, or not approved."""
+
+
+class Forbidden(Refused):
+    """The authenticated principal's role (or token scope) does not allow this operation."""
+
+
+class Unauthenticated(SteadyOpsError):
+    """No valid credential came with the request: missing, unknown, expired or revoked."""
+
+
+class UnsupportedMediaType(ValidationFailed):
+    """The request's Content-Type is not one this endpoint takes (intake: JSON only)."""

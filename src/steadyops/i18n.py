@@ -473,6 +473,33 @@ MESSAGES: dict[str, dict[str, str]] = {
     "change.col.factor": {"en": "Why", "zh": "原因"},
     "change.risk": {"en": "Risk score {score}/100: {level}", "zh": "风险评分 {score}/100：{level}"},
     "change.linked": {"en": " (a target {hops} hop(s) away in the topology)", "zh": "（拓扑上相距 {hops} 跳）"},
+    # auth (i10a)
+    "cli.need_token": {"en": "pass --token or set STEADYOPS_TOKEN; on the server's machine the CLI reads "
+                             "<data_dir>/admin.token",
+                       "zh": "请用 --token 或环境变量 STEADYOPS_TOKEN 提供令牌；"
+                             "在服务器本机 CLI 会读取 <data_dir>/admin.token"},
+    "auth.first_admin": {"en": "First start: created user 'admin'. Its API token (shown once; saved 0600 to {path} "
+                               "for the local CLI):\n  {token}",
+                         "zh": "首次启动：已创建用户 admin。其 API 令牌（仅显示这一次；已以 0600 保存到 {path}，"
+                               "供本机 CLI 使用）：\n  {token}"},
+    "auth.local_mode": {"en": "[--local] offline run on {data_dir}: the server is not asked and does not see this run",
+                        "zh": "[--local] 离线运行（{data_dir}）：不经服务器，服务器看不到这次运行"},
+    "auth.token_created": {"en": "Token {id} for {owner} ({role}). The secret is shown this once:\n  {token}",
+                           "zh": "已为 {owner} 创建令牌 {id}（{role}）。密钥只显示这一次：\n  {token}"},
+    "auth.token_revoked": {"en": "Token {id} revoked.", "zh": "令牌 {id} 已吊销。"},
+    "auth.principal_created": {"en": "Created {kind} {name} ({role}).", "zh": "已创建{kind} {name}（{role}）。"},
+    "auth.principal_updated": {"en": "Updated {name}: role {role}, disabled {disabled}.",
+                               "zh": "已更新 {name}：角色 {role}，停用 {disabled}。"},
+    "serve.refuse_bind": {"en": "refusing to listen on {host}: beyond loopback the API needs TLS (auth.tls_certfile "
+                                "and auth.tls_keyfile) or, behind a TLS-terminating proxy, auth.behind_tls_proxy: true",
+                          "zh": "拒绝监听 {host}：非回环地址必须启用 TLS（auth.tls_certfile 与 auth.tls_keyfile），"
+                                "或在 TLS 终结代理之后设置 auth.behind_tls_proxy: true"},
+    "serve.proxy_optout": {"en": "WARNING: listening on {host} over plain HTTP because auth.behind_tls_proxy is "
+                                 "set; "
+                                 "tokens cross the network in clear text unless the proxy in front terminates TLS",
+                           "zh": "警告：因设置了 auth.behind_tls_proxy，正以明文 HTTP 监听 {host}；"
+                                 "除非前端代理终结 TLS，"
+                                 "令牌将以明文在网络上传输"},
 }
 
 

@@ -24,6 +24,8 @@ class Tool:
     mutates: bool = False
     #: where the result came from, for citations ("check zookeeper.ruok on zk-1", "kb runbook …")
     source: str = ""
+    #: the role a caller needs (steadyops.auth.roles); "" = viewer, or responder when ``mutates``
+    role: str = ""
 
     def schema(self) -> dict[str, Any]:
         schema = self.params.model_json_schema()

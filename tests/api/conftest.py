@@ -15,17 +15,23 @@ import pytest
 from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.store import alerts as alerts_repo
+from steadyops.testing.auth import admin_token, bearer
 
-ClientFactory = Callable[[App], httpx.AsyncClient]
+ClientFactory = Callable[..., httpx.AsyncClient]
+
+#: ``make_client(app, token=ANON)``: a client that sends no credential
+ANON = ""
 
 
 @pytest.fixture
 async def make_client() -> AsyncIterator[ClientFactory]:
     clients: list[httpx.AsyncClient] = []
 
-    def _make(app: App) -> httpx.AsyncClient:
+    def _make(app: App, token: str | None = None) -> httpx.AsyncClient:
+        """A client authenticated as ``token`` (default: the first-start admin; ``ANON``: none)."""
         transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-        client = httpx.AsyncClient(transport=transport, base_url="http://steadyops.test")
+        headers = bearer(admin_token(app) if token is None else token) if token != ANON else {}
+        client = httpx.AsyncClient(transport=transport, base_url="http://steadyops.test", headers=headers)
         clients.append(client)
         return client
 

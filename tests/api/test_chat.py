@@ -7,13 +7,14 @@ from typing import Any
 import httpx
 
 from steadyops.api import create_api
+from steadyops.testing.auth import admin_token, bearer
 from steadyops.testing.scripted_llm import ScriptedLLM, Turn
 
 
 async def test_chat_without_llm_answers_from_runbooks(make_app: Any) -> None:
     app = make_app()
     transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer(admin_token(app))) as client:
         r = await client.post("/api/v1/chat", json={"question": "zookeeper 磁盘快满了怎么办", "lang": "zh"})
         body = r.json()
         assert r.status_code == 200 and body["mode"] == "deterministic"
@@ -27,7 +28,8 @@ async def test_chat_stream_with_llm(make_app: Any) -> None:
     with ScriptedLLM([Turn(tool_calls=[("topology", {})]), Turn(content="web-1 is fine [E1]. " * 10)]) as llm:
         app = make_app(llm={"base_url": llm.base_url, "model": "m", "max_retries": 0})
         transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        auth = bearer(admin_token(app))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=auth) as client:
             r = await client.post("/api/v1/chat/stream", json={"question": "is web-1 ok?", "lang": "en"})
     assert r.headers["content-type"].startswith("text/event-stream")
     events = [block.split("\n")[0].removeprefix("event: ") for block in r.text.strip().split("\n\n")]
@@ -40,7 +42,8 @@ async def test_chat_stream_forwards_model_deltas_and_tool_calls(make_app: Any) -
     with ScriptedLLM(turns) as llm:
         app = make_app(llm={"base_url": llm.base_url, "model": "m", "max_retries": 0, "stream": True})
         transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        auth = bearer(admin_token(app))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=auth) as client:
             r = await client.post("/api/v1/chat/stream", json={"question": "拓扑正常吗？", "lang": "zh"})
     blocks = [b for b in r.text.strip().split("\n\n")]
     events = [b.split("\n")[0].removeprefix("event: ") for b in blocks]

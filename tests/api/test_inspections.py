@@ -19,6 +19,7 @@ from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
 from steadyops.reports import sections
+from steadyops.testing.auth import admin_token, bearer
 
 VERDICT: dict[tuple[str, str], CheckStatus] = {}
 
@@ -60,7 +61,8 @@ async def client(core: App) -> AsyncIterator[httpx.AsyncClient]:
     api = create_api(core, run_pipeline=False)
     if not any(isinstance(r, APIRoute) and r.path == "/api/v1/inspections" for r in api.routes):
         api.include_router(router)  # until the router is wired into create_api
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://steadyops.test") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://steadyops.test",
+                                 headers=bearer(admin_token(core))) as c:
         yield c
 
 

@@ -277,7 +277,7 @@ async def test_body_over_the_limit(small: App, make_client: ClientFactory, small
     # just under the limit is fine
     ok = _wrap(path, _good(path))
     assert len(ok) < 1000
-    assert (await client.post(path, content=ok)).status_code == 200
+    assert (await client.post(path, content=ok, headers={"content-type": "application/json"})).status_code == 200
 
 
 async def test_too_many_alerts_in_one_request(small: App, make_client: ClientFactory,

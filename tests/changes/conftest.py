@@ -10,6 +10,7 @@ import yaml
 
 from steadyops.api import create_api
 from steadyops.app import App
+from steadyops.testing.auth import admin_token, bearer
 
 INVENTORY = {"targets": [
     {"name": "db", "kind": "host", "address": "10.0.0.5"},
@@ -35,5 +36,6 @@ def app(make_app: Any, inventory_file: Path) -> App:
 @pytest.fixture
 async def client(app: App) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://steadyops.test") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://steadyops.test",
+                                 headers=bearer(admin_token(app))) as c:
         yield c

@@ -30,22 +30,23 @@ def test_plan_approve_apply_and_audit(remediation_app: Any, lang: str, monkeypat
     app = remediation_app
     with Server(app) as srv:
         def run(*args: str, code: int = 0) -> str:
-            result = runner.invoke(cli, ["--lang", lang, "--server", srv.url, *args])
+            result = runner.invoke(cli, ["--lang", lang, "--server", srv.url, *args])  # --token per step
             assert result.exit_code == code, (result.output, result.exception)
             return result.output
 
-        out = run("act", "plan", "host.clean_logs", "--target", "web-1", "--param", f"paths={app.test_logs}",
-                  "--by", "dave")
+        dave, alice, bob = (["--token", srv.token_for(n, r)] for n, r in (
+            ("dave", "responder"), ("alice", "approver"), ("bob", "approver")))
+        out = run(*dave, "act", "plan", "host.clean_logs", "--target", "web-1", "--param", f"paths={app.test_logs}")
         assert ("处置计划 #1" if lang == "zh" else "Plan #1") in out
         assert "app-0.log" in out and ("待审批" if lang == "zh" else "waiting for approval") in out
-        run("act", "apply", "1", "--by", "dave", code=1)
-        run("act", "approve", "1", "--by", "alice", "--reason", "disk 95%")
-        out = run("act", "approve", "1", "--by", "bob", "--reason", "ok")
+        run(*dave, "act", "apply", "1", code=1)
+        run(*alice, "act", "approve", "1", "--reason", "disk 95%")
+        out = run(*bob, "act", "approve", "1", "--reason", "ok")
         assert ("已批准" if lang == "zh" else "approved") in out
-        out = run("act", "apply", "1", "--by", "dave")
+        out = run(*dave, "act", "apply", "1")
         assert ("完成" if lang == "zh" else "Done") in out and "20480" in out
         assert sorted(p.name for p in app.test_logs.iterdir()) == ["current.log"]
-        assert "succeeded" in run("act", "status", "1", "--format", "json")
+        assert "succeeded" in run(*dave, "act", "status", "1", "--format", "json")
 
     monkeypatch.setenv("STEADYOPS_DATA_DIR", str(app.settings.data_dir))
     result = runner.invoke(cli, ["--lang", lang, "audit", "verify"])

@@ -42,14 +42,15 @@ def server(make_app: Any) -> Iterator[Server]:
 
 
 class Cli:
-    """Runs ``steadyops --lang L --server URL …`` and checks the exit code."""
+    """Runs ``steadyops --lang L --server URL --token T …`` and checks the exit code (T: the admin's)."""
 
     def __init__(self, server: Server, lang: Lang) -> None:
         self.server = server
         self.lang = lang
 
-    def __call__(self, *args: str, code: int = 0, stdin: str | None = None) -> Result:
-        result = runner.invoke(cli, ["--lang", self.lang, "--server", self.server.url, *args], input=stdin)
+    def __call__(self, *args: str, code: int = 0, stdin: str | None = None, token: str | None = None) -> Result:
+        result = runner.invoke(cli, ["--lang", self.lang, "--server", self.server.url,
+                                     "--token", self.server.token if token is None else token, *args], input=stdin)
         assert result.exit_code == code, (result.output, result.exception)
         return result
 
@@ -92,16 +93,17 @@ def test_alerts_then_incident_lifecycle(run: Cli) -> None:
     assert t("incident.alerts", lang, count=1) in shown
     assert run.json("incidents", "show", "1")["alerts"][0]["annotations"]["summary"] == "磁盘使用率 95%"
 
-    acked = run("incidents", "ack", "1", "--by", "alice", "--comment", "我来处理").stdout
+    alice = run.server.token_for("alice", "responder")
+    acked = run("incidents", "ack", "1", "--comment", "我来处理", token=alice).stdout
     assert acked.strip() == t("cli.acked", lang, id=1, who="alice")
     status = t("incident.status.acknowledged", lang)  # Chinese status names are accepted as input
     assert [i["id"] for i in run.json("incidents", "list", "--status", status)] == [1]
     assert t("incident.acknowledged_by", lang) in run("incidents", "show", "1").stdout
 
-    done = run("incidents", "resolve", "1", "--by", "alice", "-m", "清理完成").stdout
+    done = run("incidents", "resolve", "1", "-m", "清理完成", token=alice).stdout
     assert done.strip() == t("cli.resolved", lang, id=1, who="alice")
     assert run.json("incidents", "show", "1")["resolved_by"] == "alice"
-    refused = run("incidents", "ack", "1", "--by", "bob", code=1)
+    refused = run("incidents", "ack", "1", code=1, token=run.server.token_for("bob", "responder"))
     assert refused.stderr.startswith(t("cli.error", lang, msg="HTTP 409"))
     assert run("incidents", "list", "--status", "open").stdout.strip() == t("cli.no_incidents", lang)
 
@@ -109,8 +111,8 @@ def test_alerts_then_incident_lifecycle(run: Cli) -> None:
 def test_silences_lifecycle(run: Cli) -> None:
     lang = run.lang
     assert run("silences", "list").stdout.strip() == t("cli.no_silences", lang)
-    out = run("silences", "add", "alertname=DiskFull", 'instance=~"db-.*"', "--duration", "2h", "--by", "bob",
-              "--comment", "扩容维护").stdout
+    out = run("silences", "add", "alertname=DiskFull", 'instance=~"db-.*"', "--duration", "2h",
+              "--comment", "扩容维护", token=run.server.token_for("bob", "responder")).stdout
     (silence,) = run.json("silences", "list")
     assert out.strip() == t("cli.silence_created", lang, id=silence["id"])
     assert silence["matchers_text"] == ['alertname="DiskFull"', 'instance=~"db-.*"']
@@ -196,9 +198,10 @@ def test_chinese_aliases(server: Server) -> None:
     run("alerts", "发送", "-l", "alertname=磁盘满", "-l", "instance=db-1")
     server.core.pipeline.process_sync()
     assert "磁盘满 @ db-1" in run("incidents", "列表").stdout
-    assert run("incidents", "认领", "1", "--by", "张三").stdout.strip() == "事件 #1 已由 张三 认领。"
+    zhang = server.token_for("张三", "responder")
+    assert run("incidents", "认领", "1", token=zhang).stdout.strip() == "事件 #1 已由 张三 认领。"
     assert "张三" in run("incidents", "查看", "1").stdout
-    run("silences", "添加", "alertname=磁盘满", "--by", "李四")
+    run("silences", "添加", "alertname=磁盘满", token=server.token_for("李四", "responder"))
     assert "李四" in run("silences", "列表").stdout
 
 
@@ -213,16 +216,16 @@ def test_tables_align_wide_characters() -> None:
     assert [fmt_seconds(v) for v in (None, 0, 59.6, 61, 3600, 90061)] == ["-", "0s", "1m", "1m1s", "1h", "1d1h1m1s"]
 
 
-def test_by_defaults_to_login_name(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_actor_is_the_token_never_a_typed_name(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     run = Cli(server, "en")
     run("alerts", "send", "-l", "alertname=X")
     server.core.pipeline.process_sync()
-    monkeypatch.setattr("getpass.getuser", lambda: "oncall")
-    assert run("incidents", "ack", "1").stdout.strip() == t("cli.acked", "en", id=1, who="oncall")
-
-    def nobody() -> str:
-        raise OSError("no passwd entry")
-
-    monkeypatch.setattr("getpass.getuser", nobody)
-    assert t("cli.need_by", "en") in run("incidents", "resolve", "1", code=1).stderr
+    monkeypatch.setattr("getpass.getuser", lambda: "mallory")  # the login name counts for nothing
+    oncall = server.token_for("oncall", "responder")
+    assert run("incidents", "ack", "1", token=oncall).stdout.strip() == t("cli.acked", "en", id=1, who="oncall")
+    assert run("incidents", "ack", "1", "--by", "mallory", code=2, token=oncall)  # no such option any more
+    unauth = run("incidents", "resolve", "1", code=1, token="so_nope_nope")
+    assert "HTTP 401" in unauth.stderr and t("cli.need_token", "en") in unauth.stderr
+    viewer = server.token_for("watcher", "viewer")
+    assert "HTTP 403" in run("incidents", "resolve", "1", code=1, token=viewer).stderr
     assert run.json("incidents", "show", "1")["status"] == "acknowledged"

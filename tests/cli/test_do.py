@@ -92,7 +92,7 @@ FLEET = """targets:
 
 
 def do(*args: str, code: int, lang: Lang = "en", server: Server | None = None) -> Result:
-    pre = ["--lang", lang] + (["--server", server.url] if server else [])
+    pre = ["--lang", lang] + (server.args if server else [])
     result = runner.invoke(CLI, [*pre, "do", *args])
     assert result.exit_code == code, (result.output, result.exception)
     return result
@@ -197,7 +197,7 @@ def cleanup_server(remediation_app: Any, tmp_path: Path, monkeypatch: pytest.Mon
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_disk_cleanup_all(cleanup_server: Server, lang: Lang) -> None:
     logs = cleanup_server.core.test_logs  # type: ignore[attr-defined]
-    out = do("磁盘清理 all", "--yes", "--by", "dave", code=1, lang=lang, server=cleanup_server).stdout
+    out = do("磁盘清理 all", "--yes", code=1, lang=lang, server=cleanup_server).stdout
     plan = out.index(t("act.plan_header", lang, id=1, action="host.clean_logs", target="dev-1",
                        risk=t("act.risk.medium", lang)))
     done = out.index("完成：" if lang == "zh" else "Done: ")
@@ -213,11 +213,11 @@ def test_disk_cleanup_all(cleanup_server: Server, lang: Lang) -> None:
 
 def test_disk_cleanup_needs_approval_or_confirmation(cleanup_server: Server) -> None:
     logs = cleanup_server.core.test_logs  # type: ignore[attr-defined]
-    out = do("磁盘清理 web-1", "--param", f"paths={logs}", "--by", "dave", code=0, lang="zh",
+    out = do("磁盘清理 web-1", "--param", f"paths={logs}", code=0, lang="zh",
              server=cleanup_server).stdout
     assert "处置计划 #1：host.clean_logs → web-1" in out and "已审批 0/2" in out
     assert t("do.cleanup_pending", "zh", id=1) in out and "待审批" in out.split("磁盘清理汇总")[1]
-    out = do("磁盘清理 127.0.0.2", "--by", "dave", code=0, server=cleanup_server).stdout
+    out = do("磁盘清理 127.0.0.2", code=0, server=cleanup_server).stdout
     assert t("act.confirm_hint", "en", id=2) in out and t("do.result.not_applied", "en") in out
     assert len(list(logs.iterdir())) == 6  # nothing deleted without --yes
     rows = json.loads(do("disk cleanup", "dev-1", "--yes", "-f", "json", code=0, server=cleanup_server).stdout)

@@ -119,8 +119,8 @@ def server(make_app: Any, tmp_path: Path, two_zk: list[ZkCluster], monkeypatch: 
     state._settings = None
 
 
-def cli(srv: Server, *args: str, code: int = 0, lang: Lang = "en") -> Result:
-    result = runner.invoke(CLI, ["--lang", lang, "--server", srv.url, *args])
+def cli(srv: Server, *args: str, code: int = 0, lang: Lang = "en", token: str | None = None) -> Result:
+    result = runner.invoke(CLI, ["--lang", lang, "--server", srv.url, "--token", token or srv.token, *args])
     assert result.exit_code == code, (result.output, result.exception)
     return result
 
@@ -138,7 +138,7 @@ def test_disk_cleanup_all_on_two_real_zookeepers(server: Server, two_zk: list[Zk
     counts = [znode_count(zk) for zk in two_zk]
     assert all(len(os.listdir(d)) > 15 for d in dirs)
 
-    out = cli(server, "do", "磁盘清理 all", "--yes", "--by", "dave", lang="zh").stdout
+    out = cli(server, "do", "磁盘清理 all", "--yes", lang="zh").stdout
     print(out)  # the transcript, with -s
     header_a = t("act.plan_header", "zh", id=1, action="zookeeper.purge", target="zk-a",
                  risk=t("act.risk.medium", "zh"))
@@ -149,10 +149,11 @@ def test_disk_cleanup_all_on_two_real_zookeepers(server: Server, two_zk: list[Zk
     assert {n for n in os.listdir(dirs[0]) if n.startswith(("snapshot.", "log."))} == survivors[0]
     assert len(os.listdir(dirs[1])) > 15  # zk-b waits for alice: nothing touched yet
 
-    out = cli(server, "act", "approve", "2", "--by", "alice", "--reason", "dataLogDir 91%").stdout
+    out = cli(server, "act", "approve", "2", "--reason", "dataLogDir 91%",
+              token=server.token_for("alice", "approver")).stdout
     print(out)
     assert "approved" in out
-    out = cli(server, "act", "apply", "2", "--by", "dave").stdout
+    out = cli(server, "act", "apply", "2").stdout
     print(out)
     assert out.startswith("Done: freed") and "archive" in out
     assert {n for n in os.listdir(dirs[1]) if n.startswith(("snapshot.", "log."))} == survivors[1]

@@ -46,6 +46,7 @@ class Stream:
     """Posts batches of distinct alerts until stopped or the server stops answering."""
 
     url: str
+    token: str | None
     acked: set[int] = field(default_factory=set)
     first_ack_at: float | None = None
     failures: int = 0
@@ -79,7 +80,7 @@ class Stream:
 
     def run(self) -> None:
         started = time.monotonic()
-        with httpx.Client(base_url=self.url, timeout=5) as client:
+        with httpx.Client(base_url=self.url, timeout=5, headers={"Authorization": f"Bearer {self.token}"}) as client:
             while not self.stop.is_set() and self.next_seq < MAX_ALERTS:
                 if not self.post(client, self.batch()):
                     return  # the server is gone: whatever was in flight was never acknowledged
@@ -127,7 +128,7 @@ def test_sigkill_mid_stream_loses_nothing_and_timers_resume(
     }
 
     app = services.steadyops(config, data_dir=data_dir, env=env)
-    stream = Stream(app.url)
+    stream = Stream(app.url, app.token)
     worker = threading.Thread(target=stream.run, name="alert-stream", daemon=True)
     worker.start()
     wait_until(lambda: stream.first_ack_at, timeout=30, what="the first acknowledged batch", logs=[app])
@@ -144,7 +145,7 @@ def test_sigkill_mid_stream_loses_nothing_and_timers_resume(
 
     app = services.steadyops(config, data_dir=data_dir, env=env, port=app.port)
     restarted_at = time.time()
-    api = httpx.Client(base_url=app.url, timeout=10)
+    api = httpx.Client(base_url=app.url, timeout=10, headers={"Authorization": f"Bearer {app.token}"})
 
     # Every acknowledged alert is in the journal, and the pipeline catches up on all of them.
     assert stream.acked <= _journal_seqs(db_url)

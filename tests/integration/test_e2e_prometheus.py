@@ -5,6 +5,10 @@ loopback ports. Prometheus fires ``up{job="node"} == 1`` as soon as it has scrap
 Alertmanager routes it to steadyops' webhook; steadyops opens an incident and notifies a local
 webhook receiver. Then node_exporter is stopped, ``up`` drops to 0 and the rule stops matching:
 the resolution travels the same way and the incident resolves by itself.
+
+Alertmanager authenticates as steadyops expects of any sender: a service account with the
+``ingest`` role, its token in the receiver's ``http_config.authorization`` (Bearer). The token can
+post alerts and nothing else, and without it the webhook is refused.
 """
 
 from __future__ import annotations
@@ -57,13 +61,24 @@ def test_prometheus_alert_becomes_incident_and_resolves(
         },
         data_dir=tmp_path / "data",
     )
+    admin = httpx.Client(base_url=app.url, timeout=10, headers={"Authorization": f"Bearer {app.token}"})
+    admin.post("/api/v1/auth/principals", json={"name": "alertmanager", "kind": "service", "role": "ingest"}
+               ).raise_for_status()
+    ingest = admin.post("/api/v1/auth/tokens", json={"owner": "alertmanager", "name": "e2e webhook"}
+                        ).raise_for_status().json()
+    assert ingest["role"] == "ingest"
+    sender = {"Authorization": f"Bearer {ingest['token']}"}
+    assert httpx.get(f"{app.url}/api/v1/incidents", headers=sender).status_code == 403  # a sender reads nothing
+    assert httpx.post(f"{app.url}/api/v1/alerts/alertmanager", json={}).status_code == 401  # no token, no entry
     node = services.node_exporter()
     am = services.alertmanager({
         "route": {"receiver": "steadyops", "group_by": ["alertname"], "group_wait": "1s",
                   "group_interval": "1s", "repeat_interval": "1h"},
         "receivers": [{
             "name": "steadyops",
-            "webhook_configs": [{"url": f"{app.url}/api/v1/alerts/alertmanager", "send_resolved": True}],
+            "webhook_configs": [{"url": f"{app.url}/api/v1/alerts/alertmanager", "send_resolved": True,
+                                 "http_config": {"authorization": {"type": "Bearer",
+                                                                   "credentials": ingest["token"]}}}],
         }],
     })
     prom = services.prometheus(
@@ -76,7 +91,7 @@ def test_prometheus_alert_becomes_incident_and_resolves(
     )
     logs = [app, am, prom]
     instance = f"127.0.0.1:{node.port}"
-    api = httpx.Client(base_url=app.url, timeout=10)
+    api = admin
 
     # -- firing: the incident appears with the alert's labels ------------------------------------
     def open_incident() -> dict[str, Any] | None:

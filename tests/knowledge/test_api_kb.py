@@ -15,6 +15,7 @@ from steadyops.api import kb as kb_api
 from steadyops.app import App, build_app
 from steadyops.config import Settings
 from steadyops.plugins import Registry
+from steadyops.testing.auth import admin_token, bearer
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
 
 @pytest.fixture
 async def client(api: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://steadyops.test") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://steadyops.test",
+                                 headers=bearer(admin_token(api.state.app))) as c:
         yield c
     shutil.rmtree(api.state.app.settings.data_dir / "kb", ignore_errors=True)
 

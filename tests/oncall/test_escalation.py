@@ -18,6 +18,7 @@ from steadyops.clock import FakeClock
 from steadyops.plugins import load_plugins
 from steadyops.store.operations import EscalationRow
 from steadyops.store.tables import NotificationRow
+from steadyops.testing.auth import admin_token, bearer
 from steadyops.testing.receiver import Receiver
 
 
@@ -46,7 +47,8 @@ def app(make_app: Any, rx: Receiver) -> App:
 @pytest.fixture
 async def client(app: App) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://steadyops.test") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://steadyops.test",
+                                 headers=bearer(admin_token(app))) as c:
         yield c
 
 

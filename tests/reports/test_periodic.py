@@ -42,6 +42,7 @@ from steadyops.store.tables import (
     InspectionRunRow,
     NotificationRow,
 )
+from steadyops.testing.auth import admin_token, bearer
 
 UTCZ = ZoneInfo("UTC")
 
@@ -154,7 +155,8 @@ def test_renderings(seeded: App, fake_clock: FakeClock) -> None:
 
 async def test_report_over_http_and_scheduled_send(seeded: App, fake_clock: FakeClock) -> None:
     transport = httpx.ASGITransport(app=create_api(seeded, run_pipeline=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://t",
+                                 headers=bearer(admin_token(seeded))) as c:
         md = await c.get("/api/v1/reports/weekly", params={"date": "2026-01-07", "lang": "en"})
         assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
         assert "| Detect | 1m07s |" in md.text

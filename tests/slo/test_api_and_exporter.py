@@ -12,6 +12,7 @@ import yaml
 from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.store.tables import CheckResultRow
+from steadyops.testing.auth import admin_token, bearer
 
 SPEC = """
 version: prometheus/v1
@@ -33,7 +34,8 @@ async def test_rules_status_errors_and_metrics(make_app: Any, tmp_path: Path) ->
             s.add(CheckResultRow(check="http_probe.status", target="web", target_kind="http_probe", status=status,
                                  summary="", started_at=now - timedelta(minutes=i)))
     transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://t",
+                                 headers=bearer(admin_token(app))) as c:
         rules = yaml.safe_load((await c.get("/api/v1/slos/rules")).text)
         assert rules["groups"][0]["name"] == "steadyops-slo-web-probe"
         scaled = (await c.get("/api/v1/slos/rules", params={"time_scale": 60})).text

@@ -3,6 +3,9 @@
 Whatever the model asks to change comes back as deferred calls; each is handed to the remediation
 executor's ``propose`` — the same plan, allow-list and approval policy a human request goes
 through — and is never applied here. Applying stays a human's ``steadyops act apply``.
+
+With a ``principal`` (every HTTP chat) the model sees only the tools that principal's role allows,
+and a proposal is requested in that principal's name, so the person who asked cannot approve it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from steadyops.agent.llm import OpenAICompatLLM, Usage
 from steadyops.agent.logtools import LogToolset
 from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence, OnEvent
 from steadyops.agent.tools import PlatformToolset
+from steadyops.auth.principal import Principal
+from steadyops.auth.roles import allows, tool_role
 from steadyops.errors import SteadyOpsError
 from steadyops.i18n import Lang
 from steadyops.pipeline import diagnose
@@ -80,14 +85,16 @@ def unusable(answer: str, has_evidence: bool, errors: list[str]) -> str:
 
 class Investigator:
     def __init__(self, app: App, llm: LLM | None = None, *, extra_tools: list[Tool] | None = None,
-                 budget: Budget | None = None, propose: bool = True) -> None:
+                 budget: Budget | None = None, propose: bool = True, principal: Principal | None = None) -> None:
         self.app = app
+        self.principal = principal
         self.propose = propose
         if llm is None and app.settings.llm is not None:
             llm = OpenAICompatLLM(app.settings.llm)
         self.llm = llm
         logs = [*LogToolset(app.logs).tools()] if app.logs is not None else []
-        self.tools = [*PlatformToolset(app).tools(), *logs, *(extra_tools or [])]
+        tools = [*PlatformToolset(app).tools(), *logs, *(extra_tools or [])]
+        self.tools = [t for t in tools if principal is None or allows(principal.role, tool_role(t))]
         self.budget = budget
 
     async def ask(self, question: str, lang: Lang, context: str = "", on_event: OnEvent | None = None) -> Answer:
@@ -115,7 +122,10 @@ class Investigator:
         p = Proposal(action=str(args.get("action", "")), target=str(args.get("target", "")),
                      reason=str(args.get("reason", "")))
         try:
-            run = await self.app.executor.propose(p.action, p.target, dict(args.get("params") or {}), AGENT_ACTOR)
+            who = self.principal
+            run = await self.app.executor.propose(p.action, p.target, dict(args.get("params") or {}),
+                                                  who.name if who else AGENT_ACTOR,
+                                                  f"{who.credential} via agent" if who else "")
         except SteadyOpsError as exc:  # refused, unknown action/target, bad params: all recorded, none run
             p.refused = str(exc)
             return p

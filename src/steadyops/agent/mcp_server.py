@@ -4,6 +4,10 @@ a chat client, another agent). Built on the official ``mcp`` SDK (major version 
 Everything leaving here goes to somebody's LLM, so results are masked like the agent's own; and
 ``propose_action`` only creates a plan awaiting approval through the remediation policy — there is
 no apply tool.
+
+Over HTTP every request needs a token (401 otherwise, before MCP sees it), each tool call is checked
+against the caller's role (a viewer cannot propose), and a proposal is requested in the caller's
+name. Over stdio the caller is whoever started the process on this machine (the local operator).
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import mcp.types as types
 from mcp.server.lowlevel import Server
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
@@ -24,7 +31,10 @@ from steadyops import __version__
 from steadyops.agent.guard import Redactor
 from steadyops.agent.logtools import LogToolset
 from steadyops.agent.tools import PlatformToolset, render_result
-from steadyops.errors import SteadyOpsError
+from steadyops.auth.deps import SESSION_COOKIE, authenticate_credentials
+from steadyops.auth.principal import Principal
+from steadyops.auth.roles import allows, tool_role
+from steadyops.errors import SteadyOpsError, Unauthenticated
 from steadyops.toolsets import Tool
 
 if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
@@ -57,8 +67,12 @@ def build_server(app: App, extra_tools: list[Tool] | None = None) -> Server[Any,
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ValueError(f"invalid arguments: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        principal = _caller(app, server)
+        if principal is not None and not allows(principal.role, tool_role(tool)):
+            raise ValueError(f"{principal.name} ({principal.role.value}) may not call {name}; "
+                             f"it needs the {tool_role(tool).value} role")
         if tool.mutates:
-            result = await _propose(app, params.model_dump(mode="json"))
+            result = await _propose(app, params.model_dump(mode="json"), principal)
         else:
             result = await tool.run(params)
         return [types.TextContent(type="text", text=redactor.mask(render_result(result)))]
@@ -66,10 +80,24 @@ def build_server(app: App, extra_tools: list[Tool] | None = None) -> Server[Any,
     return server
 
 
-async def _propose(app: App, args: dict[str, Any]) -> dict[str, Any]:
+def _caller(app: App, server: Server[Any, Any]) -> Principal | None:
+    """The HTTP caller (authenticated again from the request the tool call came in); None on stdio."""
+    try:
+        request = server.request_context.request
+    except LookupError:
+        return None
+    if request is None:
+        return None
+    headers = getattr(request, "headers", {})
+    cookies = getattr(request, "cookies", {})
+    return authenticate_credentials(app, headers.get("authorization", ""), cookies.get(SESSION_COOKIE))
+
+
+async def _propose(app: App, args: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
     try:
         run = await app.executor.propose(str(args["action"]), str(args["target"]), dict(args.get("params") or {}),
-                                         MCP_ACTOR)
+                                         principal.name if principal else MCP_ACTOR,
+                                         f"{principal.credential} via mcp" if principal else "")
     except SteadyOpsError as exc:
         return {"proposed": False, "refused": str(exc)}
     return {"proposed": True, "run_id": run.id, "status": run.status, "plan_hash": run.plan_hash,
@@ -91,6 +119,15 @@ def streamable_http_app(app: App, path: str = "/mcp") -> Starlette:
     manager = StreamableHTTPSessionManager(build_server(app), stateless=True, json_response=True)
 
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        try:
+            await run_in_threadpool(authenticate_credentials, app, request.headers.get("authorization", ""),
+                                    request.cookies.get(SESSION_COOKIE))
+        except Unauthenticated as exc:
+            reply = JSONResponse({"error": "Unauthenticated", "detail": str(exc)}, status_code=401,
+                                 headers={"WWW-Authenticate": 'Bearer realm="steadyops"'})
+            await reply(scope, receive, send)
+            return
         await manager.handle_request(scope, receive, send)
 
     @contextlib.asynccontextmanager

@@ -1,4 +1,9 @@
-"""FastAPI app, one router per noun. The OpenAPI document at ``/openapi.json`` is the contract."""
+"""FastAPI app, one router per noun. The OpenAPI document at ``/openapi.json`` is the contract.
+
+Every route declares the role it needs through one dependency from :mod:`steadyops.auth`
+(``me: Viewer`` …, or ``Public`` for the health probes); ``tests/api/test_route_roles.py`` fails
+for a route that does not.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,15 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from steadyops import __version__
 from steadyops.api import actions, alerts, chat, incidents, inspections, kb, silences, stats
+from steadyops.api import auth as auth_api
 from steadyops.api import canary as canary_api
 from steadyops.api import changes as changes_api
 from steadyops.api import oncall as oncall_api
 from steadyops.api import reports as reports_api
 from steadyops.api import slo as slo_api
 from steadyops.app import App
+from steadyops.auth import Public
+from steadyops.auth.bootstrap import ensure_admin
 from steadyops.errors import (
     Conflict,
     NotFound,
@@ -25,11 +33,14 @@ from steadyops.errors import (
     PluginError,
     Refused,
     TransientError,
+    Unauthenticated,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (ValidationFailed, 400),
     (PluginError, 400),  # an unknown action/check name in a request; the message suggests close names
     (NotFound, 404),
@@ -59,23 +70,25 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan,
                   description="Alert intake, convergence into incidents, silences and notifications.")
     api.state.app = app
+    ensure_admin(app.store, app.clock, app.settings.data_dir)  # first start only; serve prints it
 
     for exc_type, code in _STATUS:
         api.add_exception_handler(exc_type, _handler(code))
+    api.add_exception_handler(Unauthenticated, _handler(401))
     api.add_exception_handler(OperationalError, _handler(503))
     api.add_exception_handler(DBAPIError, _handler(503))
 
     @api.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
+    def healthz(_: Public) -> dict[str, str]:
         return {"status": "ok"}
 
     @api.get("/readyz", tags=["health"])
-    def readyz() -> dict[str, str]:
+    def readyz(_: Public) -> dict[str, str]:
         with app.store.transaction() as session:
             session.connection().exec_driver_sql("SELECT 1")
         return {"status": "ready"}
 
-    for module in (alerts, incidents, silences, stats, actions, chat, kb, inspections):
+    for module in (alerts, incidents, silences, stats, actions, chat, kb, inspections, auth_api):
         api.include_router(module.router)
     api.include_router(actions.audit_router)
     api.include_router(slo_api.router)
@@ -90,6 +103,8 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
 def _handler(code: int):  # type: ignore[no-untyped-def]
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         detail = str(exc) if code < 500 or isinstance(exc, TransientError) else "storage temporarily unavailable; retry"
-        return JSONResponse(status_code=code, content={"error": type(exc).__name__, "detail": detail})
+        headers = {"WWW-Authenticate": 'Bearer realm="steadyops", Basic realm="steadyops"'} if code == 401 else None
+        return JSONResponse(status_code=code, content={"error": type(exc).__name__, "detail": detail},
+                            headers=headers)
 
     return handle

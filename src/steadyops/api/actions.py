@@ -2,6 +2,10 @@
 
 The API exposes exactly the executor's steps, so the safety model has one implementation: a
 client cannot skip the plan, the policy or the audit by talking HTTP instead of the CLI.
+
+Who proposes, approves and applies is the authenticated principal, never a name in the body: four
+eyes means two distinct people (service accounts never approve), neither of them the requester,
+and each audit entry names the actor and the credential (``token:<key>``) that proved it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from sqlalchemy import select
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.errors import NotFound
+from steadyops.auth import Approver, Principal, Responder, Viewer
+from steadyops.errors import Forbidden, NotFound
 from steadyops.models import ApprovalDecision, Outcome
 from steadyops.store.tables import ActionRunRow, ApprovalRow
 
@@ -26,17 +31,15 @@ class ProposeIn(BaseModel):
     action: str = Field(examples=["host.clean_logs"])
     target: str = Field(description="target name or address from the inventory")
     params: dict[str, Any] = Field(default_factory=dict)
-    requested_by: str = Field(min_length=1)
 
 
 class DecisionIn(BaseModel):
-    by: str = Field(min_length=1)
     reason: str = ""
     plan_hash: str | None = Field(default=None, description="the plan hash the approver reviewed")
 
 
 class ApplyIn(BaseModel):
-    by: str = Field(min_length=1)
+    """Nothing to say: the actor is the caller. Kept so clients may send ``{}``."""
 
 
 class ApprovalOut(BaseModel):
@@ -92,6 +95,12 @@ def _out(app: App, run: ActionRunRow) -> RunOut:
                                              expires_at=a.expires_at) for a in approvals])
 
 
+def _person(me: Principal) -> None:
+    """Four eyes are people's eyes: a service account's approval would let one person approve twice."""
+    if not me.is_person:
+        raise Forbidden(f"{me.name} is a service account; only people approve or reject plans")
+
+
 def _get(app: App, run_id: int) -> ActionRunRow:
     with app.store.transaction() as s:
         run = s.get(ActionRunRow, run_id)
@@ -101,7 +110,7 @@ def _get(app: App, run_id: int) -> ActionRunRow:
 
 
 @router.get("/catalog", response_model=list[CatalogEntry], summary="Actions that can be proposed")
-def catalog(app: Annotated[App, Depends(get_app)]) -> list[CatalogEntry]:
+def catalog(me: Viewer, app: Annotated[App, Depends(get_app)]) -> list[CatalogEntry]:
     out = []
     for name in app.registry.actions.names():
         cls = app.registry.actions.get(name)
@@ -111,13 +120,13 @@ def catalog(app: Annotated[App, Depends(get_app)]) -> list[CatalogEntry]:
 
 
 @router.post("", response_model=RunOut, status_code=201, summary="Plan an action (dry run; changes nothing)")
-async def propose(body: ProposeIn, app: Annotated[App, Depends(get_app)]) -> RunOut:
-    run = await app.executor.propose(body.action, body.target, body.params, body.requested_by)
+async def propose(body: ProposeIn, me: Responder, app: Annotated[App, Depends(get_app)]) -> RunOut:
+    run = await app.executor.propose(body.action, body.target, body.params, me.name, me.credential)
     return _out(app, run)
 
 
 @router.get("", response_model=list[RunOut], summary="Recent action runs")
-def list_runs(app: Annotated[App, Depends(get_app)], status: str | None = None,
+def list_runs(me: Viewer, app: Annotated[App, Depends(get_app)], status: str | None = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[RunOut]:
     with app.store.transaction() as s:
         stmt = select(ActionRunRow).order_by(ActionRunRow.id.desc()).limit(limit)
@@ -128,30 +137,35 @@ def list_runs(app: Annotated[App, Depends(get_app)], status: str | None = None,
 
 
 @router.get("/{run_id}", response_model=RunOut)
-def show(run_id: int, app: Annotated[App, Depends(get_app)]) -> RunOut:
+def show(run_id: int, me: Viewer, app: Annotated[App, Depends(get_app)]) -> RunOut:
     return _out(app, _get(app, run_id))
 
 
 @router.post("/{run_id}/approve", response_model=RunOut)
-def approve(run_id: int, body: DecisionIn, app: Annotated[App, Depends(get_app)]) -> RunOut:
-    return _out(app, app.executor.decide(run_id, body.by, ApprovalDecision.APPROVE, body.reason, body.plan_hash))
+def approve(run_id: int, body: DecisionIn, me: Approver, app: Annotated[App, Depends(get_app)]) -> RunOut:
+    _person(me)
+    return _out(app, app.executor.decide(run_id, me.name, ApprovalDecision.APPROVE, body.reason, body.plan_hash,
+                                         me.credential))
 
 
 @router.post("/{run_id}/reject", response_model=RunOut)
-def reject(run_id: int, body: DecisionIn, app: Annotated[App, Depends(get_app)]) -> RunOut:
-    return _out(app, app.executor.decide(run_id, body.by, ApprovalDecision.REJECT, body.reason, body.plan_hash))
+def reject(run_id: int, body: DecisionIn, me: Approver, app: Annotated[App, Depends(get_app)]) -> RunOut:
+    _person(me)
+    return _out(app, app.executor.decide(run_id, me.name, ApprovalDecision.REJECT, body.reason, body.plan_hash,
+                                         me.credential))
 
 
 @router.post("/{run_id}/apply", response_model=Outcome, summary="Apply an approved plan, then verify")
-async def apply(run_id: int, body: ApplyIn, app: Annotated[App, Depends(get_app)]) -> Outcome:
-    return await app.executor.apply(run_id, body.by)
+async def apply(run_id: int, me: Responder, app: Annotated[App, Depends(get_app)],
+                body: ApplyIn | None = None) -> Outcome:
+    return await app.executor.apply(run_id, me.name, me.credential)
 
 
 audit_router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @audit_router.get("/verify", response_model=AuditVerdictOut, summary="Verify the audit log's chain and signatures")
-def verify(app: Annotated[App, Depends(get_app)]) -> AuditVerdictOut:
+def verify(me: Viewer, app: Annotated[App, Depends(get_app)]) -> AuditVerdictOut:
     v = app.audit.verify()
     return AuditVerdictOut(ok=v.ok, entries=v.entries, head=v.head,
                            problems=[{"seq": p.seq, "what": p.what} for p in v.problems])

@@ -12,8 +12,9 @@ from pydantic import BaseModel
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Ingest, Viewer
 from steadyops.config import IntakeConfig
-from steadyops.errors import PayloadTooLarge, ValidationFailed
+from steadyops.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from steadyops.models import Alert
 from steadyops.pipeline.intake import AlertmanagerWebhook, GenericAlerts, parse_alertmanager, parse_generic
 from steadyops.store import alerts as alerts_repo
@@ -63,7 +64,16 @@ def _persist(app: App, alerts: list[Alert]) -> IntakeResult:
 Parser = Callable[[bytes, IntakeConfig, datetime], list[Alert]]
 
 
+def require_json(request: Request) -> None:
+    """JSON only: a browser cannot send ``application/json`` cross-site without a CORS preflight,
+    so a web page cannot post forged alerts as a form or ``text/plain``."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise UnsupportedMediaType(f"Content-Type must be application/json, not {media or 'missing'!r}")
+
+
 async def _intake(request: Request, app: App, parse: Parser) -> IntakeResult:
+    require_json(request)
     raw = await read_limited(request, app.settings.intake)
     alerts = parse(raw, app.settings.intake, app.clock.now())
     return await run_in_threadpool(_persist, app, alerts)
@@ -80,7 +90,7 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     summary="Alertmanager webhook (version 4)",
     openapi_extra=_body_schema(AlertmanagerWebhook),
 )
-async def alertmanager_webhook(request: Request, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
+async def alertmanager_webhook(request: Request, me: Ingest, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
     """Point an Alertmanager ``webhook_configs`` receiver here. 4xx: bad body, nothing stored;
     503: transient storage failure, Alertmanager will retry."""
     return await _intake(request, app, parse_alertmanager)
@@ -92,7 +102,7 @@ async def alertmanager_webhook(request: Request, app: Annotated[App, Depends(get
     summary="Generic JSON alerts",
     openapi_extra=_body_schema(GenericAlerts),
 )
-async def generic_alerts(request: Request, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
+async def generic_alerts(request: Request, me: Ingest, app: Annotated[App, Depends(get_app)]) -> IntakeResult:
     """``{"alerts": [{"labels": {...}, "annotations": {...}, "status": "firing", "starts_at": "..."}], "source": "x"}``
     (a bare list of alerts is accepted too)."""
     return await _intake(request, app, parse_generic)
@@ -100,6 +110,7 @@ async def generic_alerts(request: Request, app: Annotated[App, Depends(get_app)]
 
 @router.get("", response_model=list[AlertOut], summary="Current alerts")
 def list_alerts(
+    me: Viewer,
     app: Annotated[App, Depends(get_app)],
     status: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
     incident_id: int | None = None,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from steadyops.auth import Viewer
 from steadyops.canary import Arm, compare
 
 router = APIRouter(prefix="/api/v1/canary", tags=["canary"])
@@ -56,7 +57,7 @@ class CompareOut(BaseModel):
 
 
 @router.post("/compare", response_model=CompareOut)
-async def compare_arms(body: CompareIn) -> CompareOut:
+async def compare_arms(body: CompareIn, me: Viewer) -> CompareOut:
     """Compare a canary with its baseline (bootstrap CI on the latency quantile, Mann-Whitney U,
     two-proportion test on errors, bootstrap CI on quality)."""
     def arm(a: ArmIn) -> Arm:

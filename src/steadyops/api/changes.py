@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from steadyops.api.alerts import read_limited
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Ingest, Viewer
 from steadyops.changes import repo
 from steadyops.changes.maintenance import apply_window
 from steadyops.changes.model import ChangeIn, ChangeOut
@@ -79,37 +80,42 @@ async def _intake(request: Request, app: App, source: str, parse: Parser, target
 
 @router.post("", response_model=IntakeOut, status_code=201, summary="Record a change (generic JSON)",
              openapi_extra=_body(ChangeIn, ""))
-async def generic(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+async def generic(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
+                  target: Targets = None) -> IntakeOut:
     return await _intake(request, app, "generic", parse_generic, target)
 
 
 @router.post("/gitlab", response_model=IntakeOut, status_code=201, summary="GitLab Pipeline / Deployment hook",
              openapi_extra=_body(None, "GitLab webhook body (object_kind pipeline or deployment)"))
-async def gitlab(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+async def gitlab(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
+                 target: Targets = None) -> IntakeOut:
     return await _intake(request, app, "gitlab", parse_gitlab, target)
 
 
 @router.post("/jenkins", response_model=IntakeOut, status_code=201, summary="Jenkins Notification plugin",
              openapi_extra=_body(None, "Notification plugin JSON (name, build{number, phase, status, …})"))
-async def jenkins(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+async def jenkins(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
+                  target: Targets = None) -> IntakeOut:
     return await _intake(request, app, "jenkins", functools.partial(parse_jenkins, now=app.clock.now()), target)
 
 
 @router.post("/argocd", response_model=IntakeOut, status_code=201, summary="Argo CD notifications webhook",
              openapi_extra=_body(None, 'Body template {"app": {{toJson .app}}}'))
-async def argocd(request: Request, app: Annotated[App, Depends(get_app)], target: Targets = None) -> IntakeOut:
+async def argocd(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
+                 target: Targets = None) -> IntakeOut:
     return await _intake(request, app, "argocd", parse_argocd, target)
 
 
 @router.get("", response_model=list[ChangeOut], summary="Changes, newest first")
-def list_changes(app: Annotated[App, Depends(get_app)], since: datetime | None = None, until: datetime | None = None,
+def list_changes(me: Viewer, app: Annotated[App, Depends(get_app)], since: datetime | None = None,
+                 until: datetime | None = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ChangeOut]:
     with app.store.transaction() as session:
         return repo.list_changes(session, since=since, until=until, limit=limit)
 
 
 @router.post("/assess", response_model=AssessmentOut, summary="Risk of a proposed change, each factor explained")
-def assess_change(body: ChangeIn, app: Annotated[App, Depends(get_app)],
+def assess_change(me: Viewer, body: ChangeIn, app: Annotated[App, Depends(get_app)],
                   lang: Annotated[str, Query(pattern="^(zh|en)")] = "") -> AssessmentOut:
     with app.store.transaction() as session:
         result = assess(session, body, app.inventory, app.settings.changes, app.clock.now(),
@@ -118,7 +124,7 @@ def assess_change(body: ChangeIn, app: Annotated[App, Depends(get_app)],
 
 
 @router.get("/{change_id}", response_model=ChangeOut, summary="One change")
-def get_change(change_id: Annotated[str, Path(min_length=1, max_length=36)],
+def get_change(me: Viewer, change_id: Annotated[str, Path(min_length=1, max_length=36)],
                app: Annotated[App, Depends(get_app)]) -> ChangeOut:
     with app.store.transaction() as session:
         return repo.get(session, change_id)

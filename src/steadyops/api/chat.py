@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from steadyops.agent.ask import Answer, Investigator
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Viewer
 from steadyops.i18n import normalise
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
@@ -46,14 +47,14 @@ def _out(a: Answer) -> ChatOut:
 
 
 @router.post("", response_model=ChatOut, summary="Ask a question (JSON answer)")
-async def chat(body: ChatIn, app: Annotated[App, Depends(get_app)]) -> ChatOut:
+async def chat(me: Viewer, body: ChatIn, app: Annotated[App, Depends(get_app)]) -> ChatOut:
     lang = body.lang or normalise(app.settings.lang)
-    return _out(await Investigator(app).ask(body.question, lang))
+    return _out(await Investigator(app, principal=me).ask(body.question, lang))
 
 
 @router.post("/stream", summary="Ask a question (Server-Sent Events: evidence, proposal, answer, done)",
              response_class=StreamingResponse)
-async def chat_stream(body: ChatIn, app: Annotated[App, Depends(get_app)]) -> StreamingResponse:
+async def chat_stream(me: Viewer, body: ChatIn, app: Annotated[App, Depends(get_app)]) -> StreamingResponse:
     lang = body.lang or normalise(app.settings.lang)
 
     async def events() -> AsyncIterator[str]:
@@ -68,7 +69,7 @@ async def chat_stream(body: ChatIn, app: Annotated[App, Depends(get_app)]) -> St
 
         async def work() -> Answer:
             try:
-                return await Investigator(app).ask(body.question, lang, on_event=forward)
+                return await Investigator(app, principal=me).ask(body.question, lang, on_event=forward)
             finally:
                 await queue.put(None)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Responder, Viewer
 from steadyops.models import Incident, IncidentStatus, Severity
 from steadyops.pipeline import diagnose, timings
 from steadyops.store import alerts as alerts_repo
@@ -110,9 +111,8 @@ class IncidentDetail(IncidentSummary):
 
 
 class IncidentAction(BaseModel):
-    """Who acts, and why: both land on the incident's timeline."""
+    """Why: it lands on the incident's timeline with the authenticated actor (never a name from the body)."""
 
-    by: str = Field(min_length=1, max_length=200, description="The person (or bot) taking the action.")
     comment: str = Field(default="", max_length=10_000)
 
 
@@ -135,6 +135,7 @@ def _detail(session: Session, incident_id: int) -> IncidentDetail:
 
 @router.get("", response_model=list[IncidentSummary], summary="List incidents, newest first")
 def list_incidents(
+    me: Viewer,
     app: Annotated[App, Depends(get_app)],
     status: Annotated[IncidentStatus | None, Query(description="Only incidents in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -146,29 +147,29 @@ def list_incidents(
 
 @router.get("/{incident_id}", response_model=IncidentDetail, summary="One incident with alerts and timeline",
             responses={404: {"description": "No such incident"}})
-def show_incident(incident_id: IncidentId, app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
+def show_incident(incident_id: IncidentId, me: Viewer, app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
     with app.store.transaction() as session:
         return _detail(session, incident_id)
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentDetail, summary="Acknowledge (someone is on it)",
              responses={404: {"description": "No such incident"}, 409: {"description": "Already resolved"}})
-def acknowledge_incident(incident_id: IncidentId, body: IncidentAction,
+def acknowledge_incident(incident_id: IncidentId, body: IncidentAction, me: Responder,
                          app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
     """Acknowledging again is a no-op that keeps the first acknowledger (MTTA must not move)."""
     with app.store.transaction() as session:
-        incidents_repo.acknowledge(session, incident_id, body.by, app.clock.now(), body.comment)
+        incidents_repo.acknowledge(session, incident_id, me.name, app.clock.now(), body.comment)
         session.flush()
         return _detail(session, incident_id)
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail, summary="Resolve by hand",
              responses={404: {"description": "No such incident"}})
-def resolve_incident(incident_id: IncidentId, body: IncidentAction,
+def resolve_incident(incident_id: IncidentId, body: IncidentAction, me: Responder,
                      app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
     """Resolving by hand closes the incident even if alerts still fire: a new firing episode of
     those alerts then opens a fresh incident instead of reviving a closed one."""
     with app.store.transaction() as session:
-        incidents_repo.resolve(session, incident_id, body.by, app.clock.now(), body.comment)
+        incidents_repo.resolve(session, incident_id, me.name, app.clock.now(), body.comment)
         session.flush()
         return _detail(session, incident_id)

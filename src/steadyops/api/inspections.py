@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Responder, Viewer
 from steadyops.models import Finding
 from steadyops.reports import MEDIA_TYPES, load_report, recent_runs, render, resolve_scope, result_history
 from steadyops.reports.history import ResultOut, RunSummary, get_run, run_findings
@@ -42,27 +43,27 @@ def _worst_first(findings: list[Finding]) -> list[Finding]:
 
 @router.post("/inspections", response_model=InspectionOut, status_code=201,
              summary="Run an inspection now and return its findings")
-async def run_inspection(body: InspectIn, app: Annotated[App, Depends(get_app)]) -> InspectionOut:
+async def run_inspection(me: Responder, body: InspectIn, app: Annotated[App, Depends(get_app)]) -> InspectionOut:
     scope, jobs = resolve_scope(app.checks, kinds=body.kinds, targets=body.targets, checks=body.checks)
     run_id, findings = await app.checks.inspect(jobs, trigger=body.trigger, scope=scope.as_dict())
     return InspectionOut(run=get_run(app.store, run_id), findings=_worst_first(findings))
 
 
 @router.get("/inspections", response_model=list[RunSummary], summary="Recent inspection runs, newest first")
-def list_inspections(app: Annotated[App, Depends(get_app)], limit: Annotated[int, Query(ge=1, le=500)] = 50,
+def list_inspections(me: Viewer, app: Annotated[App, Depends(get_app)], limit: Annotated[int, Query(ge=1, le=500)] = 50,
                      trigger: str | None = None) -> list[RunSummary]:
     return recent_runs(app.store, limit=limit, trigger=trigger)
 
 
 @router.get("/inspections/{run_id}", response_model=InspectionOut, summary="One run with its findings")
-def show_inspection(run_id: int, app: Annotated[App, Depends(get_app)]) -> InspectionOut:
+def show_inspection(me: Viewer, run_id: int, app: Annotated[App, Depends(get_app)]) -> InspectionOut:
     run = get_run(app.store, run_id)
     return InspectionOut(run=run, findings=_worst_first(run_findings(app.store, run_id)))
 
 
 @router.get("/inspections/{run_id}/report", summary="The run's report: Markdown, self-contained HTML, or JSON",
             responses={200: {"content": {"text/markdown": {}, "text/html": {}, "application/json": {}}}})
-def inspection_report(run_id: int, app: Annotated[App, Depends(get_app)],
+def inspection_report(me: Viewer, run_id: int, app: Annotated[App, Depends(get_app)],
                       fmt: Annotated[Literal["md", "html", "json"], Query(alias="format")] = "html",
                       lang: Literal["zh", "en"] | None = None) -> Response:
     report = load_report(app.store, run_id, inventory=app.inventory)
@@ -72,7 +73,8 @@ def inspection_report(run_id: int, app: Annotated[App, Depends(get_app)],
 
 
 @router.get("/checks/history", response_model=list[ResultOut], summary="Stored results of a check and/or target")
-def check_history(app: Annotated[App, Depends(get_app)], check: str | None = None, target: str | None = None,
+def check_history(me: Viewer, app: Annotated[App, Depends(get_app)], check: str | None = None,
+                  target: str | None = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ResultOut]:
     name = (app.inventory.resolve(target) or target) if target else None
     return result_history(app.store, check=check, target=name, limit=limit)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Admin, Responder, Viewer
 from steadyops.config import describe_validation_error
 from steadyops.errors import PayloadTooLarge, ValidationFailed
 from steadyops.knowledge import KnowledgeStore, StoredDocument, SyncedKnowledgeBase, builtin_runbooks
@@ -117,6 +118,7 @@ def _parse_upload(raw: bytes, content_type: str, name: str | None) -> tuple[str,
 
 @router.get("/search", response_model=SearchOut, summary="Search runbooks and uploaded documents")
 def search(
+    me: Viewer,
     kb: Annotated[SyncedKnowledgeBase, Depends(get_kb)],
     q: Annotated[str, Query(min_length=1, max_length=1000, description="The question, zh or en.")],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
@@ -140,6 +142,7 @@ def search(
     }}},
 )
 async def upload_document(
+    me: Responder,
     request: Request,
     app: Annotated[App, Depends(get_app)],
     name: Annotated[str | None, Query(max_length=200, description="Name for a raw (non-JSON) body.")] = None,
@@ -153,14 +156,14 @@ async def upload_document(
 
 
 @router.get("/documents", summary="Uploaded and added documents")
-def list_documents(app: Annotated[App, Depends(get_app)]) -> dict[str, Any]:
+def list_documents(me: Viewer, app: Annotated[App, Depends(get_app)]) -> dict[str, Any]:
     """Documents of the data directory; the built-in runbooks are counted, not listed."""
     docs = [_doc_out(d).model_dump() for d in _store(app).documents()]
     return {"documents": docs, "builtin_runbooks": sum(1 for _ in builtin_runbooks())}
 
 
 @router.delete("/documents", response_model=DocumentOut, summary="Remove a document")
-def delete_document(app: Annotated[App, Depends(get_app)],
+def delete_document(me: Admin, app: Annotated[App, Depends(get_app)],
                     name: Annotated[str, Query(min_length=1, max_length=200)]) -> DocumentOut:
     """404 when there is no document of that name."""
     return _doc_out(_store(app).remove(name))

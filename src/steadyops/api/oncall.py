@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Public, Viewer
 from steadyops.errors import NotFound, ValidationFailed
 from steadyops.i18n import normalise, t
 from steadyops.oncall.ack import load_key, verify
@@ -59,13 +60,13 @@ def _aware(at: datetime | None, app: App) -> datetime:
 
 
 @router.get("", response_model=list[ShiftOut], summary="Who is on call, per schedule (now, or at ?at=)")
-def who(app: Annotated[App, Depends(get_app)], at: datetime | None = None) -> list[ShiftOut]:
+def who(me: Viewer, app: Annotated[App, Depends(get_app)], at: datetime | None = None) -> list[ShiftOut]:
     when = _aware(at, app)
     return [ShiftOut.of(s) for s in (on_call(sch, when) for sch in app.settings.oncall.schedules) if s is not None]
 
 
 @router.get("/schedules/{name}/shifts", response_model=list[ShiftOut], summary="A schedule's shifts ahead")
-def shifts(name: str, app: Annotated[App, Depends(get_app)], start: datetime | None = None,
+def shifts(me: Viewer, name: str, app: Annotated[App, Depends(get_app)], start: datetime | None = None,
            days: Annotated[int, Query(ge=1, le=90)] = 14) -> list[ShiftOut]:
     schedule = next((s for s in app.settings.oncall.schedules if s.name == name), None)
     if schedule is None:
@@ -75,7 +76,7 @@ def shifts(name: str, app: Annotated[App, Depends(get_app)], start: datetime | N
 
 
 @router.get("/escalations", response_model=list[EscalationOut], summary="Escalation levels reached by an incident")
-def escalations(app: Annotated[App, Depends(get_app)], incident_id: int) -> list[EscalationOut]:
+def escalations(me: Viewer, app: Annotated[App, Depends(get_app)], incident_id: int) -> list[EscalationOut]:
     with app.store.transaction() as session:
         rows = session.scalars(select(EscalationRow).where(EscalationRow.incident_id == incident_id)
                                .order_by(EscalationRow.level))
@@ -86,9 +87,11 @@ def escalations(app: Annotated[App, Depends(get_app)], incident_id: int) -> list
 AckQuery = Annotated[int, Query(ge=1, alias="incident")]
 
 
+# Public on purpose: the HMAC-signed, expiring link (sent to that one person) is the credential.
 @router.get("/ack", response_class=HTMLResponse, summary="Confirmation page behind a signed ack link")
-def ack_page(app: Annotated[App, Depends(get_app)], incident: AckQuery, user: Annotated[str, Query(max_length=200)],
-             exp: int, sig: Annotated[str, Query(max_length=128)]) -> HTMLResponse:
+def ack_page(_: Public, app: Annotated[App, Depends(get_app)], incident: AckQuery,
+             user: Annotated[str, Query(max_length=200)], exp: int,
+             sig: Annotated[str, Query(max_length=128)]) -> HTMLResponse:
     verify(load_key(app.settings.data_dir), incident, user, exp, sig, app.clock.now())
     lang = normalise(app.settings.lang)
     question = escape(t("oncall.ack_page", lang, id=incident, user=user))
@@ -99,8 +102,9 @@ def ack_page(app: Annotated[App, Depends(get_app)], incident: AckQuery, user: An
 
 
 @router.post("/ack", response_class=HTMLResponse, summary="Acknowledge through a signed link")
-def ack(app: Annotated[App, Depends(get_app)], incident: AckQuery, user: Annotated[str, Query(max_length=200)],
-        exp: int, sig: Annotated[str, Query(max_length=128)]) -> HTMLResponse:
+def ack(_: Public, app: Annotated[App, Depends(get_app)], incident: AckQuery,
+        user: Annotated[str, Query(max_length=200)], exp: int,
+        sig: Annotated[str, Query(max_length=128)]) -> HTMLResponse:
     now = app.clock.now()
     verify(load_key(app.settings.data_dir), incident, user, exp, sig, now)
     with app.store.transaction() as session:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Viewer
 from steadyops.errors import ValidationFailed
 from steadyops.i18n import normalise
 from steadyops.operations_config import check_zone
@@ -27,6 +28,7 @@ _MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-
 @router.get("/{period}", summary="A daily, weekly or monthly report",
             responses={200: {"content": {m: {} for m in _MEDIA.values()}}})
 async def period_report(
+    me: Viewer,
     period: Literal["daily", "weekly", "monthly"],
     app: Annotated[App, Depends(get_app)],
     day: Annotated[date | None, Query(alias="date", description="any day in the period (default: the last "

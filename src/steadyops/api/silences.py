@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Responder, Viewer
 from steadyops.durations import parse_duration
 from steadyops.errors import Conflict, ValidationFailed
 from steadyops.models import Matcher, Silence
@@ -73,8 +74,9 @@ class _Times(BaseModel):
 
 
 class SilenceCreate(_Times):
+    """``created_by`` is the authenticated caller, never a field of the body."""
+
     matchers: list[Matcher] = Field(min_length=1, description=_MATCHERS_DOC)
-    created_by: str = Field(min_length=1, max_length=200)
     comment: str = Field(default="", max_length=10_000)
 
     @field_validator("matchers", mode="before")
@@ -91,10 +93,10 @@ class SilenceCreate(_Times):
 
 class SilenceUpdate(_Times):
     """Fields left out keep their current value. ``duration`` counts from the silence's start, or
-    from now if it has already started, so "update --duration 2h" means "two more hours"."""
+    from now if it has already started, so "update --duration 2h" means "two more hours".
+    The caller becomes the silence's author (``created_by``), as in Alertmanager."""
 
     matchers: list[Matcher] | None = Field(default=None, min_length=1, description=_MATCHERS_DOC)
-    created_by: str | None = Field(default=None, min_length=1, max_length=200)
     comment: str | None = Field(default=None, max_length=10_000)
 
     @field_validator("matchers", mode="before")
@@ -143,13 +145,13 @@ def _not_over(ends: datetime, now: datetime) -> None:
 
 
 @router.post("", response_model=SilenceOut, status_code=201, summary="Create a silence")
-def create_silence(body: SilenceCreate, app: Annotated[App, Depends(get_app)]) -> SilenceOut:
+def create_silence(body: SilenceCreate, me: Responder, app: Annotated[App, Depends(get_app)]) -> SilenceOut:
     now = app.clock.now()
     starts = body.starts_at or now
     ends = _end(starts, body.ends_at, body.duration, starts)
     assert ends is not None  # guaranteed by SilenceCreate._has_end
     _not_over(ends, now)
-    silence = Silence(matchers=body.matchers, starts_at=starts, ends_at=ends, created_by=body.created_by,
+    silence = Silence(matchers=body.matchers, starts_at=starts, ends_at=ends, created_by=me.name,
                       comment=body.comment)
     with app.store.transaction() as session:
         created = silences_repo.create(session, silence, now)
@@ -159,6 +161,7 @@ def create_silence(body: SilenceCreate, app: Annotated[App, Depends(get_app)]) -
 
 @router.get("", response_model=list[SilenceOut], summary="List silences, newest first")
 def list_silences(
+    me: Viewer,
     app: Annotated[App, Depends(get_app)],
     active: Annotated[bool | None, Query(description="true: only those muting now; false: pending or "
                                                       "expired ones; absent: all.")] = None,
@@ -174,14 +177,14 @@ def list_silences(
 
 @router.get("/{silence_id}", response_model=SilenceOut, summary="One silence",
             responses={404: {"description": "No such silence"}})
-def get_silence(silence_id: SilenceId, app: Annotated[App, Depends(get_app)]) -> SilenceOut:
+def get_silence(silence_id: SilenceId, me: Viewer, app: Annotated[App, Depends(get_app)]) -> SilenceOut:
     with app.store.transaction() as session:
         return SilenceOut.of(silences_repo.get(session, silence_id), app.clock.now())
 
 
 @router.put("/{silence_id}", response_model=SilenceOut, summary="Change a silence",
             responses={404: {"description": "No such silence"}, 409: {"description": "Silence has expired"}})
-def update_silence(silence_id: SilenceId, body: SilenceUpdate,
+def update_silence(silence_id: SilenceId, body: SilenceUpdate, me: Responder,
                    app: Annotated[App, Depends(get_app)]) -> SilenceOut:
     """An expired silence cannot be revived (409): create a new one, so history stays truthful."""
     now = app.clock.now()
@@ -197,7 +200,7 @@ def update_silence(silence_id: SilenceId, body: SilenceUpdate,
             matchers=body.matchers if body.matchers is not None else current.matchers,
             starts_at=starts,
             ends_at=ends,
-            created_by=body.created_by if body.created_by is not None else current.created_by,
+            created_by=me.name,
             comment=body.comment if body.comment is not None else current.comment,
             created_at=current.created_at,
         )
@@ -208,7 +211,7 @@ def update_silence(silence_id: SilenceId, body: SilenceUpdate,
 
 @router.delete("/{silence_id}", response_model=SilenceOut, summary="Expire a silence (the record is kept)",
                responses={404: {"description": "No such silence"}})
-def expire_silence(silence_id: SilenceId, app: Annotated[App, Depends(get_app)]) -> SilenceOut:
+def expire_silence(silence_id: SilenceId, me: Responder, app: Annotated[App, Depends(get_app)]) -> SilenceOut:
     now = app.clock.now()
     with app.store.transaction() as session:
         expired = silences_repo.expire(session, silence_id, now)

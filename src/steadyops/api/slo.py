@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Viewer
 from steadyops.errors import Conflict, NotFound
 from steadyops.promql import PromQL
 from steadyops.slo.exporter import exposition
@@ -24,7 +25,7 @@ metrics_router = APIRouter(tags=["slos"])
 
 @metrics_router.get("/metrics", response_class=PlainTextResponse,
                     summary="Prometheus metrics: check results by check, target and status (probe SLIs)")
-async def metrics(app: Annotated[App, Depends(get_app)]) -> PlainTextResponse:
+async def metrics(me: Viewer, app: Annotated[App, Depends(get_app)]) -> PlainTextResponse:
     body = await run_in_threadpool(exposition, app.store)
     return PlainTextResponse(body.decode(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -60,7 +61,7 @@ def _promql(app: App) -> PromQL:
 
 
 @router.get("", response_model=list[SLOStatusOut], summary="Every configured SLO with its error budget status")
-async def list_slos(app: Annotated[App, Depends(get_app)]) -> list[SLOStatusOut]:
+async def list_slos(me: Viewer, app: Annotated[App, Depends(get_app)]) -> list[SLOStatusOut]:
     specs = _specs(app)
     if not specs:
         return []
@@ -74,14 +75,14 @@ async def list_slos(app: Annotated[App, Depends(get_app)]) -> list[SLOStatusOut]
 
 
 @router.get("/rules", response_class=PlainTextResponse, summary="The generated Prometheus rules (YAML)")
-def rules(app: Annotated[App, Depends(get_app)],
+def rules(me: Viewer, app: Annotated[App, Depends(get_app)],
           time_scale: Annotated[float, Query(ge=1, le=10_000, description="compress windows (tests only)")] = 1.0,
           ) -> PlainTextResponse:
     return PlainTextResponse(render_rules(_specs(app), time_scale=time_scale), media_type="application/yaml")
 
 
 @router.get("/{slo_id}", response_model=SLOStatusOut, summary="One SLO's error budget status")
-async def get_slo(slo_id: Annotated[str, Path(min_length=1, max_length=300)],
+async def get_slo(me: Viewer, slo_id: Annotated[str, Path(min_length=1, max_length=300)],
                   app: Annotated[App, Depends(get_app)]) -> SLOStatusOut:
     found = find(_specs(app), slo_id)
     if found is None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
+from steadyops.auth import Viewer
 from steadyops.models import IncidentStatus
 from steadyops.pipeline import timings
 from steadyops.store import alerts as alerts_repo
@@ -72,7 +73,7 @@ def _mean(values: Iterable[float | None]) -> float | None:
 
 @router.get("/stats", response_model=Stats, summary="Alert, incident and notification statistics",
             description=f"`noise_reduction_ratio` = {_RATIO_DOC}")
-def stats(app: Annotated[App, Depends(get_app)]) -> Stats:
+def stats(me: Viewer, app: Annotated[App, Depends(get_app)]) -> Stats:
     with app.store.transaction() as session:
         received = alerts_repo.count_events(session)
         pending = alerts_repo.count_pending(session)
@@ -113,6 +114,7 @@ def _spans(first: datetime, last_ok: datetime | None, opened: datetime, located:
 @router.get("/notifications", response_model=list[NotificationOut], tags=["notifications"],
             summary="Recent notifications, newest first")
 def notifications(
+    me: Viewer,
     app: Annotated[App, Depends(get_app)],
     status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
     incident_id: int | None = None,

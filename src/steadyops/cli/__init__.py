@@ -10,6 +10,7 @@ from steadyops.cli import changes as changes_cli
 from steadyops.cli import oncall as oncall_cli
 from steadyops.cli import reports as reports_cli
 from steadyops.cli import slo as slo_cli
+from steadyops.cli import tokens as tokens_cli
 from steadyops.cli.common import state
 
 app = typer.Typer(
@@ -26,10 +27,13 @@ def _root(
     config: str = typer.Option("", "--config", "-c", envvar="STEADYOPS_CONFIG", help="path to steadyops.yaml"),
     server: str = typer.Option("", "--server", envvar="STEADYOPS_SERVER",
                                help="API base URL for client commands (default: http://host:port from config)"),
+    token: str = typer.Option("", "--token", envvar="STEADYOPS_TOKEN",
+                              help="API token (default: the server's first-start admin token in its data dir)"),
 ) -> None:
     state.lang_flag = lang
     state.config_path = config
     state.server_flag = server
+    state.token_flag = token
 
 
 serve.register(app)
@@ -52,6 +56,8 @@ app.add_typer(oncall_cli.app, name="值班", hidden=True)
 app.add_typer(reports_cli.app, name="report")
 app.add_typer(reports_cli.app, name="报表", hidden=True)
 app.add_typer(canary_cli.app, name="canary")
+app.add_typer(tokens_cli.tokens, name="tokens")
+app.add_typer(tokens_cli.users, name="users")
 # Chinese nouns work too: `steadyops 事件 列表`, `steadyops 静默 添加 …`
 app.add_typer(alerts.app, name="告警", hidden=True)
 app.add_typer(incidents.app, name="事件", hidden=True)

@@ -2,6 +2,7 @@
 
 The plan is always shown before anything else; applying needs the approvals the policy asks for,
 and an auto-approved plan still asks for a typed confirmation unless ``--yes`` is given.
+Who plans, approves and applies is the identity of the token (``--token``), never a typed name.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Annotated, Any
 import typer
 
 from steadyops.cli.common import call, fail, state
-from steadyops.cli.output import FormatOption, OutputFormat, echo_json, operator_name, render_table
+from steadyops.cli.output import FormatOption, OutputFormat, echo_json, render_table
 from steadyops.i18n import t
 
 app = typer.Typer(help="Plan, approve and apply remediations. / 处置动作：计划、审批、执行。", no_args_is_help=True)
 
-ByOption = Annotated[str, typer.Option("--by", help="who you are (default: login name) / 操作人")]
 
 
 def _param_value(raw: str) -> Any:
@@ -88,14 +88,11 @@ def plan_cmd(
     action: Annotated[str, typer.Argument(help="e.g. host.clean_logs, zookeeper.purge")],
     target: Annotated[str, typer.Option("--target", "-t", help="target name or address / 目标")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value (JSON values allowed)")] = None,
-    by: ByOption = "",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="apply an auto-approved plan without asking")] = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Dry-run an action and show its plan; apply at once only if the policy allows and you confirm."""
-    who = operator_name(by)
-    run = call("POST", "/api/v1/actions", json={"action": action, "target": target,
-                                                  "params": parse_params(param), "requested_by": who})
+    run = call("POST", "/api/v1/actions", json={"action": action, "target": target, "params": parse_params(param)})
     if fmt is OutputFormat.JSON:
         echo_json(run)
         return
@@ -109,35 +106,35 @@ def plan_cmd(
             return
         if not typer.confirm(t("act.confirm", state.lang), default=False):
             return
-    typer.echo(render_outcome(call("POST", f"/api/v1/actions/{run['id']}/apply", json={"by": who})))
+    typer.echo(render_outcome(call("POST", f"/api/v1/actions/{run['id']}/apply", json={})))
 
 
-def _decide(run_id: int, verb: str, by: str, reason: str) -> None:
+def _decide(run_id: int, verb: str, reason: str) -> None:
     run = call("GET", f"/api/v1/actions/{run_id}")
     typer.echo(render_plan(run))
     run = call("POST", f"/api/v1/actions/{run_id}/{verb}",
-               json={"by": operator_name(by), "reason": reason, "plan_hash": run["plan_hash"]})
+               json={"reason": reason, "plan_hash": run["plan_hash"]})
     typer.echo(_status_line(run))
 
 
 @app.command("approve")
-def approve_cmd(run_id: int, by: ByOption = "",
+def approve_cmd(run_id: int,
                 reason: Annotated[str, typer.Option("--reason", "-r", help="why / 理由")] = "") -> None:
     """Approve the plan you are shown (the approval binds to its hash). / 审批通过。"""
-    _decide(run_id, "approve", by, reason)
+    _decide(run_id, "approve", reason)
 
 
 @app.command("reject")
-def reject_cmd(run_id: int, by: ByOption = "",
+def reject_cmd(run_id: int,
                reason: Annotated[str, typer.Option("--reason", "-r", help="why / 理由")] = "") -> None:
     """Reject the plan. / 驳回。"""
-    _decide(run_id, "reject", by, reason)
+    _decide(run_id, "reject", reason)
 
 
 @app.command("apply")
-def apply_cmd(run_id: int, by: ByOption = "") -> None:
+def apply_cmd(run_id: int) -> None:
     """Apply an approved plan; it is re-planned first and must match what was approved. / 执行。"""
-    typer.echo(render_outcome(call("POST", f"/api/v1/actions/{run_id}/apply", json={"by": operator_name(by)})))
+    typer.echo(render_outcome(call("POST", f"/api/v1/actions/{run_id}/apply", json={})))
 
 
 @app.command("status")

@@ -1,4 +1,9 @@
-"""Shared CLI state and helpers: language, settings, the API client, error printing."""
+"""Shared CLI state and helpers: language, settings, the API client, error printing.
+
+One client path: commands that read or change platform state call the server's API with a token:
+``--token`` / ``STEADYOPS_TOKEN``, else the first-start admin token the server wrote (0600) into its
+data directory, which is how the CLI on the server's own machine just works.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ class CliState:
     lang_flag: str = ""
     config_path: str = ""
     server_flag: str = ""
+    token_flag: str = ""
     _settings: Settings | None = None
 
     def settings(self) -> Settings:
@@ -46,8 +52,17 @@ class CliState:
         host = "127.0.0.1" if s.host in ("0.0.0.0", "::") else s.host
         return f"http://{host}:{s.port}"
 
+    def token(self) -> str | None:
+        if self.token_flag:
+            return self.token_flag.strip()
+        from steadyops.auth.bootstrap import read_local_token
+
+        return read_local_token(self.settings().data_dir)
+
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.server(), timeout=30)
+        token = self.token()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.server(), timeout=30, headers=headers)
 
 
 state = CliState()
@@ -73,5 +88,7 @@ def call(method: str, path: str, **kwargs: Any) -> Any:
             detail = resp.json().get("detail", resp.text)
         except ValueError:
             detail = resp.text
+        if resp.status_code == 401:
+            detail = f"{detail} ({t('cli.need_token', state.lang)})"
         fail(f"HTTP {resp.status_code}: {detail}")
     return resp.json() if resp.content else None

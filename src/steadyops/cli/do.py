@@ -29,7 +29,7 @@ from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.act import _status_line as status_line
 from steadyops.cli.act import parse_params, render_outcome, render_plan
 from steadyops.cli.common import call, fail, state
-from steadyops.cli.output import OutputFormat, echo_json, operator_name, render_table
+from steadyops.cli.output import OutputFormat, echo_json, render_table
 from steadyops.errors import ConfigError, ValidationFailed
 from steadyops.i18n import t
 from steadyops.inventory import Inventory, Target
@@ -160,7 +160,7 @@ def cleanup_params(target: Target, schema: dict[str, Any],
     return params, missing
 
 
-def _confirm_and_apply(run: dict[str, Any], who: str, yes: bool, quiet: bool) -> CleanupResult:
+def _confirm_and_apply(run: dict[str, Any], yes: bool, quiet: bool) -> CleanupResult:
     """The same confirmation flow as ``act plan``: an auto-approved plan still asks unless ``--yes``."""
     result = CleanupResult(target=run["target"], action=run["action"], result="pending", run_id=run["id"])
     if run["status"] != "approved":
@@ -179,7 +179,7 @@ def _confirm_and_apply(run: dict[str, Any], who: str, yes: bool, quiet: bool) ->
         if not typer.confirm(t("act.confirm", state.lang), default=False):
             result.result = "not_applied"
             return result
-    outcome, error = _try("POST", f"/api/v1/actions/{run['id']}/apply", json={"by": who})
+    outcome, error = _try("POST", f"/api/v1/actions/{run['id']}/apply", json={})
     if error is not None:
         result.result, result.note = "failed", error
     else:
@@ -191,7 +191,7 @@ def _confirm_and_apply(run: dict[str, Any], who: str, yes: bool, quiet: bool) ->
     return result
 
 
-def _one(target: Target, catalog: dict[str, dict[str, Any]], overrides: dict[str, Any], who: str, yes: bool,
+def _one(target: Target, catalog: dict[str, dict[str, Any]], overrides: dict[str, Any], yes: bool,
          quiet: bool) -> CleanupResult:
     lang = state.lang
     action = CLEANUP_ACTIONS.get(target.kind, "")
@@ -206,14 +206,13 @@ def _one(target: Target, catalog: dict[str, dict[str, Any]], overrides: dict[str
     if missing:
         skipped.note = t("do.cleanup_missing", lang, fields=", ".join(missing))
         return skipped
-    run, error = _try("POST", "/api/v1/actions", json={"action": action, "target": target.name, "params": params,
-                                                        "requested_by": who})
+    run, error = _try("POST", "/api/v1/actions", json={"action": action, "target": target.name, "params": params})
     if error is not None:
         return CleanupResult(target=target.name, action=action, result="failed", note=error)
     if not quiet:
         typer.echo(render_plan(run))
         typer.echo(status_line(run))
-    return _confirm_and_apply(run, who, yes, quiet)
+    return _confirm_and_apply(run, yes, quiet)
 
 
 def render_summary(results: list[CleanupResult]) -> str:
@@ -229,7 +228,7 @@ def render_summary(results: list[CleanupResult]) -> str:
                       t("do.cleanup_total", lang, human=fmt_bytes(total), bytes=total, hosts=hosts)])
 
 
-def disk_cleanup(cmd: Command, *, params: list[str], by: str, yes: bool, as_json: bool) -> int:
+def disk_cleanup(cmd: Command, *, params: list[str], yes: bool, as_json: bool) -> int:
     """Plan a cleanup on every selected target through the API, apply what policy and operator allow.
 
     Exit 0 when every target was planned (applied or waiting for approval), 1 when any failed or was
@@ -246,11 +245,10 @@ def disk_cleanup(cmd: Command, *, params: list[str], by: str, yes: bool, as_json
     if not targets:
         fail(t("do.cleanup_no_match", lang, target=cmd.target), code=2)
     overrides = parse_params(params)
-    who = operator_name(by)
     catalog = {c["name"]: c for c in call("GET", "/api/v1/actions/catalog")}
     results = []
     for target in targets:
-        result = _one(target, catalog, overrides, who, yes, as_json)
+        result = _one(target, catalog, overrides, yes, as_json)
         if not as_json and result.result in ("skipped", "failed"):
             typer.echo(f"{target.name}: {t(f'do.result.{result.result}', lang)} — {result.note}")
         if not as_json:
@@ -273,7 +271,6 @@ def register(app: typer.Typer) -> None:
         out: inspect_cli.OutOpt = None,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="apply auto-approved cleanup plans without asking")]
         = False,
-        by: Annotated[str, typer.Option("--by", help="who you are (default: login name) / 操作人")] = "",
         param: Annotated[list[str] | None, typer.Option("--param", "-p",
                                                         help="key=value for cleanup actions that accept it")] = None,
         lang: inspect_cli.LangOpt = "",
@@ -282,12 +279,12 @@ def register(app: typer.Typer) -> None:
         """Run an on-call phrase: 巡检 / zk检测 / 磁盘清理 / 事件列表 (zh or en). / 自然语言运维指令。"""
         if lang:
             state.lang_flag = lang
-        raise typer.Exit(run_command(" ".join(words), fmt=fmt, out=out, yes=yes, by=by, params=param or [],
+        raise typer.Exit(run_command(" ".join(words), fmt=fmt, out=out, yes=yes, params=param or [],
                                      progress=progress))
 
 
 def run_command(text: str, *, fmt: inspect_cli.ReportFormat = inspect_cli.ReportFormat.TABLE,
-                out: Path | None = None, yes: bool = False, by: str = "", params: list[str] | None = None,
+                out: Path | None = None, yes: bool = False, params: list[str] | None = None,
                 progress: bool | None = None) -> int:
     """Parse and run one phrase; the exit code. Shared by ``steadyops do`` and ``steadyops ask``."""
     try:
@@ -302,4 +299,4 @@ def run_command(text: str, *, fmt: inspect_cli.ReportFormat = inspect_cli.Report
         return _inspect(cmd, fmt, out, progress)
     if cmd.intent == "incidents":
         return _incidents(fmt)
-    return disk_cleanup(cmd, params=params or [], by=by, yes=yes, as_json=fmt is inspect_cli.ReportFormat.JSON)
+    return disk_cleanup(cmd, params=params or [], yes=yes, as_json=fmt is inspect_cli.ReportFormat.JSON)

@@ -1,8 +1,7 @@
 """``steadyops incidents``: list, show, acknowledge and resolve incidents from a terminal.
 
-Acknowledging and resolving need a name (``--by``) because the timeline, MTTA and the postmortem
-all hinge on who acted; it defaults to the login name, as amtool's ``--author`` does, so a quick
-``ack 3`` during an outage still records someone real.
+The timeline, MTTA and the postmortem hinge on who acted, so the actor is the identity of the
+token the command runs with (``--token``), never a name typed on the command line.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from steadyops.cli.output import (
     echo_json,
     fmt_seconds,
     fmt_time,
-    operator_name,
     parse_choice,
     render_fields,
     render_table,
@@ -34,7 +32,6 @@ app = typer.Typer(help="Incidents: list, show, acknowledge, resolve. / 事件：
 STATUSES = ("open", "acknowledged", "resolved")
 
 IdArg = Annotated[int, typer.Argument(help="incident id / 事件编号", min=1)]
-ByOption = Annotated[str, typer.Option("--by", help="who acts (default: login name) / 操作人")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="why / 备注")]
 
 
@@ -148,18 +145,16 @@ def render_diagnosis(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def ack_incident(incident_id: IdArg, by: ByOption = "", comment: CommentOption = "") -> None:
+def ack_incident(incident_id: IdArg, comment: CommentOption = "") -> None:
     """Acknowledge: you are on it. / 认领事件。"""
-    who = operator_name(by)
-    call("POST", f"/api/v1/incidents/{incident_id}/ack", json={"by": who, "comment": comment})
-    typer.echo(t("cli.acked", state.lang, id=incident_id, who=who))
+    inc = call("POST", f"/api/v1/incidents/{incident_id}/ack", json={"comment": comment})
+    typer.echo(t("cli.acked", state.lang, id=incident_id, who=inc["acknowledged_by"]))
 
 
-def resolve_incident(incident_id: IdArg, by: ByOption = "", comment: CommentOption = "") -> None:
+def resolve_incident(incident_id: IdArg, comment: CommentOption = "") -> None:
     """Resolve by hand. / 解决事件。"""
-    who = operator_name(by)
-    call("POST", f"/api/v1/incidents/{incident_id}/resolve", json={"by": who, "comment": comment})
-    typer.echo(t("cli.resolved", state.lang, id=incident_id, who=who))
+    inc = call("POST", f"/api/v1/incidents/{incident_id}/resolve", json={"comment": comment})
+    typer.echo(t("cli.resolved", state.lang, id=incident_id, who=inc["resolved_by"]))
 
 
 app.command("list")(list_incidents)

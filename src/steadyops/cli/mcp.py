@@ -1,4 +1,7 @@
-"""``steadyops mcp``: serve the read-only tools and ``propose_action`` to MCP hosts."""
+"""``steadyops mcp``: serve the read-only tools and ``propose_action`` to MCP hosts.
+
+Over HTTP every request needs a token (as the API); over stdio the caller is the local operator.
+"""
 
 from __future__ import annotations
 
@@ -31,4 +34,8 @@ def register(app: typer.Typer) -> None:
             return
         import uvicorn
 
-        uvicorn.run(streamable_http_app(core), host=host, port=port, log_level="warning")
+        from steadyops.cli.serve import check_listen
+
+        cert, key = check_listen(core.settings.model_copy(update={"host": host}))  # same rule as serve
+        uvicorn.run(streamable_http_app(core), host=host, port=port, log_level="warning",
+                    ssl_certfile=cert, ssl_keyfile=key)

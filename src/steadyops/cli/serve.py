@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 import typer
 import uvicorn
 
+from steadyops.auth.bootstrap import ensure_admin, token_path
 from steadyops.cli.common import CONFIG_EXIT, fail, state
+from steadyops.config import Settings
 from steadyops.config_errors import describe as describe_config_error
 from steadyops.errors import ConfigError
 from steadyops.i18n import t
+
+log = logging.getLogger(__name__)
 
 
 def register(app: typer.Typer) -> None:
@@ -30,11 +35,44 @@ def register(app: typer.Typer) -> None:
             settings = settings.model_copy(update={"host": host})
         if port:
             settings = settings.model_copy(update={"port": port})
+        tls = check_listen(settings)  # before anything is created or bound
         try:
             core = build_app(settings)
         except ConfigError as exc:
             fail(describe_config_error(exc, state.lang), CONFIG_EXIT)
+        token = ensure_admin(core.store, core.clock, core.settings.data_dir)
+        if token is not None:
+            path = token_path(core.settings.data_dir)
+            typer.echo(t("auth.first_admin", state.lang, path=path, token=token), err=True)
         store = core.settings.effective_database_url.split("@")[-1]
         typer.echo(t("cli.serving", state.lang, host=settings.host, port=settings.port, store=store))
         uvicorn.run(create_api(core), host=settings.host, port=settings.port, log_level=log_level,
-                    access_log=log_level == "debug")
+                    access_log=log_level == "debug", ssl_certfile=tls[0], ssl_keyfile=tls[1])
+
+
+def check_listen(settings: Settings) -> tuple[str | None, str | None]:
+    """Refuse to listen beyond loopback without TLS, unless a TLS-terminating proxy is declared.
+
+    Every request needs a token, and a token over plain HTTP on a network is as good as published.
+    Returns uvicorn's TLS certificate and key files (None, None: plain HTTP).
+    """
+    auth = settings.auth
+    tls = ((str(auth.tls_certfile), str(auth.tls_keyfile)) if auth.tls_certfile and auth.tls_keyfile
+           else (None, None))
+    if tls[0] or is_loopback(settings.host):
+        return tls
+    if auth.behind_tls_proxy:
+        message = t("serve.proxy_optout", state.lang, host=settings.host)
+        log.warning(message)
+        typer.echo(message, err=True)
+        return tls
+    fail(t("serve.refuse_bind", state.lang, host=settings.host), code=2)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -17,7 +17,6 @@ from steadyops.cli.output import (
     OutputFormat,
     echo_json,
     fmt_time,
-    operator_name,
     render_fields,
     render_table,
     translated,
@@ -28,7 +27,6 @@ from steadyops.models import Matcher
 app = typer.Typer(help="Silences: mute alerts for a while. / 静默规则：临时屏蔽告警。", no_args_is_help=True)
 
 IdArg = Annotated[str, typer.Argument(help="silence id / 静默规则编号")]
-ByOption = Annotated[str, typer.Option("--by", help="who (default: login name) / 创建人")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="why / 备注")]
 StartsOption = Annotated[str, typer.Option("--starts-at", help="ISO 8601 (default: now) / 生效时间")]
 EndsOption = Annotated[str, typer.Option("--ends-at", help="ISO 8601, instead of --duration / 结束时间")]
@@ -55,13 +53,11 @@ def add_silence(
     duration: Annotated[str, typer.Option("--duration", "-d", help="e.g. 2h, 1h30m / 持续时间")] = "1h",
     ends_at: EndsOption = "",
     starts_at: StartsOption = "",
-    by: ByOption = "",
     comment: CommentOption = "",
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Create a silence; all matchers must match. / 创建静默规则。"""
-    body: dict[str, Any] = {"matchers": _checked(matchers), "created_by": operator_name(by),
-                            "comment": comment}
+    body: dict[str, Any] = {"matchers": _checked(matchers), "comment": comment}
     if starts_at:
         body["starts_at"] = starts_at
     if ends_at:
@@ -120,7 +116,6 @@ def update_silence(
                                                                    "持续时间")] = "",
     ends_at: EndsOption = "",
     starts_at: StartsOption = "",
-    by: Annotated[str, typer.Option("--by", help="who / 修改人")] = "",
     comment: Annotated[str | None, typer.Option("--comment", "-m", help="why / 备注")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -128,8 +123,7 @@ def update_silence(
     body: dict[str, Any] = {}
     if matcher:
         body["matchers"] = _checked(matcher)
-    for key, value in (("duration", duration), ("ends_at", ends_at), ("starts_at", starts_at),
-                       ("created_by", by.strip())):
+    for key, value in (("duration", duration), ("ends_at", ends_at), ("starts_at", starts_at)):
         if value:
             body[key] = value
     if comment is not None:

@@ -37,9 +37,11 @@ class ArchiveResult:
 
 def create(archive: Path, files: Sequence[str]) -> ArchiveResult:
     """Write ``files`` (absolute paths) and their manifest into ``archive`` (never overwritten)."""
-    archive.parent.mkdir(parents=True, exist_ok=True)
+    archive.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     sums = {f: sha256_file(f) for f in files}
     tmp = archive.with_suffix(archive.suffix + ".partial")
+    # owner-only from the first byte: the archive holds copies of files that may have been 0600
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
         # level 6: logs and snapshots compress nearly as well as at 9, several times faster
         with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:

@@ -4,6 +4,9 @@ Every transition writes an audit entry in the same transaction as the state chan
 the plan is computed again and must hash to what was approved; the target is locked (a row in the
 store, so two processes cannot both hold it); verification re-runs the action's checks, and a
 failed verification triggers the rollback when the action defines one.
+
+Actors are authenticated identities (the API passes the principal's name and the credential that
+proved it, e.g. ``token:3f2a…``); the credential is written into every audit entry of the step.
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ class Executor:
         return plan, ctx
 
     # -- plan ----------------------------------------------------------------------------------
-    async def propose(self, action: str, target: str, params: dict[str, Any], requested_by: str) -> ActionRunRow:
+    async def propose(self, action: str, target: str, params: dict[str, Any], requested_by: str,
+                      credential: str = "") -> ActionRunRow:
         cls = self.registry.actions.get(action)
         tgt = self._target(target)
         parsed = self._params(cls, params)
@@ -100,7 +104,7 @@ class Executor:
                 raise Refused(f"could not plan: {type(exc).__name__}: {exc}") from None
         except Refused as exc:
             self.audit.record(at=now, actor=requested_by, kind="refused", subject=f"{cls.name} {tgt.name}",
-                              payload={"reason": str(exc), "params": parsed.model_dump(mode="json")})
+                              payload=_via(credential, {"reason": str(exc), "params": parsed.model_dump(mode="json")}))
             raise
         with self.store.transaction() as s:
             run = ActionRunRow(action=cls.name, target=tgt.name, params=parsed.model_dump(mode="json"),
@@ -110,14 +114,15 @@ class Executor:
             s.add(run)
             s.flush()
             self.audit.append(s, at=now, actor=requested_by, kind="planned", subject=f"run {run.id}",
-                              payload={"action": cls.name, "target": tgt.name, "plan_hash": plan.plan_hash,
-                                       "steps": len(plan.steps), "policy_rule": req.rule_index,
-                                       "required_approvals": req.required})
+                              payload=_via(credential, {"action": cls.name, "target": tgt.name,
+                                                        "plan_hash": plan.plan_hash, "steps": len(plan.steps),
+                                                        "policy_rule": req.rule_index,
+                                                        "required_approvals": req.required}))
             return run
 
     # -- approve / reject ----------------------------------------------------------------------
     def decide(self, run_id: int, approver: str, decision: ApprovalDecision, reason: str,
-               plan_hash: str | None = None) -> ActionRunRow:
+               plan_hash: str | None = None, credential: str = "") -> ActionRunRow:
         now = self.clock.now()
         with self.store.transaction() as s:
             run = _get_run(s, run_id)
@@ -132,7 +137,7 @@ class Executor:
                 refusal = exc
         if refusal is not None:
             self.audit.record(at=now, actor=approver, kind="refused", subject=f"run {run_id}",
-                              payload={"reason": str(refusal), "decision": decision.value})
+                              payload=_via(credential, {"reason": str(refusal), "decision": decision.value}))
             raise refusal
         with self.store.transaction() as s:
             run = _get_run(s, run_id)
@@ -152,11 +157,11 @@ class Executor:
                     run.status = PENDING
             run.updated_at = now
             self.audit.append(s, at=now, actor=approver, kind=decision.value, subject=f"run {run.id}",
-                              payload={"reason": reason, "plan_hash": seen, "status": run.status})
+                              payload=_via(credential, {"reason": reason, "plan_hash": seen, "status": run.status}))
             return run
 
     # -- apply ---------------------------------------------------------------------------------
-    async def apply(self, run_id: int, actor: str) -> Outcome:
+    async def apply(self, run_id: int, actor: str, credential: str = "") -> Outcome:
         now = self.clock.now()
         with self.store.transaction() as s:
             run = _get_run(s, run_id)
@@ -174,13 +179,15 @@ class Executor:
             self._lock(run.id, tgt.name, now)
         except (OSError, ShellError) as exc:  # re-planning failed: a refusal, audited, never a 500
             reason = f"could not re-plan before applying: {type(exc).__name__}: {exc}"
-            self.audit.record(at=now, actor=actor, kind="refused", subject=f"run {run_id}", payload={"reason": reason})
+            self.audit.record(at=now, actor=actor, kind="refused", subject=f"run {run_id}",
+                              payload=_via(credential, {"reason": reason}))
             raise Refused(reason) from None
         except Refused as exc:
             self.audit.record(at=now, actor=actor, kind="refused", subject=f"run {run_id}",
-                              payload={"reason": str(exc)})
+                              payload=_via(credential, {"reason": str(exc)}))
             raise
-        self._set(run.id, RUNNING, actor, "apply_started", {"approvers": [a.approver for a in counted]})
+        self._set(run.id, RUNNING, actor, "apply_started",
+                  _via(credential, {"approvers": [a.approver for a in counted]}))
         try:
             outcome = await self._run_apply(cls, plan, counted, ctx)
             if outcome.ok:
@@ -188,7 +195,7 @@ class Executor:
         finally:
             self._unlock(tgt.name, run.id)
         status = SUCCEEDED if outcome.ok else (ROLLED_BACK if outcome.details.get("rolled_back") else FAILED)
-        self._set(run.id, status, actor, status, outcome.model_dump(mode="json"), outcome=outcome)
+        self._set(run.id, status, actor, status, _via(credential, outcome.model_dump(mode="json")), outcome=outcome)
         if outcome.ok:  # the incident's "remedy applied" time (its timings, 1-5-10)
             with self.store.transaction() as s:
                 incidents_repo.mark_remedied(s, tgt.name, self.clock.now(), f"{cls.name} (run {run.id})")
@@ -254,6 +261,11 @@ class Executor:
             if outcome is not None:
                 run.outcome = outcome.model_dump(mode="json")
             self.audit.append(s, at=now, actor=actor, kind=kind, subject=f"run {run_id}", payload=payload)
+
+
+def _via(credential: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with the credential that authenticated the actor (absent for internal actors)."""
+    return {**payload, "credential": credential} if credential else payload
 
 
 def _get_run(session: Any, run_id: int) -> ActionRunRow:

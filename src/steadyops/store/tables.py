@@ -341,3 +341,40 @@ class CursorRow(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigId, default=0)
+
+
+class PrincipalRow(Base):
+    """A user (a person: password and/or OIDC login) or a service account (tokens only).
+
+    The role is the ceiling of everything the principal's tokens may do (see auth/roles.py).
+    """
+
+    __tablename__ = "principals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # user | service
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(512), nullable=True, unique=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TokenRow(Base):
+    """An API token: only the SHA-256 of its secret is kept (tokens are 256 random bits, so a fast
+    hash is enough; passwords get argon2). ``key`` is the public half, shown in lists and audits."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    principal_id: Mapped[int] = mapped_column(BigId, ForeignKey("principals.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # the token's scope: at most the principal's role
+    kind: Mapped[str] = mapped_column(String(16), default="api")  # api | session
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

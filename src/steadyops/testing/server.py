@@ -14,11 +14,15 @@ import uvicorn
 
 from steadyops.api import create_api
 from steadyops.app import App
+from steadyops.auth.roles import Role
+from steadyops.testing.auth import admin_token, token_for
 
 
 class Server:
     def __init__(self, core: App) -> None:
         self.core = core
+        #: the first-start admin token; CLI tests pass ``*srv.args`` (``--server URL --token T``)
+        self.token = admin_token(core)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -26,6 +30,13 @@ class Server:
         config = uvicorn.Config(create_api(core, run_pipeline=False), log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    @property
+    def args(self) -> list[str]:
+        return ["--server", self.url, "--token", self.token]
+
+    def token_for(self, name: str, role: Role | str) -> str:
+        return token_for(self.core, name, role)
 
     def __enter__(self) -> Server:
         self.thread.start()

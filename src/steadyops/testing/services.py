@@ -122,6 +122,8 @@ class Service:
         self.log_path = log_path
         self.args = list(args)
         self._owns_workdir = owns_workdir
+        #: for a steadyops server: the first-start admin token it wrote into its data dir
+        self.token: str | None = None
 
     def __repr__(self) -> str:
         return f"<Service {self.name} pid={self.proc.pid} {self.url}>"
@@ -372,7 +374,12 @@ def start_steadyops(config: Mapping[str, Any] | str | None = None, *, data_dir: 
     args = list(command) if command else [sys.executable, "-m", "steadyops", "serve", "--log-level", log_level]
     svc = _spawn("steadyops", args, port, wd, owns, env=child_env)
     svc.wait_ready("/readyz", timeout)
+    from steadyops.auth.bootstrap import read_local_token
+
+    svc.token = read_local_token(data_dir)
     return svc
+
+
 
 
 class Services:
