@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,25 +63,38 @@ inspect_cli.register(CLI)
 do_cli.register(CLI)
 
 
+SERVERS: list[Server] = []
+
+
 def use_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, inventory: str) -> None:
+    """A server whose App has the fake checks and ``inventory``; the CLI reaches it with its token."""
     VERDICT.clear()
     path = tmp_path / "local-inventory.yaml"
     path.write_text(inventory)
     registry = Registry()
     for cls in (RedisPing, HostLoad, ZkRuok, ZkMntr):
         registry.add_check(cls)
-    settings = Settings(data_dir=tmp_path / "local-data", inventory=path)
+    settings = Settings(data_dir=tmp_path / f"local-data{len(SERVERS)}", inventory=path)
 
     def make() -> App:
         return build_app(settings, registry=registry)
 
     monkeypatch.setattr(inspect_cli, "local_app", make)
+    srv = Server(make()).__enter__()
+    SERVERS.append(srv)
+    monkeypatch.setenv("STEADYOPS_SERVER", srv.url)
+    monkeypatch.setenv("STEADYOPS_TOKEN", srv.token)
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     state._settings = None
     monkeypatch.setattr(sections, "ZK_DIAGNOSE", "steadyops_tests_no_zk_diagnosis")
+    yield
+    while SERVERS:
+        srv = SERVERS.pop()
+        srv.__exit__(None, None, None)
+        srv.core.close()
 
 
 FLEET = """targets:
@@ -105,6 +119,8 @@ def findings(result: Result) -> list[tuple[str, str]]:
 def test_inspect_phrases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     use_local(monkeypatch, tmp_path, FLEET)
     assert findings(do("巡检 redis", "--format", "json", code=0)) == [("redis.ping", "r1")]
+    offline = do("巡检 redis", "--local", "--format", "json", code=0)
+    assert findings(offline) == [("redis.ping", "r1")] and "[--local]" in offline.stderr
     got = do("inspect", "zookeeper", "10.0.0.5", "--format", "json", code=0)  # words may come unquoted
     assert sorted(findings(got)) == [("zookeeper.mntr", "zk5"), ("zookeeper.ruok", "zk5")]
     VERDICT[("host.load", "h5")] = CheckStatus.WARNING

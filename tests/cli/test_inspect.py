@@ -1,8 +1,10 @@
-"""``steadyops inspect``: runs in-process with fake checks; exit codes, formats, progress, and the diff."""
+"""``steadyops inspect``: through a real API server whose App has fake checks (``--local``: in-process);
+exit codes, formats, progress, and the diff."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +23,8 @@ from steadyops.i18n import Lang, t
 from steadyops.inventory import Target
 from steadyops.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
-from steadyops.reports import sections
+from steadyops.reports import recent_runs, sections
+from steadyops.testing.server import Server
 
 runner = CliRunner()
 VERDICT: dict[tuple[str, str], CheckStatus] = {}
@@ -74,8 +77,9 @@ CLI = cli_app()
 
 
 @pytest.fixture
-def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Every CLI invocation builds a fresh App on the same SQLite file, as separate processes would."""
+def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A server on an App with the fake checks, which the CLI reaches with its token (the default path);
+    ``--local`` runs build a fresh App on the same SQLite file, as a separate process would."""
     VERDICT.clear()
     state._settings = None
     monkeypatch.setattr(sections, "ZK_DIAGNOSE", "steadyops_tests_no_zk_diagnosis")  # independent of the plugin
@@ -91,7 +95,11 @@ def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         return build_app(env["settings"], registry=env["registry"])
 
     monkeypatch.setattr(inspect_cli, "local_app", make)
-    return env
+    with Server(make()) as srv:
+        monkeypatch.setenv("STEADYOPS_SERVER", srv.url)
+        monkeypatch.setenv("STEADYOPS_TOKEN", srv.token)
+        env["server"] = srv
+        yield env
 
 
 def run(*args: str, code: int, lang: Lang = "en") -> Result:
@@ -158,6 +166,19 @@ def test_unknown_target_is_exit_2_with_a_suggestion(local: dict[str, Any]) -> No
 
 
 def test_progress_only_when_asked_or_interactive(local: dict[str, Any]) -> None:
-    assert "[1/6]" not in run("inspect", code=0).stderr  # not a terminal: no progress by default
-    forced = run("inspect", "--progress", code=0).stderr
+    assert "[1/6]" not in run("inspect", "--local", code=0).stderr  # not a terminal: no progress by default
+    forced = run("inspect", "--local", "--progress", code=0).stderr
     assert "Inspecting [1/6]" in forced and "[6/6]" in forced
+    assert "[--local]" in forced  # an offline run says so
+
+
+def test_the_server_runs_the_inspection_as_the_caller(local: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lands in the server's store (one client path); a viewer's token may not start one."""
+    srv: Server = local["server"]
+    run("inspect", "--kind", "redis", code=0)
+    assert [r.trigger for r in recent_runs(srv.core.store, limit=5)] == ["cli"]
+    monkeypatch.setenv("STEADYOPS_TOKEN", srv.token_for("watcher", "viewer"))
+    denied = run("inspect", code=1).stderr
+    assert "HTTP 403" in denied and "responder" in denied
+    monkeypatch.setenv("STEADYOPS_TOKEN", "so_0_forged")
+    assert "HTTP 401" in run("inspect", code=1).stderr

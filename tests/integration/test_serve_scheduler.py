@@ -22,10 +22,12 @@ from steadyops.testing.services import ServiceMissing, Services, unavailable, wa
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 INTERVAL = 2.0
+#: the server's first-start admin token, as every API call needs one
+AUTH: dict[str, str] = {}
 
 
 def _incidents(url: str) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = httpx.get(f"{url}/api/v1/incidents", timeout=5).json()
+    data: list[dict[str, Any]] = httpx.get(f"{url}/api/v1/incidents", timeout=5, headers=AUTH).json()
     return data
 
 
@@ -42,6 +44,7 @@ def test_serve_alone_detects_a_stopped_service_and_opens_one_incident(tmp_path: 
         server = services.steadyops({"inventory": str(inventory), "inspection": {"interval": f"{INTERVAL}s"},
                                      "route": {"group_wait": "0s"}}, data_dir=tmp_path / "data")
         url = f"http://127.0.0.1:{server.port}"
+        AUTH["Authorization"] = f"Bearer {server.token}"
         # the scheduler's first rounds, with nobody asking for them: healthy, so no incident
         wait_until(lambda: _results(url) or None, timeout=15, what="a scheduled check result")
         assert _incidents(url) == []
@@ -58,13 +61,13 @@ def test_serve_alone_detects_a_stopped_service_and_opens_one_incident(tmp_path: 
 
 
 def _results(url: str) -> list[dict[str, Any]]:
-    data = httpx.get(f"{url}/api/v1/checks/history", params={"target": "cache"}, timeout=5)
+    data = httpx.get(f"{url}/api/v1/checks/history", params={"target": "cache"}, timeout=5, headers=AUTH)
     data.raise_for_status()
     return list(data.json())
 
 
 def _first_failing(url: str) -> float:
-    alerts: list[dict[str, Any]] = httpx.get(f"{url}/api/v1/alerts", timeout=5).json()
+    alerts: list[dict[str, Any]] = httpx.get(f"{url}/api/v1/alerts", timeout=5, headers=AUTH).json()
     starts = [datetime.fromisoformat(a["starts_at"]).timestamp() for a in alerts
               if a["labels"].get("target") == "cache"]
     assert starts, alerts

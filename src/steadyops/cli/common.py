@@ -76,6 +76,32 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def request(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+    """Call the API and return (status, body) even on 4xx, for commands that explain refusals
+    themselves; an unreachable server or a 401/5xx still ends the command."""
+    try:
+        with state.client() as client:
+            resp = client.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        fail(f"cannot reach {state.server()}: {type(exc).__name__}")
+    if resp.status_code == 401 or resp.status_code >= 500:
+        call_failed(resp)
+    try:
+        return resp.status_code, resp.json() if resp.content else None
+    except ValueError:
+        return resp.status_code, {"detail": resp.text}
+
+
+def call_failed(resp: httpx.Response) -> NoReturn:
+    try:
+        detail = resp.json().get("detail", resp.text)
+    except ValueError:
+        detail = resp.text
+    if resp.status_code == 401:
+        detail = f"{detail} ({t('cli.need_token', state.lang)})"
+    fail(f"HTTP {resp.status_code}: {detail}")
+
+
 def call(method: str, path: str, **kwargs: Any) -> Any:
     """Call the API; print the server's own error message on 4xx/5xx."""
     try:
@@ -84,11 +110,5 @@ def call(method: str, path: str, **kwargs: Any) -> Any:
     except httpx.TransportError as exc:
         fail(f"cannot reach {state.server()}: {type(exc).__name__}")
     if resp.status_code >= 400:
-        try:
-            detail = resp.json().get("detail", resp.text)
-        except ValueError:
-            detail = resp.text
-        if resp.status_code == 401:
-            detail = f"{detail} ({t('cli.need_token', state.lang)})"
-        fail(f"HTTP {resp.status_code}: {detail}")
+        call_failed(resp)
     return resp.json() if resp.content else None

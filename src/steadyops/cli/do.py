@@ -55,13 +55,21 @@ def _targets(cmd: Command) -> list[str]:
     return [cmd.target] if cmd.target and cmd.target != "all" else []
 
 
-def _zk_check(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, progress: bool | None) -> int:
-    """All ZooKeeper checks on all (or the addressed) ZooKeeper targets; the report adds the localisation."""
+def _zk_check(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, progress: bool | None,
+              local: bool = False) -> int:
+    """All ZooKeeper checks on all (or the addressed) ZooKeeper targets; the report adds the localisation.
+
+    Through the server by default (its inventory, its store); ``--local`` in this process."""
     from steadyops.reports.adhoc import looks_like_address
     from steadyops.reports.scope import match_targets
 
     lang = state.lang
-    core = inspect_cli.local_app()
+    if not local:
+        wanted = _targets(cmd)
+        where = t("do.zk_at", lang, target=wanted[0]) if wanted else ""
+        return inspect_cli.run_report(None, kinds=[ZK], targets=wanted, fmt=fmt, out=out, progress=progress,
+                                      on_empty=t("do.no_zk", lang, where=where))
+    core = inspect_cli.open_local()
     try:
         zk = [tg.name for tg in core.inventory.targets.values() if tg.kind == ZK]
         wanted = _targets(cmd)
@@ -77,8 +85,12 @@ def _zk_check(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, pro
         core.close()
 
 
-def _inspect(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, progress: bool | None) -> int:
-    core = inspect_cli.local_app()
+def _inspect(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, progress: bool | None,
+             local: bool = False) -> int:
+    if not local:
+        return inspect_cli.run_report(None, kinds=[cmd.kind] if cmd.kind else [], targets=_targets(cmd),
+                                      fmt=fmt, out=out, progress=progress)
+    core = inspect_cli.open_local()
     try:
         return inspect_cli.run_report(core, kinds=[cmd.kind] if cmd.kind else [], targets=_targets(cmd), fmt=fmt,
                                       out=out, progress=progress)
@@ -275,18 +287,20 @@ def register(app: typer.Typer) -> None:
                                                         help="key=value for cleanup actions that accept it")] = None,
         lang: inspect_cli.LangOpt = "",
         progress: inspect_cli.ProgressOpt = None,
+        local: inspect_cli.LocalOpt = False,
     ) -> None:
         """Run an on-call phrase: 巡检 / zk检测 / 磁盘清理 / 事件列表 (zh or en). / 自然语言运维指令。"""
         if lang:
             state.lang_flag = lang
         raise typer.Exit(run_command(" ".join(words), fmt=fmt, out=out, yes=yes, params=param or [],
-                                     progress=progress))
+                                     progress=progress, local=local))
 
 
 def run_command(text: str, *, fmt: inspect_cli.ReportFormat = inspect_cli.ReportFormat.TABLE,
                 out: Path | None = None, yes: bool = False, params: list[str] | None = None,
-                progress: bool | None = None) -> int:
-    """Parse and run one phrase; the exit code. Shared by ``steadyops do`` and ``steadyops ask``."""
+                progress: bool | None = None, local: bool = False) -> int:
+    """Parse and run one phrase; the exit code. Shared by ``steadyops do`` and ``steadyops ask``.
+    ``local``: inspections run in this process (offline); everything else always asks the server."""
     try:
         cmd = parse(text)
     except UnknownCommand as exc:
@@ -294,9 +308,9 @@ def run_command(text: str, *, fmt: inspect_cli.ReportFormat = inspect_cli.Report
     except ValidationFailed as exc:
         fail(str(exc), code=2)
     if cmd.intent == "zk_check":
-        return _zk_check(cmd, fmt, out, progress)
+        return _zk_check(cmd, fmt, out, progress, local)
     if cmd.intent == "inspect":
-        return _inspect(cmd, fmt, out, progress)
+        return _inspect(cmd, fmt, out, progress, local)
     if cmd.intent == "incidents":
         return _incidents(fmt)
     return disk_cleanup(cmd, params=params or [], yes=yes, as_json=fmt is inspect_cli.ReportFormat.JSON)

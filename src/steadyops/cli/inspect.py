@@ -1,9 +1,10 @@
-"""``steadyops inspect``: run the checks now, in this process, and print or write the report.
+"""``steadyops inspect``: run the checks now and print or write the report.
 
-Inspection is local work — the checks talk to the targets directly — so no server is needed: the
-CLI builds the App itself and writes the run and its results to the same store the server reads,
-where failing findings wait as alert events for the pipeline (persist first). A progress bar goes
-to stderr only when stderr is a terminal, so ``--format json > run.json`` and cron stay clean.
+One client path: the server runs the inspection (``POST /api/v1/inspections`` with your token),
+so the run, its findings and the alerts they raise land in the one store the server reads, and
+the report is fetched back and rendered here. ``--local`` runs the checks in this process on this
+machine's data dir instead (offline, e.g. on a host with no server), says so, and shows progress on
+stderr when stderr is a terminal, so ``--format json > run.json`` and cron stay clean.
 
 Exit codes (for cron jobs and CI gates):
 
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from steadyops.cli.common import fail, state
+from steadyops.cli.common import call, fail, request, state
 from steadyops.cli.output import render_table
 from steadyops.errors import ConfigError
 from steadyops.i18n import MESSAGES, Lang, t
@@ -51,6 +52,9 @@ LangOpt = Annotated[str, typer.Option("--lang", help="zh or en (overrides the gl
 ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
                                                   help="progress on stderr (default: when it is a terminal)")]
 
+LocalOpt = Annotated[bool, typer.Option("--local", help="offline: run the checks in this process on this "
+                                                       "machine's data dir, without the server / 离线巡检")]
+
 Progress = Callable[[Finding], None]
 
 
@@ -62,6 +66,13 @@ def local_app() -> App:
         return build_app(state.settings())
     except ConfigError as exc:
         fail(str(exc), code=2)
+
+
+def open_local() -> App:
+    """The App for an explicit ``--local`` run, announced on stderr (the server does not see it)."""
+    core = local_app()
+    typer.echo(t("auth.local_mode", state.lang, data_dir=core.settings.data_dir), err=True)
+    return core
 
 
 @contextlib.contextmanager
@@ -142,22 +153,49 @@ def render_output(report: InspectionReport, fmt: ReportFormat, lang: Lang) -> st
     return render(report, fmt.value, lang, tz=datetime.now().astimezone().tzinfo)
 
 
-def run_report(app: App, *, kinds: Sequence[str] = (), targets: Sequence[str] = (), checks: Sequence[str] = (),
+def remote_report(*, kinds: Sequence[str], targets: Sequence[str], checks: Sequence[str],
+                  trigger: str = "cli") -> InspectionReport | str:
+    """Ask the server to inspect: its report, or the server's reason why the scope selects nothing."""
+    from steadyops.reports import InspectionReport
+
+    body = {"kinds": list(kinds), "targets": [x for x in targets if x and x != "all"], "checks": list(checks),
+            "trigger": trigger}
+    status, made = request("POST", "/api/v1/inspections", json=body)
+    if status >= 400 and status not in (400, 404, 422):  # a refusal, not an empty scope
+        fail(f"HTTP {status}: {(made or {}).get('detail', '')}")
+    if status >= 400:
+        return str((made or {}).get("detail", status))
+    data = call("GET", f"/api/v1/inspections/{made['run']['id']}/report", params={"format": "json"})
+    return InspectionReport.model_validate(data)
+
+
+def run_report(app: App | None, *, kinds: Sequence[str] = (), targets: Sequence[str] = (), checks: Sequence[str] = (),
                fmt: ReportFormat = ReportFormat.TABLE, out: Path | None = None, progress: bool | None = None,
-               trigger: str = "cli") -> int:
-    """Resolve the scope, run it with progress, render the report; returns the exit code. Shared by ``do``."""
+               trigger: str = "cli", on_empty: str = "") -> int:
+    """Run the scope (on the server, or in ``app`` for ``--local``), render the report; returns the exit
+    code. Shared by ``do``."""
     from steadyops.reports import ScopeError, exit_code, load_report, resolve_scope
 
     lang = state.lang
-    try:
-        scope, jobs = resolve_scope(app.checks, kinds=kinds, targets=targets, checks=checks)
-    except ScopeError as exc:
-        report = _adhoc(app, exc, kinds, targets, checks)
-        if report is None:
-            fail(t("inspect.nothing", lang, why=exc.localised(lang)), code=2)
+    if app is None:
+        remote = remote_report(kinds=kinds, targets=targets, checks=checks, trigger=trigger)
+        if isinstance(remote, str):  # the server's scope selects nothing: an address is probed ad hoc here
+            report = _adhoc_here(kinds, targets, checks)
+            if report is None:
+                fail(f"{on_empty} ({remote})" if on_empty else t("inspect.nothing", lang, why=remote), code=2)
+        else:
+            report = remote
     else:
-        run_id = asyncio.run(_inspect(app, jobs, scope.as_dict(), trigger, progress))
-        report = load_report(app.store, run_id, inventory=app.inventory)
+        try:
+            scope, jobs = resolve_scope(app.checks, kinds=kinds, targets=targets, checks=checks)
+        except ScopeError as exc:
+            unmatched = getattr(exc, "key", "") in ("scope.unknown_target", "scope.no_targets")
+            report = _adhoc(app, unmatched, kinds, targets, checks)
+            if report is None:
+                fail(t("inspect.nothing", lang, why=exc.localised(lang)), code=2)
+        else:
+            run_id = asyncio.run(_inspect(app, jobs, scope.as_dict(), trigger, progress))
+            report = load_report(app.store, run_id, inventory=app.inventory)
     text = render_output(report, fmt, lang)
     if out is None:
         typer.echo(text)
@@ -170,14 +208,28 @@ def run_report(app: App, *, kinds: Sequence[str] = (), targets: Sequence[str] = 
     return exit_code(report.status)
 
 
-def _adhoc(app: App, exc: Exception, kinds: Sequence[str], targets: Sequence[str],
+def _adhoc_here(kinds: Sequence[str], targets: Sequence[str], checks: Sequence[str]) -> InspectionReport | None:
+    """The server's inventory has no such target: probe an address ad hoc from this machine (read-only,
+    recorded nowhere, so nothing of the platform's state is read or changed)."""
+    from steadyops.reports.adhoc import looks_like_address
+
+    wanted = [v.strip() for v in targets if v.strip() and v.strip().lower() not in ("all", "*")]
+    if len(kinds) != 1 or len(wanted) != 1 or checks or not looks_like_address(wanted[0]):
+        return None
+    core = local_app()
+    try:
+        return _adhoc(core, True, kinds, targets, checks)
+    finally:
+        core.close()
+
+
+def _adhoc(app: App, unmatched: bool, kinds: Sequence[str], targets: Sequence[str],
            checks: Sequence[str]) -> InspectionReport | None:
     """``inspect zookeeper 127.0.0.1`` for an address not in the inventory: read-only checks, not recorded."""
     from steadyops.agent.commands import KIND_ALIASES
     from steadyops.reports.adhoc import adhoc_report, inspect_address, looks_like_address
 
     wanted = [v.strip() for v in targets if v.strip() and v.strip().lower() not in ("all", "*")]
-    unmatched = getattr(exc, "key", "") in ("scope.unknown_target", "scope.no_targets")
     if not unmatched or len(kinds) != 1 or len(wanted) != 1 or checks:
         return None
     kind = KIND_ALIASES.get(kinds[0].strip().lower(), kinds[0].strip().lower())
@@ -199,14 +251,16 @@ def register(app: typer.Typer) -> None:
         out: OutOpt = None,
         lang: LangOpt = "",
         progress: ProgressOpt = None,
+        local: LocalOpt = False,
     ) -> None:
         """Run an inspection now and report it. Exit 0 OK, 1 warnings, 2 critical/unknown. / 立即巡检并出报告。"""
         if lang:
             state.lang_flag = lang
-        core = local_app()
+        core = open_local() if local else None
         try:
             code = run_report(core, kinds=kind or [], targets=[target], checks=check or [], fmt=fmt, out=out,
                               progress=progress)
         finally:
-            core.close()
+            if core is not None:
+                core.close()
         raise typer.Exit(code)
