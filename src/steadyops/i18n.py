@@ -474,6 +474,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "change.risk": {"en": "Risk score {score}/100: {level}", "zh": "风险评分 {score}/100：{level}"},
     "change.linked": {"en": " (a target {hops} hop(s) away in the topology)", "zh": "（拓扑上相距 {hops} 跳）"},
     # auth (i10a)
+    "kb.added_remote": {"en": "{count} document(s) added to the knowledge base of {path}; searchable now.",
+                        "zh": "已将 {count} 个文档加入 {path} 的知识库，现在即可检索。"},
+    "kb.added_local": {"en": "{count} document(s) stored in {path} (this machine's data dir only).",
+                       "zh": "已将 {count} 个文档存入 {path}（仅本机数据目录）。"},
     "cli.need_token": {"en": "pass --token or set STEADYOPS_TOKEN; on the server's machine the CLI reads "
                              "<data_dir>/admin.token",
                        "zh": "请用 --token 或环境变量 STEADYOPS_TOKEN 提供令牌；"

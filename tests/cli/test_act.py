@@ -47,10 +47,13 @@ def test_plan_approve_apply_and_audit(remediation_app: Any, lang: str, monkeypat
         assert ("完成" if lang == "zh" else "Done") in out and "20480" in out
         assert sorted(p.name for p in app.test_logs.iterdir()) == ["current.log"]
         assert "succeeded" in run(*dave, "act", "status", "1", "--format", "json")
+        verified = run(*dave, "audit", "verify")  # the server's log, through the API
+        assert ("审计日志完整" if lang == "zh" else "intact") in verified
 
     monkeypatch.setenv("STEADYOPS_DATA_DIR", str(app.settings.data_dir))
-    result = runner.invoke(cli, ["--lang", lang, "audit", "verify"])
+    result = runner.invoke(cli, ["--lang", lang, "audit", "verify", "--local"])
     assert result.exit_code == 0, result.output
+    assert "[--local]" in result.stderr
     cp = Path(app.settings.data_dir) / "checkpoint.json"
     assert runner.invoke(cli, ["audit", "checkpoint", str(cp)]).exit_code == 0
     with app.store.engine.begin() as c:

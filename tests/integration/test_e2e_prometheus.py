@@ -58,6 +58,7 @@ def test_prometheus_alert_becomes_incident_and_resolves(
                       "group_interval": "1s", "repeat_interval": "1h"},
             "receivers": [{"name": "ops", "channels": [{"type": "webhook", "url": receiver.url("webhook")}]}],
             "lang": "en",
+            "inspection": {"enabled": False},  # no scheduled host checks: only Alertmanager's alert
         },
         data_dir=tmp_path / "data",
     )

@@ -1,4 +1,5 @@
-"""``steadyops kb add|search|list|remove`` on a temporary data directory, in both languages."""
+"""``steadyops kb add|search|list|remove`` through a real server on a temporary data directory (and
+``--local`` on it directly), in both languages."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from steadyops.app import build_app
 from steadyops.cli import _root
 from steadyops.cli import kb as kb_cli
 from steadyops.cli.common import state
 from steadyops.config import Settings
+from steadyops.plugins import Registry
+from steadyops.testing.server import Server
 
 runner = CliRunner()
 
@@ -29,10 +33,15 @@ CLI = cli_app()
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     saved = state._settings
     state._settings = Settings(data_dir=tmp_path / "data")
-    yield tmp_path / "data"
+    core = build_app(state._settings, registry=Registry())
+    with Server(core) as srv:
+        monkeypatch.setenv("STEADYOPS_SERVER", srv.url)
+        monkeypatch.setenv("STEADYOPS_TOKEN", srv.token)
+        yield tmp_path / "data"
+    core.close()
     state._settings = saved
 
 
@@ -66,6 +75,16 @@ def test_add_search_list_remove_roundtrip(data_dir: Path, tmp_path: Path) -> Non
     assert "已删除 oncall/payments.md" in run("remove", "oncall/payments.md", lang="zh").stdout
     assert "built-in runbooks" in run("list").stdout
 
+
+def test_local_mode_says_so_and_the_server_sees_uploads(data_dir: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "quokka.md"
+    doc.write_text("# Quokka ledger failover\n\nRun quokkactl promote on the standby ledger.\n")
+    offline = run("add", str(doc), "--local")
+    assert "[--local]" in offline.stderr and "this machine's data dir only" in offline.stdout
+    hits = json.loads(run("search", "quokkactl promote ledger", "--local", "--format", "json").stdout)
+    assert hits[0]["source"] == "quokka.md"
+    out = run("add", str(doc), lang="zh").stdout  # through the server: searchable there at once
+    assert "现在即可检索" in out and "[--local]" not in out
 
 def test_errors_are_reported_in_the_operator_language(data_dir: Path, tmp_path: Path) -> None:
     assert "不存在" in run("add", str(tmp_path / "nope.md"), code=1, lang="zh").output

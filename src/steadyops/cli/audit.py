@@ -1,7 +1,8 @@
-"""``steadyops audit``: verify the audit log locally (no server needed) and export checkpoints.
+"""``steadyops audit``: verify the audit log and export checkpoints.
 
-Verification runs where the signing key is, against the database directly, so a tampered API
-server cannot vouch for itself.
+``verify`` asks the server (``/api/v1/audit/verify``, with your token), so it checks the log the
+platform actually writes. ``--local`` (implied by ``--checkpoint``) verifies where the signing key
+is, against the database directly, so a tampered API server cannot vouch for itself; it says so.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from steadyops.cli.common import state
+from steadyops.cli.common import call, state
 from steadyops.i18n import t
 from steadyops.remediation.audit import AuditLog, load_key
 from steadyops.store import Store
@@ -27,16 +28,26 @@ def _audit() -> AuditLog:
 @app.command("verify")
 def verify_cmd(
     checkpoint: Annotated[Path | None, typer.Option("--checkpoint", help="a checkpoint file kept elsewhere")] = None,
+    local: Annotated[bool, typer.Option("--local", help="verify this machine's database with its key, "
+                                                         "not through the server / 本地校验")] = False,
 ) -> None:
     """Check every entry's hash, signature and chain link (and the checkpoint, if given)."""
-    verdict = _audit().verify(checkpoint)
     lang = state.lang
-    if verdict.ok:
-        typer.echo(t("audit.ok", lang, n=verdict.entries, head=verdict.head[:16]))
+    if local or checkpoint is not None:
+        typer.echo(t("auth.local_mode", lang, data_dir=state.settings().data_dir), err=True)
+        verdict = _audit().verify(checkpoint)
+        ok, entries, head = verdict.ok, verdict.entries, verdict.head
+        problems = [(p.seq, p.what) for p in verdict.problems]
+    else:
+        got = call("GET", "/api/v1/audit/verify")
+        ok, entries, head = got["ok"], got["entries"], got["head"]
+        problems = [(p["seq"], p["what"]) for p in got["problems"]]
+    if ok:
+        typer.echo(t("audit.ok", lang, n=entries, head=head[:16]))
         return
-    typer.echo(t("audit.bad", lang, n=len(verdict.problems)), err=True)
-    for p in verdict.problems:
-        typer.echo(f"  #{p.seq}: {p.what}", err=True)
+    typer.echo(t("audit.bad", lang, n=len(problems)), err=True)
+    for seq, what in problems:
+        typer.echo(f"  #{seq}: {what}", err=True)
     raise typer.Exit(2)
 
 
