@@ -23,6 +23,7 @@ import yaml
 from steadyops.api import create_api
 from steadyops.clock import FakeClock
 from steadyops.plugins import load_plugins
+from steadyops.testing.auth import admin_token, bearer
 from steadyops.testing.services import free_port, wait_until
 
 pytestmark = pytest.mark.integration
@@ -64,7 +65,7 @@ async def test_diagnosis_names_the_change_before_the_fault(
     app = make_app(registry=load_plugins(), inventory=inventory, lang="en",
                    route={"group_wait": "0s", "group_interval": "1s"})
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(app, run_pipeline=False)),
-                            base_url="http://steadyops.test")
+                            base_url="http://steadyops.test", headers=bearer(admin_token(app)))
     t0 = fake_clock.now()
     for body in (
         {"id": "old", "title": "web v1.0", "targets": ["web"], "author": "eve",

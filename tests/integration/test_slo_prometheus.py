@@ -112,7 +112,8 @@ def test_page_fires_in_prometheus_and_opens_a_steadyops_incident(
         "route": {"receiver": "steadyops", "group_by": ["alertname", "sloth_slo", "sloth_severity"],
                   "group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
         "receivers": [{"name": "steadyops", "webhook_configs": [
-            {"url": f"{app.url}/api/v1/alerts/alertmanager", "send_resolved": True}]}],
+            {"url": f"{app.url}/api/v1/alerts/alertmanager", "send_resolved": True,
+             "http_config": {"authorization": {"type": "Bearer", "credentials": app.token}}}]}],
     })
     prom = services.prometheus({
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -120,7 +121,7 @@ def test_page_fires_in_prometheus_and_opens_a_steadyops_incident(
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am.port}"]}]}]},
     }, rules, port=prom_port)
     logs = [prom, am, app]
-    api = httpx.Client(base_url=app.url, timeout=10)
+    api = httpx.Client(base_url=app.url, timeout=10, headers={"Authorization": f"Bearer {app.token}"})
 
     def firing(slo: str) -> list[dict[str, Any]]:
         data = httpx.get(f"{prom.url}/api/v1/alerts", timeout=5).raise_for_status().json()["data"]["alerts"]

@@ -7,19 +7,22 @@ nowhere else, ever.
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.auth import Admin, Public, Role, Viewer
+from steadyops.auth import Admin, Public, Role, Viewer, oidc
 from steadyops.auth import identities as ids
 from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.auth.roles import at_most
-from steadyops.errors import Forbidden, ValidationFailed
+from steadyops.config import OIDCConfig
+from steadyops.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from steadyops.store.tables import PrincipalRow, TokenRow
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -194,3 +197,46 @@ def update_principal(name: str, body: PrincipalPatch, me: Admin,
         if body.password is not None:
             ids.set_password(s, name, body.password)
         return _principal_out(row)
+
+
+OIDC_COOKIE = "steadyops_oidc"
+
+
+def _oidc(app: App) -> OIDCConfig:
+    if app.settings.auth.oidc is None:
+        raise NotFound("OIDC login is not configured (auth.oidc)")
+    return app.settings.auth.oidc
+
+
+@router.get("/oidc/login", summary="Single sign-on: redirect to the OpenID Connect provider",
+            responses={302: {"description": "Redirect to the provider"}, 404: {"description": "OIDC not configured"}})
+def oidc_login(_: Public, app: Annotated[App, Depends(get_app)]) -> RedirectResponse:
+    config = _oidc(app)
+    url, state, nonce = oidc.authorization_url(config, oidc.discover(config))
+    reply = RedirectResponse(url, status_code=302)
+    # Lax, not Strict: the provider sends the browser back with a top-level cross-site GET
+    reply.set_cookie(OIDC_COOKIE, f"{state}.{nonce}", max_age=600, httponly=True, samesite="lax",
+                     secure=config.redirect_url.startswith("https://"), path="/api/v1/auth/oidc")
+    return reply
+
+
+@router.get("/oidc/callback", response_model=IssuedOut, summary="Where the provider returns: a session token",
+            responses={401: {"description": "State, code or ID token rejected"}})
+def oidc_callback(_: Public, request: Request, response: Response, app: Annotated[App, Depends(get_app)],
+                  code: Annotated[str, Query(min_length=1, max_length=4096)],
+                  state: Annotated[str, Query(min_length=1, max_length=512)]) -> IssuedOut:
+    config = _oidc(app)
+    expected, _dot, nonce = request.cookies.get(OIDC_COOKIE, "").partition(".")
+    if not expected or not hmac.compare_digest(expected, state):
+        raise Unauthenticated("OIDC state does not match this browser's login; start again")
+    provider = oidc.discover(config)
+    claims = oidc.verify_id_token(config, provider.jwks, oidc.exchange_code(config, provider, code), nonce)
+    now = app.clock.now()
+    with app.store.transaction() as s:
+        user = oidc.upsert_user(s, config, claims, now)
+        issued = ids.issue_token(s, user, now, name="oidc session", ttl=app.settings.auth.session_ttl,
+                                 kind="session")
+    response.delete_cookie(OIDC_COOKIE, path="/api/v1/auth/oidc")
+    response.set_cookie(SESSION_COOKIE, issued.secret, max_age=int(app.settings.auth.session_ttl), httponly=True,
+                        samesite="strict", secure=config.redirect_url.startswith("https://"), path="/")
+    return _issued(issued)
