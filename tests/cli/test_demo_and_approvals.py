@@ -32,8 +32,12 @@ def _build_command_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _runner(srv: Server, lang: Lang) -> Any:
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(cli, ["--lang", lang, "--server", srv.url, *args])
+    """``run(*args, as_="alice")``: the CLI with that person's token (created with the role the name says)."""
+    roles = {"dave": "responder", "alice": "approver", "bob": "approver", "carol": "approver"}
+
+    def run(*args: str, code: int = 0, as_: str = "dave") -> str:
+        token = srv.token_for(as_, roles[as_])
+        result = runner.invoke(cli, ["--lang", lang, "--server", srv.url, "--token", token, *args])
         assert result.exit_code == code, (result.output, result.exception)
         return result.output
     return run
@@ -58,14 +62,14 @@ def test_demo_plan_approve_apply_touches_only_the_demo_directory(make_app: Any, 
         assert t("act.status", lang, id=1, status=t("act.state.pending_approval", lang), got=0, need=2) in out
         # outside the demo directory the allow-list still says no
         run("act", "plan", "host.clean_logs", "-t", "demo", "-p", f"paths={logs.parent.parent}", code=1)
-        assert "(1/2" in run("act", "approve", "1", "--by", "alice").replace("已审批 ", "(")
+        assert "(1/2" in run("act", "approve", "1", as_="alice").replace("已审批 ", "(")
         # alice again is still one approver; the apply is refused
-        assert "(1/2" in run("act", "approve", "1", "--by", "alice").replace("已审批 ", "(")
-        run("act", "apply", "1", "--by", "dave", code=1)
-        assert "(2/2" in run("act", "approve", "1", "--by", "bob").replace("已审批 ", "(")
+        assert "(1/2" in run("act", "approve", "1", as_="alice").replace("已审批 ", "(")
+        run("act", "apply", "1", code=1)
+        assert "(2/2" in run("act", "approve", "1", as_="bob").replace("已审批 ", "(")
         # a third approver does not make it 3/2
-        assert "(2/2" in run("act", "approve", "1", "--by", "carol").replace("已审批 ", "(")
-        done = run("act", "apply", "1", "--by", "dave").strip().splitlines()[-1]
+        assert "(2/2" in run("act", "approve", "1", as_="carol").replace("已审批 ", "(")
+        done = run("act", "apply", "1").strip().splitlines()[-1]
         freed = re.findall(r"\d{4,}", done)
         assert len(freed) == 1, done  # the bytes freed are said once
     assert not list(logs.glob("*.log"))
