@@ -120,3 +120,16 @@ async def test_each_role_on_each_route(make_app: Any) -> None:
     print("\n".join(lines))
     print(f"{len(table)} operations x {len(CALLERS)} callers; mismatches: {len(wrong)}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_document_declares_401_403_and_the_required_role(make_app: Any) -> None:
+    api = create_api(make_app(), run_pipeline=False)
+    doc = api.openapi()
+    for method, path, check in role_table(api):
+        op = doc["paths"][path][method.lower()]
+        if check.role is None:
+            assert "security" not in op and "x-required-role" not in op
+        else:
+            assert {"401", "403"} <= set(op["responses"]) and op["x-required-role"] == check.role.value, path
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "basic"}
+    assert "415" in doc["paths"]["/api/v1/alerts/alertmanager"]["post"]["responses"]

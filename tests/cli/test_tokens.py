@@ -47,3 +47,8 @@ def test_users_and_tokens_lifecycle(make_app: Any, lang: str) -> None:
         run("users", "set", "alice", "--disable")
         assert "HTTP 401" in run("users", "whoami", token=scoped["token"], code=1).stderr
         assert "alertmanager" in run("users", "list").stdout
+        entries = [(e.actor, e.kind, e.payload["credential"]) for e in srv.core.audit.entries()]
+        kinds = {k for _, k, _ in entries}
+        assert {"principal_created", "token_created", "token_revoked", "principal_updated"} <= kinds
+        assert all(c.startswith("token:") for _, _, c in entries)  # who, and with which credential
+        assert ("alice", "token_created") in {(a, k) for a, k, _ in entries}

@@ -26,6 +26,7 @@ from steadyops.api import slo as slo_api
 from steadyops.app import App
 from steadyops.auth import Public
 from steadyops.auth.bootstrap import ensure_admin
+from steadyops.auth.openapi import declare_auth
 from steadyops.errors import (
     Conflict,
     NotFound,
@@ -70,6 +71,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan,
                   description="Alert intake, convergence into incidents, silences and notifications.")
     api.state.app = app
+    declare_auth(api)  # 401/403 and the security schemes on every protected operation
     ensure_admin(app.store, app.clock, app.settings.data_dir)  # first start only; serve prints it
 
     for exc_type, code in _STATUS:

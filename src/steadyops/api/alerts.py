@@ -81,7 +81,8 @@ async def _intake(request: Request, app: App, parse: Parser) -> IntakeResult:
 
 def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The body is read raw (to enforce the size limit first), so its schema is declared by hand."""
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}},
+            "responses": {"415": {"description": "Content-Type is not application/json (nothing stored)"}}}
 
 
 @router.post(

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.auth import Admin, Public, Role, Viewer, oidc
+from steadyops.auth import Admin, Principal, Public, Role, Viewer, oidc
 from steadyops.auth import identities as ids
 from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.auth.roles import at_most
@@ -102,6 +103,12 @@ def _principal_out(row: PrincipalRow) -> PrincipalOut:
                         created_at=row.created_at)
 
 
+def _audit(app: App, session: Session, me: Principal, kind: str, subject: str, payload: dict[str, Any]) -> None:
+    """Identity changes go into the tamper-evident audit log, in the same transaction as the change."""
+    app.audit.append(session, at=app.clock.now(), actor=me.name, kind=kind, subject=subject,
+                     payload={**payload, "credential": me.credential})
+
+
 def _issued(t: ids.IssuedToken) -> IssuedOut:
     return IssuedOut(key=t.key, owner=t.principal, role=t.role, expires_at=t.expires_at, token=t.secret)
 
@@ -156,6 +163,9 @@ def create_token(body: TokenIn, me: Viewer, app: Annotated[App, Depends(get_app)
             if not at_most(scope, me.role):
                 raise Forbidden(f"your credential is scoped to {me.role.value}; a {scope.value} token exceeds it")
         issued = ids.issue_token(s, owner, app.clock.now(), role=scope, name=body.name, ttl=body.ttl_seconds)
+        _audit(app, s, me, "token_created", f"token {issued.key}",
+               {"owner": owner.name, "role": issued.role.value, "name": body.name,
+                "expires_at": issued.expires_at.isoformat() if issued.expires_at else None})
     return _issued(issued)
 
 
@@ -165,6 +175,7 @@ def revoke_token(key: str, me: Viewer, app: Annotated[App, Depends(get_app)]) ->
     with app.store.transaction() as s:
         row = ids.revoke(s, key, app.clock.now(), by=me)
         owner = s.get(PrincipalRow, row.principal_id)
+        _audit(app, s, me, "token_revoked", f"token {key}", {"owner": owner.name if owner else "?"})
         return _token_out(row, owner.name if owner else "?")
 
 
@@ -178,8 +189,9 @@ def list_principals(me: Admin, app: Annotated[App, Depends(get_app)]) -> list[Pr
              summary="Create a user (password optional) or a service account (tokens only)")
 def create_principal(body: PrincipalIn, me: Admin, app: Annotated[App, Depends(get_app)]) -> PrincipalOut:
     with app.store.transaction() as s:
-        return _principal_out(ids.create_principal(s, body.name, body.kind, body.role, app.clock.now(),
-                                                   password=body.password))
+        row = ids.create_principal(s, body.name, body.kind, body.role, app.clock.now(), password=body.password)
+        _audit(app, s, me, "principal_created", f"{body.kind} {body.name}", {"role": body.role.value})
+        return _principal_out(row)
 
 
 @router.patch("/principals/{name}", response_model=PrincipalOut, summary="Change role, disable, set a password",
@@ -196,6 +208,9 @@ def update_principal(name: str, body: PrincipalPatch, me: Admin,
             row.disabled = body.disabled
         if body.password is not None:
             ids.set_password(s, name, body.password)
+        _audit(app, s, me, "principal_updated", f"{row.kind} {name}",
+               {"role": body.role.value if body.role else None, "disabled": body.disabled,
+                "password_changed": body.password is not None})
         return _principal_out(row)
 
 

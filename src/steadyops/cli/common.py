@@ -53,11 +53,15 @@ class CliState:
         return f"http://{host}:{s.port}"
 
     def token(self) -> str | None:
+        """``--token``/``STEADYOPS_TOKEN``; else the local admin token, but only for a server on this
+        machine (loopback), so a laptop's own admin token is never sent to some other server."""
         if self.token_flag:
             return self.token_flag.strip()
         from steadyops.auth.bootstrap import read_local_token
+        from steadyops.cli.serve import is_loopback
 
-        return read_local_token(self.settings().data_dir)
+        host = httpx.URL(self.server()).host
+        return read_local_token(self.settings().data_dir) if is_loopback(host) else None
 
     def client(self) -> httpx.Client:
         token = self.token()
