@@ -55,18 +55,27 @@ class Result:
 
 
 class Api:
-    def __init__(self, url: str) -> None:
-        token = os.environ.get("STEADYOPS_TOKEN")
+    def __init__(self, url: str, token: str | None = None) -> None:
+        token = os.environ.get("STEADYOPS_TOKEN") or token
         self.http = httpx.Client(base_url=url, timeout=60,
                                  headers={"Authorization": f"Bearer {token}"} if token else {})
+        self.lead: dict[str, str] = {}
+
+    def approver(self) -> dict[str, str]:
+        """The drill lead's credential: a real approver, not the admin who planned the remedy."""
+        if not self.lead:
+            self.post("/api/v1/auth/principals", {"name": "drill-lead", "kind": "user", "role": "approver"})
+            made = self.post("/api/v1/auth/tokens", {"owner": "drill-lead", "name": "drills"})
+            self.lead = {"Authorization": f"Bearer {made['token']}"}
+        return self.lead
 
     def get(self, path: str, **params: Any) -> Any:
         resp = self.http.get(path, params=params)
         resp.raise_for_status()
         return resp.json()
 
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        resp = self.http.post(path, json=body)
+    def post(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+        resp = self.http.post(path, json=body, headers=headers)
         if resp.status_code >= 400:
             raise RuntimeError(f"POST {path}: {resp.status_code} {resp.text[:300]}")
         return resp.json()
@@ -150,12 +159,12 @@ def recover(api: Api, server: Service, env: Env, drill: Drill, incident: dict[st
     if drill.remedy == "service.restart":
         ctl = env.restartable()[drill.target]
         run = api.post("/api/v1/actions", {
-            "action": "service.restart", "target": drill.target, "requested_by": "drill-oncall",
+            "action": "service.restart", "target": drill.target,
             "params": {"stop": [str(ctl.ctl), "stop"], "start": [str(ctl.ctl), "start"],
                        "health_check": drill.health_check, "health_timeout": 45}})
         run_id = run["id"]
     else:
-        done = cli(server, "do", f"磁盘清理 {drill.target}", "--by", "drill-oncall", "--format", "json")
+        done = cli(server, "do", f"磁盘清理 {drill.target}", "--format", "json")
         try:
             run_id = next(r["run_id"] for r in json.loads(done.stdout) if r.get("run_id") is not None)
         except (json.JSONDecodeError, StopIteration):
@@ -165,9 +174,9 @@ def recover(api: Api, server: Service, env: Env, drill: Drill, incident: dict[st
     action = run["action"]
     res.remedy = action + ("" if action in proposed else " (not proposed)")
     approved = api.post(f"/api/v1/actions/{run_id}/approve",
-                        {"by": "drill-lead", "reason": f"drill {drill.name}", "plan_hash": run["plan_hash"]})
+                        {"reason": f"drill {drill.name}", "plan_hash": run["plan_hash"]}, headers=api.approver())
     t_approved = ts(approved.get("updated_at")) or time.time()
-    outcome = api.post(f"/api/v1/actions/{run_id}/apply", {"by": "drill-oncall"})
+    outcome = api.post(f"/api/v1/actions/{run_id}/apply", {})
     if not outcome.get("ok"):
         res.note = f"{action}: {outcome.get('summary', '')[:80]}"
     return t_approved
@@ -241,7 +250,7 @@ def run_drill(api: Api, server: Service, env: Env, drill: Drill) -> Result:
     if left:
         res.note = (res.note + f" still open: {left}").strip()
         for i in left:
-            api.post(f"/api/v1/incidents/{i}/resolve", {"by": "drills", "comment": "reset between drills"})
+            api.post(f"/api/v1/incidents/{i}/resolve", {"comment": "reset between drills"})
     return res
 
 
@@ -286,7 +295,7 @@ def main() -> int:
         server = start_steadyops(config(env, inventory, args.interval), data_dir=env.root / "data",
                                  workdir=env.root / "steadyops", log_level="warning")
         try:
-            api = Api(f"http://127.0.0.1:{server.port}")
+            api = Api(f"http://127.0.0.1:{server.port}", server.token)
             print(f"drills: steadyops serve on :{server.port}, {len(env.inventory()['targets'])} targets, "
                   f"inspection.interval {args.interval:g}s; warming up …", flush=True)
             time.sleep(3 * args.interval)
@@ -295,7 +304,7 @@ def main() -> int:
                 print(f"warning: incidents open before any fault: "
                       f"{[api.incidents()[i]['title'] for i in left]}", flush=True)
                 for i in left:
-                    api.post(f"/api/v1/incidents/{i}/resolve", {"by": "drills", "comment": "noise before drills"})
+                    api.post(f"/api/v1/incidents/{i}/resolve", {"comment": "noise before drills"})
             for drill in drills:
                 print(f"… {drill.name}: {drill.what}", flush=True)
                 results.append(run_drill(api, server, env, drill))
