@@ -152,3 +152,34 @@ def test_tiny_model_file(tmp_path: Path) -> None:
 
     path = write_tiny_gguf(tmp_path / "m.gguf")
     assert path.read_bytes()[:4] == b"GGUF" and path.stat().st_size < 4_000_000
+
+
+async def test_restart_action_waits_for_health_and_warms_up(llama: LlamaServer, make_app: Any,
+                                                            tmp_path: Path) -> None:
+    from steadyops.integrations.inference.actions import RestartInference
+    from steadyops.plugins import Registry
+
+    script = llama.restart_script()
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text("targets:\n"
+                   f"  - {{name: llm-1, kind: inference, address: '{llama.address}',"
+                   f" labels: {{restart_command: '{script}', model: tiny, probe_timeout: '30'}}}}\n")
+    reg = Registry()
+    reg.add_action(RestartInference)
+    app = make_app(registry=reg, inventory=inv, remediation={
+        "policies": [{"actions": ["inference.restart"], "mode": "auto"}],
+        "allow": [{"actions": ["inference.restart"], "commands": [[str(script)]]}]})
+    llama.pause()  # hung: the restart is the remedy
+    run = await app.executor.propose("inference.restart", "llm-1", {"ready_timeout": 60}, "oncall")
+    assert [s["kind"] for s in run.plan["steps"]] == ["command", "check", "check"]
+    outcome = await app.executor.apply(run.id, "oncall")
+    assert outcome.ok, (outcome.summary, llama.tail())
+    assert outcome.details["warmup_tokens"] >= 1 and outcome.details["warmup_ttft_ms"] > 0
+    assert llama.pid_file.exists()  # a new server process serves now
+    assert (await run_check_ok(llama)).status is OK
+    kinds = [e.kind for e in app.audit.entries()]
+    assert kinds[0] == "planned" and "succeeded" in kinds and app.audit.verify().ok
+
+
+async def run_check_ok(server: LlamaServer) -> Any:
+    return await run(checks.HealthCheck, server)

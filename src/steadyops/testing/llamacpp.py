@@ -18,6 +18,7 @@ is not installed, :class:`ServiceMissing` makes the tests skip, or fail under
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -109,10 +110,32 @@ class LlamaServer:
         return Target(name=name, kind="inference", address=self.address,
                       labels={"timeout": "3", "probe_timeout": "8", **labels})
 
-    def start(self) -> None:
-        args = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--host", "127.0.0.1",
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--host", "127.0.0.1",
                 "--port", str(self.port), "--n_ctx", str(N_CTX), "--n_threads", "1", "--n_batch", "64",
                 "--model_alias", "tiny", "--interrupt_requests", "False"]
+
+    @property
+    def pid_file(self) -> Path:
+        return self.workdir / "llama-server.pid"
+
+    def restart_script(self) -> Path:
+        """A script an operator's ``restart_command`` would be: stop the running server, start a new
+        one on the same port in the background (its pid in :attr:`pid_file`, which :meth:`stop` honours)."""
+        script = self.workdir / "restart-llama.sh"
+        pid = self.proc.pid if self.proc is not None else 0
+        port_busy = f"import socket,sys; sys.exit(socket.socket().connect_ex(('127.0.0.1', {self.port})))"
+        lines = ["#!/bin/sh",
+                 f"for p in {pid} $(cat {self.pid_file} 2>/dev/null); do kill $p; kill -CONT $p; done 2>/dev/null",
+                 f'while python3 -c "{port_busy}" 2>/dev/null; do sleep 0.2; done',
+                 f"{' '.join(self.argv())} >> {self.log} 2>&1 < /dev/null &",
+                 f"echo $! > {self.pid_file}"]
+        script.write_text("\n".join(lines) + "\n")
+        script.chmod(0o755)
+        return script
+
+    def start(self) -> None:
+        args = self.argv()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
@@ -145,6 +168,10 @@ class LlamaServer:
             os.kill(self.proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        if self.pid_file.exists():  # a server started by restart_script
+            with contextlib.suppress(ValueError, ProcessLookupError):
+                os.kill(int(self.pid_file.read_text().strip()), signal.SIGTERM)
+            self.pid_file.unlink()
         if self.proc is None:
             return
         self.resume()

@@ -23,3 +23,6 @@ def register(registry: Registry) -> None:
         registry.add_check(check)
     for collector in COLLECTORS:
         registry.add_collector(collector)
+    from steadyops.integrations.gpu.actions import DrainGpu
+
+    registry.add_action(DrainGpu)

@@ -24,3 +24,7 @@ def register(registry: Registry) -> None:
         registry.add_check(check)
     for collector in COLLECTORS:
         registry.add_collector(collector)
+    from steadyops.integrations.inference.actions import ACTIONS
+
+    for action in ACTIONS:
+        registry.add_action(action)
