@@ -1,7 +1,8 @@
 """Canary gate over HTTP: POST two deployments' SLIs, get pass / fail / inconclusive with the reasons.
 
-Stateless and read-only (nothing is stored): a deploy pipeline calls it as its promotion gate, as
-the CLI's ``steadyops canary compare`` does offline. Bad samples are a 422 naming the problem.
+Stateless and read-only (nothing is stored), so any authenticated viewer may call it: a deploy
+pipeline calls it as its promotion gate with a viewer token, as the CLI's ``steadyops canary
+compare`` does offline. Bad samples are a 422 naming the problem.
 """
 
 from __future__ import annotations
