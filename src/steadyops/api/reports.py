@@ -14,6 +14,7 @@ from steadyops.app import App
 from steadyops.auth import Viewer
 from steadyops.errors import ValidationFailed
 from steadyops.i18n import normalise
+from steadyops.markup import plain
 from steadyops.operations_config import check_zone
 from steadyops.reports.periodic import PERIODS
 from steadyops.reports.periodic_render import render_html, render_markdown, render_short
@@ -52,7 +53,7 @@ async def period_report(
         body = render_html(report, language)
     elif fmt == "short":
         title, text = render_short(report, language)
-        body = f"{title}\n{text}\n"
+        body = f"{plain(title)}\n{plain(text)}\n"
     else:
         body = render_markdown(report, language)
     return Response(body, media_type=_MEDIA[fmt])

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from steadyops.clock import Clock
 from steadyops.config import Settings
 from steadyops.i18n import Lang, normalise, t
+from steadyops.markup import untrusted
 from steadyops.models import AlertStatus, Notification, Severity, matches_all
 from steadyops.oncall.ack import load_key, sign
 from steadyops.oncall.schedule import on_call
@@ -124,7 +125,7 @@ class Escalator:
                      t("esc.level", self.lang, level=step.number, policy=policy.name, minutes=waited),
                      t("esc.ack", self.lang, link=link)]
             note = Notification(title=t("esc.title", self.lang, level=step.number, id=incident.id,
-                                        title=incident.title),
+                                        title=untrusted(incident.title)),
                                 text="\n".join(lines), severity=Severity.parse(incident.severity),
                                 status=AlertStatus.FIRING, incident_id=incident.id,
                                 group_key=f"escalation:{incident.id}", url=link)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from steadyops.i18n import Lang, t
+from steadyops.markup import untrusted
 from steadyops.reports import charts
 from steadyops.reports.periodic import SPANS, PeriodReport
 from steadyops.reports.templating import md_cell
@@ -181,11 +182,11 @@ def render_short(r: PeriodReport, lang: Lang) -> tuple[str, str]:
     lines = [t("report.short.incidents", lang, n=len(r.incidents), critical=crit)]
     lines += [t("report.short.span", lang, span=t(f"report.span.{s}", lang), mean=fmt_s(r.mttx[s].mean_seconds),
                 goal=fmt_s(r.mttx[s].goal_seconds), met=r.mttx[s].met, measured=r.mttx[s].measured) for s in SPANS]
-    burning = [s["slo_id"] for s in r.slos if s["state"] in ("burning", "exhausted")]
+    burning = [s["slo_id"] for s in r.slos if s["state"] in ("burning", "exhausted")]  # from our own specs
     if r.slos:
         lines.append(t("report.short.slo", lang, n=len(r.slos), burning=", ".join(burning) or "-"))
     lines.append(t("report.short.changes", lang, n=len(r.changes),
                    caused=sum(1 for c in r.changes if c.incidents)))
-    top = r.noisy_alerts[0].alertname if r.noisy_alerts else "-"
+    top = untrusted(r.noisy_alerts[0].alertname) if r.noisy_alerts else "-"  # from outside: vendors escape it
     lines.append(t("report.short.noise", lang, ratio=f"{r.noise_reduction_ratio:.1f}", top=top))
     return _title(r, lang), "\n".join(lines)
