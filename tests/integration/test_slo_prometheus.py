@@ -107,6 +107,7 @@ def test_page_fires_in_prometheus_and_opens_a_steadyops_incident(
         "route": {"receiver": "default", "group_by": ["alertname", "sloth_slo", "sloth_severity"],
                   "group_wait": "1s", "group_interval": "1s"},
         "prometheus": {"url": f"http://127.0.0.1:{prom_port}"}, "slo": {"specs": [str(spec_file)]}, "lang": "en",
+        "inspection": {"enabled": False},  # only the SLO alerts: no host findings to converge with
     }, data_dir=tmp_path / "data")
     am = services.alertmanager({
         "route": {"receiver": "steadyops", "group_by": ["alertname", "sloth_slo", "sloth_severity"],
