@@ -23,7 +23,7 @@ def server(make_app: Any) -> Iterator[Server]:
 
 
 def _run(server: Server, lang: str, *args: str, code: int = 0) -> str:
-    result = runner.invoke(cli, ["--lang", lang, "--server", server.url, *args])
+    result = runner.invoke(cli, ["--lang", lang, *server.args, *args])
     assert result.exit_code == code, (result.output, result.exception)
     return result.output
 
