@@ -24,6 +24,7 @@ from steadyops.logsources import LogSources
 from steadyops.notifiers import Notifier
 from steadyops.operations_wiring import rhythm_evidence, start_rhythm
 from steadyops.pipeline import Pipeline, build_pipeline
+from steadyops.pipeline.chain import ChainEvidence
 from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.plugins import PluginContext, Registry, load_plugins
 from steadyops.remediation.audit import AuditLog, load_key
@@ -146,7 +147,9 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     pipeline = build_pipeline(settings, store, clock, inventory, channels,
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
                                                   prometheus=settings.prometheus, lang=normalise(settings.lang),
-                                                  logs=logs, extra_evidence=rhythm_evidence(settings, inventory)))
+                                                  logs=logs, extra_evidence=[
+                                                      *rhythm_evidence(settings, inventory),
+                                                      ChainEvidence(inventory, normalise(settings.lang))]))
     start_rhythm(settings, store, clock, pipeline)
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake,
                          concurrency=settings.inspection.concurrency, per_target=settings.inspection.per_target)
