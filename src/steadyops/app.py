@@ -27,7 +27,7 @@ from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.pipeline.chain import ChainEvidence
 from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.plugins import PluginContext, Registry, load_plugins
-from steadyops.remediation.audit import AuditLog, load_key
+from steadyops.remediation.audit import AuditLog
 from steadyops.remediation.executor import Executor
 from steadyops.runner.checks import CheckRunner
 from steadyops.runner.scheduler import Scheduler
@@ -154,7 +154,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake,
                          concurrency=settings.inspection.concurrency, per_target=settings.inspection.per_target)
     scheduler = Scheduler(checks, settings.inspection, clock)
-    audit = AuditLog(store, load_key(settings.data_dir))
+    audit = AuditLog.configured(store, settings.data_dir, settings.audit)
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
     return App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
                clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,

@@ -292,6 +292,17 @@ class RemediationConfig(Section):
     requester_may_approve: bool = False
 
 
+class AuditConfig(BaseModel):
+    """Where the audit signing key and the anchor live: apart from the data (i10b)."""
+
+    #: default ``<data_dir>-keys/audit.key`` (0600, its directory 0700); ``STEADYOPS_AUDIT_KEY`` overrides
+    key_file: Path | None = None
+    #: signed checkpoints, one per committed entry; default ``audit.anchor.jsonl`` beside the key
+    anchor_file: Path | None = None
+    #: also POST each checkpoint here (a receiver on another machine), best effort
+    anchor_url: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="STEADYOPS_", env_nested_delimiter="__", extra="forbid", yaml_file=None
@@ -325,6 +336,7 @@ class Settings(BaseSettings):
     reports: ReportsSettings = Field(default_factory=ReportsSettings, description="daily/weekly/monthly (i15)")
     demo: bool = Field(default=False, description="add the safe remediation demo (steadyops.demo)")
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="audit key and anchor, apart from the data")
 
     @field_validator("route")
     @classmethod

@@ -79,6 +79,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "act.failed": {"en": "Failed: {summary}", "zh": "失败：{summary}"},
     "act.done_plain": {"en": "Done: {summary}", "zh": "完成：{summary}"},
     "audit.ok": {"en": "Audit log intact: {n} entries, head {head}…", "zh": "审计日志完整：共 {n} 条，链头 {head}…"},
+    "audit.anchored": {"en": "Last anchored entry (outside the database): #{seq}",
+                       "zh": "最近锚定的条目（数据库之外）：#{seq}"},
     "audit.bad": {"en": "Audit log TAMPERED: {n} problem(s)", "zh": "审计日志被篡改：发现 {n} 处问题"},
     "audit.checkpoint": {"en": "Checkpoint written to {path} (entry #{seq})",
                          "zh": "检查点已写入 {path}（第 {seq} 条）"},

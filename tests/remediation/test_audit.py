@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +13,9 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError
 
-from steadyops.remediation.audit import AuditLog, entry_hash
+from steadyops.errors import ConfigError
+from steadyops.remediation.anchor import Anchor, load_key
+from steadyops.remediation.audit import GENESIS, AuditLog, entry_hash
 from steadyops.store import Store
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -116,3 +121,86 @@ def test_reordered_entries_detected(log: AuditLog) -> None:
            "UPDATE audit_log SET seq = 3 WHERE seq = 100")
     verdict = log.verify()
     assert not verdict.ok and {2, 3} <= {p.seq for p in verdict.problems}
+
+
+# -- anchors: signed checkpoints outside the database, the key apart ----------------------------------
+
+@pytest.fixture
+def anchored(log: AuditLog, tmp_path: Path) -> AuditLog:
+    """The same six entries, re-recorded through a log that anchors each committed entry in a file."""
+    anchor = Anchor(tmp_path / "keys" / "audit.anchor.jsonl", KEY)
+    audit = AuditLog(log.store, KEY, anchor)
+    for i in range(6, 10):
+        audit.record(at=T0 + timedelta(minutes=i), actor="bob", kind="apply_started", subject=f"run {i}", payload={})
+    return audit
+
+
+def test_anchored_log_verifies_and_reports_the_last_anchored_seq(anchored: AuditLog) -> None:
+    verdict = anchored.verify()
+    assert verdict.ok, verdict.problems
+    assert verdict.entries == 10 and verdict.anchored_seq == 10
+    assert anchored.anchor is not None and oct(anchored.anchor.path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_truncated_tail_detected_by_the_anchor(anchored: AuditLog) -> None:
+    tamper(anchored, "DELETE FROM audit_log WHERE seq >= 8")
+    verdict = anchored.verify()
+    assert not verdict.ok and verdict.anchored_seq == 10
+    assert any(p.seq == 10 and "truncated" in p.what for p in verdict.problems)
+
+
+def test_every_row_deleted_detected_by_the_anchor(anchored: AuditLog) -> None:
+    tamper(anchored, "DELETE FROM audit_log")
+    verdict = anchored.verify()
+    assert not verdict.ok and verdict.entries == 0
+    assert {p.seq for p in verdict.problems} >= {7, 8, 9, 10}
+
+
+def _rebuild_chain(audit: AuditLog, key: bytes) -> None:
+    """A stolen database, one entry edited, every hash and signature recomputed and written back."""
+    prev = GENESIS
+    statements = []
+    for row in audit.entries():
+        actor = "mallory" if row.seq == 8 else row.actor
+        digest = entry_hash(row.seq, row.at, actor, row.kind, row.subject, row.payload, prev)
+        sig = hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
+        statements.append(f"UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev}', hash = '{digest}', "
+                          f"signature = '{sig}' WHERE seq = {row.seq}")
+        prev = digest
+    tamper(audit, *statements)
+
+
+@pytest.mark.parametrize("stolen_key", [False, True], ids=["own-key", "stolen-key"])
+def test_whole_chain_re_signed_is_detected(anchored: AuditLog, stolen_key: bool) -> None:
+    _rebuild_chain(anchored, KEY if stolen_key else b"m" * 64)
+    verdict = anchored.verify()
+    assert not verdict.ok
+    assert any("re-signed" in p.what or "rewritten" in p.what for p in verdict.problems)
+    if stolen_key:  # with the key itself stolen the chain is perfect: only the anchor knows
+        assert all("anchor" in p.what for p in verdict.problems)
+    else:
+        assert any("signature invalid" in p.what for p in verdict.problems)
+
+
+def test_forged_anchor_line_is_refused(anchored: AuditLog) -> None:
+    assert anchored.anchor is not None
+    with anchored.anchor.path.open("a") as fh:
+        fh.write(json.dumps({"seq": 99, "hash": "0" * 64, "at": "2026-01-01T00:00:00+00:00", "signature": "0" * 64})
+                 + "\n")
+    verdict = anchored.verify()
+    assert not verdict.ok and any("forged checkpoint" in p.what for p in verdict.problems)
+
+
+def test_key_lives_apart_from_the_data_and_must_be_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STEADYOPS_AUDIT_KEY", raising=False)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "audit.key").write_text("legacy-" + "x" * 40)  # an older version kept it beside the database
+    key = load_key(data)
+    assert key == ("legacy-" + "x" * 40).encode()
+    moved = tmp_path / "data-keys" / "audit.key"
+    assert moved.exists() and not (data / "audit.key").exists()
+    assert oct(moved.parent.stat().st_mode & 0o777) == "0o700"
+    moved.chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by others"):
+        load_key(data)

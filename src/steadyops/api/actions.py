@@ -81,6 +81,8 @@ class AuditVerdictOut(BaseModel):
     entries: int
     head: str
     problems: list[dict[str, Any]]
+    #: the newest sequence number anchored outside the database
+    anchored_seq: int | None = None
 
 
 def _out(app: App, run: ActionRunRow) -> RunOut:
@@ -167,5 +169,5 @@ audit_router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 @audit_router.get("/verify", response_model=AuditVerdictOut, summary="Verify the audit log's chain and signatures")
 def verify(me: Viewer, app: Annotated[App, Depends(get_app)]) -> AuditVerdictOut:
     v = app.audit.verify()
-    return AuditVerdictOut(ok=v.ok, entries=v.entries, head=v.head,
+    return AuditVerdictOut(ok=v.ok, entries=v.entries, head=v.head, anchored_seq=v.anchored_seq,
                            problems=[{"seq": p.seq, "what": p.what} for p in v.problems])

@@ -14,7 +14,7 @@ import typer
 
 from steadyops.cli.common import call, state
 from steadyops.i18n import t
-from steadyops.remediation.audit import AuditLog, load_key
+from steadyops.remediation.audit import AuditLog
 from steadyops.store import Store
 
 app = typer.Typer(help="Verify the tamper-evident audit log. / 审计日志校验。", no_args_is_help=True)
@@ -22,7 +22,7 @@ app = typer.Typer(help="Verify the tamper-evident audit log. / 审计日志校�
 
 def _audit() -> AuditLog:
     settings = state.settings()
-    return AuditLog(Store(settings.effective_database_url), load_key(settings.data_dir))
+    return AuditLog.configured(Store(settings.effective_database_url), settings.data_dir, settings.audit)
 
 
 @app.command("verify")
@@ -36,14 +36,15 @@ def verify_cmd(
     if local or checkpoint is not None:
         typer.echo(t("auth.local_mode", lang, data_dir=state.settings().data_dir), err=True)
         verdict = _audit().verify(checkpoint)
-        ok, entries, head = verdict.ok, verdict.entries, verdict.head
+        ok, entries, head, anchored = verdict.ok, verdict.entries, verdict.head, verdict.anchored_seq
         problems = [(p.seq, p.what) for p in verdict.problems]
     else:
         got = call("GET", "/api/v1/audit/verify")
-        ok, entries, head = got["ok"], got["entries"], got["head"]
+        ok, entries, head, anchored = got["ok"], got["entries"], got["head"], got.get("anchored_seq")
         problems = [(p["seq"], p["what"]) for p in got["problems"]]
     if ok:
         typer.echo(t("audit.ok", lang, n=entries, head=head[:16]))
+        typer.echo(t("audit.anchored", lang, seq=anchored if anchored is not None else "-"))
         return
     typer.echo(t("audit.bad", lang, n=len(problems)), err=True)
     for seq, what in problems:

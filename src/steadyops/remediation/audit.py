@@ -2,8 +2,9 @@
 
 Why both: the chain makes any edit, deletion, insertion or reordering visible from the entries
 alone; the signature (with a key only the writer holds) stops a tamperer from simply recomputing
-the chain. Signed checkpoints exported to a file kept elsewhere also catch truncation of the tail,
-which no chain can detect by itself.
+the chain. Every committed entry is also anchored (:mod:`.anchor`: signed checkpoints outside the
+database), which catches truncation of the tail, deletion of every row and a rebuilt chain, none of
+which a chain can detect by itself.
 """
 
 from __future__ import annotations
@@ -11,37 +12,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from steadyops.errors import ConfigError
+from steadyops.config import AuditConfig
+from steadyops.remediation.anchor import Anchor, default_key_dir, load_key
 from steadyops.store import Store
 from steadyops.store.tables import AuditRow
 
 GENESIS = "0" * 64
 
 
-def load_key(data_dir: Path, env: str = "STEADYOPS_AUDIT_KEY") -> bytes:
-    """The signing key: from the environment, else a 0600 file created on first use."""
-    if os.environ.get(env):
-        return os.environ[env].encode()
-    path = data_dir / "audit.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    key = path.read_text().strip()
-    if len(key) < 32:
-        raise ConfigError(f"audit key in {path} is too short")
-    return key.encode()
+__all__ = ["GENESIS", "AuditLog", "Problem", "Verdict", "entry_hash", "load_key"]
 
 
 def _canonical(entry: dict[str, Any]) -> bytes:
@@ -67,12 +54,23 @@ class Verdict:
     entries: int
     problems: list[Problem]
     head: str
+    #: the newest sequence number anchored outside the database (None: no anchor configured or written)
+    anchored_seq: int | None = None
 
 
 class AuditLog:
-    def __init__(self, store: Store, key: bytes) -> None:
+    def __init__(self, store: Store, key: bytes, anchor: Anchor | None = None) -> None:
         self.store = store
         self._key = key
+        self.anchor = anchor
+
+    @classmethod
+    def configured(cls, store: Store, data_dir: Path, config: AuditConfig) -> AuditLog:
+        """The log as settings place it: key from its own file, anchored beside the key (or where configured)."""
+        key = load_key(data_dir, config.key_file)
+        where = config.anchor_file or (config.key_file.parent if config.key_file else default_key_dir(data_dir)) \
+            / "audit.anchor.jsonl"
+        return cls(store, key, Anchor(where, key, config.anchor_url))
 
     def _sign(self, digest: str) -> str:
         return hmac.new(self._key, digest.encode(), hashlib.sha256).hexdigest()
@@ -89,6 +87,9 @@ class AuditLog:
                        prev_hash=prev, hash=digest, signature=self._sign(digest))
         session.add(row)
         session.flush()
+        if self.anchor is not None:  # anchored once committed; a rolled-back entry never is
+            anchor, head = self.anchor, (seq, digest)
+            event.listen(session, "after_commit", lambda _s: anchor.write(*head), once=True)
         return row
 
     def record(self, **kwargs: Any) -> AuditRow:
@@ -121,7 +122,12 @@ class AuditLog:
             expected_seq = row.seq + 1
         if checkpoint is not None:
             problems.extend(self._check_checkpoint(checkpoint, rows))
-        return Verdict(ok=not problems, entries=len(rows), problems=problems, head=prev)
+        anchored = None
+        if self.anchor is not None:
+            found = self.anchor.check({r.seq: r.hash for r in rows})
+            problems.extend(Problem(seq, what) for seq, what in found.problems)
+            anchored = found.last_seq
+        return Verdict(ok=not problems, entries=len(rows), problems=problems, head=prev, anchored_seq=anchored)
 
     def export_checkpoint(self, path: Path) -> dict[str, Any]:
         """Write a signed (seq, hash) of the head; keep the file somewhere the database admin cannot edit."""
