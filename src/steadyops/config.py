@@ -185,6 +185,12 @@ class IntakeConfig(Section):
     max_alerts_per_request: int = Field(default=10_000, gt=0)
     max_future_skew: Duration = 3600.0
     max_age: Duration = 30 * 86400.0
+    #: nesting of the JSON body (objects and arrays); deeper is 400, never a RecursionError
+    max_json_depth: int = Field(default=32, ge=4, le=500)
+    max_labels: int = Field(default=64, gt=0, description="labels per alert")
+    max_annotations: int = Field(default=64, gt=0, description="annotations per alert")
+    max_label_bytes: int = Field(default=2048, gt=0, description="UTF-8 bytes of one label name or value")
+    max_annotation_bytes: int = Field(default=32_768, gt=0, description="UTF-8 bytes of one annotation value")
 
 
 RoleName = Literal["ingest", "viewer", "responder", "approver", "admin"]

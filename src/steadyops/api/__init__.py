@@ -22,6 +22,7 @@ from steadyops.api import canary as canary_api
 from steadyops.api import changes as changes_api
 from steadyops.api import oncall as oncall_api
 from steadyops.api import reports as reports_api
+from steadyops.api import openapi as openapi_doc
 from steadyops.api import slo as slo_api
 from steadyops.app import App
 from steadyops.auth import Public
@@ -99,6 +100,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     api.include_router(oncall_api.router)
     api.include_router(reports_api.router)
     api.include_router(canary_api.router)
+    openapi_doc.install(api)
     return api
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from steadyops.api.deps import get_app
+from steadyops.api.params import RunId
 from steadyops.app import App
 from steadyops.auth import Approver, Principal, Responder, Viewer
 from steadyops.errors import Forbidden, NotFound
@@ -139,26 +140,26 @@ def list_runs(me: Viewer, app: Annotated[App, Depends(get_app)], status: str | N
 
 
 @router.get("/{run_id}", response_model=RunOut)
-def show(run_id: int, me: Viewer, app: Annotated[App, Depends(get_app)]) -> RunOut:
+def show(run_id: RunId, me: Viewer, app: Annotated[App, Depends(get_app)]) -> RunOut:
     return _out(app, _get(app, run_id))
 
 
 @router.post("/{run_id}/approve", response_model=RunOut)
-def approve(run_id: int, body: DecisionIn, me: Approver, app: Annotated[App, Depends(get_app)]) -> RunOut:
+def approve(run_id: RunId, body: DecisionIn, me: Approver, app: Annotated[App, Depends(get_app)]) -> RunOut:
     _person(me)
     return _out(app, app.executor.decide(run_id, me.name, ApprovalDecision.APPROVE, body.reason, body.plan_hash,
                                          me.credential))
 
 
 @router.post("/{run_id}/reject", response_model=RunOut)
-def reject(run_id: int, body: DecisionIn, me: Approver, app: Annotated[App, Depends(get_app)]) -> RunOut:
+def reject(run_id: RunId, body: DecisionIn, me: Approver, app: Annotated[App, Depends(get_app)]) -> RunOut:
     _person(me)
     return _out(app, app.executor.decide(run_id, me.name, ApprovalDecision.REJECT, body.reason, body.plan_hash,
                                          me.credential))
 
 
 @router.post("/{run_id}/apply", response_model=Outcome, summary="Apply an approved plan, then verify")
-async def apply(run_id: int, me: Responder, app: Annotated[App, Depends(get_app)],
+async def apply(run_id: RunId, me: Responder, app: Annotated[App, Depends(get_app)],
                 body: ApplyIn | None = None) -> Outcome:
     return await app.executor.apply(run_id, me.name, me.credential)
 

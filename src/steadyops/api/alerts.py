@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from steadyops.api.deps import get_app
+from steadyops.api.params import OptionalIdQuery
 from steadyops.app import App
 from steadyops.auth import Ingest, Viewer
 from steadyops.config import IntakeConfig
@@ -114,7 +115,7 @@ def list_alerts(
     me: Viewer,
     app: Annotated[App, Depends(get_app)],
     status: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
-    incident_id: int | None = None,
+    incident_id: OptionalIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[AlertOut]:
     with app.store.transaction() as session:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from steadyops.api.deps import get_app
+from steadyops.api.params import MAX_ID
 from steadyops.app import App
 from steadyops.auth import Responder, Viewer
 from steadyops.models import Incident, IncidentStatus, Severity
@@ -24,7 +25,7 @@ from steadyops.store import incidents as incidents_repo
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
-IncidentId = Annotated[int, Path(ge=1, description="Incident number, as `steadyops incidents list` shows.")]
+IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Incident number, as `steadyops incidents list` shows.")]
 
 
 class IncidentSummary(BaseModel):

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from steadyops.api.deps import get_app
+from steadyops.api.params import RunId
 from steadyops.app import App
 from steadyops.auth import Responder, Viewer
 from steadyops.models import Finding
@@ -56,14 +57,14 @@ def list_inspections(me: Viewer, app: Annotated[App, Depends(get_app)], limit: A
 
 
 @router.get("/inspections/{run_id}", response_model=InspectionOut, summary="One run with its findings")
-def show_inspection(me: Viewer, run_id: int, app: Annotated[App, Depends(get_app)]) -> InspectionOut:
+def show_inspection(me: Viewer, run_id: RunId, app: Annotated[App, Depends(get_app)]) -> InspectionOut:
     run = get_run(app.store, run_id)
     return InspectionOut(run=run, findings=_worst_first(run_findings(app.store, run_id)))
 
 
 @router.get("/inspections/{run_id}/report", summary="The run's report: Markdown, self-contained HTML, or JSON",
             responses={200: {"content": {"text/markdown": {}, "text/html": {}, "application/json": {}}}})
-def inspection_report(me: Viewer, run_id: int, app: Annotated[App, Depends(get_app)],
+def inspection_report(me: Viewer, run_id: RunId, app: Annotated[App, Depends(get_app)],
                       fmt: Annotated[Literal["md", "html", "json"], Query(alias="format")] = "html",
                       lang: Literal["zh", "en"] | None = None) -> Response:
     report = load_report(app.store, run_id, inventory=app.inventory)

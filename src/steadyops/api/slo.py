@@ -74,7 +74,9 @@ async def list_slos(me: Viewer, app: Annotated[App, Depends(get_app)]) -> list[S
     return await run_in_threadpool(compute)
 
 
-@router.get("/rules", response_class=PlainTextResponse, summary="The generated Prometheus rules (YAML)")
+@router.get("/rules", response_class=PlainTextResponse, summary="The generated Prometheus rules (YAML)",
+            responses={200: {"content": {"application/yaml": {"schema": {
+                "type": "object", "properties": {"groups": {"type": "array"}}}}}}})
 def rules(me: Viewer, app: Annotated[App, Depends(get_app)],
           time_scale: Annotated[float, Query(ge=1, le=10_000, description="compress windows (tests only)")] = 1.0,
           ) -> PlainTextResponse:

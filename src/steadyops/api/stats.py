@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from steadyops.api.deps import get_app
+from steadyops.api.params import OptionalIdQuery
 from steadyops.app import App
 from steadyops.auth import Viewer
 from steadyops.models import IncidentStatus
@@ -117,7 +118,7 @@ def notifications(
     me: Viewer,
     app: Annotated[App, Depends(get_app)],
     status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
-    incident_id: int | None = None,
+    incident_id: OptionalIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[NotificationOut]:
     """The rendered payload is left out: it carries up to 100 alerts each, which would make a

@@ -7,6 +7,7 @@ so a sender never has to guess which half of a batch landed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from steadyops.errors import PayloadTooLarge, ValidationFailed
 from steadyops.models import Alert, AlertStatus
 
 _ZERO_YEAR = 1
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class AlertmanagerAlert(BaseModel):
@@ -83,10 +86,54 @@ def decode_body(raw: bytes, limits: IntakeConfig) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(f"body is not valid UTF-8 (byte {exc.start})") from exc
+    check_depth(raw, limits.max_json_depth)
     try:
         return json.loads(text)
+    except RecursionError:  # the depth check above makes this unreachable; kept as a 400, never a 500
+        raise ValidationFailed(f"JSON nested too deeply (limit intake.max_json_depth={limits.max_json_depth})") \
+            from None
     except json.JSONDecodeError as exc:
         raise ValidationFailed(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+
+
+def check_depth(raw: bytes, limit: int) -> None:
+    """Nesting of ``[``/``{`` outside strings, counted before parsing (the parser would recurse); stops at
+    the first level over ``limit``, so a body of a million ``[`` costs ``limit`` steps."""
+    depth = 0
+    for b in _JSON_STRING.sub(b'""', raw).translate(None, _NOT_BRACKETS):
+        depth += 1 if b in b"[{" else -1
+        if depth > limit:
+            raise ValidationFailed(f"JSON nested deeper than {limit} levels (intake.max_json_depth)")
+
+
+def _utf8(where: str, kind: str, name: str, text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800" in the JSON): not storable text
+        raise ValidationFailed(f"{where}.{kind}: {name[:64]!r} holds invalid Unicode (a lone surrogate)") from None
+
+
+def check_sizes(where: str, labels: dict[str, str], annotations: dict[str, str], limits: IntakeConfig) -> None:
+    """Label/annotation counts and sizes, and no NUL byte anywhere: each a 400 naming the limit."""
+    if len(labels) > limits.max_labels:
+        raise ValidationFailed(f"{where}.labels: {len(labels)} labels; the limit is {limits.max_labels} "
+                               "(intake.max_labels)")
+    if len(annotations) > limits.max_annotations:
+        raise ValidationFailed(f"{where}.annotations: {len(annotations)} annotations; the limit is "
+                               f"{limits.max_annotations} (intake.max_annotations)")
+    for kind, items, cap, setting in (("labels", labels, limits.max_label_bytes, "max_label_bytes"),
+                                      ("annotations", annotations, limits.max_annotation_bytes,
+                                       "max_annotation_bytes")):
+        for name, value in items.items():
+            if "\x00" in name or "\x00" in value:
+                raise ValidationFailed(f"{where}.{kind}.{name[:64]!r} contains a NUL byte")
+            for part in (name, value) if kind == "labels" else (value,):
+                if len(_utf8(where, kind, name, part)) > cap:
+                    raise ValidationFailed(f"{where}.{kind}.{name[:64]!r} is longer than {cap} bytes "
+                                           f"(intake.{setting})")
+            if kind == "annotations" and len(_utf8(where, kind, name, name)) > limits.max_label_bytes:
+                raise ValidationFailed(f"{where}.annotations: a name is longer than {limits.max_label_bytes} bytes "
+                                       "(intake.max_label_bytes)")
 
 
 def _errors(exc: ValidationError) -> str:
@@ -147,6 +194,7 @@ def _convert(items: Sequence[_Raw], limits: IntakeConfig, now: datetime, source:
     out = []
     for i, (labels, notes, status, starts, ends, url) in enumerate(items):
         where = f"alerts.{i}"
+        check_sizes(where, labels, notes, limits)
         start, end = check.times(where, status, starts, ends)
         out.append(_build(where, labels, annotations=notes, status=status, starts_at=start, ends_at=end,
                           generator_url=url, source=source))

@@ -1,0 +1,101 @@
+"""The OpenAPI document as a contract a client (and Schemathesis) can hold us to.
+
+Why a post-processing step rather than ``responses=`` on every route: errors are raised deep in the
+application (``NotFound``, ``Refused``, ``Conflict``…) and mapped to status codes in one place
+(``api._STATUS``), so which codes an operation can answer follows from what it is (it has a path id,
+it changes state, it takes a raw body) — declared here from the same rules, once. Two more fixes:
+bodies declared by hand (the intake routes read the raw body to enforce the size limit first) carry
+pydantic's ``#/$defs/…`` references, which do not resolve from the document root; they are hoisted
+into ``components/schemas``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error", "type": "object", "required": ["detail"],
+    "properties": {"error": {"type": "string", "description": "the exception's name"},
+                   "detail": {"description": "what was wrong, in words"}},
+}
+DESCRIPTIONS = {
+    400: "Bad request: the detail names the problem (nothing was stored)",
+    403: "Refused (policy, allow-list, approvals)",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Body (or batch) larger than the configured limit",
+    503: "Storage or a dependency temporarily unavailable; retry",
+}
+#: (method regex, path regex) → codes besides 503 and the validation 422
+RULES: list[tuple[str, str, set[int]]] = [
+    (r"post", r"^/api/v1/alerts(/alertmanager)?$", {400, 413}),
+    (r".*", r"\{", {404}),
+    (r"post|put|delete|patch", r"^/api/v1/(incidents|silences)", {400, 409}),
+    (r".*", r"^/api/v1/actions", {400, 403, 404, 409}),
+    (r".*", r"^/api/v1/(kb|chat|inspections|checks|slos)", {400, 404, 413}),
+    (r"post", r"^/api/v1/silences$", {400}),
+]
+_NO_STORAGE = {"/healthz"}
+
+
+def _hoist_defs(doc: dict[str, Any]) -> None:
+    """Move ``$defs`` of hand-declared request bodies into ``components/schemas``; rewrite their refs."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            for media in (op.get("requestBody", {}).get("content", {}) or {}).values():
+                schema = media.get("schema", {})
+                for name, definition in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, definition)
+    text = re.sub(r'"#/\$defs/([^"]+)"', r'"#/components/schemas/\1"', json.dumps(doc))
+    doc.clear()
+    doc.update(json.loads(text))
+
+
+def _declare_errors(doc: dict[str, Any]) -> None:
+    doc.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, ops in doc.get("paths", {}).items():
+        for method, op in ops.items():
+            codes = set() if path in _NO_STORAGE else {503}
+            for m, p, extra in RULES:
+                if re.fullmatch(m, method) and re.search(p, path):
+                    codes |= extra
+            responses = op.setdefault("responses", {})
+            for code in sorted(codes):
+                responses.setdefault(str(code), {"description": DESCRIPTIONS[code],
+                                                 "content": {"application/json": {"schema": ref}}})
+
+
+def install(api: FastAPI) -> None:
+    """Replace ``api.openapi`` with the corrected document (built once, cached like FastAPI's), and make a
+    405's ``Allow`` list every method of the path (Starlette names only the first route's)."""
+    plain = api.openapi
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            path = request.scope["path"]
+            allowed = sorted({m for route in api.router.routes if (rx := getattr(route, "path_regex", None))
+                              and rx.match(path) for m in (getattr(route, "methods", None) or ())})
+            exc = HTTPException(405, exc.detail, headers={"Allow": ", ".join(allowed)})
+        return await http_exception_handler(request, exc)
+
+    api.add_exception_handler(HTTPException, method_not_allowed)
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            doc = plain()
+            _hoist_defs(doc)
+            _declare_errors(doc)
+            api.openapi_schema = doc
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
