@@ -21,8 +21,8 @@ from steadyops.api import auth as auth_api
 from steadyops.api import canary as canary_api
 from steadyops.api import changes as changes_api
 from steadyops.api import oncall as oncall_api
-from steadyops.api import reports as reports_api
 from steadyops.api import openapi as openapi_doc
+from steadyops.api import reports as reports_api
 from steadyops.api import slo as slo_api
 from steadyops.app import App
 from steadyops.auth import Public
