@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from steadyops.api.deps import get_app
+from steadyops.api.params import IdQuery
 from steadyops.app import App
 from steadyops.auth import Public, Viewer
 from steadyops.errors import NotFound, ValidationFailed
@@ -76,7 +77,7 @@ def shifts(me: Viewer, name: str, app: Annotated[App, Depends(get_app)], start: 
 
 
 @router.get("/escalations", response_model=list[EscalationOut], summary="Escalation levels reached by an incident")
-def escalations(me: Viewer, app: Annotated[App, Depends(get_app)], incident_id: int) -> list[EscalationOut]:
+def escalations(me: Viewer, app: Annotated[App, Depends(get_app)], incident_id: IdQuery) -> list[EscalationOut]:
     with app.store.transaction() as session:
         rows = session.scalars(select(EscalationRow).where(EscalationRow.incident_id == incident_id)
                                .order_by(EscalationRow.level))

@@ -41,6 +41,7 @@ RULES: list[tuple[str, str, set[int]]] = [
     (r".*", r"^/api/v1/actions", {400, 403, 404, 409}),
     (r".*", r"^/api/v1/(kb|chat|inspections|checks|slos)", {400, 404, 413}),
     (r"post", r"^/api/v1/silences$", {400}),
+    (r".*", r"^/api/v1/(changes|oncall|reports)", {400, 403, 404, 409, 413}),
 ]
 _NO_STORAGE = {"/healthz"}
 
@@ -57,6 +58,21 @@ def _hoist_defs(doc: dict[str, Any]) -> None:
     text = re.sub(r'"#/\$defs/([^"]+)"', r'"#/components/schemas/\1"', json.dumps(doc))
     doc.clear()
     doc.update(json.loads(text))
+
+
+def _lax_times(doc: dict[str, Any]) -> None:
+    """A ``date``/``date-time`` query parameter also takes a Unix timestamp (pydantic's lax mode): say so."""
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                schema = param.get("schema", {})
+                for branch in [schema, *schema.get("anyOf", [])]:
+                    if param.get("in") == "query" and branch.get("format") in ("date", "date-time"):
+                        alternatives = [b for b in schema.get("anyOf", [schema]) if b is not branch]
+                        param["schema"] = {"anyOf": [branch, {"type": "number", "description": "Unix seconds"},
+                                                     *alternatives],
+                                           **{k: v for k, v in schema.items() if k not in ("anyOf", "type", "format")}}
+                        break
 
 
 def _declare_errors(doc: dict[str, Any]) -> None:
@@ -94,6 +110,7 @@ def install(api: FastAPI) -> None:
         if api.openapi_schema is None:
             doc = plain()
             _hoist_defs(doc)
+            _lax_times(doc)
             _declare_errors(doc)
             api.openapi_schema = doc
         return api.openapi_schema

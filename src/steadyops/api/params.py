@@ -15,4 +15,5 @@ from fastapi import Path, Query
 MAX_ID = 2**31 - 1
 
 RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="Run number.")]
+IdQuery = Annotated[int, Query(ge=1, le=MAX_ID, description="Incident number.")]
 OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only rows of this incident.")]

@@ -184,7 +184,8 @@ def parse_argocd(body: Any, targets: list[str]) -> ChangeIn:
 def parse_generic(body: Any, targets: list[str]) -> ChangeIn:
     data = _obj(body, "body")
     if targets:
-        data = {**data, "targets": [*data.get("targets", []), *targets]}
+        given = data.get("targets") or []  # not a list: left for validation to refuse (a 400, not a TypeError)
+        data = {**data, "targets": [*given, *targets] if isinstance(given, list) else given}
     return _build(data, "generic")
 
 

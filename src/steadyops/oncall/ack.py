@@ -48,7 +48,9 @@ def sign(key: bytes, base_url: str, incident_id: int, user: str, expires: dateti
 
 def verify(key: bytes, incident_id: int, user: str, expires: int, signature: str, now: datetime) -> None:
     """Raises :class:`Refused` for a bad signature or an expired link (403, nothing changed)."""
-    if not hmac.compare_digest(_mac(key, incident_id, user, expires), signature):
+    # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, i.e. a 500)
+    if not hmac.compare_digest(_mac(key, incident_id, user, expires).encode(),
+                               signature.encode("utf-8", "surrogatepass")):
         raise Refused("the acknowledgement link is not valid (bad signature)")
     if now.timestamp() >= expires:
         raise Refused("the acknowledgement link has expired; acknowledge in the console or CLI")
