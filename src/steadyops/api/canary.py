@@ -11,7 +11,7 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from steadyops.auth import Viewer
 from steadyops.canary import Arm, compare
@@ -22,6 +22,7 @@ MAX_SAMPLES = 200_000
 
 
 class ArmIn(BaseModel):
+    model_config = ConfigDict(strict=True)  # `false` is not 0: the document says number, so must the server
     latency_ms: list[float] = Field(default_factory=list, max_length=MAX_SAMPLES, description="latency samples, ms")
     errors: int = Field(default=0, ge=0, description="failed requests in the window")
     requests: int = Field(default=0, ge=0, description="all requests in the window")
@@ -30,6 +31,7 @@ class ArmIn(BaseModel):
 
 
 class CompareIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     baseline: ArmIn
     canary: ArmIn
     confidence: float = Field(default=0.95, ge=0.5, lt=1)

@@ -60,6 +60,17 @@ def _hoist_defs(doc: dict[str, Any]) -> None:
     doc.update(json.loads(text))
 
 
+def _no_null_queries(doc: dict[str, Any]) -> None:
+    """An optional query parameter is absent, never ``null`` (a query string cannot say null): drop the branch."""
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                schema = param.get("schema", {})
+                branches = [b for b in schema.get("anyOf", []) if b != {"type": "null"}]
+                if param.get("in") == "query" and len(branches) == 1 and len(schema["anyOf"]) == 2:
+                    param["schema"] = {**{k: v for k, v in schema.items() if k != "anyOf"}, **branches[0]}
+
+
 def _lax_times(doc: dict[str, Any]) -> None:
     """A ``date``/``date-time`` query parameter also takes a Unix timestamp (pydantic's lax mode): say so."""
     for ops in doc.get("paths", {}).values():
@@ -81,10 +92,16 @@ def _declare_errors(doc: dict[str, Any]) -> None:
     for path, ops in doc.get("paths", {}).items():
         for method, op in ops.items():
             codes = set() if path in _NO_STORAGE else {503}
+            if "requestBody" in op:  # a body that is not JSON at all
+                codes.add(400)
             for m, p, extra in RULES:
                 if re.fullmatch(m, method) and re.search(p, path):
                     codes |= extra
             responses = op.setdefault("responses", {})
+            if "422" in responses:  # pydantic's list of errors, or a route's own 422 with a sentence
+                media = responses["422"].setdefault("content", {}).setdefault("application/json", {})
+                media["schema"] = {"anyOf": [media.get("schema", {"$ref": "#/components/schemas/HTTPValidationError"}),
+                                             ref]}
             for code in sorted(codes):
                 responses.setdefault(str(code), {"description": DESCRIPTIONS[code],
                                                  "content": {"application/json": {"schema": ref}}})
@@ -110,6 +127,7 @@ def install(api: FastAPI) -> None:
         if api.openapi_schema is None:
             doc = plain()
             _hoist_defs(doc)
+            _no_null_queries(doc)
             _lax_times(doc)
             _declare_errors(doc)
             api.openapi_schema = doc

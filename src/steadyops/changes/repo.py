@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from steadyops.changes.model import ChangeIn, ChangeOut
-from steadyops.errors import NotFound
+from steadyops.errors import NotFound, ValidationFailed
 from steadyops.store.operations import ChangeRow
 
 _FIELDS = ("title", "kind", "description", "service", "targets", "environment", "author", "status", "started_at",
@@ -48,7 +48,8 @@ def upsert(session: Session, source: str, change: ChangeIn, now: datetime) -> tu
     values["status"] = change.status.value
     if row is None:
         if values["started_at"] is None and change.status.value not in ("planned", "approved"):
-            values["started_at"] = now
+            finished = values.get("finished_at")  # it cannot have started after it finished
+            values["started_at"] = min(now, finished) if finished is not None else now
         row = ChangeRow(id=str(uuid.uuid4()), source=source, external_id=external, received_at=now, updated_at=now,
                         silences=[], **values)
         session.add(row)
@@ -61,6 +62,9 @@ def upsert(session: Session, source: str, change: ChangeIn, now: datetime) -> tu
         if getattr(row, field) != value:
             setattr(row, field, value)
             changed = True
+    if row.started_at and row.finished_at and row.finished_at < row.started_at:
+        raise ValidationFailed(f"finished_at {row.finished_at.isoformat()} is before the started_at "
+                               f"{row.started_at.isoformat()} an earlier delivery gave")
     if changed:
         row.updated_at = now
     return to_model(row), changed
