@@ -44,7 +44,8 @@ class LoginIn(BaseModel):
 class TokenIn(BaseModel):
     name: str = Field(default="", max_length=200, description="what the token is for")
     role: Role | None = Field(default=None, description="scope; at most the owner's role (default: the owner's)")
-    ttl_seconds: float | None = Field(default=None, gt=0, description="expiry; none = until revoked")
+    ttl_seconds: float | None = Field(default=None, gt=0, le=100 * 365 * 86400.0,
+                                     description="expiry (at most 100 years); none = until revoked")
     owner: str | None = Field(default=None, description="another principal (admin only); default: the caller")
 
 

@@ -27,15 +27,19 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 DESCRIPTIONS = {
     400: "Bad request: the detail names the problem (nothing was stored)",
+    401: "No credential, or one that is wrong, expired or revoked",
     403: "Refused (policy, allow-list, approvals)",
     404: "Not found",
     409: "Conflicts with the current state",
     413: "Body (or batch) larger than the configured limit",
+    415: "Not a JSON body",
     503: "Storage or a dependency temporarily unavailable; retry",
 }
 #: (method regex, path regex) → codes besides 503 and the validation 422
 RULES: list[tuple[str, str, set[int]]] = [
-    (r"post", r"^/api/v1/alerts(/alertmanager)?$", {400, 413}),
+    (r".*", r"^/api/", {401, 403}),  # no or a bad credential; a role too low (steadyops.auth)
+    (r"post", r"^/api/v1/alerts(/alertmanager)?$", {400, 413, 415}),
+    (r".*", r"^/api/v1/auth", {400, 404, 409}),
     (r".*", r"\{", {404}),
     (r"post|put|delete|patch", r"^/api/v1/(incidents|silences)", {400, 409}),
     (r".*", r"^/api/v1/actions", {400, 403, 404, 409}),
