@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -112,15 +113,14 @@ def cli(server: Service, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def zk_layer(server: Service, target: str) -> str:
-    done = cli(server, "do", f"zk检测 {target}", "--format", "json")
-    try:
-        report = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        return f"? ({(done.stderr or done.stdout).strip()[:60]})"
-    for t in report.get("targets", []):
-        if t.get("target") == target:
-            return str(t.get("layer") or "none")
-    return "?"
+    """The layer ``zk检测`` (the on-call command, run as the operator would) names for ``target``."""
+    done = cli(server, "do", f"zk检测 {target}")
+    if os.environ.get("DRILLS_DEBUG"):
+        print(done.stdout[-3000:], done.stderr[-2000:], sep="\n", file=sys.stderr)
+    found = re.search(rf"{re.escape(target)} \(.*?failed layer: ([\w-]+)", done.stdout)
+    if found:
+        return found.group(1)
+    return "healthy" if re.search(rf"{re.escape(target)} \(.*?: healthy", done.stdout) else "?"
 
 
 def settle(api: Api, env: Env, timeout: float = 60.0) -> list[int]:
@@ -186,7 +186,12 @@ def run_drill(api: Api, server: Service, env: Env, drill: Drill) -> Result:
     res = Result(drill.name)
     base = {i: inc["status"] for i, inc in api.incidents().items()}
     t0 = time.time()
-    drill.inject(env)
+    try:
+        drill.inject(env)
+    except Exception as exc:  # a fault that could not be injected is reported, not a crash of the run
+        res.note = f"inject failed: {exc}"[:100]
+        drill.undo(env)
+        return res
     touched: dict[int, dict[str, Any]] = {}
     diag: dict[str, Any] | None = None
     inc: dict[str, Any] | None = None

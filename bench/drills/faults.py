@@ -7,7 +7,6 @@ the allow-listed ctl scripts), ``磁盘清理`` (the operator command, its plan 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -189,14 +188,12 @@ def _host_clear(env: Env) -> None:
 
 
 def _zk_readonly(env: Env) -> None:
+    """The data disk goes read-only (as the kernel does on I/O errors) and ZooKeeper dies with it:
+    it is restarted by its supervisor and cannot come up. A tmpfs cannot be remounted read-only
+    while a file on it is open for writing, hence kill → remount → start."""
+    env.zk.stop()
     subprocess.run(["mount", "-o", "remount,ro", str(env.zk_data)], check=True, capture_output=True)
-    _zk_write_quietly(env)
-
-
-def _zk_write_quietly(env: Env) -> None:
-    """A client write: ZooKeeper only finds its disk read-only when it must log a transaction."""
-    with contextlib.suppress(OSError):
-        _zk_write(env.zk.port, 1)
+    env.zk.start()
 
 
 def _zk_readwrite(env: Env) -> None:
@@ -221,7 +218,7 @@ DRILLS: list[Drill] = [
           remedy="service.restart", health_check="zookeeper.ruok", zk=True, settle=_wait_zk),
     Drill("zk-txnlog-disk", "ZooKeeper txn logs + snapshots fill its data disk (> 60 %)", "zk1", "disk",
           _zk_fill, lambda e: None, remedy="磁盘清理", zk=True),
-    Drill("zk-readonly", "ZooKeeper data disk remounted read-only, then a write", "zk1", "disk",
+    Drill("zk-readonly", "ZooKeeper data disk read-only (restarted, cannot come up)", "zk1", "disk",
           _zk_readonly, _zk_readwrite, zk=True),
     Drill("mariadb-connections", "MariaDB max_connections (10) exhausted", "mdb", "capacity",
           _mariadb_exhaust, lambda e: e.release()),
