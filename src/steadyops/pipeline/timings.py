@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steadyops.models import CheckStatus
+from steadyops.pipeline.advice import LAYER_ORDER
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
@@ -55,6 +56,10 @@ def note_onset(session: Session, incident: IncidentRow, alert: AlertRow) -> None
             incident.last_ok_at = seen
 
 
+def _layer_rank(layer: str) -> int:
+    return LAYER_ORDER.index(layer) if layer in LAYER_ORDER else len(LAYER_ORDER)
+
+
 def root_finding(diagnosis: DiagnosisRow) -> tuple[str, str] | None:
     """(check or alert name, target) of the most probable root, or None when the diagnosis cannot tell."""
     if diagnosis.inconclusive or not diagnosis.candidates:
@@ -62,8 +67,9 @@ def root_finding(diagnosis: DiagnosisRow) -> tuple[str, str] | None:
     top = str(diagnosis.candidates[0].get("target", ""))
     found = [e for e in diagnosis.evidence if e.get("target") == top and e.get("kind") == "check"
              and e.get("status") in _STATUS_ORDER and not str(e.get("summary", "")).startswith("blocked by ")]
-    if found:
-        best = min(found, key=lambda e: (_STATUS_ORDER[str(e["status"])], str(e.get("detail", ""))))
+    if found:  # the most severe finding, and among equals the lowest layer: it explains the others
+        best = min(found, key=lambda e: (_STATUS_ORDER[str(e["status"])], _layer_rank(str(e.get("layer", ""))),
+                                         str(e.get("detail", ""))))
         return str(best.get("detail", "")), top
     alerts = [e for e in diagnosis.evidence if e.get("target") == top and e.get("kind") == "alert"]
     return (str(alerts[0].get("detail", "")), top) if alerts else ("", top)
