@@ -95,6 +95,9 @@ def config(env: Env, inventory: Path, interval: float) -> dict[str, Any]:
         "lang": "en",
         "inventory": str(inventory),
         "inspection": {"interval": f"{interval}s", "timeout": "4s", "jitter": 0.1},
+        # drills follow each other within seconds: a short reopen window keeps two different faults on
+        # one target two incidents, while a fault flapping during its own drill still reopens its own
+        "convergence": {"reopen_window": "20s"},
         "remediation": {
             "policies": [{"actions": ["*"], "mode": "one", "approvers": ["drill-lead"]}],
             "allow": [{"targets": ["*"], "actions": ["*"], "paths": [str(env.zk_data), str(env.host_disk)],
@@ -235,9 +238,9 @@ def run_drill(api: Api, server: Service, env: Env, drill: Drill) -> Result:
     if inc is not None:
         deadline = time.time() + 75
         while time.time() < deadline:
-            row = api.incidents().get(inc["id"])
-            if row is not None and row["status"] == "resolved":
-                res.t_recover = max(0.0, (ts(row["resolved_at"]) or time.time()) - t_start)
+            now_row = api.incidents().get(inc["id"])
+            if now_row is not None and now_row["status"] == "resolved":
+                res.t_recover = max(0.0, (ts(now_row["resolved_at"]) or time.time()) - t_start)
                 break
             time.sleep(POLL)
     if not res.manual and res.t_recover is None:  # the remedy did not bring it back: put it right

@@ -198,8 +198,12 @@ def nginx_proxy(root: Path, upstream: int) -> Daemon:
     binary = find_program("nginx")
     ctl = _script(root / "nginx-ctl", f"""case "$1" in
 stop)
-  if [ -f {pid} ]; then p=$(cat {pid}); pkill -9 -P $p 2>/dev/null; kill -9 $p 2>/dev/null; rm -f {pid}; fi
-  sleep 0.3
+  if [ -f {pid} ]; then
+    p=$(cat {pid}); all="$p $(pgrep -P $p)"
+    kill -9 $all 2>/dev/null
+    for q in $all; do i=0; while kill -0 $q 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; done
+    rm -f {pid}
+  fi
   ;;
 start)
   {shlex.join([binary, "-p", str(wd), "-c", str(conf), "-e", str(wd / "error.log")])}
