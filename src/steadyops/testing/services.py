@@ -351,7 +351,8 @@ def start_steadyops(config: Mapping[str, Any] | str | None = None, *, data_dir: 
                     command: Sequence[str] | None = None, timeout: float = READY_TIMEOUT) -> Service:
     """``python -m steadyops serve`` as its own process, ready once ``/readyz`` answers.
 
-    ``config`` is steadyops.yaml as a mapping (or YAML text); ``env`` adds ``STEADYOPS_*``
+    ``config`` is steadyops.yaml as a mapping (or YAML text; without an ``inspection`` section the
+    scheduler is off, so the server holds only what the test sends); ``env`` adds ``STEADYOPS_*``
     variables (they win over the file, as in production). ``data_dir`` is kept across stop/kill so
     a second call with the same ``data_dir`` (and ``port``) restarts on the same store.
     ``command`` replaces ``python -m steadyops serve`` (same environment), e.g. for a benchmark
@@ -359,6 +360,10 @@ def start_steadyops(config: Mapping[str, Any] | str | None = None, *, data_dir: 
     """
     port = port or free_port()
     wd, owns = _workdir("steadyops", workdir)
+    if config is None or (isinstance(config, Mapping) and "inspection" not in config):
+        # the scheduler stays off unless the test asks for it: otherwise it would inspect the machine
+        # running the tests, and that host's own alerts would join the incidents under test
+        config = {**(config or {}), "inspection": {"enabled": False}}
     config_path = wd / "steadyops.yaml"
     config_path.write_text(_dump(config or {}), encoding="utf-8")
     data_dir.mkdir(parents=True, exist_ok=True)
