@@ -74,6 +74,11 @@ class Action(ABC):
             return False
         return symptom.liveness or not cls.remedies_liveness
 
+    @classmethod
+    def suggest(cls, symptoms: Sequence[Symptom]) -> dict[str, object]:
+        """Parameters a proposal can already fill in from what it remedies (the operator completes the rest)."""
+        return {}
+
     @abstractmethod
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         """Compute the exact steps. Read-only."""

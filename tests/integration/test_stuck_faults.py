@@ -13,6 +13,7 @@ layer, and (where it matters) what the diagnosis concludes, cites and proposes.
 | a data tmpfs remounted read-only (writable_mounts)     | host.readonly CRITICAL disk; no clean-up proposed |
 | mariadbd SIGSTOPped                                    | mysql.connect CRITICAL process (hung)             |
 | a listener that accepts and never answers (pg / mysql) | *.connect CRITICAL process, not network           |
+| the same for an HTTP app                               | http_probe.status CRITICAL process after one try  |
 
 Never the shared machine services: every server here is private, on a free loopback port.
 """
@@ -345,3 +346,13 @@ async def test_a_server_that_accepts_and_never_answers_is_the_process(kind: str,
         found = await inspect(make_app, fake_clock, target)
     result = found[check, f"{kind}-silent"]
     assert (result.status, result.layer) == (CRIT, "process"), result.summary
+
+
+async def test_an_http_app_that_never_answers_is_hung_after_one_timeout(make_app: Any, fake_clock: FakeClock) -> None:
+    with silent_listener() as port:
+        target = Target(name="app-hung", kind="http_probe", address=f"http://127.0.0.1:{port}/",
+                        labels={"timeout": "1", "tries": "3"})
+        found = await inspect(make_app, fake_clock, target)
+    status = found["http_probe.status", "app-hung"]
+    assert (status.status, status.layer) == (CRIT, "process"), status.summary
+    assert status.metrics["tries"] == 1  # not three timeouts in a row before anyone hears of it

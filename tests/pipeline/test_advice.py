@@ -43,6 +43,7 @@ def test_the_lowest_failing_layer_explains_the_rest() -> None:
     assert remedies(reg, "zk-1", [port, disk], 0.9, liveness=lambda name: True) == []
     proposed = remedies(reg, "zk-1", [port], 0.9, liveness=lambda name: name == "zookeeper.port")
     assert [p["action"] for p in proposed] == ["service.restart"]
+    assert proposed[0]["params"] == {"health_check": "zookeeper.port"}  # checked before and after the restart
     unknown = Failing("zookeeper.disk", "zookeeper", UNKNOWN, "process", "cannot tell where dataDir is")
     assert remedies(reg, "zk-1", [unknown], 0.9) == []
 

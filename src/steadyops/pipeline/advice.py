@@ -109,13 +109,17 @@ def remedies(registry: Registry, target: str, failing: Sequence[Failing], confid
     """Actions whose :meth:`can_remedy` accepts at least one finding of the top suspect's explaining layer."""
     failing = explaining(failing)
     is_live = liveness or (lambda name: bool(getattr(_check_class(registry, name), "liveness", False)))
+    symptoms = [Symptom(check=f.check, target_kind=f.target_kind, status=f.status, layer=f.layer,
+                        liveness=is_live(f.check), metrics=f.metrics) for f in failing]
     out = []
     for name in registry.actions.names():
         cls = registry.actions.get(name)
-        hit = sorted({f.check for f in failing
-                      if cls.can_remedy(Symptom(check=f.check, target_kind=f.target_kind, status=f.status,
-                                                layer=f.layer, liveness=is_live(f.check), metrics=f.metrics))})
+        hit = [s for s in symptoms if cls.can_remedy(s)]
         if hit:
-            out.append({"action": name, "target": target, "because": hit, "risk": cls.risk.value,
-                        "confidence": round(confidence, 3), "status": "proposed (not executed)"})
+            proposal: dict[str, Any] = {"action": name, "target": target, "because": sorted({s.check for s in hit}),
+                                        "risk": cls.risk.value, "confidence": round(confidence, 3),
+                                        "status": "proposed (not executed)"}
+            if params := cls.suggest(hit):
+                proposal["params"] = params
+            out.append(proposal)
     return out

@@ -90,6 +90,12 @@ class ServiceRestart(Action):
     @classmethod
     def can_remedy(cls, symptom: Symptom) -> bool:
         return symptom.status is CheckStatus.CRITICAL and super().can_remedy(symptom)
+
+    @classmethod
+    def suggest(cls, symptoms: Sequence[Symptom]) -> dict[str, object]:
+        """The failing liveness check is the health check to run before and after the restart."""
+        live = [s.check for s in symptoms if s.liveness]
+        return {"health_check": live[0]} if live else {}
     #: the checks ``health_check`` may name; set by :func:`for_registry` (the registry it is registered in)
     checks: ClassVar[Catalog[type[Check]] | None] = None
 

@@ -105,15 +105,20 @@ async def _one(http: httpx.AsyncClient, url: str, method: str) -> Attempt:
 
 
 async def run_probe(target: Target) -> ProbeRun:
-    """The tries, sequential (parallel tries would measure the server's concurrency, not its latency)."""
+    """The tries, sequential (parallel tries would measure the server's concurrency, not its latency);
+    a first try that times out is the only one (a hung server: detected in one timeout, not three)."""
     url = probe_url(target)
     run = ProbeRun(url)
     async with httpx.AsyncClient(timeout=timeout_of(target),
                                  follow_redirects=label_bool(target, "follow_redirects", True),
                                  max_redirects=label_int(target, "max_redirects", DEFAULT_MAX_REDIRECTS),
                                  verify=target_tls_context(target), headers={"User-Agent": "steadyops-probe"}) as http:
-        for _ in range(max(1, label_int(target, "tries", DEFAULT_TRIES))):
+        for i in range(max(1, label_int(target, "tries", DEFAULT_TRIES))):
             run.attempts.append(await _one(http, url, target.labels.get("method", "GET").upper()))
+            if i == 0 and run.attempts[0].timed_out:
+                # hung from the first try: each further try would only wait the full timeout again,
+                # tripling the time to detect; a later timeout after answers still counts as flapping
+                break
     run.finished = time.monotonic()
     return run
 
