@@ -116,6 +116,8 @@ def sensible(f: Finding) -> None:
         "host.fds": lambda m: m["used_pct"] < 80,
         "host.ports": lambda m: m["missing_ports"] == 0,
         "host.systemd": lambda m: m["failed_units"] == 0,
+        "host.process_fds": lambda m: m["over_threshold"] == 0 and m["processes"] > 0,
+        "host.readonly": lambda m: m["read_only"] == 0,
     }
     assert (f.status is CheckStatus.OK) == expected[f.check](f.metrics), f
 
