@@ -6,7 +6,13 @@ calm memory gauge), then, when the dependency graph is known, separate causes fr
 (:mod:`steadyops.rca.separation`): request-path evidence (latency, errors, availability) of a service
 whose callees are themselves anomalous is explained by them, and a service whose callers degraded
 with it gains support. When the symptom is known, services it cannot reach through its calls rank
-after the ones it can: a fault propagates from callee to caller, never sideways.
+after the ones it can: a fault propagates from callee to caller, never sideways. When the symptom's
+metric is known, only evidence that can produce it counts (:func:`~steadyops.rca.semantics.explains`:
+a slow callee makes callers slow, a failing one makes them fail, a starved resource does either).
+Every metric is scored against the regime just before the fault as well as the normal window
+(``before``), so a shift that was already there is context, not cause.
+
+Every part can be switched off by a flag of :class:`RcaConfig` (``bench/rca.py --ablation``).
 
 *Inconclusive* is part of the answer, not an error: a ranking is always returned, but diagnosis must
 not present it as a finding when

@@ -118,3 +118,13 @@ def test_load_rejects_foreign_files(tmp_path: Path) -> None:
     path.write_text('{"format": "other"}', encoding="utf-8")
     with pytest.raises(ValueError):
         TemplateMiner.load(path)
+
+
+def test_different_keys_of_masked_values_never_become_one_template() -> None:
+    """However many distinct keys appear at one position, ``key:<*>`` names a different message."""
+    miner = TemplateMiner()
+    keys = ["onResize", "flushCache", "onStart", "getSteps", "setTotal", "onPause", "onResume"]
+    for key in keys:
+        for value in ("1700000000000 14 0 4", "1700000000077 15 1 4"):
+            miner.add(f"{key}:{value}")
+    assert sorted(t.template for t in miner.templates()) == sorted(f"{k}:<*> <*> <*> <*>" for k in keys)

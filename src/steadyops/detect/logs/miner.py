@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ from steadyops.detect.logs.masking import WILDCARD, Masker, premask, render, tok
 from steadyops.detect.logs.tokens import covers, extract, generalise, is_unit, is_word, merge, split_difference
 
 _FORMAT = "steadyops.logtemplates/1"
+# a key (a name, no wildcard in it) framing a masked value: ``retries:<*>``, ``(uid=<*>)``
+_KEYED = re.compile(r"[(\[{<\"']?[A-Za-z_][\w.\-]*[:=]<\*>.*")
 Shape = tuple[str, ...]
 Glue = tuple[int, ...]
 
@@ -296,7 +299,13 @@ class TemplateMiner:
         return merged, score, params, None, units
 
     def _word_variable(self, cand: _Cluster, pos: int, token: str) -> bool:
-        """Record the word ``token`` differs by at ``pos``; True once it looks like a parameter."""
+        """Record the word ``token`` differs by at ``pos``; True once it looks like a parameter.
+
+        Never for two *keys* of masked values (``onResize:<*>`` / ``flushCache:<*>``): a key names
+        what the value is, so different keys are different messages however many there are.
+        """
+        if _KEYED.fullmatch(cand.tokens[pos]) and _KEYED.fullmatch(token):
+            return False
         _, mine, theirs, _ = split_difference(cand.tokens[pos], token)
         seen = cand.words.setdefault(pos, set())
         seen.update((mine, theirs))
