@@ -216,7 +216,7 @@ def score_metric(
         direction=direction.value,
         local=is_local(kind),
         kind=kind,
-        scale=scale if scale > 0.0 and cfg.flat_handling else 0.0,
+        scale=scale if scale > 0.0 else 0.0,
         prior=prior,
     )
 
