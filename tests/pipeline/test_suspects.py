@@ -67,3 +67,13 @@ def test_a_proxy_failing_itself_is_not_only_a_messenger() -> None:
     ev = evidence(("web", 3.0, 0, "upstream", True))
     ev.saw("web", T0, "process", True)
     assert "via" not in suspects.rank(ev, {"web": []})[0]
+
+
+def test_candidates_are_plain_json_even_without_an_onset() -> None:
+    import json
+
+    ev = evidence(("alpha", 1.5, 0, "load", False))
+    ev.score["beta"] = 1.5  # e.g. metric evidence only: no failing observation, no onset
+    ranked = suspects.rank(ev, {"alpha": [], "beta": []})
+    json.dumps(ranked, allow_nan=False)
+    assert ranked[0]["target"] == "alpha" and suspects.judge(ranked)[0] is True  # an unknown onset decides nothing

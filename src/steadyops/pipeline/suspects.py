@@ -133,8 +133,9 @@ def _break_ties(ranked: list[dict[str, Any]], ev: Evidence) -> list[dict[str, An
         return (when - first) // ONSET_GAP
 
     group.sort(key=lambda c: (bucket(c), not c["critical"], -c["score"]))
-    for c in group:
-        c["tie_break"] = {"onset_bucket": bucket(c), "critical": c["critical"]}
+    for c in group:  # stored as JSON: no infinity (PostgreSQL's json rejects it), None for "no onset"
+        b = bucket(c)
+        c["tie_break"] = {"onset_bucket": None if b == float("inf") else int(b), "critical": c["critical"]}
     return group + ranked[n:]
 
 
@@ -159,6 +160,8 @@ def judge(ranked: list[dict[str, Any]]) -> tuple[bool, float]:
     if _close(ranked) < 2 or also:
         return False, conf
     lead, second = ranked[0].get("tie_break", {}), ranked[1].get("tie_break", {})
-    separated = (lead.get("onset_bucket", 0) < second.get("onset_bucket", 0)
-                 or (lead.get("critical") and not second.get("critical")))
+
+    first, then = lead.get("onset_bucket"), second.get("onset_bucket")
+    earlier = first is not None and then is not None and first < then  # an unknown onset separates nothing
+    separated = earlier or bool(lead.get("critical") and not second.get("critical"))
     return not separated, conf

@@ -167,3 +167,17 @@ def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:
             assert folder.joinpath(name).is_file() and folder.joinpath(name.replace(".en.", ".zh.")).is_file()
     for collector in plugin.COLLECTORS:
         assert collector.name.startswith(f"{collector.target_kind}.") and collector.description
+
+
+def test_maxclients_refusal_is_capacity_and_silence_after_connect_is_a_hung_process() -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from steadyops.integrations.redis.client import describe_error
+
+    layer, what, answered = describe_error(RedisConnectionError("max number of clients reached"))
+    assert (layer, answered) == ("capacity", True) and "maxclients" in what
+    layer, _, answered = describe_error(RedisTimeoutError("Timeout reading from 127.0.0.1:6390"))
+    assert (layer, answered) == ("process", True)
+    layer, _, answered = describe_error(RedisTimeoutError("Timeout connecting to server"))
+    assert (layer, answered) == ("network", False)  # no target given: cannot tell it listens here

@@ -54,6 +54,15 @@ def test_lower_layers_explain_higher_ones() -> None:
     assert d.failures[0].evidence[0].detail == "port said critical"
 
 
+def test_a_critical_disk_explains_a_dead_or_hung_process() -> None:
+    # read-only dataDir: the JVM cannot write its txn log and hangs or exits; the disk is the cause
+    d = diagnose_target("zk1", [f("port", CRIT, "process"), f("ruok", CRIT, "process"),
+                                f("disk", CRIT, "disk", metrics={"read_only": 1.0})])
+    assert d.layer == "disk" and [lf.layer for lf in d.failures] == ["disk", "process"]
+    # a disk that is only getting full does not explain a dead process
+    assert diagnose_target("zk1", [f("port", CRIT, "process"), f("disk", WARN, "disk")]).layer == "process"
+
+
 def test_a_definite_failure_beats_a_layer_that_only_could_not_ask() -> None:
     d = diagnose_target("zk1", [f("latency", UNK, "network"), f("disk", CRIT, "disk"), f("port", OK)])
     assert d.layer == "disk"
