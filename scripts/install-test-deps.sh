@@ -25,6 +25,7 @@ checks=(
   "nginx=nginx"
   "sshd=openssh-server"
   "ssh-keygen=openssh-client"
+  "chromium=chromium"                     # the console's browser tests (Playwright drives it)
 )
 SEARCH_PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from steadyops import __version__
+from steadyops import __version__, web
 from steadyops.api import actions, alerts, chat, incidents, inspections, kb, silences, stats
 from steadyops.api import auth as auth_api
 from steadyops.api import canary as canary_api
@@ -69,7 +69,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
             for shutdown in app.registry.shutdowns:
                 await shutdown()
 
-    api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan,
+    api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Alert intake, convergence into incidents, silences and notifications.")
     api.state.app = app
     declare_auth(api)  # 401/403 and the security schemes on every protected operation
@@ -100,6 +100,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     api.include_router(oncall_api.router)
     api.include_router(reports_api.router)
     api.include_router(canary_api.router)
+    web.install(api, {exc_type: (code, _handler(code)) for exc_type, code in _STATUS})
     openapi_doc.install(api)
     return api
 

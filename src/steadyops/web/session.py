@@ -1,0 +1,78 @@
+"""Who is looking at a console page, and what they may do there.
+
+Pages use the API's own authentication (the session cookie set at login is an ordinary token), so
+the console has no second identity model: a role that gets 403 from an API route gets the same
+refusal from the page that would do the same thing. An anonymous browser is sent to the login
+page instead of being shown a JSON error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse
+
+from steadyops.auth import Principal, Role, allows, authenticate_request
+from steadyops.errors import Forbidden, Unauthenticated
+from steadyops.i18n import Lang
+from steadyops.web.render import csrf_ok, pick_lang
+
+if TYPE_CHECKING:
+    from steadyops.app import App
+
+
+class LoginRequired(Exception):
+    """Raised by a page dependency; turned into a redirect to ``/login?next=…``."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def app_of(request: Request) -> App:
+    app: App = request.app.state.app
+    return app
+
+
+def lang_of(request: Request) -> Lang:
+    return pick_lang(request, app_of(request).settings.lang)
+
+
+def current(request: Request, role: Role = Role.VIEWER) -> Principal:
+    """The signed-in principal with at least ``role``; anonymous → login, too low → 403."""
+    try:
+        principal = authenticate_request(request)
+    except Unauthenticated as exc:
+        raise LoginRequired(request.url.path) from exc
+    if not allows(principal.role, role):
+        raise Forbidden(f"{principal.name} ({principal.role.value}) may not do this; it needs the "
+                        f"{role.value} role")
+    return principal
+
+
+def viewer(request: Request) -> Principal:
+    return current(request, Role.VIEWER)
+
+
+def responder(request: Request) -> Principal:
+    return current(request, Role.RESPONDER)
+
+
+def approver(request: Request) -> Principal:
+    return current(request, Role.APPROVER)
+
+
+def admin(request: Request) -> Principal:
+    return current(request, Role.ADMIN)
+
+
+def checked_form(request: Request, csrf: str = Form(default="")) -> None:
+    """A state-changing form must carry the page's CSRF token (a field, or htmx's header)."""
+    if not csrf_ok(request, csrf or request.headers.get("x-csrf-token")):
+        raise Forbidden("the form's security token is missing or stale; reload the page and try again")
+
+
+def login_redirect(next_path: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(next_path)}", status_code=303)
