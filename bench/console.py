@@ -27,12 +27,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from steadyops.api import create_api  # noqa: E402
-from steadyops.app import build_app  # noqa: E402
-from steadyops.auth import Role  # noqa: E402
-from steadyops.config import Settings  # noqa: E402
-from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow  # noqa: E402
-from steadyops.testing.auth import token_for  # noqa: E402
+from steadyops.auth import Role
+from steadyops.testing.auth import token_for
+
+from steadyops.api import create_api
+from steadyops.app import build_app
+from steadyops.config import Settings
+from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow
 
 PAGES = ["/", "/incidents", "/incidents?status=all", "/incidents/rows", "/incidents/{mid}", "/approvals",
          "/audit", "/inspections", "/topology", "/silences", "/kb", "/chat", "/silences/new"]
@@ -46,7 +47,8 @@ def seed(app: object, incidents: int, per: int) -> None:
     with store.transaction() as s:
         for i in range(incidents):
             opened = now - timedelta(minutes=incidents - i)
-            s.add(IncidentRow(title=f"Alert{i % 97} on web-{i % 50}", status=["open", "acknowledged", "resolved"][i % 3],
+            s.add(IncidentRow(title=f"Alert{i % 97} on web-{i % 50}",
+                              status=["open", "acknowledged", "resolved"][i % 3],
                               severity=sev[i % 3], labels={"alertname": f"Alert{i % 97}"}, group_keys=[f"g{i}"],
                               targets=[f"web-{i % 50}"], first_alert_at=opened, opened_at=opened, last_alert_at=opened))
         s.flush()

@@ -26,6 +26,7 @@ checks=(
   "sshd=openssh-server"
   "ssh-keygen=openssh-client"
   "chromium=chromium"                     # the console's browser tests (Playwright drives it)
+  "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc=fonts-wqy-microhei"   # so zh screenshots show Chinese
 )
 SEARCH_PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 

@@ -31,8 +31,9 @@ def summary(request: Request) -> dict[str, Any]:
     app = app_of(request)
     now = app.clock.now()
     with app.store.transaction() as s:
-        open_by_sev = dict(s.execute(select(IncidentRow.severity, func.count())
-                                     .where(IncidentRow.status != "resolved").group_by(IncidentRow.severity)).all())
+        open_by_sev: dict[str, int] = {str(k): int(v) for k, v in s.execute(
+            select(IncidentRow.severity, func.count()).where(IncidentRow.status != "resolved")
+            .group_by(IncidentRow.severity))}
         received = alerts_repo.count_events(s)
         decisions = notifications_repo.count_decisions(s)
         since = now - timedelta(days=DAYS)
@@ -40,14 +41,16 @@ def summary(request: Request) -> dict[str, Any]:
                           .where(IncidentRow.opened_at >= since)).all()
         names = Counter(str((labels or {}).get("alertname", "?")) for (labels,) in s.execute(
             select(AlertRow.labels).order_by(AlertRow.updated_at.desc()).limit(NOISY_SAMPLE)))
-        checks = dict(s.execute(select(CheckStateRow.status, func.count()).group_by(CheckStateRow.status)).all())
+        checks: dict[str, int] = {str(k): int(v) for k, v in s.execute(
+            select(CheckStateRow.status, func.count()).group_by(CheckStateRow.status))}
     per_day: dict[str, list[bool]] = {}
     for opened, first, resolved in times:
         met = ((opened - first).total_seconds() <= GOALS["detect"] and resolved is not None
                and (resolved - first).total_seconds() <= GOALS["recover"])
         per_day.setdefault(opened.strftime("%m-%d"), []).append(met)
     days = [(now - timedelta(days=d)).strftime("%m-%d") for d in range(DAYS - 1, -1, -1)]
-    attainment = [(d, (sum(per_day[d]) / len(per_day[d])) if d in per_day else None) for d in days]
+    attainment: list[tuple[str, float | None]] = [
+        (d, sum(1 for met in per_day[d] if met) / len(per_day[d]) if d in per_day else None) for d in days]
     severities = ["critical", "warning", "info"]
     return {
         "open": {sev: int(open_by_sev.get(sev, 0)) for sev in severities},
@@ -56,7 +59,7 @@ def summary(request: Request) -> dict[str, Any]:
         "ratio": received / max(decisions, 1),
         "attainment": attainment,
         "noisy": names.most_common(8),
-        "checks": {str(k): int(v) for k, v in checks.items()},
+        "checks": checks,
         "severities": severities,
     }
 

@@ -129,7 +129,8 @@ def incident_page(request: Request, incident_id: int, me: Annotated[Principal, D
 
 
 @router.post("/incidents/{incident_id:int}/{verb}", dependencies=[Depends(checked_form)])
-def incident_act(request: Request, incident_id: int, verb: Literal["ack", "resolve", "comment"], me: Annotated[Principal, Depends(responder)],
+def incident_act(request: Request, incident_id: int, verb: Literal["ack", "resolve", "comment"],
+                 me: Annotated[Principal, Depends(responder)],
                  comment: Annotated[str, Form(max_length=10_000)] = "") -> RedirectResponse:
     app = app_of(request)
     now = app.clock.now()

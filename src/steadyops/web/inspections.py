@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from steadyops.auth import Principal
-from steadyops.reports import load_report, recent_runs, render as render_report, resolve_scope
+from steadyops.reports import load_report, recent_runs, resolve_scope
+from steadyops.reports import render as render_report
 from steadyops.reports.history import get_run, previous_run
 from steadyops.store.tables import CheckResultRow
 from steadyops.web.render import render
@@ -26,7 +27,8 @@ def schedule(request: Request) -> list[dict[str, Any]]:
     jobs = app.checks.jobs()
     with app.store.transaction() as s:
         latest_ids = select(func.max(CheckResultRow.id)).group_by(CheckResultRow.check, CheckResultRow.target)
-        last = {(r.target, r.check): r for r in s.scalars(select(CheckResultRow).where(CheckResultRow.id.in_(latest_ids)))}
+        found = s.scalars(select(CheckResultRow).where(CheckResultRow.id.in_(latest_ids)))
+        last = {(r.target, r.check): r for r in found}
         s.expunge_all()
     rows = []
     for job in jobs:

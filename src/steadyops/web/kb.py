@@ -58,8 +58,8 @@ def kb_page(request: Request, me: Annotated[Principal, Depends(viewer)], q: str 
 
 
 @router.post("/kb/upload", response_class=HTMLResponse, dependencies=[Depends(checked_form)])
-async def upload(request: Request, me: Annotated[Principal, Depends(admin)],
-                 document: Annotated[UploadFile, File()], name: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
+async def upload(request: Request, me: Annotated[Principal, Depends(admin)], document: Annotated[UploadFile, File()],
+                 name: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
     app = app_of(request)
     lang = lang_of(request)
     data = await document.read(MAX_UPLOAD + 1)

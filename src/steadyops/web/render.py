@@ -82,7 +82,7 @@ def ago(value: datetime | None, lang: Lang, now: datetime | None = None) -> str:
 def duration(seconds: float | None, lang: Lang) -> str:
     if seconds is None:
         return "—"
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return tr("time.s", lang, n=s)
     if s < 3600:
@@ -115,6 +115,8 @@ def render(request: Request, template: str, *, lang: Lang, status_code: int = 20
         "user": getattr(request.state, "principal", None),
         "Markup": Markup,
         "known": known_keys(),
+        "flash": None,
+        "flash_kind": "ok",
     }
     base.update(context)
     html = _env.get_template(template).render(**base)

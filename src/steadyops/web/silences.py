@@ -10,11 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup, escape
 from pydantic import ValidationError
 
 from steadyops.auth import Principal
 from steadyops.durations import parse_duration
 from steadyops.errors import ValidationFailed
+from steadyops.i18n import Lang
 from steadyops.models import Matcher, Silence, matches_all
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import silences as silences_repo
@@ -27,6 +29,14 @@ router = APIRouter(include_in_schema=False)
 PREVIEW_LIMIT = 50
 
 
+class MatcherError(ValidationFailed):
+    """A matcher line that does not parse (``line`` empty: no matcher at all)."""
+
+    def __init__(self, line: str, why: str) -> None:
+        super().__init__(f"matcher {line!r}: {why}" if line else why)
+        self.line = line
+
+
 def parse_matchers(text: str) -> list[Matcher]:
     """One matcher per line (or comma-separated), amtool syntax: ``alertname="X"``, ``sev=~"crit.*"``."""
     out = []
@@ -36,10 +46,17 @@ def parse_matchers(text: str) -> list[Matcher]:
             try:
                 out.append(Matcher.parse(line))
             except (ValueError, ValidationError) as exc:
-                raise ValidationFailed(f"matcher {line!r}: {exc}") from exc
+                raise MatcherError(line, str(exc)) from exc
     if not out:
-        raise ValidationFailed("a silence needs at least one matcher")
+        raise MatcherError("", "a silence needs at least one matcher")
     return out
+
+
+def explain(exc: MatcherError, lang: Lang) -> Markup:
+    """The error in the reader's language; the offending line is shown as typed."""
+    if not exc.line:
+        return Markup(escape(tr("silence.no_matchers", lang)))
+    return Markup(f"{escape(tr('silence.bad_matcher', lang))} <code>{escape(exc.line)}</code>")
 
 
 def preview(request: Request, matchers: list[Matcher]) -> list[Any]:
@@ -64,12 +81,12 @@ def new_silence(request: Request, me: Annotated[Principal, Depends(responder)],
                 m: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
     text = "\n".join(m or [])
     matched: list[Any] = []
-    error = ""
+    error: Markup | str = ""
     if text:
         try:
             matched = preview(request, parse_matchers(text))
-        except ValidationFailed as exc:
-            error = str(exc)
+        except MatcherError as exc:
+            error = explain(exc, lang_of(request))
     return render(request, "silence_new.html.j2", lang=lang_of(request), matchers=text, matched=matched,
                   error=error, limit=PREVIEW_LIMIT)
 
@@ -78,11 +95,13 @@ def new_silence(request: Request, me: Annotated[Principal, Depends(responder)],
 def preview_fragment(request: Request, me: Annotated[Principal, Depends(responder)],
                      matchers: Annotated[str, Form(max_length=10_000)] = "") -> HTMLResponse:
     lang = lang_of(request)
-    try:
-        matched = preview(request, parse_matchers(matchers))
-        error = ""
-    except ValidationFailed as exc:
-        matched, error = [], str(exc)
+    error: Markup | str = ""
+    matched: list[Any] = []
+    if matchers.strip():  # an empty box is not an error yet: the user has not typed anything
+        try:
+            matched = preview(request, parse_matchers(matchers))
+        except MatcherError as exc:
+            error = explain(exc, lang)
     return render(request, "silence_preview.html.j2", lang=lang, matched=matched, error=error, limit=PREVIEW_LIMIT)
 
 
@@ -98,9 +117,12 @@ def create(request: Request, me: Annotated[Principal, Depends(responder)],
         seconds = parse_duration(duration)
         if seconds <= 0:
             raise ValueError(tr("silence.bad_duration", lang))
-    except (ValidationFailed, ValueError) as exc:
-        return render(request, "silence_new.html.j2", lang=lang, matchers=matchers, matched=[], error=str(exc),
-                      limit=PREVIEW_LIMIT, status_code=400)
+    except MatcherError as exc:
+        return render(request, "silence_new.html.j2", lang=lang, matchers=matchers, matched=[],
+                      error=explain(exc, lang), limit=PREVIEW_LIMIT, status_code=400)
+    except ValueError:
+        return render(request, "silence_new.html.j2", lang=lang, matchers=matchers, matched=[],
+                      error=tr("silence.bad_duration", lang), limit=PREVIEW_LIMIT, status_code=400)
     silence = Silence(matchers=parsed, starts_at=now, ends_at=now + timedelta(seconds=seconds),
                       created_by=me.name, comment=comment)
     with app.store.transaction() as s:
