@@ -3,18 +3,17 @@ noise convergence removed, 1-5-10 attainment by day, the noisiest alerts, inspec
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from steadyops.auth import Principal
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import notifications as notifications_repo
-from steadyops.store.tables import AlertRow, CheckStateRow, IncidentRow
+from steadyops.store.tables import CheckStateRow, IncidentRow
 from steadyops.web.charts import bars, columns
 from steadyops.web.incidents import GOALS
 from steadyops.web.messages import tr
@@ -24,41 +23,50 @@ from steadyops.web.session import app_of, lang_of, viewer
 router = APIRouter(include_in_schema=False)
 
 DAYS = 14
-NOISY_SAMPLE = 5000
+
+
+def _day_and_seconds(dialect: str, opened: Any, first: Any, resolved: Any) -> tuple[Any, Any, Any]:
+    """Day bucket and the two durations in SQL, so thousands of rows never become Python datetimes."""
+    if dialect == "sqlite":
+        return (func.substr(opened, 6, 5), (func.julianday(opened) - func.julianday(first)) * 86400.0,
+                (func.julianday(resolved) - func.julianday(first)) * 86400.0)
+    return (func.to_char(opened, "MM-DD"), func.extract("epoch", opened - first),
+            func.extract("epoch", resolved - first))
 
 
 def summary(request: Request) -> dict[str, Any]:
     app = app_of(request)
     now = app.clock.now()
+    since = now - timedelta(days=DAYS)
     with app.store.transaction() as s:
+        dialect = s.get_bind().dialect.name
         open_by_sev: dict[str, int] = {str(k): int(v) for k, v in s.execute(
             select(IncidentRow.severity, func.count()).where(IncidentRow.status != "resolved")
             .group_by(IncidentRow.severity))}
         received = alerts_repo.count_events(s)
         decisions = notifications_repo.count_decisions(s)
-        since = now - timedelta(days=DAYS)
-        times = s.execute(select(IncidentRow.opened_at, IncidentRow.first_alert_at, IncidentRow.resolved_at)
-                          .where(IncidentRow.opened_at >= since)).all()
-        names = Counter(str((labels or {}).get("alertname", "?")) for (labels,) in s.execute(
-            select(AlertRow.labels).order_by(AlertRow.updated_at.desc()).limit(NOISY_SAMPLE)))
+        day, detect, recover = _day_and_seconds(dialect, IncidentRow.opened_at, IncidentRow.first_alert_at,
+                                                IncidentRow.resolved_at)
+        met = case(((detect <= GOALS["detect"]) & (recover <= GOALS["recover"]), 1), else_=0)
+        per_day = {str(d): (int(n), int(m or 0)) for d, n, m in s.execute(
+            select(day, func.count(), func.sum(met)).where(IncidentRow.opened_at >= since).group_by(day))}
+        name = IncidentRow.labels["alertname"].as_string()
+        noisy = [(str(n or "?"), int(c)) for n, c in s.execute(
+            select(name, func.count()).where(IncidentRow.opened_at >= since).group_by(name)
+            .order_by(func.count().desc()).limit(8))]
         checks: dict[str, int] = {str(k): int(v) for k, v in s.execute(
             select(CheckStateRow.status, func.count()).group_by(CheckStateRow.status))}
-    per_day: dict[str, list[bool]] = {}
-    for opened, first, resolved in times:
-        met = ((opened - first).total_seconds() <= GOALS["detect"] and resolved is not None
-               and (resolved - first).total_seconds() <= GOALS["recover"])
-        per_day.setdefault(opened.strftime("%m-%d"), []).append(met)
     days = [(now - timedelta(days=d)).strftime("%m-%d") for d in range(DAYS - 1, -1, -1)]
     attainment: list[tuple[str, float | None]] = [
-        (d, sum(1 for met in per_day[d] if met) / len(per_day[d]) if d in per_day else None) for d in days]
+        (d, per_day[d][1] / per_day[d][0] if d in per_day and per_day[d][0] else None) for d in days]
     severities = ["critical", "warning", "info"]
     return {
-        "open": {sev: int(open_by_sev.get(sev, 0)) for sev in severities},
-        "open_total": sum(int(v) for v in open_by_sev.values()),
+        "open": {sev: open_by_sev.get(sev, 0) for sev in severities},
+        "open_total": sum(open_by_sev.values()),
         "received": received, "notifications": decisions,
         "ratio": received / max(decisions, 1),
         "attainment": attainment,
-        "noisy": names.most_common(8),
+        "noisy": noisy,
         "checks": checks,
         "severities": severities,
     }

@@ -55,7 +55,7 @@ CONSOLE: dict[str, dict[str, str]] = {
     "dashboard.attainment_help": {
         "en": "Share of incidents detected within 1 minute and recovered within 10.",
         "zh": "1 分钟内发现且 10 分钟内恢复的事件占比。"},
-    "dashboard.noisy": {"en": "Noisiest alerts", "zh": "最吵的告警"},
+    "dashboard.noisy": {"en": "Noisiest alerts (incidents opened, 14 days)", "zh": "最吵的告警（14 天内引发的事件数）"},
     "dashboard.none": {"en": "Nothing yet.", "zh": "暂无数据。"},
     "incidents.title": {"en": "Incidents", "zh": "事件列表"},
     "incidents.status": {"en": "Status", "zh": "状态"},
