@@ -47,8 +47,12 @@
           if (!data) { return; }
           var obj; try { obj = JSON.parse(data); } catch (e) { return; }
           if (ev === "delta") { ans.textContent += obj.text || ""; }
-          else if (ev === "tool_call" || ev === "evidence") {
-            var li = document.createElement("li"); li.textContent = "🔧 " + (obj.tool || obj.name || "") + " " + JSON.stringify(obj.arguments || {}); tools.append(li);
+          else if (ev === "tool") {
+            var li = document.createElement("li"); li.className = "tool";
+            li.textContent = "🔧 " + (obj.name || "") + " " + JSON.stringify(obj.arguments || {}); tools.append(li);
+          } else if (ev === "evidence") {
+            var ci = document.createElement("li"); ci.className = "citation";
+            ci.textContent = "📎 [" + (obj.id || "") + "] " + (obj.tool || "") + " · " + (obj.source || ""); tools.append(ci);
           } else if (ev === "proposal") {
             var p = document.createElement("li"); var a = document.createElement("a");
             a.href = obj.run_id ? "/actions/" + obj.run_id : "/approvals"; a.textContent = "⚙ " + (obj.action || "") + " → " + (obj.target || "");
