@@ -27,13 +27,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from steadyops.auth import Role
-from steadyops.testing.auth import token_for
-
 from steadyops.api import create_api
 from steadyops.app import build_app
+from steadyops.auth import Role
 from steadyops.config import Settings
 from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow
+from steadyops.testing.auth import token_for
 
 PAGES = ["/", "/incidents", "/incidents?status=all", "/incidents/rows", "/incidents/{mid}", "/approvals",
          "/audit", "/inspections", "/topology", "/silences", "/kb", "/chat", "/silences/new"]

@@ -42,9 +42,8 @@ def _chromium() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from steadyops.auth import Role, identities
-
     from steadyops.app import build_app
+    from steadyops.auth import Role, identities
     from steadyops.config import load_settings
 
     root = tmp_path_factory.mktemp("console")

@@ -14,15 +14,15 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import select
-from steadyops.auth import Role
-from steadyops.auth.deps import SESSION_COOKIE
-from steadyops.testing.auth import token_for
 
 from steadyops.api import create_api
 from steadyops.app import App
+from steadyops.auth import Role
+from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.models import Alert
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import IncidentRow
+from steadyops.testing.auth import token_for
 from steadyops.web import ROUTERS
 from steadyops.web.kb import highlight
 from steadyops.web.messages import CONSOLE

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from steadyops.agent.ask import Answer, Investigator
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.auth import Viewer
+from steadyops.auth import Principal, Viewer
 from steadyops.i18n import normalise
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
@@ -55,6 +55,11 @@ async def chat(me: Viewer, body: ChatIn, app: Annotated[App, Depends(get_app)]) 
 @router.post("/stream", summary="Ask a question (Server-Sent Events: evidence, proposal, answer, done)",
              response_class=StreamingResponse)
 async def chat_stream(me: Viewer, body: ChatIn, app: Annotated[App, Depends(get_app)]) -> StreamingResponse:
+    return stream_answer(app, body, me)
+
+
+def stream_answer(app: App, body: ChatIn, me: Principal) -> StreamingResponse:
+    """The answer as Server-Sent Events; the console's chat page streams through this too."""
     lang = body.lang or normalise(app.settings.lang)
 
     async def events() -> AsyncIterator[str]:

@@ -3,11 +3,13 @@ with no internet access (FastAPI's default page loads them from a CDN)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-router = APIRouter(include_in_schema=False)
+from steadyops.auth import PUBLIC
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(PUBLIC)])  # sign-in pages and docs are open
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from steadyops.auth import identities
+from steadyops.auth import PUBLIC, identities
 from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.errors import Unauthenticated
 from steadyops.web.messages import tr
 from steadyops.web.render import LANG_COOKIE, csrf_ok, render
 from steadyops.web.session import app_of, lang_of
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(PUBLIC)])  # sign-in pages and docs are open
 
 
 def _safe_next(value: str | None) -> str:

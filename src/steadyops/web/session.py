@@ -8,13 +8,13 @@ page instead of being shown a JSON error.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from steadyops.auth import Principal, Role, allows, authenticate_request
+from steadyops.auth import Principal, Role, RoleCheck
 from steadyops.errors import Forbidden, Unauthenticated
 from steadyops.i18n import Lang
 from steadyops.web.render import csrf_ok, pick_lang
@@ -40,32 +40,38 @@ def lang_of(request: Request) -> Lang:
     return pick_lang(request, app_of(request).settings.lang)
 
 
-def current(request: Request, role: Role = Role.VIEWER) -> Principal:
-    """The signed-in principal with at least ``role``; anonymous → login, too low → 403."""
-    try:
-        principal = authenticate_request(request)
-    except Unauthenticated as exc:
-        raise LoginRequired(request.url.path) from exc
-    if not allows(principal.role, role):
-        raise Forbidden(f"{principal.name} ({principal.role.value}) may not do this; it needs the "
-                        f"{role.value} role")
-    return principal
+class PageRole(RoleCheck):
+    """The API's role check for a page: anonymous → the login page instead of a JSON 401.
+
+    A subclass, not a second mechanism, so the test that every route declares exactly one role
+    covers the console's routes too.
+    """
+
+    def __call__(self, request: Request) -> Principal | None:
+        try:
+            return super().__call__(request)
+        except Unauthenticated as exc:
+            raise LoginRequired(request.url.path) from exc
 
 
-def viewer(request: Request) -> Principal:
-    return current(request, Role.VIEWER)
+_VIEWER, _RESPONDER, _APPROVER, _ADMIN = (PageRole(r) for r in (Role.VIEWER, Role.RESPONDER, Role.APPROVER,
+                                                                   Role.ADMIN))
 
 
-def responder(request: Request) -> Principal:
-    return current(request, Role.RESPONDER)
+def viewer(me: Annotated[Principal, Depends(_VIEWER)]) -> Principal:
+    return me
 
 
-def approver(request: Request) -> Principal:
-    return current(request, Role.APPROVER)
+def responder(me: Annotated[Principal, Depends(_RESPONDER)]) -> Principal:
+    return me
 
 
-def admin(request: Request) -> Principal:
-    return current(request, Role.ADMIN)
+def approver(me: Annotated[Principal, Depends(_APPROVER)]) -> Principal:
+    return me
+
+
+def admin(me: Annotated[Principal, Depends(_ADMIN)]) -> Principal:
+    return me
 
 
 def checked_form(request: Request, csrf: str = Form(default="")) -> None:
