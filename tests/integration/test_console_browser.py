@@ -167,7 +167,7 @@ def test_new_alert_appears_without_reload(server: dict[str, Any], browser: Any) 
     page.goto(f"{server['url']}/incidents")
     page.wait_for_selector("[data-testid=live-status].on", timeout=10_000)
     page.evaluate("window.__marker = 'same page'")
-    post_alert(server, alertname="ConsoleLive", instance="web-1")
+    post_alert(server, alertname="ConsoleLive", instance="shop-1")
     page.wait_for_selector("#incident-rows tr:has-text('ConsoleLive')", timeout=20_000)
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
     page.click("#incident-rows a:has-text('ConsoleLive')")
@@ -221,7 +221,7 @@ def test_four_eyes_plan_approve_apply_and_audit(server: dict[str, Any], browser:
 
 
 def test_silence_from_an_alert_mutes_the_next_one(server: dict[str, Any], browser: Any) -> None:
-    post_alert(server, alertname="ConsoleNoisy", instance="web-1")
+    post_alert(server, alertname="ConsoleNoisy", instance="shop-3")
     page = login(browser, server["url"], "alice")
     page.goto(f"{server['url']}/incidents")
     page.wait_for_selector("#incident-rows a:has-text('ConsoleNoisy')", timeout=20_000)
@@ -233,12 +233,12 @@ def test_silence_from_an_alert_mutes_the_next_one(server: dict[str, Any], browse
     page.fill("[data-testid=matchers]", 'alertname="ConsoleNoisy"')
     page.click("[data-testid=create-silence]")
     page.wait_for_url(f"{server['url']}/silences")
-    post_alert(server, alertname="ConsoleNoisy", instance="web-2")
+    post_alert(server, alertname="ConsoleNoisy", instance="shop-2")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         alerts = api(server, "GET", "/api/v1/alerts").json()
         items = alerts["items"] if isinstance(alerts, dict) else alerts
-        fresh = [a for a in items if a["labels"].get("instance") == "web-2"]
+        fresh = [a for a in items if a["labels"].get("instance") == "shop-2"]
         if fresh and fresh[0].get("muted_by"):
             break
         time.sleep(0.5)
