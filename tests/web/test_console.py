@@ -217,3 +217,17 @@ async def test_dashboard_numbers_on_postgresql(make_app: Any, pg_url: str) -> No
     data = summary(Req(app))  # type: ignore[arg-type]
     assert data["open_total"] == 1 and data["noisy"] == [("DiskFull", 1)]
     assert data["attainment"][-1][1] == 0.0  # opened today, not yet recovered: not met
+
+
+async def test_dashboard_says_who_is_on_call(make_app: Any, browser: Any) -> None:
+    on_call = make_app(oncall={
+        "users": [{"name": "oncall-alice", "receiver": "default"}],
+        "schedules": [{"name": "primary", "timezone": "UTC",
+                       "layers": [{"users": ["oncall-alice"], "start": "2020-01-06T09:00:00", "length": "1w"}]}]})
+    api = create_api(on_call, run_pipeline=False)
+    token = token_for(on_call, "watcher", Role.VIEWER)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://console.test",
+                                 cookies={SESSION_COOKIE: token}) as c:
+        page = await c.get("/")
+    assert page.status_code == 200
+    assert "oncall-alice" in page.text and "primary" in page.text

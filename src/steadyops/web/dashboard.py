@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import case, func, select
 
 from steadyops.auth import Principal
+from steadyops.oncall.schedule import on_call
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import notifications as notifications_repo
 from steadyops.store.tables import CheckStateRow, IncidentRow
@@ -69,6 +70,7 @@ def summary(request: Request) -> dict[str, Any]:
         "noisy": noisy,
         "checks": checks,
         "severities": severities,
+        "on_call": [s for s in (on_call(sch, now) for sch in app.settings.oncall.schedules) if s is not None],
     }
 
 
