@@ -32,6 +32,8 @@ class HealthCheck(InferenceCheck):
 
     name: ClassVar[str] = "inference.health"
     runbook: ClassVar[str | None] = RB_DOWN
+    #: a server that is down or hung is one finding: the scheduler reports the others as blocked by it
+    liveness: ClassVar[bool] = True
 
     async def run(self, target: Target) -> CheckResult:
         try:
