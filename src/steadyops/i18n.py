@@ -280,6 +280,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.layer.capacity": {"en": "capacity", "zh": "容量"},
     "report.layer.upstream": {"en": "upstream", "zh": "上游"},
     "scope.unknown_check": {"en": "unknown check {check!r}", "zh": "未知检查项 {check!r}"},
+    "ask.model_unreachable": {"en": "The model endpoint could not be reached; the deterministic engine answers:",
+                              "zh": "大模型接口不可达，以下为确定性引擎的结果："},
     "inspect.adhoc": {"en": "{address} is not in the inventory: running the read-only {kind} checks against it "
                              "once (not recorded, no alerts).",
                       "zh": "{address} 不在清单中：对它临时执行一次只读的 {kind} 检查（不记录，不产生告警）。"},

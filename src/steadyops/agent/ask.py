@@ -17,13 +17,13 @@ from steadyops.agent.guard import Redactor
 from steadyops.agent.llm import OpenAICompatLLM, Usage
 from steadyops.agent.logtools import LogToolset
 from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence, OnEvent
+from steadyops.agent.relevance import expand_kinds, relevant_incidents
 from steadyops.agent.tools import PlatformToolset
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import allows, tool_role
 from steadyops.errors import SteadyOpsError
-from steadyops.i18n import Lang
+from steadyops.i18n import Lang, t
 from steadyops.pipeline import diagnose
-from steadyops.store import incidents as incidents_repo
 from steadyops.toolsets import Tool
 
 if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
@@ -45,7 +45,7 @@ class Proposal:
 @dataclass
 class Answer:
     text: str
-    mode: Literal["llm", "deterministic"]
+    mode: Literal["llm", "deterministic", "command"]
     evidence: list[Evidence] = field(default_factory=list)
     proposals: list[Proposal] = field(default_factory=list)
     inconclusive: bool = False
@@ -97,13 +97,31 @@ class Investigator:
         self.tools = [t for t in tools if principal is None or allows(principal.role, tool_role(t))]
         self.budget = budget
 
-    async def ask(self, question: str, lang: Lang, context: str = "", on_event: OnEvent | None = None) -> Answer:
-        """``on_event`` receives text deltas (when the endpoint streams) and tool calls as they happen."""
+    async def ask(self, question: str, lang: Lang, context: str = "", on_event: OnEvent | None = None, *,
+                  fallback: bool = True) -> Answer:
+        """``on_event`` receives text deltas (when the endpoint streams) and tool calls as they happen.
+
+        A phrase the command grammar knows (``zk检测``) runs as that command, exactly as ``steadyops
+        ask``/``do`` would, with or without a model. When the model cannot be reached the
+        deterministic engine answers instead and says so (``fallback``; off for background
+        investigations, which must not store an engine answer as the model's).
+        """
+        from steadyops.agent.command_answers import answer_command
+        from steadyops.agent.commands import as_command
+
+        cmd = as_command(question) if not context else None
+        if cmd is not None:
+            return await answer_command(self.app, cmd, lang)
         if self.llm is None:
             return self.deterministic(question, lang)
         loop = AgentLoop(self.llm, self.tools, lang=lang, budget=self.budget,
                          redactor=Redactor(extra=_known_secrets(self.app)))
         result = await loop.run(question, context, on_event=on_event)
+        if fallback and not result.answer and any(e.startswith("model endpoint failed") for e in result.errors):
+            # the endpoint never answered (down, wrong URL, timeouts): the engine answers and says so
+            answer = self.deterministic(question, lang, model_unreachable=True)
+            answer.details["model_error"] = "; ".join(result.errors)
+            return answer
         proposals = [await self._propose(d.arguments) if self.propose else
                      Proposal(action=str(d.arguments.get("action", "")), target=str(d.arguments.get("target", "")),
                               reason=str(d.arguments.get("reason", "")), status="proposed")
@@ -132,21 +150,26 @@ class Investigator:
         p.run_id, p.status = run.id, run.status
         return p
 
-    def deterministic(self, question: str, lang: Lang, reason: str = "") -> Answer:
-        """No model (or no usable answer from it, ``reason`` says why): the open incidents' diagnoses
-        and the runbook passages that match the question."""
+    def deterministic(self, question: str, lang: Lang, reason: str = "", *, model_unreachable: bool = False) -> Answer:
+        """No model (or no usable answer from it, ``reason`` says why; or none reachable): the open
+        incidents' diagnoses and the runbook passages that match the question.
+
+        Incidents the question names (``BackupFailed2``, a target) come first, then the most recent
+        open ones, so "why is X firing?" is answered about X even when X is not among the newest.
+        """
         zh = lang == "zh"
-        if reason:
+        if model_unreachable:
+            lines = [t("ask.model_unreachable", lang)]
+        elif reason:
             lines = [f"大模型的回答不可用（{reason}），以下为确定性引擎的结果。" if zh
                      else f"The model's answer was not usable ({reason}); the deterministic engine says:"]
         else:
             lines = ["未配置大模型，以下为确定性引擎的结果。" if zh
                      else "No LLM configured; the deterministic engine says:"]
-        details: dict[str, Any] = {"incidents": [], "passages": [], "fallback_reason": reason}
+        details: dict[str, Any] = {"incidents": [], "passages": [], "fallback_reason": reason,
+                                   "model_unreachable": model_unreachable}
         with self.app.store.transaction() as s:
-            for row in incidents_repo.list_rows(s, limit=5):
-                if row.status == "resolved":
-                    continue
+            for row in relevant_incidents(s, question, limit=5):
                 d = diagnose.latest(s, row.id, "deterministic")
                 summary = d.summary if d is not None else ("尚未诊断" if zh else "not diagnosed yet")
                 lines.append(f"- #{row.id} {row.title}: {summary}")
@@ -154,7 +177,7 @@ class Investigator:
                                              "actions": d.actions if d is not None else []})
         if not details["incidents"]:
             lines.append("当前没有未解决的事件。" if zh else "No open incidents.")
-        passages = self.app.knowledge.search(question, 3)
+        passages = self.app.knowledge.search(expand_kinds(question), 3)
         if passages:
             lines.append("相关处置手册：" if zh else "Relevant runbooks:")
             for p in passages:

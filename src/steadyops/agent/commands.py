@@ -105,3 +105,11 @@ def parse(text: str) -> Command:
             return Command(verb_intent, named_kind, target, text)
     close = difflib.get_close_matches(norm.split(" ")[0], [p for p, _i in VERBS] + EXAMPLES, n=3, cutoff=0.5)
     raise UnknownCommand(text, close)
+
+
+def as_command(text: str) -> Command | None:
+    """``text`` as a command when the grammar knows it, else None (a question for the agent)."""
+    try:
+        return parse(text)
+    except ValidationFailed:
+        return None

@@ -43,7 +43,7 @@ async def investigate_new(app: App, limit: int = 1, budget: Budget | None = None
                     else f"Investigate incident #{incident_id}: {title}. What is the root cause?")
         context = json.dumps({"deterministic_summary": summary, "candidates": candidates, "evidence": evidence},
                              ensure_ascii=False)
-        answer = await investigator.ask(question, lang, context=context)
+        answer = await investigator.ask(question, lang, context=context, fallback=False)
         now = app.clock.now()
         with app.store.transaction() as s:
             s.add(DiagnosisRow(

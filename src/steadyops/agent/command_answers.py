@@ -1,0 +1,102 @@
+"""The command grammar over chat: ``POST /api/v1/chat {"question": "zk检测"}`` does what ``ask "zk检测"`` does.
+
+:mod:`steadyops.agent.commands` is the one grammar; the CLI runs a parsed command in-process
+(``steadyops do``), and this module runs the same intent on the server for chat clients, so a
+phrase never means one thing in a terminal and another in a chat robot. Nothing here applies a
+change: ``磁盘清理`` proposes plans, which wait for the approval policy like any other request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from steadyops.agent.ask import AGENT_ACTOR, Answer, Proposal
+from steadyops.agent.commands import Command
+from steadyops.errors import SteadyOpsError
+from steadyops.i18n import Lang, t
+from steadyops.store import incidents as incidents_repo
+
+if TYPE_CHECKING:
+    from steadyops.app import App
+
+#: the cleanup action for each kind of target (the same table as ``steadyops do``)
+CLEANUP_ACTIONS: dict[str, str] = {"zookeeper": "zookeeper.purge", "host": "host.clean_logs"}
+LABEL_PARAMS: dict[str, str] = {"log_paths": "paths"}
+
+
+async def answer_command(app: App, cmd: Command, lang: Lang) -> Answer:
+    """Run a parsed command for a chat client and answer in ``lang``."""
+    if cmd.intent == "zk_check":
+        return await _zk_check(app, cmd, lang)
+    if cmd.intent == "inspect":
+        return await _inspect(app, cmd, lang)
+    if cmd.intent == "incidents":
+        return _incidents(app, lang)
+    return await _cleanup(app, cmd, lang)
+
+
+async def _zk_check(app: App, cmd: Command, lang: Lang) -> Answer:
+    from steadyops.integrations.zookeeper.diagnose import render, zk_inspect
+
+    address = cmd.target if cmd.target and cmd.target != "all" else None
+    report = await zk_inspect(app.checks, address)
+    return Answer(text=render(report, lang), mode="command", details={"command": "zk_check", "target": address})
+
+
+async def _inspect(app: App, cmd: Command, lang: Lang) -> Answer:
+    from steadyops.reports import ScopeError, load_report, render, resolve_scope
+
+    targets = [cmd.target] if cmd.target else []
+    try:
+        scope, jobs = resolve_scope(app.checks, kinds=[cmd.kind] if cmd.kind else [], targets=targets)
+    except ScopeError as exc:
+        return Answer(text=t("inspect.nothing", lang, why=exc.localised(lang)), mode="command",
+                      inconclusive=True, details={"command": "inspect"})
+    run_id, _findings = await app.checks.inspect(jobs, trigger="chat", scope=scope.as_dict())
+    report = load_report(app.store, run_id, inventory=app.inventory)
+    return Answer(text=render(report, "md", lang), mode="command",
+                  details={"command": "inspect", "run_id": run_id, "status": report.status.value})
+
+
+def _incidents(app: App, lang: Lang) -> Answer:
+    lines = []
+    with app.store.transaction() as s:
+        for row in incidents_repo.list_rows(s, limit=50):
+            if row.status != "resolved":
+                lines.append(f"- #{row.id} [{t(f'severity.{row.severity}', lang)}] "
+                             f"{t(f'incident.status.{row.status}', lang)} {row.title}")
+    return Answer(text="\n".join(lines) or t("cli.no_incidents", lang), mode="command",
+                  details={"command": "incidents"})
+
+
+async def _cleanup(app: App, cmd: Command, lang: Lang) -> Answer:
+    from steadyops.reports.scope import match_targets
+
+    inventory = app.inventory
+    if cmd.target in (None, "all"):
+        chosen = [tg for tg in inventory.targets.values() if tg.kind in CLEANUP_ACTIONS]
+    else:
+        chosen = [inventory.targets[n] for n in match_targets(inventory, cmd.target or "")]
+    chosen = [tg for tg in chosen if not cmd.kind or tg.kind == cmd.kind]
+    proposals: list[Proposal] = []
+    lines = []
+    for target in chosen:
+        action = CLEANUP_ACTIONS.get(target.kind)
+        if action is None or action not in app.registry.actions.names():
+            continue
+        params = {name: [p.strip() for p in target.labels[label].split(",") if p.strip()]
+                  for label, name in LABEL_PARAMS.items() if target.labels.get(label) and action == "host.clean_logs"}
+        p = Proposal(action=action, target=target.name, reason=cmd.text)
+        try:
+            run = await app.executor.propose(action, target.name, params, AGENT_ACTOR)
+        except SteadyOpsError as exc:
+            p.refused = str(exc)
+            lines.append(f"- {target.name} {action}: {t('do.result.failed', lang)} — {exc}")
+        else:
+            p.run_id, p.status = run.id, run.status
+            lines.append(f"- {target.name} {action}: #{run.id} {t(f'act.state.{run.status}', lang)}")
+        proposals.append(p)
+    if not proposals:
+        lines.append(t("do.cleanup_no_match", lang, target=cmd.target or "all"))
+    return Answer(text="\n".join(lines), mode="command", proposals=proposals,
+                  details={"command": "disk_cleanup"})
