@@ -104,7 +104,7 @@ def test_alerts_then_incident_lifecycle(run: Cli) -> None:
     assert done.strip() == t("cli.resolved", lang, id=1, who="alice")
     assert run.json("incidents", "show", "1")["resolved_by"] == "alice"
     refused = run("incidents", "ack", "1", code=1, token=run.server.token_for("bob", "responder"))
-    assert refused.stderr.startswith(t("cli.error", lang, msg="HTTP 409"))
+    assert refused.stderr.strip() == t("cli.error", lang, msg=t("apierr.already_resolved", lang, id=1) + " (HTTP 409)")
     assert run("incidents", "list", "--status", "open").stdout.strip() == t("cli.no_incidents", lang)
 
 
@@ -172,13 +172,17 @@ def test_errors_are_localised(run: Cli, tmp_path: Path) -> None:
         (("alerts", "send", "-f", str(tmp_path / "missing.json")), "missing.json"),
         (("alerts", "send", "-l", "alertname=X", "--starts-at", "1990-01-01T00:00:00Z"), "HTTP 400"),
         (("silences", "add", "alertname X"), "cannot parse matcher"),
-        (("silences", "expire", "nope"), "HTTP 404"),
-        (("incidents", "show", "99"), "HTTP 404"),
+        (("silences", "expire", "nope"),
+         t("apierr.not_found", lang, what=t("apierr.what.silence", lang), id="nope") + " (HTTP 404)"),
+        (("incidents", "show", "99999"),
+         t("apierr.not_found", lang, what=t("apierr.what.incident", lang), id=99999) + " (HTTP 404)"),
     ]
     for args, needle in cases:
         result = run(*args, code=1)
         assert result.stderr.startswith(prefix), result.stderr
         assert needle in result.stderr, result.stderr
+        if lang == "zh" and "HTTP 404" in needle:  # the server's English detail is not shown in zh
+            assert "does not exist" not in result.stderr, result.stderr
     bad_file = tmp_path / "bad.json"
     bad_file.write_text('{"alerts": [', encoding="utf-8")
     assert "line 1 column" in run("alerts", "send", "-f", str(bad_file), code=1).stderr
@@ -190,7 +194,7 @@ def test_unreachable_server(make_app: Any) -> None:
         port = sock.getsockname()[1]
     result = runner.invoke(cli, ["--lang", "zh", "--server", f"http://127.0.0.1:{port}", "incidents", "list"])
     assert result.exit_code == 1
-    assert result.stderr.startswith("错误：cannot reach")
+    assert result.stderr.startswith("错误：无法连接")
 
 
 def test_chinese_aliases(server: Server) -> None:

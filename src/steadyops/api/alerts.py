@@ -19,6 +19,7 @@ from steadyops.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFa
 from steadyops.models import Alert
 from steadyops.pipeline.intake import AlertmanagerWebhook, GenericAlerts, parse_alertmanager, parse_generic
 from steadyops.store import alerts as alerts_repo
+from steadyops.store import silences as silences_repo
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -120,10 +121,11 @@ def list_alerts(
 ) -> list[AlertOut]:
     with app.store.transaction() as session:
         rows = alerts_repo.list_alerts(session, status=status, incident_id=incident_id, limit=limit)
+        muted = silences_repo.current_reasons(session, [r.muted_by for r in rows], app.clock.now())
         return [
             AlertOut(fingerprint=r.fingerprint, status=r.status, labels=r.labels, annotations=r.annotations,
-                     starts_at=r.starts_at, ends_at=r.ends_at, muted_by=list(r.muted_by), incident_id=r.incident_id)
-            for r in rows
+                     starts_at=r.starts_at, ends_at=r.ends_at, muted_by=m, incident_id=r.incident_id)
+            for r, m in zip(rows, muted, strict=True)
         ]
 
 

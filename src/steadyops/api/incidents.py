@@ -22,6 +22,7 @@ from steadyops.models import Incident, IncidentStatus, Severity
 from steadyops.pipeline import diagnose, timings
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
+from steadyops.store import silences as silences_repo
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -117,13 +118,15 @@ class IncidentAction(BaseModel):
     comment: str = Field(default="", max_length=10_000)
 
 
-def _detail(session: Session, incident_id: int) -> IncidentDetail:
+def _detail(session: Session, incident_id: int, now: datetime) -> IncidentDetail:
     row = incidents_repo.get_row(session, incident_id)
     summary = IncidentSummary.of(incidents_repo.to_model(session, row))
+    rows = alerts_repo.list_alerts(session, incident_id=incident_id, limit=5000)
+    muted = silences_repo.current_reasons(session, [a.muted_by for a in rows], now)
     alerts = [
         IncidentAlert(fingerprint=a.fingerprint, status=a.status, labels=a.labels, annotations=a.annotations,
-                      starts_at=a.starts_at, ends_at=a.ends_at, muted_by=list(a.muted_by))
-        for a in alerts_repo.list_alerts(session, incident_id=incident_id, limit=5000)
+                      starts_at=a.starts_at, ends_at=a.ends_at, muted_by=m)
+        for a, m in zip(rows, muted, strict=True)
     ]
     timeline = [TimelineEvent(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
                 for e in incidents_repo.events(session, incident_id)]
@@ -150,7 +153,7 @@ def list_incidents(
             responses={404: {"description": "No such incident"}})
 def show_incident(incident_id: IncidentId, me: Viewer, app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
     with app.store.transaction() as session:
-        return _detail(session, incident_id)
+        return _detail(session, incident_id, app.clock.now())
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentDetail, summary="Acknowledge (someone is on it)",
@@ -161,7 +164,7 @@ def acknowledge_incident(incident_id: IncidentId, body: IncidentAction, me: Resp
     with app.store.transaction() as session:
         incidents_repo.acknowledge(session, incident_id, me.name, app.clock.now(), body.comment)
         session.flush()
-        return _detail(session, incident_id)
+        return _detail(session, incident_id, app.clock.now())
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail, summary="Resolve by hand",
@@ -173,4 +176,4 @@ def resolve_incident(incident_id: IncidentId, body: IncidentAction, me: Responde
     with app.store.transaction() as session:
         incidents_repo.resolve(session, incident_id, me.name, app.clock.now(), body.comment)
         session.flush()
-        return _detail(session, incident_id)
+        return _detail(session, incident_id, app.clock.now())

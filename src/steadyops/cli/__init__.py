@@ -12,6 +12,9 @@ from steadyops.cli import reports as reports_cli
 from steadyops.cli import slo as slo_cli
 from steadyops.cli import tokens as tokens_cli
 from steadyops.cli.common import state
+from steadyops.cli.helpfmt import quiet_help_type
+
+quiet_help_type()
 
 app = typer.Typer(
     name="steadyops",
@@ -59,9 +62,9 @@ app.add_typer(canary_cli.app, name="canary")
 app.add_typer(tokens_cli.tokens, name="tokens")
 app.add_typer(tokens_cli.users, name="users")
 # Chinese nouns work too: `steadyops 事件 列表`, `steadyops 静默 添加 …`
-app.add_typer(alerts.app, name="告警", hidden=True)
-app.add_typer(incidents.app, name="事件", hidden=True)
-app.add_typer(silences.app, name="静默", hidden=True)
+app.add_typer(alerts.app, name="告警", help="= alerts（告警：发送、查看）")
+app.add_typer(incidents.app, name="事件", help="= incidents（事件：列表、详情、认领、解决）")
+app.add_typer(silences.app, name="静默", help="= silences（静默规则：添加、列表、失效）")
 
 
 def main() -> None:

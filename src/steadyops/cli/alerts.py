@@ -28,7 +28,8 @@ from steadyops.cli.output import (
 )
 from steadyops.i18n import t
 
-app = typer.Typer(help="Send and list alerts. / 发送、查看告警。", no_args_is_help=True)
+app = typer.Typer(help="Send and list alerts. / 发送、查看告警。", no_args_is_help=True,
+                  epilog="中文别名 / Chinese aliases: steadyops 告警 发送 | 列表")
 
 
 def _read(file: Path) -> bytes:

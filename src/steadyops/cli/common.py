@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import httpx
 import typer
 
+from steadyops.cli.api_errors import render as render_api_error
 from steadyops.config import Settings, _default_lang, load_settings
 from steadyops.config_errors import describe as describe_config_error
 from steadyops.errors import ConfigError
@@ -97,13 +98,15 @@ def request(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
 
 
 def call_failed(resp: httpx.Response) -> NoReturn:
+    """The server's refusal in the CLI's language (:mod:`steadyops.cli.api_errors`)."""
     try:
-        detail = resp.json().get("detail", resp.text)
+        body: Any = resp.json()
     except ValueError:
-        detail = resp.text
+        body = resp.text
+    message = render_api_error(resp.status_code, body, state.lang)
     if resp.status_code == 401:
-        detail = f"{detail} ({t('cli.need_token', state.lang)})"
-    fail(f"HTTP {resp.status_code}: {detail}")
+        message = f"{message} ({t('cli.need_token', state.lang)})"
+    fail(message)
 
 
 def call(method: str, path: str, **kwargs: Any) -> Any:
@@ -112,7 +115,7 @@ def call(method: str, path: str, **kwargs: Any) -> Any:
         with state.client() as client:
             resp = client.request(method, path, **kwargs)
     except httpx.TransportError as exc:
-        fail(f"cannot reach {state.server()}: {type(exc).__name__}")
+        fail(t("apierr.unreachable", state.lang, server=state.server(), reason=type(exc).__name__))
     if resp.status_code >= 400:
         call_failed(resp)
     return resp.json() if resp.content else None

@@ -28,6 +28,7 @@ from steadyops.agent.commands import EXAMPLES, Command, UnknownCommand, parse
 from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.act import _status_line as status_line
 from steadyops.cli.act import parse_params, render_outcome, render_plan
+from steadyops.cli.api_errors import render as render_api_error
 from steadyops.cli.common import call, fail, state
 from steadyops.cli.output import OutputFormat, echo_json, render_table
 from steadyops.errors import ConfigError, ValidationFailed
@@ -134,13 +135,13 @@ def _try(method: str, path: str, **kwargs: Any) -> tuple[Any, str | None]:
         with state.client() as client:
             resp = client.request(method, path, **kwargs)
     except httpx.TransportError as exc:
-        fail(f"cannot reach {state.server()}: {type(exc).__name__}")
+        fail(t("apierr.unreachable", state.lang, server=state.server(), reason=type(exc).__name__))
     if resp.status_code >= 400:
         try:
-            detail = resp.json().get("detail", resp.text)
+            body: Any = resp.json()
         except ValueError:
-            detail = resp.text
-        return None, f"HTTP {resp.status_code}: {detail}"
+            body = resp.text
+        return None, render_api_error(resp.status_code, body, state.lang)
     return resp.json(), None
 
 

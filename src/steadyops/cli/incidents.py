@@ -27,6 +27,7 @@ from steadyops.i18n import t
 from steadyops.pipeline.diagnose import summarise
 
 app = typer.Typer(help="Incidents: list, show, acknowledge, resolve. / 事件：查看、认领、解决。",
+                  epilog="中文别名 / Chinese aliases: steadyops 事件 列表 | 详情 (查看) ID | 认领 ID | 解决 ID",
                   no_args_is_help=True)
 
 STATUSES = ("open", "acknowledged", "resolved")
@@ -164,5 +165,6 @@ app.command("resolve")(resolve_incident)
 # Chinese aliases, hidden from --help so it stays one list of commands.
 app.command("列表", hidden=True)(list_incidents)
 app.command("查看", hidden=True)(show_incident)
+app.command("详情", hidden=True)(show_incident)
 app.command("认领", hidden=True)(ack_incident)
 app.command("解决", hidden=True)(resolve_incident)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
+import socket
 
 import typer
 import uvicorn
@@ -36,9 +38,15 @@ def register(app: typer.Typer) -> None:
         if port:
             settings = settings.model_copy(update={"port": port})
         tls = check_listen(settings)  # before anything is created or bound
+        try:  # bind first: a busy port is one clear line, before anything says "listening"
+            sock = listen(settings.host, settings.port)
+        except OSError as exc:
+            fail(t("cli.port_busy" if exc.errno == errno.EADDRINUSE else "cli.cannot_listen", state.lang,
+                   host=settings.host, port=settings.port, reason=exc.strerror or exc))
         try:
             core = build_app(settings)
         except ConfigError as exc:
+            sock.close()
             fail(describe_config_error(exc, state.lang), CONFIG_EXIT)
         token = ensure_admin(core.store, core.clock, core.settings.data_dir)
         if token is not None:
@@ -46,8 +54,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(t("auth.first_admin", state.lang, path=path, token=token), err=True)
         store = core.settings.effective_database_url.split("@")[-1]
         typer.echo(t("cli.serving", state.lang, host=settings.host, port=settings.port, store=store))
-        uvicorn.run(create_api(core), host=settings.host, port=settings.port, log_level=log_level,
-                    access_log=log_level == "debug", ssl_certfile=tls[0], ssl_keyfile=tls[1])
+        config = uvicorn.Config(create_api(core), host=settings.host, port=settings.port, log_level=log_level,
+                                access_log=log_level == "debug", ssl_certfile=tls[0], ssl_keyfile=tls[1])
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def check_listen(settings: Settings) -> tuple[str | None, str | None]:
@@ -76,3 +85,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (IPv4 or IPv6), as uvicorn would open it; OSError if it cannot."""
+    family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock

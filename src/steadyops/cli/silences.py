@@ -24,7 +24,8 @@ from steadyops.cli.output import (
 from steadyops.i18n import t
 from steadyops.models import Matcher
 
-app = typer.Typer(help="Silences: mute alerts for a while. / 静默规则：临时屏蔽告警。", no_args_is_help=True)
+app = typer.Typer(help="Silences: mute alerts for a while. / 静默规则：临时屏蔽告警。", no_args_is_help=True,
+                  epilog="中文别名 / Chinese aliases: steadyops 静默 添加 | 列表 | 详情 (查看) ID | 修改 ID | 失效 ID")
 
 IdArg = Annotated[str, typer.Argument(help="silence id / 静默规则编号")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="why / 备注")]
@@ -55,6 +56,8 @@ def add_silence(
     starts_at: StartsOption = "",
     comment: CommentOption = "",
     fmt: FormatOption = OutputFormat.TABLE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the id (for scripts) / 只输出编号")]
+    = False,
 ) -> None:
     """Create a silence; all matchers must match. / 创建静默规则。"""
     body: dict[str, Any] = {"matchers": _checked(matchers), "comment": comment}
@@ -65,7 +68,7 @@ def add_silence(
     else:
         body["duration"] = duration
     created = call("POST", "/api/v1/silences", json=body)
-    _show(created, fmt, t("cli.silence_created", state.lang, id=created["id"]))
+    _show(created, fmt, created["id"] if quiet else t("cli.silence_created", state.lang, id=created["id"]))
 
 
 def list_silences(
@@ -149,5 +152,6 @@ app.command("expire")(expire_silence)
 app.command("添加", hidden=True)(add_silence)
 app.command("列表", hidden=True)(list_silences)
 app.command("查看", hidden=True)(show_silence)
+app.command("详情", hidden=True)(show_silence)
 app.command("修改", hidden=True)(update_silence)
 app.command("失效", hidden=True)(expire_silence)

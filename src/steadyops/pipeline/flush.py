@@ -8,6 +8,7 @@ alerts fire or notified ones resolve, or when ``repeat_interval`` has passed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from steadyops.store.alerts import row_to_alert
 from steadyops.store.tables import AlertRow, GroupAlertRow, GroupRow, IncidentRow, NotificationRow
 
 LOG_ONLY = "log"
+log = logging.getLogger(__name__)
 
 
 class Flusher:
@@ -110,6 +112,8 @@ class Flusher:
         payload = note.model_dump(mode="json")
         channels = self.receivers.get(group.receiver, [])
         targets = [(i, c.type) for i, c in enumerate(channels)] or [(-1, LOG_ONLY)]
+        if not channels:  # the "log" channel: counted as sent, so it must really write the notification
+            log.warning("notification (receiver %r has no channels, logged only): %s", group.receiver, note.title)
         # the group's birth time is in the key: a group that emptied and came back (a flapping alert)
         # starts its flush_seq again, and must not collide with its earlier life's notifications
         born = int(group.created_at.timestamp() * 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -84,3 +85,18 @@ def list_all(session: Session, *, active_at: datetime | None = None) -> list[Sil
     if active_at is not None:
         stmt = stmt.where(SilenceRow.starts_at <= active_at, SilenceRow.ends_at > active_at)
     return [to_model(r) for r in session.scalars(stmt)]
+
+
+def current_reasons(session: Session, reasons_per_row: Sequence[Sequence[str]], now: datetime) -> list[list[str]]:
+    """Each row's stored ``muted_by`` as of ``now``: a silence that has ended since no longer mutes.
+
+    ``muted_by`` is re-evaluated when a group flushes (every ``group_interval``), so between flushes
+    a silence that expired would still be shown as muting; reads filter it out here, with one query.
+    """
+    wanted = {r.removeprefix("silence:") for reasons in reasons_per_row for r in reasons if r.startswith("silence:")}
+    active: set[str] = set()
+    if wanted:
+        active = set(session.scalars(select(SilenceRow.id).where(SilenceRow.id.in_(wanted), SilenceRow.starts_at <= now,
+                                                                 SilenceRow.ends_at > now)))
+    return [[r for r in reasons if not r.startswith("silence:") or r.removeprefix("silence:") in active]
+            for reasons in reasons_per_row]

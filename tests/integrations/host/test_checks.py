@@ -313,10 +313,15 @@ async def test_systemd(serve: Any, sample: Sample) -> None:
     assert (await SystemdCheck().run(target())).summary == "no failed systemd units"
 
 
-async def test_systemd_absent_is_unknown_never_ok(serve: Any, sample: Sample) -> None:
+async def test_systemd_not_booted_is_not_applicable_and_missing_is_unknown(serve: Any, sample: Sample) -> None:
+    """A container says "not booted with systemd": no units can fail, so the check does not apply (issue 16)
+    and must not make every ``inspect --kind host`` exit 2; a systemctl that cannot be run stays UNKNOWN."""
     serve(commands={SYSTEMCTL: failed(SYSTEMCTL, 1, sample("systemctl_no_systemd.txt"))})
     r = await SystemdCheck().run(target())
-    assert r.status is CheckStatus.UNKNOWN and "System has not been booted with systemd" in r.summary
+    assert r.status is CheckStatus.OK and r.summary.startswith("not applicable")
+    assert r.metrics["applicable"] == 0.0 and "System has not been booted with systemd" in r.evidence[0].detail
+    serve(commands={SYSTEMCTL: failed(SYSTEMCTL, 1, "Failed to connect to bus: Permission denied")})
+    assert (await SystemdCheck().run(target())).status is CheckStatus.UNKNOWN
     serve()
     r = await SystemdCheck().run(target())
     assert r.status is CheckStatus.UNKNOWN and "`systemctl` is not available" in r.summary

@@ -215,8 +215,15 @@ class FdsCheck(HostCheck):
                            metrics={"allocated": float(allocated), "max": float(maximum), "used_pct": pct})
 
 
+def not_systemd(output: str) -> bool:
+    """systemctl's own words for "PID 1 is not systemd" (containers, SysV init, WSL without systemd)."""
+    return "not been booted with systemd" in output or "System has not been booted" in output
+
+
 class SystemdCheck(HostCheck):
-    """Failed systemd units; a host without systemd is UNKNOWN unless label ``systemd: "false"`` says so."""
+    """Failed systemd units. A host not booted with systemd has none: not applicable (reported OK, with
+    ``applicable=0``), not UNKNOWN, so a container's inspection exits on its real problems only. Any
+    other failure to ask stays UNKNOWN; label ``systemd: "false"`` skips the check."""
 
     name: ClassVar[str] = "host.systemd"
     runbook: ClassVar[str | None] = RB_SERVICE
@@ -226,6 +233,10 @@ class SystemdCheck(HostCheck):
         if not label_bool(target, "systemd", True):
             return self.result(CheckStatus.OK, "not checked: target label systemd=false", [])
         result = await host.run("systemctl", "--failed", "--no-legend", "--plain", "--no-pager")
+        if not result.ok and not_systemd(result.stdout + result.stderr):
+            # a container or a SysV host: there are no units to fail, which is not an unanswered question
+            return self.result(CheckStatus.OK, "not applicable: this host was not booted with systemd",
+                               [result.evidence()], metrics={"applicable": 0.0})
         if not result.ok:
             return unavailable(result, "failed units")
         ignore = [g.strip() for g in target.labels.get("systemd_ignore", "").split(",") if g.strip()]

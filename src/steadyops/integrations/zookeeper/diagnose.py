@@ -283,12 +283,24 @@ def _role_text(t: TargetDiagnosis, lang: Lang) -> str:
     return msg(f"role.{t.role}", lang) if t.role else msg("role.unknown", lang)
 
 
+def _in_lang(runbook: str, lang: Lang) -> str:
+    """Runbooks ship as ``x.en.md`` and ``x.zh.md`` side by side: cite the one in the reader's language."""
+    for other in ("en", "zh"):
+        if runbook.endswith(f".{other}.md") and other != lang:
+            return runbook[: -len(f".{other}.md")] + f".{lang}.md"
+    return runbook
+
+
 def render(report: ZkReport, lang: Lang = "zh", *, evidence_lines: int = 3) -> str:
     """Plain text (also valid Markdown lists) for the CLI, a chat robot or a report section."""
     if not report.targets:
         scope = msg("all", lang) if report.scope == "all" else report.scope
         return msg("no_targets", lang, scope=scope)
-    lines = [msg("title", lang, targets=len(report.targets), status=_status(report.status, lang))]
+    # the headline severity is the worst finding's, as in the inspection report around it; when the
+    # service as a whole fares better (an ensemble keeping quorum) that verdict follows in brackets
+    overall = worst(report.status, *(t.status for t in report.targets))
+    lines = [msg("title", lang, targets=len(report.targets), status=_status(overall, lang))
+             + (msg("title.service", lang, status=_status(report.status, lang)) if overall != report.status else "")]
     for e in report.ensembles:
         if e.quorum_lost:
             key = "ensemble.lost"
@@ -316,7 +328,7 @@ def render(report: ZkReport, lang: Lang = "zh", *, evidence_lines: int = 3) -> s
         lines.extend(f"    {msg('evidence', lang)}: {e.source} → {e.detail.splitlines()[0][:160] if e.detail else ''}"
                      for e in primary.evidence[:evidence_lines])
         if primary.runbooks:
-            lines.append(f"    {msg('runbook', lang)}: {', '.join(primary.runbooks)}")
+            lines.append(f"    {msg('runbook', lang)}: {', '.join(_in_lang(rb, lang) for rb in primary.runbooks)}")
         if len(t.failures) > 1:
             also = ", ".join(f"{msg(f'layer.{lf.layer}', lang)} ({_status(lf.status, lang)})" for lf in t.failures[1:])
             lines.append("    " + msg("target.also", lang, layers=also))

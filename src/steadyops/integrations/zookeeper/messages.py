@@ -14,6 +14,7 @@ Lang = Literal["zh", "en"]
 MESSAGES: dict[str, dict[str, str]] = {
     "title": {"en": "ZooKeeper inspection (zk检测): {targets} target(s), overall {status}",
               "zh": "ZooKeeper 检测（zk检测）：{targets} 个目标，总体{status}"},
+    "title.service": {"en": " (the service: {status})", "zh": "（服务整体：{status}）"},
     "no_targets": {"en": "No ZooKeeper target matched {scope}.", "zh": "没有匹配 {scope} 的 ZooKeeper 目标。"},
     "all": {"en": "the inventory", "zh": "清单"},
     "ensemble.ok": {"en": "cluster {cluster}: all {size} members serve (quorum {quorum})",
