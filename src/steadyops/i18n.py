@@ -319,6 +319,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "apierr.status.4xx": {"en": "request refused", "zh": "请求被拒绝"},
     "apierr.status.5xx": {"en": "server error", "zh": "服务端错误"},
     "apierr.unreachable": {"en": "cannot reach {server}: {reason}", "zh": "无法连接 {server}：{reason}"},
+    "chat.command_forbidden": {"en": "{command!r} needs the {role} role; your token does not have it.",
+                               "zh": "“{command}”需要 {role} 角色，你的令牌没有该权限。"},
     "inspect.adhoc": {"en": "{address} is not in the inventory: running the read-only {kind} checks against it "
                              "once (not recorded, no alerts).",
                       "zh": "{address} 不在清单中：对它临时执行一次只读的 {kind} 检查（不记录，不产生告警）。"},

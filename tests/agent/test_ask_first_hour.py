@@ -13,6 +13,7 @@ from steadyops.agent.relevance import expand_kinds
 from steadyops.api import create_api
 from steadyops.i18n import Lang, t
 from steadyops.models import Alert
+from steadyops.testing.auth import admin_token, bearer, token_for
 from steadyops.testing.timeline import push
 
 
@@ -64,7 +65,7 @@ async def test_chat_and_cli_share_one_grammar(make_app: Any) -> None:
     """``zk检测`` over chat runs the ZooKeeper check (no ZooKeeper here: it says so), not an incident list."""
     app = make_app()
     transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer(admin_token(app))) as client:
         body = (await client.post("/api/v1/chat", json={"question": "zk检测", "lang": "zh"})).json()
         assert body["mode"] == "command" and body["details"]["command"] == "zk_check"
         assert "未配置大模型" not in body["answer"]
@@ -72,3 +73,17 @@ async def test_chat_and_cli_share_one_grammar(make_app: Any) -> None:
         assert body["mode"] == "command" and body["answer"] == t("cli.no_incidents", "en")
         body = (await client.post("/api/v1/chat", json={"question": "巡检 nosuchkind", "lang": "en"})).json()
         assert body["mode"] == "command" and body["inconclusive"] is True
+
+
+async def test_chat_commands_need_the_role_their_route_needs(make_app: Any) -> None:
+    """A viewer may list incidents over chat but not run checks or propose plans through it."""
+    app = make_app()
+    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    viewer = bearer(token_for(app, "vera", "viewer"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=viewer) as client:
+        body = (await client.post("/api/v1/chat", json={"question": "zk检测", "lang": "en"})).json()
+        assert body["details"].get("refused") is True and "responder" in body["answer"]
+        body = (await client.post("/api/v1/chat", json={"question": "磁盘清理 all", "lang": "zh"})).json()
+        assert body["details"].get("refused") is True and body["proposals"] == []
+        body = (await client.post("/api/v1/chat", json={"question": "事件列表", "lang": "en"})).json()
+        assert body["details"].get("refused") is None and body["mode"] == "command"

@@ -111,7 +111,7 @@ class Investigator:
 
         cmd = as_command(question) if not context else None
         if cmd is not None:
-            return await answer_command(self.app, cmd, lang)
+            return await answer_command(self.app, cmd, lang, self.principal)
         if self.llm is None:
             return self.deterministic(question, lang)
         loop = AgentLoop(self.llm, self.tools, lang=lang, budget=self.budget,
@@ -130,9 +130,9 @@ class Investigator:
         if why and not proposals:
             # a model that failed, gathered no evidence or wrote no readable text is not an answer:
             # say so and give the deterministic engine's answer instead (issue 14)
-            fallback = self.deterministic(question, lang, reason=why)
-            fallback.errors, fallback.usage, fallback.evidence = result.errors, result.usage, result.evidence
-            return fallback
+            engine = self.deterministic(question, lang, reason=why)
+            engine.errors, engine.usage, engine.evidence = result.errors, result.usage, result.evidence
+            return engine
         return Answer(text=result.answer, mode="llm", evidence=result.evidence, proposals=proposals,
                       inconclusive=result.inconclusive, errors=result.errors, usage=result.usage)
 

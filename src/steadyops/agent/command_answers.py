@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from steadyops.agent.ask import AGENT_ACTOR, Answer, Proposal
 from steadyops.agent.commands import Command
+from steadyops.auth import Principal
+from steadyops.auth.roles import Role, allows
 from steadyops.errors import SteadyOpsError
 from steadyops.i18n import Lang, t
 from steadyops.store import incidents as incidents_repo
@@ -24,15 +26,25 @@ CLEANUP_ACTIONS: dict[str, str] = {"zookeeper": "zookeeper.purge", "host": "host
 LABEL_PARAMS: dict[str, str] = {"log_paths": "paths"}
 
 
-async def answer_command(app: App, cmd: Command, lang: Lang) -> Answer:
-    """Run a parsed command for a chat client and answer in ``lang``."""
+#: the role each intent needs, as its HTTP route does: running checks and proposing plans are a
+#: responder's (POST /api/v1/inspections, POST /api/v1/actions), reading incidents a viewer's
+NEEDS: dict[str, Role] = {"zk_check": Role.RESPONDER, "inspect": Role.RESPONDER, "disk_cleanup": Role.RESPONDER,
+                          "incidents": Role.VIEWER}
+
+
+async def answer_command(app: App, cmd: Command, lang: Lang, principal: Principal | None = None) -> Answer:
+    """Run a parsed command for a chat client and answer in ``lang`` (``principal``: who asks; None in-process)."""
+    need = NEEDS.get(cmd.intent, Role.RESPONDER)
+    if principal is not None and not allows(principal.role, need):
+        return Answer(text=t("chat.command_forbidden", lang, command=cmd.text, role=need.value), mode="command",
+                      inconclusive=True, details={"command": cmd.intent, "refused": True})
     if cmd.intent == "zk_check":
         return await _zk_check(app, cmd, lang)
     if cmd.intent == "inspect":
         return await _inspect(app, cmd, lang)
     if cmd.intent == "incidents":
         return _incidents(app, lang)
-    return await _cleanup(app, cmd, lang)
+    return await _cleanup(app, cmd, lang, principal)
 
 
 async def _zk_check(app: App, cmd: Command, lang: Lang) -> Answer:
@@ -69,7 +81,7 @@ def _incidents(app: App, lang: Lang) -> Answer:
                   details={"command": "incidents"})
 
 
-async def _cleanup(app: App, cmd: Command, lang: Lang) -> Answer:
+async def _cleanup(app: App, cmd: Command, lang: Lang, principal: Principal | None) -> Answer:
     from steadyops.reports.scope import match_targets
 
     inventory = app.inventory
@@ -88,7 +100,9 @@ async def _cleanup(app: App, cmd: Command, lang: Lang) -> Answer:
                   for label, name in LABEL_PARAMS.items() if target.labels.get(label) and action == "host.clean_logs"}
         p = Proposal(action=action, target=target.name, reason=cmd.text)
         try:
-            run = await app.executor.propose(action, target.name, params, AGENT_ACTOR)
+            run = await app.executor.propose(action, target.name, params,
+                                             principal.name if principal else AGENT_ACTOR,
+                                             f"{principal.credential} via chat" if principal else "")
         except SteadyOpsError as exc:
             p.refused = str(exc)
             lines.append(f"- {target.name} {action}: {t('do.result.failed', lang)} — {exc}")

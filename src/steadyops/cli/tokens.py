@@ -30,6 +30,8 @@ def create_token(
     ttl: Annotated[str, typer.Option("--ttl", help="e.g. 30d, 12h (default: until revoked) / 有效期")] = "",
     owner: Annotated[str, typer.Option("--for", help="another user or service account (admin) / 所属账号")] = "",
     fmt: FormatOption = OutputFormat.TABLE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the secret (for scripts) / 只输出密钥")]
+    = False,
 ) -> None:
     """Create a token; the secret is shown this once. / 创建令牌（密钥只显示一次）。"""
     body: dict[str, Any] = {"name": name}
@@ -45,6 +47,9 @@ def create_token(
     made = call("POST", "/api/v1/auth/tokens", json=body)
     if fmt is OutputFormat.JSON:
         echo_json(made)
+        return
+    if quiet:
+        typer.echo(made["token"])
         return
     typer.echo(t("auth.token_created", state.lang, id=made["key"], owner=made["owner"], role=made["role"],
                  token=made["token"]))
