@@ -166,6 +166,22 @@ async def test_silence_mutes_until_expired(app: App, client: httpx.AsyncClient, 
         assert len(incidents_repo.list_rows(session)) >= 1
 
 
+async def test_an_expired_silence_stops_showing_at_once(app: App, client: httpx.AsyncClient,
+                                                       fake_clock: FakeClock) -> None:
+    """Between flushes the stored ``muted_by`` is stale; reads must not show a silence that ended (issue 16)."""
+    s = await create(client, matchers=["alertname=DiskFull"], duration="10m")
+    alert = {"labels": {"alertname": "DiskFull", "instance": "db-1"}, "starts_at": fake_clock.now().isoformat()}
+    assert (await client.post("/api/v1/alerts", json={"alerts": [alert]})).status_code == 200
+    app.pipeline.process_sync()
+    (listed,) = (await client.get("/api/v1/alerts")).json()
+    assert listed["muted_by"] == [f"silence:{s['id']}"]
+    fake_clock.advance(11 * 60)  # the silence ran out; no flush has re-evaluated the alert yet
+    (listed,) = (await client.get("/api/v1/alerts")).json()
+    assert listed["muted_by"] == []
+    with app.store.transaction() as session:  # the stored value is still the old one: only reads filter
+        assert alerts_repo.list_alerts(session)[0].muted_by == [f"silence:{s['id']}"]
+
+
 async def test_openapi_contract(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert set(spec["paths"][BASE]) == {"get", "post"}
