@@ -45,7 +45,8 @@ def test_help_has_no_bool_type_on_help_and_shows_the_chinese_nouns() -> None:
 def test_chinese_subcommands_work(make_app: Any, lang: Lang) -> None:
     app = make_app()
     with Server(app) as srv:
-        sent = runner.invoke(cli, ["--lang", lang, *srv.args, "告警", "发送", "-l", "alertname=磁盘满", "-l", "instance=db-1"])
+        sent = runner.invoke(cli, ["--lang", lang, *srv.args, "告警", "发送", "-l", "alertname=磁盘满",
+                                   "-l", "instance=db-1"])
         assert sent.exit_code == 0, sent.output
         app.pipeline.process_sync()
         shown = runner.invoke(cli, ["--lang", lang, *srv.args, "事件", "详情", "1"])

@@ -32,6 +32,7 @@ from steadyops.cli.output import render_table
 from steadyops.errors import ConfigError
 from steadyops.i18n import MESSAGES, Lang, t
 from steadyops.models import Finding
+from steadyops.summaries import in_lang as summary_in_lang
 
 if TYPE_CHECKING:
     from steadyops.app import App
@@ -134,7 +135,7 @@ def render_terminal(report: InspectionReport, lang: Lang) -> str:
     if failing:
         headers = [t(k, lang) for k in ("report.col.status", "report.col.target", "report.col.check",
                                         "report.col.summary", "report.col.layer")]
-        rows = [[status_text(f.status.value, lang), f.target, f.check, f.summary,
+        rows = [[status_text(f.status.value, lang), f.target, f.check, summary_in_lang(f.summary, lang),
                  layer_text(f.layer, lang)] for f in failing]
         lines += ["", render_table(headers, rows, max_width=80)]
     ok = report.counts.get("ok", 0)

@@ -18,6 +18,7 @@ from steadyops.i18n import MESSAGES, Lang, t
 from steadyops.models import CheckStatus
 from steadyops.reports import charts
 from steadyops.reports.inspection import ChangeKind, InspectionReport
+from steadyops.summaries import in_lang as summary_in_lang
 
 CHANGE_ORDER = (ChangeKind.NEW_FAILURE, ChangeKind.CHANGED, ChangeKind.RECOVERED, ChangeKind.STILL_FAILING,
                 ChangeKind.GONE)
@@ -89,7 +90,8 @@ def context(report: InspectionReport, lang: Lang, tz: tzinfo | None) -> dict[str
         "_": _, "fmt_time": fmt_time, "status_label": status_label, "counts_line": counts_line,
         "scope_text": scope_text, "layer_label": lambda v: label("report.layer", v) if v else "-",
         "fmt_number": charts.fmt_number, "md_cell": md_cell, "first_line": first_line, "is_url": is_url,
-        "runbook": lambda p: runbook_for(p, lang), "glyph": lambda s: charts.STATUS_GLYPHS[str(s)],
+        "runbook": lambda p: runbook_for(p, lang), "summary": lambda text: summary_in_lang(text, lang),
+        "glyph": lambda s: charts.STATUS_GLYPHS[str(s)],
         "text_sparkline": charts.text_sparkline,
         "text_strip": lambda statuses: charts.text_strip(statuses) if statuses else "-",
         "status_bar": lambda counts: charts.status_bar(counts, status_labels),

@@ -37,6 +37,7 @@ from steadyops.integrations.zookeeper.ensemble import quorum_size
 from steadyops.integrations.zookeeper.messages import Lang, msg
 from steadyops.inventory import Target, split_address
 from steadyops.models import CheckStatus, Evidence, Finding
+from steadyops.summaries import in_lang
 
 if TYPE_CHECKING:  # the runner sits above the plugins; import it only where zk_inspect runs
     from steadyops.runner.checks import CheckRunner
@@ -283,6 +284,12 @@ def _role_text(t: TargetDiagnosis, lang: Lang) -> str:
     return msg(f"role.{t.role}", lang) if t.role else msg("role.unknown", lang)
 
 
+def _summary_line(line: str, lang: Lang) -> str:
+    """``check: summary`` with the summary's shared phrases in the reader's language."""
+    check, sep, summary = line.partition(": ")
+    return f"{check}{sep}{in_lang(summary, lang)}" if sep else in_lang(line, lang)
+
+
 def _in_lang(runbook: str, lang: Lang) -> str:
     """Runbooks ship as ``x.en.md`` and ``x.zh.md`` side by side: cite the one in the reader's language."""
     for other in ("en", "zh"):
@@ -322,7 +329,7 @@ def render(report: ZkReport, lang: Lang = "zh", *, evidence_lines: int = 3) -> s
                                 layer=msg(f"layer.{t.layer}", lang), **common))
         primary = t.failures[0]
         shown = primary.summaries[: max(1, len(primary.summaries) - primary.unanswered)][:4]
-        lines.extend(f"    · {s}" for s in shown)
+        lines.extend(f"    · {_summary_line(s, lang)}" for s in shown)
         if len(primary.summaries) > len(shown):
             lines.append("    · " + msg("more_unanswered", lang, count=len(primary.summaries) - len(shown)))
         lines.extend(f"    {msg('evidence', lang)}: {e.source} → {e.detail.splitlines()[0][:160] if e.detail else ''}"
