@@ -123,7 +123,7 @@ def _evidence_charts(detail: IncidentDetail) -> list[dict[str, Any]]:
 def incident_page(request: Request, incident_id: int, me: Annotated[Principal, Depends(viewer)]) -> HTMLResponse:
     app = app_of(request)
     with app.store.transaction() as s:
-        detail = _detail(s, incident_id)
+        detail = _detail(s, incident_id, app.clock.now())
     return render(request, "incident.html.j2", lang=lang_of(request), inc=detail, timings=timings(detail),
                   charts=_evidence_charts(detail), catalog=set(app.registry.actions.names()))
 
