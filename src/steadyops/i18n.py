@@ -319,6 +319,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "apierr.status.4xx": {"en": "request refused", "zh": "请求被拒绝"},
     "apierr.status.5xx": {"en": "server error", "zh": "服务端错误"},
     "apierr.unreachable": {"en": "cannot reach {server}: {reason}", "zh": "无法连接 {server}：{reason}"},
+    "incident.actor.system": {"en": "system", "zh": "系统"},
     "chat.command_forbidden": {"en": "{command!r} needs the {role} role; your token does not have it.",
                                "zh": "“{command}”需要 {role} 角色，你的令牌没有该权限。"},
     "inspect.adhoc": {"en": "{address} is not in the inventory: running the read-only {kind} checks against it "

@@ -51,6 +51,10 @@ def test_chinese_subcommands_work(make_app: Any, lang: Lang) -> None:
         app.pipeline.process_sync()
         shown = runner.invoke(cli, ["--lang", lang, *srv.args, "事件", "详情", "1"])
         assert shown.exit_code == 0 and "磁盘满 @ db-1" in shown.stdout, shown.output
+        timeline = shown.stdout.split(t("incident.timeline", lang))[1]
+        assert t("incident.actor.system", lang) in timeline
+        if lang == "zh":
+            assert "system" not in timeline, timeline
         missing = runner.invoke(cli, ["--lang", lang, *srv.args, "事件", "详情", "99999"])
         assert missing.exit_code == 1
         expected = t("apierr.not_found", lang, what=t("apierr.what.incident", lang), id=99999)

@@ -108,7 +108,8 @@ def describe(inc: dict[str, Any]) -> str:
         parts.append(f"\n{t('incident.timeline', lang)}")
         headers = [t(k, lang) for k in ("col.time", "col.event", "col.actor", "col.detail")]
         parts.append(render_table(headers, [
-            [fmt_time(e["at"]), translated("incident.event", e["kind"]), e["actor"], e["detail"]]
+            [fmt_time(e["at"]), translated("incident.event", e["kind"]),
+             t("incident.actor.system", lang) if e["actor"] == "system" else e["actor"], e["detail"]]
             for e in timeline
         ]))
     for d in inc.get("diagnoses") or []:
