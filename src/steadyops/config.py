@@ -411,7 +411,8 @@ def _check_yaml(path: Path | None) -> Any:
     if path is None:
         return None
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as fh:  # a stream, so a syntax error names the file
+            doc = yaml.safe_load(fh)
     except OSError as exc:
         raise KeyedConfigError(f"cannot read config file {path}: {exc.strerror}", "cfgerr.unreadable",
                                path=path, reason=exc.strerror) from exc

@@ -98,6 +98,7 @@ def test_config_error_table(tmp_path: Path, what: str, text: str, names: str, la
     assert len(lines) == 1, out
     line = lines[0]
     if names.startswith("line "):
+        assert str(cfg) in line, line  # the file, then line and column
         nums = re.findall(r"\d+", names)
         if lang == "en":
             assert names in line, line
