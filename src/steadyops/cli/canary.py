@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from steadyops.canary import EXIT_CODES, Arm, compare
 from steadyops.cli.common import state
 from steadyops.cli.output import OutputFormat, echo_json
 from steadyops.i18n import t
+
+if TYPE_CHECKING:  # scipy is imported when a comparison runs, not on every `steadyops` start (~1 s)
+    from steadyops.canary import Arm
 
 app = typer.Typer(help="Canary / A-B comparison of two deployments. / 金丝雀 / A-B 对比。", no_args_is_help=True)
 
 
 def load_arm(path: Path) -> Arm:
     """An arm from a JSON object or a one-number-per-line file; ValueError naming the problem."""
+    from steadyops.canary import Arm
+
     text = path.read_text(encoding="utf-8")
     stripped = text.lstrip()
     if stripped.startswith("{"):
@@ -46,6 +50,8 @@ def compare_cmd(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
 ) -> None:
     """Compare a canary with its baseline; exit 0 pass, 1 fail, 3 inconclusive. / 对比金丝雀与基线。"""
+    from steadyops.canary import EXIT_CODES, compare
+
     lang = state.lang
     try:
         arms = [load_arm(baseline), load_arm(canary)]
