@@ -236,7 +236,7 @@ class SystemdCheck(HostCheck):
         if not result.ok and not_systemd(result.stdout + result.stderr):
             # a container or a SysV host: there are no units to fail, which is not an unanswered question
             return self.result(CheckStatus.OK, "not applicable: this host was not booted with systemd",
-                               [result.evidence()], metrics={"applicable": 0.0})
+                               [result.evidence()], metrics={"applicable": 0.0, "failed_units": 0.0})
         if not result.ok:
             return unavailable(result, "failed units")
         ignore = [g.strip() for g in target.labels.get("systemd_ignore", "").split(",") if g.strip()]
