@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from steadyops.api.deps import get_app
-from steadyops.api.params import OptionalIdQuery
+from steadyops.api.params import NEXT_CURSOR, PAGED, AlertCursor, OptionalIdQuery, alert_cursor, parse_alert_cursor
 from steadyops.app import App
 from steadyops.auth import Ingest, Viewer
 from steadyops.config import IntakeConfig
@@ -111,16 +111,23 @@ async def generic_alerts(request: Request, me: Ingest, app: Annotated[App, Depen
     return await _intake(request, app, parse_generic)
 
 
-@router.get("", response_model=list[AlertOut], summary="Current alerts")
+@router.get("", response_model=list[AlertOut], summary="Current alerts, most recently updated first",
+            responses=PAGED)
 def list_alerts(
     me: Viewer,
     app: Annotated[App, Depends(get_app)],
+    response: Response,
     status: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
     incident_id: OptionalIdQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    cursor: AlertCursor = None,
 ) -> list[AlertOut]:
+    """One page; ``?cursor=`` (the previous page's ``X-Next-Cursor``) continues it, at any depth in one index range."""
+    after = parse_alert_cursor(cursor) if cursor else None
     with app.store.transaction() as session:
-        rows = alerts_repo.list_alerts(session, status=status, incident_id=incident_id, limit=limit)
+        rows = alerts_repo.list_alerts(session, status=status, incident_id=incident_id, limit=limit, after=after)
+        if len(rows) == limit:
+            response.headers[NEXT_CURSOR] = alert_cursor(rows[-1].updated_at, rows[-1].fingerprint)
         muted = silences_repo.current_reasons(session, [r.muted_by for r in rows], app.clock.now())
         return [
             AlertOut(fingerprint=r.fingerprint, status=r.status, labels=r.labels, annotations=r.annotations,

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from steadyops.api.deps import get_app
-from steadyops.api.params import MAX_ID
+from steadyops.api.params import MAX_ID, NEXT_CURSOR, PAGED, IncidentCursor
 from steadyops.app import App
 from steadyops.auth import Responder, Viewer
 from steadyops.models import Incident, IncidentStatus, Severity
@@ -137,16 +137,22 @@ def _detail(session: Session, incident_id: int, now: datetime) -> IncidentDetail
     return IncidentDetail(**summary.model_dump(), alerts=alerts, timeline=timeline, diagnoses=diagnoses)
 
 
-@router.get("", response_model=list[IncidentSummary], summary="List incidents, newest first")
+@router.get("", response_model=list[IncidentSummary], summary="List incidents, newest first", responses=PAGED)
 def list_incidents(
     me: Viewer,
     app: Annotated[App, Depends(get_app)],
+    response: Response,
     status: Annotated[IncidentStatus | None, Query(description="Only incidents in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: IncidentCursor = None,
 ) -> list[IncidentSummary]:
+    """One page (keyset: ``?cursor=`` from the previous page's ``X-Next-Cursor``); alert counts come from one
+    aggregate, never from loading every alert of every incident."""
     with app.store.transaction() as session:
-        rows = incidents_repo.list_rows(session, status=status.value if status else None, limit=limit)
-        return [IncidentSummary.of(incidents_repo.to_model(session, r)) for r in rows]
+        rows = incidents_repo.list_rows(session, status=status.value if status else None, limit=limit, before=cursor)
+        if len(rows) == limit:
+            response.headers[NEXT_CURSOR] = str(rows[-1].id)
+        return [IncidentSummary.of(m) for m in incidents_repo.to_models(session, rows)]
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail, summary="One incident with alerts and timeline",

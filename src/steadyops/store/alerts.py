@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from steadyops.models import Alert, AlertStatus
 from steadyops.store import JOURNAL_CURSOR
-from steadyops.store.tables import AlertEventRow, AlertRow, CursorRow
+from steadyops.store.tables import AlertEventRow, AlertRow, CursorRow, UTCDateTime
 
 JOURNAL_CURSOR_NAME = "journal"
 
@@ -129,13 +129,19 @@ def firing_alerts(session: Session) -> list[AlertRow]:
 
 
 def list_alerts(
-    session: Session, *, status: str | None = None, incident_id: int | None = None, limit: int = 500
+    session: Session, *, status: str | None = None, incident_id: int | None = None, limit: int = 500,
+    after: tuple[datetime, str] | None = None,
 ) -> list[AlertRow]:
-    stmt = select(AlertRow).order_by(AlertRow.updated_at.desc()).limit(limit)
+    """Most recently updated first, ties by fingerprint; ``after`` = the (updated_at, fingerprint) of the last
+    row of the previous page (keyset pagination: each page is an index range, however deep)."""
+    stmt = select(AlertRow).order_by(AlertRow.updated_at.desc(), AlertRow.fingerprint.desc()).limit(limit)
     if status:
         stmt = stmt.where(AlertRow.status == status)
     if incident_id is not None:
         stmt = stmt.where(AlertRow.incident_id == incident_id)
+    if after is not None:
+        stmt = stmt.where(tuple_(AlertRow.updated_at, AlertRow.fingerprint) < tuple_(
+            literal(after[0], UTCDateTime()), literal(after[1])))
     return list(session.scalars(stmt))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from steadyops.errors import Conflict, NotFound
@@ -25,9 +26,31 @@ def get_row(session: Session, incident_id: int) -> IncidentRow:
     return row
 
 
-def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False) -> Incident:
-    alerts = list(session.scalars(select(AlertRow).where(AlertRow.incident_id == row.id)))
-    firing = sum(1 for a in alerts if a.status == "firing")
+def alert_counts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """``{incident id: (alerts, firing)}`` in one aggregate over the (incident_id, status) index: a list of
+    incidents never loads their alerts to count them."""
+    if not ids:
+        return {}
+    firing = func.sum(case((AlertRow.status == "firing", 1), else_=0))
+    stmt = (select(AlertRow.incident_id, func.count(), firing).where(AlertRow.incident_id.in_(list(ids)))
+            .group_by(AlertRow.incident_id))
+    return {int(i): (int(n), int(f or 0)) for i, n, f in session.execute(stmt)}
+
+
+def to_models(session: Session, rows: Sequence[IncidentRow]) -> list[Incident]:
+    """Many incidents, their counts in one query."""
+    counts = alert_counts(session, [r.id for r in rows])
+    return [to_model(session, r, counts=counts.get(r.id, (0, 0))) for r in rows]
+
+
+def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False,
+             counts: tuple[int, int] | None = None) -> Incident:
+    alerts = list(session.scalars(select(AlertRow).where(AlertRow.incident_id == row.id))) if with_alerts else []
+    if with_alerts:
+        counts = (len(alerts), sum(1 for a in alerts if a.status == "firing"))
+    elif counts is None:
+        counts = alert_counts(session, [row.id]).get(row.id, (0, 0))
+    total, firing = counts
     return Incident(
         id=row.id,
         title=row.title,
@@ -42,7 +65,7 @@ def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False) -
         acknowledged_by=row.acknowledged_by,
         resolved_at=row.resolved_at,
         resolved_by=row.resolved_by,
-        alert_count=len(alerts),
+        alert_count=total,
         firing_count=firing,
         last_ok_at=row.last_ok_at,
         located_at=row.located_at,
@@ -51,10 +74,14 @@ def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False) -
     )
 
 
-def list_rows(session: Session, *, status: str | None = None, limit: int = 100) -> list[IncidentRow]:
+def list_rows(session: Session, *, status: str | None = None, limit: int = 100,
+              before: int | None = None) -> list[IncidentRow]:
+    """Newest first; ``before`` (the last id of the previous page) continues a keyset-paginated list."""
     stmt = select(IncidentRow).order_by(IncidentRow.id.desc()).limit(limit)
     if status:
         stmt = stmt.where(IncidentRow.status == status)
+    if before is not None:
+        stmt = stmt.where(IncidentRow.id < before)
     return list(session.scalars(stmt))
 
 

@@ -93,6 +93,13 @@ class AlertRow(Base):
     muted_by: Mapped[list[Any]] = mapped_column(JSON, default=list)
     incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
 
+    __table_args__ = (  # keyset pagination and per-incident counts (migration 0009_i10b)
+        Index("ix_alerts_updated_fp", "updated_at", "fingerprint"),
+        Index("ix_alerts_status_updated_fp", "status", "updated_at", "fingerprint"),
+        Index("ix_alerts_incident_updated_fp", "incident_id", "updated_at", "fingerprint"),
+        Index("ix_alerts_incident_status", "incident_id", "status"),
+    )
+
 
 class SilenceRow(Base):
     __tablename__ = "silences"
@@ -161,6 +168,8 @@ class IncidentRow(Base):
     located_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: when a remedy on one of its targets was applied and verified
     remedied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_incidents_status_id", "status", "id"),)  # paginated lists (0009_i10b)
 
 
 class IncidentEventRow(Base):

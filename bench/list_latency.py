@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""List latency at scale: ``GET /api/v1/incidents`` and ``GET /api/v1/alerts`` at 10,000 incidents / 1 M alerts.
+
+    python bench/list_latency.py [--incidents 10000] [--alerts-each 100] [--calls 30] [--postgres]
+
+A store (SQLite in a temporary dir, or a throw-away PostgreSQL database with ``--postgres``) is
+migrated and filled with ``--incidents`` incidents of ``--alerts-each`` alerts each (the default is
+1,000,000 alerts), bulk-inserted. Then each list call is made ``--calls`` times through the real HTTP
+API in-process (FastAPI over ASGI, authenticated with a bearer token, JSON encoded) and timed
+end to end: first pages, filtered pages, and a page deep in the list reached with the cursor.
+
+The named peer, measured in the same run on the same data: the list as it was before i10b
+(``peer: load-every-alert``) — every incident of the page loads all its alerts to count them, and
+a deep alerts page is reached with ``OFFSET`` — run directly against the store (no HTTP, so the peer
+is flattered). The target is < 20 ms per list call. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+
+from steadyops.api import create_api
+from steadyops.app import build_app
+from steadyops.config import Settings
+from steadyops.store.tables import AlertRow, IncidentRow
+from steadyops.testing.auth import bearer, token_for
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+TARGET_MS = 20.0
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def fill(app: Any, incidents: int, alerts_each: int) -> None:
+    """Bulk rows: incidents 1..N, each with its alerts (half firing), updated_at spread over a day."""
+    batch: list[dict[str, Any]] = []
+    engine = app.store.engine
+    with engine.begin() as conn:
+        conn.execute(insert(IncidentRow.__table__), [  # type: ignore[arg-type]
+            {"id": i, "title": f"disk full on db-{i}", "status": ("open", "acknowledged", "resolved")[i % 3],
+             "severity": "critical" if i % 5 == 0 else "warning", "labels": {"alertname": "DiskFull"},
+             "group_keys": [f"g{i}"], "targets": [f"db-{i}"], "first_alert_at": T0, "opened_at": T0,
+             "last_alert_at": T0} for i in range(1, incidents + 1)])
+    n = 0
+    for i in range(1, incidents + 1):
+        for j in range(alerts_each):
+            n += 1
+            batch.append({"fingerprint": f"{n:016x}", "labels": {"alertname": "DiskFull", "instance": f"db-{i}:9100",
+                                                                 "mount": f"/data{j}"},
+                          "annotations": {"summary": "disk usage above 90%"},
+                          "status": "firing" if j % 2 else "resolved", "starts_at": T0, "ends_at": None,
+                          "generator_url": "", "source": "bench", "updated_at": T0 + timedelta(seconds=n % 86400),
+                          "muted_by": [], "incident_id": i})
+            if len(batch) == 50_000:
+                with engine.begin() as conn:
+                    conn.execute(insert(AlertRow.__table__), batch)  # type: ignore[arg-type]
+                batch.clear()
+    if batch:
+        with engine.begin() as conn:
+            conn.execute(insert(AlertRow.__table__), batch)  # type: ignore[arg-type]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def timed(fn: Callable[[], Any], calls: int) -> dict[str, float]:
+    fn()  # warm: caches, prepared statements
+    samples = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return {"median_ms": round(statistics.median(samples), 2), "p95_ms": round(samples[int(0.95 * (calls - 1))], 2)}
+
+
+def peer_incidents(app: Any, limit: int) -> Callable[[], Any]:
+    """The list before i10b: per incident of the page, load every alert to count them."""
+    def run() -> Any:
+        with app.store.transaction() as s:
+            rows = list(s.scalars(select(IncidentRow).order_by(IncidentRow.id.desc()).limit(limit)))
+            return [(r.id, len(alerts := list(s.scalars(select(AlertRow).where(AlertRow.incident_id == r.id)))),
+                     sum(a.status == "firing" for a in alerts)) for r in rows]
+    return run
+
+
+def peer_alerts_offset(app: Any, limit: int, offset: int) -> Callable[[], Any]:
+    def run() -> Any:
+        with app.store.transaction() as s:
+            return list(s.scalars(select(AlertRow).order_by(AlertRow.updated_at.desc()).offset(offset).limit(limit)))
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--incidents", type=int, default=10_000)
+    ap.add_argument("--alerts-each", type=int, default=100)
+    ap.add_argument("--calls", type=int, default=30)
+    ap.add_argument("--postgres", action="store_true", help="a throw-away PostgreSQL database instead of SQLite")
+    args = ap.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="steadyops-bench-lists-"))
+    db_name, admin = None, None
+    settings: dict[str, Any] = {"data_dir": tmp / "data"}
+    if args.postgres:
+        import psycopg
+
+        db_name = f"steadyops_bench_{uuid.uuid4().hex[:8]}"
+        admin = psycopg.connect(PG_ADMIN, autocommit=True)
+        admin.execute(f'CREATE DATABASE "{db_name}"')
+        settings["database_url"] = PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
+    app = build_app(Settings(**settings))
+    try:
+        t = time.perf_counter()
+        fill(app, args.incidents, args.alerts_each)
+        total = args.incidents * args.alerts_each
+        print(f"filled {args.incidents} incidents / {total} alerts on {app.store.engine.dialect.name} "
+              f"in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+        client = TestClient(create_api(app, run_pipeline=False))
+        client.headers.update(bearer(token_for(app, "bench", "viewer")))
+
+        def get(path: str, **params: Any) -> Callable[[], Any]:
+            def run() -> Any:
+                resp = client.get(path, params=params)
+                resp.raise_for_status()
+                return resp
+            return run
+
+        mid_incident = args.incidents // 2
+        deep = client.get("/api/v1/alerts", params={"limit": 100})
+        cursor = deep.headers["x-next-cursor"]
+        for _ in range(min(4999, total // 200)):  # walk ~half way down the alert list by cursor
+            cursor = client.get("/api/v1/alerts", params={"limit": 100, "cursor": cursor}).headers["x-next-cursor"]
+        half = min(4999, total // 200) * 100
+        rows = {
+            "incidents, first page (100)": timed(get("/api/v1/incidents", limit=100), args.calls),
+            "incidents, status=open (100)": timed(get("/api/v1/incidents", limit=100, status="open"), args.calls),
+            f"incidents, page at id {mid_incident} (cursor)": timed(
+                get("/api/v1/incidents", limit=100, cursor=mid_incident), args.calls),
+            "alerts, first page (100)": timed(get("/api/v1/alerts", limit=100), args.calls),
+            "alerts, status=firing (100)": timed(get("/api/v1/alerts", limit=100, status="firing"), args.calls),
+            "alerts, incident_id (100)": timed(get("/api/v1/alerts", limit=100, incident_id=mid_incident), args.calls),
+            f"alerts, page {half // 100 + 1} (cursor)": timed(get("/api/v1/alerts", limit=100, cursor=cursor),
+                                                              args.calls),
+        }
+        peers = {
+            "peer: load-every-alert incidents (100)": timed(peer_incidents(app, 100), max(5, args.calls // 3)),
+            f"peer: alerts OFFSET {half} (100)": timed(peer_alerts_offset(app, 100, half), max(5, args.calls // 3)),
+        }
+        width = max(len(k) for k in (*rows, *peers))
+        print(f"{'list call':<{width}}  median ms   p95 ms")
+        for name, r in {**rows, **peers}.items():
+            print(f"{name:<{width}}  {r['median_ms']:>9.2f} {r['p95_ms']:>8.2f}")
+        worst = max(r["p95_ms"] for r in rows.values())
+        ratios = {"incidents_vs_peer": round(peers["peer: load-every-alert incidents (100)"]["median_ms"]
+                                             / rows["incidents, first page (100)"]["median_ms"], 1),
+                  "deep_alerts_vs_offset_peer": round(peers[f"peer: alerts OFFSET {half} (100)"]["median_ms"]
+                                                      / rows[f"alerts, page {half // 100 + 1} (cursor)"]["median_ms"],
+                                                      1)}
+        print(f"worst p95 {worst:.2f} ms (target < {TARGET_MS:g} ms: {'met' if worst < TARGET_MS else 'NOT met'}); "
+              f"ratios (peer / ours): {ratios}")
+        print(json.dumps({"backend": app.store.engine.dialect.name, "incidents": args.incidents, "alerts": total,
+                          "lists": rows, "peers": peers, "ratios": ratios, "worst_p95_ms": worst,
+                          "target_ms": TARGET_MS}))
+        return 0
+    finally:
+        app.close()
+        if admin is not None and db_name is not None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            admin.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
