@@ -39,6 +39,7 @@ DESCRIPTIONS = {
 RULES: list[tuple[str, str, set[int]]] = [
     (r".*", r"^/api/", {401, 403}),  # no or a bad credential; a role too low (steadyops.auth)
     (r"post", r"^/api/v1/alerts(/alertmanager)?$", {400, 413, 415}),
+    (r"get", r"^/api/v1/(alerts|incidents)$", {400}),  # a cursor this server never gave out
     (r".*", r"^/api/v1/auth", {400, 404, 409}),
     (r".*", r"\{", {404}),
     (r"post|put|delete|patch", r"^/api/v1/(incidents|silences)", {400, 409}),
