@@ -26,9 +26,11 @@ def test_data_dir_database_and_secrets_are_owner_only(make_app: Any, tmp_path: P
         data = app.settings.data_dir
         assert mode(data) == 0o700
         files = [p for p in data.iterdir() if p.is_file()]
-        assert {p.name for p in files} >= {"steadyops.db", "audit.key", "admin.token"}
+        assert {p.name for p in files} >= {"steadyops.db", "admin.token"}
         for p in files:
             assert mode(p) & 0o077 == 0, f"{p.name} is {oct(mode(p))}"
+        keys = data.parent / "data-keys"  # the audit key lives apart from the data (i10b)
+        assert mode(keys) == 0o700 and mode(keys / "audit.key") == 0o600 and not (data / "audit.key").exists()
 
         loose = tmp_path / "old"
         loose.mkdir(mode=0o755)
