@@ -89,8 +89,8 @@ def ts(value: str | None) -> float | None:
     return datetime.fromisoformat(value).timestamp() if value else None
 
 
-def config(env: Env, inventory: Path, interval: float) -> dict[str, Any]:
-    commands = [c for d in env.restartable().values() for c in d.commands]
+def config(env: Env, inventory: Path, interval: float, extra_commands: list[list[str]] | None = None) -> dict[str, Any]:
+    commands = [c for d in env.restartable().values() for c in d.commands] + (extra_commands or [])
     return {
         "lang": "en",
         "inventory": str(inventory),
@@ -165,6 +165,10 @@ def recover(api: Api, server: Service, env: Env, drill: Drill, incident: dict[st
             "action": "service.restart", "target": drill.target,
             "params": {"stop": [str(ctl.ctl), "stop"], "start": [str(ctl.ctl), "start"],
                        "health_check": drill.health_check, "health_timeout": 45}})
+        run_id = run["id"]
+    elif drill.remedy == "inference.restart":  # the restart command comes from the target's label
+        run = api.post("/api/v1/actions", {"action": "inference.restart", "target": drill.target,
+                                           "params": {"ready_timeout": 45}})
         run_id = run["id"]
     else:
         done = cli(server, "do", f"磁盘清理 {drill.target}", "--format", "json")
@@ -294,17 +298,31 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="*", help="drill names (default: all)")
     ap.add_argument("--interval", type=float, default=5.0, help="inspection.interval of the server")
+    ap.add_argument("--inference", action="store_true",
+                    help="also a real llama.cpp server and its drills (needs llama-cpp-python: make test builds it)")
     args = ap.parse_args()
-    drills = [d for d in DRILLS if not args.only or d.name in args.only]
+    catalogue = list(DRILLS)
+    if args.inference:
+        from inference_faults import INFERENCE_DRILLS
+        catalogue += INFERENCE_DRILLS
+    drills = [d for d in catalogue if not args.only or d.name in args.only]
     results: list[Result] = []
     with environment() as env:
         inventory = env.root / "inventory.yaml"
-        inventory.write_text(yaml.safe_dump(env.inventory(), allow_unicode=True), encoding="utf-8")
-        server = start_steadyops(config(env, inventory, args.interval), data_dir=env.root / "data",
+        targets = env.inventory()
+        extra: list[list[str]] = []
+        if args.inference:
+            from inference_faults import llm_target, start_llm
+            (env.root / "llm").mkdir()
+            env.llm = start_llm(env.root / "llm")
+            targets["targets"].append(llm_target(env.llm))
+            extra.append([str(env.llm.restart_script())])
+        inventory.write_text(yaml.safe_dump(targets, allow_unicode=True), encoding="utf-8")
+        server = start_steadyops(config(env, inventory, args.interval, extra), data_dir=env.root / "data",
                                  workdir=env.root / "steadyops", log_level="warning")
         try:
             api = Api(f"http://127.0.0.1:{server.port}", server.token)
-            print(f"drills: steadyops serve on :{server.port}, {len(env.inventory()['targets'])} targets, "
+            print(f"drills: steadyops serve on :{server.port}, {len(targets['targets'])} targets, "
                   f"inspection.interval {args.interval:g}s; warming up …", flush=True)
             time.sleep(3 * args.interval)
             left = settle(api, env, timeout=30)
@@ -321,6 +339,8 @@ def main() -> int:
             stats = api.get("/api/v1/stats")
         finally:
             server.stop()
+            if env.llm is not None:
+                env.llm.stop()
     print()
     print(table(results))
     print(f"server /api/v1/stats: MTTD {stats.get('mttd_seconds')} s, MTTL {stats.get('mttl_seconds')} s, "

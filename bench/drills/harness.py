@@ -247,6 +247,8 @@ class Env:
     vhost: str
     rabbit_api: str
     held: list[Any] = field(default_factory=list)
+    #: a started llama.cpp server when the inference drills run (``--inference``)
+    llm: Any = None
 
     def inventory(self) -> dict[str, Any]:
         """The topology: web → proxy (nginx) → app (its upstream); the rest stand alone."""

@@ -158,14 +158,20 @@ class LlamaServer:
         except OSError:
             return ""
 
+    def _pid(self) -> int | None:
+        """The running server: the one ``restart_script`` started, if it did, else our own child."""
+        with contextlib.suppress(OSError, ValueError):
+            return int(self.pid_file.read_text().strip())
+        return self.proc.pid if self.proc is not None else None
+
     def pause(self) -> None:
         """SIGSTOP: the port stays open (the kernel still accepts), nothing answers — a hung server."""
-        if self.proc is not None:
-            os.kill(self.proc.pid, signal.SIGSTOP)
+        if (pid := self._pid()) is not None:
+            os.kill(pid, signal.SIGSTOP)
 
     def resume(self) -> None:
-        if self.proc is not None:
-            os.kill(self.proc.pid, signal.SIGCONT)
+        if (pid := self._pid()) is not None:
+            os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.pid_file.exists():  # a server started by restart_script
