@@ -1,7 +1,7 @@
 """Where the shared data sets are: ``shared/datasets`` in the nearest folder above the project.
 
-Why: the main checkout sits at ``/work/main`` (data at ``/work/shared``) but worktrees sit one level
-deeper (``/work/wt/<tag>``); a fixed ``../shared`` finds the data in only one of them.
+Why: a checkout may sit directly beside ``shared/`` or deeper (a git worktree one level further down);
+a fixed ``../shared`` finds the data in only one of those layouts.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ class IncidentAction(BaseModel):
     comment: str = Field(default="", max_length=10_000)
 
 
-def _detail(session: Session, incident_id: int, now: datetime) -> IncidentDetail:
+def incident_detail(session: Session, incident_id: int, now: datetime) -> IncidentDetail:
     row = incidents_repo.get_row(session, incident_id)
     summary = IncidentSummary.of(incidents_repo.to_model(session, row))
     rows = alerts_repo.list_alerts(session, incident_id=incident_id, limit=5000)
@@ -159,7 +159,7 @@ def list_incidents(
             responses={404: {"description": "No such incident"}})
 def show_incident(incident_id: IncidentId, me: Viewer, app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
     with app.store.transaction() as session:
-        return _detail(session, incident_id, app.clock.now())
+        return incident_detail(session, incident_id, app.clock.now())
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentDetail, summary="Acknowledge (someone is on it)",
@@ -170,7 +170,7 @@ def acknowledge_incident(incident_id: IncidentId, body: IncidentAction, me: Resp
     with app.store.transaction() as session:
         incidents_repo.acknowledge(session, incident_id, me.name, app.clock.now(), body.comment)
         session.flush()
-        return _detail(session, incident_id, app.clock.now())
+        return incident_detail(session, incident_id, app.clock.now())
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail, summary="Resolve by hand",
@@ -182,4 +182,4 @@ def resolve_incident(incident_id: IncidentId, body: IncidentAction, me: Responde
     with app.store.transaction() as session:
         incidents_repo.resolve(session, incident_id, me.name, app.clock.now(), body.comment)
         session.flush()
-        return _detail(session, incident_id, app.clock.now())
+        return incident_detail(session, incident_id, app.clock.now())

@@ -7,7 +7,6 @@ Who plans, approves and applies is the identity of the token (``--token``), neve
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Any
 
@@ -16,32 +15,18 @@ import typer
 from steadyops.cli.common import call, fail, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, render_table
 from steadyops.i18n import t
+from steadyops.remediation import params
 
 app = typer.Typer(help="Plan, approve and apply remediations. / 处置动作：计划、审批、执行。", no_args_is_help=True)
 
 
 
-def _param_value(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 def parse_params(values: list[str] | None) -> dict[str, Any]:
-    """``key=value`` pairs; a value that parses as JSON is used as JSON (lists, numbers)."""
-    out: dict[str, Any] = {}
-    for item in values or []:
-        if "=" not in item:
-            fail(t("act.bad_param", state.lang, item=item))
-        key, raw = item.split("=", 1)
-        value = _param_value(raw)
-        if key in out:  # repeated keys build a list: --param paths=/a --param paths=/b
-            prev = out[key]
-            out[key] = [*(prev if isinstance(prev, list) else [prev]), value]
-        else:
-            out[key] = value
-    return out
+    """``key=value`` pairs (see :mod:`steadyops.remediation.params`); a bad one ends the command."""
+    try:
+        return params.parse_params(values or [])
+    except params.BadParam as exc:
+        fail(t("act.bad_param", state.lang, item=exc.item))
 
 
 def render_plan(run: dict[str, Any]) -> str:

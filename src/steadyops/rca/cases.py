@@ -47,13 +47,13 @@ SPAN_COLUMNS = (
 
 
 def component_of(column: str) -> str:
-    """``petInfo_AWS::DynamoDB::Table:latency_p90`` → ``petInfo_AWS::DynamoDB::Table``."""
+    """``orders-db::Table:latency_p90`` → ``orders-db::Table`` (the last ``:`` separates the metric)."""
     head, found, _ = column.rpartition(SEPARATOR)
     return head if found and head else column
 
 
 def metric_of(column: str) -> str:
-    """``carts:cpu`` → ``cpu`` (the part after the last ``:``)."""
+    """``orders:cpu`` → ``cpu`` (the part after the last ``:``)."""
     _, found, tail = column.rpartition(SEPARATOR)
     return tail if found else column
 

@@ -101,7 +101,7 @@ def service_of(metric: str) -> str:
     """Map a metric column to its service: the text before the first ``_`` (else the first ``.``).
 
     Every public microservice RCA benchmark we know names its columns ``<service>_<metric>``
-    (``carts_cpu``, ``front-end_mem``, ``ts-auth-service_latency-90``); service names contain ``-``
+    (``orders_cpu``, ``web-api_mem``, ``auth-service_latency-90``); service names contain ``-``
     but not ``_``. Pass your own mapping to :func:`score_metrics` when yours differ.
     """
     for sep in ("_", "."):
@@ -222,7 +222,7 @@ def score_metric(
 
 
 def kind_of(metric: str, service: str) -> str:
-    """The metric's name without its component: ``carts_cpu`` → ``cpu``, ``a::b:lat`` → ``lat``."""
+    """The metric's name without its component: ``orders_cpu`` → ``cpu``, ``a::b:lat`` → ``lat``."""
     if metric.startswith(service) and len(metric) > len(service) + 1:
         return metric[len(service) + 1 :]
     return metric

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import case, func, select
 
-from steadyops.api.incidents import IncidentDetail, _detail
+from steadyops.api.incidents import IncidentDetail, incident_detail
 from steadyops.auth import Principal
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, IncidentRow
@@ -123,7 +123,7 @@ def _evidence_charts(detail: IncidentDetail) -> list[dict[str, Any]]:
 def incident_page(request: Request, incident_id: int, me: Annotated[Principal, Depends(viewer)]) -> HTMLResponse:
     app = app_of(request)
     with app.store.transaction() as s:
-        detail = _detail(s, incident_id, app.clock.now())
+        detail = incident_detail(s, incident_id, app.clock.now())
     return render(request, "incident.html.j2", lang=lang_of(request), inc=detail, timings=timings(detail),
                   charts=_evidence_charts(detail), catalog=set(app.registry.actions.names()))
 

@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from steadyops.auth import Principal
-from steadyops.errors import NotFound, ValidationFailed
+from steadyops.errors import NotFound
 from steadyops.models import ApprovalDecision
+from steadyops.remediation.params import parse_params
 from steadyops.store.tables import ActionRunRow, ApprovalRow, AuditRow
 from steadyops.web.render import render
 from steadyops.web.session import app_of, approver, checked_form, lang_of, responder, viewer
@@ -24,25 +25,6 @@ router = APIRouter(include_in_schema=False)
 
 AWAITING = ("pending_approval", "approved")
 AUDIT_PAGE = 200
-
-
-def parse_params(text: str) -> dict[str, object]:
-    """``key=value`` per line, as ``steadyops act plan -p`` takes them; a repeated key makes a list."""
-    out: dict[str, object] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise ValidationFailed(f"parameter {line!r} is not key=value")
-        key, value = key.strip(), value.strip()
-        if key in out:
-            prev = out[key]
-            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
-        else:
-            out[key] = value
-    return out
 
 
 def _run(request: Request, run_id: int) -> tuple[ActionRunRow, list[ApprovalRow]]:
@@ -62,7 +44,8 @@ async def plan_action(request: Request, me: Annotated[Principal, Depends(respond
                       incident: Annotated[int | None, Form()] = None,
                       params: Annotated[str, Form(max_length=10_000)] = "") -> RedirectResponse:
     app = app_of(request)
-    run = await app.executor.propose(action, target, parse_params(params), me.name, credential=me.credential)
+    typed = parse_params(line for line in params.splitlines() if line.strip())
+    run = await app.executor.propose(action, target, typed, me.name, credential=me.credential)
     suffix = f"?incident={incident}" if incident else ""
     return RedirectResponse(f"/actions/{run.id}{suffix}", status_code=303)
 
