@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from steadyops.api import create_api
 from steadyops.app import build_app
 from steadyops.auth import Role
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow
 from steadyops.testing.auth import token_for
 

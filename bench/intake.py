@@ -47,7 +47,7 @@ from typing import Any
 
 import httpx
 
-from steadyops.models import fingerprint
+from steadyops.core.models import fingerprint
 from steadyops.store import Store
 from steadyops.store import alerts as alerts_repo
 from steadyops.testing.services import Service, ServiceError, start_alertmanager, start_steadyops

@@ -34,7 +34,7 @@ from sqlalchemy import insert, select
 
 from steadyops.api import create_api
 from steadyops.app import build_app
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 from steadyops.store.tables import AlertRow, IncidentRow
 from steadyops.testing.auth import bearer, token_for
 

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import SHARED
 from nab_baselines import null_scores, perfect_scores, windowed_gaussian_scores
 from nab_io import Series, load_corpus, write_result
+from nab_scoring import CorpusScore, probation_length, score_profiles, window_rows
 
 from steadyops.detect.metrics import EnsembleDetector
-from steadyops.detect.metrics.scoring import CorpusScore, probation_length, score_profiles, window_rows
 
 DEFAULT_DATA = SHARED / "nab"
 DETECTOR = "steadyops"

@@ -29,11 +29,11 @@ from typing import Any, ClassVar, cast
 import yaml
 
 from steadyops.app import build_app
-from steadyops.checks import Check
-from steadyops.collectors import Collector
-from steadyops.config import Settings
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence, Snapshot
+from steadyops.config.settings import Settings
+from steadyops.contracts.checks import Check
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence, Snapshot
 from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry, load_plugins
 from steadyops.store import incidents as incidents_repo

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from steadyops.app import App, build_app
-from steadyops.clock import FakeClock
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
+from steadyops.core.clock import FakeClock
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.plugins import Registry
 

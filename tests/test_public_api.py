@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import steadyops
-from steadyops.i18n import MESSAGES
+from steadyops.core.i18n import MESSAGES
 from steadyops.plugins import load_plugins
 
 

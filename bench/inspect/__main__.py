@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from steadyops.app import build_app
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 from steadyops.runner.checks import CheckRunner
 from steadyops.testing.middleware import start_nginx
 

@@ -5,10 +5,12 @@ The public API is what ``__all__`` lists; integrations import only from here.
 
 from __future__ import annotations
 
-from steadyops.actions import Action, ActionContext
-from steadyops.checks import Check, grade, grade_low, label_bool, label_float, label_int, verdict, worst
-from steadyops.collectors import Collector
-from steadyops.errors import (
+from steadyops.contracts.actions import Action, ActionContext
+from steadyops.contracts.checks import Check, grade, grade_low, label_bool, label_float, label_int, verdict, worst
+from steadyops.contracts.collectors import Collector
+from steadyops.contracts.notifiers import Notifier, RateLimit, delivery_from_response, truncate_utf8
+from steadyops.contracts.toolsets import Tool, Toolset
+from steadyops.core.errors import (
     ConfigError,
     Conflict,
     DeliveryError,
@@ -20,8 +22,8 @@ from steadyops.errors import (
     TransientError,
     ValidationFailed,
 )
-from steadyops.inventory import Target, split_address
-from steadyops.models import (
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import (
     Alert,
     AlertStatus,
     Approval,
@@ -44,9 +46,7 @@ from steadyops.models import (
     Step,
     fingerprint,
 )
-from steadyops.notifiers import Notifier, RateLimit, delivery_from_response, truncate_utf8
 from steadyops.plugins import Registry
-from steadyops.toolsets import Tool, Toolset
 
 __version__ = "0.1.0"
 

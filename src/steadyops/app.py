@@ -13,24 +13,24 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from steadyops import demo
-from steadyops.clock import Clock, SystemClock
-from steadyops.config import RouteConfig, Settings, describe_validation_error, load_settings
-from steadyops.errors import ConfigError, PluginError
-from steadyops.i18n import normalise
-from steadyops.inventory import Inventory
+from steadyops.config.settings import RouteConfig, Settings, describe_validation_error, load_settings
+from steadyops.contracts.notifiers import Notifier
+from steadyops.core.clock import Clock, SystemClock
+from steadyops.core.errors import ConfigError, PluginError
+from steadyops.core.i18n import normalise
+from steadyops.core.inventory import Inventory
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
-from steadyops.logsources import LogSources
-from steadyops.notifiers import Notifier
-from steadyops.operations_wiring import rhythm_evidence, start_rhythm
+from steadyops.operations.wiring import rhythm_evidence, start_rhythm
 from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.pipeline.chain import ChainEvidence
 from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.plugins import PluginContext, Registry, load_plugins
+from steadyops.remediation import demo
 from steadyops.remediation.audit import AuditLog
 from steadyops.remediation.executor import Executor
 from steadyops.runner.checks import CheckRunner
 from steadyops.runner.scheduler import Scheduler
+from steadyops.sources.logs import LogSources
 from steadyops.store import Store
 from steadyops.store import checks as checks_repo
 

@@ -17,13 +17,13 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from steadyops.errors import PluginError
+from steadyops.core.errors import PluginError
 
 if TYPE_CHECKING:
-    from steadyops.actions import Action
-    from steadyops.checks import Check
-    from steadyops.collectors import Collector
-    from steadyops.notifiers import Notifier
+    from steadyops.contracts.actions import Action
+    from steadyops.contracts.checks import Check
+    from steadyops.contracts.collectors import Collector
+    from steadyops.contracts.notifiers import Notifier
 
 T = TypeVar("T")
 

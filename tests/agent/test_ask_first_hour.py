@@ -11,8 +11,8 @@ import pytest
 from steadyops.agent.ask import Investigator
 from steadyops.agent.relevance import expand_kinds
 from steadyops.api import create_api
-from steadyops.i18n import Lang, t
-from steadyops.models import Alert
+from steadyops.core.i18n import Lang, t
+from steadyops.core.models import Alert
 from steadyops.testing.auth import admin_token, bearer, token_for
 from steadyops.testing.timeline import push
 

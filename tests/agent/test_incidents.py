@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from steadyops.agent.incidents import investigate_new
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 from steadyops.pipeline import diagnose
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import ActionRunRow

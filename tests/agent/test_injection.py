@@ -18,12 +18,12 @@ from sqlalchemy import select
 from steadyops.agent.ask import Investigator
 from steadyops.agent.llm import LLMConfig, OpenAICompatLLM
 from steadyops.agent.loop import system_prompt
-from steadyops.models import Alert
+from steadyops.contracts.toolsets import Tool
+from steadyops.core.models import Alert
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import ActionRunRow
 from steadyops.testing.scripted_llm import ScriptedLLM, Turn
 from steadyops.testing.timeline import push
-from steadyops.toolsets import Tool
 
 DB_PASSWORD = "Pg!Passw0rd-9c1e"
 TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"

@@ -10,7 +10,7 @@ from typing import Any
 from steadyops.agent.ask import Investigator
 from steadyops.agent.llm import LLMConfig, OpenAICompatLLM
 from steadyops.agent.logtools import LogSearchParams, LogTemplateParams, LogToolset
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 from steadyops.testing.scripted_llm import ScriptedLLM, Turn
 
 SECRET = "Zk-S3cret!pass"

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from steadyops.agent.llm import LLMConfig, OpenAICompatLLM
 from steadyops.agent.loop import AgentLoop, Budget
 from steadyops.agent.tools import ProposeParams, TargetParams
+from steadyops.contracts.toolsets import Tool
 from steadyops.testing.scripted_llm import ScriptedLLM, Turn
-from steadyops.toolsets import Tool
 
 SECRET = "Sup3rS3cretPassw0rd"
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from steadyops.app import App
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 from steadyops.testing.auth import bearer, token_for
 
 BASE = "/api/v1/incidents"

@@ -13,10 +13,10 @@ from fastapi.routing import APIRoute
 from steadyops.api import create_api
 from steadyops.api.inspections import router
 from steadyops.app import App
-from steadyops.checks import Check
-from steadyops.clock import FakeClock
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
 from steadyops.reports import sections
 from steadyops.testing.auth import admin_token, bearer

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from steadyops.app import App
-from steadyops.clock import FakeClock
-from steadyops.models import fingerprint
+from steadyops.core.clock import FakeClock
+from steadyops.core.models import fingerprint
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 

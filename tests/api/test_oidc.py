@@ -13,8 +13,8 @@ from tests.api.conftest import ANON, ClientFactory
 
 from steadyops.app import App
 from steadyops.auth import Role, oidc
-from steadyops.config import OIDCConfig
-from steadyops.errors import Conflict, Forbidden, Unauthenticated
+from steadyops.config.settings import OIDCConfig
+from steadyops.core.errors import Conflict, Forbidden, Unauthenticated
 from steadyops.testing.auth import token_for
 
 ISSUER = "https://sso.example.test/realms/ops"

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from steadyops.api import create_api
 from steadyops.app import build_app
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 from steadyops.testing.auth import bearer, token_for
 
 MAX_EXAMPLES = int(os.environ.get("STEADYOPS_SCHEMATHESIS_EXAMPLES", "8"))

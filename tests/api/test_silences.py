@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from steadyops.app import App
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 from steadyops.testing.auth import bearer, token_for

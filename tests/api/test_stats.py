@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 
 from steadyops.app import App
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 
 
 async def send(client: httpx.AsyncClient, clock: FakeClock, name: str, *instances: str, ago: float = 0) -> None:

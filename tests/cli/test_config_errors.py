@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 
 from steadyops.cli import app as cli
 from steadyops.cli.common import state
-from steadyops.config import ChannelConfig, Settings, load_settings
-from steadyops.config_errors import describe
-from steadyops.errors import ConfigError
-from steadyops.i18n import Lang
+from steadyops.config.errors import describe
+from steadyops.config.settings import ChannelConfig, Settings, load_settings
+from steadyops.core.errors import ConfigError
+from steadyops.core.i18n import Lang
 
 runner = CliRunner()
 
@@ -219,7 +219,7 @@ def _section_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Iter
     """The YAML path to every nested section (a list of models is reached through its first item)."""
     for name, field in model.model_fields.items():
         sub = _model(field.annotation)
-        if sub is None or sub is ChannelConfig or sub.__module__ == "steadyops.models":
+        if sub is None or sub is ChannelConfig or sub.__module__ == "steadyops.core.models":
             continue
         origin = typing.get_origin(field.annotation)
         if origin is dict:

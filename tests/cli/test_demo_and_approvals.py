@@ -12,13 +12,13 @@ import typer.main
 import typer.testing
 from typer.testing import CliRunner
 
-from steadyops import demo
 from steadyops.cli import app as cli
 from steadyops.cli.common import state
-from steadyops.config import load_settings
-from steadyops.i18n import Lang, t
+from steadyops.config.settings import load_settings
+from steadyops.core.i18n import Lang, t
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.plugins import Registry
+from steadyops.remediation import demo
 from steadyops.testing.server import Server
 
 runner = CliRunner()

@@ -14,15 +14,15 @@ import typer
 from typer.testing import CliRunner, Result
 
 from steadyops.app import App, build_app
-from steadyops.checks import Check
 from steadyops.cli import _root
 from steadyops.cli import do as do_cli
 from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.common import state
-from steadyops.config import Settings
-from steadyops.i18n import Lang, t
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus
+from steadyops.config.settings import Settings
+from steadyops.contracts.checks import Check
+from steadyops.core.i18n import Lang, t
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
 from steadyops.reports import sections
 from steadyops.testing.server import Server

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from steadyops.cli import app as cli
 from steadyops.cli.common import state
-from steadyops.i18n import Lang, t
+from steadyops.core.i18n import Lang, t
+from steadyops.core.models import Alert, CheckStatus, Finding
 from steadyops.integrations.zookeeper.diagnose import localise, render
-from steadyops.models import Alert, CheckStatus, Finding
 from steadyops.testing.server import Server
 from steadyops.testing.timeline import push
 

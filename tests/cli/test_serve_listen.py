@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from steadyops.cli import app as cli
 from steadyops.cli.serve import check_listen, is_loopback
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 
 
 def test_loopback_addresses() -> None:

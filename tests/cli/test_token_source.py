@@ -6,7 +6,7 @@ from pathlib import Path
 
 from steadyops.auth.bootstrap import write_secret
 from steadyops.cli.common import CliState
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 
 
 def test_local_admin_token_only_goes_to_a_server_on_this_machine(tmp_path: Path) -> None:

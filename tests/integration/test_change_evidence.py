@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from steadyops.api import create_api
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 from steadyops.plugins import load_plugins
 from steadyops.testing.auth import admin_token, bearer
 from steadyops.testing.services import free_port, wait_until

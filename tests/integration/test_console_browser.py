@@ -44,7 +44,7 @@ def _chromium() -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from steadyops.app import build_app
     from steadyops.auth import Role, identities
-    from steadyops.config import load_settings
+    from steadyops.config.settings import load_settings
 
     root = tmp_path_factory.mktemp("console")
     logs = root / "applogs"

@@ -29,7 +29,7 @@ from steadyops.cli import _root
 from steadyops.cli import act as act_cli
 from steadyops.cli import do as do_cli
 from steadyops.cli.common import state
-from steadyops.i18n import Lang, t
+from steadyops.core.i18n import Lang, t
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.actions import scan
 from steadyops.plugins import Registry

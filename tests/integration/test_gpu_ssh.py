@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.gpu import checks_health, checks_node
 from steadyops.integrations.gpu.source import forget, read_kernel_xids
-from steadyops.models import CheckStatus
 from steadyops.testing.sshd import SshServer
 
 pytestmark = pytest.mark.integration

@@ -26,16 +26,16 @@ import yaml
 from sqlalchemy import select
 
 from steadyops.app import build_app
-from steadyops.clock import SystemClock
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
+from steadyops.core.clock import SystemClock
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus, Finding
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations.host.checks import MemoryCheck
 from steadyops.integrations.host.checks_fs import DiskCheck
 from steadyops.integrations.host.collectors import FactsCollector
 from steadyops.integrations.host.ssh import close_connections
 from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, get_history, set_history
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus, Finding
 from steadyops.plugins import Registry
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import CheckResultRow

@@ -23,11 +23,11 @@ from sqlalchemy import select
 from steadyops.agent.ask import Investigator
 from steadyops.agent.llm import OpenAICompatLLM
 from steadyops.agent.loop import Budget
-from steadyops.config import LLMConfig
+from steadyops.config.settings import LLMConfig
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.inference import checks
 from steadyops.integrations.inference.client import forget
 from steadyops.integrations.inference.restarts import RestartCheck
-from steadyops.models import CheckStatus
 from steadyops.testing.llamacpp import LlamaServer, start_llamacpp
 from steadyops.testing.services import ServiceMissing, unavailable
 

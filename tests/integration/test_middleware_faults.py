@@ -46,11 +46,11 @@ import pymysql
 import pytest
 import redis
 
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import CheckStatus, Finding
 from steadyops.integrations import http_probe, mysql, nginx, postgres, prometheus, rabbitmq
 from steadyops.integrations import redis as redis_plugin
-from steadyops.inventory import Inventory, Target
-from steadyops.models import CheckStatus, Finding
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import alerts as alerts_repo

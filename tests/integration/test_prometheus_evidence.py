@@ -15,8 +15,8 @@ import pytest
 
 from steadyops.agent.tools import PlatformToolset, PromQLParams
 from steadyops.app import build_app
-from steadyops.config import Settings
-from steadyops.models import Alert
+from steadyops.config.settings import Settings
+from steadyops.core.models import Alert
 from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo
@@ -83,7 +83,7 @@ async def test_metric_jump_becomes_evidence_and_promql_tool_reads_it(
                                     "lookback": "60s", "after": "30s", "step": "1s"})
     app = build_app(settings, registry=Registry())
     try:
-        from steadyops.clock import SystemClock
+        from steadyops.core.clock import SystemClock
 
         push(app, SystemClock(),  # type: ignore[arg-type]
              Alert(labels={"alertname": "SlowPages", "instance": "127.0.0.8", "severity": "warning"},

@@ -32,15 +32,15 @@ import asyncssh
 import pytest
 import yaml
 
-from steadyops.checks import Check
-from steadyops.errors import Refused
+from steadyops.contracts.checks import Check
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Plan
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations import zookeeper as zk_plugin
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.host.ssh import close_connections
 from steadyops.integrations.zookeeper.actions import SNAP_TRAILER, ZkPurge
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Plan
 from steadyops.plugins import Registry
 from steadyops.remediation import archive
 from steadyops.remediation.shell import LocalShell, SshShell, shell_for

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from steadyops.slo.rules import render_rules
-from steadyops.slo.spec import parse_specs
+from steadyops.operations.slo.rules import render_rules
+from steadyops.operations.slo.spec import parse_specs
 from steadyops.testing.services import Services, free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

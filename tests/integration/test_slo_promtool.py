@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from steadyops.slo.rules import render_rules
-from steadyops.slo.spec import parse_specs
+from steadyops.operations.slo.rules import render_rules
+from steadyops.operations.slo.spec import parse_specs
 from steadyops.testing.services import find_binary
 
 pytestmark = pytest.mark.integration

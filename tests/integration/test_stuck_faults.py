@@ -35,13 +35,13 @@ from typing import Any
 import pytest
 import redis
 
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import CheckStatus, Finding
 from steadyops.integrations import host, http_probe, mysql, nginx, postgres, zookeeper
 from steadyops.integrations import redis as redis_plugin
 from steadyops.integrations.host.checks_proc import ProcessFdsCheck
 from steadyops.integrations.zookeeper.diagnose import zk_inspect
-from steadyops.inventory import Inventory, Target
-from steadyops.models import CheckStatus, Finding
 from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
@@ -296,7 +296,7 @@ def test_a_process_at_its_own_fd_limit_is_visible(tmp_path: Path) -> None:
 def test_a_data_mount_gone_read_only_is_the_disk(small_fs: Path) -> None:
     import asyncio
 
-    from steadyops.actions import Symptom
+    from steadyops.contracts.actions import Symptom
     from steadyops.integrations.host.actions import CleanLogs
     from steadyops.integrations.host.checks_mounts import ReadOnlyCheck
 

@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import Alert, CheckStatus, Finding
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.collectors import ConfCollector, ConsCollector, MntrCollector
 from steadyops.integrations.zookeeper.diagnose import ZkReport, zk_inspect
-from steadyops.inventory import Inventory, Target
-from steadyops.models import Alert, CheckStatus, Finding
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import alerts as alerts_repo

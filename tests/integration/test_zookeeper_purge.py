@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from steadyops.actions import ActionContext
+from steadyops.contracts.actions import ActionContext
+from steadyops.core.models import ApprovalDecision, Plan
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.actions import LOG, SNAP, ZkPurge, scan
-from steadyops.models import ApprovalDecision, Plan
 from steadyops.plugins import Registry
 from steadyops.remediation import archive
 from steadyops.testing.services import ServiceMissing
@@ -235,7 +235,7 @@ async def test_purge_refuses_outside_the_allow_list_and_remote_targets(make_app:
     app = make_app(registry=reg, inventory=inv, remediation={
         "policies": [{"actions": ["zookeeper.purge"], "mode": "auto"}],
         "allow": [{"actions": ["zookeeper.purge"], "paths": [str(tmp_path / "elsewhere")]}]})
-    from steadyops.errors import Refused
+    from steadyops.core.errors import Refused
 
     with pytest.raises(Refused, match="outside the allow-list"):
         await app.executor.propose("zookeeper.purge", "zk1", {}, "dave")

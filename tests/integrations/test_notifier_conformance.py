@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from steadyops.models import AlertStatus, Delivery, Notification, Severity
-from steadyops.notifiers import Notifier
+from steadyops.contracts.notifiers import Notifier
+from steadyops.core.models import AlertStatus, Delivery, Notification, Severity
 from steadyops.plugins import load_plugins
 from steadyops.testing.receiver import ReceivedRequest, Receiver
 from steadyops.testing.smtp import SMTPServer

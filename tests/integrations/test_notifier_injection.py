@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from steadyops.markup import CLOSE, OPEN
-from steadyops.models import Alert, Notification
+from steadyops.core.markup import CLOSE, OPEN
+from steadyops.core.models import Alert, Notification
 from steadyops.pipeline.render import render
 from steadyops.plugins import load_plugins
 from steadyops.testing.receiver import Receiver

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from steadyops.api import create_api
 from steadyops.api import kb as kb_api
 from steadyops.app import App, build_app
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 from steadyops.plugins import Registry
 from steadyops.testing.auth import admin_token, bearer
 

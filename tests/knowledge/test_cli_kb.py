@@ -15,7 +15,7 @@ from steadyops.app import build_app
 from steadyops.cli import _root
 from steadyops.cli import kb as kb_cli
 from steadyops.cli.common import state
-from steadyops.config import Settings
+from steadyops.config.settings import Settings
 from steadyops.plugins import Registry
 from steadyops.testing.server import Server
 

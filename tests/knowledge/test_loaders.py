@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from steadyops.errors import ValidationFailed
+from steadyops.core.errors import ValidationFailed
 from steadyops.knowledge import KnowledgeBase, chunk_document, load_bytes
 
 from .pdf import make_pdf

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from steadyops.errors import NotFound, ValidationFailed
+from steadyops.core.errors import NotFound, ValidationFailed
 from steadyops.knowledge import KnowledgeStore, SyncedKnowledgeBase, open_knowledge_base
 
 from .pdf import make_pdf

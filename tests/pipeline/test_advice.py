@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from steadyops.actions import Symptom
+from steadyops.contracts.actions import Symptom
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.host.service import ServiceRestart
 from steadyops.integrations.zookeeper.actions import ZkPurge
 from steadyops.knowledge import KnowledgeBase
-from steadyops.models import CheckStatus
 from steadyops.pipeline.advice import Failing, explaining, matching_runbooks, remedies
 from steadyops.plugins import load_plugins
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 from steadyops.store import incidents as incidents_repo
 from steadyops.testing.timeline import alert, push, run_until
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo

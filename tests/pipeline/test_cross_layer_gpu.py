@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from steadyops.checks import Check
-from steadyops.clock import FakeClock
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.integrations.gpu.actions import DrainGpu
 from steadyops.integrations.gpu.checks_node import judge_xids
 from steadyops.integrations.gpu.xid import parse_kernel_log
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus
 from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from steadyops.checks import Check
-from steadyops.clock import FakeClock
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.integrations.host.actions import CleanLogs
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus
 from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from steadyops.clock import FakeClock
-from steadyops.models import InhibitRule, Matcher, Silence
+from steadyops.core.clock import FakeClock
+from steadyops.core.models import InhibitRule, Matcher, Silence
 from steadyops.pipeline.mute import Muter
 from steadyops.store import silences as silences_repo
 from steadyops.testing.timeline import alert, push, run_until

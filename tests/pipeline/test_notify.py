@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from steadyops.clock import FakeClock
-from steadyops.models import Delivery, Notification
-from steadyops.notifiers import Notifier, RateLimit
+from steadyops.contracts.notifiers import Notifier, RateLimit
+from steadyops.core.clock import FakeClock
+from steadyops.core.models import Delivery, Notification
 from steadyops.plugins import Registry
 from steadyops.store.tables import NotificationRow
 from steadyops.testing.timeline import alert, push, run_until

@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 import yaml
 from sqlalchemy import select
 
-from steadyops.checks import Check
-from steadyops.clock import FakeClock
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, IncidentRow

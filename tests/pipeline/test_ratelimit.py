@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from steadyops.notifiers import RateLimit
+from steadyops.contracts.notifiers import RateLimit
 from steadyops.pipeline.ratelimit import RateLimiter
 
 DINGTALK = (RateLimit(20, 60.0),)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from steadyops.config import RouteConfig
+from steadyops.config.settings import RouteConfig
 from steadyops.pipeline.route import Route
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from steadyops.clock import FakeClock
-from steadyops.models import AlertStatus
+from steadyops.core.clock import FakeClock
+from steadyops.core.models import AlertStatus
 from steadyops.store import alerts as alerts_repo
 from steadyops.testing.timeline import alert, push, run_until
 

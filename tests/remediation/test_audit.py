@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError
 
-from steadyops.errors import ConfigError
+from steadyops.core.errors import ConfigError
 from steadyops.remediation.anchor import Anchor, load_key
 from steadyops.remediation.audit import GENESIS, AuditLog, entry_hash
 from steadyops.store import Store

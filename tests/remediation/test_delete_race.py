@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from steadyops.errors import Refused
+from steadyops.core.errors import Refused
 from steadyops.remediation import fsops
 
 TRIES = 1200

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from steadyops.clock import FakeClock
-from steadyops.errors import Refused
-from steadyops.models import ApprovalDecision
+from steadyops.core.clock import FakeClock
+from steadyops.core.errors import Refused
+from steadyops.core.models import ApprovalDecision
 from steadyops.remediation import archive
 
 APPROVE, REJECT = ApprovalDecision.APPROVE, ApprovalDecision.REJECT

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from steadyops.errors import Refused
-from steadyops.inventory import Target
-from steadyops.models import Plan, Risk
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Plan, Risk
 from steadyops.remediation import archive
 from steadyops.remediation.shell import (
     EXEC_KEY,

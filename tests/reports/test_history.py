@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from steadyops.checks import Check
-from steadyops.clock import FakeClock
-from steadyops.inventory import Inventory, Target
-from steadyops.models import CheckResult, CheckStatus, Finding
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import CheckResult, CheckStatus, Finding
 from steadyops.plugins import Registry
 from steadyops.reports import ScopeError, load_report, recent_runs, render_markdown, resolve_scope, result_history
 from steadyops.reports import sections as sections_mod

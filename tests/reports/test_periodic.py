@@ -28,9 +28,9 @@ import pytest
 
 from steadyops.api import create_api
 from steadyops.app import App
-from steadyops.changes import repo as changes_repo
-from steadyops.changes.model import ChangeIn
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
+from steadyops.operations.changes import repo as changes_repo
+from steadyops.operations.changes.model import ChangeIn
 from steadyops.reports.periodic import build, period_bounds
 from steadyops.reports.periodic_render import render_html, render_markdown, render_short
 from steadyops.store.tables import (

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from steadyops.i18n import Lang, t
-from steadyops.models import CheckStatus, Evidence, Finding
+from steadyops.core.i18n import Lang, t
+from steadyops.core.models import CheckStatus, Evidence, Finding
 from steadyops.reports import InspectionReport, build_report, diff_runs, exit_code, render, render_html, render_markdown
 from steadyops.reports.charts import fmt_number, sparkline, status_strip, text_sparkline
 from steadyops.reports.inspection import ChangeKind, HistoryPoint, ReportSection

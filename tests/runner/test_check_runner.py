@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any, ClassVar
 
-from steadyops.checks import Check
-from steadyops.clock import FakeClock
-from steadyops.inventory import Inventory, Target
-from steadyops.models import CheckResult, CheckStatus
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import alerts as alerts_repo

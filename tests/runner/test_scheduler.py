@@ -9,11 +9,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import select
 
-from steadyops.checks import Check
-from steadyops.clock import FakeClock
-from steadyops.config import InspectionConfig, InspectionScope
-from steadyops.inventory import Inventory, Target
-from steadyops.models import CheckResult, CheckStatus
+from steadyops.config.settings import InspectionConfig, InspectionScope
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.runner.scheduler import Scheduler

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from steadyops.errors import Conflict, NotFound, ValidationFailed
-from steadyops.models import Alert, AlertStatus, Matcher, Silence
+from steadyops.core.errors import Conflict, NotFound, ValidationFailed
+from steadyops.core.models import Alert, AlertStatus, Matcher, Silence
 from steadyops.store import Store
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo

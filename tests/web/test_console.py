@@ -19,7 +19,7 @@ from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.auth import Role
 from steadyops.auth.deps import SESSION_COOKIE
-from steadyops.models import Alert
+from steadyops.core.models import Alert
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import IncidentRow
 from steadyops.testing.auth import token_for

@@ -21,10 +21,10 @@ from steadyops.agent.relevance import expand_kinds, relevant_incidents
 from steadyops.agent.tools import PlatformToolset
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import allows, tool_role
-from steadyops.errors import SteadyOpsError
-from steadyops.i18n import Lang, t
+from steadyops.contracts.toolsets import Tool
+from steadyops.core.errors import SteadyOpsError
+from steadyops.core.i18n import Lang, t
 from steadyops.pipeline import diagnose
-from steadyops.toolsets import Tool
 
 if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
     from steadyops.app import App

@@ -14,8 +14,8 @@ from steadyops.agent.ask import AGENT_ACTOR, Answer, Proposal
 from steadyops.agent.commands import Command
 from steadyops.auth import Principal
 from steadyops.auth.roles import Role, allows
-from steadyops.errors import SteadyOpsError
-from steadyops.i18n import Lang, t
+from steadyops.core.errors import SteadyOpsError
+from steadyops.core.i18n import Lang, t
 from steadyops.store import incidents as incidents_repo
 
 if TYPE_CHECKING:

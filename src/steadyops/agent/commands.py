@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from steadyops.errors import ValidationFailed
+from steadyops.core.errors import ValidationFailed
 
 Intent = Literal["inspect", "zk_check", "disk_cleanup", "incidents"]
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from steadyops.agent.ask import Investigator
 from steadyops.agent.loop import Budget
-from steadyops.i18n import normalise
+from steadyops.core.i18n import normalise
 from steadyops.pipeline import diagnose
 from steadyops.store.tables import DiagnosisRow, IncidentRow
 

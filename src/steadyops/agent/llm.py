@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 import httpx
 
-from steadyops.config import LLMConfig
-from steadyops.errors import SteadyOpsError
+from steadyops.config.settings import LLMConfig
+from steadyops.core.errors import SteadyOpsError
 
 log = logging.getLogger(__name__)
 

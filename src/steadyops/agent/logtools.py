@@ -2,7 +2,7 @@
 
 A toolset of its own (not part of :class:`~steadyops.agent.tools.PlatformToolset`) because it only
 exists when log sources are configured. Both tools are read-only: they read the tails that
-:class:`~steadyops.logsources.LogSources` already holds. What they return is data; the agent loop
+:class:`~steadyops.sources.logs.LogSources` already holds. What they return is data; the agent loop
 masks secrets in it and fences it as untrusted, so a log line that reads like an instruction stays
 a log line. Reading runs in a worker thread so a first, cold read never stalls the event loop.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from steadyops.logsources import LogSources
-from steadyops.toolsets import Tool, Toolset
+from steadyops.contracts.toolsets import Tool, Toolset
+from steadyops.sources.logs import LogSources
 
 __all__ = ["LogSearchParams", "LogTemplateParams", "LogToolset"]
 

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from steadyops.agent.guard import Fence, Redactor
 from steadyops.agent.llm import Delta, LLMError, Message, Reply, ToolSpec, Usage
 from steadyops.agent.tools import render_result
-from steadyops.i18n import Lang
-from steadyops.toolsets import Tool
+from steadyops.contracts.toolsets import Tool
+from steadyops.core.i18n import Lang
 
 INCONCLUSIVE_MARKERS = ("inconclusive", "无法确定")
 

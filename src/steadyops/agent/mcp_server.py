@@ -34,8 +34,8 @@ from steadyops.agent.tools import PlatformToolset, render_result
 from steadyops.auth.deps import SESSION_COOKIE, authenticate_credentials
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import allows, tool_role
-from steadyops.errors import SteadyOpsError, Unauthenticated
-from steadyops.toolsets import Tool
+from steadyops.contracts.toolsets import Tool
+from steadyops.core.errors import SteadyOpsError, Unauthenticated
 
 if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
     from steadyops.app import App

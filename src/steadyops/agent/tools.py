@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from steadyops.checks import Check
-from steadyops.collectors import Collector
-from steadyops.promql import PromQL
+from steadyops.contracts.checks import Check
+from steadyops.contracts.collectors import Collector
+from steadyops.contracts.toolsets import Tool, Toolset
+from steadyops.sources.promql import PromQL
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
-from steadyops.toolsets import Tool, Toolset
 
 if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
     from steadyops.app import App

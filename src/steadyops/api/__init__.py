@@ -28,7 +28,7 @@ from steadyops.app import App
 from steadyops.auth import Public
 from steadyops.auth.bootstrap import ensure_admin
 from steadyops.auth.openapi import declare_auth
-from steadyops.errors import (
+from steadyops.core.errors import (
     Conflict,
     NotFound,
     PayloadTooLarge,

@@ -21,8 +21,8 @@ from steadyops.api.deps import get_app
 from steadyops.api.params import RunId
 from steadyops.app import App
 from steadyops.auth import Approver, Principal, Responder, Viewer
-from steadyops.errors import Forbidden, NotFound
-from steadyops.models import ApprovalDecision, Outcome
+from steadyops.core.errors import Forbidden, NotFound
+from steadyops.core.models import ApprovalDecision, Outcome
 from steadyops.store.tables import ActionRunRow, ApprovalRow
 
 router = APIRouter(prefix="/api/v1/actions", tags=["actions"])

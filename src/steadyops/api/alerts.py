@@ -14,9 +14,9 @@ from steadyops.api.deps import get_app
 from steadyops.api.params import NEXT_CURSOR, PAGED, AlertCursor, OptionalIdQuery, alert_cursor, parse_alert_cursor
 from steadyops.app import App
 from steadyops.auth import Ingest, Viewer
-from steadyops.config import IntakeConfig
-from steadyops.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from steadyops.models import Alert
+from steadyops.config.settings import IntakeConfig
+from steadyops.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from steadyops.core.models import Alert
 from steadyops.pipeline.intake import AlertmanagerWebhook, GenericAlerts, parse_alertmanager, parse_generic
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import silences as silences_repo

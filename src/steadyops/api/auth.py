@@ -22,8 +22,8 @@ from steadyops.auth import Admin, Principal, Public, Role, Viewer, oidc
 from steadyops.auth import identities as ids
 from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.auth.roles import at_most
-from steadyops.config import OIDCConfig
-from steadyops.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from steadyops.config.settings import OIDCConfig
+from steadyops.core.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from steadyops.store.tables import PrincipalRow, TokenRow
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

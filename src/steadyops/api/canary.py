@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from steadyops.auth import Viewer
-from steadyops.canary import Arm, compare
+from steadyops.operations.canary import Arm, compare
 
 router = APIRouter(prefix="/api/v1/canary", tags=["canary"])
 

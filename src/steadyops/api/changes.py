@@ -21,12 +21,19 @@ from steadyops.api.alerts import read_limited
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.auth import Ingest, Viewer
-from steadyops.changes import repo
-from steadyops.changes.maintenance import apply_window
-from steadyops.changes.model import ChangeIn, ChangeOut
-from steadyops.changes.risk import assess
-from steadyops.changes.webhooks import Parser, loads, parse_argocd, parse_generic, parse_gitlab, parse_jenkins
-from steadyops.i18n import normalise
+from steadyops.core.i18n import normalise
+from steadyops.operations.changes import repo
+from steadyops.operations.changes.maintenance import apply_window
+from steadyops.operations.changes.model import ChangeIn, ChangeOut
+from steadyops.operations.changes.risk import assess
+from steadyops.operations.changes.webhooks import (
+    Parser,
+    loads,
+    parse_argocd,
+    parse_generic,
+    parse_gitlab,
+    parse_jenkins,
+)
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 

@@ -19,7 +19,7 @@ from steadyops.agent.ask import Answer, Investigator
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.auth import Principal, Viewer
-from steadyops.i18n import normalise
+from steadyops.core.i18n import normalise
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 

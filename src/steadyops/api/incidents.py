@@ -18,7 +18,7 @@ from steadyops.api.deps import get_app
 from steadyops.api.params import MAX_ID, NEXT_CURSOR, PAGED, IncidentCursor
 from steadyops.app import App
 from steadyops.auth import Responder, Viewer
-from steadyops.models import Incident, IncidentStatus, Severity
+from steadyops.core.models import Incident, IncidentStatus, Severity
 from steadyops.pipeline import diagnose, timings
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo

@@ -19,7 +19,7 @@ from steadyops.api.deps import get_app
 from steadyops.api.params import RunId
 from steadyops.app import App
 from steadyops.auth import Responder, Viewer
-from steadyops.models import Finding
+from steadyops.core.models import Finding
 from steadyops.reports import MEDIA_TYPES, load_report, recent_runs, render, resolve_scope, result_history
 from steadyops.reports.history import ResultOut, RunSummary, get_run, run_findings
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field, ValidationError
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.auth import Admin, Responder, Viewer
-from steadyops.config import describe_validation_error
-from steadyops.errors import PayloadTooLarge, ValidationFailed
+from steadyops.config.settings import describe_validation_error
+from steadyops.core.errors import PayloadTooLarge, ValidationFailed
 from steadyops.knowledge import KnowledgeStore, StoredDocument, SyncedKnowledgeBase, builtin_runbooks
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge"])

@@ -21,10 +21,10 @@ from steadyops.api.deps import get_app
 from steadyops.api.params import IdQuery
 from steadyops.app import App
 from steadyops.auth import Public, Viewer
-from steadyops.errors import NotFound, ValidationFailed
-from steadyops.i18n import normalise, t
-from steadyops.oncall.ack import load_key, verify
-from steadyops.oncall.schedule import Shift, on_call, timeline
+from steadyops.core.errors import NotFound, ValidationFailed
+from steadyops.core.i18n import normalise, t
+from steadyops.operations.oncall.ack import load_key, verify
+from steadyops.operations.oncall.schedule import Shift, on_call, timeline
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.operations import EscalationRow
 

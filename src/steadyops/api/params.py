@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 
-from steadyops.errors import ValidationFailed
+from steadyops.core.errors import ValidationFailed
 
 MAX_ID = 2**63 - 1
 

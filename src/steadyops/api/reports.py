@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.auth import Viewer
-from steadyops.errors import ValidationFailed
-from steadyops.i18n import normalise
-from steadyops.markup import plain
-from steadyops.operations_config import check_zone
+from steadyops.config.operations import check_zone
+from steadyops.core.errors import ValidationFailed
+from steadyops.core.i18n import normalise
+from steadyops.core.markup import plain
 from steadyops.reports.periodic import PERIODS
 from steadyops.reports.periodic_render import render_html, render_markdown, render_short
 from steadyops.reports.rhythm import make_report

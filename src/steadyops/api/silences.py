@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.auth import Responder, Viewer
-from steadyops.durations import parse_duration
-from steadyops.errors import Conflict, ValidationFailed
-from steadyops.models import Matcher, Silence
+from steadyops.config.durations import parse_duration
+from steadyops.core.errors import Conflict, ValidationFailed
+from steadyops.core.models import Matcher, Silence
 from steadyops.store import silences as silences_repo
 
 router = APIRouter(prefix="/api/v1/silences", tags=["silences"])

@@ -12,12 +12,12 @@ from pydantic import BaseModel, Field
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.auth import Viewer
-from steadyops.errors import Conflict, NotFound
-from steadyops.promql import PromQL
-from steadyops.slo.exporter import exposition
-from steadyops.slo.rules import render_rules
-from steadyops.slo.spec import ServiceSpec, load_specs
-from steadyops.slo.status import SLOStatus, budget_status, find
+from steadyops.core.errors import Conflict, NotFound
+from steadyops.operations.slo.exporter import exposition
+from steadyops.operations.slo.rules import render_rules
+from steadyops.operations.slo.spec import ServiceSpec, load_specs
+from steadyops.operations.slo.status import SLOStatus, budget_status, find
+from steadyops.sources.promql import PromQL
 
 router = APIRouter(prefix="/api/v1/slos", tags=["slos"])
 metrics_router = APIRouter(tags=["slos"])

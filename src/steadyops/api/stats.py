@@ -2,7 +2,7 @@
 
 The headline number is the noise reduction ratio, because it is what convergence is for: how many
 alerts came in for every notification a human had to read. The MTT* means are computed from the
-same definitions as :class:`steadyops.models.Incident` so the list and the dashboard agree.
+same definitions as :class:`steadyops.core.models.Incident` so the list and the dashboard agree.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from steadyops.api.deps import get_app
 from steadyops.api.params import OptionalIdQuery
 from steadyops.app import App
 from steadyops.auth import Viewer
-from steadyops.models import IncidentStatus
+from steadyops.core.models import IncidentStatus
 from steadyops.pipeline import timings
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
@@ -107,7 +107,7 @@ def stats(me: Viewer, app: Annotated[App, Depends(get_app)]) -> Stats:
 
 def _spans(first: datetime, last_ok: datetime | None, opened: datetime, located: datetime | None,
            resolved: datetime | None) -> dict[str, Any]:
-    """The same onset as :attr:`steadyops.models.Incident.onset_at`, so the list and the dashboard agree."""
+    """The same onset as :attr:`steadyops.core.models.Incident.onset_at`, so the list and the dashboard agree."""
     onset = min(last_ok, first) if last_ok else first
     return timings.timings(onset, opened, located, resolved)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from steadyops.auth import identities
 from steadyops.auth.roles import Role
-from steadyops.clock import Clock
+from steadyops.core.clock import Clock
 from steadyops.store import Store
 
 TOKEN_FILE = "admin.token"

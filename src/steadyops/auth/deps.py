@@ -32,7 +32,7 @@ from fastapi import Depends, Request
 from steadyops.auth import identities
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import Role, allows
-from steadyops.errors import Forbidden, Unauthenticated
+from steadyops.core.errors import Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
     from steadyops.app import App

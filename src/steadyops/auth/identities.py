@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from steadyops.auth import passwords
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import Role, at_most
-from steadyops.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from steadyops.core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from steadyops.store.tables import PrincipalRow, TokenRow
 
 PREFIX = "so_"

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from steadyops.auth import identities
 from steadyops.auth.roles import LADDER, Role
-from steadyops.config import OIDCConfig
-from steadyops.errors import Conflict, Forbidden, TransientError, Unauthenticated
+from steadyops.config.settings import OIDCConfig
+from steadyops.core.errors import Conflict, Forbidden, TransientError, Unauthenticated
 from steadyops.store.tables import PrincipalRow
 
 

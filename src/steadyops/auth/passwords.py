@@ -11,7 +11,7 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from steadyops.errors import ValidationFailed
+from steadyops.core.errors import ValidationFailed
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 10

@@ -14,7 +14,7 @@ import typer
 
 from steadyops.cli.common import call, fail, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, render_table
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 from steadyops.remediation import params
 
 app = typer.Typer(help="Plan, approve and apply remediations. / 处置动作：计划、审批、执行。", no_args_is_help=True)

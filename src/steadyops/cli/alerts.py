@@ -26,7 +26,7 @@ from steadyops.cli.output import (
     render_table,
     translated,
 )
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 
 app = typer.Typer(help="Send and list alerts. / 发送、查看告警。", no_args_is_help=True,
                   epilog="中文别名 / Chinese aliases: steadyops 告警 发送 | 列表")

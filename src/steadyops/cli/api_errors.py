@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from steadyops.i18n import MESSAGES, Lang, t
+from steadyops.core.i18n import MESSAGES, Lang, t
 
 #: (error code or "*", pattern on the detail, message key); named groups become the parameters
 _KNOWN: list[tuple[str, re.Pattern[str], str]] = [

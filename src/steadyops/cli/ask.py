@@ -17,8 +17,8 @@ import typer
 
 from steadyops.agent.commands import parse
 from steadyops.cli.common import call, fail, state
-from steadyops.errors import ConfigError, ValidationFailed
-from steadyops.i18n import t
+from steadyops.core.errors import ConfigError, ValidationFailed
+from steadyops.core.i18n import t
 
 
 def register(app: typer.Typer) -> None:

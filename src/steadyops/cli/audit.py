@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from steadyops.cli.common import call, state
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 from steadyops.remediation.audit import AuditLog
 from steadyops.store import Store
 

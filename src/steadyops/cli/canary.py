@@ -3,7 +3,7 @@
 Works offline on two files (a CI job compares what its load test measured; no server needed), each
 either JSON ``{"latency_ms": [...], "errors": 3, "requests": 8000, "quality": [...]}`` or plain text
 with one latency in ms per line. Exit code: 0 pass, 1 fail, 3 inconclusive, 2 bad input — so
-``steadyops canary compare a.json b.json && promote`` is the gate. See :mod:`steadyops.canary`.
+``steadyops canary compare a.json b.json && promote`` is the gate. See :mod:`steadyops.operations.canary`.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ import typer
 
 from steadyops.cli.common import state
 from steadyops.cli.output import OutputFormat, echo_json
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 
 if TYPE_CHECKING:  # scipy is imported when a comparison runs, not on every `steadyops` start (~1 s)
-    from steadyops.canary import Arm
+    from steadyops.operations.canary import Arm
 
 app = typer.Typer(help="Canary / A-B comparison of two deployments. / 金丝雀 / A-B 对比。", no_args_is_help=True)
 
 
 def load_arm(path: Path) -> Arm:
     """An arm from a JSON object or a one-number-per-line file; ValueError naming the problem."""
-    from steadyops.canary import Arm
+    from steadyops.operations.canary import Arm
 
     text = path.read_text(encoding="utf-8")
     stripped = text.lstrip()
@@ -50,7 +50,7 @@ def compare_cmd(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
 ) -> None:
     """Compare a canary with its baseline; exit 0 pass, 1 fail, 3 inconclusive. / 对比金丝雀与基线。"""
-    from steadyops.canary import EXIT_CODES, compare
+    from steadyops.operations.canary import EXIT_CODES, compare
 
     lang = state.lang
     try:

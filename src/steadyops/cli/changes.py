@@ -12,7 +12,7 @@ import typer
 
 from steadyops.cli.common import call, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, fmt_time, operator_name, render_table
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 
 app = typer.Typer(help="Changes: record, list, assess risk. / 变更：登记、查看、风险评估。", no_args_is_help=True)
 

@@ -15,10 +15,10 @@ import httpx
 import typer
 
 from steadyops.cli.api_errors import render as render_api_error
-from steadyops.config import Settings, _default_lang, load_settings
-from steadyops.config_errors import describe as describe_config_error
-from steadyops.errors import ConfigError
-from steadyops.i18n import Lang, normalise, t
+from steadyops.config.errors import describe as describe_config_error
+from steadyops.config.settings import Settings, _default_lang, load_settings
+from steadyops.core.errors import ConfigError
+from steadyops.core.i18n import Lang, normalise, t
 
 
 @dataclass

@@ -23,7 +23,6 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
-from steadyops import demo
 from steadyops.agent.commands import EXAMPLES, Command, UnknownCommand, parse
 from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.act import _status_line as status_line
@@ -31,9 +30,10 @@ from steadyops.cli.act import parse_params, render_outcome, render_plan
 from steadyops.cli.api_errors import render as render_api_error
 from steadyops.cli.common import call, fail, state
 from steadyops.cli.output import OutputFormat, echo_json, render_table
-from steadyops.errors import ConfigError, ValidationFailed
-from steadyops.i18n import t
-from steadyops.inventory import Inventory, Target
+from steadyops.core.errors import ConfigError, ValidationFailed
+from steadyops.core.i18n import t
+from steadyops.core.inventory import Inventory, Target
+from steadyops.remediation import demo
 
 ZK = "zookeeper"
 #: the cleanup action for each kind of target; ``all`` means every target that has one

@@ -23,7 +23,7 @@ from steadyops.cli.output import (
     render_table,
     translated,
 )
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 from steadyops.pipeline.diagnose import summarise
 
 app = typer.Typer(help="Incidents: list, show, acknowledge, resolve. / 事件：查看、认领、解决。",

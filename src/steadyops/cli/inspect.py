@@ -29,10 +29,10 @@ import typer
 
 from steadyops.cli.common import call, fail, request, state
 from steadyops.cli.output import render_table
-from steadyops.errors import ConfigError
-from steadyops.i18n import MESSAGES, Lang, t
-from steadyops.models import Finding
-from steadyops.summaries import in_lang as summary_in_lang
+from steadyops.core.errors import ConfigError
+from steadyops.core.i18n import MESSAGES, Lang, t
+from steadyops.core.models import Finding
+from steadyops.core.summaries import in_lang as summary_in_lang
 
 if TYPE_CHECKING:
     from steadyops.app import App

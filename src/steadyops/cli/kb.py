@@ -17,8 +17,8 @@ import typer
 
 from steadyops.cli.common import call, fail, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, fmt_time, render_table
-from steadyops.errors import SteadyOpsError
-from steadyops.i18n import t as msg
+from steadyops.core.errors import SteadyOpsError
+from steadyops.core.i18n import t as msg
 from steadyops.knowledge import KnowledgeStore, builtin_runbooks, open_knowledge_base
 
 app = typer.Typer(help="Knowledge base: runbooks and your documents. / 知识库：运维手册与自有文档。",

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from steadyops.cli.common import fail, state
-from steadyops.errors import ConfigError
+from steadyops.core.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:

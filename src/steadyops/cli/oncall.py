@@ -8,7 +8,7 @@ import typer
 
 from steadyops.cli.common import call, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, fmt_time, render_table
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 
 app = typer.Typer(help="On-call: who is on call, shifts. / 值班：当前值班人、排班。", no_args_is_help=True)
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from steadyops.cli.common import fail, state
-from steadyops.i18n import MESSAGES, t
+from steadyops.core.i18n import MESSAGES, t
 
 
 class OutputFormat(StrEnum):

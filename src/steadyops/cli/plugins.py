@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from steadyops.cli.common import state
-from steadyops.i18n import t
+from steadyops.core.i18n import t
 
 
 def register(app: typer.Typer) -> None:

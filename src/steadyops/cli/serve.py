@@ -12,10 +12,10 @@ import uvicorn
 
 from steadyops.auth.bootstrap import ensure_admin, token_path
 from steadyops.cli.common import CONFIG_EXIT, fail, state
-from steadyops.config import Settings
-from steadyops.config_errors import describe as describe_config_error
-from steadyops.errors import ConfigError
-from steadyops.i18n import t
+from steadyops.config.errors import describe as describe_config_error
+from steadyops.config.settings import Settings
+from steadyops.core.errors import ConfigError
+from steadyops.core.i18n import t
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from steadyops.cli.output import (
     render_table,
     translated,
 )
-from steadyops.i18n import t
-from steadyops.models import Matcher
+from steadyops.core.i18n import t
+from steadyops.core.models import Matcher
 
 app = typer.Typer(help="Silences: mute alerts for a while. / 静默规则：临时屏蔽告警。", no_args_is_help=True,
                   epilog="中文别名 / Chinese aliases: steadyops 静默 添加 | 列表 | 详情 (查看) ID | 修改 ID | 失效 ID")

@@ -14,11 +14,11 @@ import typer
 
 from steadyops.cli.common import call, fail, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, fmt_time, render_table
-from steadyops.errors import TransientError, ValidationFailed
-from steadyops.i18n import t
-from steadyops.slo.rules import render_rules
-from steadyops.slo.rules_file import reload_prometheus, write_rules
-from steadyops.slo.spec import ServiceSpec, load_specs
+from steadyops.core.errors import TransientError, ValidationFailed
+from steadyops.core.i18n import t
+from steadyops.operations.slo.rules import render_rules
+from steadyops.operations.slo.rules_file import reload_prometheus, write_rules
+from steadyops.operations.slo.spec import ServiceSpec, load_specs
 
 app = typer.Typer(help="SLOs and error budgets. / 服务等级目标与错误预算。", no_args_is_help=True)
 

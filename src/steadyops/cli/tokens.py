@@ -13,8 +13,8 @@ import typer
 
 from steadyops.cli.common import call, fail, state
 from steadyops.cli.output import FormatOption, OutputFormat, echo_json, fmt_time, render_table
-from steadyops.durations import parse_duration
-from steadyops.i18n import t
+from steadyops.config.durations import parse_duration
+from steadyops.core.i18n import t
 
 tokens = typer.Typer(help="API tokens: create, list, revoke. / API 令牌：创建、查看、吊销。", no_args_is_help=True)
 users = typer.Typer(help="Users and service accounts (admin). / 用户与服务账号（管理员）。", no_args_is_help=True)

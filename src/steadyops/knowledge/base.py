@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from steadyops.errors import ValidationFailed
+from steadyops.core.errors import ValidationFailed
 from steadyops.knowledge.bm25 import BM25
 from steadyops.knowledge.chunking import DEFAULT_MAX_CHARS, Chunk, chunk_document
 from steadyops.knowledge.dense import DenseIndex, Embedder

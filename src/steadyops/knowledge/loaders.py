@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from steadyops.errors import ValidationFailed
+from steadyops.core.errors import ValidationFailed
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown")
 TEXT_SUFFIXES = (".txt", ".text", ".rst", ".log")

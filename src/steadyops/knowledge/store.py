@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from steadyops.errors import NotFound, ValidationFailed
+from steadyops.core.errors import NotFound, ValidationFailed
 from steadyops.knowledge.base import MAX_FILE_BYTES, KnowledgeBase, Passage, builtin_runbooks, iter_files
 from steadyops.knowledge.chunking import Chunk, chunk_document
 from steadyops.knowledge.loaders import detect_format, load_bytes

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from steadyops.clock import Clock
-from steadyops.config import Settings
-from steadyops.i18n import normalise
-from steadyops.inventory import Inventory
-from steadyops.notifiers import Notifier
+from steadyops.config.settings import Settings
+from steadyops.contracts.notifiers import Notifier
+from steadyops.core.clock import Clock
+from steadyops.core.i18n import normalise
+from steadyops.core.inventory import Inventory
 from steadyops.pipeline.context import Stage
 from steadyops.pipeline.dedup import Dedup
 from steadyops.pipeline.diagnose import Diagnoser

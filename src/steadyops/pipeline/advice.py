@@ -7,7 +7,7 @@ comes from a runbook that a *definitely failing* finding of the suspect points a
 own runbook for the layer it failed in (:meth:`Check.runbook_for`). The search still orders the
 passages within those runbooks; when none of them is among the hits, nothing is cited.
 
-Actions likewise: each :class:`~steadyops.actions.Action` says which findings it remedies
+Actions likewise: each :class:`~steadyops.contracts.actions.Action` says which findings it remedies
 (:meth:`Action.can_remedy`: checks, layers, liveness), so the core holds no list of remedies, an
 UNKNOWN ("could not ask") finding never earns a purge, and nothing is proposed when nothing fits.
 """
@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from steadyops.actions import Symptom
-from steadyops.errors import PluginError
-from steadyops.models import CheckStatus
+from steadyops.contracts.actions import Symptom
+from steadyops.core.errors import PluginError
+from steadyops.core.models import CheckStatus
 from steadyops.plugins import Registry
 
 Search = Callable[[str, int, str], Sequence[Any]]  # (query, k, lang) -> passages with .to_dict()

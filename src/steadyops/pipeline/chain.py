@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.i18n import Lang
-from steadyops.inventory import Inventory
-from steadyops.models import CheckStatus
+from steadyops.core.i18n import Lang
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import CheckStatus
 from steadyops.store.tables import AlertRow, CheckResultRow, IncidentRow
 
 LOOKBACK = timedelta(minutes=15)

@@ -13,9 +13,9 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.config import Settings
-from steadyops.inventory import Inventory
-from steadyops.models import Alert
+from steadyops.config.settings import Settings
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import Alert
 from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
 
 

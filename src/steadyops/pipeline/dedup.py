@@ -7,7 +7,7 @@ are dropped, so a late re-delivery of "firing" cannot reopen a resolved alert.
 
 from __future__ import annotations
 
-from steadyops.models import Alert, AlertStatus
+from steadyops.core.models import Alert, AlertStatus
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import AlertRow

@@ -16,16 +16,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.config import PrometheusConfig
-from steadyops.i18n import MESSAGES, Lang, t
-from steadyops.inventory import Inventory
-from steadyops.logsources import LogSources, log_evidence
-from steadyops.models import AlertStatus, CheckStatus, Severity
+from steadyops.config.settings import PrometheusConfig
+from steadyops.core.i18n import MESSAGES, Lang, t
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import AlertStatus, CheckStatus, Severity
 from steadyops.pipeline import suspects
 from steadyops.pipeline.advice import Failing, Search, explaining, matching_runbooks, remedies
 from steadyops.pipeline.metrics import metric_evidence
 from steadyops.plugins import Registry
-from steadyops.promql import PromQL
+from steadyops.sources.logs import LogSources, log_evidence
+from steadyops.sources.promql import PromQL
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from steadyops.clock import Clock
-from steadyops.config import Settings
-from steadyops.inventory import Inventory
-from steadyops.models import AlertStatus
+from steadyops.config.settings import Settings
+from steadyops.core.clock import Clock
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import AlertStatus
 from steadyops.pipeline import diagnose, timings
 from steadyops.pipeline.context import AlertBatch, Context, Stage
 from steadyops.pipeline.flush import Flusher

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from steadyops.config import ChannelConfig, ConvergenceConfig
-from steadyops.i18n import Lang
-from steadyops.inventory import Inventory
-from steadyops.models import AlertStatus, InhibitRule
+from steadyops.config.settings import ChannelConfig, ConvergenceConfig
+from steadyops.core.i18n import Lang
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import AlertStatus, InhibitRule
 from steadyops.pipeline.incident import attach
 from steadyops.pipeline.mute import Muter
 from steadyops.pipeline.render import render

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.models import Alert, AlertStatus
+from steadyops.core.models import Alert, AlertStatus
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.pipeline.route import Route
 from steadyops.store.tables import GroupAlertRow, GroupRow

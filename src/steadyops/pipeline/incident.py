@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.config import ConvergenceConfig
-from steadyops.inventory import Inventory
-from steadyops.models import AlertStatus, IncidentStatus, Severity
+from steadyops.config.settings import ConvergenceConfig
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import AlertStatus, IncidentStatus, Severity
 from steadyops.pipeline import timings
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import incidents as incidents_repo

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from steadyops.config import IntakeConfig
-from steadyops.errors import PayloadTooLarge, ValidationFailed
-from steadyops.models import Alert, AlertStatus
+from steadyops.config.settings import IntakeConfig
+from steadyops.core.errors import PayloadTooLarge, ValidationFailed
+from steadyops.core.models import Alert, AlertStatus
 
 _ZERO_YEAR = 1
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from steadyops.config import PrometheusConfig
-from steadyops.errors import SteadyOpsError
-from steadyops.promql import PromQL, host_regex
+from steadyops.config.settings import PrometheusConfig
+from steadyops.core.errors import SteadyOpsError
 from steadyops.rca import score_metrics
+from steadyops.sources.promql import PromQL, host_regex
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from steadyops.models import InhibitRule, Silence, matches_all
+from steadyops.core.models import InhibitRule, Silence, matches_all
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import silences as silences_repo

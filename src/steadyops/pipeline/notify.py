@@ -14,9 +14,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from steadyops.clock import Clock
-from steadyops.models import Delivery, Notification
-from steadyops.notifiers import Notifier
+from steadyops.contracts.notifiers import Notifier
+from steadyops.core.clock import Clock
+from steadyops.core.models import Delivery, Notification
 from steadyops.pipeline.ratelimit import RateLimiter
 from steadyops.store import Store
 from steadyops.store.tables import NotificationRow

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
-from steadyops.notifiers import RateLimit
+from steadyops.contracts.notifiers import RateLimit
 
 
 class RateLimiter:

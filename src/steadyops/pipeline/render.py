@@ -1,16 +1,16 @@
 """Render one group flush as a bilingual Markdown notification (vendors adapt it further).
 
 Every value that came from outside (labels, annotations, the incident title) is wrapped in
-:func:`steadyops.markup.untrusted`, so each vendor escapes it for its own markup.
+:func:`steadyops.core.markup.untrusted`, so each vendor escapes it for its own markup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from steadyops.i18n import Lang, t
-from steadyops.markup import untrusted
-from steadyops.models import Alert, AlertStatus, Notification, Severity
+from steadyops.core.i18n import Lang, t
+from steadyops.core.markup import untrusted
+from steadyops.core.models import Alert, AlertStatus, Notification, Severity
 
 MAX_LISTED = 20
 

@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from steadyops.config import RouteConfig
-from steadyops.models import Matcher, matches_all
+from steadyops.config.settings import RouteConfig
+from steadyops.core.models import Matcher, matches_all
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.models import CheckStatus
+from steadyops.core.models import CheckStatus
 from steadyops.pipeline.advice import LAYER_ORDER
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow

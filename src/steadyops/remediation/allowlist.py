@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 
-from steadyops.config import RemediationConfig
-from steadyops.errors import Refused
+from steadyops.config.settings import RemediationConfig
+from steadyops.core.errors import Refused
 
 
 class AllowList:

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from steadyops.errors import ConfigError
+from steadyops.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 KEY_ENV = "STEADYOPS_AUDIT_KEY"

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
 
-from steadyops.config import PolicyRule, RemediationConfig
-from steadyops.errors import Refused
-from steadyops.inventory import Target
-from steadyops.models import Approval, ApprovalDecision, Risk
+from steadyops.config.settings import PolicyRule, RemediationConfig
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Approval, ApprovalDecision, Risk
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from steadyops.config import AuditConfig
+from steadyops.config.settings import AuditConfig
 from steadyops.remediation.anchor import Anchor, default_key_dir, load_key
 from steadyops.store import Store
 from steadyops.store.tables import AuditRow

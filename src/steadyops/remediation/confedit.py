@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from steadyops.errors import Refused
+from steadyops.core.errors import Refused
 
 
 def digest(text: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from steadyops.models import Step
+from steadyops.core.models import Step
 from steadyops.remediation import fsops
 from steadyops.remediation.shell import Guard, Shell
 

@@ -21,12 +21,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from steadyops.actions import Action, ActionContext
-from steadyops.clock import Clock
-from steadyops.config import RemediationConfig
-from steadyops.errors import NotFound, Refused, ValidationFailed
-from steadyops.inventory import Inventory, Target
-from steadyops.models import Approval, ApprovalDecision, CheckStatus, Outcome, Plan
+from steadyops.config.settings import RemediationConfig
+from steadyops.contracts.actions import Action, ActionContext
+from steadyops.core.clock import Clock
+from steadyops.core.errors import NotFound, Refused, ValidationFailed
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import Approval, ApprovalDecision, CheckStatus, Outcome, Plan
 from steadyops.plugins import Registry
 from steadyops.remediation import approval as policy
 from steadyops.remediation.allowlist import AllowList

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from steadyops.errors import ValidationFailed
+from steadyops.core.errors import ValidationFailed
 
 
 class BadParam(ValidationFailed):

@@ -29,9 +29,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
-from steadyops.errors import Refused
-from steadyops.inventory import Target, split_address
-from steadyops.models import Plan
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import Plan
 from steadyops.remediation import archive, fsops
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import json
 from datetime import tzinfo
 from typing import Literal
 
-from steadyops.i18n import Lang
+from steadyops.core.i18n import Lang
 from steadyops.reports.history import RunSummary, load_report, recent_runs, result_history
 from steadyops.reports.html import render_html
 from steadyops.reports.inspection import Diff, InspectionReport, build_report, diff_runs, exit_code

@@ -15,8 +15,8 @@ import asyncio
 import ipaddress
 from datetime import UTC, datetime
 
-from steadyops.inventory import Inventory, Target, split_address
-from steadyops.models import Finding
+from steadyops.core.inventory import Inventory, Target, split_address
+from steadyops.core.models import Finding
 from steadyops.reports.inspection import InspectionReport, build_report
 from steadyops.reports.sections import collect_sections
 from steadyops.runner.checks import CheckRunner, Job

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
-from steadyops.models import CheckStatus
+from steadyops.core.models import CheckStatus
 
 COLOURS: dict[str, str] = {"ok": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "unknown": "#757575"}
 ORDER = ("critical", "warning", "unknown", "ok")

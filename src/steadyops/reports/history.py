@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from steadyops.errors import NotFound
-from steadyops.inventory import Inventory
-from steadyops.models import CheckStatus, Evidence, Finding
+from steadyops.core.errors import NotFound
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import CheckStatus, Evidence, Finding
 from steadyops.reports.inspection import HistoryPoint, InspectionReport, build_report, diff_runs, worst
 from steadyops.reports.sections import DEFAULT_SECTIONS, SectionProvider, collect_sections
 from steadyops.store import Store

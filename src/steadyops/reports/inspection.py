@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from steadyops.models import CheckStatus, Finding
+from steadyops.core.models import CheckStatus, Finding
 
 #: worst first, the order every count and list in a report uses
 STATUS_ORDER: tuple[CheckStatus, ...] = (CheckStatus.CRITICAL, CheckStatus.WARNING, CheckStatus.UNKNOWN,

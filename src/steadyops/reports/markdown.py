@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from steadyops.i18n import Lang
+from steadyops.core.i18n import Lang
 from steadyops.reports.inspection import InspectionReport
 from steadyops.reports.templating import render
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from steadyops.changes import repo as changes_repo
+from steadyops.operations.changes import repo as changes_repo
 from steadyops.pipeline import timings
 from steadyops.store.tables import (
     ActionRunRow,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from steadyops.i18n import Lang, t
-from steadyops.markup import untrusted
+from steadyops.core.i18n import Lang, t
+from steadyops.core.markup import untrusted
 from steadyops.reports import charts
 from steadyops.reports.periodic import SPANS, PeriodReport
 from steadyops.reports.templating import md_cell

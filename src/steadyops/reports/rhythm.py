@@ -14,16 +14,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from steadyops.clock import Clock
-from steadyops.config import Settings
-from steadyops.errors import SteadyOpsError
-from steadyops.i18n import Lang, normalise
-from steadyops.models import Notification, Severity
-from steadyops.promql import PromQL
+from steadyops.config.settings import Settings
+from steadyops.core.clock import Clock
+from steadyops.core.errors import SteadyOpsError
+from steadyops.core.i18n import Lang, normalise
+from steadyops.core.models import Notification, Severity
+from steadyops.operations.slo.spec import load_specs
+from steadyops.operations.slo.status import all_status
 from steadyops.reports.periodic import Period, PeriodReport, build, period_bounds
 from steadyops.reports.periodic_render import render_short
-from steadyops.slo.spec import load_specs
-from steadyops.slo.status import all_status
+from steadyops.sources.promql import PromQL
 from steadyops.store import Store
 from steadyops.store.operations import ReportRunRow
 from steadyops.store.tables import NotificationRow

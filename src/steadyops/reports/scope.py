@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from steadyops.agent.commands import KIND_ALIASES
-from steadyops.errors import ValidationFailed
-from steadyops.i18n import Lang, t
-from steadyops.inventory import Inventory
+from steadyops.core.errors import ValidationFailed
+from steadyops.core.i18n import Lang, t
+from steadyops.core.inventory import Inventory
 from steadyops.runner.checks import CheckRunner, Job
 
 ALL = {"all", "*", "全部", "所有"}

@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from steadyops.i18n import Lang, t
-from steadyops.inventory import Inventory
-from steadyops.models import CheckStatus, Finding
+from steadyops.core.i18n import Lang, t
+from steadyops.core.inventory import Inventory
+from steadyops.core.models import CheckStatus, Finding
 from steadyops.reports.inspection import ReportSection
 
 log = logging.getLogger(__name__)

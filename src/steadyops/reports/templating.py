@@ -14,11 +14,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from steadyops.i18n import MESSAGES, Lang, t
-from steadyops.models import CheckStatus
+from steadyops.core.i18n import MESSAGES, Lang, t
+from steadyops.core.models import CheckStatus
+from steadyops.core.summaries import in_lang as summary_in_lang
 from steadyops.reports import charts
 from steadyops.reports.inspection import ChangeKind, InspectionReport
-from steadyops.summaries import in_lang as summary_in_lang
 
 CHANGE_ORDER = (ChangeKind.NEW_FAILURE, ChangeKind.CHANGED, ChangeKind.RECOVERED, ChangeKind.STILL_FAILING,
                 ChangeKind.GONE)

@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from steadyops.checks import Check
-from steadyops.clock import Clock
-from steadyops.inventory import Inventory, Target
-from steadyops.models import Alert, AlertStatus, CheckResult, CheckStatus, Evidence, Finding
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import Clock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import Alert, AlertStatus, CheckResult, CheckStatus, Evidence, Finding
 from steadyops.plugins import Registry
 from steadyops.store import Store
 from steadyops.store import alerts as alerts_repo

@@ -25,12 +25,12 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from steadyops.checks import Check
-from steadyops.clock import Clock
-from steadyops.config import InspectionConfig
-from steadyops.durations import parse_duration
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus, Evidence, Finding
+from steadyops.config.durations import parse_duration
+from steadyops.config.settings import InspectionConfig
+from steadyops.contracts.checks import Check
+from steadyops.core.clock import Clock
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus, Evidence, Finding
 from steadyops.runner.checks import BLOCKED_BY, CheckRunner, Job
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from sqlalchemy import Table, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from steadyops.models import Alert, AlertStatus
+from steadyops.core.models import Alert, AlertStatus
 from steadyops.store import JOURNAL_CURSOR
 from steadyops.store.tables import AlertEventRow, AlertRow, CursorRow, UTCDateTime
 

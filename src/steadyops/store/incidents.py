@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from steadyops.errors import Conflict, NotFound
-from steadyops.models import Incident, IncidentStatus, Severity
+from steadyops.core.errors import Conflict, NotFound
+from steadyops.core.models import Incident, IncidentStatus, Severity
 from steadyops.store.alerts import row_to_alert
 from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow
 

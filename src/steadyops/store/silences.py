@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.errors import NotFound, ValidationFailed
-from steadyops.models import Matcher, Silence
+from steadyops.core.errors import NotFound, ValidationFailed
+from steadyops.core.models import Matcher, Silence
 from steadyops.store.tables import SilenceRow
 
 

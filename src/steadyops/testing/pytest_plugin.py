@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from steadyops.inventory import Target
+from steadyops.core.inventory import Target
 from steadyops.testing.services import ServiceError, ServiceMissing, free_port
 
 __all__ = ["SshServer", "find_sshd", "start_sshd"]

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from steadyops.app import App
-from steadyops.clock import FakeClock
-from steadyops.models import Alert, AlertStatus
+from steadyops.core.clock import FakeClock
+from steadyops.core.models import Alert, AlertStatus
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import NotificationRow
 

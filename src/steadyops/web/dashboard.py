@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import case, func, select
 
 from steadyops.auth import Principal
-from steadyops.oncall.schedule import on_call
+from steadyops.operations.oncall.schedule import on_call
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import notifications as notifications_repo
 from steadyops.store.tables import CheckStateRow, IncidentRow

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
 from steadyops.auth import Principal
-from steadyops.errors import PayloadTooLarge, ValidationFailed
+from steadyops.core.errors import PayloadTooLarge, ValidationFailed
 from steadyops.knowledge.store import KnowledgeStore
 from steadyops.knowledge.tokenize import chinese_tokens
 from steadyops.web.messages import tr

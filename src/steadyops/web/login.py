@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from steadyops.auth import PUBLIC, identities
 from steadyops.auth.deps import SESSION_COOKIE
-from steadyops.errors import Unauthenticated
+from steadyops.core.errors import Unauthenticated
 from steadyops.web.messages import tr
 from steadyops.web.render import LANG_COOKIE, csrf_ok, render
 from steadyops.web.session import app_of, lang_of

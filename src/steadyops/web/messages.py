@@ -1,4 +1,4 @@
-"""The console's zh-CN / en strings, beside the core catalogue (``steadyops.i18n``).
+"""The console's zh-CN / en strings, beside the core catalogue (``steadyops.core.i18n``).
 
 Kept in its own table so the console's many labels do not crowd the CLI's; lookups fall back to
 the core table, so shared words (severities, incident states) are translated once. A test checks
@@ -7,7 +7,7 @@ that every key has both languages and that no English leaks into the Chinese pag
 
 from __future__ import annotations
 
-from steadyops.i18n import MESSAGES, Lang
+from steadyops.core.i18n import MESSAGES, Lang
 
 CONSOLE: dict[str, dict[str, str]] = {
     "app.name": {"en": "steadyops", "zh": "steadyops"},

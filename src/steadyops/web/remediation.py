@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from steadyops.auth import Principal
-from steadyops.errors import NotFound
-from steadyops.models import ApprovalDecision
+from steadyops.core.errors import NotFound
+from steadyops.core.models import ApprovalDecision
 from steadyops.remediation.params import parse_params
 from steadyops.store.tables import ActionRunRow, ApprovalRow, AuditRow
 from steadyops.web.render import render

@@ -22,7 +22,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from steadyops.i18n import Lang
+from steadyops.core.i18n import Lang
 from steadyops.web.messages import known_keys, tr
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -15,8 +15,8 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from steadyops.auth import Principal, Role, RoleCheck
-from steadyops.errors import Forbidden, Unauthenticated
-from steadyops.i18n import Lang
+from steadyops.core.errors import Forbidden, Unauthenticated
+from steadyops.core.i18n import Lang
 from steadyops.web.render import csrf_ok, pick_lang
 
 if TYPE_CHECKING:

@@ -14,10 +14,10 @@ from markupsafe import Markup, escape
 from pydantic import ValidationError
 
 from steadyops.auth import Principal
-from steadyops.durations import parse_duration
-from steadyops.errors import ValidationFailed
-from steadyops.i18n import Lang
-from steadyops.models import Matcher, Silence, matches_all
+from steadyops.config.durations import parse_duration
+from steadyops.core.errors import ValidationFailed
+from steadyops.core.i18n import Lang
+from steadyops.core.models import Matcher, Silence, matches_all
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import silences as silences_repo
 from steadyops.web.messages import tr

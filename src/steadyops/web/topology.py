@@ -15,8 +15,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from steadyops.auth import Principal
-from steadyops.errors import NotFound
-from steadyops.inventory import Inventory
+from steadyops.core.errors import NotFound
+from steadyops.core.inventory import Inventory
 from steadyops.store.tables import CheckStateRow, IncidentRow
 from steadyops.web.render import render
 from steadyops.web.session import app_of, lang_of, viewer

@@ -7,8 +7,8 @@ import time
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from steadyops.core.models import Notification
 from steadyops.integrations.dingtalk import DingTalkConfig, DingTalkNotifier
-from steadyops.models import Notification
 from steadyops.testing.receiver import Receiver
 
 SECRET = "SEC-dingtalk-0123456789"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from steadyops.core.models import AlertStatus, Notification, Severity
 from steadyops.integrations.feishu import FeishuConfig, FeishuNotifier
-from steadyops.models import AlertStatus, Notification, Severity
 from steadyops.testing.receiver import Receiver
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from steadyops.actions import ActionContext
-from steadyops.errors import Refused
+from steadyops.contracts.actions import ActionContext
+from steadyops.core.errors import Refused
+from steadyops.core.models import ApprovalDecision, Plan
 from steadyops.integrations.gpu.actions import DrainGpu
 from steadyops.integrations.inference.actions import RollbackCanary
-from steadyops.models import ApprovalDecision, Plan
 from steadyops.plugins import Registry
 
 POOL = "# serving pool (nginx upstream include)\nserver 10.0.0.5:8001;\nserver 10.0.0.5:8002;\nserver 10.0.0.6:8001;\n"

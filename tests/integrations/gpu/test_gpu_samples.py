@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.gpu import checks_health as health
 from steadyops.integrations.gpu import checks_node as node_checks
 from steadyops.integrations.gpu.dcgm import parse_dcgm_metrics
@@ -21,8 +23,6 @@ from steadyops.integrations.gpu.model import NodeGpus
 from steadyops.integrations.gpu.smi import parse_smi_xml
 from steadyops.integrations.gpu.source import forget
 from steadyops.integrations.gpu.xid import describe, parse_kernel_log, recent
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 
 SAMPLES = Path(__file__).parent / "samples"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN

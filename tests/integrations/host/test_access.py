@@ -8,11 +8,11 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.host import configure_ssh
 from steadyops.integrations.host.access import CommandResult, HostAccessError, LocalHost, host_for, is_local, trim
 from steadyops.integrations.host.ssh import SshHost, SshSpec, _trust, load_client_key
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations.host import base, collectors
 from steadyops.integrations.host.access import CommandResult
@@ -23,8 +25,6 @@ from steadyops.integrations.host.checks import (
 )
 from steadyops.integrations.host.checks_fs import DiskCheck, InodesCheck
 from steadyops.integrations.host.trend import MemoryHistory
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 from steadyops.plugins import Registry
 
 Sample = Callable[[str], str]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from steadyops.core.inventory import Target
 from steadyops.integrations.host.checks_mounts import parse_mounts, should_be_writable
-from steadyops.inventory import Target
 
 MOUNTS = """\
 /dev/sda1 / ext4 rw,relatime 0 0

@@ -21,13 +21,13 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import ValidationError
 
-from steadyops.actions import ActionContext
-from steadyops.checks import Check
-from steadyops.errors import Refused
+from steadyops.contracts.actions import ActionContext
+from steadyops.contracts.checks import Check
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import ApprovalDecision, CheckResult, CheckStatus, Step
 from steadyops.integrations.host import register
 from steadyops.integrations.host.service import RestartParams, ServiceRestart, for_registry, run_command
-from steadyops.inventory import Target
-from steadyops.models import ApprovalDecision, CheckResult, CheckStatus, Step
 from steadyops.plugins import Registry
 from steadyops.testing.services import free_port
 

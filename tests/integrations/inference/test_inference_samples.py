@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from steadyops.exposition import histogram_quantile
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.inference import checks
 from steadyops.integrations.inference.flavours import FLAVOURS, detect
 from steadyops.integrations.inference.metrics import ServerMetrics, interval_p95, read_metrics
 from steadyops.integrations.inference.restarts import scan_log
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
+from steadyops.sources.exposition import histogram_quantile
 
 SAMPLES = Path(__file__).parent / "samples"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN

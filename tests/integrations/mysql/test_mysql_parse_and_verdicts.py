@@ -13,7 +13,9 @@ from typing import Any
 
 import pymysql
 
-from steadyops.credentials import CredentialError
+from steadyops.core.credentials import CredentialError
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.mysql.checks import (
     ConnectionsCheck,
     DeadlocksCheck,
@@ -22,8 +24,6 @@ from steadyops.integrations.mysql.checks import (
 )
 from steadyops.integrations.mysql.client import DEFAULT_PORT, describe_error
 from steadyops.integrations.mysql.parse import deadlock_digest, latest_deadlock, replica_state
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckStatus
 
 DATA = Path(__file__).parent / "data"
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL

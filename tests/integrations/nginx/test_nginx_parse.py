@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from steadyops.core.inventory import Target
 from steadyops.integrations.nginx.checks import base_url, expected_status, status_url
 from steadyops.integrations.nginx.parse import parse_stub_status
-from steadyops.inventory import Target
-from steadyops.probing import locate_http_error
+from steadyops.sources.probing import locate_http_error
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from steadyops.credentials import CredentialError
+from steadyops.core.credentials import CredentialError
+from steadyops.core.inventory import Target, split_address
 from steadyops.integrations.postgres.base import DEFAULT_PORT, databases, describe_error
-from steadyops.inventory import Target, split_address
 
 
 @pytest.mark.parametrize(("message", "layer", "answered"), [

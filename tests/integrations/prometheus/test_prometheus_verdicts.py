@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.prometheus import checks
 from steadyops.integrations.prometheus.base import Unanswered, base_url, scrape_layer
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 
 DATA = Path(__file__).parent / "data"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.rabbitmq import checks
 from steadyops.integrations.rabbitmq.base import ApiUnavailable, api_url, vhost_path
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 
 DATA = Path(__file__).parent / "data"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from steadyops.counters import CounterMemory
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.redis.checks import (
     EvictionsCheck,
     FragmentationCheck,
@@ -29,8 +30,7 @@ from steadyops.integrations.redis.parse import (
     slow_entries,
     trim_command,
 )
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckStatus
+from steadyops.sources.counters import CounterMemory
 
 DATA = Path(__file__).parent / "data"
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL

@@ -6,9 +6,9 @@ import hashlib
 import hmac
 import json
 
-from steadyops.delivery import fit_json
+from steadyops.contracts.delivery import fit_json
+from steadyops.core.models import Notification
 from steadyops.integrations.webhook import WebhookConfig, WebhookNotifier
-from steadyops.models import Notification
 from steadyops.testing.receiver import Receiver
 
 

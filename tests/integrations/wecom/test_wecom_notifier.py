@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from steadyops.core.models import AlertStatus, Notification
 from steadyops.integrations.wecom import WeComConfig, WeComNotifier
-from steadyops.models import AlertStatus, Notification
 
 
 def test_chinese_text_is_cut_on_a_character_boundary_and_keeps_the_link() -> None:

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from steadyops.checks import Check
+from steadyops.contracts.checks import Check
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.zookeeper import CHECKS, register
 from steadyops.integrations.zookeeper.checks import (
     FdCheck,
@@ -25,8 +27,6 @@ from steadyops.integrations.zookeeper.checks import (
 from steadyops.integrations.zookeeper.client import Answer, Outcome
 from steadyops.integrations.zookeeper.collectors import ConfCollector, ConsCollector, MntrCollector
 from steadyops.integrations.zookeeper.ensemble import EnsembleCheck, MemberState, judge_ensemble
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 from steadyops.plugins import Registry
 from steadyops.testing.services import free_port
 

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from steadyops.clock import FakeClock
+from steadyops.core.clock import FakeClock
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import CheckStatus, Evidence, Finding
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.diagnose import diagnose_target, localise, render, zk_inspect
 from steadyops.integrations.zookeeper.messages import MESSAGES, msg
-from steadyops.inventory import Inventory, Target
-from steadyops.models import CheckStatus, Evidence, Finding
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.testing.services import free_port

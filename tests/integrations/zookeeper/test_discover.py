@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from steadyops.core.inventory import Target
 from steadyops.integrations.zookeeper.discover import _config_arg, dirs_from_config, last_known, remember
-from steadyops.inventory import Target
 
 
 def test_dirs_from_a_config_file_with_the_default_log_dir(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from steadyops.core.inventory import split_address
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Outcome, _connect_failure, classify
 from steadyops.integrations.zookeeper.parse import (
     admin_conf,
@@ -23,7 +24,6 @@ from steadyops.integrations.zookeeper.parse import (
     parse_srvr,
     typed,
 )
-from steadyops.inventory import split_address
 
 DATA = Path(__file__).parent / "data"
 

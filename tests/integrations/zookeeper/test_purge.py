@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from steadyops.actions import ActionContext
-from steadyops.errors import Refused
+from steadyops.contracts.actions import ActionContext
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Plan, Step
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.actions import (
     LOG,
@@ -32,8 +34,6 @@ from steadyops.integrations.zookeeper.actions import (
     check_invariant,
     select,
 )
-from steadyops.inventory import Target
-from steadyops.models import Plan, Step
 from steadyops.plugins import Registry
 from steadyops.remediation import archive
 

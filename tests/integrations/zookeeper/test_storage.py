@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.zookeeper.storage import (
     DataFilesCheck,
     DirUsage,
@@ -16,8 +18,6 @@ from steadyops.integrations.zookeeper.storage import (
     local_usage,
     set_remote_dir_probe,
 )
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 
 FakeFactory = Callable[[dict[str, str]], Any]
 MIB = 1048576

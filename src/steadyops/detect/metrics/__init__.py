@@ -1,7 +1,7 @@
 """Streaming metric anomaly detection: one detector per series, scores in [0, 1], no look-ahead.
 
-``EnsembleDetector`` is the default; ``scoring`` implements NAB's windowed scoring so detectors can
-be measured the way published ones are (``bench/nab.py``).
+``EnsembleDetector`` is the default. NAB's windowed scoring, which measures detectors the way
+published ones are, is benchmark code and lives beside its benchmark (``bench/nab_scoring.py``).
 """
 
 from steadyops.detect.metrics.base import MetricDetector, to_seconds

@@ -16,7 +16,7 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.delivery import (
+from steadyops.contracts.delivery import (
     code_delivery,
     coerce_config,
     fit_json,
@@ -24,9 +24,9 @@ from steadyops.delivery import (
     post_json,
     status_line,
 )
-from steadyops.markup import escape_markdown, render
-from steadyops.models import Delivery, Notification
-from steadyops.notifiers import Notifier, RateLimit
+from steadyops.contracts.notifiers import Notifier, RateLimit
+from steadyops.core.markup import escape_markdown, render
+from steadyops.core.models import Delivery, Notification
 
 #: -1 is "system busy"; 130101 and 410100 are DingTalk's "send too fast" answers.
 RETRYABLE_ERRCODES = frozenset({-1, 130101, 410100})

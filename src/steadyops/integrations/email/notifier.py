@@ -24,10 +24,10 @@ from typing import ClassVar, Self
 import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from steadyops.delivery import coerce_config, guard_secrets, scrub, status_line
-from steadyops.markup import defang, escape_html, render
-from steadyops.models import Delivery, Notification
-from steadyops.notifiers import Notifier
+from steadyops.contracts.delivery import coerce_config, guard_secrets, scrub, status_line
+from steadyops.contracts.notifiers import Notifier
+from steadyops.core.markup import defang, escape_html, render
+from steadyops.core.models import Delivery, Notification
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.delivery import (
+from steadyops.contracts.delivery import (
     code_delivery,
     coerce_config,
     fit_json,
@@ -26,9 +26,9 @@ from steadyops.delivery import (
     post_json,
     status_line,
 )
-from steadyops.markup import escape_markdown, render
-from steadyops.models import AlertStatus, Delivery, Notification, Severity
-from steadyops.notifiers import Notifier, RateLimit
+from steadyops.contracts.notifiers import Notifier, RateLimit
+from steadyops.core.markup import escape_markdown, render
+from steadyops.core.models import AlertStatus, Delivery, Notification, Severity
 
 #: 11232 is Feishu's "frequency limited"; 9499 can be a transient gateway answer but is also
 #: "Bad Request", so it stays final.

@@ -18,10 +18,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from steadyops.actions import Action, ActionContext
-from steadyops.errors import Refused
-from steadyops.inventory import Target
-from steadyops.models import Approval, Outcome, Plan, Risk, Step
+from steadyops.contracts.actions import Action, ActionContext
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.remediation import confedit
 
 

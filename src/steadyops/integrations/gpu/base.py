@@ -11,11 +11,11 @@ from abc import abstractmethod
 from collections.abc import Iterable
 from typing import ClassVar
 
-from steadyops.checks import Check, verdict, worst
+from steadyops.contracts.checks import Check, verdict, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.gpu.model import GpuState, NodeGpus
 from steadyops.integrations.gpu.source import GpuUnanswered, read_node
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 TARGET_KIND = "gpu"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN

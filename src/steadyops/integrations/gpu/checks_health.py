@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from steadyops.checks import grade, label_float
+from steadyops.contracts.checks import grade, label_float
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.gpu.base import CRIT, OK, WARN, Judged, PerGpuCheck, fmt
 from steadyops.integrations.gpu.model import THERMAL_THROTTLE, GpuState, NodeGpus
-from steadyops.inventory import Target
-from steadyops.models import CheckStatus
 
 RB_ECC = "gpu/gpu-ecc-errors.en.md"
 RB_THERMAL = "gpu/gpu-thermal.en.md"

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from steadyops.checks import label_float, label_int, verdict, worst
+from steadyops.contracts.checks import label_float, label_int, verdict, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.gpu.base import CRIT, OK, UNKNOWN, WARN, GpuCheck, combine, unanswered
 from steadyops.integrations.gpu.model import GpuState, NodeGpus
 from steadyops.integrations.gpu.source import GpuUnanswered, read_kernel_xids, read_node, source_of
 from steadyops.integrations.gpu.xid import XidEvent, describe, recent
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_XID = "gpu/gpu-xid-errors.en.md"
 RB_BUS = "gpu/gpu-fallen-off-bus.en.md"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, ClassVar
 
-from steadyops.collectors import GatheringCollector
+from steadyops.contracts.collectors import GatheringCollector
+from steadyops.core.inventory import Target
 from steadyops.integrations.gpu.source import GpuUnanswered, read_kernel_xids, read_node
-from steadyops.inventory import Target
 
 
 class GpuStateCollector(GatheringCollector):

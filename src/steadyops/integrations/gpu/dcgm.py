@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from steadyops.exposition import Sample, parse_exposition
 from steadyops.integrations.gpu.model import GpuState, NodeGpus
+from steadyops.sources.exposition import Sample, parse_exposition
 
 #: DCGM field → GpuState attribute, for plain gauges/counters
 FIELDS: dict[str, str] = {

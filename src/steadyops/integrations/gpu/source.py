@@ -20,13 +20,13 @@ from typing import Any
 
 import httpx
 
-from steadyops.checks import label_float
+from steadyops.contracts.checks import label_float
+from steadyops.core.inventory import Target, split_address
 from steadyops.integrations.gpu.dcgm import from_samples, parse_dcgm_metrics
 from steadyops.integrations.gpu.model import NodeGpus
 from steadyops.integrations.gpu.smi import parse_smi_xml
 from steadyops.integrations.gpu.xid import XidEvent, parse_kernel_log
 from steadyops.integrations.host.access import HostAccessError, host_for
-from steadyops.inventory import Target, split_address
 
 SOURCES = ("nvidia-smi", "nvml", "dcgm", "prometheus")
 SMI_ARGV = ("nvidia-smi", "-q", "-x")
@@ -115,9 +115,9 @@ async def _dcgm(target: Target) -> NodeGpus:
 
 
 async def _prometheus(target: Target) -> NodeGpus:
-    from steadyops.errors import TransientError, ValidationFailed
-    from steadyops.exposition import Sample
-    from steadyops.promql import PromQL
+    from steadyops.core.errors import TransientError, ValidationFailed
+    from steadyops.sources.exposition import Sample
+    from steadyops.sources.promql import PromQL
 
     base = target.labels.get("prometheus_url", "").strip()
     if not base:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from steadyops.models import CheckStatus
+from steadyops.core.models import CheckStatus
 
 Blame = Literal["app", "driver", "hardware", "nvlink", "unknown"]
 

@@ -28,9 +28,9 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from steadyops.checks import label_bool
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.contracts.checks import label_bool
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 
 __all__ = [
     "ALLOWED_COMMANDS",

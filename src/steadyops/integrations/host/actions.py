@@ -17,10 +17,10 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from steadyops.actions import Action, ActionContext
-from steadyops.errors import Refused
-from steadyops.inventory import Target
-from steadyops.models import Approval, Outcome, Plan, Risk, Step
+from steadyops.contracts.actions import Action, ActionContext
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.remediation import deletion
 from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, ShellError, exec_record, shell_for, shell_for_plan
 

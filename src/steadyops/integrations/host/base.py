@@ -12,10 +12,10 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
-from steadyops.checks import Check
+from steadyops.contracts.checks import Check
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, host_for
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 TARGET_KIND = "host"
 RB_DISK = "host/host-disk-full.en.md"

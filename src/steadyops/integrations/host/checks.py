@@ -11,7 +11,9 @@ import time
 from fnmatch import fnmatchcase
 from typing import ClassVar
 
-from steadyops.checks import grade, grade_low, label_bool, worst
+from steadyops.contracts.checks import grade, grade_low, label_bool, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, trim
 from steadyops.integrations.host.base import (
     RB_CLOCK,
@@ -41,8 +43,6 @@ from steadyops.integrations.host.parse import (
     parse_uptime,
 )
 from steadyops.integrations.host.trend import get_history
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 KERNEL_LOG = (("dmesg",), ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000"))
 

@@ -23,7 +23,9 @@ import time
 from fnmatch import fnmatchcase
 from typing import ClassVar
 
-from steadyops.checks import grade, grade_low, worst
+from steadyops.contracts.checks import grade, grade_low, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.host.access import HostAccess
 from steadyops.integrations.host.base import (
     RB_DISK,
@@ -35,8 +37,6 @@ from steadyops.integrations.host.base import (
 )
 from steadyops.integrations.host.parse import FsUsage, parse_df
 from steadyops.integrations.host.trend import Forecast, forecast, get_history
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 #: pseudo or read-only filesystems that are "100 % full" by design (snap images, CD-ROMs) or never fill
 IGNORED_TYPES = frozenset({"squashfs", "iso9660", "udf", "devtmpfs", "ramfs", "efivarfs"})

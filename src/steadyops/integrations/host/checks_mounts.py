@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import ClassVar
 
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.host.access import HostAccess, trim
 from steadyops.integrations.host.base import RB_READONLY, HostCheck
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 DISK_TYPES = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "jfs", "reiserfs", "zfs", "bcachefs"})
 IGNORED_MOUNTS = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/snap/*", "/boot/efi")

@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from steadyops.checks import grade, worst
+from steadyops.contracts.checks import grade, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.host.access import HostAccess, trim
 from steadyops.integrations.host.base import RB_FDS, HostCheck, threshold, unavailable
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 FD_LIST = ("find", "/proc", "-mindepth", "3", "-maxdepth", "3", "-path", "/proc/[0-9]*/fd/*", "-printf", "%h\n")
 LIMITS = ("find", "/proc", "-mindepth", "2", "-maxdepth", "2", "-path", "/proc/[0-9]*/limits",

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 import psutil
 
-from steadyops.collectors import Collector
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.host.access import HostAccess, HostAccessError, host_for
 from steadyops.integrations.host.base import TARGET_KIND
 from steadyops.integrations.host.parse import (
@@ -25,8 +27,6 @@ from steadyops.integrations.host.parse import (
     parse_ps,
     parse_uptime,
 )
-from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 TOP_N = 10
 CPU_SAMPLE_SECONDS = 0.5

@@ -30,11 +30,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from steadyops.actions import Action, ActionContext, Symptom
-from steadyops.checks import Check
-from steadyops.errors import PluginError, Refused
-from steadyops.inventory import Target
-from steadyops.models import Approval, CheckResult, CheckStatus, Outcome, Plan, Risk, Step
+from steadyops.contracts.actions import Action, ActionContext, Symptom
+from steadyops.contracts.checks import Check
+from steadyops.core.errors import PluginError, Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Approval, CheckResult, CheckStatus, Outcome, Plan, Risk, Step
 from steadyops.plugins import Catalog, Registry
 from steadyops.remediation.allowlist import AllowList
 from steadyops.remediation.shell import EXEC_KEY, LocalShell, Shell, exec_record, shell_for, shell_for_plan

@@ -36,9 +36,9 @@ from pathlib import Path
 
 import asyncssh
 
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckStatus
 from steadyops.integrations.host.access import SSH_PORT, CommandResult, HostAccess, HostAccessError
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckStatus
 
 __all__ = ["SshHost", "SshSettings", "SshSpec", "close_connections", "configure_ssh", "load_client_key"]
 

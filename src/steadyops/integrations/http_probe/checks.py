@@ -15,7 +15,9 @@ import socket
 import ssl
 from typing import ClassVar
 
-from steadyops.checks import Check, grade, grade_low, label_float, verdict
+from steadyops.contracts.checks import Check, grade, grade_low, label_float, verdict
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.http_probe.probe import (
     Attempt,
     ProbeRun,
@@ -28,9 +30,7 @@ from steadyops.integrations.http_probe.probe import (
     shared_probe,
     timeout_of,
 )
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
-from steadyops.probing import http_status_layer
+from steadyops.sources.probing import http_status_layer
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 TARGET_KIND = "http_probe"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from steadyops.collectors import Collector
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.http_probe.checks import TARGET_KIND
 from steadyops.integrations.http_probe.probe import fetch_cert, host_port, probe_url, shared_probe, timeout_of
-from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 
 class ProbeCollector(Collector):

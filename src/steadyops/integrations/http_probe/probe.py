@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from steadyops.checks import label_bool, label_float, label_int
-from steadyops.inventory import Target
-from steadyops.probing import locate_http_error, target_tls_context, tls_context
+from steadyops.contracts.checks import label_bool, label_float, label_int
+from steadyops.core.inventory import Target
+from steadyops.sources.probing import locate_http_error, target_tls_context, tls_context
 
 MAX_BODY = 2 * 1024 * 1024  # enough for any page worth matching a keyword in
 DEFAULT_TIMEOUT = 5.0  # seconds per try, and for the certificate and DNS questions

@@ -9,7 +9,7 @@ Collectors: ``inference.metrics``, ``inference.probe_once``. Canary comparison: 
 
 from __future__ import annotations
 
-from steadyops.checks import Check
+from steadyops.contracts.checks import Check
 from steadyops.integrations.inference import checks, restarts
 from steadyops.integrations.inference.collectors import COLLECTORS
 from steadyops.plugins import Registry

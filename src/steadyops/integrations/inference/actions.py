@@ -21,12 +21,12 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, Field
 
-from steadyops.actions import Action, ActionContext
-from steadyops.errors import Refused
+from steadyops.contracts.actions import Action, ActionContext
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics, forget, get
 from steadyops.integrations.inference.probe import run_probe
-from steadyops.inventory import Target
-from steadyops.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.remediation import confedit
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from steadyops.checks import Check, verdict
+from steadyops.contracts.checks import Check, verdict
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.inference.client import InferenceUnanswered
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 TARGET_KIND = "inference"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN

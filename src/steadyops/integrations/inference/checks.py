@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from steadyops.checks import grade, label_float
+from steadyops.contracts.checks import grade, label_float
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.inference.base import CRIT, OK, UNKNOWN, WARN, InferenceCheck, unanswered
 from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics, get
 from steadyops.integrations.inference.flavours import Flavour
 from steadyops.integrations.inference.metrics import ServerMetrics, growth, interval_p95
 from steadyops.integrations.inference.probe import run_probe
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_DOWN = "inference/inference-down.en.md"
 RB_QUEUE = "vllm/vllm-queue-waiting.en.md"

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from steadyops.checks import label_float
-from steadyops.credentials import resolve_secret
+from steadyops.contracts.checks import label_float
+from steadyops.core.credentials import resolve_secret
+from steadyops.core.inventory import Target, split_address
 from steadyops.integrations.inference.flavours import FLAVOURS, Flavour, detect
 from steadyops.integrations.inference.metrics import ServerMetrics, read_metrics
-from steadyops.inventory import Target, split_address
 
 SHARE_S = 5.0
 

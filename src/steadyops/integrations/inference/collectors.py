@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, ClassVar
 
-from steadyops.collectors import GatheringCollector
+from steadyops.contracts.collectors import GatheringCollector
+from steadyops.core.inventory import Target
 from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics
 from steadyops.integrations.inference.probe import run_probe
-from steadyops.inventory import Target
 
 
 class MetricsCollector(GatheringCollector):

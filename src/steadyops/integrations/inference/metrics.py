@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from steadyops.exposition import Sample, buckets_of, by_name, histogram_quantile, parse_exposition, total
 from steadyops.integrations.inference.flavours import Flavour
+from steadyops.sources.exposition import Sample, buckets_of, by_name, histogram_quantile, parse_exposition, total
 
 
 @dataclass

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from steadyops.checks import label_float, label_int
+from steadyops.contracts.checks import label_float, label_int
+from steadyops.core.inventory import Target
 from steadyops.integrations.inference.client import InferenceUnanswered, base_url, classify, get, headers
 from steadyops.integrations.inference.flavours import Flavour
-from steadyops.inventory import Target
 
 DEFAULT_PROMPT = "Reply with one word: OK"
 

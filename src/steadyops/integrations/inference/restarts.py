@@ -13,11 +13,11 @@ import os
 import re
 from typing import ClassVar
 
-from steadyops.checks import label_float
+from steadyops.contracts.checks import label_float
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.inference.base import CRIT, OK, WARN, InferenceCheck, unanswered
 from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_RESTART = "inference/inference-restart-oom.en.md"
 

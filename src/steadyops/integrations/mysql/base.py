@@ -1,7 +1,7 @@
 """What the MySQL / MariaDB checks share: ask in a thread, failures → findings, counter rates.
 
 Counters (Slow_queries, Aborted_connects, Innodb_deadlocks …) only mean something as a rate:
-:data:`COUNTERS` (see :mod:`steadyops.counters`) keeps the previous sample per target, with the
+:data:`COUNTERS` (see :mod:`steadyops.sources.counters`) keeps the previous sample per target, with the
 server's ``Uptime`` as the clock, so it survives our restarts and detects the server's. With no
 previous sample the rate is the average since the server started, never a lifetime total.
 """
@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 import pymysql.cursors
 
-from steadyops.checks import Check, verdict
-from steadyops.counters import CounterMemory
+from steadyops.contracts.checks import Check, verdict
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.mysql.client import Failure, ask, describe_error
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.sources.counters import CounterMemory
 
 TARGET_KIND = "mysql"
 

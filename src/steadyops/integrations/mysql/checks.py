@@ -15,12 +15,12 @@ from typing import Any, ClassVar
 import pymysql
 import pymysql.cursors
 
-from steadyops.checks import grade, label_bool, label_float, worst
+from steadyops.contracts.checks import grade, label_bool, label_float, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.mysql.base import COUNTERS, MysqlCheck, num, values_evidence
 from steadyops.integrations.mysql.client import Failure, status_vars, variables
 from steadyops.integrations.mysql.parse import deadlock_digest, latest_deadlock, replica_state
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 RB_CONN = "mysql/mysql-connections.en.md"

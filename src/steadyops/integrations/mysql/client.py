@@ -16,10 +16,10 @@ from typing import TypeVar
 import pymysql
 import pymysql.cursors
 
-from steadyops.checks import label_float
-from steadyops.credentials import CredentialError, resolve_secret
-from steadyops.inventory import Target, split_address
-from steadyops.probing import STUCK_LISTENER, listening_here
+from steadyops.contracts.checks import label_float
+from steadyops.core.credentials import CredentialError, resolve_secret
+from steadyops.core.inventory import Target, split_address
+from steadyops.sources.probing import STUCK_LISTENER, listening_here
 
 T = TypeVar("T")
 DEFAULT_PORT = 3306
@@ -61,7 +61,7 @@ def describe_error(exc: BaseException, target: Target | None = None) -> Failure 
 
     A timeout after the TCP connect (2013) is a server that accepted and never answered: hung, the
     process. A connect timeout is the network, unless ``target``'s port listens on this very host
-    (then its accept queue is full: the process again, see :func:`steadyops.probing.listening_here`).
+    (then its accept queue is full: the process again, see :func:`steadyops.sources.probing.listening_here`).
     """
     if isinstance(exc, CredentialError):
         return Failure("config", str(exc), False)

@@ -8,13 +8,13 @@ from typing import Any, ClassVar
 
 import pymysql.cursors
 
-from steadyops.collectors import Collector
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.mysql.base import TARGET_KIND
 from steadyops.integrations.mysql.checks import ReplicationCheck
 from steadyops.integrations.mysql.client import ask, describe_error, status_vars, variables
 from steadyops.integrations.mysql.parse import replica_state
-from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 STATUS = ("Uptime", "Threads_connected", "Threads_running", "Max_used_connections", "Questions", "Slow_queries",
           "Aborted_connects", "Aborted_clients", "Connection_errors_max_connections", "Innodb_deadlocks",

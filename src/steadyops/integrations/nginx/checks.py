@@ -14,11 +14,11 @@ from typing import ClassVar
 
 import httpx
 
-from steadyops.checks import Check, grade, label_float, verdict, worst
+from steadyops.contracts.checks import Check, grade, label_float, verdict, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.nginx.parse import StubStatus, parse_stub_status
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
-from steadyops.probing import http_status_layer, locate_http_error, target_tls_context
+from steadyops.sources.probing import http_status_layer, locate_http_error, target_tls_context
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 TARGET_KIND = "nginx"

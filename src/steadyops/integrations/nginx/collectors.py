@@ -11,12 +11,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from steadyops.collectors import Collector
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.nginx.checks import TARGET_KIND, base_url, http_client, status_url
 from steadyops.integrations.nginx.parse import parse_stub_status
-from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
-from steadyops.probing import locate_http_error
+from steadyops.sources.probing import locate_http_error
 
 HEADERS = ("server", "content-type", "content-length", "location", "cache-control", "date")
 

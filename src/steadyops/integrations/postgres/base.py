@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg.rows import dict_row
 
-from steadyops.checks import Check, label_float, verdict
-from steadyops.credentials import CredentialError, resolve_secret
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckResult, CheckStatus, Evidence
-from steadyops.probing import STUCK_LISTENER, listening_here
+from steadyops.contracts.checks import Check, label_float, verdict
+from steadyops.core.credentials import CredentialError, resolve_secret
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
+from steadyops.sources.probing import STUCK_LISTENER, listening_here
 
 TARGET_KIND = "postgres"
 DEFAULT_PORT = 5432
@@ -93,7 +93,7 @@ def describe_error(exc: BaseException, target: Target | None = None) -> Failure 
 
     libpq's "timeout expired" covers the TCP connect and the start-up exchange alike; when
     ``target``'s port listens on this very host it cannot be the network: a postmaster that does
-    not answer (SIGSTOP, hung) — the process (see :func:`steadyops.probing.listening_here`).
+    not answer (SIGSTOP, hung) — the process (see :func:`steadyops.sources.probing.listening_here`).
     """
     if isinstance(exc, CredentialError):
         return Failure("config", str(exc), False)

@@ -13,10 +13,10 @@ from typing import ClassVar
 
 import psycopg
 
-from steadyops.checks import grade, label_float, label_int, worst
+from steadyops.contracts.checks import grade, label_float, label_int, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.postgres.base import Failure, PgCheck, Row, databases, rows, trim
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 WRAPAROUND = 2**31

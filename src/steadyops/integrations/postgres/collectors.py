@@ -10,11 +10,11 @@ from typing import Any, ClassVar
 
 import psycopg
 
-from steadyops.collectors import Collector
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.postgres.base import TARGET_KIND, Row, connect, databases, describe_error, rows
 from steadyops.integrations.postgres.checks import WAITERS
-from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 SETTINGS = ("max_connections", "superuser_reserved_connections", "shared_buffers", "work_mem",
             "statement_timeout", "idle_in_transaction_session_timeout", "lock_timeout", "deadlock_timeout",

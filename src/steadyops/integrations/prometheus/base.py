@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 import httpx
 
-from steadyops.checks import Check, label_float, verdict
-from steadyops.credentials import CredentialError, resolve_secret
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
-from steadyops.probing import locate_http_error, target_tls_context
+from steadyops.contracts.checks import Check, label_float, verdict
+from steadyops.core.credentials import CredentialError, resolve_secret
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
+from steadyops.sources.probing import locate_http_error, target_tls_context
 
 TARGET_KIND = "prometheus"
 DEFAULT_PORT = 9090

@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from steadyops.checks import label_float, worst
-from steadyops.credentials import CredentialError
+from steadyops.contracts.checks import label_float, worst
+from steadyops.core.credentials import CredentialError
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.prometheus.base import PromCheck, api, base_url, client, scrape_layer
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
-from steadyops.probing import locate_http_error
+from steadyops.sources.probing import locate_http_error
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 RB_TARGETS = "prometheus/prometheus-targets-down.en.md"

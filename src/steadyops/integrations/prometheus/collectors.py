@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from steadyops.collectors import GatheringCollector
+from steadyops.contracts.collectors import GatheringCollector
+from steadyops.core.inventory import Target
 from steadyops.integrations.prometheus.base import TARGET_KIND, Unanswered, api
-from steadyops.inventory import Target
 
 
 class _PromCollector(GatheringCollector):

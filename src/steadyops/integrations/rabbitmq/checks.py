@@ -13,10 +13,10 @@ import errno
 import time
 from typing import Any, ClassVar
 
-from steadyops.checks import label_float, worst
+from steadyops.contracts.checks import label_float, worst
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.rabbitmq.base import AMQP_PORT, RabbitCheck, api_get, vhost_path
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from steadyops.collectors import GatheringCollector
+from steadyops.contracts.collectors import GatheringCollector
+from steadyops.core.inventory import Target
 from steadyops.integrations.rabbitmq.base import TARGET_KIND, ApiUnavailable, api_get, vhost_path
 from steadyops.integrations.rabbitmq.checks import NODE_COLUMNS, QUEUE_COLUMNS
-from steadyops.inventory import Target
 
 OVERVIEW_KEYS = ("rabbitmq_version", "erlang_version", "cluster_name", "node", "queue_totals", "object_totals",
                  "message_stats", "listeners")

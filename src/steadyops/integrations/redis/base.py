@@ -1,7 +1,7 @@
 """What every Redis check shares: ask INFO once, turn "could not ask" into UNKNOWN, rates of counters.
 
 Counters such as ``evicted_keys`` are judged as a rate since the last check (:data:`COUNTERS`, see
-:mod:`steadyops.counters`), with ``uptime_in_seconds`` as the clock: with no previous sample — the
+:mod:`steadyops.sources.counters`), with ``uptime_in_seconds`` as the clock: with no previous sample — the
 first run, a one-shot ``steadyops inspect``, or Redis restarted — the rate is the average since
 Redis started, never a lifetime total judged as if it were new.
 """
@@ -13,11 +13,11 @@ from typing import ClassVar
 
 import redis.asyncio as aioredis
 
-from steadyops.checks import Check, verdict
-from steadyops.counters import CounterMemory
+from steadyops.contracts.checks import Check, verdict
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.redis.client import connect, describe_error, fetch_info
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
+from steadyops.sources.counters import CounterMemory
 
 TARGET_KIND = "redis"
 

@@ -13,12 +13,12 @@ from typing import ClassVar
 
 import redis.asyncio as aioredis
 
-from steadyops.checks import grade, label_float, label_int, worst
+from steadyops.contracts.checks import grade, label_float, label_int, worst
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.redis.base import COUNTERS, RedisCheck, info_evidence
 from steadyops.integrations.redis.client import CLIENT_NAME, connect, describe_error, fetch_info
 from steadyops.integrations.redis.parse import effective_policy, error_stats, num, replicas, slow_entries
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 OK, WARN, CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 MB = 1024 * 1024

@@ -20,11 +20,11 @@ from redis.exceptions import AuthenticationError, BusyLoadingError, RedisError, 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from steadyops.checks import label_bool, label_float, label_int
-from steadyops.credentials import CredentialError, resolve_secret
+from steadyops.contracts.checks import label_bool, label_float, label_int
+from steadyops.core.credentials import CredentialError, resolve_secret
+from steadyops.core.inventory import Target, split_address
 from steadyops.integrations.redis.parse import parse_info
-from steadyops.inventory import Target, split_address
-from steadyops.probing import STUCK_LISTENER, listening_here
+from steadyops.sources.probing import STUCK_LISTENER, listening_here
 
 DEFAULT_PORT = 6379
 DEFAULT_TIMEOUT = 5.0

@@ -12,12 +12,12 @@ from typing import Any, ClassVar
 
 import redis.asyncio as aioredis
 
-from steadyops.collectors import Collector
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.redis.base import TARGET_KIND
 from steadyops.integrations.redis.client import connect, describe_error, fetch_info
 from steadyops.integrations.redis.parse import error_stats, keyspace, replicas, slow_entries
-from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 #: INFO fields worth handing to an agent; the rest (build ids, allocator internals) is noise
 INFO_FIELDS = (

@@ -14,7 +14,7 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.delivery import (
+from steadyops.contracts.delivery import (
     coerce_config,
     dumps,
     guard_secrets,
@@ -22,9 +22,9 @@ from steadyops.delivery import (
     post_json,
     status_line,
 )
-from steadyops.markup import escape_slack, render
-from steadyops.models import AlertStatus, Delivery, Notification, Severity
-from steadyops.notifiers import Notifier, RateLimit
+from steadyops.contracts.notifiers import Notifier, RateLimit
+from steadyops.core.markup import escape_slack, render
+from steadyops.core.models import AlertStatus, Delivery, Notification, Severity
 
 #: Slack refuses a section block whose text is longer than this (characters, not bytes).
 SECTION_CHARS = 3000

@@ -13,10 +13,10 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.delivery import coerce_config, dumps, guard_secrets, http_delivery, post_json
-from steadyops.markup import plain
-from steadyops.models import Delivery, Notification
-from steadyops.notifiers import Notifier
+from steadyops.contracts.delivery import coerce_config, dumps, guard_secrets, http_delivery, post_json
+from steadyops.contracts.notifiers import Notifier
+from steadyops.core.markup import plain
+from steadyops.core.models import Delivery, Notification
 
 SIGNATURE_HEADER = "X-Steadyops-Signature"
 PAYLOAD_VERSION = "1"

@@ -12,16 +12,16 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from steadyops.delivery import (
+from steadyops.contracts.delivery import (
     code_delivery,
     coerce_config,
     dumps,
     guard_secrets,
     post_json,
 )
-from steadyops.markup import escape_markdown, render
-from steadyops.models import AlertStatus, Delivery, Notification, Severity
-from steadyops.notifiers import Notifier, RateLimit, truncate_utf8
+from steadyops.contracts.notifiers import Notifier, RateLimit, truncate_utf8
+from steadyops.core.markup import escape_markdown, render
+from steadyops.core.models import AlertStatus, Delivery, Notification, Severity
 
 #: -1 is "system busy"; 45009 is "api freq out of limit".
 RETRYABLE_ERRCODES = frozenset({-1, 45009})

@@ -31,12 +31,12 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from steadyops.actions import Action, ActionContext, Symptom
-from steadyops.errors import Refused
+from steadyops.contracts.actions import Action, ActionContext, Symptom
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.integrations.zookeeper.base import fetch_conf
 from steadyops.integrations.zookeeper.client import ZkClient
-from steadyops.inventory import Target
-from steadyops.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.remediation import deletion
 from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, exec_record, shell_for, shell_for_plan
 

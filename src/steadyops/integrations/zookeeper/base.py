@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from steadyops.checks import Check
+from steadyops.contracts.checks import Check
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.zookeeper.client import Answer, Outcome, ZkClient
 from steadyops.integrations.zookeeper.parse import ZkConf, admin_conf, admin_stats, parse_conf, parse_mntr, parse_srvr
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 TARGET_KIND = "zookeeper"
 

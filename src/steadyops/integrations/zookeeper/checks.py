@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from steadyops.checks import grade, label_float
+from steadyops.contracts.checks import grade, label_float
+from steadyops.core.inventory import Target
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_mode, fetch_stats, stat_evidence, unanswered
 from steadyops.integrations.zookeeper.client import Outcome
 from steadyops.integrations.zookeeper.parse import SERVING_MODES, number
-from steadyops.inventory import Target
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_DOWN = "zookeeper/zk-health-check.en.md"
 RB_QUORUM = "zookeeper/zk-quorum-lost.en.md"

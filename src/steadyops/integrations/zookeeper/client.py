@@ -25,10 +25,10 @@ from typing import Any
 
 import httpx
 
-from steadyops.checks import label_float
-from steadyops.inventory import Target, split_address
-from steadyops.models import Evidence
-from steadyops.probing import STUCK_LISTENER, listening_here
+from steadyops.contracts.checks import label_float
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import Evidence
+from steadyops.sources.probing import STUCK_LISTENER, listening_here
 
 DEFAULT_PORT = 2181
 DEFAULT_TIMEOUT = 3.0

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from steadyops.collectors import Collector
+from steadyops.contracts.collectors import Collector
+from steadyops.core.inventory import Target
+from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.zookeeper.base import TARGET_KIND
 from steadyops.integrations.zookeeper.client import Answer, ZkClient
 from steadyops.integrations.zookeeper.parse import (
@@ -21,8 +23,6 @@ from steadyops.integrations.zookeeper.parse import (
     parse_mntr,
     typed,
 )
-from steadyops.inventory import Target
-from steadyops.models import Snapshot, utcnow
 
 
 def _meta(answer: Answer) -> dict[str, Any]:

@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from steadyops.checks import worst
+from steadyops.contracts.checks import worst
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckStatus, Evidence, Finding
+from steadyops.core.summaries import in_lang
 from steadyops.integrations.zookeeper.base import TARGET_KIND
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT
 from steadyops.integrations.zookeeper.ensemble import quorum_size
 from steadyops.integrations.zookeeper.messages import Lang, msg
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckStatus, Evidence, Finding
-from steadyops.summaries import in_lang
 
 if TYPE_CHECKING:  # the runner sits above the plugins; import it only where zk_inspect runs
     from steadyops.runner.checks import CheckRunner

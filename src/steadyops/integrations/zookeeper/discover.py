@@ -22,8 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from steadyops.core.inventory import Target
 from steadyops.integrations.zookeeper.parse import parse_conf
-from steadyops.inventory import Target
 
 __all__ = ["dirs_from_config", "find_config_file", "last_known", "remember"]
 

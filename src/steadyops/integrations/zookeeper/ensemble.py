@@ -21,11 +21,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, fetch_mode, unanswered
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer, Outcome, ZkClient
 from steadyops.integrations.zookeeper.parse import Member
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_QUORUM = "zookeeper/zk-quorum-lost.en.md"
 

@@ -1,6 +1,6 @@
 """zh / en strings of the ``zk检测`` report, side by side so a missing translation shows in review.
 
-Kept inside the integration (not in :mod:`steadyops.i18n`) because only this report uses them and
+Kept inside the integration (not in :mod:`steadyops.core.i18n`) because only this report uses them and
 a plugin must not need a change in the core to speak a language. Check summaries themselves stay
 in English: they quote the server's words, which are English.
 """

@@ -27,13 +27,13 @@ from typing import ClassVar, Protocol
 
 import psutil
 
-from steadyops.checks import grade, label_float, worst
+from steadyops.contracts.checks import grade, label_float, worst
+from steadyops.core.inventory import Target, split_address
+from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, unanswered
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer
 from steadyops.integrations.zookeeper.discover import dirs_from_config, find_config_file, last_known, remember
 from steadyops.integrations.zookeeper.parse import ZkConf
-from steadyops.inventory import Target, split_address
-from steadyops.models import CheckResult, CheckStatus, Evidence
 
 RB_DISK = "zookeeper/zk-disk-cleanup.en.md"
 RB_READONLY = "host/host-readonly-fs.en.md"
