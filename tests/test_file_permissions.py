@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from steadyops.remediation import archive
+from steadyops.execution import archive
 from steadyops.testing.auth import admin_token
 
 

@@ -30,11 +30,11 @@ from steadyops.config.settings import Settings
 from steadyops.core.clock import SystemClock
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus, Finding
+from steadyops.execution.ssh import close_connections
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations.host.checks import MemoryCheck
 from steadyops.integrations.host.checks_fs import DiskCheck
 from steadyops.integrations.host.collectors import FactsCollector
-from steadyops.integrations.host.ssh import close_connections
 from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, get_history, set_history
 from steadyops.plugins import Registry
 from steadyops.store import alerts as alerts_repo

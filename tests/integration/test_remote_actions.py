@@ -5,7 +5,7 @@ filesystem; that the work really went over SSH is shown by where the plan says i
 refusals that name the remote login, and by a host key that no longer matches stopping everything.
 
 * ``host.clean_logs``: plan (no side effects) → apply archives on the target, verifies, frees the
-  bytes; the archive is readable by the local :mod:`~steadyops.remediation.archive` too; rollback
+  bytes; the archive is readable by the local :mod:`~steadyops.execution.archive` too; rollback
   restores bytes and mtimes;
 * a symlink escaping the allow-list is refused by the remote realpath;
 * ``zookeeper.purge`` (synthetic ``version-2``, no JVM) keeps the newest snapshots and the logs after them;
@@ -36,14 +36,14 @@ from steadyops.contracts.checks import Check
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Plan
+from steadyops.execution import archive
+from steadyops.execution.shell import LocalShell, SshShell, shell_for
+from steadyops.execution.ssh import close_connections
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations import zookeeper as zk_plugin
 from steadyops.integrations.host.actions import CleanLogs
-from steadyops.integrations.host.ssh import close_connections
 from steadyops.integrations.zookeeper.actions import SNAP_TRAILER, ZkPurge
 from steadyops.plugins import Registry
-from steadyops.remediation import archive
-from steadyops.remediation.shell import LocalShell, SshShell, shell_for
 from steadyops.testing.services import free_port
 from steadyops.testing.sshd import SshServer
 

@@ -26,10 +26,10 @@ import pytest
 
 from steadyops.contracts.actions import ActionContext
 from steadyops.core.models import ApprovalDecision, Plan
+from steadyops.execution import archive
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.actions import LOG, SNAP, ZkPurge, scan
 from steadyops.plugins import Registry
-from steadyops.remediation import archive
 from steadyops.testing.services import ServiceMissing
 from steadyops.testing.zookeeper import ZkCluster, start_standalone
 

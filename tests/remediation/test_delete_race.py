@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from steadyops.core.errors import Refused
-from steadyops.remediation import fsops
+from steadyops.execution import fsops
 
 TRIES = 1200
 RENAME_EXCHANGE = 2

@@ -12,7 +12,7 @@ import pytest
 from steadyops.core.clock import FakeClock
 from steadyops.core.errors import Refused
 from steadyops.core.models import ApprovalDecision
-from steadyops.remediation import archive
+from steadyops.execution import archive
 
 APPROVE, REJECT = ApprovalDecision.APPROVE, ApprovalDecision.REJECT
 

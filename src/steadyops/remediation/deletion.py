@@ -1,6 +1,6 @@
 """What file actions call to learn a file's identity at plan time and to delete it at apply time.
 
-Both go through :meth:`Shell.fs` (the :mod:`.fsops` walk, local or over SSH), so the object deleted
+Both go through :meth:`Shell.fs` (the :mod:`steadyops.execution.fsops` walk, local or over SSH), so the object deleted
 is the object planned — same ``(st_dev, st_ino)``, size and mtime — reached without following a
 symlink. :class:`Removal` keeps every file's fate, so the outcome (and with it the audit entry)
 says what was really deleted, skipped or refused, not what was meant to be.
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steadyops.core.models import Step
-from steadyops.remediation import fsops
-from steadyops.remediation.shell import Guard, Shell
+from steadyops.execution import fsops
+from steadyops.execution.shell import Guard, Shell
 
 
 @dataclass(frozen=True)

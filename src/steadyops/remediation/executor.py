@@ -27,11 +27,12 @@ from steadyops.core.clock import Clock
 from steadyops.core.errors import NotFound, Refused, ValidationFailed
 from steadyops.core.inventory import Inventory, Target
 from steadyops.core.models import Approval, ApprovalDecision, CheckStatus, Outcome, Plan
+from steadyops.execution.errors import ShellError
+from steadyops.execution.where import is_local
 from steadyops.plugins import Registry
 from steadyops.remediation import approval as policy
 from steadyops.remediation.allowlist import AllowList
 from steadyops.remediation.audit import AuditLog
-from steadyops.remediation.shell import ShellError
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import Store
 from steadyops.store import incidents as incidents_repo
@@ -81,7 +82,7 @@ class Executor:
             raise Refused(f"action {cls.name} applies to {cls.target_kind} targets, not {target.kind}")
         ctx, allow = self._context(cls.name, target)
         plan = await cls().plan(target, params, ctx)
-        local = _is_local(target)
+        local = is_local(target)  # the same answer the shell that applies it gets
         for path in plan.touched_paths:
             allow.check_path(path, local=local)
         for step in plan.steps:
@@ -280,7 +281,3 @@ def _approvals(session: Any, run_id: int) -> list[Approval]:
     return [Approval(plan_hash=r.plan_hash, approver=r.approver, decision=ApprovalDecision(r.decision),
                      reason=r.reason, decided_at=r.decided_at, expires_at=r.expires_at) for r in rows]
 
-
-def _is_local(target: Target) -> bool:
-    host = target.address.rsplit(":", 1)[0] if target.address.count(":") == 1 else target.address
-    return target.labels.get("local") == "true" or host in ("", "127.0.0.1", "localhost", "::1")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError
+from steadyops.execution.access import CommandResult, HostAccess
+from steadyops.execution.errors import HostAccessError
 from steadyops.integrations.host.trend import MemoryHistory, get_history, set_history
 
 DATA = Path(__file__).parent / "data"

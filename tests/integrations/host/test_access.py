@@ -10,9 +10,11 @@ import pytest
 
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
+from steadyops.execution.access import CommandResult, LocalHost, trim
+from steadyops.execution.errors import HostAccessError
+from steadyops.execution.ssh import SshHost, SshSpec, _trust, load_client_key
+from steadyops.execution.where import host_for, is_local
 from steadyops.integrations.host import configure_ssh
-from steadyops.integrations.host.access import CommandResult, HostAccessError, LocalHost, host_for, is_local, trim
-from steadyops.integrations.host.ssh import SshHost, SshSpec, _trust, load_client_key
 
 
 @pytest.fixture

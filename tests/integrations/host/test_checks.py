@@ -11,9 +11,9 @@ import pytest
 
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
+from steadyops.execution.access import CommandResult
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations.host import base, collectors
-from steadyops.integrations.host.access import CommandResult
 from steadyops.integrations.host.checks import (
     ClockCheck,
     FdsCheck,

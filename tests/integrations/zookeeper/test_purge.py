@@ -21,6 +21,7 @@ from steadyops.contracts.actions import ActionContext
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import Plan, Step
+from steadyops.execution import archive
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.actions import (
     LOG,
@@ -35,7 +36,6 @@ from steadyops.integrations.zookeeper.actions import (
     select,
 )
 from steadyops.plugins import Registry
-from steadyops.remediation import archive
 
 LOCAL = Target(name="zk1", kind="zookeeper", address="127.0.0.1:1")  # nothing listens: conf is never needed
 

@@ -10,11 +10,11 @@ import pytest
 
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
+from steadyops.execution.where import is_local
 from steadyops.integrations.zookeeper.storage import (
     DataFilesCheck,
     DirUsage,
     DiskCheck,
-    is_local,
     local_usage,
     set_remote_dir_probe,
 )

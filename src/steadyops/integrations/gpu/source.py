@@ -22,11 +22,12 @@ import httpx
 
 from steadyops.contracts.checks import label_float
 from steadyops.core.inventory import Target, split_address
+from steadyops.execution.errors import HostAccessError
+from steadyops.execution.where import host_for
 from steadyops.integrations.gpu.dcgm import from_samples, parse_dcgm_metrics
 from steadyops.integrations.gpu.model import NodeGpus
 from steadyops.integrations.gpu.smi import parse_smi_xml
 from steadyops.integrations.gpu.xid import XidEvent, parse_kernel_log
-from steadyops.integrations.host.access import HostAccessError, host_for
 
 SOURCES = ("nvidia-smi", "nvml", "dcgm", "prometheus")
 SMI_ARGV = ("nvidia-smi", "-q", "-x")

@@ -24,7 +24,7 @@ from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, se
 from steadyops.plugins import PluginContext, Registry
 
 if TYPE_CHECKING:
-    from steadyops.integrations.host.ssh import SshSettings
+    from steadyops.execution.ssh import SshSettings
 
 __all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "configure_ssh", "register", "set_history"]
 
@@ -32,8 +32,8 @@ CHECKS = (*checks_fs.CHECKS, *checks_mounts.CHECKS, *checks.CHECKS, *checks_proc
 
 
 def configure_ssh(**changes: object) -> SshSettings:
-    """See :func:`steadyops.integrations.host.ssh.configure_ssh`; lazy, as importing asyncssh costs ~0.4 s."""
-    from steadyops.integrations.host.ssh import configure_ssh as configure
+    """See :func:`steadyops.execution.ssh.configure_ssh`; lazy, as importing asyncssh costs ~0.4 s."""
+    from steadyops.execution.ssh import configure_ssh as configure
 
     return configure(**changes)
 
@@ -47,8 +47,8 @@ def _setup(context: PluginContext) -> None:
 async def _shutdown() -> None:
     import sys
 
-    if "steadyops.integrations.host.ssh" in sys.modules:  # only if SSH was ever used
-        from steadyops.integrations.host.ssh import close_connections
+    if "steadyops.execution.ssh" in sys.modules:  # only if SSH was ever used
+        from steadyops.execution.ssh import close_connections
 
         await close_connections()
 

@@ -2,7 +2,7 @@
 
 The plan lists every file with its size and mtime; apply re-checks each file right before
 touching it and skips any that changed since planning, so a log that started being written again
-is never deleted under the writer. Every step goes through a :mod:`~steadyops.remediation.shell`,
+is never deleted under the writer. Every step goes through a :mod:`~steadyops.execution.shell`,
 so a remote host (over SSH) is cleaned exactly like this one: the allow-list is judged on the
 target's own realpaths, the archive is written and verified *on the target* (under the backup
 dir), and the rollback restores from it there.
@@ -21,8 +21,10 @@ from steadyops.contracts.actions import Action, ActionContext
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
+from steadyops.execution.errors import ShellError
+from steadyops.execution.shell import Guard, Shell, shell_for, shell_for_plan
+from steadyops.execution.where import EXEC_KEY, exec_record
 from steadyops.remediation import deletion
-from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, ShellError, exec_record, shell_for, shell_for_plan
 
 
 class CleanLogsParams(BaseModel):

@@ -15,7 +15,9 @@ from typing import ClassVar
 from steadyops.contracts.checks import Check
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, host_for
+from steadyops.execution.access import CommandResult, HostAccess, trim
+from steadyops.execution.errors import HostAccessError
+from steadyops.execution.where import host_for
 
 TARGET_KIND = "host"
 RB_DISK = "host/host-disk-full.en.md"
@@ -67,6 +69,13 @@ def unavailable(result: CommandResult, what: str, layer: str = "host") -> CheckR
                        evidence=[result.evidence()], layer=layer)
 
 
+def unreachable(exc: HostAccessError) -> CheckResult:
+    """The verdict the access layer decided for a host it could not ask (UNKNOWN, or CRITICAL for a
+    changed host key), localised to the layer it named."""
+    return CheckResult(status=exc.status, summary=exc.message, layer=exc.layer,
+                       evidence=[Evidence(source=exc.source, detail=trim(exc.detail))])
+
+
 class HostCheck(Check):
     """Base for the host checks: picks local or SSH access and turns access failures into verdicts."""
 
@@ -80,7 +89,7 @@ class HostCheck(Check):
             host = host_for(target)
             return await self.inspect(target, host)
         except HostAccessError as exc:
-            return exc.result()
+            return unreachable(exc)
         except ValueError as exc:  # a parser met output it does not know: say so, never guess
             return CheckResult(status=CheckStatus.UNKNOWN, summary=f"cannot tell: unexpected output ({exc})",
                                layer="host", evidence=[Evidence(source=self.name, detail=str(exc)[:500])])

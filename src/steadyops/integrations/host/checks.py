@@ -14,7 +14,8 @@ from typing import ClassVar
 from steadyops.contracts.checks import grade, grade_low, label_bool, worst
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.host.access import CommandResult, HostAccess, HostAccessError, trim
+from steadyops.execution.access import CommandResult, HostAccess, trim
+from steadyops.execution.errors import HostAccessError
 from steadyops.integrations.host.base import (
     RB_CLOCK,
     RB_FDS,

@@ -26,7 +26,7 @@ from typing import ClassVar
 from steadyops.contracts.checks import grade, grade_low, worst
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.host.access import HostAccess
+from steadyops.execution.access import HostAccess
 from steadyops.integrations.host.base import (
     RB_DISK,
     HostCheck,

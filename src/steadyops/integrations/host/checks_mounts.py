@@ -24,7 +24,7 @@ from typing import ClassVar
 
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.host.access import HostAccess, trim
+from steadyops.execution.access import HostAccess, trim
 from steadyops.integrations.host.base import RB_READONLY, HostCheck
 
 DISK_TYPES = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "jfs", "reiserfs", "zfs", "bcachefs"})

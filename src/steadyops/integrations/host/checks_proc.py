@@ -24,7 +24,7 @@ from typing import ClassVar
 from steadyops.contracts.checks import grade, worst
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.host.access import HostAccess, trim
+from steadyops.execution.access import HostAccess, trim
 from steadyops.integrations.host.base import RB_FDS, HostCheck, threshold, unavailable
 
 FD_LIST = ("find", "/proc", "-mindepth", "3", "-maxdepth", "3", "-path", "/proc/[0-9]*/fd/*", "-printf", "%h\n")

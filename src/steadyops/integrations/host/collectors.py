@@ -16,7 +16,9 @@ import psutil
 from steadyops.contracts.collectors import Collector
 from steadyops.core.inventory import Target
 from steadyops.core.models import Snapshot, utcnow
-from steadyops.integrations.host.access import HostAccess, HostAccessError, host_for
+from steadyops.execution.access import HostAccess
+from steadyops.execution.errors import HostAccessError
+from steadyops.execution.where import host_for
 from steadyops.integrations.host.base import TARGET_KIND
 from steadyops.integrations.host.parse import (
     mem_available,

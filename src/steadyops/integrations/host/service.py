@@ -10,7 +10,7 @@ after ``start`` would be a false alarm. A restart cannot be undone, so there is 
 failed after-check fails the run and keeps every command's output for the on-call engineer.
 
 Every command is an exact argv list that must be allow-listed (``remediation.allow[].commands``)
-and has a timeout. It runs through a :mod:`~steadyops.remediation.shell`: on this host without a
+and has a timeout. It runs through a :mod:`~steadyops.execution.shell`: on this host without a
 shell, its process group killed whole on timeout; on a remote target over SSH as one
 ``shlex.join``-quoted line, after the host key was checked as for any inspection. Either way the
 run ends when the command *exits*: a start script that daemonises leaves children holding its
@@ -35,9 +35,10 @@ from steadyops.contracts.checks import Check
 from steadyops.core.errors import PluginError, Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import Approval, CheckResult, CheckStatus, Outcome, Plan, Risk, Step
+from steadyops.execution.shell import LocalShell, Shell, shell_for, shell_for_plan
+from steadyops.execution.where import EXEC_KEY, exec_record
 from steadyops.plugins import Catalog, Registry
 from steadyops.remediation.allowlist import AllowList
-from steadyops.remediation.shell import EXEC_KEY, LocalShell, Shell, exec_record, shell_for, shell_for_plan
 
 OUTPUT_LIMIT = 8000  # characters of each command's output kept in the outcome
 POLL = 0.5  # seconds between after-checks

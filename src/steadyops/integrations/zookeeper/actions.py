@@ -15,7 +15,7 @@ to restart from any kept snapshot. Three deliberate deviations, each toward keep
 
 :func:`check_invariant` re-checks the selection in ``plan`` and against a fresh listing right
 before deleting, so a bug refuses instead of destroying the restore point. Every step goes through
-a :mod:`~steadyops.remediation.shell`, so a remote server (over SSH) is purged like a local one:
+a :mod:`~steadyops.execution.shell`, so a remote server (over SSH) is purged like a local one:
 listed, archived and verified *on its host*, under the backup dir there.
 """
 
@@ -35,10 +35,11 @@ from steadyops.contracts.actions import Action, ActionContext, Symptom
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
+from steadyops.execution.shell import Guard, Shell, shell_for, shell_for_plan
+from steadyops.execution.where import EXEC_KEY, exec_record
 from steadyops.integrations.zookeeper.base import fetch_conf
 from steadyops.integrations.zookeeper.client import ZkClient
 from steadyops.remediation import deletion
-from steadyops.remediation.shell import EXEC_KEY, Guard, Shell, exec_record, shell_for, shell_for_plan
 
 SNAP, LOG = "snapshot", "log"
 #: what ZooKeeper writes last into every snapshot: int length 1, then the path "/" (SnapStream.sealStream)

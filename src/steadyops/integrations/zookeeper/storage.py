@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import psutil
 from steadyops.contracts.checks import grade, label_float, worst
 from steadyops.core.inventory import Target, split_address
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
+from steadyops.execution.where import is_local
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, unanswered
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer
 from steadyops.integrations.zookeeper.discover import dirs_from_config, find_config_file, last_known, remember
@@ -104,19 +104,6 @@ def set_remote_dir_probe(probe: DirProbe | None) -> None:
     """Register how remote dataDirs are measured (called by the SSH host integration's ``register``)."""
     global _remote_probe
     _remote_probe = probe
-
-
-def is_local(target: Target) -> bool:
-    flag = target.labels.get("local", "").lower()
-    if flag in ("true", "false"):
-        return flag == "true"
-    host = split_address(target.address, DEFAULT_PORT)[0]
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def probe_for(target: Target) -> DirProbe | None:

@@ -24,24 +24,23 @@ import pytest
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import Plan, Risk
-from steadyops.remediation import archive
-from steadyops.remediation.shell import (
-    EXEC_KEY,
+from steadyops.execution import archive
+from steadyops.execution.errors import ShellError
+from steadyops.execution.shell import (
     Completed,
     Guard,
     LocalShell,
     Shell,
-    ShellError,
     SshShell,
     Stat,
     check_manifest,
-    exec_record,
     parse_find,
     parse_sha256sum,
     remote_command,
     shell_for,
     shell_for_plan,
 )
+from steadyops.execution.where import EXEC_KEY, exec_record
 
 HOSTILE = ["a; rm -rf /", "$(reboot)", "`id`", "it's", 'say "hi"', "*", "-rf", "--", "\ttab\nnewline", "é ü", ""]
 WEIRD = ["plain.log", "with space.log", "-dash.log", "tab\there.log", "new\nline.log", "back\\slash.log", "ünï.log"]

@@ -1,4 +1,9 @@
-"""Remote hosts over SSH (asyncssh): key auth, a known-hosts policy, and a small connection pool.
+"""Remote hosts over SSH (asyncssh): key auth, the known-hosts policy, a small connection pool, ``SshHost``.
+
+The one login and trust policy of steadyops: read-only inspection (:class:`SshHost`) and remediation
+(``SshShell`` in :mod:`.shell`) both log in through :func:`open_connection`, so a changed or unknown host
+key is refused the same way for both.
+
 
 A target is reached as ``ssh_user`` (label, default ``root``) at its address (``host:port``, else
 label ``ssh_port``, else 22), logging in with the private key its ``credentials`` reference names
@@ -38,9 +43,12 @@ import asyncssh
 
 from steadyops.core.inventory import Target, split_address
 from steadyops.core.models import CheckStatus
-from steadyops.integrations.host.access import SSH_PORT, CommandResult, HostAccess, HostAccessError
+from steadyops.execution.access import SSH_PORT, CommandResult, HostAccess
+from steadyops.execution.errors import HostAccessError
 
-__all__ = ["SshHost", "SshSettings", "SshSpec", "close_connections", "configure_ssh", "load_client_key"]
+__all__ = [
+    "SshHost", "SshSettings", "SshSpec", "close_connections", "configure_ssh", "load_client_key", "open_connection",
+]
 
 ACCEPT_NEW = "accept-new"
 INSECURE = "insecure-ignore"
@@ -208,7 +216,7 @@ def _record_key(path: Path, spec: SshSpec, key: asyncssh.SSHKey) -> None:
             fh.write(entry)
 
 
-async def _open(spec: SshSpec) -> asyncssh.SSHClientConnection:
+async def open_connection(spec: SshSpec) -> asyncssh.SSHClientConnection:
     """Connect and log in, translating every failure into the verdict a check should give."""
     trust = _trust(spec)
     key = load_client_key(spec.credentials)
@@ -273,7 +281,7 @@ class _Pool:
             self.entries[spec] = live
             best = min(live, key=lambda e: e.busy, default=None)
             if best is None or (best.busy > 0 and len(live) < _settings.pool_size):
-                best = _Entry(await _open(spec))
+                best = _Entry(await open_connection(spec))
                 live.append(best)
             best.busy += 1
             return best

@@ -1,7 +1,7 @@
 """Race-free file deletion: every step through directory file descriptors, no symlink ever followed.
 
 Why a module of its own, standard library only: the very same source runs in-process for this host
-and, sent as ``python3 -c`` over SSH, on a remote one (:meth:`steadyops.remediation.shell.Shell.fs`),
+and, sent as ``python3 -c`` over SSH, on a remote one (:meth:`steadyops.execution.shell.Shell.fs`),
 so local and remote deletions share one walk. ``realpath`` then ``rm`` as separate processes leaves a
 window in which a directory inside the allowed root can be swapped for a symlink to ``/etc``; here
 the allowed root is opened component by component with ``O_NOFOLLOW``, each directory below it is

@@ -6,9 +6,9 @@ when asked; actions mutate, after plan, approval and audit, only through here. E
 exercise them locally; a local archive keeps :mod:`.archive`). Remote argv is one ``shlex.join``-ed
 line (``x; rm -rf /`` stays one word), path lists go NUL-separated on stdin, symlinks are never
 followed, and :class:`Guard` judges the allow-list on the realpath *of the target host*. The SSH
-login and known-hosts policy are the host integration's, reused not copied: a changed or unknown
-host key is refused exactly as for an inspection, as :class:`Refused`, which the executor audits.
-Where a plan runs (:func:`exec_record`) is in its params, so its hash — and approval — covers it.
+login and known-hosts policy are :mod:`.ssh`'s, the same as inspection's: a changed or unknown host
+key is refused exactly as for an inspection, as :class:`Refused`, which the executor audits.
+Where a plan runs (:func:`.where.exec_record`) is in its params, so its hash — and approval — covers it.
 """
 
 from __future__ import annotations
@@ -30,21 +30,17 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from steadyops.core.errors import Refused
-from steadyops.core.inventory import Target, split_address
+from steadyops.core.inventory import Target
 from steadyops.core.models import Plan
-from steadyops.remediation import archive, fsops
+from steadyops.execution import archive, fsops
+from steadyops.execution.errors import HostAccessError, ShellError
+from steadyops.execution.where import EXEC_KEY, exec_record
 
 if TYPE_CHECKING:
     import asyncssh
 
-EXEC_KEY = "exec_target"  #: the plan param that says where the plan runs
-SSH_LABELS = ("ssh_user", "ssh_port", "known_hosts", "ssh_timeout")  #: the labels that shape the login
 FSOPS_SOURCE = Path(fsops.__file__).read_text(encoding="utf-8")  #: what :meth:`Shell.fs` runs remotely
 FIND_FORMAT = "%y\t%s\t%T@\t%p\\0"  # type, size, mtime, then the path (so tabs in it are harmless), NUL-ended
-
-
-class ShellError(RuntimeError):
-    """A command failed on the target: the step stops there, and nothing after it runs."""
 
 
 @dataclass(frozen=True)
@@ -278,10 +274,9 @@ class SshShell(Shell):
     remote = True
 
     def __init__(self, target: Target, timeout: float = 300.0) -> None:
-        from steadyops.integrations.host.access import HostAccessError
-        from steadyops.integrations.host.ssh import SshSpec, _open  # the one known-hosts policy, not a copy
+        from steadyops.execution.ssh import SshSpec, open_connection  # asyncssh only when a target needs it
 
-        self._open, self._error = _open, HostAccessError
+        self._open = open_connection
         try:
             self.spec = SshSpec.from_target(target)
         except HostAccessError as exc:
@@ -309,7 +304,7 @@ class SshShell(Shell):
         if self._conn is None or self._conn.is_closed():  # log in on first use: plan() of a refusal never does
             try:
                 self._conn = await self._open(self.spec)
-            except self._error as exc:
+            except HostAccessError as exc:
                 raise Refused(f"cannot run on {self.where}: {exc.message}") from None
         started = time.monotonic()
         proc: asyncssh.SSHClientProcess[bytes] = await self._conn.create_process(remote_command(argv), encoding=None)
@@ -376,28 +371,6 @@ class Guard:
                 roots = ", ".join(self.roots) or "nothing allowed"
                 raise Refused(f"path {p!r} is outside the allow-list{on} ({roots})")
         return reals
-
-
-def exec_record(target: Target) -> dict[str, Any]:
-    """Where actions on ``target`` run, as the plan records it. A ``host`` follows the host integration's
-    ``is_local``, its address being the SSH endpoint. Another kind's address is its *service* (``zk:2181``):
-    SSH goes to that host on label ``ssh_port`` (22) with ``ssh_credentials``, else ``credentials``; as a
-    service's credentials may be its own (a DB password), they alone never mean SSH: ``transport: ssh`` does."""
-    from steadyops.integrations.host.access import SSH_PORT, is_local
-
-    view = target
-    if target.kind != "host":
-        try:
-            host, port = split_address(target.address, SSH_PORT)[0], int(target.labels.get("ssh_port", SSH_PORT))
-            address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            view = Target(name=target.name, kind="host", address=address, labels=target.labels,
-                          credentials=target.labels.get("ssh_credentials") or target.credentials)
-        except ValueError as exc:
-            raise Refused(f"cannot tell how to reach {target.name}: {exc}") from None
-    if is_local(view if target.kind == "host" else view.model_copy(update={"credentials": None})):
-        return {"transport": "local"}
-    return {"transport": "ssh", "name": view.name, "address": view.address, "credentials": view.credentials,
-            "labels": {k: view.labels[k] for k in SSH_LABELS if k in view.labels}}
 
 
 def shell_for(target: Target | dict[str, Any], timeout: float = 300.0) -> Shell:

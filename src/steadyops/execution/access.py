@@ -1,36 +1,27 @@
-"""How the host checks reach a host: :class:`LocalHost` (this machine) or :class:`SshHost` (asyncssh).
+"""Read-only access to a host for inspection: :class:`LocalHost` (this machine) or ``SshHost`` (:mod:`.ssh`).
 
 Both offer the same two verbs — run an allow-listed read-only command, read an allow-listed file —
 so every check is written once and the same parsers judge a local and a remote host. Inspection
 must never change a system, so the verbs refuse anything outside :data:`ALLOWED_COMMANDS` and
 :data:`ALLOWED_FILES` even if a caller asks; this also keeps a compromised inventory from turning
-an inspection into remote code execution.
+an inspection into remote code execution. Actions mutate only through :mod:`.shell`.
 
-Which one a target gets (:func:`host_for`):
-
-* label ``transport: local`` or ``local: "true"`` → local;
-* label ``transport: ssh`` or ``credentials`` set → SSH (:mod:`.ssh`, key auth, known-hosts policy);
-* otherwise an empty, loopback or own-hostname address → local, anything else → SSH, which then
-  reports that it has no key to log in with.
-
-Failures to reach the host are raised as :class:`HostAccessError`, which carries the verdict the
-check should give (UNKNOWN, or CRITICAL for a host-key mismatch) and the layer to localise it to.
+Which one a target gets is :func:`steadyops.execution.where.host_for`'s answer, the same one the
+remediation shell gets. Failures to reach the host are raised as :class:`HostAccessError`
+(:mod:`.errors`), which carries the verdict the check should give and the layer to localise it to.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import shlex
-import socket
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from steadyops.contracts.checks import label_bool
-from steadyops.core.inventory import Target, split_address
-from steadyops.core.models import CheckResult, CheckStatus, Evidence
+from steadyops.core.models import Evidence
+from steadyops.execution.errors import HostAccessError
 
 __all__ = [
     "ALLOWED_COMMANDS",
@@ -38,10 +29,7 @@ __all__ = [
     "SSH_PORT",
     "CommandResult",
     "HostAccess",
-    "HostAccessError",
     "LocalHost",
-    "host_for",
-    "is_local",
     "trim",
 ]
 
@@ -84,23 +72,6 @@ def trim(text: str, limit: int = EVIDENCE_CHARS) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rstrip() + f"\n… ({len(text) - limit} more characters)"
-
-
-class HostAccessError(Exception):
-    """The host could not be asked: carries the check's verdict, the layer, and what happened."""
-
-    def __init__(self, message: str, *, layer: str = "network", status: CheckStatus = CheckStatus.UNKNOWN,
-                 source: str = "host access", detail: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.layer = layer
-        self.status = status
-        self.source = source
-        self.detail = detail or message
-
-    def result(self) -> CheckResult:
-        return CheckResult(status=self.status, summary=self.message, layer=self.layer,
-                           evidence=[Evidence(source=self.source, detail=trim(self.detail))])
 
 
 @dataclass(frozen=True)
@@ -201,37 +172,3 @@ class LocalHost(HostAccess):
         except OSError as exc:
             raise HostAccessError(f"cannot read {path} on this host: {exc.strerror or exc}", layer="host",
                                   source=f"read {path}") from exc
-
-
-def _is_own_address(host: str) -> bool:
-    if host in {"", "localhost", socket.gethostname()}:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_local(target: Target) -> bool:
-    """Whether the target is inspected in-process rather than over SSH (see the module docstring)."""
-    transport = target.labels.get("transport", "").lower()
-    if transport in {"local", "ssh"}:
-        return transport == "local"
-    if label_bool(target, "local", False):
-        return True
-    if target.credentials:
-        return False
-    try:
-        host = split_address(target.address, SSH_PORT)[0]  # no address: this machine
-    except ValueError:
-        return False  # a malformed address is nobody's: SshSpec says what is wrong with it
-    return _is_own_address(host)
-
-
-def host_for(target: Target) -> HostAccess:
-    """The access a target gets; raises :class:`HostAccessError` when its SSH settings are unusable."""
-    if is_local(target):
-        return LocalHost()
-    from steadyops.integrations.host.ssh import SshHost  # asyncssh is imported only when needed
-
-    return SshHost.for_target(target)
