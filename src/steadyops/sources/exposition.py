@@ -21,13 +21,39 @@ class Sample:
     value: float
 
 
+def _wire_names(text: str) -> set[str]:
+    """The sample names exactly as the server wrote them (first token of every sample line)."""
+    names: set[str] = set()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            ends = [i for i in (line.find("{"), line.find(" "), line.find("\t")) if i >= 0]
+            names.add(line[:min(ends)] if ends else line)
+    return names
+
+
 def parse_exposition(text: str) -> list[Sample]:
-    """Every sample in ``text`` (histogram ``_bucket``/``_sum``/``_count`` kept as their own names)."""
+    """Every sample in ``text`` under the name the server wrote (histogram ``_bucket``/``_sum``/``_count``
+    kept as their own names).
+
+    ``prometheus_client`` renames a counter sample that lacks ``_total`` (``tgi_request_failure``,
+    ``nv_inference_request_failure``, ``DCGM_FI_DEV_ECC_DBE_VOL_TOTAL``) to ``<name>_total``, its
+    OpenMetrics spelling; that name never appears on the wire, so lookups by the documented name
+    would find nothing. The rename is undone here.
+    """
+    wire = _wire_names(text)
     try:
-        return [Sample(s.name, dict(s.labels), float(s.value))
-                for family in text_string_to_metric_families(text) for s in family.samples]
+        families = list(text_string_to_metric_families(text))
     except Exception as exc:  # the parser raises bare ValueError / IndexError on odd lines
         raise ValueError(f"not Prometheus text exposition: {exc}") from exc
+    out: list[Sample] = []
+    for family in families:
+        for s in family.samples:
+            name = s.name
+            if family.type == "counter" and name not in wire and name.endswith("_total") and name[:-6] in wire:
+                name = name[:-6]
+            out.append(Sample(name, dict(s.labels), float(s.value)))
+    return out
 
 
 def by_name(samples: Iterable[Sample]) -> dict[str, list[Sample]]:

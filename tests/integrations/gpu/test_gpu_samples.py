@@ -23,6 +23,7 @@ from steadyops.integrations.gpu.model import NodeGpus
 from steadyops.integrations.gpu.smi import parse_smi_xml
 from steadyops.integrations.gpu.source import forget
 from steadyops.integrations.gpu.xid import describe, parse_kernel_log, recent
+from steadyops.sources.exposition import parse_exposition
 
 SAMPLES = Path(__file__).parent / "samples"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
@@ -74,6 +75,15 @@ def test_dcgm_exporter_sample() -> None:
     assert (gpu.util_pct, gpu.mem_used_mib, gpu.mem_total_mib, gpu.sm_clock_mhz, gpu.xid_last) == (
         0.0, 0.0, 7531.0, 1410.0, 0)
     assert gpu.temp_c is None  # not exported by this counters file: unknown, not 0
+
+
+def test_dcgm_counters_keep_the_exporter_names() -> None:
+    """DCGM declares its *_TOTAL fields as counters without the ``_total`` suffix; the samples must
+    keep that spelling, the one ``dcgm.FIELDS`` and ``NVLINK_FIELDS`` look up (ECC, NVLink errors)."""
+    text = (SAMPLES / "dcgm-exporter-grid-a100-8c.prom").read_text()
+    names = {s.name for s in parse_exposition(text)}
+    assert "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL" in names
+    assert not {n for n in names if n.endswith("_total")}
 
 
 @pytest.mark.parametrize(("name", "codes"), [

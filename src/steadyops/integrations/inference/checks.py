@@ -203,9 +203,12 @@ class TtftCheck(MetricsCheck):
             return self.result(OK, "no request since the last check", [], "", {"requests": count})
         ms = p95 * 1000
         status = grade(ms, slo, label_float(target, "ttft_crit_ms", 2 * slo))
-        summary = f"TTFT p95 {ms:.0f} ms over {count:g} request(s) (SLO {slo:g} ms)"
+        at_least = "≥ " if flavour.ttft_lower_bound else ""
+        summary = f"TTFT p95 {at_least}{ms:.0f} ms over {count:g} request(s) (SLO {slo:g} ms)"
         if status is not OK:
-            summary = f"TTFT p95 over SLO: {ms:.0f} ms > {slo:g} ms over {count:g} request(s)"
+            summary = f"TTFT p95 over SLO: {at_least}{ms:.0f} ms > {slo:g} ms over {count:g} request(s)"
+        if flavour.ttft_lower_bound:
+            summary += f"; {flavour.name} publishes time in queue, not TTFT: a lower bound"
         return self.result(status, summary, [Evidence(source=f"{flavour.name} /metrics TTFT histogram",
                                                       detail=summary)], "capacity",
                            {"ttft_p95_ms": round(ms, 1), "requests": count})

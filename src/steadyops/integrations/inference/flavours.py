@@ -28,6 +28,8 @@ class Flavour:
     errors_label: tuple[str, frozenset[str]] | None = None
     generated_tokens: tuple[str, ...] = ()
     ttft_hist: tuple[str, ...] = ()
+    #: the TTFT histogram measures only part of TTFT (time in queue): its quantiles are lower bounds
+    ttft_lower_bound: bool = False
     tpot_hist: tuple[str, ...] = ()
     #: where the OpenAI-compatible chat API lives, relative to the target's base URL
     chat_path: str = "/v1/chat/completions"
@@ -53,10 +55,16 @@ FLAVOURS: dict[str, Flavour] = {f.name: f for f in (
             ttft_hist=("sglang:time_to_first_token_seconds",),
             tpot_hist=("sglang:inter_token_latency_seconds", "sglang:time_per_output_token_seconds"),
             markers=("sglang:",)),
+    # TGI counts every failed request under ``err``; validation, template and tool errors are the
+    # caller's (HTTP 4xx), so only the server-side kinds count. It has no TTFT histogram: time in
+    # the queue is the part of TTFT that grows under load, so its p95 is reported as a lower bound.
     Flavour("tgi", "/health", "/info",
             running=("tgi_batch_current_size",), waiting=("tgi_queue_size",),
-            errors=("tgi_request_failure",), generated_tokens=("tgi_request_generated_tokens_sum",),
-            ttft_hist=("tgi_request_queue_duration",), tpot_hist=("tgi_request_mean_time_per_token_duration",),
+            errors=("tgi_request_failure",),
+            errors_label=("err", frozenset({"generation", "overloaded", "incomplete_generation"})),
+            generated_tokens=("tgi_request_generated_tokens_sum",),
+            ttft_hist=("tgi_request_queue_duration",), ttft_lower_bound=True,
+            tpot_hist=("tgi_request_mean_time_per_token_duration",),
             markers=("tgi_",)),
     Flavour("llama.cpp", "/health", "/v1/models",
             running=("llamacpp:requests_processing",), waiting=("llamacpp:requests_deferred",),
