@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from steadyops.api.deps import get_app
 from steadyops.api.params import NEXT_CURSOR, PAGED, AlertCursor, OptionalIdQuery, alert_cursor, parse_alert_cursor
@@ -111,29 +111,32 @@ async def generic_alerts(request: Request, me: Ingest, app: Annotated[App, Depen
     return await _intake(request, app, parse_generic)
 
 
+#: the page is built validated and dumped to JSON once (see api/incidents.py SUMMARIES)
+ALERTS_OUT: TypeAdapter[list[AlertOut]] = TypeAdapter(list[AlertOut])
+
+
 @router.get("", response_model=list[AlertOut], summary="Current alerts, most recently updated first",
             responses=PAGED)
 def list_alerts(
     me: Viewer,
     app: Annotated[App, Depends(get_app)],
-    response: Response,
     status: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
     incident_id: OptionalIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     cursor: AlertCursor = None,
-) -> list[AlertOut]:
+) -> Response:
     """One page; ``?cursor=`` (the previous page's ``X-Next-Cursor``) continues it, at any depth in one index range."""
     after = parse_alert_cursor(cursor) if cursor else None
     with app.store.transaction() as session:
         rows = alerts_repo.list_alerts(session, status=status, incident_id=incident_id, limit=limit, after=after)
-        if len(rows) == limit:
-            response.headers[NEXT_CURSOR] = alert_cursor(rows[-1].updated_at, rows[-1].fingerprint)
         muted = silences_repo.current_reasons(session, [r.muted_by for r in rows], app.clock.now())
-        return [
+        page = [
             AlertOut(fingerprint=r.fingerprint, status=r.status, labels=r.labels, annotations=r.annotations,
                      starts_at=r.starts_at, ends_at=r.ends_at, muted_by=m, incident_id=r.incident_id)
             for r, m in zip(rows, muted, strict=True)
         ]
+    headers = {NEXT_CURSOR: alert_cursor(rows[-1].updated_at, rows[-1].fingerprint)} if len(rows) == limit else None
+    return Response(ALERTS_OUT.dump_json(page), media_type="application/json", headers=headers)
 
 
 __all__ = ["ValidationFailed", "router"]

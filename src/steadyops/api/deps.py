@@ -7,6 +7,7 @@ from fastapi import Request
 from steadyops.app import App
 
 
-def get_app(request: Request) -> App:
+async def get_app(request: Request) -> App:
+    """Async on purpose: it does no I/O, and a sync dependency costs every request a hop to the thread pool."""
     app: App = request.app.state.app
     return app

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from steadyops.store import counts as _counts  # noqa: F401  (registers the incident-count flush hook)
 from steadyops.store.db import make_engine, migrate
 from steadyops.store.tables import AlertEventRow
 

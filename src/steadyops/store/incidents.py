@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steadyops.core.errors import Conflict, NotFound
@@ -26,31 +25,10 @@ def get_row(session: Session, incident_id: int) -> IncidentRow:
     return row
 
 
-def alert_counts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """``{incident id: (alerts, firing)}`` in one aggregate over the (incident_id, status) index: a list of
-    incidents never loads their alerts to count them."""
-    if not ids:
-        return {}
-    firing = func.sum(case((AlertRow.status == "firing", 1), else_=0))
-    stmt = (select(AlertRow.incident_id, func.count(), firing).where(AlertRow.incident_id.in_(list(ids)))
-            .group_by(AlertRow.incident_id))
-    return {int(i): (int(n), int(f or 0)) for i, n, f in session.execute(stmt)}
-
-
-def to_models(session: Session, rows: Sequence[IncidentRow]) -> list[Incident]:
-    """Many incidents, their counts in one query."""
-    counts = alert_counts(session, [r.id for r in rows])
-    return [to_model(session, r, counts=counts.get(r.id, (0, 0))) for r in rows]
-
-
-def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False,
-             counts: tuple[int, int] | None = None) -> Incident:
+def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False) -> Incident:
+    """The domain incident; its counts are the row's (kept by store/counts.py), so a list never
+    counts alerts. ``with_alerts`` also loads every alert (a detail view, not a list)."""
     alerts = list(session.scalars(select(AlertRow).where(AlertRow.incident_id == row.id))) if with_alerts else []
-    if with_alerts:
-        counts = (len(alerts), sum(1 for a in alerts if a.status == "firing"))
-    elif counts is None:
-        counts = alert_counts(session, [row.id]).get(row.id, (0, 0))
-    total, firing = counts
     return Incident(
         id=row.id,
         title=row.title,
@@ -65,8 +43,8 @@ def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False,
         acknowledged_by=row.acknowledged_by,
         resolved_at=row.resolved_at,
         resolved_by=row.resolved_by,
-        alert_count=total,
-        firing_count=firing,
+        alert_count=row.alert_count,
+        firing_count=row.firing_count,
         last_ok_at=row.last_ok_at,
         located_at=row.located_at,
         remedied_at=row.remedied_at,

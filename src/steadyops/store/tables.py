@@ -84,14 +84,16 @@ class AlertRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(16), primary_key=True)
     labels: Mapped[dict[str, Any]] = mapped_column(JSON)
     annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), index=True)
+    #: active_history: the old value is loaded before a change, so the incident's stored counts can
+    #: move from the old incident/status to the new one (store/counts.py)
+    status: Mapped[str] = mapped_column(String(10), index=True, active_history=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     generator_url: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     muted_by: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True, active_history=True)
 
     __table_args__ = (  # keyset pagination and per-incident counts (migration 0009_i10b)
         Index("ix_alerts_updated_fp", "updated_at", "fingerprint"),
@@ -168,6 +170,10 @@ class IncidentRow(Base):
     located_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: when a remedy on one of its targets was applied and verified
     remedied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: how many alerts belong to it now, and how many of those fire: kept in the transaction that
+    #: changes an alert (store/counts.py), so a list reads them from the row (migration 0010_i10c)
+    alert_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    firing_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_incidents_status_id", "status", "id"),)  # paginated lists (0009_i10b)
 

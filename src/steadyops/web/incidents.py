@@ -1,7 +1,7 @@
 """Incident pages: the filtered list (live over SSE), one incident, acknowledge / resolve / comment.
 
-The list reads only what a row shows — incident columns plus alert counts from one grouped
-query — so it stays cheap with thousands of incidents; the detail page reuses the API's own
+The list reads only what a row shows — incident columns, alert counts included (kept on the
+row as alerts change) — so it stays cheap with thousands of incidents; the detail page reuses the API's own
 assembly (``api.incidents``) so the page and ``GET /api/v1/incidents/{id}`` can never disagree.
 """
 
@@ -12,12 +12,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from steadyops.api.incidents import IncidentDetail, incident_detail
 from steadyops.auth import Principal
 from steadyops.store import incidents as incidents_repo
-from steadyops.store.tables import AlertRow, IncidentRow
+from steadyops.store.tables import IncidentRow
 from steadyops.web.charts import sparkline
 from steadyops.web.render import render
 from steadyops.web.session import app_of, checked_form, lang_of, responder, viewer
@@ -47,17 +47,9 @@ def list_incidents(request: Request, *, status: str | None, severity: str | None
         rows = list(s.scalars(stmt.limit(limit * 10 if wanted else limit)))
         if wanted:
             rows = [r for r in rows if wanted in (r.targets or []) or wanted in (r.labels or {}).values()][:limit]
-        ids = [r.id for r in rows]
-        counts: dict[int, tuple[int, int]] = {}
-        if ids:
-            firing = func.sum(case((AlertRow.status == "firing", 1), else_=0))
-            for incident_id, total, n_firing in s.execute(
-                    select(AlertRow.incident_id, func.count(), firing)
-                    .where(AlertRow.incident_id.in_(ids)).group_by(AlertRow.incident_id)):
-                counts[int(incident_id)] = (int(total), int(n_firing or 0))
         return [{"id": r.id, "title": r.title, "status": r.status, "severity": r.severity,
                  "targets": list(r.targets or []), "opened_at": r.opened_at, "last_alert_at": r.last_alert_at,
-                 "alerts": counts.get(r.id, (0, 0))[0], "firing": counts.get(r.id, (0, 0))[1]} for r in rows]
+                 "alerts": r.alert_count, "firing": r.firing_count} for r in rows]
 
 
 def _filters(status: str | None, severity: str | None, service: str | None, since: str | None) -> dict[str, Any]:
