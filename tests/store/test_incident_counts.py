@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from steadyops.api import create_api
-from steadyops.clock import FakeClock
-from steadyops.models import AlertStatus, Matcher, Silence
+from steadyops.core.clock import FakeClock
+from steadyops.core.models import AlertStatus, Matcher, Silence
 from steadyops.store import Store, counts
 from steadyops.store import incidents as incidents_repo
 from steadyops.store import silences as silences_repo
