@@ -48,6 +48,8 @@ class Result:
     right: bool = False
     t_locate: float | None = None
     zk_layer: str = ""
+    #: the leading finding on the target in the incident: check/layer (+ hung or saturated)
+    lead: str = ""
     remedy: str = "-"
     t_recover: float | None = None
     manual: bool = False
@@ -147,6 +149,18 @@ def diagnosis(api: Api, incident_id: int) -> tuple[dict[str, Any] | None, dict[s
     return (diags[0] if diags else None), detail
 
 
+def lead_of(detail: dict[str, Any], target: str) -> tuple[str, str]:
+    """(layer, "check/layer[ hung|saturated]") of the incident's leading alert on ``target``: the
+    earliest critical one, else the earliest warning (what the on-call reads first)."""
+    mine = [a for a in detail.get("alerts", []) if a["labels"].get("target") == target and a["status"] == "firing"]
+    if not mine:
+        return "", ""
+    lead = min(mine, key=lambda a: (a["labels"].get("severity") != "critical", a["starts_at"]))
+    layer = lead.get("annotations", {}).get("layer", "")
+    marks = [m for m in ("hung", "saturated") if lead["labels"].get(m) == "true"]
+    return layer, f"{lead['labels'].get('alertname', '?')}/{layer or '-'}" + "".join(f" {m}" for m in marks)
+
+
 def top_of(diag: dict[str, Any] | None) -> str:
     if diag is None:
         return "-"
@@ -218,6 +232,9 @@ def run_drill(api: Api, server: Service, env: Env, drill: Drill) -> Result:
             if made is not None and made < t0:
                 diag = None  # a diagnosis from before this fault (a reopened incident) says nothing yet
             res.top1 = top_of(diag)
+            layer, lead = lead_of(detail, drill.target)
+            if lead and drill.name.startswith("llm-"):  # the inference drills also say which kind of fault
+                res.lead = lead + ("" if layer == drill.layer else f" ✗ (want {drill.layer})")
             if res.top1 == drill.target and res.t_locate is None:
                 res.t_locate = max(0.0, (made or time.time()) - t0)
             if res.t_locate is not None and time.time() - t0 > res.t_locate + 2:
@@ -277,9 +294,10 @@ def table(results: list[Result]) -> str:
     for r in results:
         rec = "-" if r.t_recover is None else f"{r.t_recover:5.1f}" + (" manual" if r.manual else "") + (
             " ✗" if r.t_recover > GOAL_RECOVER else "")
+        note = "; ".join(x for x in (f"lead: {r.lead}" if r.lead else "", r.note) if x)
         lines.append(f"{r.drill:<20}{r.incidents:>10}{fmt(r.t_detect, GOAL_DETECT):>10}  {r.top1[:13]:<14}"
                      f"{'yes' if r.right else 'NO':<6}{fmt(r.t_locate, GOAL_LOCATE):>10}  {r.zk_layer[:9]:<10}"
-                     f"{('-' if r.manual else r.remedy)[:29]:<30}{rec:>12}  {r.note}")
+                     f"{('-' if r.manual else r.remedy)[:29]:<30}{rec:>12}  {note}")
     n = len(results)
     one = sum(1 for r in results if r.incidents == 1)
     det = [r.t_detect for r in results if r.t_detect is not None]

@@ -5,6 +5,11 @@ Same goals as the other drills (one incident per fault, detect ≤ 15 s, right t
 llama-cpp-python serving a tiny random GGUF); its ``restart-llama.sh`` is what ``inference.restart``
 is allow-listed to run, exactly as a real ``systemctl restart vllm`` would be.
 
+Besides the right target, these drills must be read as the right *kind* of fault: the saturated
+server's leading finding is a capacity one (its health path queues behind busy slots exactly as a
+hung server's times out; the checks tell them apart, see ``integrations/inference/client.py``),
+the dead and hung ones a process one. The harness prints that layer and marks a mismatch.
+
 Wiring (the harness is i9a's, so this file only defines the drills): the environment needs
 ``env.llm``, a started :class:`~steadyops.testing.llamacpp.LlamaServer` (``start_llm``), and the
 inventory entry :func:`llm_target`; then ``DRILLS + INFERENCE_DRILLS`` and
@@ -54,7 +59,8 @@ def _saturate(env: Env) -> None:
     stop = threading.Event()
 
     def hold() -> None:
-        body = {"model": "tiny", "stream": True, "max_tokens": SATURATE_TOKENS,
+        # </s> banned: a random-weights model would otherwise stop at a random token and free the slot
+        body = {"model": "tiny", "stream": True, "max_tokens": SATURATE_TOKENS, "logit_bias": {"2": -100},
                 "messages": [{"role": "user", "content": "write a very long story"}]}
         while not stop.is_set():
             try:

@@ -45,6 +45,8 @@ class RestartInference(Action):
     Params: ClassVar[type[BaseModel]] = RestartParams
     verify_checks: ClassVar[tuple[str, ...]] = ("inference.health",)
     remedies: ClassVar[tuple[str, ...]] = ("inference.health", "inference.restarts")
+    #: down, hung or crashed; not saturated (a restart drops the queue and brings no capacity) nor OOM
+    remedies_layers: ClassVar[tuple[str, ...]] = ("process",)
     rollback_on_failed_verify: ClassVar[bool] = False  # nothing to undo: a restart is its own retry
 
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:

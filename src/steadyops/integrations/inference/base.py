@@ -12,12 +12,16 @@ TARGET_KIND = "inference"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 
 
-def unanswered(exc: InferenceUnanswered) -> CheckResult:
-    """Down or hung is the finding itself (CRITICAL); a configuration gap is UNKNOWN."""
-    status = UNKNOWN if exc.layer == "config" else CRIT
+def unanswered(exc: InferenceUnanswered, busy: CheckStatus = CRIT) -> CheckResult:
+    """Down or hung is the finding itself (CRITICAL); a configuration gap is UNKNOWN; saturated (the
+    request queued while the server answers otherwise) is ``busy`` — CRITICAL for what a user waits
+    on, WARNING for liveness, which a busy server still has (its other checks must still run)."""
+    status = UNKNOWN if exc.layer == "config" else busy if exc.busy else CRIT
     result = verdict(status, str(exc), [Evidence(source="inference server", detail=str(exc))], exc.layer)
     if exc.hung:
         result.labels["hung"] = "true"
+    if exc.busy:
+        result.labels["saturated"] = "true"
     return result
 
 

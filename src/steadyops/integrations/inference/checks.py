@@ -28,7 +28,9 @@ RB_ERRORS = "inference/inference-errors.en.md"
 
 class HealthCheck(InferenceCheck):
     """Liveness (the flavour's health path answers 200) and readiness (its models/ready path answers
-    200): refused = process down, no answer = hung, both CRITICAL; live but not ready = WARNING."""
+    200): refused = process down, nothing answering = hung, both CRITICAL; live but not ready, or
+    saturated (the path queued behind busy slots while the server answers otherwise) = WARNING, so
+    the probe and the queue checks still run and say how bad the wait is."""
 
     name: ClassVar[str] = "inference.health"
     runbook: ClassVar[str | None] = RB_DOWN
@@ -41,7 +43,7 @@ class HealthCheck(InferenceCheck):
             live = await get(target, flavour.health_path)
             ready = live if flavour.ready_path == flavour.health_path else await get(target, flavour.ready_path)
         except InferenceUnanswered as exc:
-            return unanswered(exc)
+            return unanswered(exc, busy=WARN)
         evidence = [Evidence(source=f"GET {a.url}", detail=f"HTTP {a.status} in {a.elapsed_ms:g} ms: {a.body[:160]}",
                              value=a.status) for a in (live, ready)]
         metrics = {"live_ms": live.elapsed_ms, "ready_ms": ready.elapsed_ms}
@@ -98,7 +100,7 @@ class MetricsCheck(InferenceCheck):
         try:
             flavour, current, history = await flavour_and_metrics(target)
         except InferenceUnanswered as exc:
-            return unanswered(exc)
+            return unanswered(exc, busy=WARN)
         if current is None:
             return self.result(UNKNOWN, f"the {flavour.name} endpoint publishes no Prometheus /metrics to judge",
                                [Evidence(source="GET /metrics", detail="absent or not a known server's metrics")],

@@ -6,8 +6,11 @@ Target: kind ``inference``, address ``host:port`` or a URL (label ``url`` wins).
 credential reference in ``credentials`` (sent as a bearer token, never logged).
 
 Failures are classified the way an on-call engineer reads them: connection refused → the process is
-down (layer ``process``); a timeout on an open port → the process is hung (``process``); DNS or
-routing errors → ``network``.
+down (layer ``process``); DNS or routing errors → ``network``; a timeout on an open port is one of
+two things, told apart by asking the same server for a page that needs no model (its root): if
+that answers at once, the HTTP front is alive and the request was queued behind busy slots — the
+server is **saturated** (layer ``capacity``, restart would only drop the queued work); if that
+times out as well, nothing in the process answers — it is **hung** (layer ``process``).
 """
 
 from __future__ import annotations
@@ -26,11 +29,16 @@ from steadyops.integrations.inference.metrics import ServerMetrics, read_metrics
 SHARE_S = 5.0
 
 
+#: seconds the "is anything in the process answering?" request may take
+PULSE_S = 2.0
+
+
 class InferenceUnanswered(Exception):
-    def __init__(self, message: str, layer: str = "process", hung: bool = False) -> None:
+    def __init__(self, message: str, layer: str = "process", hung: bool = False, busy: bool = False) -> None:
         super().__init__(message)
         self.layer = layer
         self.hung = hung
+        self.busy = busy
 
 
 def base_url(target: Target) -> str:
@@ -85,14 +93,38 @@ class Answer:
     body: str
 
 
+async def pulse(target: Target) -> int | None:
+    """The HTTP status the server's root answers within :data:`PULSE_S` (any status: the front is
+    alive), None when nothing answers."""
+    try:
+        async with httpx.AsyncClient(timeout=min(PULSE_S, timeout_of(target)), headers=headers(target)) as client:
+            return (await client.get(base_url(target) + "/")).status_code
+    except httpx.HTTPError:
+        return None
+
+
+async def unanswered_why(target: Target, exc: httpx.HTTPError, url: str, waited: float) -> InferenceUnanswered:
+    """:func:`classify`, with a timeout told apart: saturated (the root answers at once) or hung."""
+    found = classify(exc, url)
+    if not found.hung:
+        return found
+    status = await pulse(target)
+    if status is None:
+        return InferenceUnanswered(f"{url}: no answer within {waited:g} s, and nothing else in the process answers "
+                                   "either (the server is hung)", "process", hung=True)
+    return InferenceUnanswered(f"{url}: no answer within {waited:g} s while the server's root answered HTTP {status} "
+                               "at once (saturated: every slot busy, requests queued)", "capacity", busy=True)
+
+
 async def get(target: Target, path: str, timeout: float | None = None) -> Answer:
     url = base_url(target) + path
     started = time.monotonic()
+    waited = timeout or timeout_of(target)
     try:
-        async with httpx.AsyncClient(timeout=timeout or timeout_of(target), headers=headers(target)) as client:
+        async with httpx.AsyncClient(timeout=waited, headers=headers(target)) as client:
             resp = await client.get(url)
     except httpx.HTTPError as exc:
-        raise classify(exc, url) from exc
+        raise await unanswered_why(target, exc, url, waited) from exc
     return Answer(url, resp.status_code, round((time.monotonic() - started) * 1000, 1), resp.text[:200_000])
 
 
@@ -140,5 +172,5 @@ async def flavour_and_metrics(target: Target) -> Reading:
     return value
 
 
-__all__ = ["Answer", "InferenceUnanswered", "Reading", "base_url", "classify", "flavour_and_metrics", "forget", "get",
-           "headers", "timeout_of"]
+__all__ = ["PULSE_S", "Answer", "InferenceUnanswered", "Reading", "base_url", "classify", "flavour_and_metrics",
+           "forget", "get", "headers", "pulse", "timeout_of", "unanswered_why"]

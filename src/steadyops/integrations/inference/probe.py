@@ -19,7 +19,7 @@ import httpx
 
 from steadyops.contracts.checks import label_float, label_int
 from steadyops.core.inventory import Target
-from steadyops.integrations.inference.client import InferenceUnanswered, base_url, classify, get, headers
+from steadyops.integrations.inference.client import InferenceUnanswered, base_url, get, headers, unanswered_why
 from steadyops.integrations.inference.flavours import Flavour
 
 DEFAULT_PROMPT = "Reply with one word: OK"
@@ -124,7 +124,7 @@ async def run_probe(target: Target, flavour: Flavour) -> ProbeResult:
                     result.tokens += 1
                 result.finish_reason = finish or result.finish_reason
     except httpx.HTTPError as exc:
-        raise classify(exc, url) from exc
+        raise await unanswered_why(target, exc, url, timeout.read or 0.0) from exc
     finally:
         result.total_ms = round((time.monotonic() - started) * 1000, 1)
     if result.tokens == 0 and not result.error:

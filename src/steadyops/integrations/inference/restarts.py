@@ -62,9 +62,11 @@ class RestartCheck(InferenceCheck):
             flavour, now, history = await flavour_and_metrics(target)
         except InferenceUnanswered as exc:
             if not target.labels.get("log_path"):
-                return unanswered(exc)
-            now, history, status = None, [], CRIT
-            summary.append(str(exc))
+                return unanswered(exc, busy=WARN)
+            now, history = None, []
+            if not exc.busy:  # down or hung; a saturated server is still the process it was
+                status = CRIT
+                summary.append(str(exc))
             evidence.append(Evidence(source="inference server", detail=str(exc)))
         before = history[0] if history else None
         if now is not None and before is not None and now.started_at and before.started_at and \
