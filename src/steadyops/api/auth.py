@@ -106,8 +106,14 @@ def _principal_out(row: PrincipalRow) -> PrincipalOut:
 
 def _audit(app: App, session: Session, me: Principal, kind: str, subject: str, payload: dict[str, Any]) -> None:
     """Identity changes go into the tamper-evident audit log, in the same transaction as the change."""
-    app.audit.append(session, at=app.clock.now(), actor=me.name, kind=kind, subject=subject,
-                     payload={**payload, "credential": me.credential})
+    app.audit.append_by(session, me, at=app.clock.now(), kind=kind, subject=subject, payload=payload)
+
+
+def audit_login(app: App, session: Session, user: PrincipalRow, how: str, session_key: str) -> None:
+    """A login mints a session credential; the audit names who, how (``password``, ``oidc``) and the
+    session's key, so every later entry made with ``session:<key>`` traces back to this login."""
+    me = Principal(id=user.id, name=user.name, kind=user.kind, role=Role(user.role), credential=how)
+    _audit(app, session, me, "login", f"session {session_key}", {})
 
 
 def _issued(t: ids.IssuedToken) -> IssuedOut:
@@ -127,6 +133,7 @@ def login(body: LoginIn, response: Response, _: Public, app: Annotated[App, Depe
     with app.store.transaction() as s:
         user = ids.check_password(s, body.username, body.password)
         issued = ids.issue_token(s, user, now, name="session", ttl=app.settings.auth.session_ttl, kind="session")
+        audit_login(app, s, user, "password", issued.key)
     secure = app.settings.auth.tls_certfile is not None or app.settings.auth.behind_tls_proxy
     response.set_cookie(SESSION_COOKIE, issued.secret, max_age=int(app.settings.auth.session_ttl), httponly=True,
                         samesite="strict", secure=secure, path="/")
@@ -139,6 +146,7 @@ def logout(response: Response, me: Viewer, app: Annotated[App, Depends(get_app)]
     if kind in ("session", "token"):
         with app.store.transaction() as s:
             ids.revoke(s, key, app.clock.now(), by=me)
+            _audit(app, s, me, "logout", f"{kind} {key}", {})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"status": "logged out"}
 
@@ -252,6 +260,7 @@ def oidc_callback(_: Public, request: Request, response: Response, app: Annotate
         user = oidc.upsert_user(s, config, claims, now)
         issued = ids.issue_token(s, user, now, name="oidc session", ttl=app.settings.auth.session_ttl,
                                  kind="session")
+        audit_login(app, s, user, "oidc", issued.key)
     response.delete_cookie(OIDC_COOKIE, path="/api/v1/auth/oidc")
     response.set_cookie(SESSION_COOKIE, issued.secret, max_age=int(app.settings.auth.session_ttl), httponly=True,
                         samesite="strict", secure=config.redirect_url.startswith("https://"), path="/")

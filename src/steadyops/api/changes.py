@@ -16,11 +16,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from steadyops.api.alerts import read_limited
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.auth import Ingest, Viewer
+from steadyops.auth import Ingest, Principal, Viewer
+from steadyops.core.errors import NotFound
 from steadyops.core.i18n import normalise
 from steadyops.operations.changes import repo
 from steadyops.operations.changes.maintenance import apply_window
@@ -34,6 +36,7 @@ from steadyops.operations.changes.webhooks import (
     parse_gitlab,
     parse_jenkins,
 )
+from steadyops.store import silences as silences_repo
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
@@ -67,50 +70,65 @@ def _body(model: type[BaseModel] | None, what: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def _store(app: App, source: str, change: ChangeIn) -> IntakeOut:
+def _muting(session: Session, silence_id: str, now: datetime) -> bool:
+    try:
+        return silences_repo.get(session, silence_id).ends_at > now
+    except NotFound:
+        return False
+
+
+def _store(app: App, me: Principal, source: str, change: ChangeIn) -> IntakeOut:
     now = app.clock.now()
     with app.store.transaction() as session:
         stored, changed = repo.upsert(session, source, change, now)
+        muting = [sid for sid in stored.silences if _muting(session, sid, now)]
         silences = apply_window(session, stored, app.inventory, now) if app.settings.changes.maintenance_silences \
             else []
+        created = [sid for sid in silences if sid not in stored.silences]
+        ended = muting if stored.status.finished else []
+        if created or ended:  # a change that mutes (or unmutes) alerts set a silence: audited as one
+            app.audit.append_by(session, me, at=now, kind="maintenance_silences", subject=f"change {stored.id}",
+                                payload={"created": created, "expired": ended, "status": stored.status.value,
+                                         "source": source})
         stored = repo.get(session, stored.id)
     if silences:
         app.pipeline.wake()
     return IntakeOut(change=stored, stored=changed, silences=silences)
 
 
-async def _intake(request: Request, app: App, source: str, parse: Parser, targets: list[str] | None) -> IntakeOut:
+async def _intake(request: Request, app: App, me: Principal, source: str, parse: Parser,
+                  targets: list[str] | None) -> IntakeOut:
     raw = await read_limited(request, app.settings.intake)
     change = parse(loads(raw), list(targets or []))
-    return await run_in_threadpool(_store, app, source, change)
+    return await run_in_threadpool(_store, app, me, source, change)
 
 
 @router.post("", response_model=IntakeOut, status_code=201, summary="Record a change (generic JSON)",
              openapi_extra=_body(ChangeIn, ""))
 async def generic(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
                   target: Targets = None) -> IntakeOut:
-    return await _intake(request, app, "generic", parse_generic, target)
+    return await _intake(request, app, me, "generic", parse_generic, target)
 
 
 @router.post("/gitlab", response_model=IntakeOut, status_code=201, summary="GitLab Pipeline / Deployment hook",
              openapi_extra=_body(None, "GitLab webhook body (object_kind pipeline or deployment)"))
 async def gitlab(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
                  target: Targets = None) -> IntakeOut:
-    return await _intake(request, app, "gitlab", parse_gitlab, target)
+    return await _intake(request, app, me, "gitlab", parse_gitlab, target)
 
 
 @router.post("/jenkins", response_model=IntakeOut, status_code=201, summary="Jenkins Notification plugin",
              openapi_extra=_body(None, "Notification plugin JSON (name, build{number, phase, status, …})"))
 async def jenkins(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
                   target: Targets = None) -> IntakeOut:
-    return await _intake(request, app, "jenkins", functools.partial(parse_jenkins, now=app.clock.now()), target)
+    return await _intake(request, app, me, "jenkins", functools.partial(parse_jenkins, now=app.clock.now()), target)
 
 
 @router.post("/argocd", response_model=IntakeOut, status_code=201, summary="Argo CD notifications webhook",
              openapi_extra=_body(None, 'Body template {"app": {{toJson .app}}}'))
 async def argocd(me: Ingest, request: Request, app: Annotated[App, Depends(get_app)],
                  target: Targets = None) -> IntakeOut:
-    return await _intake(request, app, "argocd", parse_argocd, target)
+    return await _intake(request, app, me, "argocd", parse_argocd, target)
 
 
 @router.get("", response_model=list[ChangeOut], summary="Changes, newest first")

@@ -8,7 +8,7 @@ is final, and acknowledging a resolved incident answers 409 rather than silently
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field, TypeAdapter
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from steadyops.api.deps import get_app
 from steadyops.api.params import MAX_ID, NEXT_CURSOR, PAGED, IncidentCursor
 from steadyops.app import App
-from steadyops.auth import Responder, Viewer
+from steadyops.auth import Principal, Responder, Viewer
 from steadyops.core.models import Incident, IncidentStatus, Severity
 from steadyops.pipeline import diagnose, timings
 from steadyops.store import alerts as alerts_repo
@@ -166,13 +166,40 @@ def show_incident(incident_id: IncidentId, me: Viewer, app: Annotated[App, Depen
         return incident_detail(session, incident_id, app.clock.now())
 
 
+Verb = Literal["ack", "resolve", "comment"]
+_AUDIT_KIND = {"ack": "incident_acknowledged", "resolve": "incident_resolved", "comment": "incident_comment"}
+
+
+def act_on_incident(app: App, session: Session, me: Principal, incident_id: int, verb: Verb, comment: str = "") -> bool:
+    """Acknowledge, resolve or comment as ``me`` — the one path for the API, the console and signed links.
+
+    The timeline names the authenticated actor; the tamper-evident audit log names the actor and the
+    credential, in the same transaction. A repeated acknowledge or resolve changes nothing and is not
+    audited again (returns False); a blank comment is ignored."""
+    now = app.clock.now()
+    before = incidents_repo.get_row(session, incident_id).status
+    if verb == "ack":
+        changed = incidents_repo.acknowledge(session, incident_id, me.name, now, comment).status != before
+    elif verb == "resolve":
+        changed = incidents_repo.resolve(session, incident_id, me.name, now, comment).status != before
+    else:
+        comment = comment.strip()
+        changed = bool(comment)
+        if changed:
+            incidents_repo.add_event(session, incident_id, now, "comment", comment, actor=me.name)
+    if changed:
+        app.audit.append_by(session, me, at=now, kind=_AUDIT_KIND[verb], subject=f"incident {incident_id}",
+                            payload={"comment": comment} if comment else {})
+    return changed
+
+
 @router.post("/{incident_id}/ack", response_model=IncidentDetail, summary="Acknowledge (someone is on it)",
              responses={404: {"description": "No such incident"}, 409: {"description": "Already resolved"}})
 def acknowledge_incident(incident_id: IncidentId, body: IncidentAction, me: Responder,
                          app: Annotated[App, Depends(get_app)]) -> IncidentDetail:
     """Acknowledging again is a no-op that keeps the first acknowledger (MTTA must not move)."""
     with app.store.transaction() as session:
-        incidents_repo.acknowledge(session, incident_id, me.name, app.clock.now(), body.comment)
+        act_on_incident(app, session, me, incident_id, "ack", body.comment)
         session.flush()
         return incident_detail(session, incident_id, app.clock.now())
 
@@ -184,6 +211,6 @@ def resolve_incident(incident_id: IncidentId, body: IncidentAction, me: Responde
     """Resolving by hand closes the incident even if alerts still fire: a new firing episode of
     those alerts then opens a fresh incident instead of reviving a closed one."""
     with app.store.transaction() as session:
-        incidents_repo.resolve(session, incident_id, me.name, app.clock.now(), body.comment)
+        act_on_incident(app, session, me, incident_id, "resolve", body.comment)
         session.flush()
         return incident_detail(session, incident_id, app.clock.now())

@@ -9,16 +9,17 @@ already has the scheduled runner.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from steadyops.api.deps import get_app
 from steadyops.api.params import RunId
 from steadyops.app import App
-from steadyops.auth import Responder, Viewer
+from steadyops.auth import Principal, Responder, Viewer
 from steadyops.core.models import Finding
 from steadyops.reports import MEDIA_TYPES, load_report, recent_runs, render, resolve_scope, result_history
 from steadyops.reports.history import ResultOut, RunSummary, get_run, run_findings
@@ -38,6 +39,12 @@ class InspectionOut(BaseModel):
     findings: list[Finding]
 
 
+def audit_inspection(app: App, me: Principal, run_id: int, scope: dict[str, Any], findings: int) -> None:
+    """An on-demand run probes real systems and can raise alerts, so who ran it is audited (API and console)."""
+    app.audit.record_by(me, at=app.clock.now(), kind="inspection_run", subject=f"inspection {run_id}",
+                        payload={"scope": scope, "findings": findings})
+
+
 def _worst_first(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-f.status.rank, f.target, f.check))
 
@@ -47,6 +54,7 @@ def _worst_first(findings: list[Finding]) -> list[Finding]:
 async def run_inspection(me: Responder, body: InspectIn, app: Annotated[App, Depends(get_app)]) -> InspectionOut:
     scope, jobs = resolve_scope(app.checks, kinds=body.kinds, targets=body.targets, checks=body.checks)
     run_id, findings = await app.checks.inspect(jobs, trigger=body.trigger, scope=scope.as_dict())
+    await run_in_threadpool(audit_inspection, app, me, run_id, scope.as_dict(), len(findings))
     return InspectionOut(run=get_run(app.store, run_id), findings=_worst_first(findings))
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.auth import Admin, Responder, Viewer
+from steadyops.auth import Admin, Principal, Responder, Viewer
 from steadyops.config.settings import describe_validation_error
 from steadyops.core.errors import PayloadTooLarge, ValidationFailed
 from steadyops.knowledge import KnowledgeStore, StoredDocument, SyncedKnowledgeBase, builtin_runbooks
@@ -67,6 +67,12 @@ def get_kb(app: Annotated[App, Depends(get_app)]) -> SyncedKnowledgeBase:
 
 def _store(app: App) -> KnowledgeStore:
     return KnowledgeStore(app.settings.data_dir / "kb")
+
+
+def audit_document(app: App, me: Principal, kind: str, name: str, payload: dict[str, Any] | None = None) -> None:
+    """Knowledge-base text reaches every diagnosis and the model's context, so who added or removed a
+    document, with which credential, is audited (the API and the console both call this)."""
+    app.audit.record_by(me, at=app.clock.now(), kind=kind, subject=f"kb {name}", payload=payload)
 
 
 def _doc_out(entry: StoredDocument, passages: int | None = None) -> DocumentOut:
@@ -152,6 +158,7 @@ async def upload_document(
     raw = await _read_limited(request, MAX_UPLOAD_BYTES)
     doc_name, data, fmt = _parse_upload(raw, request.headers.get("content-type", ""), name)
     entry, passages = await run_in_threadpool(_store(app).add_bytes, doc_name, data, fmt=fmt, origin="api")
+    await run_in_threadpool(audit_document, app, me, "kb_document_added", entry.name, {"passages": passages})
     return _doc_out(entry, passages)
 
 
@@ -166,4 +173,6 @@ def list_documents(me: Viewer, app: Annotated[App, Depends(get_app)]) -> dict[st
 def delete_document(me: Admin, app: Annotated[App, Depends(get_app)],
                     name: Annotated[str, Query(min_length=1, max_length=200)]) -> DocumentOut:
     """404 when there is no document of that name."""
-    return _doc_out(_store(app).remove(name))
+    removed = _store(app).remove(name)
+    audit_document(app, me, "kb_document_removed", removed.name)
+    return _doc_out(removed)

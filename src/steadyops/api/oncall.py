@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from steadyops.api.deps import get_app
+from steadyops.api.incidents import act_on_incident
 from steadyops.api.params import IdQuery
 from steadyops.app import App
-from steadyops.auth import Public, Viewer
+from steadyops.auth import Principal, Public, Role, Viewer
 from steadyops.core.errors import NotFound, ValidationFailed
 from steadyops.core.i18n import normalise, t
 from steadyops.operations.oncall.ack import load_key, verify
@@ -108,8 +109,10 @@ def ack(_: Public, app: Annotated[App, Depends(get_app)], incident: AckQuery,
         sig: Annotated[str, Query(max_length=128)]) -> HTMLResponse:
     now = app.clock.now()
     verify(load_key(app.settings.data_dir), incident, user, exp, sig, now)
+    # the link is the credential: the audit entry names the person it was sent to and which link (its expiry)
+    holder = Principal(id=0, name=user, kind="link", role=Role.RESPONDER, credential=f"ack-link:exp={exp}")
     with app.store.transaction() as session:
-        row = incidents_repo.acknowledge(session, incident, user, now, "via signed link")
-        who_acked = row.acknowledged_by or user
+        act_on_incident(app, session, holder, incident, "ack", "via signed link")
+        who_acked = incidents_repo.get_row(session, incident).acknowledged_by or user
     return HTMLResponse(f'<!doctype html><meta charset="utf-8"><p>'
                         f'{escape(t("oncall.acked", normalise(app.settings.lang), id=incident, user=who_acked))}</p>')

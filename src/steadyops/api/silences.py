@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy.orm import Session
 
 from steadyops.api.deps import get_app
 from steadyops.app import App
-from steadyops.auth import Responder, Viewer
+from steadyops.auth import Principal, Responder, Viewer
 from steadyops.config.durations import parse_duration
 from steadyops.core.errors import Conflict, ValidationFailed
 from steadyops.core.models import Matcher, Silence
@@ -138,6 +139,14 @@ def _end(starts: datetime, ends: datetime | None, duration: float | None, now: d
     return None
 
 
+def audit_silence(app: App, session: Session, me: Principal, kind: str, silence: Silence) -> None:
+    """A silence mutes alerts, so who set it, with which credential, and what it matches goes into the
+    tamper-evident audit log in the silence's own transaction (the API and the console both call this)."""
+    app.audit.append_by(session, me, at=app.clock.now(), kind=kind, subject=f"silence {silence.id}", payload={
+        "matchers": [str(m) for m in silence.matchers],
+        "starts_at": silence.starts_at, "ends_at": silence.ends_at, "comment": silence.comment})
+
+
 def _not_over(ends: datetime, now: datetime) -> None:
     if ends <= now:
         raise ValidationFailed(f"ends_at {ends.isoformat()} is not in the future; a silence that ended "
@@ -155,6 +164,7 @@ def create_silence(body: SilenceCreate, me: Responder, app: Annotated[App, Depen
                       comment=body.comment)
     with app.store.transaction() as session:
         created = silences_repo.create(session, silence, now)
+        audit_silence(app, session, me, "silence_created", created)
     app.pipeline.wake()
     return SilenceOut.of(created, now)
 
@@ -205,6 +215,7 @@ def update_silence(silence_id: SilenceId, body: SilenceUpdate, me: Responder,
             created_at=current.created_at,
         )
         updated = silences_repo.update(session, silence_id, changed, now)
+        audit_silence(app, session, me, "silence_updated", updated)
     app.pipeline.wake()
     return SilenceOut.of(updated, now)
 
@@ -215,5 +226,6 @@ def expire_silence(silence_id: SilenceId, me: Responder, app: Annotated[App, Dep
     now = app.clock.now()
     with app.store.transaction() as session:
         expired = silences_repo.expire(session, silence_id, now)
+        audit_silence(app, session, me, "silence_expired", expired)
     app.pipeline.wake()
     return SilenceOut.of(expired, now)

@@ -18,7 +18,7 @@ class Principal:
 
     id: int
     name: str
-    kind: str  # user | service | local
+    kind: str  # user | service | local | link (a signed acknowledgement link's holder, api/oncall.py)
     role: Role
     credential: str
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from steadyops.auth.principal import Principal
 from steadyops.config.settings import AuditConfig
 from steadyops.remediation.anchor import Anchor, default_key_dir, load_key
 from steadyops.store import Store
@@ -91,6 +92,19 @@ class AuditLog:
             anchor, head = self.anchor, (seq, digest)
             event.listen(session, "after_commit", lambda _s: anchor.write(*head), once=True)
         return row
+
+    def append_by(self, session: Session, principal: Principal, *, at: datetime, kind: str, subject: str,
+                  payload: dict[str, Any] | None = None) -> AuditRow:
+        """An entry for what an authenticated caller did: the actor is the principal, and the payload names
+        the credential that proved it (``token:<key>``, ``session:<key>``, ``password``, ``local``), so a
+        leaked token can be traced to every change made with it."""
+        return self.append(session, at=at, actor=principal.name, kind=kind, subject=subject,
+                           payload={**(payload or {}), "credential": principal.credential})
+
+    def record_by(self, principal: Principal, **kwargs: Any) -> AuditRow:
+        """:meth:`append_by` in its own transaction, for a change that is not in the database (files)."""
+        with self.store.transaction() as session:
+            return self.append_by(session, principal, **kwargs)
 
     def record(self, **kwargs: Any) -> AuditRow:
         with self.store.transaction() as session:

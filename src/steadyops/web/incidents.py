@@ -14,9 +14,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from steadyops.api.incidents import IncidentDetail, incident_detail
+from steadyops.api.incidents import IncidentDetail, act_on_incident, incident_detail
 from steadyops.auth import Principal
-from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import IncidentRow
 from steadyops.web.charts import sparkline
 from steadyops.web.render import render
@@ -125,13 +124,6 @@ def incident_act(request: Request, incident_id: int, verb: Literal["ack", "resol
                  me: Annotated[Principal, Depends(responder)],
                  comment: Annotated[str, Form(max_length=10_000)] = "") -> RedirectResponse:
     app = app_of(request)
-    now = app.clock.now()
     with app.store.transaction() as s:
-        if verb == "ack":
-            incidents_repo.acknowledge(s, incident_id, me.name, now, comment)
-        elif verb == "resolve":
-            incidents_repo.resolve(s, incident_id, me.name, now, comment)
-        elif verb == "comment" and comment.strip():
-            incidents_repo.get_row(s, incident_id)
-            incidents_repo.add_event(s, incident_id, now, "comment", comment.strip(), actor=me.name)
+        act_on_incident(app, s, me, incident_id, verb, comment)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)

@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
+from steadyops.api.inspections import audit_inspection
 from steadyops.auth import Principal
 from steadyops.reports import load_report, recent_runs, resolve_scope
 from steadyops.reports import render as render_report
@@ -55,7 +57,8 @@ async def run_now(request: Request, me: Annotated[Principal, Depends(responder)]
                   target: Annotated[str, Form(max_length=256)] = "") -> RedirectResponse:
     app = app_of(request)
     scope, jobs = resolve_scope(app.checks, targets=[target] if target else [])
-    run_id, _ = await app.checks.inspect(jobs, trigger="console", scope=scope.as_dict())
+    run_id, findings = await app.checks.inspect(jobs, trigger="console", scope=scope.as_dict())
+    await run_in_threadpool(audit_inspection, app, me, run_id, scope.as_dict(), len(findings))
     return RedirectResponse(f"/inspections/{run_id}", status_code=303)
 
 

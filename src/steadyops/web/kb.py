@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
+from steadyops.api.kb import audit_document
 from steadyops.auth import Principal
 from steadyops.core.errors import PayloadTooLarge, ValidationFailed
 from steadyops.knowledge.store import KnowledgeStore
@@ -70,6 +71,7 @@ async def upload(request: Request, me: Annotated[Principal, Depends(admin)], doc
         raise ValidationFailed(tr("kb.upload_empty", lang))
     entry, passages = await run_in_threadpool(KnowledgeStore(app.settings.data_dir / "kb").add_bytes, doc_name,
                                               data, origin="console")
+    await run_in_threadpool(audit_document, app, me, "kb_document_added", entry.name, {"passages": passages})
     return render(request, "kb.html.j2", lang=lang, q="", hits=[],
                   docs=KnowledgeStore(app.settings.data_dir / "kb").documents(),
                   flash=tr("kb.uploaded", lang, name=entry.name, n=passages))

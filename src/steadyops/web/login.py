@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from steadyops.api.auth import audit_login
 from steadyops.auth import PUBLIC, identities
 from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.core.errors import Unauthenticated
@@ -47,6 +48,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=200)],
             user = identities.check_password(s, username, password)
             issued = identities.issue_token(s, user, app.clock.now(), name="console session",
                                             ttl=app.settings.auth.session_ttl, kind="session")
+            audit_login(app, s, user, "password", issued.key)
     except Unauthenticated:
         return render(request, "login.html.j2", lang=lang, next=_safe_next(next), status_code=401,
                       oidc=app.settings.auth.oidc is not None, error=tr("login.failed", lang))
@@ -68,6 +70,7 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectRespo
                 key = principal.credential.partition(":")[2]
                 if key:
                     identities.revoke(s, key, app.clock.now())
+                    app.audit.append_by(s, principal, at=app.clock.now(), kind="logout", subject=f"session {key}")
         except Unauthenticated:
             pass
     response = RedirectResponse("/login", status_code=303)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
+from steadyops.api.silences import audit_silence
 from steadyops.auth import Principal
 from steadyops.config.durations import parse_duration
 from steadyops.core.errors import ValidationFailed
@@ -126,7 +127,7 @@ def create(request: Request, me: Annotated[Principal, Depends(responder)],
     silence = Silence(matchers=parsed, starts_at=now, ends_at=now + timedelta(seconds=seconds),
                       created_by=me.name, comment=comment)
     with app.store.transaction() as s:
-        silences_repo.create(s, silence, now)
+        audit_silence(app, s, me, "silence_created", silences_repo.create(s, silence, now))
     app.pipeline.wake()
     return RedirectResponse("/silences", status_code=303)
 
@@ -135,6 +136,6 @@ def create(request: Request, me: Annotated[Principal, Depends(responder)],
 def expire(request: Request, silence_id: str, me: Annotated[Principal, Depends(responder)]) -> RedirectResponse:
     app = app_of(request)
     with app.store.transaction() as s:
-        silences_repo.expire(s, silence_id, app.clock.now())
+        audit_silence(app, s, me, "silence_expired", silences_repo.expire(s, silence_id, app.clock.now()))
     app.pipeline.wake()
     return RedirectResponse("/silences", status_code=303)

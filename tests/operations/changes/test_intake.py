@@ -129,3 +129,10 @@ async def test_approved_change_silences_its_targets_until_it_finishes(app: App, 
     fake_clock.advance(600)
     await client.post(BASE, json={**body, "status": "succeeded"})
     assert all(s["state"] == "expired" for s in (await client.get("/api/v1/silences")).json())
+    await client.post(BASE, json={**body, "status": "succeeded"})  # re-delivered: nothing new to audit
+    # the sender's token set and lifted those silences: audited like a silence made by hand
+    audited = [e for e in app.audit.entries() if e.kind == "maintenance_silences"]
+    ids = out["silences"]
+    assert [(e.actor, e.payload["created"], e.payload["expired"]) for e in audited] == [
+        ("admin", ids, []), ("admin", [], ids)]
+    assert all(e.payload["credential"].startswith("token:") for e in audited)

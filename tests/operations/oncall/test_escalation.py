@@ -110,6 +110,8 @@ async def test_ack_from_the_signed_link_stops_escalation(app: App, client: httpx
     assert done.status_code == 200 and "acknowledged by alice" in done.text
     detail = (await client.get(f"/api/v1/incidents/{incident}")).json()
     assert detail["status"] == "acknowledged" and detail["acknowledged_by"] == "alice"
+    [audited] = [e for e in app.audit.entries() if e.kind == "incident_acknowledged"]  # the link is the credential
+    assert (audited.actor, audited.payload["credential"]) == ("alice", f"ack-link:exp={query['exp']}")
     fake_clock.advance(60 * 60)
     app.pipeline.process_sync()
     assert [lv[0] for lv in _levels(app, incident)] == [1]  # never escalated
