@@ -150,15 +150,17 @@ def diagnosis(api: Api, incident_id: int) -> tuple[dict[str, Any] | None, dict[s
 
 
 def lead_of(detail: dict[str, Any], target: str) -> tuple[str, str]:
-    """(layer, "check/layer[ hung|saturated]") of the incident's leading alert on ``target``: the
-    earliest critical one, else the earliest warning (what the on-call reads first)."""
+    """(layer, "check/layer[ hung|saturated]: summary") of the incident's leading alert on ``target``:
+    the earliest critical one, else the earliest warning (what the on-call reads first)."""
     mine = [a for a in detail.get("alerts", []) if a["labels"].get("target") == target and a["status"] == "firing"]
     if not mine:
         return "", ""
     lead = min(mine, key=lambda a: (a["labels"].get("severity") != "critical", a["starts_at"]))
     layer = lead.get("annotations", {}).get("layer", "")
     marks = [m for m in ("hung", "saturated") if lead["labels"].get(m) == "true"]
-    return layer, f"{lead['labels'].get('alertname', '?')}/{layer or '-'}" + "".join(f" {m}" for m in marks)
+    summary = lead.get("annotations", {}).get("summary", "")
+    return layer, (f"{lead['labels'].get('alertname', '?')}/{layer or '-'}" + "".join(f" {m}" for m in marks)
+                   + f" — {summary[:90]}")
 
 
 def top_of(diag: dict[str, Any] | None) -> str:

@@ -67,8 +67,10 @@ async def test_healthy_server(llama: LlamaServer) -> None:
     probe = await run(checks.ProbeCheck, llama, ttft_slo_ms="20000", itl_slo_ms="5000")
     assert probe.status is OK, probe.summary
     assert probe.metrics["tokens"] >= 1 and probe.metrics["ttft_ms"] > 0 and "POST" in probe.evidence[0].source
-    queue = await run(checks.QueueCheck, llama)
-    assert queue.status is UNKNOWN and queue.layer == "config"  # said, not guessed: it has no /metrics
+    queue = await run(checks.QueueCheck, llama)  # said, not guessed, and not an alert that never resolves
+    assert queue.status is OK and queue.summary.startswith("not applicable: the openai endpoint publishes no")
+    vllm = await run(checks.QueueCheck, llama, flavour="vllm")  # a vLLM without /metrics: misconfigured
+    assert vllm.status is UNKNOWN and vllm.layer == "config"
     restarts = await run(RestartCheck, llama, log_path=str(llama.log))
     assert restarts.status is OK, restarts.summary
 

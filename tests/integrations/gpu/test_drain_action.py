@@ -87,3 +87,22 @@ async def test_canary_rollback_moves_the_weight_back(drain_app: Any) -> None:
     ctx = ActionContext(backup_dir=str(app.serving), allowed_paths=[str(app.serving)], allowed_commands=[["true"]])
     undo = await RollbackCanary().rollback(Plan.model_validate(run.plan), outcome, ctx)
     assert undo.ok and json.loads(routes.read_text())["weights"] == {"v1": 90, "v2": 10}
+
+
+async def test_drain_cordons_the_kubernetes_node_only_when_allow_listed(make_app: Any, tmp_path: Path) -> None:
+    """No cluster here, so the cordon is shown at plan level: ``kubectl cordon`` is a planned command
+    (and ``uncordon`` its rollback) only when the target names its node, and refused unless allow-listed."""
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text("targets:\n  - {name: gpu-node-7, kind: gpu, address: 127.0.0.1, labels: {k8s_node: node-7}}\n")
+    reg = Registry()
+    reg.add_action(DrainGpu)
+    policy = {"policies": [{"actions": ["gpu.drain"], "mode": "one", "approvers": ["alice"]}]}
+    bare = make_app(registry=reg, inventory=inv, remediation=policy)
+    with pytest.raises(Refused, match="not allow-listed"):
+        await bare.executor.propose("gpu.drain", "gpu-node-7", {"gpu": "0"}, "dave")
+    app = make_app(registry=reg, inventory=inv, remediation={
+        **policy, "allow": [{"actions": ["gpu.drain"], "commands": [["kubectl", "cordon", "node-7"],
+                                                                  ["kubectl", "uncordon", "node-7"]]}]})
+    run = await app.executor.propose("gpu.drain", "gpu-node-7", {"gpu": "0"}, "dave")
+    assert [(s["kind"], s["command"]) for s in run.plan["steps"]] == [("command", ["kubectl", "cordon", "node-7"])]
+    assert [s["command"] for s in run.plan["rollback"]] == [["kubectl", "uncordon", "node-7"]]

@@ -94,13 +94,19 @@ class ProbeCheck(InferenceCheck):
 
 
 class MetricsCheck(InferenceCheck):
-    """Base for the ``/metrics`` checks: a server without ``/metrics`` is UNKNOWN (config), not OK."""
+    """Base for the ``/metrics`` checks. A flavour that has none by design (an OpenAI-compatible
+    endpoint, Ollama) is not applicable — reported OK and saying so, or every such target would page
+    forever; a server that should publish them and does not is UNKNOWN (config)."""
 
     async def run(self, target: Target) -> CheckResult:
         try:
             flavour, current, history = await flavour_and_metrics(target)
         except InferenceUnanswered as exc:
             return unanswered(exc, busy=WARN)
+        if current is None and not flavour.has_metrics:
+            return self.result(OK, f"not applicable: the {flavour.name} endpoint publishes no Prometheus /metrics "
+                               "(liveness and the probe's TTFT still cover it; label flavour to say otherwise)",
+                               [Evidence(source="GET /metrics", detail="absent or not a known server's metrics")])
         if current is None:
             return self.result(UNKNOWN, f"the {flavour.name} endpoint publishes no Prometheus /metrics to judge",
                                [Evidence(source="GET /metrics", detail="absent or not a known server's metrics")],

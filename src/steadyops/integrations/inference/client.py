@@ -29,8 +29,10 @@ from steadyops.integrations.inference.metrics import ServerMetrics, read_metrics
 SHARE_S = 5.0
 
 
-#: seconds the "is anything in the process answering?" request may take
-PULSE_S = 2.0
+#: seconds the "is anything in the process answering?" request may take (at most half the target's
+#: timeout): a saturated server's HTTP front answers in milliseconds, and the check must still end
+#: within the runner's budget after the timed-out request
+PULSE_S = 1.0
 
 
 class InferenceUnanswered(Exception):
@@ -97,7 +99,7 @@ async def pulse(target: Target) -> int | None:
     """The HTTP status the server's root answers within :data:`PULSE_S` (any status: the front is
     alive), None when nothing answers."""
     try:
-        async with httpx.AsyncClient(timeout=min(PULSE_S, timeout_of(target)), headers=headers(target)) as client:
+        async with httpx.AsyncClient(timeout=min(PULSE_S, timeout_of(target) / 2), headers=headers(target)) as client:
             return (await client.get(base_url(target) + "/")).status_code
     except httpx.HTTPError:
         return None
