@@ -1,7 +1,11 @@
 """Plugin registry: one catalog per extension point, filled by ``register(registry)`` functions.
 
 Built-ins are registered exactly like third-party plugins (entry-point group
-``steadyops.plugins``), so nothing in the core knows a vendor by name. Loading happens when the
+``steadyops.plugins``), so nothing in the core knows a vendor by name: besides checks, collectors,
+actions and notifiers, an integration registers the words of the ``do`` grammar for its kind
+(:meth:`Registry.add_kind_alias`, :class:`DoCommand`), what ``磁盘清理`` proposes on its targets
+(:class:`Cleanup`), the sections it adds to an inspection report (:meth:`Registry.add_report_section`)
+and the agent tools it offers (:meth:`Registry.add_toolset`). Loading happens when the
 composition root asks for it, never at import time, so importing steadyops stays cheap and a broken
 third-party plugin cannot break ``import steadyops``.
 """
@@ -10,12 +14,14 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
 from steadyops.core.errors import PluginError
 
@@ -24,6 +30,11 @@ if TYPE_CHECKING:
     from steadyops.contracts.checks import Check
     from steadyops.contracts.collectors import Collector
     from steadyops.contracts.notifiers import Notifier
+    from steadyops.contracts.toolsets import ToolContext, Toolset
+    from steadyops.core.inventory import Inventory, Target
+    from steadyops.core.models import Finding
+    from steadyops.reports.inspection import ReportSection
+    from steadyops.runner.checks import CheckRunner
 
 T = TypeVar("T")
 
@@ -56,11 +67,20 @@ class Catalog(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._origin: dict[str, str] = {}
 
-    def add(self, name: str, item: T) -> None:
+    def add(self, name: str, item: T, origin: str = "") -> None:
         if name in self._items:
             raise PluginError(f"{self.kind} {name!r} is already registered")
         self._items[name] = item
+        self._origin[name] = origin
+
+    def origin(self, name: str) -> str:
+        """The plugin that registered ``name`` ("" when it was added outside :func:`load_plugins`)."""
+        return self._origin.get(name, "")
+
+    def values(self) -> list[T]:
+        return [self._items[n] for n in self.names()]
 
     def get(self, name: str) -> T:
         try:
@@ -99,17 +119,76 @@ class PluginContext:
     check_history: CheckHistory
 
 
+#: (findings of one inspection, the inventory or None) → a report section, or None when it has nothing to say
+SectionProvider: TypeAlias = "Callable[[Sequence[Finding], Inventory | None], ReportSection | None]"
+#: (the check runner, the target the phrase named or None, "zh" / "en") → the chat answer, Markdown
+CommandAnswer: TypeAlias = "Callable[[CheckRunner, str | None, str], Awaitable[str]]"
+
+
+@dataclass(frozen=True)
+class DoCommand:
+    """A phrase of the ``do`` grammar an integration brings (``zk检测``): an inspection of its kind.
+
+    ``steadyops do`` runs it as ``inspect --kind <kind> [target]`` (so its report carries the kind's
+    report sections); a chat client gets :attr:`answer` when the integration has a richer one, else
+    that same report. ``name`` is what answers report as their command.
+    """
+
+    name: str
+    kind: str
+    phrases: tuple[str, ...]
+    examples: tuple[str, ...] = ()
+    answer: CommandAnswer | None = None
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What ``磁盘清理`` proposes on a target of ``kind``: one action, its parameters from target labels.
+
+    ``label_params`` maps a target label to an action parameter and how to read it: ``list`` splits
+    on commas (``log_paths: /var/log/app,/opt/app/logs`` → ``paths``), ``float`` is a number.
+    """
+
+    kind: str
+    action: str
+    label_params: Mapping[str, tuple[str, Literal["list", "float"]]] = field(default_factory=dict)
+
+    def params(self, target: Target) -> dict[str, Any]:
+        """The parameters the target's labels give (malformed numbers are left to the action's validation)."""
+        out: dict[str, Any] = {}
+        for label, (name, how) in self.label_params.items():
+            raw = target.labels.get(label)
+            if not raw:
+                continue
+            if how == "list":
+                out[name] = [p.strip() for p in raw.split(",") if p.strip()]
+            else:
+                try:
+                    out[name] = float(raw)
+                except ValueError:
+                    out[name] = raw
+        return out
+
+
 class Registry:
-    """Every catalog the platform has; one per concept in DESIGN.md §3."""
+    """Every catalog the platform has; one per concept in DESIGN.md §3 and §4."""
 
     def __init__(self) -> None:
         self.notifiers: Catalog[type[Notifier]] = Catalog("notifier")
         self.checks: Catalog[type[Check]] = Catalog("check")
         self.collectors: Catalog[type[Collector]] = Catalog("collector")
         self.actions: Catalog[type[Action]] = Catalog("action")
+        self.commands: Catalog[DoCommand] = Catalog("do command")
+        self.cleanups: Catalog[Cleanup] = Catalog("cleanup for kind")
+        self.report_sections: Catalog[SectionProvider] = Catalog("report section")
+        self.toolsets: Catalog[Callable[[ToolContext], Toolset]] = Catalog("toolset")
+        #: the grammar's nouns: alias → target kind (each registered kind is also its own alias)
+        self.kind_aliases: dict[str, str] = {}
+        self.examples: list[str] = []  #: phrases for the grammar's help, beyond the commands' own
         self.loaded: list[str] = []
         self.setups: list[Callable[[PluginContext], None]] = []
         self.shutdowns: list[Callable[[], Awaitable[None]]] = []
+        self.loading = ""  #: the plugin whose register() runs now, recorded as each item's origin
 
     def add_setup(self, fn: Callable[[PluginContext], None]) -> None:
         """Run ``fn`` once the platform is composed (data dir known, store open)."""
@@ -124,19 +203,66 @@ class Registry:
             fn(context)
 
     def add_notifier(self, cls: type[Notifier]) -> None:
-        self.notifiers.add(cls.name, cls)
+        self.notifiers.add(cls.name, cls, self.loading)
 
     def add_check(self, cls: type[Check]) -> None:
-        self.checks.add(cls.name, cls)
+        self.checks.add(cls.name, cls, self.loading)
 
     def add_collector(self, cls: type[Collector]) -> None:
-        self.collectors.add(cls.name, cls)
+        self.collectors.add(cls.name, cls, self.loading)
 
     def add_action(self, cls: type[Action]) -> None:
-        self.actions.add(cls.name, cls)
+        self.actions.add(cls.name, cls, self.loading)
+
+    def add_command(self, command: DoCommand) -> None:
+        """A ``do`` phrase for one kind (``zk检测``); its phrases may not shadow another command's."""
+        taken = {normalise_phrase(p): c.name for c in self.commands.values() for p in c.phrases}
+        for phrase in command.phrases:
+            if normalise_phrase(phrase) in taken:
+                raise PluginError(f"do phrase {phrase!r} is already registered by {taken[normalise_phrase(phrase)]!r}")
+        self.commands.add(command.name, command, self.loading)
+
+    def add_kind_alias(self, kind: str, *aliases: str, examples: Sequence[str] = ()) -> None:
+        """Words the grammar reads as ``kind`` (``巡检 显卡`` → gpu); one word means one kind.
+        ``examples``: phrases the grammar shows in its help (``GPU巡检``)."""
+        self.examples.extend(e for e in examples if e not in self.examples)
+        for alias in (kind, *aliases):
+            word = normalise_phrase(alias)
+            if self.kind_aliases.get(word, kind) != kind:
+                raise PluginError(f"kind alias {alias!r} already means {self.kind_aliases[word]!r}")
+            self.kind_aliases[word] = kind
+
+    def add_cleanup(self, cleanup: Cleanup) -> None:
+        """What ``磁盘清理`` proposes on targets of ``cleanup.kind`` (one action per kind)."""
+        self.cleanups.add(cleanup.kind, cleanup, self.loading)
+
+    def add_report_section(self, key: str, provider: SectionProvider) -> None:
+        """A section every inspection report gets when ``provider`` has something to say about its findings."""
+        self.report_sections.add(key, provider, self.loading)
+
+    def add_toolset(self, name: str, factory: Callable[[ToolContext], Toolset]) -> None:
+        """Agent tools (read-only unless they say ``mutates``), built per conversation from a :class:`ToolContext`."""
+        self.toolsets.add(name, factory, self.loading)
+
+    def kind_of(self, word: str) -> str:
+        """The kind a user's word names (``zk`` → zookeeper); an unknown word is taken as a kind itself."""
+        word = normalise_phrase(word)
+        return self.kind_aliases.get(word, word)
+
+    def sections(self) -> list[tuple[str, SectionProvider]]:
+        """(key, provider) for every report section, for :func:`steadyops.reports.sections.collect_sections`."""
+        return [(key, self.report_sections.get(key)) for key in self.report_sections.names()]
+
+    def cleanup_for(self, kind: str) -> Cleanup | None:
+        return self.cleanups.get(kind) if kind in self.cleanups else None
 
     def checks_for(self, kind: str) -> list[type[Check]]:
         return [self.checks.get(n) for n in self.checks.names() if self.checks.get(n).target_kind == kind]
+
+
+def normalise_phrase(text: str) -> str:
+    """Full-width to half-width, lower case, single spaces — how the grammar compares words."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).strip().lower())
 
 
 def load_plugins(registry: Registry | None = None, *, entry_points_too: bool = True) -> Registry:
@@ -150,6 +276,12 @@ def load_plugins(registry: Registry | None = None, *, entry_points_too: bool = T
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             modules.append((ep.value, ep.load()))
     for name, register in modules:
-        register(registry)
+        registry.loading = name
+        try:
+            register(registry)
+        finally:
+            registry.loading = ""
         registry.loaded.append(name)
+    for kind in {cls.target_kind for cls in registry.checks.values()} - {"*"}:
+        registry.kind_aliases.setdefault(normalise_phrase(kind), kind)  # every kind names itself
     return registry

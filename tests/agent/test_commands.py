@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from steadyops.agent.commands import Command, UnknownCommand, parse
+from steadyops.agent.commands import Command, Grammar, UnknownCommand
+from steadyops.plugins import load_plugins
+
+parse = Grammar.from_registry(load_plugins(entry_points_too=False)).parse  # the built-ins' words
 
 
 @pytest.mark.parametrize(

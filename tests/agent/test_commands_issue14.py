@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from steadyops.agent.commands import parse
+from steadyops.agent.commands import Grammar
+from steadyops.plugins import load_plugins
+
+parse = Grammar.from_registry(load_plugins(entry_points_too=False)).parse  # the built-ins' words
 
 
 @pytest.mark.parametrize(("text", "kind", "target"), [

@@ -18,7 +18,6 @@ from steadyops.core.clock import FakeClock
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
-from steadyops.reports import sections
 from steadyops.testing.auth import admin_token, bearer
 
 VERDICT: dict[tuple[str, str], CheckStatus] = {}
@@ -44,7 +43,6 @@ class HostLoad(_Fake):
 @pytest.fixture
 def core(make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
     VERDICT.clear()
-    monkeypatch.setattr(sections, "ZK_DIAGNOSE", "steadyops_tests_no_zk_diagnosis")
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text("targets:\n  - {name: r1, kind: redis, address: '10.0.0.1:6379'}\n"
                          "  - {name: r2, kind: redis, address: '10.0.0.2:6379'}\n"

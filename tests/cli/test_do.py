@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,10 +19,10 @@ from steadyops.cli.common import state
 from steadyops.config.settings import Settings
 from steadyops.contracts.checks import Check
 from steadyops.core.i18n import Lang, t
-from steadyops.core.inventory import Target
-from steadyops.core.models import CheckResult, CheckStatus
+from steadyops.core.inventory import Inventory, Target
+from steadyops.core.models import CheckResult, CheckStatus, Finding
 from steadyops.plugins import Registry
-from steadyops.reports import sections
+from steadyops.reports.inspection import ReportSection
 from steadyops.testing.server import Server
 
 runner = CliRunner()
@@ -66,6 +64,15 @@ do_cli.register(CLI)
 SERVERS: list[Server] = []
 
 
+def fake_localisation(findings: Sequence[Finding], inventory: Inventory | None) -> ReportSection | None:
+    """Stands in for ZooKeeper's section: names the failing ZooKeeper targets."""
+    if not any(f.target_kind == "zookeeper" for f in findings):
+        return None
+    failed = sorted({f.target for f in findings if f.status.failing})
+    return ReportSection(key="zookeeper", title={"zh": "ZK 定位", "en": "ZK localisation"},
+                         body={lang: f"failed layer on {failed}" for lang in ("zh", "en")})
+
+
 def use_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, inventory: str) -> None:
     """A server whose App has the fake checks and ``inventory``; the CLI reaches it with its token."""
     VERDICT.clear()
@@ -74,6 +81,7 @@ def use_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, inventory: str) -
     registry = Registry()
     for cls in (RedisPing, HostLoad, ZkRuok, ZkMntr):
         registry.add_check(cls)
+    registry.add_report_section("zookeeper", fake_localisation)
     settings = Settings(data_dir=tmp_path / f"local-data{len(SERVERS)}", inventory=path)
 
     def make() -> App:
@@ -89,7 +97,6 @@ def use_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, inventory: str) -
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     state._settings = None
-    monkeypatch.setattr(sections, "ZK_DIAGNOSE", "steadyops_tests_no_zk_diagnosis")
     yield
     while SERVERS:
         srv = SERVERS.pop()
@@ -131,15 +138,10 @@ def test_inspect_phrases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 def test_zk_check_runs_zookeeper_checks_with_the_localisation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                               lang: Lang) -> None:
     use_local(monkeypatch, tmp_path, FLEET)
-    module = types.ModuleType("fake_zk_diagnose")
-    module.localise = lambda findings: sorted({f.target for f in findings if f.status.failing})  # type: ignore[attr-defined]
-    module.render = lambda failed, lang: f"failed layer on {failed}"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fake_zk_diagnose", module)
-    monkeypatch.setattr(sections, "ZK_DIAGNOSE", "fake_zk_diagnose")
     VERDICT[("zookeeper.ruok", "zk6")] = CheckStatus.CRITICAL
     out = do("zk检测", code=2, lang=lang).stdout
     assert "zookeeper.ruok" in out and "failed layer on ['zk6']" in out
-    assert t("report.section.zookeeper", lang) in out
+    assert ("ZK 定位" if lang == "zh" else "ZK localisation") in out
     assert "redis" not in out and "h5" not in out
     report = json.loads(do("ZK检测 10.0.0.5:2181", "--format", "json", code=0, lang=lang).stdout)
     assert {f["target"] for f in report["findings"]} == {"zk5"}
@@ -151,10 +153,10 @@ def test_zk_check_without_zookeeper_targets_says_so(monkeypatch: pytest.MonkeyPa
                                                    lang: Lang) -> None:
     use_local(monkeypatch, tmp_path, "targets:\n  - {name: r1, kind: redis, address: '10.0.0.1:6379'}\n")
     result = do("zk检测", code=2, lang=lang)
-    assert t("do.no_zk", lang, where="") in result.stderr
+    assert t("do.no_kind", lang, kind="zookeeper", where="") in result.stderr
     use_local(monkeypatch, tmp_path, FLEET)
     result = do("zk检测 zk-nope", code=2, lang=lang)
-    assert t("do.no_zk", lang, where=t("do.zk_at", lang, target="zk-nope")) in result.stderr
+    assert t("do.no_kind", lang, kind="zookeeper", where=t("do.at", lang, target="zk-nope")) in result.stderr
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -23,7 +23,7 @@ from steadyops.core.i18n import Lang, t
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
-from steadyops.reports import recent_runs, sections
+from steadyops.reports import recent_runs
 from steadyops.testing.server import Server
 
 runner = CliRunner()
@@ -82,7 +82,6 @@ def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     ``--local`` runs build a fresh App on the same SQLite file, as a separate process would."""
     VERDICT.clear()
     state._settings = None
-    monkeypatch.setattr(sections, "ZK_DIAGNOSE", "steadyops_tests_no_zk_diagnosis")  # independent of the plugin
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(INVENTORY)
     registry = Registry()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import sys
-import types
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,8 +13,7 @@ from steadyops.core.inventory import Inventory, Target
 from steadyops.core.models import CheckResult, CheckStatus, Finding
 from steadyops.plugins import Registry
 from steadyops.reports import ScopeError, load_report, recent_runs, render_markdown, resolve_scope, result_history
-from steadyops.reports import sections as sections_mod
-from steadyops.reports.inspection import ChangeKind
+from steadyops.reports.inspection import ChangeKind, ReportSection
 from steadyops.runner.checks import CheckRunner
 
 VERDICT: dict[tuple[str, str], CheckStatus] = {}
@@ -49,6 +45,7 @@ def runner(make_app: Any, fake_clock: FakeClock) -> CheckRunner:
     reg = Registry()
     reg.add_check(Memory)
     reg.add_check(Ruok)
+    reg.add_kind_alias("zookeeper", "zk")  # what the ZooKeeper plugin registers
     inv = Inventory([Target(name="r1", kind="redis", address="10.0.0.1:6379"),
                      Target(name="r2", kind="redis", address="10.0.0.2:6379"),
                      Target(name="zk1", kind="zookeeper", address="10.0.0.1:2181", labels={"cluster": "c1"})])
@@ -116,60 +113,47 @@ def test_scope_is_normalised_and_explains_an_empty_selection(runner: CheckRunner
         resolve_scope(runner, kinds=["mysql"])
 
 
-def fake_diagnosis(monkeypatch: pytest.MonkeyPatch, localise: Any, render: Any = None) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
-    module = types.ModuleType("fake_zk_diagnose")
-
-    @functools.wraps(localise)  # the hook inspects the signature, which follows __wrapped__
-    def recording(findings: list[Finding], **kw: Any) -> Any:
-        calls.append({"findings": findings, **kw})
-        return localise(findings, **kw)
-
-    module.localise = recording  # type: ignore[attr-defined]
-    if render is not None:
-        module.render = render  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fake_zk_diagnose", module)
-    monkeypatch.setattr(sections_mod, "ZK_DIAGNOSE", "fake_zk_diagnose")
-    return calls
-
-
 class Verdict:
-    status = CheckStatus.CRITICAL
+    """A section provider as a plugin registers it (``registry.add_report_section``), recording its calls."""
 
-    def render(self, lang: str) -> str:
-        return "zk1：进程层故障" if lang == "zh" else "zk1: the process layer failed"
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[list[Finding], Inventory | None]] = []
+        self.fail = fail
+
+    def __call__(self, findings: Sequence[Finding], inventory: Inventory | None) -> ReportSection | None:
+        self.calls.append((list(findings), inventory))
+        if self.fail:
+            raise RuntimeError("boom")
+        if not any(f.target_kind == "zookeeper" for f in findings):
+            return None
+        return ReportSection(key="zookeeper", status=CheckStatus.CRITICAL, title={"zh": "定位", "en": "Localisation"},
+                             body={"zh": "zk1：进程层故障", "en": "zk1: the process layer failed"})
 
 
-async def test_zookeeper_section_hook(runner: CheckRunner, fake_clock: FakeClock,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_registered_sections_reach_the_report(runner: CheckRunner, fake_clock: FakeClock) -> None:
     VERDICT[("zookeeper.ruok", "zk1")] = CheckStatus.CRITICAL
     run_id = await sweep(runner, fake_clock, kinds=["zookeeper"])
-    calls = fake_diagnosis(monkeypatch, lambda findings, **kw: Verdict())
-    report = load_report(runner.store, run_id, inventory=runner.inventory)
+    verdict = Verdict()
+    runner.registry.add_report_section("zookeeper", verdict)
+    report = load_report(runner.store, run_id, inventory=runner.inventory, sections=runner.registry.sections())
     (section,) = report.sections
     assert section.key == "zookeeper" and section.status is CheckStatus.CRITICAL
     assert "zk1：进程层故障" in render_markdown(report, "zh")
-    assert "ZooKeeper localisation" in render_markdown(report, "en")
-    assert calls[0]["addresses"]["zk1"] == "10.0.0.1:2181" and calls[0]["clusters"] == {"zk1": "c1"}
-    assert [f.check for f in calls[0]["findings"]] == ["zookeeper.ruok"]
+    assert "Localisation" in render_markdown(report, "en")
+    (findings, inventory), = verdict.calls
+    assert [f.check for f in findings] == ["zookeeper.ruok"] and inventory is runner.inventory
+    assert load_report(runner.store, run_id).sections == []  # no providers passed, no sections
 
-    # a module-level render(result, lang) works too; a localise without keywords gets none
-    fake_diagnosis(monkeypatch, lambda findings: "verdict", render=lambda result, lang: f"{result}/{lang}")
-    assert load_report(runner.store, run_id).sections[0].body == {"zh": "verdict/zh", "en": "verdict/en"}
 
-    def broken(findings: list[Finding], **kw: Any) -> Any:
-        raise RuntimeError("boom")
-
-    fake_diagnosis(monkeypatch, broken)
-    (section,) = load_report(runner.store, run_id).sections
+async def test_a_broken_section_says_so_and_keeps_the_report(runner: CheckRunner, fake_clock: FakeClock) -> None:
+    run_id = await sweep(runner, fake_clock, kinds=["zookeeper"])
+    (section,) = load_report(runner.store, run_id, sections=[("zookeeper", Verdict(fail=True))]).sections
     assert section.status is CheckStatus.UNKNOWN and "RuntimeError: boom" in section.body["en"]
-
-    monkeypatch.setattr(sections_mod, "ZK_DIAGNOSE", "steadyops_no_such_module")
-    assert load_report(runner.store, run_id).sections == []
+    assert section.title["en"] == "zookeeper"
 
 
-async def test_no_zookeeper_findings_no_section(runner: CheckRunner, fake_clock: FakeClock,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = fake_diagnosis(monkeypatch, lambda findings, **kw: Verdict())
+async def test_no_zookeeper_findings_no_section(runner: CheckRunner, fake_clock: FakeClock) -> None:
+    verdict = Verdict()
     run_id = await sweep(runner, fake_clock, kinds=["redis"])
-    assert load_report(runner.store, run_id).sections == [] and calls == []
+    assert load_report(runner.store, run_id, sections=[("zookeeper", verdict)]).sections == []
+    assert len(verdict.calls) == 1

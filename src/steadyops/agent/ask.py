@@ -18,7 +18,7 @@ from steadyops.agent.llm import OpenAICompatLLM, Usage
 from steadyops.agent.logtools import LogToolset
 from steadyops.agent.loop import LLM, AgentLoop, Budget, Evidence, OnEvent
 from steadyops.agent.relevance import expand_kinds, relevant_incidents
-from steadyops.agent.tools import PlatformToolset
+from steadyops.agent.tools import PlatformToolset, plugin_tools
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import allows, tool_role
 from steadyops.contracts.toolsets import Tool
@@ -93,7 +93,7 @@ class Investigator:
             llm = OpenAICompatLLM(app.settings.llm)
         self.llm = llm
         logs = [*LogToolset(app.logs).tools()] if app.logs is not None else []
-        tools = [*PlatformToolset(app).tools(), *logs, *(extra_tools or [])]
+        tools = [*PlatformToolset(app).tools(), *plugin_tools(app), *logs, *(extra_tools or [])]
         self.tools = [t for t in tools if principal is None or allows(principal.role, tool_role(t))]
         self.budget = budget
 
@@ -107,9 +107,9 @@ class Investigator:
         investigations, which must not store an engine answer as the model's).
         """
         from steadyops.agent.command_answers import answer_command
-        from steadyops.agent.commands import as_command
+        from steadyops.agent.commands import Grammar
 
-        cmd = as_command(question) if not context else None
+        cmd = Grammar.from_registry(self.app.registry).as_command(question) if not context else None
         if cmd is not None:
             return await answer_command(self.app, cmd, lang, self.principal)
         if self.llm is None:
@@ -177,7 +177,7 @@ class Investigator:
                                              "actions": d.actions if d is not None else []})
         if not details["incidents"]:
             lines.append("当前没有未解决的事件。" if zh else "No open incidents.")
-        passages = self.app.knowledge.search(expand_kinds(question), 3)
+        passages = self.app.knowledge.search(expand_kinds(question, self.app.registry.kind_aliases), 3)
         if passages:
             lines.append("相关处置手册：" if zh else "Relevant runbooks:")
             for p in passages:

@@ -21,15 +21,10 @@ from steadyops.store import incidents as incidents_repo
 if TYPE_CHECKING:
     from steadyops.app import App
 
-#: the cleanup action for each kind of target (the same table as ``steadyops do``)
-CLEANUP_ACTIONS: dict[str, str] = {"zookeeper": "zookeeper.purge", "host": "host.clean_logs"}
-LABEL_PARAMS: dict[str, str] = {"log_paths": "paths"}
-
-
 #: the role each intent needs, as its HTTP route does: running checks and proposing plans are a
-#: responder's (POST /api/v1/inspections, POST /api/v1/actions), reading incidents a viewer's
-NEEDS: dict[str, Role] = {"zk_check": Role.RESPONDER, "inspect": Role.RESPONDER, "disk_cleanup": Role.RESPONDER,
-                          "incidents": Role.VIEWER}
+#: responder's (POST /api/v1/inspections, POST /api/v1/actions), reading incidents a viewer's; a
+#: plugin's command runs checks, so it is a responder's too
+NEEDS: dict[str, Role] = {"inspect": Role.RESPONDER, "disk_cleanup": Role.RESPONDER, "incidents": Role.VIEWER}
 
 
 async def answer_command(app: App, cmd: Command, lang: Lang, principal: Principal | None = None) -> Answer:
@@ -38,21 +33,25 @@ async def answer_command(app: App, cmd: Command, lang: Lang, principal: Principa
     if principal is not None and not allows(principal.role, need):
         return Answer(text=t("chat.command_forbidden", lang, command=cmd.text, role=need.value), mode="command",
                       inconclusive=True, details={"command": cmd.intent, "refused": True})
-    if cmd.intent == "zk_check":
-        return await _zk_check(app, cmd, lang)
     if cmd.intent == "inspect":
         return await _inspect(app, cmd, lang)
     if cmd.intent == "incidents":
         return _incidents(app, lang)
-    return await _cleanup(app, cmd, lang, principal)
+    if cmd.intent == "disk_cleanup":
+        return await _cleanup(app, cmd, lang, principal)
+    return await _plugin_command(app, cmd, lang)
 
 
-async def _zk_check(app: App, cmd: Command, lang: Lang) -> Answer:
-    from steadyops.integrations.zookeeper.diagnose import render, zk_inspect
-
-    address = cmd.target if cmd.target and cmd.target != "all" else None
-    report = await zk_inspect(app.checks, address)
-    return Answer(text=render(report, lang), mode="command", details={"command": "zk_check", "target": address})
+async def _plugin_command(app: App, cmd: Command, lang: Lang) -> Answer:
+    """A registered ``do`` command: its own answer when it has one, else the inspection of its kind."""
+    command = app.registry.commands.get(cmd.intent)
+    if command.answer is None:
+        answer = await _inspect(app, cmd, lang)
+        answer.details["command"] = command.name
+        return answer
+    target = cmd.target if cmd.target and cmd.target != "all" else None
+    return Answer(text=await command.answer(app.checks, target, lang), mode="command",
+                  details={"command": command.name, "target": target})
 
 
 async def _inspect(app: App, cmd: Command, lang: Lang) -> Answer:
@@ -65,7 +64,7 @@ async def _inspect(app: App, cmd: Command, lang: Lang) -> Answer:
         return Answer(text=t("inspect.nothing", lang, why=exc.localised(lang)), mode="command",
                       inconclusive=True, details={"command": "inspect"})
     run_id, _findings = await app.checks.inspect(jobs, trigger="chat", scope=scope.as_dict())
-    report = load_report(app.store, run_id, inventory=app.inventory)
+    report = load_report(app.store, run_id, inventory=app.inventory, sections=app.registry.sections())
     return Answer(text=render(report, "md", lang), mode="command",
                   details={"command": "inspect", "run_id": run_id, "status": report.status.value})
 
@@ -86,18 +85,17 @@ async def _cleanup(app: App, cmd: Command, lang: Lang, principal: Principal | No
 
     inventory = app.inventory
     if cmd.target in (None, "all"):
-        chosen = [tg for tg in inventory.targets.values() if tg.kind in CLEANUP_ACTIONS]
+        chosen = [tg for tg in inventory.targets.values() if tg.kind in app.registry.cleanups]
     else:
         chosen = [inventory.targets[n] for n in match_targets(inventory, cmd.target or "")]
     chosen = [tg for tg in chosen if not cmd.kind or tg.kind == cmd.kind]
     proposals: list[Proposal] = []
     lines = []
     for target in chosen:
-        action = CLEANUP_ACTIONS.get(target.kind)
-        if action is None or action not in app.registry.actions.names():
+        cleanup = app.registry.cleanup_for(target.kind)
+        if cleanup is None or cleanup.action not in app.registry.actions:
             continue
-        params = {name: [p.strip() for p in target.labels[label].split(",") if p.strip()]
-                  for label, name in LABEL_PARAMS.items() if target.labels.get(label) and action == "host.clean_logs"}
+        action, params = cleanup.action, cleanup.params(target)
         p = Proposal(action=action, target=target.name, reason=cmd.text)
         try:
             run = await app.executor.propose(action, target.name, params,

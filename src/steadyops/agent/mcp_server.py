@@ -30,7 +30,7 @@ from starlette.types import Receive, Scope, Send
 from steadyops import __version__
 from steadyops.agent.guard import Redactor
 from steadyops.agent.logtools import LogToolset
-from steadyops.agent.tools import PlatformToolset, render_result
+from steadyops.agent.tools import PlatformToolset, plugin_tools, render_result
 from steadyops.auth.deps import SESSION_COOKIE, authenticate_credentials
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import allows, tool_role
@@ -45,7 +45,7 @@ MCP_ACTOR = "mcp"
 
 def build_server(app: App, extra_tools: list[Tool] | None = None) -> Server[Any, Any]:
     logs = [*LogToolset(app.logs).tools()] if app.logs is not None else []
-    tools = {t.name: t for t in [*PlatformToolset(app).tools(), *logs, *(extra_tools or [])]}
+    tools = {t.name: t for t in [*PlatformToolset(app).tools(), *plugin_tools(app), *logs, *(extra_tools or [])]}
     redactor = Redactor()
     server: Server[Any, Any] = Server("steadyops", version=__version__,
                                       instructions="Read-only SRE tools. propose_action never executes anything.")

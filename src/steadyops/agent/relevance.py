@@ -9,11 +9,12 @@ labels and targets — no rule names an alert, a service or a data set.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steadyops.agent.commands import KIND_ALIASES, normalise
+from steadyops.agent.commands import normalise
 from steadyops.store.tables import IncidentRow
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.:-]*[a-z0-9]|[a-z0-9]|[\u4e00-\u9fff]+")
@@ -43,10 +44,11 @@ def relevant_incidents(session: Session, question: str, *, limit: int = 5, scan:
     return (named + rest)[:limit]
 
 
-def expand_kinds(question: str) -> str:
-    """The question plus the canonical kind of every alias it uses (``zk`` → ``zookeeper``), for retrieval."""
+def expand_kinds(question: str, aliases: Mapping[str, str]) -> str:
+    """The question plus the canonical kind of every alias it uses (``zk`` → ``zookeeper``), for retrieval.
+    ``aliases``: the grammar's nouns, ``registry.kind_aliases``."""
     text = normalise(question)
-    extra = sorted({kind for alias, kind in KIND_ALIASES.items()
+    extra = sorted({kind for alias, kind in aliases.items()
                     if (alias.isascii() and re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", text))
                     or (not alias.isascii() and alias in text)} - set(text.split()))
     return f"{question} {' '.join(extra)}" if extra else question

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from steadyops.contracts.checks import Check
 from steadyops.contracts.collectors import Collector
-from steadyops.contracts.toolsets import Tool, Toolset
+from steadyops.contracts.toolsets import Tool, ToolContext, Toolset
 from steadyops.sources.promql import PromQL
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
@@ -165,6 +165,12 @@ class PlatformToolset(Toolset):
                  "to approve through the approval policy.", ProposeParams, propose, mutates=True),
         ]
         return out
+
+
+def plugin_tools(app: App) -> list[Tool]:
+    """The tools every registered toolset (``registry.add_toolset``) offers now, in registry order."""
+    context = ToolContext(checks=app.checks, inventory=app.inventory)
+    return [tool for factory in app.registry.toolsets.values() for tool in factory(context).tools()]
 
 
 def render_result(value: Any) -> str:

@@ -75,7 +75,7 @@ def show_inspection(me: Viewer, run_id: RunId, app: Annotated[App, Depends(get_a
 def inspection_report(me: Viewer, run_id: RunId, app: Annotated[App, Depends(get_app)],
                       fmt: Annotated[Literal["md", "html", "json"], Query(alias="format")] = "html",
                       lang: Literal["zh", "en"] | None = None) -> Response:
-    report = load_report(app.store, run_id, inventory=app.inventory)
+    report = load_report(app.store, run_id, inventory=app.inventory, sections=app.registry.sections())
     body = render(report, fmt, lang or app.settings.lang)
     return Response(content=body, media_type=MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'inline; filename="inspection-{run_id}.{fmt}"'})

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 
-from steadyops.agent.commands import parse
 from steadyops.cli.common import call, fail, state
 from steadyops.core.errors import ConfigError, ValidationFailed
 from steadyops.core.i18n import t
@@ -30,13 +29,13 @@ def register(app: typer.Typer) -> None:
                                                              "no proposals / 离线")] = False,
     ) -> None:
         """Ask steadyops: a known command runs; anything else is investigated. / 提问或下达命令。"""
+        from steadyops.cli import do as do_cli
+
         try:
-            parse(question)
+            do_cli.grammar().parse(question)
         except ValidationFailed:
             pass
         else:
-            from steadyops.cli import do as do_cli
-
             raise typer.Exit(do_cli.run_command(question, local=local))
         if local:
             answer = _ask_locally(question)

@@ -1,14 +1,17 @@
 """``steadyops do "…"``: the on-call phrases (``zk检测``, ``巡检 redis``, ``磁盘清理 all``) without any LLM.
 
-The deterministic grammar in :mod:`steadyops.agent.commands` decides the intent; this module only
-dispatches, each intent to the path that already owns it:
+The deterministic grammar in :mod:`steadyops.agent.commands`, built from the loaded plugins, decides
+the intent; this module only dispatches, each intent to the path that already owns it:
 
-* ``inspect`` / ``zk_check`` run in-process exactly like ``steadyops inspect`` (same scope, so the
-  reports of ``巡检 redis`` and ``inspect --kind redis`` are compared with each other);
+* ``inspect`` and a plugin's own phrase (``zk检测``: an inspection of its kind) run exactly like
+  ``steadyops inspect`` (same scope, so the reports of ``巡检 redis`` and ``inspect --kind redis``
+  are compared with each other; the kind's report sections, such as ZooKeeper's localisation, come
+  with it);
 * ``incidents`` asks the server, like ``steadyops incidents list``: incidents are the pipeline's
   state, and the server is its single owner (it may be on another machine or on PostgreSQL);
-* ``disk_cleanup`` proposes actions through the API, like ``steadyops act plan``, so the plan,
-  the approval policy and the audit log apply unchanged — the CLI never deletes anything itself.
+* ``disk_cleanup`` proposes, on each selected target, the cleanup action its plugin registered
+  (``registry.add_cleanup``), through the API like ``steadyops act plan``, so the plan, the approval
+  policy and the audit log apply unchanged — the CLI never deletes anything itself.
 
 An unknown phrase exits 2 with the grammar's suggestions instead of guessing.
 """
@@ -23,7 +26,7 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
-from steadyops.agent.commands import EXAMPLES, Command, UnknownCommand, parse
+from steadyops.agent.commands import Command, Grammar, UnknownCommand
 from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.act import _status_line as status_line
 from steadyops.cli.act import parse_params, render_outcome, render_plan
@@ -33,22 +36,21 @@ from steadyops.cli.output import OutputFormat, echo_json, render_table
 from steadyops.core.errors import ConfigError, ValidationFailed
 from steadyops.core.i18n import t
 from steadyops.core.inventory import Inventory, Target
+from steadyops.plugins import Cleanup, Registry, load_plugins
 from steadyops.remediation import demo
 
-ZK = "zookeeper"
-#: the cleanup action for each kind of target; ``all`` means every target that has one
-CLEANUP_ACTIONS: dict[str, str] = {"zookeeper": "zookeeper.purge", "host": "host.clean_logs"}
-#: target labels that give host.clean_logs its parameters (``log_paths: /var/log/app,/opt/app/logs``)
-LABEL_PARAMS: dict[str, tuple[str, str]] = {"log_paths": ("paths", "list"), "log_globs": ("globs", "list"),
-                                            "log_older_than_days": ("older_than_days", "float")}
+
+def grammar(registry: Registry | None = None) -> Grammar:
+    """The ``do`` grammar of the plugins this installation loads (the server loads the same ones)."""
+    return Grammar.from_registry(registry or load_plugins())
 
 
-def _unknown(text: str, exc: UnknownCommand) -> NoReturn:
+def _unknown(text: str, exc: UnknownCommand, examples: list[str]) -> NoReturn:
     lang = state.lang
     typer.echo(t("do.unknown", lang, text=text), err=True)
     if exc.suggestions:
         typer.echo(t("do.suggest", lang, items=" | ".join(exc.suggestions)), err=True)
-    typer.echo(t("do.examples", lang, items=" | ".join(EXAMPLES)), err=True)
+    typer.echo(t("do.examples", lang, items=" | ".join(examples)), err=True)
     raise typer.Exit(2)
 
 
@@ -56,32 +58,31 @@ def _targets(cmd: Command) -> list[str]:
     return [cmd.target] if cmd.target and cmd.target != "all" else []
 
 
-def _zk_check(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, progress: bool | None,
-              local: bool = False) -> int:
-    """All ZooKeeper checks on all (or the addressed) ZooKeeper targets; the report adds the localisation.
+def _kind_command(cmd: Command, fmt: inspect_cli.ReportFormat, out: Path | None, progress: bool | None,
+                  local: bool = False) -> int:
+    """A plugin's phrase (``zk检测``): every check of its kind on all (or the addressed) targets of that
+    kind; the report carries the kind's sections (ZooKeeper's: the localisation).
 
     Through the server by default (its inventory, its store); ``--local`` in this process."""
     from steadyops.reports.adhoc import looks_like_address
     from steadyops.reports.scope import match_targets
 
-    lang = state.lang
+    lang, kind = state.lang, cmd.kind or ""
+    wanted = _targets(cmd)
+    where = t("do.at", lang, target=wanted[0]) if wanted else ""
     if not local:
-        wanted = _targets(cmd)
-        where = t("do.zk_at", lang, target=wanted[0]) if wanted else ""
-        return inspect_cli.run_report(None, kinds=[ZK], targets=wanted, fmt=fmt, out=out, progress=progress,
-                                      on_empty=t("do.no_zk", lang, where=where))
+        return inspect_cli.run_report(None, kinds=[kind], targets=wanted, fmt=fmt, out=out, progress=progress,
+                                      on_empty=t("do.no_kind", lang, kind=kind, where=where))
     core = inspect_cli.open_local()
     try:
-        zk = [tg.name for tg in core.inventory.targets.values() if tg.kind == ZK]
-        wanted = _targets(cmd)
+        of_kind = [tg.name for tg in core.inventory.targets.values() if tg.kind == kind]
         if wanted:
-            zk = [name for name in match_targets(core.inventory, wanted[0]) if name in zk]
-        if not zk and not (wanted and looks_like_address(wanted[0])):  # an address is inspected ad hoc
-            where = t("do.zk_at", lang, target=wanted[0]) if wanted else ""
-            fail(t("do.no_zk", lang, where=where), code=2)
-        if not core.registry.checks_for(ZK):
-            fail(t("do.no_zk_checks", lang), code=2)
-        return inspect_cli.run_report(core, kinds=[ZK], targets=wanted, fmt=fmt, out=out, progress=progress)
+            of_kind = [name for name in match_targets(core.inventory, wanted[0]) if name in of_kind]
+        if not of_kind and not (wanted and looks_like_address(wanted[0])):  # an address is inspected ad hoc
+            fail(t("do.no_kind", lang, kind=kind, where=where), code=2)
+        if not core.registry.checks_for(kind):
+            fail(t("do.no_kind_checks", lang, kind=kind), code=2)
+        return inspect_cli.run_report(core, kinds=[kind], targets=wanted, fmt=fmt, out=out, progress=progress)
     finally:
         core.close()
 
@@ -145,29 +146,26 @@ def _try(method: str, path: str, **kwargs: Any) -> tuple[Any, str | None]:
     return resp.json(), None
 
 
-def _select(cmd: Command, inventory: Inventory) -> list[Target]:
+def _select(cmd: Command, inventory: Inventory, registry: Registry) -> list[Target]:
     from steadyops.reports.scope import match_targets
 
     if cmd.target == "all":
-        chosen = [tg for tg in inventory.targets.values() if tg.kind in CLEANUP_ACTIONS]
+        chosen = [tg for tg in inventory.targets.values() if tg.kind in registry.cleanups]
     else:
         chosen = [inventory.targets[n] for n in match_targets(inventory, cmd.target or "")]
     return [tg for tg in chosen if not cmd.kind or tg.kind == cmd.kind]
 
 
-def cleanup_params(target: Target, schema: dict[str, Any],
+def cleanup_params(target: Target, cleanup: Cleanup, schema: dict[str, Any],
                    overrides: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Parameters from the target's labels, then ``--param`` overrides the action accepts; and what is missing.
+    """Parameters from the target's labels (as its plugin's :class:`Cleanup` reads them), then ``--param``
+    overrides the action accepts; and what is missing.
 
     Overrides are filtered by the action's own schema so one ``--param paths=…`` can serve a run
     over hosts and ZooKeepers alike without making the other action's validation fail.
     """
     props = schema.get("properties", {})
-    params: dict[str, Any] = {}
-    for label, (name, kind) in LABEL_PARAMS.items():
-        raw = target.labels.get(label)
-        if raw and name in props:
-            params[name] = [p.strip() for p in raw.split(",") if p.strip()] if kind == "list" else float(raw)
+    params = {k: v for k, v in cleanup.params(target).items() if k in props}
     params.update({k: v for k, v in overrides.items() if k in props})
     missing = [name for name in schema.get("required", []) if name not in params]
     return params, missing
@@ -204,18 +202,19 @@ def _confirm_and_apply(run: dict[str, Any], yes: bool, quiet: bool) -> CleanupRe
     return result
 
 
-def _one(target: Target, catalog: dict[str, dict[str, Any]], overrides: dict[str, Any], yes: bool,
-         quiet: bool) -> CleanupResult:
+def _one(target: Target, registry: Registry, catalog: dict[str, dict[str, Any]], overrides: dict[str, Any],
+         yes: bool, quiet: bool) -> CleanupResult:
     lang = state.lang
-    action = CLEANUP_ACTIONS.get(target.kind, "")
+    cleanup = registry.cleanup_for(target.kind)
+    action = cleanup.action if cleanup else ""
     skipped = CleanupResult(target=target.name, action=action or "-", result="skipped")
     if not action:
         skipped.note = t("do.cleanup_no_action", lang, kind=target.kind)
     elif action not in catalog:
         skipped.note = t("do.cleanup_unavailable", lang, action=action)
-    if skipped.note:
+    if skipped.note or cleanup is None:
         return skipped
-    params, missing = cleanup_params(target, catalog[action].get("params_schema", {}), overrides)
+    params, missing = cleanup_params(target, cleanup, catalog[action].get("params_schema", {}), overrides)
     if missing:
         skipped.note = t("do.cleanup_missing", lang, fields=", ".join(missing))
         return skipped
@@ -241,7 +240,7 @@ def render_summary(results: list[CleanupResult]) -> str:
                       t("do.cleanup_total", lang, human=fmt_bytes(total), bytes=total, hosts=hosts)])
 
 
-def disk_cleanup(cmd: Command, *, params: list[str], yes: bool, as_json: bool) -> int:
+def disk_cleanup(cmd: Command, registry: Registry, *, params: list[str], yes: bool, as_json: bool) -> int:
     """Plan a cleanup on every selected target through the API, apply what policy and operator allow.
 
     Exit 0 when every target was planned (applied or waiting for approval), 1 when any failed or was
@@ -254,14 +253,14 @@ def disk_cleanup(cmd: Command, *, params: list[str], yes: bool, as_json: bool) -
         inventory = demo.add_target(Inventory.load(state.settings().inventory), state.settings())
     except ConfigError as exc:
         fail(str(exc), code=2)
-    targets = _select(cmd, inventory)
+    targets = _select(cmd, inventory, registry)
     if not targets:
         fail(t("do.cleanup_no_match", lang, target=cmd.target), code=2)
     overrides = parse_params(params)
     catalog = {c["name"]: c for c in call("GET", "/api/v1/actions/catalog")}
     results = []
     for target in targets:
-        result = _one(target, catalog, overrides, yes, as_json)
+        result = _one(target, registry, catalog, overrides, yes, as_json)
         if not as_json and result.result in ("skipped", "failed"):
             typer.echo(f"{target.name}: {t(f'do.result.{result.result}', lang)} — {result.note}")
         if not as_json:
@@ -302,16 +301,18 @@ def run_command(text: str, *, fmt: inspect_cli.ReportFormat = inspect_cli.Report
                 progress: bool | None = None, local: bool = False) -> int:
     """Parse and run one phrase; the exit code. Shared by ``steadyops do`` and ``steadyops ask``.
     ``local``: inspections run in this process (offline); everything else always asks the server."""
+    registry = load_plugins()
+    words = grammar(registry)
     try:
-        cmd = parse(text)
+        cmd = words.parse(text)
     except UnknownCommand as exc:
-        _unknown(text, exc)
+        _unknown(text, exc, words.examples)
     except ValidationFailed as exc:
         fail(str(exc), code=2)
-    if cmd.intent == "zk_check":
-        return _zk_check(cmd, fmt, out, progress, local)
     if cmd.intent == "inspect":
         return _inspect(cmd, fmt, out, progress, local)
     if cmd.intent == "incidents":
         return _incidents(fmt)
-    return disk_cleanup(cmd, params=params or [], yes=yes, as_json=fmt is inspect_cli.ReportFormat.JSON)
+    if cmd.intent == "disk_cleanup":
+        return disk_cleanup(cmd, registry, params=params or [], yes=yes, as_json=fmt is inspect_cli.ReportFormat.JSON)
+    return _kind_command(cmd, fmt, out, progress, local)

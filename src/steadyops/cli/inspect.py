@@ -196,7 +196,7 @@ def run_report(app: App | None, *, kinds: Sequence[str] = (), targets: Sequence[
                 fail(t("inspect.nothing", lang, why=exc.localised(lang)), code=2)
         else:
             run_id = asyncio.run(_inspect(app, jobs, scope.as_dict(), trigger, progress))
-            report = load_report(app.store, run_id, inventory=app.inventory)
+            report = load_report(app.store, run_id, inventory=app.inventory, sections=app.registry.sections())
     text = render_output(report, fmt, lang)
     if out is None:
         typer.echo(text)
@@ -227,18 +227,17 @@ def _adhoc_here(kinds: Sequence[str], targets: Sequence[str], checks: Sequence[s
 def _adhoc(app: App, unmatched: bool, kinds: Sequence[str], targets: Sequence[str],
            checks: Sequence[str]) -> InspectionReport | None:
     """``inspect zookeeper 127.0.0.1`` for an address not in the inventory: read-only checks, not recorded."""
-    from steadyops.agent.commands import KIND_ALIASES
     from steadyops.reports.adhoc import adhoc_report, inspect_address, looks_like_address
 
     wanted = [v.strip() for v in targets if v.strip() and v.strip().lower() not in ("all", "*")]
     if not unmatched or len(kinds) != 1 or len(wanted) != 1 or checks:
         return None
-    kind = KIND_ALIASES.get(kinds[0].strip().lower(), kinds[0].strip().lower())
+    kind = app.registry.kind_of(kinds[0])
     if not looks_like_address(wanted[0]) or not app.registry.checks_for(kind):
         return None
     typer.echo(t("inspect.adhoc", state.lang, address=wanted[0], kind=kind), err=True)
     findings = asyncio.run(inspect_address(app.checks, app.inventory, kind, wanted[0]))
-    return adhoc_report(findings, app.inventory, wanted[0])
+    return adhoc_report(findings, app.inventory, wanted[0], app.registry.sections())
 
 
 def register(app: typer.Typer) -> None:

@@ -10,9 +10,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from steadyops.core.inventory import Inventory
+    from steadyops.runner.checks import CheckRunner
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,15 @@ class Tool:
         schema = self.params.model_json_schema()
         schema.pop("title", None)
         return schema
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What the platform lends a plugin's toolset (``registry.add_toolset``) for one conversation:
+    the check runner (to run its own read-only checks and collectors) and the inventory."""
+
+    checks: CheckRunner
+    inventory: Inventory
 
 
 class Toolset(ABC):

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from steadyops.core.inventory import Inventory, Target, split_address
 from steadyops.core.models import Finding
 from steadyops.reports.inspection import InspectionReport, build_report
-from steadyops.reports.sections import collect_sections
+from steadyops.reports.sections import SectionProvider, collect_sections
 from steadyops.runner.checks import CheckRunner, Job
 
 
@@ -52,7 +53,8 @@ async def inspect_address(runner: CheckRunner, inventory: Inventory, kind: str, 
     return list(await asyncio.gather(*(runner.run_job(job) for job in jobs)))
 
 
-def adhoc_report(findings: list[Finding], inventory: Inventory, address: str) -> InspectionReport:
+def adhoc_report(findings: list[Finding], inventory: Inventory, address: str,
+                 sections: Sequence[tuple[str, SectionProvider]] = ()) -> InspectionReport:
     return build_report(findings, started_at=datetime.now(UTC), run_id=None, trigger="adhoc",
                         scope={"targets": [address]}, addresses={address: address},
-                        sections=collect_sections(findings, inventory))
+                        sections=collect_sections(findings, inventory, sections))

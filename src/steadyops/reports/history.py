@@ -19,7 +19,7 @@ from steadyops.core.errors import NotFound
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import CheckStatus, Evidence, Finding
 from steadyops.reports.inspection import HistoryPoint, InspectionReport, build_report, diff_runs, worst
-from steadyops.reports.sections import DEFAULT_SECTIONS, SectionProvider, collect_sections
+from steadyops.reports.sections import SectionProvider, collect_sections
 from steadyops.store import Store
 from steadyops.store.tables import CheckResultRow, InspectionRunRow
 
@@ -163,8 +163,9 @@ def _max_result_id(store: Store, run_id: int) -> int | None:
 
 
 def load_report(store: Store, run_id: int, *, inventory: Inventory | None = None,
-                sections: Sequence[SectionProvider] = DEFAULT_SECTIONS) -> InspectionReport:
-    """Everything one run's report shows: findings, the diff with the previous same-scope run, trends."""
+                sections: Sequence[tuple[str, SectionProvider]] = ()) -> InspectionReport:
+    """Everything one run's report shows: findings, the diff with the previous same-scope run, trends, and
+    the plugins' sections (``sections``: ``registry.sections()``)."""
     run = get_run(store, run_id)
     findings = run_findings(store, run_id)
     diff = None

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from steadyops.agent.commands import KIND_ALIASES
 from steadyops.core.errors import ValidationFailed
 from steadyops.core.i18n import Lang, t
 from steadyops.core.inventory import Inventory
@@ -79,7 +78,7 @@ def resolve_scope(runner: CheckRunner, *, kinds: Sequence[str] = (), targets: Se
                   checks: Sequence[str] = ()) -> tuple[Scope, list[Job]]:
     """Validate the selection against the inventory and registry; return it normalised with its jobs."""
     inventory = runner.inventory
-    wanted_kinds = sorted({KIND_ALIASES.get(k.strip().lower(), k.strip().lower()) for k in kinds if k.strip()})
+    wanted_kinds = sorted({runner.registry.kind_of(k) for k in kinds if k.strip()})  # zk → zookeeper
     for name in checks:
         if name not in runner.registry.checks:
             raise ScopeError("scope.unknown_check", _close(name, runner.registry.checks.names()), check=name)

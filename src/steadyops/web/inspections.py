@@ -67,7 +67,7 @@ def run_page(request: Request, run_id: int, me: Annotated[Principal, Depends(vie
     app = app_of(request)
     lang = lang_of(request)
     run = get_run(app.store, run_id)
-    report = load_report(app.store, run_id, inventory=app.inventory)
+    report = load_report(app.store, run_id, inventory=app.inventory, sections=app.registry.sections())
     body = render_report(report, "html", lang)
     return render(request, "inspection.html.j2", lang=lang, run=run, report_html=body,
                   previous=previous_run(app.store, run))

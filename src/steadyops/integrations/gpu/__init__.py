@@ -19,6 +19,7 @@ CHECKS = (*checks_node.CHECKS, *checks_health.CHECKS)
 
 
 def register(registry: Registry) -> None:
+    registry.add_kind_alias("gpu", "显卡", examples=("GPU巡检",))
     for check in CHECKS:
         registry.add_check(check)
     for collector in COLLECTORS:

@@ -3,7 +3,7 @@
 Checks (target kind ``host``): ``host.disk``, ``host.inodes``, ``host.readonly``, ``host.memory``,
 ``host.load``, ``host.oom``, ``host.clock``, ``host.fds``, ``host.process_fds``, ``host.systemd``,
 ``host.ports``. Collectors:
-``host.facts``, ``host.top``. Action: ``host.clean_logs``.
+``host.facts``, ``host.top``. Action: ``host.clean_logs`` (what ``磁盘清理`` proposes on a host).
 
 A target is inspected in-process when it is this machine and over SSH otherwise (see
 :mod:`.access` and :mod:`.ssh` for the labels: ``transport``, ``ssh_user``, ``ssh_port``,
@@ -21,7 +21,7 @@ from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.host.collectors import COLLECTORS
 from steadyops.integrations.host.service import for_registry as service_restart
 from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, set_history
-from steadyops.plugins import PluginContext, Registry
+from steadyops.plugins import Cleanup, PluginContext, Registry
 
 if TYPE_CHECKING:
     from steadyops.execution.ssh import SshSettings
@@ -62,3 +62,9 @@ def register(registry: Registry) -> None:
         registry.add_check(check)
     for collector in COLLECTORS:
         registry.add_collector(collector)
+    registry.add_kind_alias("host", "hosts", "主机", "服务器", "机器")
+    # 磁盘清理 on a host: clean_logs, where the target's labels say which logs (log_paths: /a,/b)
+    registry.add_cleanup(Cleanup(kind="host", action=CleanLogs.name, label_params={
+        "log_paths": ("paths", "list"), "log_globs": ("globs", "list"),
+        "log_older_than_days": ("older_than_days", "float"),
+    }))

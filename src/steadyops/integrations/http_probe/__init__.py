@@ -16,6 +16,7 @@ __all__ = ["CHECKS", "COLLECTORS", "register"]
 
 
 def register(registry: Registry) -> None:
+    registry.add_kind_alias("http_probe", "http", "拨测", "probe")
     for check in CHECKS:
         registry.add_check(check)
     for collector in COLLECTORS:

@@ -20,6 +20,9 @@ CHECKS: tuple[type[Check], ...] = (*checks.CHECKS, restarts.RestartCheck)
 
 
 def register(registry: Registry) -> None:
+    # model servers are one kind; the server flavour is a target label
+    registry.add_kind_alias("inference", "推理服务", "推理", "模型服务", "llm", "vllm", "sglang", "tgi", "llama.cpp",
+                            "llamacpp", "ollama", "triton", examples=("推理服务检测",))
     for check in CHECKS:
         registry.add_check(check)
     for collector in COLLECTORS:

@@ -15,6 +15,7 @@ __all__ = ["CHECKS", "COLLECTORS", "register"]
 
 
 def register(registry: Registry) -> None:
+    registry.add_kind_alias("mysql", "mariadb", "数据库")
     for check in CHECKS:
         registry.add_check(check)
     for collector in COLLECTORS:

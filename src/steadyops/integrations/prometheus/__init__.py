@@ -14,6 +14,7 @@ __all__ = ["CHECKS", "COLLECTORS", "register"]
 
 
 def register(registry: Registry) -> None:
+    registry.add_kind_alias("prometheus", "prom")
     for check in CHECKS:
         registry.add_check(check)
     for collector in COLLECTORS:

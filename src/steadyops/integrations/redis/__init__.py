@@ -16,6 +16,7 @@ __all__ = ["CHECKS", "COLLECTORS", "register"]
 
 
 def register(registry: Registry) -> None:
+    registry.add_kind_alias("redis")
     for check in CHECKS:
         registry.add_check(check)
     for collector in COLLECTORS:

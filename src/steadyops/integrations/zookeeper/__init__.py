@@ -7,13 +7,16 @@ Checks (target kind ``zookeeper``, address ``host:port``): ``zookeeper.port``, `
 ``local``, ``data_dir`` / ``data_log_dir``, ``timeout`` and the thresholds named in each check.
 
 ``zk检测`` lives in :mod:`steadyops.integrations.zookeeper.diagnose` (``zk_inspect``, ``localise``,
-``render``); it is not imported here so loading the plugin stays cheap.
+``render``); it is not imported here so loading the plugin stays cheap. :mod:`.grammar` registers
+the phrase, the report section, the ``磁盘清理`` action, the ``zk_localise`` agent tool and the
+words ``zk`` / ``zoo``.
 """
 
 from __future__ import annotations
 
 from steadyops.integrations.zookeeper import checks, ensemble, storage
 from steadyops.integrations.zookeeper.collectors import COLLECTORS
+from steadyops.integrations.zookeeper.grammar import register_extras
 from steadyops.integrations.zookeeper.storage import DirProbe, DirUsage, set_remote_dir_probe
 from steadyops.plugins import Registry
 
@@ -30,3 +33,4 @@ def register(registry: Registry) -> None:
     from steadyops.integrations.zookeeper.actions import ZkPurge  # the action, registered like any plugin's
 
     registry.add_action(ZkPurge)
+    register_extras(registry)

@@ -12,6 +12,7 @@ from typing import Literal
 Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "section": {"en": "ZooKeeper localisation (zk检测)", "zh": "ZooKeeper 故障定位（zk检测）"},
     "title": {"en": "ZooKeeper inspection (zk检测): {targets} target(s), overall {status}",
               "zh": "ZooKeeper 检测（zk检测）：{targets} 个目标，总体{status}"},
     "title.service": {"en": " (the service: {status})", "zh": "（服务整体：{status}）"},
