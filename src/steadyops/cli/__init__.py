@@ -7,6 +7,7 @@ import typer
 from steadyops.cli import act, alerts, ask, audit, do, incidents, inspect, kb, mcp, plugins, serve, silences
 from steadyops.cli import canary as canary_cli
 from steadyops.cli import changes as changes_cli
+from steadyops.cli import login as login_cli
 from steadyops.cli import oncall as oncall_cli
 from steadyops.cli import reports as reports_cli
 from steadyops.cli import slo as slo_cli
@@ -31,7 +32,8 @@ def _root(
     server: str = typer.Option("", "--server", envvar="STEADYOPS_SERVER",
                                help="API base URL for client commands (default: http://host:port from config)"),
     token: str = typer.Option("", "--token", envvar="STEADYOPS_TOKEN",
-                              help="API token (default: the server's first-start admin token in its data dir)"),
+                              help="API token (default: the one `steadyops login` saved for the server, else "
+                                   "the server's first-start admin token in its data dir)"),
 ) -> None:
     state.lang_flag = lang
     state.config_path = config
@@ -59,6 +61,8 @@ app.add_typer(oncall_cli.app, name="值班", hidden=True)
 app.add_typer(reports_cli.app, name="report")
 app.add_typer(reports_cli.app, name="报表", hidden=True)
 app.add_typer(canary_cli.app, name="canary")
+app.command("login")(login_cli.login)
+app.command("logout")(login_cli.logout)
 app.add_typer(tokens_cli.tokens, name="tokens")
 app.add_typer(tokens_cli.users, name="users")
 # Chinese nouns work too: `steadyops 事件 列表`, `steadyops 静默 添加 …`

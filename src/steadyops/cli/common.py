@@ -1,8 +1,9 @@
 """Shared CLI state and helpers: language, settings, the API client, error printing.
 
 One client path: commands that read or change platform state call the server's API with a token:
-``--token`` / ``STEADYOPS_TOKEN``, else the first-start admin token the server wrote (0600) into its
-data directory, which is how the CLI on the server's own machine just works.
+``--token`` / ``STEADYOPS_TOKEN``, else the one ``steadyops login`` saved for that server (cli/login.py),
+else the first-start admin token the server wrote (0600) into its data directory, which is how the
+CLI on the server's own machine just works.
 """
 
 from __future__ import annotations
@@ -54,13 +55,18 @@ class CliState:
         return f"http://{host}:{s.port}"
 
     def token(self) -> str | None:
-        """``--token``/``STEADYOPS_TOKEN``; else the local admin token, but only for a server on this
-        machine (loopback), so a laptop's own admin token is never sent to some other server."""
+        """``--token``/``STEADYOPS_TOKEN``; else the token ``steadyops login`` saved for this very server;
+        else the local admin token, but only for a server on this machine (loopback), so a laptop's own
+        admin token is never sent to some other server."""
         if self.token_flag:
             return self.token_flag.strip()
         from steadyops.auth.bootstrap import read_local_token
+        from steadyops.cli.login import saved_token
         from steadyops.cli.serve import is_loopback
 
+        saved = saved_token(self.server())
+        if saved:
+            return saved
         host = httpx.URL(self.server()).host
         return read_local_token(self.settings().data_dir) if is_loopback(host) else None
 

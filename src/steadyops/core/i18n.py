@@ -529,9 +529,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "zh": "已将 {count} 个文档加入 {path} 的知识库，现在即可检索。"},
     "kb.added_local": {"en": "{count} document(s) stored in {path} (this machine's data dir only).",
                        "zh": "已将 {count} 个文档存入 {path}（仅本机数据目录）。"},
-    "cli.need_token": {"en": "pass --token or set STEADYOPS_TOKEN; on the server's machine the CLI reads "
-                             "<data_dir>/admin.token",
-                       "zh": "请用 --token 或环境变量 STEADYOPS_TOKEN 提供令牌；"
+    "cli.need_token": {"en": "run steadyops login, pass --token or set STEADYOPS_TOKEN; on the server's machine "
+                             "the CLI reads <data_dir>/admin.token",
+                       "zh": "请运行 steadyops login，或用 --token / 环境变量 STEADYOPS_TOKEN 提供令牌；"
                              "在服务器本机 CLI 会读取 <data_dir>/admin.token"},
     "auth.first_admin": {"en": "First start: created user 'admin'. Its API token (shown once; saved 0600 to {path} "
                                "for the local CLI):\n  {token}",
@@ -542,6 +542,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "auth.token_created": {"en": "Token {id} for {owner} ({role}). The secret is shown this once:\n  {token}",
                            "zh": "已为 {owner} 创建令牌 {id}（{role}）。密钥只显示这一次：\n  {token}"},
     "auth.token_revoked": {"en": "Token {id} revoked.", "zh": "令牌 {id} 已吊销。"},
+    "login.password": {"en": "Password for {user} at {server}", "zh": "{user} 在 {server} 的密码"},
+    "login.saved": {"en": "Logged in to {server} as {name} ({role}); the CLI's token is saved (0600) in {path}",
+                    "zh": "已以 {name}（{role}）登录 {server}；CLI 令牌已保存（0600）到 {path}"},
+    "login.too_open": {"en": "ignoring {path}: others can read it (chmod 600 it, or run steadyops login again)",
+                       "zh": "忽略 {path}：其他用户可读取（请 chmod 600，或重新运行 steadyops login）"},
+    "login.none_saved": {"en": "no saved token for {server} (steadyops login saves one)",
+                         "zh": "没有为 {server} 保存的令牌（可用 steadyops login 保存）"},
+    "login.forgotten": {"en": "Token {token} for {server} revoked and removed from this machine.",
+                        "zh": "{server} 的令牌 {token} 已吊销，并已从本机删除。"},
     "auth.principal_created": {"en": "Created {kind} {name} ({role}).", "zh": "已创建{kind} {name}（{role}）。"},
     "auth.principal_updated": {"en": "Updated {name}: role {role}, disabled {disabled}.",
                                "zh": "已更新 {name}：角色 {role}，停用 {disabled}。"},
