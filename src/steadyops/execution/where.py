@@ -7,7 +7,8 @@ disagree about which machine they meant. The rule, first match wins:
 
 * label ``transport: local`` / ``transport: ssh``;
 * label ``local`` as a flag (``true``/``false``, ``yes``/``no``, ``1``/``0``);
-* a ``host`` target with ``credentials`` → SSH (its credentials are the SSH key). Another kind's
+* a machine target (``host``, or ``gpu``: a GPU node is read with nvidia-smi and its kernel log
+  exactly like a host) with ``credentials`` → SSH (its credentials are the SSH key). Another kind's
   address is its *service* (``zk:2181``) and its credentials may be its own (a DB password), so
   they alone never mean SSH;
 * an empty, loopback or own-hostname address → local; anything else → SSH, which then says what
@@ -29,6 +30,8 @@ __all__ = ["EXEC_KEY", "SSH_LABELS", "exec_record", "host_for", "is_local"]
 EXEC_KEY = "exec_target"  #: the plan param that says where the plan runs
 SSH_LABELS = ("ssh_user", "ssh_port", "known_hosts", "ssh_timeout")  #: the labels that shape the login
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+#: kinds whose address is a machine to log into, so their credentials are the SSH key
+MACHINE_KINDS = frozenset({"host", "gpu"})
 
 
 def _is_own_address(host: str) -> bool:
@@ -48,7 +51,7 @@ def is_local(target: Target) -> bool:
     flag = target.labels.get("local", "").strip().lower()
     if flag in _TRUE or flag in _FALSE:
         return flag in _TRUE
-    if target.kind == "host" and target.credentials:
+    if target.kind in MACHINE_KINDS and target.credentials:
         return False
     try:
         host = split_address(target.address, SSH_PORT)[0]  # no address: this machine
