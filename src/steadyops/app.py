@@ -1,4 +1,5 @@
-"""Composition root: settings → store → plugins → inventory → pipeline. Wiring only, no logic."""
+"""Composition root: settings → store → plugins → inventory → pipeline (+ the LLM investigation hook) →
+runner and scheduler → executor. Wiring only, no logic; :meth:`App.run` starts the background engine."""
 
 from __future__ import annotations
 
@@ -78,12 +79,8 @@ class App:
         self.store.close()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The background engine of ``serve``: the pipeline, the LLM investigation hook and the
-        scheduled inspections, until ``stop``; the scheduler cancels its rounds on the way out."""
-        if self.settings.llm is not None and self.pipeline.investigate is None:
-            from steadyops.agent.incidents import investigate_new
-
-            self.pipeline.investigate = lambda: investigate_new(self)
+        """The background engine of ``serve``: the pipeline (with the investigation hook :func:`build_app`
+        wired) and the scheduled inspections, until ``stop``; the scheduler cancels its rounds on the way out."""
         tasks = [asyncio.create_task(self.pipeline.run(stop), name="pipeline")]
         if self.scheduler is not None and self.settings.inspection.enabled:
             tasks.append(asyncio.create_task(self.scheduler.run_forever(stop), name="scheduler"))
@@ -156,6 +153,16 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     scheduler = Scheduler(checks, settings.inspection, clock)
     audit = AuditLog.configured(store, settings.data_dir, settings.audit)
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
-    return App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
-               clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,
-               logs=logs, scheduler=scheduler)
+    app = App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
+              clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,
+              logs=logs, scheduler=scheduler)
+    if settings.llm is not None:  # the pipeline asks the model about each new incident after its batch
+        pipeline.investigate = functools.partial(_investigate_new, app)
+    return app
+
+
+async def _investigate_new(app: App) -> int:
+    """The pipeline's investigation hook; the agent is imported only when a model is configured."""
+    from steadyops.agent.incidents import investigate_new
+
+    return await investigate_new(app)

@@ -21,8 +21,7 @@ async def test_llm_explanation_stored_beside_deterministic(make_app: Any, fake_c
         app = make_app(llm={"base_url": llm.base_url, "model": "qwen", "max_retries": 0},
                        route={"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h"})
         push(app, fake_clock, alert(fake_clock, "DiskFull", instance="web-1", severity="critical"))
-        await run_until(app, fake_clock, 1.0)
-        assert await investigate_new(app) == 1
+        await run_until(app, fake_clock, 1.0)  # the pipeline's hook (wired by build_app) investigates it
         assert await investigate_new(app) == 0  # once per incident
     with app.store.transaction() as s:
         (inc,) = incidents_repo.list_rows(s)
@@ -32,3 +31,10 @@ async def test_llm_explanation_stored_beside_deterministic(make_app: Any, fake_c
         assert "disk on web-1" in llm_d.summary and llm_d.evidence[0]["tool"] == "incident_history"
         assert llm_d.actions[0]["status"] == "proposed (not executed)"
         assert s.query(ActionRunRow).count() == 0
+
+
+def test_the_composition_root_wires_the_investigation_hook(make_app: Any) -> None:
+    """``build_app`` wires the hook (not the API or ``serve``), and only when a model is configured."""
+    assert make_app().pipeline.investigate is None
+    app = make_app(llm={"base_url": "http://127.0.0.1:9", "model": "qwen", "max_retries": 0})
+    assert app.pipeline.investigate is not None
