@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from steadyops.api.alerts import read_limited
+from steadyops.api.alerts import read_limited, require_json
 from steadyops.api.deps import get_app
 from steadyops.app import App
 from steadyops.auth import Ingest, Principal, Viewer
@@ -67,7 +67,8 @@ class AssessmentOut(BaseModel):
 
 def _body(model: type[BaseModel] | None, what: str) -> dict[str, Any]:
     schema: dict[str, Any] = model.model_json_schema() if model else {"type": "object", "description": what}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+            "responses": {"415": {"description": "Content-Type is not application/json (nothing stored)"}}}
 
 
 def _muting(session: Session, silence_id: str, now: datetime) -> bool:
@@ -98,6 +99,7 @@ def _store(app: App, me: Principal, source: str, change: ChangeIn) -> IntakeOut:
 
 async def _intake(request: Request, app: App, me: Principal, source: str, parse: Parser,
                   targets: list[str] | None) -> IntakeOut:
+    require_json(request)  # as alert intake: a web page cannot post a form or text/plain change cross-site
     raw = await read_limited(request, app.settings.intake)
     change = parse(loads(raw), list(targets or []))
     return await run_in_threadpool(_store, app, me, source, change)

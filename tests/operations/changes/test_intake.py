@@ -44,7 +44,12 @@ async def test_bad_changes_are_refused_and_nothing_is_stored(app: App, client: h
         resp = await client.post(BASE, json=body)
         assert resp.status_code == 400, (body, resp.text)
         assert needle in resp.json()["detail"]
-    assert (await client.post(BASE, content=b"{not json")).status_code == 400
+    assert (await client.post(BASE, content=b"{not json", headers={"Content-Type": "application/json"})).status_code \
+        == 400
+    for kind in ("text/plain", "application/x-www-form-urlencoded", ""):  # what a web page could post cross-site
+        sent = await client.post(f"{BASE}/argocd", content=b'{"title": "x", "targets": ["api"]}',
+                                 headers={"Content-Type": kind} if kind else {})
+        assert sent.status_code == 415, (kind, sent.text)
     assert (await client.post(f"{BASE}/gitlab", json={"object_kind": "push"})).status_code == 400
     assert (await client.post(f"{BASE}/jenkins", json={"name": "deploy"})).status_code == 400
     assert (await client.post(f"{BASE}/argocd", json={"app": {"metadata": {"name": "x"}}})).status_code == 400
