@@ -9,7 +9,8 @@ from steadyops.contracts.actions import Action, ActionContext
 from steadyops.contracts.checks import Check, grade, grade_low, label_bool, label_float, label_int, verdict, worst
 from steadyops.contracts.collectors import Collector
 from steadyops.contracts.notifiers import Notifier, RateLimit, delivery_from_response, truncate_utf8
-from steadyops.contracts.toolsets import Tool, Toolset
+from steadyops.contracts.sections import ReportSection, SectionProvider
+from steadyops.contracts.toolsets import Tool, ToolContext, Toolset
 from steadyops.core.errors import (
     ConfigError,
     Conflict,
@@ -22,7 +23,7 @@ from steadyops.core.errors import (
     TransientError,
     ValidationFailed,
 )
-from steadyops.core.inventory import Target, split_address
+from steadyops.core.inventory import Inventory, Target, split_address
 from steadyops.core.models import (
     Alert,
     AlertStatus,
@@ -46,7 +47,7 @@ from steadyops.core.models import (
     Step,
     fingerprint,
 )
-from steadyops.plugins import Registry
+from steadyops.plugins import Cleanup, DoCommand, Registry
 
 __version__ = "0.1.0"
 
@@ -59,16 +60,19 @@ __all__ = [
     "Check",
     "CheckResult",
     "CheckStatus",
+    "Cleanup",
     "Collector",
     "ConfigError",
     "Conflict",
     "Delivery",
     "DeliveryError",
+    "DoCommand",
     "Evidence",
     "Finding",
     "Incident",
     "IncidentStatus",
     "InhibitRule",
+    "Inventory",
     "Matcher",
     "NotFound",
     "Notification",
@@ -80,7 +84,9 @@ __all__ = [
     "RateLimit",
     "Refused",
     "Registry",
+    "ReportSection",
     "Risk",
+    "SectionProvider",
     "Severity",
     "Silence",
     "Snapshot",
@@ -88,6 +94,7 @@ __all__ = [
     "Step",
     "Target",
     "Tool",
+    "ToolContext",
     "Toolset",
     "TransientError",
     "ValidationFailed",

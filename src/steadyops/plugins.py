@@ -30,10 +30,9 @@ if TYPE_CHECKING:
     from steadyops.contracts.checks import Check
     from steadyops.contracts.collectors import Collector
     from steadyops.contracts.notifiers import Notifier
+    from steadyops.contracts.sections import SectionProvider
     from steadyops.contracts.toolsets import ToolContext, Toolset
-    from steadyops.core.inventory import Inventory, Target
-    from steadyops.core.models import Finding
-    from steadyops.reports.inspection import ReportSection
+    from steadyops.core.inventory import Target
     from steadyops.runner.checks import CheckRunner
 
 T = TypeVar("T")
@@ -119,8 +118,6 @@ class PluginContext:
     check_history: CheckHistory
 
 
-#: (findings of one inspection, the inventory or None) → a report section, or None when it has nothing to say
-SectionProvider: TypeAlias = "Callable[[Sequence[Finding], Inventory | None], ReportSection | None]"
 #: (the check runner, the target the phrase named or None, "zh" / "en") → the chat answer, Markdown
 CommandAnswer: TypeAlias = "Callable[[CheckRunner, str | None, str], Awaitable[str]]"
 

@@ -18,11 +18,11 @@ from steadyops.cli import inspect as inspect_cli
 from steadyops.cli.common import state
 from steadyops.config.settings import Settings
 from steadyops.contracts.checks import Check
+from steadyops.contracts.sections import ReportSection
 from steadyops.core.i18n import Lang, t
 from steadyops.core.inventory import Inventory, Target
 from steadyops.core.models import CheckResult, CheckStatus, Finding
 from steadyops.plugins import Registry
-from steadyops.reports.inspection import ReportSection
 from steadyops.testing.server import Server
 
 runner = CliRunner()

@@ -8,12 +8,13 @@ from typing import Any, ClassVar
 import pytest
 
 from steadyops.contracts.checks import Check
+from steadyops.contracts.sections import ReportSection
 from steadyops.core.clock import FakeClock
 from steadyops.core.inventory import Inventory, Target
 from steadyops.core.models import CheckResult, CheckStatus, Finding
 from steadyops.plugins import Registry
 from steadyops.reports import ScopeError, load_report, recent_runs, render_markdown, resolve_scope, result_history
-from steadyops.reports.inspection import ChangeKind, ReportSection
+from steadyops.reports.inspection import ChangeKind
 from steadyops.runner.checks import CheckRunner
 
 VERDICT: dict[tuple[str, str], CheckStatus] = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from steadyops.contracts.sections import ReportSection
 from steadyops.core.models import CheckStatus, Finding
 
 #: worst first, the order every count and list in a report uses
@@ -131,20 +132,6 @@ class Series(BaseModel):
     times: list[datetime]
     values: list[float]
     status: CheckStatus = CheckStatus.OK  # this run's status of the check, to colour the chart
-
-
-class ReportSection(BaseModel):
-    """An extra, plugin-provided section (e.g. ZooKeeper localisation), prepared in both languages.
-
-    Bodies are plain text that is also valid Markdown; renderers show them verbatim (HTML in a
-    ``<pre>``), so a section provider never needs to know about the output format.
-    """
-
-    key: str
-    status: CheckStatus | None = None
-    title: dict[str, str]
-    body: dict[str, str]
-    data: dict[str, Any] | None = None
 
 
 class InspectionReport(BaseModel):

@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from steadyops.contracts.sections import ReportSection, SectionProvider
 from steadyops.core.i18n import Lang, t
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import CheckStatus, Finding
-from steadyops.plugins import SectionProvider
-from steadyops.reports.inspection import ReportSection
 
 __all__ = ["SectionProvider", "collect_sections"]
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from steadyops.contracts.sections import ReportSection
 from steadyops.contracts.toolsets import Tool, ToolContext, Toolset
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import Finding
@@ -21,7 +22,6 @@ from steadyops.integrations.zookeeper.messages import Lang, msg
 from steadyops.plugins import Cleanup, DoCommand, Registry
 
 if TYPE_CHECKING:
-    from steadyops.reports.inspection import ReportSection
     from steadyops.runner.checks import CheckRunner
 
 COMMAND = "zk_check"
@@ -41,7 +41,6 @@ def section(findings: Sequence[Finding], inventory: Inventory | None) -> ReportS
     if not any(f.target_kind == TARGET_KIND for f in findings):
         return None
     from steadyops.integrations.zookeeper.diagnose import localise, render
-    from steadyops.reports.inspection import ReportSection
 
     targets = list(inventory.targets.values()) if inventory else []
     result = localise(list(findings), addresses={tg.name: tg.address or tg.name for tg in targets},
