@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from steadyops.contracts.sections import SectionProvider
     from steadyops.contracts.toolsets import ToolContext, Toolset
     from steadyops.core.inventory import Target
-    from steadyops.runner.checks import CheckRunner
 
 T = TypeVar("T")
 
@@ -118,8 +117,9 @@ class PluginContext:
     check_history: CheckHistory
 
 
-#: (the check runner, the target the phrase named or None, "zh" / "en") → the chat answer, Markdown
-CommandAnswer: TypeAlias = "Callable[[CheckRunner, str | None, str], Awaitable[str]]"
+#: (the check runner — a ``steadyops.runner.checks.CheckRunner``, typed loosely because the registry sits
+#: below the runner —, the target the phrase named or None, "zh" / "en") → the chat answer, Markdown
+CommandAnswer: TypeAlias = "Callable[[Any, str | None, str], Awaitable[str]]"
 
 
 @dataclass(frozen=True)

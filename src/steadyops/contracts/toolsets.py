@@ -16,7 +16,6 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from steadyops.core.inventory import Inventory
-    from steadyops.runner.checks import CheckRunner
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,12 @@ class Tool:
 @dataclass(frozen=True)
 class ToolContext:
     """What the platform lends a plugin's toolset (``registry.add_toolset``) for one conversation:
-    the check runner (to run its own read-only checks and collectors) and the inventory."""
+    the check runner (to run its own read-only checks and collectors) and the inventory.
 
-    checks: CheckRunner
+    ``checks`` is a :class:`steadyops.runner.checks.CheckRunner`, typed loosely on purpose: the
+    contracts sit below the runner and must not import it, not even for type checking."""
+
+    checks: Any
     inventory: Inventory
 
 
