@@ -1,16 +1,18 @@
-"""OIDC login as far as it goes without an identity provider: real keys and real ID tokens (joserfc),
-claim checks, group → role mapping, user provisioning, and the callback's state check."""
+"""OIDC login: real keys and real ID tokens (joserfc), claim checks, group → role mapping, user
+provisioning, the callback's state check, and the whole browser flow against a running provider."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from tests.api.conftest import ANON, ClientFactory
 
+from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.auth import Role, oidc
 from steadyops.config.settings import OIDCConfig
@@ -76,3 +78,35 @@ async def test_routes_without_configuration_or_state(make_app: Any, make_client:
     configured = make_client(make_app(auth={"oidc": CONFIG.model_dump()}), token=ANON)
     r = await configured.get("/api/v1/auth/oidc/callback", params={"code": "c", "state": "forged"})
     assert r.status_code == 401 and "state" in r.json()["detail"]  # no login started in this browser
+
+
+async def test_a_browser_signs_in_through_a_real_provider(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole code flow against a running OpenID provider (oidc-provider-mock: discovery, JWKS, a real
+    authorization endpoint and token endpoint): the browser lands on the console signed in, the token
+    never shows on a page, and the login is audited with its credential."""
+    provider_mock = pytest.importorskip("oidc_provider_mock")
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the provider on loopback speaks plain HTTP
+    with provider_mock.run_server_in_thread() as provider:
+        issuer = f"http://localhost:{provider.server_port}"
+        httpx.put(f"{issuer}/users/u-42", json={"preferred_username": "wang.wei", "groups": ["sre"]}) \
+            .raise_for_status()
+        app = make_app(auth={"oidc": {"issuer": issuer, "client_id": "steadyops", "client_secret": "s3cret",
+                                      "redirect_url": "http://console.test/api/v1/auth/oidc/callback",
+                                      "role_map": {"sre": "responder"}}})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(app, run_pipeline=False)),
+                                     base_url="http://console.test", headers={"Accept": "text/html"}) as browser:
+            start = await browser.get("/api/v1/auth/oidc/login")
+            assert start.status_code == 302 and start.headers["location"].startswith(f"{issuer}/oauth2/authorize")
+            # the person picks their account at the provider, which sends the browser back with a code
+            chosen = httpx.post(start.headers["location"], data={"sub": "u-42"})
+            assert chosen.status_code == 302, chosen.text
+            back = chosen.headers["location"]
+            assert back.startswith("http://console.test/api/v1/auth/oidc/callback?")
+            landed = await browser.get(back)
+            assert landed.status_code == 200 and 'url=/"' in landed.text and "so_" not in landed.text
+            console = await browser.get("/")
+            assert console.status_code == 200 and "wang.wei" in console.text
+            # no replay: the login state cookie is spent
+            assert (await browser.get(back)).status_code == 401
+    [login] = [e for e in app.audit.entries() if e.kind == "login"]
+    assert (login.actor, login.payload["credential"]) == ("wang.wei", "oidc")

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -232,6 +232,11 @@ def _oidc(app: App) -> OIDCConfig:
     return app.settings.auth.oidc
 
 
+#: what a browser sees after the provider sent it back: straight on to the console (same-site, see below)
+SIGNED_IN_PAGE = ('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/">'
+                  '<title>steadyops</title><p><a href="/">steadyops</a></p>')
+
+
 @router.get("/oidc/login", summary="Single sign-on: redirect to the OpenID Connect provider",
             responses={302: {"description": "Redirect to the provider"}, 404: {"description": "OIDC not configured"}})
 def oidc_login(_: Public, app: Annotated[App, Depends(get_app)]) -> RedirectResponse:
@@ -245,10 +250,15 @@ def oidc_login(_: Public, app: Annotated[App, Depends(get_app)]) -> RedirectResp
 
 
 @router.get("/oidc/callback", response_model=IssuedOut, summary="Where the provider returns: a session token",
-            responses={401: {"description": "State, code or ID token rejected"}})
+            responses={401: {"description": "State, code or ID token rejected"},
+                       200: {"description": "JSON for a client; for a browser (Accept: text/html) a page that "
+                                             "goes on to the console, signed in",
+                             "content": {"application/json": {}, "text/html": {}}}})
 def oidc_callback(_: Public, request: Request, response: Response, app: Annotated[App, Depends(get_app)],
                   code: Annotated[str, Query(min_length=1, max_length=4096)],
-                  state: Annotated[str, Query(min_length=1, max_length=512)]) -> IssuedOut:
+                  state: Annotated[str, Query(min_length=1, max_length=512)]) -> IssuedOut | HTMLResponse:
+    """A browser gets the session cookie and goes on to the console (the token never shows on a page);
+    any other client gets the session token as JSON."""
     config = _oidc(app)
     expected, _dot, nonce = request.cookies.get(OIDC_COOKIE, "").partition(".")
     if not expected or not hmac.compare_digest(expected, state):
@@ -261,7 +271,12 @@ def oidc_callback(_: Public, request: Request, response: Response, app: Annotate
         issued = ids.issue_token(s, user, now, name="oidc session", ttl=app.settings.auth.session_ttl,
                                  kind="session")
         audit_login(app, s, user, "oidc", issued.key)
-    response.delete_cookie(OIDC_COOKIE, path="/api/v1/auth/oidc")
-    response.set_cookie(SESSION_COOKIE, issued.secret, max_age=int(app.settings.auth.session_ttl), httponly=True,
-                        samesite="strict", secure=config.redirect_url.startswith("https://"), path="/")
-    return _issued(issued)
+    # a browser is sent on to the console by a page of ours, not by a 303: this response answers the
+    # provider's cross-site redirect, and a SameSite=Strict cookie is not sent on a navigation that
+    # chain started elsewhere; one the page itself starts is same-site, so the cookie stays Strict
+    page = HTMLResponse(SIGNED_IN_PAGE) if "text/html" in request.headers.get("accept", "") else None
+    reply = page or response
+    reply.delete_cookie(OIDC_COOKIE, path="/api/v1/auth/oidc")
+    reply.set_cookie(SESSION_COOKIE, issued.secret, max_age=int(app.settings.auth.session_ttl), httponly=True,
+                     samesite="strict", secure=config.redirect_url.startswith("https://"), path="/")
+    return page or _issued(issued)
