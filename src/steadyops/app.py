@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,15 @@ class App:
     def close(self) -> None:
         self.store.close()
 
+    async def shutdown(self) -> None:
+        """When the server stops: the plugins' shutdown hooks, then the pooled SSH logins (if any were made)."""
+        for hook in self.registry.shutdowns:
+            await hook()
+        if "steadyops.execution.ssh" in sys.modules:
+            from steadyops.execution.ssh import close_connections
+
+            await close_connections()
+
     async def run(self, stop: asyncio.Event) -> None:
         """The background engine of ``serve``: the pipeline (with the investigation hook :func:`build_app`
         wired) and the scheduled inspections, until ``stop``; the scheduler cancels its rounds on the way out."""
@@ -136,6 +146,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     inventory = demo.add_target(Inventory.load(settings.inventory), settings)
     channels = build_channels(settings, registry, http_client)
     store = Store(settings.effective_database_url)
+    _configure_ssh(settings.data_dir)
     registry.setup(PluginContext(data_dir=settings.data_dir,
                                  check_history=functools.partial(checks_repo.recent_metrics, store)))
     knowledge = LazyKnowledge(settings.data_dir)
@@ -159,6 +170,13 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     if settings.llm is not None:  # the pipeline asks the model about each new incident after its batch
         pipeline.investigate = functools.partial(_investigate_new, app)
     return app
+
+
+def _configure_ssh(data_dir: Path) -> None:
+    """steadyops keeps its own known_hosts (accept-new) under the data dir, for inspection and actions alike."""
+    from steadyops.execution.ssh import configure_ssh  # asyncssh is imported here, not by importing steadyops
+
+    configure_ssh(known_hosts_dir=data_dir / "ssh")
 
 
 async def _investigate_new(app: App) -> int:

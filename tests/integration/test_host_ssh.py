@@ -30,7 +30,7 @@ from steadyops.config.settings import Settings
 from steadyops.core.clock import SystemClock
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus, Finding
-from steadyops.execution.ssh import close_connections
+from steadyops.execution.ssh import close_connections, configure_ssh
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations.host.checks import MemoryCheck
 from steadyops.integrations.host.checks_fs import DiskCheck
@@ -51,13 +51,13 @@ MIB = 1024 * 1024
 @pytest.fixture(autouse=True)
 async def isolated(tmp_path: Path) -> AsyncIterator[None]:
     """Own known_hosts dir and history per test; pooled SSH connections closed on this test's loop."""
-    settings = host_plugin.configure_ssh()
-    host_plugin.configure_ssh(known_hosts_dir=tmp_path / "ssh")
+    settings = configure_ssh()
+    configure_ssh(known_hosts_dir=tmp_path / "ssh")
     history = get_history()
     set_history(MemoryHistory())
     yield
     await close_connections()
-    host_plugin.configure_ssh(known_hosts_dir=settings.known_hosts_dir)
+    configure_ssh(known_hosts_dir=settings.known_hosts_dir)
     set_history(history)
 
 

@@ -38,7 +38,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Plan
 from steadyops.execution import archive
 from steadyops.execution.shell import LocalShell, SshShell, shell_for
-from steadyops.execution.ssh import close_connections
+from steadyops.execution.ssh import close_connections, configure_ssh
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations import zookeeper as zk_plugin
 from steadyops.integrations.host.actions import CleanLogs
@@ -68,11 +68,11 @@ elif action == "stop":
 
 @pytest.fixture(autouse=True)
 async def isolated(tmp_path: Path) -> AsyncIterator[None]:
-    settings = host_plugin.configure_ssh()
-    host_plugin.configure_ssh(known_hosts_dir=tmp_path / "ssh")
+    settings = configure_ssh()
+    configure_ssh(known_hosts_dir=tmp_path / "ssh")
     yield
     await close_connections()  # the verify checks' pooled (read-only) logins
-    host_plugin.configure_ssh(known_hosts_dir=settings.known_hosts_dir)
+    configure_ssh(known_hosts_dir=settings.known_hosts_dir)
 
 
 class HttpUp(Check):

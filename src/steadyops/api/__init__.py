@@ -66,8 +66,7 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
-            for shutdown in app.registry.shutdowns:
-                await shutdown()
+            await app.shutdown()
 
     api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Alert intake, convergence into incidents, silences and notifications.")

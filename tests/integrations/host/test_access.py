@@ -12,9 +12,8 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
 from steadyops.execution.access import CommandResult, LocalHost, trim
 from steadyops.execution.errors import HostAccessError
-from steadyops.execution.ssh import SshHost, SshSpec, _trust, load_client_key
+from steadyops.execution.ssh import SshHost, SshSpec, _trust, configure_ssh, load_client_key
 from steadyops.execution.where import host_for, is_local
-from steadyops.integrations.host import configure_ssh
 
 
 @pytest.fixture

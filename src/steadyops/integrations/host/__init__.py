@@ -6,15 +6,12 @@ Checks (target kind ``host``): ``host.disk``, ``host.inodes``, ``host.readonly``
 ``host.facts``, ``host.top``. Action: ``host.clean_logs`` (what ``磁盘清理`` proposes on a host).
 
 A target is inspected in-process when it is this machine and over SSH otherwise (see
-:mod:`.access` and :mod:`.ssh` for the labels: ``transport``, ``ssh_user``, ``ssh_port``,
-``known_hosts``). Thresholds are target labels named in each check. Two process-wide hooks are for
-the composition root: :func:`configure_ssh` (where steadyops keeps its own known_hosts) and
-:func:`set_history` (where time-to-full finds past results; in-memory by default).
+:mod:`steadyops.execution.where` and :mod:`steadyops.execution.ssh` for the labels: ``transport``,
+``ssh_user``, ``ssh_port``, ``known_hosts``). Thresholds are target labels named in each check.
+Where time-to-full finds past results is set at start (:func:`set_history`; in-memory by default).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from steadyops.integrations.host import checks, checks_fs, checks_mounts, checks_proc
 from steadyops.integrations.host.actions import CleanLogs
@@ -23,39 +20,18 @@ from steadyops.integrations.host.service import for_registry as service_restart
 from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, set_history
 from steadyops.plugins import Cleanup, PluginContext, Registry
 
-if TYPE_CHECKING:
-    from steadyops.execution.ssh import SshSettings
-
-__all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "configure_ssh", "register", "set_history"]
+__all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "register", "set_history"]
 
 CHECKS = (*checks_fs.CHECKS, *checks_mounts.CHECKS, *checks.CHECKS, *checks_proc.CHECKS)
 
 
-def configure_ssh(**changes: object) -> SshSettings:
-    """See :func:`steadyops.execution.ssh.configure_ssh`; lazy, as importing asyncssh costs ~0.4 s."""
-    from steadyops.execution.ssh import configure_ssh as configure
-
-    return configure(**changes)
-
-
 def _setup(context: PluginContext) -> None:
-    """steadyops keeps its own known_hosts under the data dir, and trends read stored results."""
-    configure_ssh(known_hosts_dir=context.data_dir / "ssh")
+    """Trends read stored results."""
     set_history(RecordedHistory(context.check_history))
-
-
-async def _shutdown() -> None:
-    import sys
-
-    if "steadyops.execution.ssh" in sys.modules:  # only if SSH was ever used
-        from steadyops.execution.ssh import close_connections
-
-        await close_connections()
 
 
 def register(registry: Registry) -> None:
     registry.add_setup(_setup)
-    registry.add_shutdown(_shutdown)
     registry.add_action(CleanLogs)
     registry.add_action(service_restart(registry))  # bound: its health_check names this registry's checks
     for check in CHECKS:
