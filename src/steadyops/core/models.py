@@ -355,7 +355,7 @@ class Step(BaseModel):
     dest: str = ""
     #: the file's mtime when planned; apply skips a file that changed since
     mtime: float | None = None
-    #: the file's (st_dev, st_ino) when planned: apply deletes that object or nothing (remediation.fsops)
+    #: the file's (st_dev, st_ino) when planned: apply deletes that object or nothing (execution.fsops)
     dev: int | None = None
     ino: int | None = None
 
