@@ -179,7 +179,7 @@ class Registry:
         self.cleanups: Catalog[Cleanup] = Catalog("cleanup for kind")
         self.report_sections: Catalog[SectionProvider] = Catalog("report section")
         self.toolsets: Catalog[Callable[[ToolContext], Toolset]] = Catalog("toolset")
-        #: the grammar's nouns: alias → target kind (each registered kind is also its own alias)
+        #: the grammar's nouns as registered: alias → target kind (see :meth:`words` for all of them)
         self.kind_aliases: dict[str, str] = {}
         self.examples: list[str] = []  #: phrases for the grammar's help, beyond the commands' own
         self.loaded: list[str] = []
@@ -241,10 +241,16 @@ class Registry:
         """Agent tools (read-only unless they say ``mutates``), built per conversation from a :class:`ToolContext`."""
         self.toolsets.add(name, factory, self.loading)
 
+    def words(self) -> dict[str, str]:
+        """Every word the grammar reads as a kind: the registered aliases, and each checked kind's own name."""
+        own = {normalise_phrase(cls.target_kind): cls.target_kind for cls in self.checks.values()
+               if cls.target_kind != "*"}
+        return {**own, **self.kind_aliases}
+
     def kind_of(self, word: str) -> str:
         """The kind a user's word names (``zk`` → zookeeper); an unknown word is taken as a kind itself."""
         word = normalise_phrase(word)
-        return self.kind_aliases.get(word, word)
+        return self.words().get(word, word)
 
     def sections(self) -> list[tuple[str, SectionProvider]]:
         """(key, provider) for every report section, for :func:`steadyops.reports.sections.collect_sections`."""
@@ -279,6 +285,4 @@ def load_plugins(registry: Registry | None = None, *, entry_points_too: bool = T
         finally:
             registry.loading = ""
         registry.loaded.append(name)
-    for kind in {cls.target_kind for cls in registry.checks.values()} - {"*"}:
-        registry.kind_aliases.setdefault(normalise_phrase(kind), kind)  # every kind names itself
     return registry

@@ -55,7 +55,7 @@ async def test_without_a_model_the_named_incident_is_in_the_answer(make_app: Any
 
 def test_kind_aliases_reach_retrieval(make_app: Any) -> None:
     app = make_app(registry=load_plugins(entry_points_too=False))  # the built-ins' grammar
-    aliases = app.registry.kind_aliases
+    aliases = app.registry.words()
     assert "zookeeper" in expand_kinds("为什么 zk 集群告警？", aliases)
     assert expand_kinds("why is the disk full?", aliases) == "why is the disk full?"
     for question in ("为什么 zk 集群告警？", "why is zk alerting?"):

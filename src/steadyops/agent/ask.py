@@ -177,7 +177,7 @@ class Investigator:
                                              "actions": d.actions if d is not None else []})
         if not details["incidents"]:
             lines.append("当前没有未解决的事件。" if zh else "No open incidents.")
-        passages = self.app.knowledge.search(expand_kinds(question, self.app.registry.kind_aliases), 3)
+        passages = self.app.knowledge.search(expand_kinds(question, self.app.registry.words()), 3)
         if passages:
             lines.append("相关处置手册：" if zh else "Relevant runbooks:")
             for p in passages:

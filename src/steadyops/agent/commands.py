@@ -65,7 +65,7 @@ class Grammar:
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Grammar:
-        return cls(aliases=dict(registry.kind_aliases), commands={c.name: c for c in registry.commands.values()},
+        return cls(aliases=registry.words(), commands={c.name: c for c in registry.commands.values()},
                    extra_examples=tuple(registry.examples))
 
     @property

@@ -46,7 +46,7 @@ def relevant_incidents(session: Session, question: str, *, limit: int = 5, scan:
 
 def expand_kinds(question: str, aliases: Mapping[str, str]) -> str:
     """The question plus the canonical kind of every alias it uses (``zk`` → ``zookeeper``), for retrieval.
-    ``aliases``: the grammar's nouns, ``registry.kind_aliases``."""
+    ``aliases``: the grammar's nouns, ``registry.words()``."""
     text = normalise(question)
     extra = sorted({kind for alias, kind in aliases.items()
                     if (alias.isascii() and re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", text))
