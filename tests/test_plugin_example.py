@@ -3,7 +3,7 @@
 The folder holds the package and the ``.dist-info`` that ``pip install`` would write; putting it on
 ``sys.path`` is all "installing" takes. Nothing else in the repository names the widget: it shows
 up in ``steadyops plugins``, in the ``do`` grammar and in an inspection report because it
-registered itself through the ``steadyops.plugins`` entry point.
+registered itself through the ``steadyops.plugins`` entry point; its runbook is searchable too.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from steadyops.agent.commands import Grammar
+from steadyops.app import build_app
 from steadyops.cli import app as cli
 from steadyops.cli.common import state
+from steadyops.config.settings import Settings
 from steadyops.plugins import load_plugins
 
 EXAMPLE = Path(__file__).parent / "plugin_example"
@@ -39,6 +41,7 @@ def test_the_widget_is_listed_by_steadyops_plugins(installed: None) -> None:
     assert "checks: widget.alive" in listing and "actions: widget.reset" in listing
     assert "do phrases: widget_check (widget检测 / check widget)" in listing
     assert "disk cleanup: widget → widget.reset" in listing and "report sections: widget" in listing
+    assert "runbooks: steadyops_widget/runbooks" in listing
 
 
 def test_the_widget_words_are_in_the_grammar(installed: None) -> None:
@@ -67,3 +70,12 @@ def test_widget_check_runs_and_the_report_has_the_widget_section(installed: None
     assert section["key"] == "widget" and section["body"]["en"] == "jammed widgets: w2"
     markdown = runner.invoke(cli, ["--lang", "zh", "--config", str(config), "do", "widget检测", "--local"])
     assert "小部件" in markdown.stdout and "卡住的小部件：w2" in markdown.stdout
+
+
+def test_the_widget_runbook_is_in_the_knowledge_base(installed: None, tmp_path: Path) -> None:
+    app = build_app(Settings(data_dir=tmp_path / "data"))
+    try:
+        (top, *_rest) = app.knowledge.search("widget jammed sprocket", 3)
+    finally:
+        app.close()
+    assert top.source == "steadyops_widget/runbooks/widget-jammed.en.md"

@@ -8,6 +8,7 @@ import functools
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,15 +42,16 @@ class LazyKnowledge:
     """The knowledge base, indexed on first use: start-up stays fast and a CLI that never searches
     never pays for jieba and the index."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, runbooks: Sequence[str] = ()) -> None:
         self.data_dir = data_dir
+        self.runbooks = tuple(runbooks)  #: packages whose runbooks/ plugins registered
         self._kb: SyncedKnowledgeBase | None = None
         self._lock = threading.Lock()
 
     def get(self) -> SyncedKnowledgeBase:
         with self._lock:
             if self._kb is None:
-                self._kb = open_knowledge_base(self.data_dir)
+                self._kb = open_knowledge_base(self.data_dir, runbooks=self.runbooks)
             else:
                 self._kb.sync()
             return self._kb
@@ -149,7 +151,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     _configure_ssh(settings.data_dir)
     registry.setup(PluginContext(data_dir=settings.data_dir,
                                  check_history=functools.partial(checks_repo.recent_metrics, store)))
-    knowledge = LazyKnowledge(settings.data_dir)
+    knowledge = LazyKnowledge(settings.data_dir, registry.runbook_packages)
     logs = LogSources(settings.log_sources, known_targets=inventory.targets,
                       now=lambda: clock.now().timestamp()) if settings.log_sources else None
     pipeline = build_pipeline(settings, store, clock, inventory, channels,

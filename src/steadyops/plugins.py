@@ -4,10 +4,11 @@ Built-ins are registered exactly like third-party plugins (entry-point group
 ``steadyops.plugins``), so nothing in the core knows a vendor by name: besides checks, collectors,
 actions and notifiers, an integration registers the words of the ``do`` grammar for its kind
 (:meth:`Registry.add_kind_alias`, :class:`DoCommand`), what ``磁盘清理`` proposes on its targets
-(:class:`Cleanup`), the sections it adds to an inspection report (:meth:`Registry.add_report_section`)
-and the agent tools it offers (:meth:`Registry.add_toolset`). Loading happens when the
-composition root asks for it, never at import time, so importing steadyops stays cheap and a broken
-third-party plugin cannot break ``import steadyops``.
+(:class:`Cleanup`), the sections it adds to an inspection report
+(:meth:`Registry.add_report_section`), the agent tools it offers (:meth:`Registry.add_toolset`) and
+its runbooks (:meth:`Registry.add_runbooks`). Loading happens when the composition root asks for
+it, never at import time, so importing steadyops stays cheap and a broken third-party plugin
+cannot break ``import steadyops``.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ class Registry:
         #: the grammar's nouns as registered: alias → target kind (see :meth:`words` for all of them)
         self.kind_aliases: dict[str, str] = {}
         self.examples: list[str] = []  #: phrases for the grammar's help, beyond the commands' own
+        self.runbooks: Catalog[str] = Catalog("runbook package")  #: packages whose runbooks/*.md are indexed
         self.loaded: list[str] = []
         self.setups: list[Callable[[PluginContext], None]] = []
         self.shutdowns: list[Callable[[], Awaitable[None]]] = []
@@ -236,6 +238,16 @@ class Registry:
     def add_report_section(self, key: str, provider: SectionProvider) -> None:
         """A section every inspection report gets when ``provider`` has something to say about its findings."""
         self.report_sections.add(key, provider, self.loading)
+
+    def add_runbooks(self, package: str) -> None:
+        """Index ``<package>/runbooks/*.md`` in the knowledge base (citations name the package's path).
+        The built-ins' runbooks ship inside steadyops and are indexed without this."""
+        if package not in self.runbooks:
+            self.runbooks.add(package, package, self.loading)
+
+    @property
+    def runbook_packages(self) -> list[str]:
+        return self.runbooks.names()
 
     def add_toolset(self, name: str, factory: Callable[[ToolContext], Toolset]) -> None:
         """Agent tools (read-only unless they say ``mutates``), built per conversation from a :class:`ToolContext`."""

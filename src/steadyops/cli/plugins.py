@@ -25,6 +25,7 @@ def contributions(registry: Registry, plugin: str) -> list[tuple[str, list[str]]
         ("cleanups", cleanups),
         ("sections", [n for n in registry.report_sections if registry.report_sections.origin(n) == plugin]),
         ("toolsets", [n for n in registry.toolsets if registry.toolsets.origin(n) == plugin]),
+        ("runbooks", [f"{p}/runbooks" for p in registry.runbooks if registry.runbooks.origin(p) == plugin]),
     ]
     return [(what, names) for what, names in rows if names]
 

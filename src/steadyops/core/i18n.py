@@ -56,6 +56,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.plugin.cleanups": {"en": "disk cleanup", "zh": "磁盘清理"},
     "cli.plugin.sections": {"en": "report sections", "zh": "报告章节"},
     "cli.plugin.toolsets": {"en": "agent toolsets", "zh": "智能体工具集"},
+    "cli.plugin.runbooks": {"en": "runbooks", "zh": "运维手册"},
     "act.bad_param": {"en": "parameter {item!r} is not key=value", "zh": "参数 {item!r} 不是 key=value 形式"},
     "act.plan_header": {"en": "Plan #{id}: {action} on {target} (risk: {risk})",
                         "zh": "处置计划 #{id}：{action} → {target}（风险：{risk}）"},

@@ -87,6 +87,20 @@ def builtin_runbooks() -> Iterator[tuple[str, Traversable]]:
     return iter(sorted(found, key=lambda pair: pair[0]))
 
 
+def plugin_runbooks(packages: Sequence[str]) -> Iterator[tuple[str, Traversable]]:
+    """``(source name, file)`` for the runbooks plugins registered (``registry.add_runbooks``): the
+    ``runbooks/*.md`` of each package, named ``<package path>/runbooks/<file>`` for citations."""
+    found: list[tuple[str, Traversable]] = []
+    for package in packages:
+        runbooks = resources.files(package).joinpath("runbooks")
+        if not runbooks.is_dir():
+            continue
+        for item in runbooks.iterdir():
+            if item.name.endswith(".md") and item.is_file():
+                found.append((f"{package.replace('.', '/')}/runbooks/{item.name}", item))
+    return iter(sorted(found, key=lambda pair: pair[0]))
+
+
 def iter_files(path: Path) -> Iterator[tuple[str, Path]]:
     """Supported files under ``path`` as ``(name, file)``; a directory's files are named
     ``dirname/relative/path`` so citations stay readable. Hidden entries and symlinked directories
@@ -148,6 +162,12 @@ class KnowledgeBase:
                           for c in chunk_document(load_bytes(name, item.read_bytes(), "markdown"), self.max_chars)]
                 cached = _BUILTIN_CACHE[key] = (chunks, self.tokens_for(chunks))
         return self.add_chunks(*cached)
+
+    def add_plugin_runbooks(self, packages: Sequence[str]) -> int:
+        """Index the runbooks of plugins outside the package (built-ins' are :meth:`add_builtin`'s)."""
+        chunks = [c for name, item in plugin_runbooks(packages)
+                  for c in chunk_document(load_bytes(name, item.read_bytes(), "markdown"), self.max_chars)]
+        return self.add_chunks(chunks) if chunks else 0
 
     def index_text(self, chunk: Chunk) -> str:
         return index_text(chunk, self.heading_weight)

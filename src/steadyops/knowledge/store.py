@@ -19,7 +19,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,13 +198,15 @@ def _atomic_write(path: Path, data: bytes) -> None:
 class SyncedKnowledgeBase(KnowledgeBase):
     """Built-in runbooks plus a :class:`KnowledgeStore`, re-read when its manifest changes."""
 
-    def __init__(self, store: KnowledgeStore, *, builtin: bool = True, **kwargs: Any) -> None:
+    def __init__(self, store: KnowledgeStore, *, builtin: bool = True, runbooks: Sequence[str] = (),
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store = store
         self._stamp: tuple[int, int, int] | None = None
         self._loaded: dict[str, str] = {}  # name -> sha256
         if builtin:
             self.add_builtin()
+        self.add_plugin_runbooks(runbooks)
         self.sync()
 
     def sync(self) -> None:
@@ -231,9 +233,11 @@ class SyncedKnowledgeBase(KnowledgeBase):
         return super().search(query, k, **kwargs)
 
 
-def open_knowledge_base(data_dir: Path, *, builtin: bool = True, **kwargs: Any) -> SyncedKnowledgeBase:
-    """The knowledge base of a data directory: built-in runbooks plus ``data_dir/kb`` documents."""
-    return SyncedKnowledgeBase(KnowledgeStore(Path(data_dir) / "kb"), builtin=builtin, **kwargs)
+def open_knowledge_base(data_dir: Path, *, builtin: bool = True, runbooks: Sequence[str] = (),
+                        **kwargs: Any) -> SyncedKnowledgeBase:
+    """The knowledge base of a data directory: built-in runbooks, the runbooks of the packages plugins
+    registered (``runbooks``: ``registry.runbook_packages``) and ``data_dir/kb`` documents."""
+    return SyncedKnowledgeBase(KnowledgeStore(Path(data_dir) / "kb"), builtin=builtin, runbooks=runbooks, **kwargs)
 
 
 __all__ = ["KnowledgeStore", "StoredDocument", "SyncedKnowledgeBase", "builtin_runbooks", "open_knowledge_base"]

@@ -2,7 +2,8 @@
 
 A widget target says how it is through its ``state`` label (``ok`` / ``jammed``); the check reads
 it, ``widget.reset`` plans (and pretends to apply) a reset, ``widget检测`` inspects every widget,
-and every report with widget findings gets a "Widgets" section counting the jammed ones.
+every report with widget findings gets a "Widgets" section counting the jammed ones, and
+``runbooks/widget-jammed.en.md`` joins the knowledge base.
 """
 
 from __future__ import annotations
@@ -89,3 +90,4 @@ def register(registry: Registry) -> None:
                                    examples=("widget检测", "widget检测 w1")))
     registry.add_cleanup(Cleanup(kind=KIND, action=WidgetReset.name))
     registry.add_report_section(KIND, section)
+    registry.add_runbooks(__name__)  # runbooks/*.md, searchable with the built-in ones
