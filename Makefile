@@ -30,12 +30,12 @@ run: $(RUN_STAMP)
 
 test: $(TEST_STAMP) $(LLAMA_STAMP) test-deps
 	$(VENV)/bin/ruff check src tests bench evals
-	$(VENV)/bin/mypy src
+	$(VENV)/bin/mypy src tests/harness
 	STEADYOPS_REQUIRE_SERVICES=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench evals
-	$(VENV)/bin/mypy src bench evals
+	$(VENV)/bin/mypy src tests/harness bench evals
 
 bench: $(TEST_STAMP) test-deps
 	$(PY) bench/intake.py $(BENCH_ARGS)

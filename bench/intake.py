@@ -47,10 +47,12 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.harness
+
 from steadyops.core.models import fingerprint
 from steadyops.store import Store
 from steadyops.store import alerts as alerts_repo
-from steadyops.testing.services import Service, ServiceError, start_alertmanager, start_steadyops
+from tests.harness.services import Service, ServiceError, start_alertmanager, start_steadyops
 
 PG_ADMIN_URL = os.environ.get("STEADYOPS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -29,11 +29,12 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: tests.harness
 
 from faults import DRILLS, Drill
-from harness import Env, environment
 
-from steadyops.testing.services import Service, start_steadyops
+from harness import Env, environment
+from tests.harness.services import Service, start_steadyops
 
 GOAL_DETECT, GOAL_LOCATE, GOAL_RECOVER = 15.0, 30.0, 60.0
 POLL = 0.5

@@ -20,9 +20,9 @@ import httpx
 import psycopg
 import pymysql
 import redis as redis_lib
-from harness import Env
 
-from steadyops.testing.zookeeper import four_letter_word
+from harness import Env
+from tests.harness.zookeeper import four_letter_word
 
 
 @dataclass

@@ -26,9 +26,9 @@ from typing import Any
 
 import psycopg
 
-from steadyops.testing.middleware import ensure_rabbitmq_management, find_program, rabbitmq_vhost, start_mariadb
-from steadyops.testing.services import free_port, wait_until
-from steadyops.testing.zookeeper import JVM_OPTS, ZkCluster, four_letter_word, small_filesystem
+from tests.harness.middleware import ensure_rabbitmq_management, find_program, rabbitmq_vhost, start_mariadb
+from tests.harness.services import free_port, wait_until
+from tests.harness.zookeeper import JVM_OPTS, ZkCluster, four_letter_word, small_filesystem
 
 
 # -- the upstream behind nginx: a real HTTP server whose behaviour a drill changes --------------------

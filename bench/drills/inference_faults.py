@@ -1,7 +1,7 @@
 """Inference-service drills (issue 14): a saturated queue, a dead server, a hung server.
 
 Same goals as the other drills (one incident per fault, detect ≤ 15 s, right top-1 ≤ 30 s, recover
-≤ 60 s after approval). The server is a real llama.cpp server (``steadyops.testing.llamacpp``:
+≤ 60 s after approval). The server is a real llama.cpp server (``tests.harness.llamacpp``:
 llama-cpp-python serving a tiny random GGUF); its ``restart-llama.sh`` is what ``inference.restart``
 is allow-listed to run, exactly as a real ``systemctl restart vllm`` would be.
 
@@ -11,7 +11,7 @@ hung server's times out; the checks tell them apart, see ``integrations/inferenc
 the dead and hung ones a process one. The harness prints that layer and marks a mismatch.
 
 Wiring (the harness is i9a's, so this file only defines the drills): the environment needs
-``env.llm``, a started :class:`~steadyops.testing.llamacpp.LlamaServer` (``start_llm``), and the
+``env.llm``, a started :class:`~tests.harness.llamacpp.LlamaServer` (``start_llm``), and the
 inventory entry :func:`llm_target`; then ``DRILLS + INFERENCE_DRILLS`` and
 ``--only llm-saturated llm-dead llm-hung``.
 """
@@ -24,9 +24,9 @@ from typing import Any
 
 import httpx
 from faults import Drill
-from harness import Env
 
-from steadyops.testing.llamacpp import LlamaServer, write_tiny_gguf
+from harness import Env
+from tests.harness.llamacpp import LlamaServer, write_tiny_gguf
 
 #: concurrent long streamed requests that hold the server's one slot (llama-cpp-python queues the rest)
 SATURATE_REQUESTS = 4

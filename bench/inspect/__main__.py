@@ -26,10 +26,12 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: tests.harness
+
 from steadyops.app import build_app
 from steadyops.config.settings import Settings
 from steadyops.runner.checks import CheckRunner
-from steadyops.testing.middleware import start_nginx
+from tests.harness.middleware import start_nginx
 
 SERVICES: list[dict[str, Any]] = [
     {"name": "redis-local", "kind": "redis", "address": "127.0.0.1:6379"},

@@ -15,7 +15,7 @@ from steadyops.core.i18n import Lang, t
 from steadyops.core.models import Alert
 from steadyops.plugins import load_plugins
 from steadyops.testing.auth import admin_token, bearer, token_for
-from steadyops.testing.timeline import push
+from tests.harness.timeline import push
 
 
 def _closed_port() -> int:

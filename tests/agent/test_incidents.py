@@ -10,7 +10,7 @@ from steadyops.pipeline import diagnose
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import ActionRunRow
 from steadyops.testing.scripted_llm import ScriptedLLM, Turn
-from steadyops.testing.timeline import alert, push, run_until
+from tests.harness.timeline import alert, push, run_until
 
 
 async def test_llm_explanation_stored_beside_deterministic(make_app: Any, fake_clock: FakeClock) -> None:

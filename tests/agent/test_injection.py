@@ -23,7 +23,7 @@ from steadyops.core.models import Alert
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import ActionRunRow
 from steadyops.testing.scripted_llm import ScriptedLLM, Turn
-from steadyops.testing.timeline import push
+from tests.harness.timeline import push
 
 DB_PASSWORD = "Pg!Passw0rd-9c1e"
 TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"

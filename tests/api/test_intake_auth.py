@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from tests.api.conftest import ANON, ClientFactory
 
 from steadyops.app import App
 from steadyops.testing.auth import bearer, token_for
+from tests.api.conftest import ANON, ClientFactory
 
 BODY = json.dumps({"alerts": [{"labels": {"alertname": "DiskFull", "instance": "db-1"}}]})
 JSON = {"content-type": "application/json"}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from tests.api.conftest import ANON, ClientFactory
 
 from steadyops.app import App
 from steadyops.store.tables import PrincipalRow
 from steadyops.testing.auth import token_for
+from tests.api.conftest import ANON, ClientFactory
 
 
 async def test_login_session_cookie_and_logout(app: App, make_client: ClientFactory) -> None:

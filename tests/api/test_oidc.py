@@ -10,7 +10,6 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from tests.api.conftest import ANON, ClientFactory
 
 from steadyops.api import create_api
 from steadyops.app import App
@@ -18,6 +17,7 @@ from steadyops.auth import Role, oidc
 from steadyops.config.settings import OIDCConfig
 from steadyops.core.errors import Conflict, Forbidden, Unauthenticated
 from steadyops.testing.auth import token_for
+from tests.api.conftest import ANON, ClientFactory
 
 ISSUER = "https://sso.example.test/realms/ops"
 CONFIG = OIDCConfig(issuer=ISSUER, client_id="steadyops", redirect_url="https://ops.example.test/cb",

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from steadyops.cli import app as cli
 from steadyops.cli.common import state
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner, Result
 from steadyops.cli import app as cli
 from steadyops.cli.output import display_width, fmt_seconds, render_table
 from steadyops.core.i18n import Lang, t
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 

@@ -19,7 +19,7 @@ from steadyops.core.i18n import Lang, t
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.plugins import Registry
 from steadyops.remediation import demo
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from steadyops.core.i18n import Lang, t
 from steadyops.core.inventory import Inventory, Target
 from steadyops.core.models import CheckResult, CheckStatus, Finding
 from steadyops.plugins import Registry
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 VERDICT: dict[tuple[str, str], CheckStatus] = {}

@@ -19,8 +19,8 @@ from steadyops.cli.common import state
 from steadyops.core.i18n import Lang, t
 from steadyops.core.models import Alert, CheckStatus, Finding
 from steadyops.integrations.zookeeper.diagnose import localise, render
-from steadyops.testing.server import Server
-from steadyops.testing.timeline import push
+from tests.harness.server import Server
+from tests.harness.timeline import push
 
 runner = CliRunner()
 

@@ -24,7 +24,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
 from steadyops.reports import recent_runs
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 VERDICT: dict[tuple[str, str], CheckStatus] = {}

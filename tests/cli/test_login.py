@@ -17,7 +17,7 @@ from steadyops.cli import app as cli
 from steadyops.cli.common import state
 from steadyops.cli.login import credentials_path
 from steadyops.testing.auth import token_for
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 PASSWORD = "pa55word-for-tests"

@@ -12,7 +12,7 @@ import typer.testing
 from typer.testing import CliRunner, Result
 
 from steadyops.cli import app as cli
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""Fixtures for tests that start real processes (see ``steadyops.testing.services``).
+"""Fixtures for tests that start real processes (see ``tests.harness.services``).
 
 When a service's binary is missing the test is skipped, unless ``STEADYOPS_REQUIRE_SERVICES=1``
 (``make test`` sets it, after installing the Debian packages) turns the skip into a failure so CI
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from steadyops.testing.receiver import Receiver
-from steadyops.testing.services import ServiceMissing, Services, find_binary, unavailable
-from steadyops.testing.sshd import SshServer, start_sshd
+from tests.harness.services import ServiceMissing, Services, find_binary, unavailable
+from tests.harness.sshd import SshServer, start_sshd
 
 PG_ADMIN_URL = os.environ.get("STEADYOPS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -24,7 +24,7 @@ from steadyops.api import create_api
 from steadyops.core.clock import FakeClock
 from steadyops.plugins import load_plugins
 from steadyops.testing.auth import admin_token, bearer
-from steadyops.testing.services import free_port, wait_until
+from tests.harness.services import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 

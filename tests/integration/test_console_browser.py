@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from steadyops.testing.services import ServiceMissing, free_port, unavailable
+from tests.harness.services import ServiceMissing, free_port, unavailable
 
 pytestmark = pytest.mark.integration
 

@@ -33,9 +33,9 @@ from steadyops.core.i18n import Lang, t
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.actions import scan
 from steadyops.plugins import Registry
-from steadyops.testing.server import Server
-from steadyops.testing.services import ServiceMissing
-from steadyops.testing.zookeeper import ZkCluster, start_standalone
+from tests.harness.server import Server
+from tests.harness.services import ServiceMissing
+from tests.harness.zookeeper import ZkCluster, start_standalone
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from steadyops.store import Store
 from steadyops.store.tables import AlertEventRow
 from steadyops.testing.receiver import Receiver
-from steadyops.testing.services import Services, wait_until
+from tests.harness.services import Services, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from steadyops.testing.receiver import ReceivedRequest, Receiver
-from steadyops.testing.services import Services, wait_until
+from tests.harness.services import Services, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ import pytest
 from steadyops.core.models import CheckStatus
 from steadyops.integrations.gpu import checks_health, checks_node
 from steadyops.integrations.gpu.source import forget, read_kernel_xids
-from steadyops.testing.sshd import SshServer
+from tests.harness.sshd import SshServer
 
 pytestmark = pytest.mark.integration
 

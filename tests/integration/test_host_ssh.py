@@ -39,9 +39,9 @@ from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, ge
 from steadyops.plugins import Registry
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import CheckResultRow
-from steadyops.testing.services import ServiceMissing, unavailable
-from steadyops.testing.sshd import SshServer
-from steadyops.testing.zookeeper import small_filesystem
+from tests.harness.services import ServiceMissing, unavailable
+from tests.harness.sshd import SshServer
+from tests.harness.zookeeper import small_filesystem
 
 pytestmark = pytest.mark.integration
 

@@ -28,8 +28,8 @@ from steadyops.core.models import CheckStatus
 from steadyops.integrations.inference import checks
 from steadyops.integrations.inference.client import forget
 from steadyops.integrations.inference.restarts import RestartCheck
-from steadyops.testing.llamacpp import LlamaServer, start_llamacpp
-from steadyops.testing.services import ServiceMissing, unavailable
+from tests.harness.llamacpp import LlamaServer, start_llamacpp
+from tests.harness.services import ServiceMissing, unavailable
 
 pytestmark = pytest.mark.integration
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
@@ -167,7 +167,7 @@ async def test_agent_on_a_nonsense_model_falls_back(llama: LlamaServer, make_app
 
 def test_tiny_model_file(tmp_path: Path) -> None:
     pytest.importorskip("gguf")
-    from steadyops.testing.llamacpp import write_tiny_gguf
+    from tests.harness.llamacpp import write_tiny_gguf
 
     path = write_tiny_gguf(tmp_path / "m.gguf")
     assert path.read_bytes()[:4] == b"GGUF" and path.stat().st_size < 4_000_000

@@ -54,7 +54,7 @@ from steadyops.integrations import redis as redis_plugin
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import alerts as alerts_repo
-from steadyops.testing.middleware import (
+from tests.harness.middleware import (
     HttpServer,
     ensure_rabbitmq_management,
     rabbitmq_vhost,
@@ -63,7 +63,7 @@ from steadyops.testing.middleware import (
     start_nginx,
     start_redis,
 )
-from steadyops.testing.services import ServiceMissing, free_port, wait_until
+from tests.harness.services import ServiceMissing, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 

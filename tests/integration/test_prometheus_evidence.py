@@ -20,8 +20,8 @@ from steadyops.core.models import Alert
 from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo
-from steadyops.testing.services import Services
-from steadyops.testing.timeline import push
+from tests.harness.services import Services
+from tests.harness.timeline import push
 
 pytestmark = pytest.mark.integration
 

@@ -44,8 +44,8 @@ from steadyops.integrations import zookeeper as zk_plugin
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.zookeeper.actions import SNAP_TRAILER, ZkPurge
 from steadyops.plugins import Registry
-from steadyops.testing.services import free_port
-from steadyops.testing.sshd import SshServer
+from tests.harness.services import free_port
+from tests.harness.sshd import SshServer
 
 pytestmark = pytest.mark.integration
 

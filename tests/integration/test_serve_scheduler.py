@@ -16,8 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from steadyops.testing.middleware import start_redis
-from steadyops.testing.services import ServiceMissing, Services, unavailable, wait_until
+from tests.harness.middleware import start_redis
+from tests.harness.services import ServiceMissing, Services, unavailable, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -24,7 +24,7 @@ import pytest
 
 from steadyops.operations.slo.rules import render_rules
 from steadyops.operations.slo.spec import parse_specs
-from steadyops.testing.services import Services, free_port, wait_until
+from tests.harness.services import Services, free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ import yaml
 
 from steadyops.operations.slo.rules import render_rules
 from steadyops.operations.slo.spec import parse_specs
-from steadyops.testing.services import find_binary
+from tests.harness.services import find_binary
 
 pytestmark = pytest.mark.integration
 

@@ -46,9 +46,9 @@ from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import incidents as incidents_repo
-from steadyops.testing.middleware import HttpServer, start_mariadb, start_nginx, start_redis
-from steadyops.testing.services import ServiceMissing, free_port, unavailable
-from steadyops.testing.zookeeper import find_zookeeper_classpath, small_filesystem, start_standalone
+from tests.harness.middleware import HttpServer, start_mariadb, start_nginx, start_redis
+from tests.harness.services import ServiceMissing, free_port, unavailable
+from tests.harness.zookeeper import find_zookeeper_classpath, small_filesystem, start_standalone
 
 pytestmark = pytest.mark.integration
 

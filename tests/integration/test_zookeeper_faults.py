@@ -30,8 +30,8 @@ from steadyops.integrations.zookeeper.diagnose import ZkReport, zk_inspect
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import alerts as alerts_repo
-from steadyops.testing.services import ServiceMissing
-from steadyops.testing.zookeeper import (
+from tests.harness.services import ServiceMissing
+from tests.harness.zookeeper import (
     ZkCluster,
     find_zookeeper_classpath,
     small_filesystem,

@@ -30,8 +30,8 @@ from steadyops.execution import archive
 from steadyops.integrations.zookeeper import register
 from steadyops.integrations.zookeeper.actions import LOG, SNAP, ZkPurge, scan
 from steadyops.plugins import Registry
-from steadyops.testing.services import ServiceMissing
-from steadyops.testing.zookeeper import ZkCluster, start_standalone
+from tests.harness.services import ServiceMissing
+from tests.harness.zookeeper import ZkCluster, start_standalone
 
 pytestmark = pytest.mark.integration
 

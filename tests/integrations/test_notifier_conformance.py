@@ -19,7 +19,7 @@ from steadyops.contracts.notifiers import Notifier
 from steadyops.core.models import AlertStatus, Delivery, Notification, Severity
 from steadyops.plugins import load_plugins
 from steadyops.testing.receiver import ReceivedRequest, Receiver
-from steadyops.testing.smtp import SMTPServer
+from tests.harness.smtp import SMTPServer
 
 REGISTRY = load_plugins(entry_points_too=False)
 NAMES = REGISTRY.notifiers.names()

@@ -22,7 +22,7 @@ from steadyops.core.models import Alert, Notification
 from steadyops.pipeline.render import render
 from steadyops.plugins import load_plugins
 from steadyops.testing.receiver import Receiver
-from steadyops.testing.smtp import SMTPServer
+from tests.harness.smtp import SMTPServer
 
 REGISTRY = load_plugins(entry_points_too=False)
 TOKEN = "tok-injection-0123456789"

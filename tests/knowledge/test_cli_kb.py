@@ -17,7 +17,7 @@ from steadyops.cli import kb as kb_cli
 from steadyops.cli.common import state
 from steadyops.config.settings import Settings
 from steadyops.plugins import Registry
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from steadyops.core.clock import FakeClock
 from steadyops.store import incidents as incidents_repo
-from steadyops.testing.timeline import alert, push, run_until
+from tests.harness.timeline import alert, push, run_until
 
 INVENTORY = """
 targets:

@@ -10,7 +10,7 @@ from steadyops.core.clock import FakeClock
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
-from steadyops.testing.timeline import alert, push, run_until
+from tests.harness.timeline import alert, push, run_until
 
 
 class CrashOnce:

@@ -20,7 +20,7 @@ from steadyops.integrations.gpu.xid import parse_kernel_log
 from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo
-from steadyops.testing.timeline import run_until
+from tests.harness.timeline import run_until
 
 KERNEL_LOG = (Path(__file__).parents[1] / "integrations" / "gpu" / "samples" / "fallen-off-bus-nvsentinel-155.log")
 BAD: set[str] = set()

@@ -14,7 +14,7 @@ from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import ActionRunRow
-from steadyops.testing.timeline import run_until
+from tests.harness.timeline import run_until
 
 STATE: dict[str, CheckStatus] = {}
 
@@ -60,7 +60,7 @@ async def test_root_cause_runbook_and_remedy(make_app: Any, fake_clock: FakeCloc
 
 async def test_inconclusive_without_evidence(make_app: Any, fake_clock: FakeClock) -> None:
     app = make_app(route={"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h"})
-    from steadyops.testing.timeline import alert, push
+    from tests.harness.timeline import alert, push
 
     push(app, fake_clock, alert(fake_clock, "Mystery", instance="a"), alert(fake_clock, "Mystery2", instance="b"))
     await run_until(app, fake_clock, 1.0)

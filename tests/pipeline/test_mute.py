@@ -9,7 +9,7 @@ from steadyops.core.clock import FakeClock
 from steadyops.core.models import InhibitRule, Matcher, Silence
 from steadyops.pipeline.mute import Muter
 from steadyops.store import silences as silences_repo
-from steadyops.testing.timeline import alert, push, run_until
+from tests.harness.timeline import alert, push, run_until
 
 M = Matcher.parse
 

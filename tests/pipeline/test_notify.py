@@ -12,7 +12,7 @@ from steadyops.core.clock import FakeClock
 from steadyops.core.models import Delivery, Notification
 from steadyops.plugins import Registry
 from steadyops.store.tables import NotificationRow
-from steadyops.testing.timeline import alert, push, run_until
+from tests.harness.timeline import alert, push, run_until
 
 SCRIPT: list[Delivery] = []
 SENT: list[tuple[float, Notification]] = []

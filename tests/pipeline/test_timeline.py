@@ -7,7 +7,7 @@ from typing import Any
 from steadyops.core.clock import FakeClock
 from steadyops.core.models import AlertStatus
 from steadyops.store import alerts as alerts_repo
-from steadyops.testing.timeline import alert, push, run_until
+from tests.harness.timeline import alert, push, run_until
 
 
 async def test_group_wait_then_group_interval(make_app: Any, fake_clock: FakeClock) -> None:

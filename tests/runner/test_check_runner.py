@@ -14,7 +14,7 @@ from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
-from steadyops.testing.timeline import run_until
+from tests.harness.timeline import run_until
 
 VERDICT: dict[str, CheckStatus] = {}
 

@@ -29,7 +29,7 @@ from steadyops.store import silences as silences_repo
 from steadyops.store.db import alembic_config, migrate
 from steadyops.store.tables import AlertRow, IncidentRow
 from steadyops.testing.auth import bearer, token_for
-from steadyops.testing.timeline import alert, push, run_until
+from tests.harness.timeline import alert, push, run_until
 
 INVENTORY = """
 targets:

@@ -1,4 +1,9 @@
-"""pytest plugin shipped with steadyops: fixtures for plugin authors and our own suite."""
+"""Opt-in pytest fixtures for plugin authors: ``pytest -p steadyops.testing.pytest_plugin``.
+
+Not registered as a ``pytest11`` entry point on purpose: installing steadyops must not load
+fixtures into every pytest session on the machine. Our own suite gets its fixtures from
+``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from steadyops.core.models import ApprovalDecision, CheckResult, CheckStatus, St
 from steadyops.integrations.host import register
 from steadyops.integrations.host.service import RestartParams, ServiceRestart, for_registry, run_command
 from steadyops.plugins import Registry
-from steadyops.testing.services import free_port
+from tests.harness.services import free_port
 
 CONTROL = r'''
 import os, signal, subprocess, sys, time

@@ -12,7 +12,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
 from steadyops.integrations.http_probe import checks
 from steadyops.integrations.http_probe.probe import Attempt, ProbeRun, _parse_der, host_port, percentile
-from steadyops.testing.middleware import self_signed_cert
+from tests.harness.middleware import self_signed_cert
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 URL = "https://shop.example/"

@@ -28,7 +28,7 @@ from steadyops.integrations.zookeeper.client import Answer, Outcome
 from steadyops.integrations.zookeeper.collectors import ConfCollector, ConsCollector, MntrCollector
 from steadyops.integrations.zookeeper.ensemble import EnsembleCheck, MemberState, judge_ensemble
 from steadyops.plugins import Registry
-from steadyops.testing.services import free_port
+from tests.harness.services import free_port
 
 DATA = Path(__file__).parent / "data"
 FakeFactory = Callable[[dict[str, str]], Any]

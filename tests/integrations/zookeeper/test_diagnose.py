@@ -14,7 +14,7 @@ from steadyops.integrations.zookeeper.diagnose import diagnose_target, localise,
 from steadyops.integrations.zookeeper.messages import MESSAGES, msg
 from steadyops.plugins import Registry
 from steadyops.runner.checks import CheckRunner
-from steadyops.testing.services import free_port
+from tests.harness.services import free_port
 
 OK, WARN, CRIT, UNK = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from tests.integrations.zookeeper.test_diagnose import down, healthy
-
 from steadyops.agent.commands import Grammar
 from steadyops.core.inventory import Inventory, Target
 from steadyops.core.models import CheckStatus
 from steadyops.integrations.zookeeper import register
 from steadyops.plugins import Registry
+from tests.integrations.zookeeper.test_diagnose import down, healthy
 
 
 def registry() -> Registry:

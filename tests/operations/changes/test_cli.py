@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from steadyops.app import App
 from steadyops.cli import app as cli
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 

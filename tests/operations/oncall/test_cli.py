@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from steadyops.cli import app as cli
-from steadyops.testing.server import Server
+from tests.harness.server import Server
 
 runner = CliRunner()
 

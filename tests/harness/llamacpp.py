@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from steadyops.core.inventory import Target
-from steadyops.testing.services import ServiceError, ServiceMissing, free_port
+from tests.harness.services import ServiceError, ServiceMissing, free_port
 
 __all__ = ["LlamaServer", "start_llamacpp", "write_tiny_gguf"]
 

@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 import httpx
 
-from steadyops.testing.services import Service, ServiceError, ServiceMissing, _spawn, _workdir, free_port, wait_until
+from tests.harness.services import Service, ServiceError, ServiceMissing, _spawn, _workdir, free_port, wait_until
 
 __all__ = ["HttpServer", "TlsFiles", "ensure_rabbitmq_management", "find_program", "rabbitmq_vhost",
            "self_signed_cert", "start_mariadb", "start_nginx", "start_redis"]

@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import Self
 
 from steadyops.core.inventory import Target
-from steadyops.testing.services import ServiceError, ServiceMissing, free_port
+from tests.harness.services import ServiceError, ServiceMissing, free_port
 
 __all__ = [
     "ZkCluster",
