@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
 from steadyops.api import create_api
 from steadyops.app import App
@@ -26,6 +27,7 @@ from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AuditRow
 from steadyops.testing.auth import admin_token, token_for
+from steadyops.web import ROUTERS
 from steadyops.web.render import csrf_token
 
 PASSWORD = "pa55word-for-tests"
@@ -93,6 +95,20 @@ def test_every_mutating_route_is_audited_or_exempt_with_a_reason(app: App) -> No
     unclassified = mutating - set(AUDITED) - set(EXEMPT)
     assert not unclassified, f"classify these routes in AUDITED (with a test) or EXEMPT (with a reason): {unclassified}"
     assert not (set(AUDITED) | set(EXEMPT)) - mutating, "stale entries in the tables"
+
+
+#: the console's own form posts: audited (through the same functions as the API) or exempt, with why
+CONSOLE_AUDITED = {"/incidents/{incident_id:int}/{verb}", "/silences", "/silences/{silence_id}/expire", "/kb/upload",
+                   "/inspections/run", "/actions/plan", "/actions/{run_id:int}/decide",
+                   "/actions/{run_id:int}/apply", "/login", "/logout"}
+CONSOLE_EXEMPT = {"/silences/preview": "read-only: shows what the matchers would mute",
+                  "/lang": "sets the reader's language cookie", "/chat/stream": "as /api/v1/chat"}
+
+
+def test_every_console_form_post_is_audited_or_exempt() -> None:
+    posts = {r.path for module in ROUTERS for r in module.router.routes
+             if isinstance(r, APIRoute) and "POST" in r.methods}
+    assert posts == CONSOLE_AUDITED | set(CONSOLE_EXEMPT), posts ^ (CONSOLE_AUDITED | set(CONSOLE_EXEMPT))
 
 
 def entries(app: App, after: int = 0) -> list[AuditRow]:

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import Table, event, func, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 from sqlalchemy.sql import ColumnElement
 
 from steadyops.store.tables import AlertRow, IncidentRow
@@ -32,12 +34,16 @@ _ALERTS: Table = AlertRow.__table__  # type: ignore[assignment]
 
 
 def _old_and_new(row: AlertRow, attr: str) -> tuple[Any, Any]:
-    """(value before this flush, value now) of one column; equal when unchanged."""
-    history = inspect(row).attrs[attr].history
+    """(value before this flush, value now) of one column; equal when unchanged.
+
+    Read from the row's ``committed_state`` (the value as loaded, kept by SQLAlchemy for each changed
+    column) — one dict lookup, not a history per column: a re-sent alert dirties its row on every
+    delivery, so this runs for each row of every pipeline batch, at every flush of it."""
     now = getattr(row, attr)
-    if not history.has_changes():
-        return now, now
-    old = history.deleted[0] if history.deleted else None
+    old = instance_state(row).committed_state.get(attr, now)
+    if old is NO_VALUE or old is NEVER_SET:  # not loaded before the change (active_history prevents it)
+        history = inspect(row).attrs[attr].history
+        old = history.deleted[0] if history.deleted else None
     return old, now
 
 
@@ -56,7 +62,7 @@ def _deltas(session: Session) -> dict[int, list[int]]:
         if isinstance(obj, AlertRow):
             add(obj.incident_id, obj.status, +1)
     for obj in session.dirty:
-        if isinstance(obj, AlertRow) and session.is_modified(obj):
+        if isinstance(obj, AlertRow):
             old_incident, new_incident = _old_and_new(obj, "incident_id")
             old_status, new_status = _old_and_new(obj, "status")
             if (old_incident, old_status) != (new_incident, new_status):
