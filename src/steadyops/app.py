@@ -1,5 +1,6 @@
 """Composition root: settings → store → plugins → inventory → pipeline (+ the LLM investigation hook) →
-runner and scheduler → executor. Wiring only, no logic; :meth:`App.run` starts the background engine."""
+runner and scheduler → executor → jobs (embedded or Celery, ``runner.engine``).
+Wiring only, no logic; :meth:`App.run` starts the background engine."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from steadyops.remediation import demo
 from steadyops.remediation.audit import AuditLog
 from steadyops.remediation.executor import Executor
 from steadyops.runner.checks import CheckRunner
+from steadyops.runner.jobs import Jobs, jobs_for
 from steadyops.runner.scheduler import Scheduler
 from steadyops.sources.logs import LogSources
 from steadyops.store import Store
@@ -77,8 +79,12 @@ class App:
     channels: dict[tuple[str, int], Notifier] = field(default_factory=dict)
     logs: LogSources | None = None
     scheduler: Scheduler | None = None
+    #: where jobs run: in this process, or on Celery workers (``runner.engine``)
+    jobs: Jobs | None = None
 
     def close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
         self.store.close()
 
     async def shutdown(self) -> None:
@@ -166,9 +172,12 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     scheduler = Scheduler(checks, settings.inspection, clock)
     audit = AuditLog.configured(store, settings.data_dir, settings.audit)
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
+    jobs = jobs_for(settings, executor, scheduler)
+    if jobs.distributed:  # rounds are handed out to workers as tickets instead of run here
+        scheduler.dispatch = jobs
     app = App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
               clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,
-              logs=logs, scheduler=scheduler)
+              logs=logs, scheduler=scheduler, jobs=jobs)
     if settings.llm is not None:  # the pipeline asks the model about each new incident after its batch
         pipeline.investigate = functools.partial(_investigate_new, app)
     return app

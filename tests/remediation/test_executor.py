@@ -153,8 +153,43 @@ async def test_second_action_on_locked_target_refused(remediation_app: Any) -> N
     app = remediation_app
     first = await app.executor.propose("host.clean_logs", "dev-1", params(app), "dave")
     second = await app.executor.propose("host.clean_logs", "dev-1", params(app), "erin")
-    app.executor._lock(first.id, "dev-1", app.clock.now())  # first is mid-apply
+    app.executor._start(first.id, "dev-1", app.clock.now(), "dave", {})  # first is mid-apply
     with pytest.raises(Refused, match="locked by run"):
         await app.executor.apply(second.id, "erin")
     app.executor._unlock("dev-1", first.id)
     assert (await app.executor.apply(second.id, "erin")).ok
+
+
+async def test_an_apply_starts_once_however_often_it_is_handed_over(remediation_app: Any) -> None:
+    """A queue delivers at least once: the start is a compare-and-set, a settled run ignores a repeat."""
+    app = remediation_app
+    run = await app.executor.propose("host.clean_logs", "dev-1", params(app), "dave")
+    files = sorted(p.name for p in app.test_logs.iterdir())
+    app.executor._start(run.id, "dev-1", app.clock.now(), "dave", {})  # another process started it
+    with pytest.raises(Refused, match="running"):
+        await app.executor.apply(run.id, "dave")
+    app.executor._unlock("dev-1", run.id)
+    before = len(app.audit.entries())
+    await app.executor.apply_job(run.id, "dave")  # a duplicate while running: refused, never applied
+    assert [e.kind for e in app.audit.entries()[before:]] == ["refused"]
+    assert sorted(p.name for p in app.test_logs.iterdir()) == files  # nothing deleted
+
+
+async def test_a_redelivered_apply_of_a_run_mid_apply_is_settled_as_interrupted(remediation_app: Any) -> None:
+    """The process applying it died: which steps ran is unknown, so it is never applied again."""
+    app = remediation_app
+    run = await app.executor.propose("host.clean_logs", "dev-1", params(app), "dave")
+    files = sorted(p.name for p in app.test_logs.iterdir())
+    app.executor._start(run.id, "dev-1", app.clock.now(), "dave", {})
+    await app.executor.apply_job(run.id, "dave", redelivered=True)
+    with app.store.transaction() as s:
+        from steadyops.store.tables import ActionRunRow, TargetLockRow
+
+        row = s.get(ActionRunRow, run.id)
+        assert row is not None and row.status == "failed" and row.outcome["details"]["interrupted"] is True
+        assert s.get(TargetLockRow, "dev-1") is None  # unlocked for whoever plans anew
+    assert sorted(p.name for p in app.test_logs.iterdir()) == files  # not applied by the redelivery
+    assert [e.kind for e in app.audit.entries()][-2:] == ["apply_started", "apply_interrupted"]
+    await app.executor.apply_job(run.id, "dave", redelivered=True)  # once more: settled, nothing happens
+    assert [e.kind for e in app.audit.entries()][-1] == "apply_interrupted"
+    assert app.audit.verify().ok

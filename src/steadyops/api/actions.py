@@ -161,6 +161,8 @@ def reject(run_id: RunId, body: DecisionIn, me: Approver, app: Annotated[App, De
 @router.post("/{run_id}/apply", response_model=Outcome, summary="Apply an approved plan, then verify")
 async def apply(run_id: RunId, me: Responder, app: Annotated[App, Depends(get_app)],
                 body: ApplyIn | None = None) -> Outcome:
+    if app.jobs is not None:  # embedded: here; distributed: on a worker, waited for
+        return await app.jobs.apply(run_id, me.name, me.credential)
     return await app.executor.apply(run_id, me.name, me.credential)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from steadyops.cli import act, alerts, ask, audit, do, incidents, inspect, kb, mcp, plugins, serve, silences
+from steadyops.cli import act, alerts, ask, audit, do, incidents, inspect, kb, mcp, plugins, serve, silences, worker
 from steadyops.cli import canary as canary_cli
 from steadyops.cli import changes as changes_cli
 from steadyops.cli import login as login_cli
@@ -42,6 +42,7 @@ def _root(
 
 
 serve.register(app)
+worker.register(app)
 plugins.register(app)
 inspect.register(app)
 do.register(app)

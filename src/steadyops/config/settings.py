@@ -180,6 +180,24 @@ class InspectionConfig(BaseModel):
     kinds: dict[str, InspectionScope] = Field(default_factory=dict)
 
 
+class RunnerConfig(Section):
+    """Where jobs run (inspections, diagnoses, remediation steps, notifications).
+
+    ``embedded`` (the default): in the ``serve`` process, on its event loop, with SQLite or
+    PostgreSQL. ``celery``: ``steadyops worker`` processes take the jobs from a broker (RabbitMQ
+    recommended: acks_late + reject_on_worker_lost redeliver a killed worker's jobs at once, with no
+    visibility timeout to guess) and share a PostgreSQL store; needs ``pip install steadyops[distributed]``.
+    """
+
+    engine: Literal["embedded", "celery"] = "embedded"
+    broker_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672//", description="Celery broker URL")
+    queue: str = Field(default="steadyops", min_length=1, description="the broker queue the workers consume")
+    batch: int = Field(default=25, ge=1, le=1000, description="targets per inspection message")
+    worker_threads: int = Field(default=4, ge=1, le=64,
+                                description="messages one worker process works on at once (one event loop)")
+    apply_wait: Duration = Field(default=900.0, gt=0, description="how long the API waits for a worker's apply")
+
+
 class IntakeConfig(Section):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_alerts_per_request: int = Field(default=10_000, gt=0)
@@ -326,6 +344,7 @@ class Settings(BaseSettings):
     inhibit_rules: list[InhibitRuleConfig] = Field(default_factory=list)
     convergence: ConvergenceConfig = Field(default_factory=ConvergenceConfig)
     inspection: InspectionConfig = Field(default_factory=InspectionConfig)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig, description="embedded or Celery workers (i13)")
     intake: IntakeConfig = Field(default_factory=IntakeConfig)
     inventory: Path | None = None
     notify_max_attempts: int = Field(default=8, ge=1)

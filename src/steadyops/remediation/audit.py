@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from steadyops.auth.principal import Principal
@@ -27,6 +27,8 @@ from steadyops.store import Store
 from steadyops.store.tables import AuditRow
 
 GENESIS = "0" * 64
+#: the advisory lock that serialises audit appenders on PostgreSQL (any constant, this one spells "audt")
+AUDIT_LOCK_KEY = 0x61756474
 
 
 __all__ = ["GENESIS", "AuditLog", "Problem", "Verdict", "entry_hash", "load_key"]
@@ -78,7 +80,12 @@ class AuditLog:
 
     def append(self, session: Session, *, at: datetime, actor: str, kind: str, subject: str,
                payload: dict[str, Any]) -> AuditRow:
-        """Write one entry inside the caller's transaction, so the entry and the change commit together."""
+        """Write one entry inside the caller's transaction, so the entry and the change commit together.
+
+        On PostgreSQL several processes append (API, workers): a transaction-scoped advisory lock
+        serialises appenders, so two never read the same head and fork the chain."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         last = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
         seq = (last.seq + 1) if last else 1
         prev = last.hash if last else GENESIS

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from steadyops.config.settings import RemediationConfig
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 PENDING, APPROVED, REJECTED, RUNNING, SUCCEEDED, FAILED, ROLLED_BACK = (
     "pending_approval", "approved", "rejected", "running", "succeeded", "failed", "rolled_back")
+#: a run in one of these is over: a repeated apply message finds nothing to do
+SETTLED = (REJECTED, SUCCEEDED, FAILED, ROLLED_BACK)
 
 
 class Executor:
@@ -177,7 +179,8 @@ class Executor:
             if plan.plan_hash != run.plan_hash:
                 raise Refused("the plan changed since it was approved (its hash differs); plan and approve again")
             counted = policy.satisfied(req, approvals, plan.plan_hash, now)
-            self._lock(run.id, tgt.name, now)
+            self._start(run.id, tgt.name, now, actor,
+                        _via(credential, {"approvers": [a.approver for a in counted]}))
         except (OSError, ShellError) as exc:  # re-planning failed: a refusal, audited, never a 500
             reason = f"could not re-plan before applying: {type(exc).__name__}: {exc}"
             self.audit.record(at=now, actor=actor, kind="refused", subject=f"run {run_id}",
@@ -187,8 +190,6 @@ class Executor:
             self.audit.record(at=now, actor=actor, kind="refused", subject=f"run {run_id}",
                               payload=_via(credential, {"reason": str(exc)}))
             raise
-        self._set(run.id, RUNNING, actor, "apply_started",
-                  _via(credential, {"approvers": [a.approver for a in counted]}))
         try:
             outcome = await self._run_apply(cls, plan, counted, ctx)
             if outcome.ok:
@@ -200,6 +201,49 @@ class Executor:
         if outcome.ok:  # the incident's "remedy applied" time (its timings, 1-5-10)
             with self.store.transaction() as s:
                 incidents_repo.mark_remedied(s, tgt.name, self.clock.now(), f"{cls.name} (run {run.id})")
+        return outcome
+
+    async def apply_job(self, run_id: int, actor: str, credential: str = "", *, redelivered: bool = False) -> None:
+        """An apply as a worker runs it from a queue, where a message may arrive more than once.
+
+        Settled already (the last worker finished but died before acknowledging): nothing to do.
+        ``running`` and redelivered: the worker that applied it died mid-apply. Which of its steps
+        ran is unknown, and a half-run step on another system is not known to be safe to repeat, so
+        it is never applied again: the run is settled as interrupted (audited, target unlocked, the
+        action's checks re-run for the record) and a person plans anew. Otherwise: :meth:`apply`,
+        whose refusals are audited there (the API waiting for this job reads them from the audit log).
+        """
+        with self.store.transaction() as s:
+            status = _get_run(s, run_id).status
+        if status in SETTLED:
+            log.info("run %s is already %s; a repeated apply message changes nothing", run_id, status)
+            return
+        if status == RUNNING and redelivered:
+            await self.settle_interrupted(run_id, actor, credential)
+            return
+        try:
+            await self.apply(run_id, actor, credential)
+        except (Refused, NotFound, ValidationFailed) as exc:  # audited by apply; a queue has nobody to tell
+            log.info("apply of run %s refused: %s", run_id, exc)
+
+    async def settle_interrupted(self, run_id: int, actor: str, credential: str = "") -> Outcome:
+        """Settle a run whose applying process died: failed, interrupted, never re-applied."""
+        with self.store.transaction() as s:
+            run = _get_run(s, run_id)
+            if run.status != RUNNING:
+                return Outcome.model_validate(run.outcome) if run.outcome else Outcome(ok=False, summary=run.status)
+        outcome = Outcome(ok=False, summary="interrupted: the process applying this plan stopped mid-apply; it was "
+                          "not applied again. Check the target, then plan and approve anew",
+                          details={"interrupted": True})
+        cls = self.registry.actions.get(run.action)
+        tgt = self._target(run.target)
+        if cls.verify_checks and self.checks is not None:  # the state it left, for whoever decides next
+            jobs = [j for j in self.checks.jobs(targets=[tgt.name]) if j.check.name in cls.verify_checks]
+            _id, findings = await self.checks.inspect(jobs, trigger=f"interrupted:{cls.name}")
+            outcome.details["verification"] = [f.model_dump(mode="json") for f in findings]
+        self._unlock(tgt.name, run.id)
+        self._set(run.id, FAILED, actor, "apply_interrupted", _via(credential, outcome.model_dump(mode="json")),
+                  outcome=outcome)
         return outcome
 
     async def _run_apply(self, cls: type[Action], plan: Plan, approvals: list[Approval],
@@ -232,17 +276,30 @@ class Executor:
                                           "summary": f"verification failed: {bad[0].check}: {bad[0].summary}"})
 
     # -- locks and state -----------------------------------------------------------------------
-    def _lock(self, run_id: int, target: str, now: datetime) -> None:
+    def _start(self, run_id: int, target: str, now: datetime, actor: str, payload: dict[str, Any]) -> None:
+        """Lock the target, move the run to ``running`` and audit ``apply_started``, in one transaction.
+
+        The move is a compare-and-set (``WHERE status IN (approved, pending)``): of two processes
+        handed the same apply (a queue delivers at least once) exactly one starts it. A lock left by
+        this same run is taken back: the run was never started (it is still approved), so whoever
+        took that lock died before applying anything."""
         try:
             with self.store.transaction() as s:
+                moved = s.execute(update(ActionRunRow).where(ActionRunRow.id == run_id,
+                                                             ActionRunRow.status.in_((APPROVED, PENDING)))
+                                  .values(status=RUNNING, updated_at=now))
+                if getattr(moved, "rowcount", 0) != 1:
+                    raise Refused(f"run {run_id} is already being applied")
                 held = s.get(TargetLockRow, target)
-                if held is not None and held.expires_at > now:
+                if held is not None and held.expires_at > now and held.run_id != run_id:
                     raise Refused(f"target {target} is locked by run {held.run_id} until {held.expires_at.isoformat()}")
                 if held is not None:
                     s.delete(held)
                     s.flush()
                 s.add(TargetLockRow(target=target, run_id=run_id, acquired_at=now,
                                     expires_at=now + timedelta(seconds=self.config.lock_ttl)))
+                self.audit.append(s, at=now, actor=actor, kind="apply_started", subject=f"run {run_id}",
+                                  payload=payload)
         except IntegrityError as exc:
             raise Refused(f"target {target} is locked by another run") from exc
 

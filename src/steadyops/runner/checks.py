@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from steadyops.contracts.checks import Check
 from steadyops.core.clock import Clock
 from steadyops.core.inventory import Inventory, Target
@@ -120,41 +122,47 @@ class CheckRunner:
 
     def record(self, findings: Sequence[Finding], run_id: int | None = None) -> None:
         """Store results and journal alert events: firing for failures, resolved for recoveries."""
+        with self.store.transaction() as s:
+            journalled = self.record_in(s, findings, run_id)
+        if journalled and self.on_alerts is not None:
+            self.on_alerts()
+
+    def record_in(self, s: Session, findings: Sequence[Finding], run_id: int | None = None) -> int:
+        """:meth:`record` inside the caller's transaction (a distributed round commits its findings with
+        its claim, so a redelivered round can never record twice); the number of alert events journalled."""
         now = self.clock.now()
         events: list[Alert] = []
-        with self.store.transaction() as s:
-            for f in findings:
-                s.add(CheckResultRow(
-                    run_id=run_id, check=f.check, target=f.target, target_kind=f.target_kind, status=f.status.value,
-                    summary=f.summary, evidence=[e.model_dump(mode="json") for e in f.evidence], metrics=f.metrics,
-                    labels=f.labels, layer=f.layer, runbook=f.runbook, started_at=f.started_at,
-                    duration_seconds=f.duration_seconds,
-                ))
-                if f.labels.get(BLOCKED_BY):
-                    continue  # folded into the failing liveness finding's alert: no alert of its own
-                state = s.get(CheckStateRow, (f.check, f.target))
-                if f.status.failing:
-                    labels = alert_labels(f, self.inventory)
-                    if state is not None and state.alert_labels != labels:
-                        # severity or details changed: the old alert resolves, a new one fires
-                        events.append(_resolved(state, now))
-                        state.alert_labels = labels
-                        state.since = f.started_at
-                    if state is None:
-                        state = CheckStateRow(check=f.check, target=f.target, status=f.status.value,
-                                              alert_labels=labels, since=f.started_at, updated_at=now)
-                        s.add(state)
-                    state.status = f.status.value
-                    state.updated_at = now
-                    events.append(Alert(labels=labels, annotations=_annotations(f), status=AlertStatus.FIRING,
-                                        starts_at=state.since, source="check"))
-                elif state is not None:
+        for f in findings:
+            s.add(CheckResultRow(
+                run_id=run_id, check=f.check, target=f.target, target_kind=f.target_kind, status=f.status.value,
+                summary=f.summary, evidence=[e.model_dump(mode="json") for e in f.evidence], metrics=f.metrics,
+                labels=f.labels, layer=f.layer, runbook=f.runbook, started_at=f.started_at,
+                duration_seconds=f.duration_seconds,
+            ))
+            if f.labels.get(BLOCKED_BY):
+                continue  # folded into the failing liveness finding's alert: no alert of its own
+            state = s.get(CheckStateRow, (f.check, f.target))
+            if f.status.failing:
+                labels = alert_labels(f, self.inventory)
+                if state is not None and state.alert_labels != labels:
+                    # severity or details changed: the old alert resolves, a new one fires
                     events.append(_resolved(state, now))
-                    s.delete(state)
-            if events:
-                alerts_repo.insert_events(s, events, now)
-        if events and self.on_alerts is not None:
-            self.on_alerts()
+                    state.alert_labels = labels
+                    state.since = f.started_at
+                if state is None:
+                    state = CheckStateRow(check=f.check, target=f.target, status=f.status.value,
+                                          alert_labels=labels, since=f.started_at, updated_at=now)
+                    s.add(state)
+                state.status = f.status.value
+                state.updated_at = now
+                events.append(Alert(labels=labels, annotations=_annotations(f), status=AlertStatus.FIRING,
+                                    starts_at=state.since, source="check"))
+            elif state is not None:
+                events.append(_resolved(state, now))
+                s.delete(state)
+        if events:
+            alerts_repo.insert_events(s, events, now)
+        return len(events)
 
 
 #: target labels copied onto every alert from that target, so routes and inhibitions can use them

@@ -12,6 +12,12 @@ Why it is shaped this way:
 - **Injectable time.** Due times come from ``clock.monotonic()``, and one step of work is
   :meth:`Scheduler.start_due`, so a timeline test on a fake clock drives rounds deterministically;
   :meth:`Scheduler.run_forever` is only the loop that calls it on real time.
+- **Rounds handed out, in distributed mode.** With a :class:`~steadyops.runner.jobs.RoundDispatch`
+  (``runner.engine: celery``) the scheduler does not run rounds: it numbers each target's interval
+  slots from the epoch (offset by a stable hash of the name, which spreads the fleet over the
+  interval) and hands each slot out once as a ticket (target, round). The numbering is the same in
+  every scheduler process, so a restarted scheduler re-sends a round under the same key and the
+  worker's claim (runner/rounds.py) makes it a no-op.
 - Intervals and timeouts resolve target label → ``inspection.kinds.<kind>`` → ``inspection`` →
   the check's own default; jitter spreads rounds so 500 targets are not asked in the same second.
 """
@@ -21,9 +27,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from steadyops.config.durations import parse_duration
 from steadyops.config.settings import InspectionConfig
@@ -38,6 +47,31 @@ log = logging.getLogger(__name__)
 #: target labels that override the schedule for one target
 INTERVAL_LABEL = "inspection_interval"
 TIMEOUT_LABEL = "check_timeout"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One target's round in distributed mode, its idempotency key: ``round`` numbers its interval slots."""
+
+    target: str
+    round: int
+
+
+class RoundDispatch(Protocol):
+    """Hands tickets to workers (the Celery engine); the embedded scheduler runs rounds itself."""
+
+    def submit_rounds(self, tickets: Sequence[Ticket]) -> None: ...
+
+
+def slot(target: str, interval: float, now: float) -> tuple[int, float]:
+    """The round number a target is in at wall time ``now`` and when its next round starts.
+
+    Rounds start at ``offset + n * interval`` where the offset is a stable fraction of the interval
+    taken from the name: the fleet is spread evenly, and every process computes the same numbers.
+    """
+    offset = (zlib.crc32(target.encode()) % 10_000) / 10_000 * interval
+    n = math.floor((now - offset) / interval)
+    return n, offset + (n + 1) * interval
 
 
 @dataclass(frozen=True)
@@ -78,25 +112,30 @@ def blocked(job: Job, gate: Finding) -> Finding:
 
 class Scheduler:
     def __init__(self, runner: CheckRunner, config: InspectionConfig, clock: Clock,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, dispatch: RoundDispatch | None = None) -> None:
         self.runner = runner
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()
+        #: None: rounds run here (embedded); otherwise tickets go to the workers (distributed)
+        self.dispatch = dispatch
         self._due: dict[str, float] = {}
         self._tasks: dict[str, asyncio.Task[list[Finding]]] = {}
+        self._sent: dict[str, int] = {}
 
     # -- the schedule ----------------------------------------------------------------------------
     def rounds(self) -> list[Round]:
-        out = []
-        for target in self.runner.inventory.targets.values():
-            checks = self.runner.registry.checks_for(target.kind)
-            if not checks:
-                continue
-            gates = tuple(c for c in checks if c.liveness)
-            rest = tuple(c for c in checks if not c.liveness)
-            out.append(Round(target, gates, rest, self.interval_for(target, checks)))
-        return out
+        return [plan for target in self.runner.inventory.targets.values()
+                if (plan := self.plan_for(target)) is not None]
+
+    def plan_for(self, target: Target) -> Round | None:
+        """The target's round (None: no check applies to its kind)."""
+        checks = self.runner.registry.checks_for(target.kind)
+        if not checks:
+            return None
+        gates = tuple(c for c in checks if c.liveness)
+        rest = tuple(c for c in checks if not c.liveness)
+        return Round(target, gates, rest, self.interval_for(target, checks))
 
     def interval_for(self, target: Target, checks: Sequence[type[Check]]) -> float:
         scope = self.config.kinds.get(target.kind)
@@ -110,6 +149,8 @@ class Scheduler:
 
     def start_due(self) -> float:
         """Start the round of every target that is due and not still running; seconds to the next due."""
+        if self.dispatch is not None:
+            return self.hand_out(self.dispatch)
         now = self.clock.monotonic()
         nearest = float("inf")
         for plan in self.rounds():
@@ -124,9 +165,25 @@ class Scheduler:
             nearest = min(nearest, self._due[name] - now)
         return max(0.0, nearest)
 
+    def hand_out(self, dispatch: RoundDispatch) -> float:
+        """Distributed mode: send each target's current round once; seconds to the next round start."""
+        now = self.clock.now().timestamp()
+        tickets: list[Ticket] = []
+        nearest = float("inf")
+        for plan in self.rounds():
+            n, next_at = slot(plan.target.name, plan.interval, now)
+            if self._sent.get(plan.target.name) != n:
+                tickets.append(Ticket(plan.target.name, n))
+            nearest = min(nearest, next_at - now)
+        if tickets:
+            dispatch.submit_rounds(tickets)  # a publish error propagates: the same tickets go next time
+            self._sent.update({t.target: t.round for t in tickets})
+        return max(0.0, nearest)
+
     # -- one round -------------------------------------------------------------------------------
-    async def run_round(self, plan: Round) -> list[Finding]:
-        """Gates in order, then the rest concurrently; every finding is recorded as soon as known."""
+    async def run_round(self, plan: Round, *, record: bool = True) -> list[Finding]:
+        """Gates in order, then the rest concurrently; every finding is recorded as soon as known
+        (``record=False``: the caller records the round's findings at once, with its claim)."""
         findings: list[Finding] = []
         for i, gate in enumerate(plan.gates):
             finding = await self.runner.run_job(Job(gate, plan.target), self.timeout_for(plan.target, gate))
@@ -137,14 +194,17 @@ class Scheduler:
                                     + ", ".join(j.check.name for j in later))
                     finding = finding.model_copy(update={"evidence": [*finding.evidence, note]})
                 held = [blocked(j, finding) for j in later]
-                await self._record([finding, *held])
+                if record:
+                    await self._record([finding, *held])
                 return [*findings, finding, *held]
-            await self._record([finding])
+            if record:
+                await self._record([finding])
             findings.append(finding)
 
         async def one(check: type[Check]) -> Finding:
             found = await self.runner.run_job(Job(check, plan.target), self.timeout_for(plan.target, check))
-            await self._record([found])
+            if record:
+                await self._record([found])
             return found
 
         findings.extend(await asyncio.gather(*(one(c) for c in plan.rest)))

@@ -267,6 +267,26 @@ class CheckStateRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class InspectionRoundRow(Base):
+    """One target's scheduled round in distributed mode: the idempotency key of its inspection.
+
+    ``round`` numbers the target's interval slots since the epoch, so every scheduler (a restarted
+    one, a second one) names the same round the same way. A worker claims the row before running the
+    round and marks it done in the transaction that records the round's findings; a duplicate message
+    finds the row and does nothing, a redelivered one (its worker died) takes an unfinished row over.
+    """
+
+    __tablename__ = "inspection_rounds"
+
+    target: Mapped[str] = mapped_column(String(256), primary_key=True)
+    round: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class AuditRow(Base):
     """Append-only, hash-chained, HMAC-signed audit entries (see remediation/audit.py)."""
 
