@@ -29,8 +29,8 @@ from steadyops.app import App, build_app
 from steadyops.config.settings import load_settings
 from steadyops.runner.scheduler import Ticket
 from steadyops.store.tables import ActionRunRow, CheckResultRow, InspectionRoundRow
-from steadyops.testing.middleware import RABBIT_API, HttpServer, ensure_rabbitmq_management, rabbitmq_vhost
-from steadyops.testing.services import ServiceMissing, unavailable, wait_until
+from tests.harness.middleware import RABBIT_API, HttpServer, ensure_rabbitmq_management, rabbitmq_vhost
+from tests.harness.services import ServiceMissing, unavailable, wait_until
 
 pytest.importorskip("celery")
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

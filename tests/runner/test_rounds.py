@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from tests.runner.test_scheduler import RAN, build
 
 from steadyops.config.settings import InspectionConfig
 from steadyops.core.clock import FakeClock
@@ -18,6 +17,7 @@ from steadyops.core.inventory import Target
 from steadyops.runner.rounds import claim, execute, finish
 from steadyops.runner.scheduler import Ticket, slot
 from steadyops.store.tables import CheckResultRow, InspectionRoundRow
+from tests.runner.test_scheduler import RAN, build
 
 
 class Handed:
