@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from steadyops.agent.commands import Grammar
+from steadyops.contracts.toolsets import ToolContext
+from steadyops.core.clock import FakeClock
 from steadyops.core.inventory import Inventory, Target
 from steadyops.core.models import CheckStatus
 from steadyops.integrations.zookeeper import register
 from steadyops.plugins import Registry
-from tests.integrations.zookeeper.test_diagnose import down, healthy
+from steadyops.reports import recent_runs
+from steadyops.runner.checks import CheckRunner
+from tests.integrations.zookeeper.test_diagnose import FakeFactory, down, healthy
 
 
 def registry() -> Registry:
@@ -38,3 +46,19 @@ def test_the_section_localises_the_findings_of_any_report() -> None:
     assert got.data is not None and "findings" not in got.data
     assert section(healthy("zk1"), inventory) is not None
     assert section([], inventory) is None  # a report without ZooKeeper findings gets no section
+
+
+async def test_the_agent_tool_localises_without_recording(make_app: Any, fake_clock: FakeClock, fake_zk: FakeFactory,
+                                                          standalone_answers: dict[str, str]) -> None:
+    reg = registry()
+    async with fake_zk(standalone_answers) as zk:
+        inv = Inventory([Target(name="zk-a", kind="zookeeper", address=zk.address, labels={"data_dir": "/nope"})])
+        app = make_app()
+        runner = CheckRunner(reg, inv, app.store, fake_clock)
+        (tool,) = reg.toolsets.get("zookeeper")(ToolContext(checks=runner, inventory=inv)).tools()
+        assert tool.name == "zk_localise" and not tool.mutates
+        got = await tool.run(tool.params(target="127.0.0.1"))
+        assert [t["target"] for t in got["targets"]] == ["zk-a"] and got["run_id"] is None
+        assert recent_runs(app.store) == []  # it asked; it recorded no inspection
+        with pytest.raises(ValueError, match=r"no ZooKeeper target matches 10\.9\.9\.9"):
+            await tool.run(tool.params(target="10.9.9.9"))

@@ -8,6 +8,7 @@ localisation itself. The diagnosis module is imported on first use, so loading t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,10 @@ from pydantic import BaseModel, Field
 
 from steadyops.contracts.sections import ReportSection
 from steadyops.contracts.toolsets import Tool, ToolContext, Toolset
-from steadyops.core.inventory import Inventory
+from steadyops.core.inventory import Inventory, split_address
 from steadyops.core.models import Finding
 from steadyops.integrations.zookeeper.base import TARGET_KIND
+from steadyops.integrations.zookeeper.client import DEFAULT_PORT
 from steadyops.integrations.zookeeper.messages import Lang, msg
 from steadyops.plugins import Cleanup, DoCommand, Registry
 
@@ -55,21 +57,34 @@ class LocaliseParams(BaseModel):
 
 
 class ZkToolset(Toolset):
-    """``zk_localise``: the agent may run ``zk检测`` (read-only checks) and read which layer failed."""
+    """``zk_localise``: the agent may run the ZooKeeper checks and read which layer failed where.
+
+    Like the agent's other check tools it records nothing (no inspection run, no alert): it asks.
+    """
 
     def __init__(self, context: ToolContext) -> None:
         self.context = context
 
     def tools(self) -> Sequence[Tool]:
         async def run(p: BaseModel) -> Any:
-            from steadyops.integrations.zookeeper.diagnose import zk_inspect
+            from steadyops.integrations.zookeeper.diagnose import localise
 
             assert isinstance(p, LocaliseParams)
-            report = await zk_inspect(self.context.checks, p.target or None)
+            zk = [tg for tg in self.context.inventory.targets.values() if tg.kind == TARGET_KIND and (
+                  not p.target or p.target in (tg.name, tg.address)
+                  or split_address(tg.address, DEFAULT_PORT)[0] == p.target)]
+            if not zk:
+                raise ValueError(f"no ZooKeeper target matches {p.target or 'the inventory'}")
+            runner = self.context.checks
+            jobs = runner.jobs(kinds=[TARGET_KIND], targets=[tg.name for tg in zk])
+            findings = await asyncio.gather(*(runner.run_job(job) for job in jobs))
+            report = localise(findings, addresses={tg.name: tg.address or tg.name for tg in zk},
+                              clusters={tg.name: tg.labels["cluster"] for tg in zk if tg.labels.get("cluster")})
             return report.model_dump(mode="json", exclude={"findings"})
 
-        return [Tool("zk_localise", "Run every ZooKeeper check (read-only) and say which layer failed on which "
-                     "server and whether the ensemble keeps quorum.", LocaliseParams, run, source="zk检测")]
+        return [Tool("zk_localise", "Run every ZooKeeper check (read-only, nothing recorded) and say which layer "
+                     "failed on which server and whether the ensemble keeps quorum.", LocaliseParams, run,
+                     source="zk检测")]
 
 
 def register_extras(registry: Registry) -> None:
