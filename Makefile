@@ -1,8 +1,9 @@
 # steadyops — the two commands are `make run` and `make test`.
 #
 #   make run     virtualenv + install, then `steadyops serve` on embedded defaults (SQLite in ./data)
-#   make test    virtualenv + test extras + Debian test packages, then ruff, mypy and the whole suite
-#   make lint    ruff + mypy only
+#   make test    virtualenv + test extras + Debian test packages, then ruff, mypy, the layer contracts
+#                (lint-imports, [tool.importlinter] in pyproject.toml) and the whole suite
+#   make lint    ruff + mypy + layer contracts only
 #   make bench   bench/intake.py (steadyops on SQLite and PostgreSQL vs a real Alertmanager)
 #   make benchmarks  every benchmark in bench/ (log parsing, NAB, RCA, log anomaly) on ../shared/datasets
 #   make evals   retrieval and diagnosis evals (evals/); the LLM mode runs when STEADYOPS_LLM__* is set
@@ -31,11 +32,13 @@ run: $(RUN_STAMP)
 test: $(TEST_STAMP) $(LLAMA_STAMP) test-deps
 	$(VENV)/bin/ruff check src tests bench evals
 	$(VENV)/bin/mypy src tests/harness
+	$(VENV)/bin/lint-imports
 	STEADYOPS_REQUIRE_SERVICES=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench evals
 	$(VENV)/bin/mypy src tests/harness bench evals
+	$(VENV)/bin/lint-imports
 
 bench: $(TEST_STAMP) test-deps
 	$(PY) bench/intake.py $(BENCH_ARGS)
@@ -89,6 +92,6 @@ $(LLAMA_STAMP): scripts/build-llama-cpp.sh | $(TEST_STAMP)
 	@touch $@
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find src -maxdepth 1 -name '*.egg-info' -type d -prune -exec rm -rf {} +
