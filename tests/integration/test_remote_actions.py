@@ -43,6 +43,7 @@ from steadyops.integrations import host as host_plugin
 from steadyops.integrations import zookeeper as zk_plugin
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.zookeeper.actions import SNAP_TRAILER, ZkPurge
+from steadyops.integrations.zookeeper.storage import DataFilesCheck, DiskCheck, ShellDirProbe, local_usage
 from steadyops.plugins import Registry
 from tests.harness.services import free_port
 from tests.harness.sshd import SshServer
@@ -237,6 +238,26 @@ async def test_zookeeper_purge_over_ssh_keeps_the_newest_snapshots(world: Any, s
     ctx, _allow = app.executor._context("zookeeper.purge", app.inventory.targets["zk-remote"])
     back = await ZkPurge().rollback(plan, outcome, ctx)
     assert back.ok and sorted(back.details["restored"]) == doomed and digest(doomed) == originals
+
+
+async def test_zookeeper_storage_checks_measure_a_remote_data_dir_over_ssh(world: Any, sshd: SshServer) -> None:
+    """The disk and data-files checks of a remote ZooKeeper log in like the purge does and give the numbers
+    a local stat gives (the label names the dataDir; its version-2 child is found on the remote side)."""
+    target = world.inventory.targets["zk-remote"]
+    target = target.model_copy(update={"labels": {**target.labels, "data_dir": str(world.zkdir)}})
+    local = local_usage(str(world.zkdir / "version-2"))
+    usage = await ShellDirProbe().usage(target, str(world.zkdir))
+    assert usage.path == str(world.zkdir / "version-2")
+    counted = (usage.snapshots, usage.snapshot_bytes, usage.txn_logs, usage.txn_log_bytes)
+    assert counted == (local.snapshots, local.snapshot_bytes, local.txn_logs, local.txn_log_bytes)
+    assert counted == (5, 5 * (2048 + len(SNAP_TRAILER)), 5, 5 * 2048)
+    assert usage.fs_total == local.fs_total and not usage.read_only
+    files = await DataFilesCheck().run(target)
+    assert files.status is CheckStatus.OK and files.metrics["snapshots"] == 5 and files.metrics["txn_logs"] == 5
+    disk = await DiskCheck().run(target)
+    assert disk.status is not CheckStatus.UNKNOWN and "data_dir_used_pct" in disk.metrics, disk
+    with pytest.raises(OSError, match="No such file"):
+        await ShellDirProbe().usage(target, str(world.zkdir / "nope"))
 
 
 async def test_service_restart_over_ssh_runs_allow_listed_commands_only(world: Any, sshd: SshServer) -> None:

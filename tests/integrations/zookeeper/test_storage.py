@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +11,12 @@ import pytest
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
 from steadyops.execution.where import is_local
+from steadyops.integrations.zookeeper import storage
 from steadyops.integrations.zookeeper.storage import (
     DataFilesCheck,
     DirUsage,
     DiskCheck,
     local_usage,
-    set_remote_dir_probe,
 )
 
 FakeFactory = Callable[[dict[str, str]], Any]
@@ -36,13 +36,6 @@ def data_dir(tmp_path: Path) -> Path:
     (d / "log.1").write_bytes(b"l" * 5000)
     (d / "acceptedEpoch").write_text("1")
     return d
-
-
-@pytest.fixture
-def no_remote_probe() -> Iterator[None]:
-    set_remote_dir_probe(None)
-    yield
-    set_remote_dir_probe(None)
 
 
 def conf_for(data: Path, log: Path | None = None) -> str:
@@ -101,19 +94,19 @@ async def test_missing_directory_is_unknown_not_ok(fake_zk: FakeFactory, tmp_pat
     assert result.status is CheckStatus.UNKNOWN and "FileNotFoundError" in str(result.evidence)
 
 
-async def test_remote_without_probe_names_the_hook_and_sizes_from_conf(fake_zk: FakeFactory, data_dir: Path,
-                                                                       no_remote_probe: None) -> None:
+async def test_remote_without_a_login_names_the_label_and_sizes_from_conf(fake_zk: FakeFactory,
+                                                                         data_dir: Path) -> None:
     async with fake_zk({"conf": conf_for(data_dir, data_dir.parent / "log")}) as zk:
         t = target(zk.address, local="false")
         disk = await DiskCheck().run(t)
-        assert disk.status is CheckStatus.UNKNOWN and "set_remote_dir_probe" in disk.summary
+        assert disk.status is CheckStatus.UNKNOWN and "ssh_credentials" in disk.summary
         files = await DataFilesCheck().run(t)
         assert files.status is CheckStatus.OK and files.metrics == {"data_dir_bytes": 8000, "data_log_dir_bytes": 123}
         big = await DataFilesCheck().run(target(zk.address, local="false", data_files_warn_mb="0.001"))
         assert big.status is CheckStatus.WARNING and big.layer == "disk"
 
 
-async def test_remote_probe_hook_is_used(fake_zk: FakeFactory, no_remote_probe: None) -> None:
+async def test_a_remote_probe_is_used(fake_zk: FakeFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, str]] = []
 
     class Probe:
@@ -121,7 +114,7 @@ async def test_remote_probe_hook_is_used(fake_zk: FakeFactory, no_remote_probe: 
             seen.append((target.name, path))
             return DirUsage(path, fs_total=100 * MIB, fs_used=95 * MIB, fs_free=5 * MIB, snapshots=2)
 
-    set_remote_dir_probe(Probe())
+    monkeypatch.setattr(storage, "probe_for", lambda target: Probe())
     async with fake_zk({"conf": conf_for(Path("/var/lib/zookeeper/version-2"))}) as zk:
         result = await DiskCheck().run(target(zk.address, local="false"))
     assert result.status is CheckStatus.CRITICAL and result.metrics["data_dir_used_pct"] == 95.0

@@ -17,10 +17,10 @@ from __future__ import annotations
 from steadyops.integrations.zookeeper import checks, ensemble, storage
 from steadyops.integrations.zookeeper.collectors import COLLECTORS
 from steadyops.integrations.zookeeper.grammar import register_extras
-from steadyops.integrations.zookeeper.storage import DirProbe, DirUsage, set_remote_dir_probe
+from steadyops.integrations.zookeeper.storage import DirProbe, DirUsage
 from steadyops.plugins import Registry
 
-__all__ = ["CHECKS", "COLLECTORS", "DirProbe", "DirUsage", "register", "set_remote_dir_probe"]
+__all__ = ["CHECKS", "COLLECTORS", "DirProbe", "DirUsage", "register"]
 
 CHECKS = (*checks.CHECKS, *ensemble.CHECKS, *storage.CHECKS)
 

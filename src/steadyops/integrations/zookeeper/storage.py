@@ -4,11 +4,12 @@ A full dataLogDir stops every write in the ensemble (ZooKeeper cannot fsync its 
 snapshots without ``autopurge`` grow until it is full, so both are checked. ``conf`` says where the
 directories are; they are inspected where they live:
 
-* a **local** target (loopback address, or label ``local: "true"``) is stat-ed directly;
-* a **remote** target goes through the probe registered with :func:`set_remote_dir_probe` — the
-  hook the SSH host integration fills (it runs ``df``/``ls`` over SSH). Without one the disk check
-  says UNKNOWN and names the hook, and the data-files check still judges the total size
-  ZooKeeper itself reports in ``conf`` (``dataDirSize`` / ``dataLogSize``).
+* a **local** target (:func:`steadyops.execution.where.is_local`) is stat-ed directly;
+* a **remote** target that says how to log in (label ``ssh_credentials``, or ``transport: ssh``
+  with ``credentials``) is measured over SSH by :class:`ShellDirProbe`, through the same shell and
+  known-hosts policy as every remote command (``stat -f``, ``find``, ``findmnt``; read-only).
+  Without a login the disk check says UNKNOWN and names the label, and the data-files check still
+  judges the total size ZooKeeper itself reports in ``conf`` (``dataDirSize`` / ``dataLogSize``).
 
 When ``conf`` is refused (whitelist) or not served (no quorum) the labels ``data_dir`` and
 ``data_log_dir`` name the directories instead.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +29,11 @@ from typing import ClassVar, Protocol
 import psutil
 
 from steadyops.contracts.checks import grade, label_float, worst
+from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target, split_address
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
+from steadyops.execution.errors import ShellError
+from steadyops.execution.shell import shell_for
 from steadyops.execution.where import is_local
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, unanswered
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer
@@ -63,7 +68,7 @@ class DirUsage:
 
 
 class DirProbe(Protocol):
-    """Measures a directory on the target's host (the SSH integration implements it for remote hosts)."""
+    """Measures a directory on the target's host: :class:`LocalDirProbe` here, :class:`ShellDirProbe` over SSH."""
 
     async def usage(self, target: Target, path: str) -> DirUsage: ...
 
@@ -97,17 +102,60 @@ def storage_failure(evidence: list[Evidence]) -> bool:
     return any(e.value == "storage" for e in evidence)
 
 
-_remote_probe: DirProbe | None = None
+class ShellDirProbe:
+    """A directory on the target's host, measured over SSH (:func:`steadyops.execution.shell.shell_for`):
+    the same numbers :func:`local_usage` gives, from ``stat -f``, ``find`` and ``findmnt``. Read-only."""
+
+    timeout = 10.0
+
+    async def usage(self, target: Target, path: str) -> DirUsage:
+        if not path.startswith("/"):
+            raise OSError(errno.EINVAL, f"{path} is not an absolute path")
+        try:
+            async with shell_for(target, self.timeout) as sh:
+                child = await sh.stat(posixpath.join(path, "version-2"))  # a label may name the configured dataDir
+                if child is not None and child.kind == "d":
+                    path = posixpath.join(path, "version-2")
+                fs = (await sh.call(["stat", "-f", "-c", "%S %b %f %a", "--", path])).stdout.split()
+                listing = await sh.call(["find", path, "-maxdepth", "1", "-type", "f", "(", "-name", "snapshot.*",
+                                         "-o", "-name", "log.*", ")", "-printf", "%f\t%s\n"])
+                mount = await sh.call(["findmnt", "-n", "-o", "OPTIONS", "-T", path], accept=(0, 1, 127))
+        except Refused as exc:
+            raise OSError(errno.EHOSTUNREACH, str(exc)) from None
+        except ShellError as exc:
+            text = str(exc)
+            code = next((n for n, words in _ERRNO_WORDS if words in text), None)
+            raise OSError(code, text) from None
+        size, blocks, free, avail = (int(v) for v in fs)
+        counts = {"snapshot": [0, 0], "log": [0, 0]}
+        for line in listing.stdout.decode("utf-8", "replace").splitlines():
+            name, _, nbytes = line.rpartition("\t")
+            prefix = name.split(".", 1)[0]
+            if prefix in counts:
+                counts[prefix][0] += 1
+                counts[prefix][1] += int(nbytes)
+        read_only = "ro" in mount.stdout.decode().strip().split(",")
+        return DirUsage(path, blocks * size, (blocks - free) * size, avail * size, counts["snapshot"][0],
+                        counts["snapshot"][1], counts["log"][0], counts["log"][1], read_only)
 
 
-def set_remote_dir_probe(probe: DirProbe | None) -> None:
-    """Register how remote dataDirs are measured (called by the SSH host integration's ``register``)."""
-    global _remote_probe
-    _remote_probe = probe
+#: what a remote command's error says → the errno it stands for (storage failures are judged by errno)
+_ERRNO_WORDS = ((errno.EIO, "Input/output error"), (errno.EROFS, "Read-only file system"),
+                (errno.ENOENT, "No such file or directory"), (errno.EACCES, "Permission denied"))
+
+
+def logs_in_over_ssh(target: Target) -> bool:
+    """A remote ZooKeeper is measured over SSH only when its target says how to log in (a ZooKeeper's own
+    credentials are not an SSH key unless ``transport: ssh`` says so)."""
+    labels = target.labels
+    return bool(labels.get("ssh_credentials")
+                or (labels.get("transport", "").strip().lower() == "ssh" and target.credentials))
 
 
 def probe_for(target: Target) -> DirProbe | None:
-    return LocalDirProbe() if is_local(target) else _remote_probe
+    if is_local(target):
+        return LocalDirProbe()
+    return ShellDirProbe() if logs_in_over_ssh(target) else None
 
 
 async def data_dirs(check: ZkCheck, target: Target) -> tuple[ZkConf | None, dict[str, str], Answer | None]:
@@ -183,15 +231,15 @@ class DiskCheck(ZkCheck):
         if probe is None:
             host = split_address(target.address, DEFAULT_PORT)[0]
             return self.result(target, CheckStatus.UNKNOWN,
-                               f"{dirs['dataDir']} is on remote host {host}: no remote "
-                               "directory probe registered (set_remote_dir_probe, from the SSH integration)", where)
+                               f"{dirs['dataDir']} is on remote host {host}: set the label ssh_credentials (an SSH "
+                               "key reference) to measure it over SSH", where)
         usage, errors = await measure(probe, target, dirs)
         if not usage and storage_failure(errors):
             return self.result(target, CheckStatus.CRITICAL, "the data directories fail with storage errors: "
                                + "; ".join(e.detail for e in errors), where + errors, layer="disk",
                                metrics={"read_only": 1.0})
         if not usage:
-            return self.result(target, CheckStatus.UNKNOWN, "cannot stat the data directories here", where + errors)
+            return self.result(target, CheckStatus.UNKNOWN, "cannot stat the data directories", where + errors)
         warn, crit = label_float(target, "disk_used_pct_warn", 80), label_float(target, "disk_used_pct_crit", 90)
         status = CheckStatus.OK
         parts, evidence, metrics = [], list(where), {}
@@ -236,7 +284,7 @@ class DataFilesCheck(ZkCheck):
             return self._from_conf(target, conf, dirs, size_warn)
         usage, errors = await measure(probe, target, dirs)
         if not usage:
-            return self.result(target, CheckStatus.UNKNOWN, "cannot list the data directories here", errors)
+            return self.result(target, CheckStatus.UNKNOWN, "cannot list the data directories", errors)
         snaps = sum(u.snapshots for u in usage.values())
         snap_bytes = sum(u.snapshot_bytes for u in usage.values())
         logs = sum(u.txn_logs for u in usage.values())
@@ -260,11 +308,12 @@ class DataFilesCheck(ZkCheck):
             data = float(values["dataDirSize"])
             log = float(values.get("dataLogSize", 0)) if dirs.get("dataLogDir") != dirs.get("dataDir") else 0.0
         except (KeyError, ValueError):
-            return self.result(target, CheckStatus.UNKNOWN, "remote data directories and no size in conf (no remote "
-                               "directory probe registered)", [Evidence(source="conf", detail=str(dirs))])
+            return self.result(target, CheckStatus.UNKNOWN, "remote data directories and no size in conf (set the "
+                               "label ssh_credentials to measure them over SSH)",
+                               [Evidence(source="conf", detail=str(dirs))])
         total = data + log
         status = CheckStatus.WARNING if total >= size_warn else CheckStatus.OK
-        return self.result(target, status, f"data files {_fmt(total)} (from conf; file counts need a remote probe)",
+        return self.result(target, status, f"data files {_fmt(total)} (from conf; file counts need an SSH login)",
                            [Evidence(source="conf", detail=f"dataDirSize={values.get('dataDirSize')}, "
                                      f"dataLogSize={values.get('dataLogSize')}")],
                            layer="disk", metrics={"data_dir_bytes": data, "data_log_dir_bytes": log})
