@@ -396,6 +396,30 @@ class ApprovalDecision(enum.StrEnum):
     REJECT = "reject"
 
 
+class RunState(enum.StrEnum):
+    """Where an action run is: pending_approval → approved → running → succeeded | failed | rolled_back,
+    or rejected. Stored as the value (a string column), so old rows and API clients read the same."""
+
+    PENDING = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+
+    @property
+    def settled(self) -> bool:
+        """Over: a repeated apply finds nothing to do."""
+        return self in SETTLED_RUN_STATES
+
+
+#: the states a run can still be applied from
+APPLICABLE_RUN_STATES = frozenset({RunState.PENDING, RunState.APPROVED})
+#: a run in one of these is over: a repeated apply message finds nothing to do
+SETTLED_RUN_STATES = frozenset({RunState.REJECTED, RunState.SUCCEEDED, RunState.FAILED, RunState.ROLLED_BACK})
+
+
 class Approval(BaseModel):
     """A human's (or the policy's) decision on one exact plan."""
 

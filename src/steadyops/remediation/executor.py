@@ -26,7 +26,16 @@ from steadyops.contracts.actions import Action, ActionContext
 from steadyops.core.clock import Clock
 from steadyops.core.errors import NotFound, Refused, ValidationFailed
 from steadyops.core.inventory import Inventory, Target
-from steadyops.core.models import Approval, ApprovalDecision, CheckStatus, Outcome, Plan
+from steadyops.core.models import (
+    APPLICABLE_RUN_STATES,
+    SETTLED_RUN_STATES,
+    Approval,
+    ApprovalDecision,
+    CheckStatus,
+    Outcome,
+    Plan,
+    RunState,
+)
 from steadyops.execution.errors import ShellError
 from steadyops.execution.where import is_local
 from steadyops.plugins import Registry
@@ -40,10 +49,6 @@ from steadyops.store.tables import ActionRunRow, ApprovalRow, TargetLockRow
 
 log = logging.getLogger(__name__)
 
-PENDING, APPROVED, REJECTED, RUNNING, SUCCEEDED, FAILED, ROLLED_BACK = (
-    "pending_approval", "approved", "rejected", "running", "succeeded", "failed", "rolled_back")
-#: a run in one of these is over: a repeated apply message finds nothing to do
-SETTLED = (REJECTED, SUCCEEDED, FAILED, ROLLED_BACK)
 
 
 class Executor:
@@ -112,8 +117,9 @@ class Executor:
         with self.store.transaction() as s:
             run = ActionRunRow(action=cls.name, target=tgt.name, params=parsed.model_dump(mode="json"),
                                plan=plan.model_dump(mode="json"), plan_hash=plan.plan_hash, risk=cls.risk.value,
-                               status=APPROVED if req.auto else PENDING, requested_by=requested_by,
-                               required_approvals=req.required, created_at=now, updated_at=now, outcome={})
+                               status=(RunState.APPROVED if req.auto else RunState.PENDING).value,
+                               requested_by=requested_by, required_approvals=req.required, created_at=now,
+                               updated_at=now, outcome={})
             s.add(run)
             s.flush()
             self.audit.append(s, at=now, actor=requested_by, kind="planned", subject=f"run {run.id}",
@@ -129,7 +135,7 @@ class Executor:
         now = self.clock.now()
         with self.store.transaction() as s:
             run = _get_run(s, run_id)
-            if run.status not in (PENDING, APPROVED):
+            if run.status not in APPLICABLE_RUN_STATES:
                 raise Refused(f"run {run_id} is {run.status}; nothing to decide")
             tgt = self._target(run.target)
             req = policy.requirement(self.config, run.action, self.registry.actions.get(run.action).risk, tgt)
@@ -151,13 +157,13 @@ class Executor:
             s.flush()
             approvals = _approvals(s, run.id)
             if decision is ApprovalDecision.REJECT:
-                run.status = REJECTED
+                run.status = RunState.REJECTED.value
             else:
                 try:
                     policy.satisfied(req, approvals, run.plan_hash, now)
-                    run.status = APPROVED
+                    run.status = RunState.APPROVED.value
                 except Refused:
-                    run.status = PENDING
+                    run.status = RunState.PENDING.value
             run.updated_at = now
             self.audit.append(s, at=now, actor=approver, kind=decision.value, subject=f"run {run.id}",
                               payload=_via(credential, {"reason": reason, "plan_hash": seen, "status": run.status}))
@@ -172,7 +178,7 @@ class Executor:
         cls = self.registry.actions.get(run.action)
         tgt = self._target(run.target)
         try:
-            if run.status not in (APPROVED, PENDING):
+            if run.status not in APPLICABLE_RUN_STATES:
                 raise Refused(f"run {run_id} is {run.status}; it cannot be applied")
             req = policy.requirement(self.config, cls.name, cls.risk, tgt)
             plan, ctx = await self._plan(cls, tgt, self._params(cls, run.params))
@@ -196,8 +202,10 @@ class Executor:
                 outcome = await self._verify(cls, tgt, plan, outcome, ctx)
         finally:
             self._unlock(tgt.name, run.id)
-        status = SUCCEEDED if outcome.ok else (ROLLED_BACK if outcome.details.get("rolled_back") else FAILED)
-        self._set(run.id, status, actor, status, _via(credential, outcome.model_dump(mode="json")), outcome=outcome)
+        status = (RunState.SUCCEEDED if outcome.ok
+                  else RunState.ROLLED_BACK if outcome.details.get("rolled_back") else RunState.FAILED)
+        self._set(run.id, status, actor, status.value, _via(credential, outcome.model_dump(mode="json")),
+                  outcome=outcome)
         if outcome.ok:  # the incident's "remedy applied" time (its timings, 1-5-10)
             with self.store.transaction() as s:
                 incidents_repo.mark_remedied(s, tgt.name, self.clock.now(), f"{cls.name} (run {run.id})")
@@ -215,10 +223,10 @@ class Executor:
         """
         with self.store.transaction() as s:
             status = _get_run(s, run_id).status
-        if status in SETTLED:
+        if status in SETTLED_RUN_STATES:
             log.info("run %s is already %s; a repeated apply message changes nothing", run_id, status)
             return
-        if status == RUNNING and redelivered:
+        if status == RunState.RUNNING and redelivered:
             await self.settle_interrupted(run_id, actor, credential)
             return
         try:
@@ -230,7 +238,7 @@ class Executor:
         """Settle a run whose applying process died: failed, interrupted, never re-applied."""
         with self.store.transaction() as s:
             run = _get_run(s, run_id)
-            if run.status != RUNNING:
+            if run.status != RunState.RUNNING:
                 return Outcome.model_validate(run.outcome) if run.outcome else Outcome(ok=False, summary=run.status)
         outcome = Outcome(ok=False, summary="interrupted: the process applying this plan stopped mid-apply; it was "
                           "not applied again. Check the target, then plan and approve anew",
@@ -242,8 +250,8 @@ class Executor:
             _id, findings = await self.checks.inspect(jobs, trigger=f"interrupted:{cls.name}")
             outcome.details["verification"] = [f.model_dump(mode="json") for f in findings]
         self._unlock(tgt.name, run.id)
-        self._set(run.id, FAILED, actor, "apply_interrupted", _via(credential, outcome.model_dump(mode="json")),
-                  outcome=outcome)
+        self._set(run.id, RunState.FAILED, actor, "apply_interrupted",
+                  _via(credential, outcome.model_dump(mode="json")), outcome=outcome)
         return outcome
 
     async def _run_apply(self, cls: type[Action], plan: Plan, approvals: list[Approval],
@@ -286,8 +294,8 @@ class Executor:
         try:
             with self.store.transaction() as s:
                 moved = s.execute(update(ActionRunRow).where(ActionRunRow.id == run_id,
-                                                             ActionRunRow.status.in_((APPROVED, PENDING)))
-                                  .values(status=RUNNING, updated_at=now))
+                                                             ActionRunRow.status.in_(sorted(APPLICABLE_RUN_STATES)))
+                                  .values(status=RunState.RUNNING.value, updated_at=now))
                 if getattr(moved, "rowcount", 0) != 1:
                     raise Refused(f"run {run_id} is already being applied")
                 held = s.get(TargetLockRow, target)
@@ -309,12 +317,12 @@ class Executor:
             if held is not None and held.run_id == run_id:
                 s.delete(held)
 
-    def _set(self, run_id: int, status: str, actor: str, kind: str, payload: dict[str, Any],
+    def _set(self, run_id: int, status: RunState, actor: str, kind: str, payload: dict[str, Any],
              outcome: Outcome | None = None) -> None:
         now = self.clock.now()
         with self.store.transaction() as s:
             run = _get_run(s, run_id)
-            run.status = status
+            run.status = status.value
             run.updated_at = now
             if outcome is not None:
                 run.outcome = outcome.model_dump(mode="json")

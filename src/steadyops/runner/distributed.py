@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 
 from steadyops.config.settings import Settings
 from steadyops.core.errors import ConfigError, NotFound, Refused
-from steadyops.core.models import Outcome
+from steadyops.core.models import APPLICABLE_RUN_STATES, SETTLED_RUN_STATES, Outcome
 from steadyops.remediation.audit import AuditLog
 from steadyops.runner.scheduler import Scheduler, Ticket
 from steadyops.store import Store
@@ -129,7 +129,7 @@ class CeleryJobs:
             head = s.scalar(select(func.max(AuditRow.seq))) or 0
         if run is None:
             raise NotFound(f"action run {run_id} does not exist")
-        if run.status not in ("approved", "pending_approval"):  # nothing for a worker to do; audited as apply does
+        if run.status not in APPLICABLE_RUN_STATES:  # nothing for a worker to do; audited as apply does
             reason = f"run {run_id} is {run.status}; it cannot be applied"
             payload: dict[str, Any] = {"reason": reason, **({"credential": credential} if credential else {})}
             self.audit.record(at=datetime.now(UTC), actor=actor, kind="refused", subject=f"run {run_id}",
@@ -150,7 +150,7 @@ class CeleryJobs:
     def _look(self, run_id: int, head: int) -> tuple[Outcome | None, str | None]:
         with self.store.transaction() as s:
             run = s.get(ActionRunRow, run_id)
-            if run is not None and run.status in ("succeeded", "failed", "rolled_back", "rejected"):
+            if run is not None and run.status in SETTLED_RUN_STATES:
                 return Outcome.model_validate(run.outcome or {"ok": False, "summary": run.status}), None
             refused = s.scalars(select(AuditRow).where(AuditRow.seq > head, AuditRow.kind == "refused",
                                                        AuditRow.subject == f"run {run_id}")).first()

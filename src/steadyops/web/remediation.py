@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from steadyops.auth import Principal
 from steadyops.core.errors import NotFound
-from steadyops.core.models import ApprovalDecision
+from steadyops.core.models import APPLICABLE_RUN_STATES, ApprovalDecision, RunState
 from steadyops.remediation.params import parse_params
 from steadyops.store.tables import ActionRunRow, ApprovalRow, AuditRow
 from steadyops.web.render import render
@@ -23,7 +23,7 @@ from steadyops.web.session import app_of, approver, checked_form, lang_of, respo
 
 router = APIRouter(include_in_schema=False)
 
-AWAITING = ("pending_approval", "approved")
+AWAITING = sorted(APPLICABLE_RUN_STATES)
 AUDIT_PAGE = 200
 
 
@@ -58,7 +58,7 @@ def run_page(request: Request, run_id: int, me: Annotated[Principal, Depends(vie
     return render(request, "action.html.j2", lang=lang_of(request), run=run, approvals=approvals,
                   approved_count=len(approved_by), incident=incident,
                   can_decide=me.role.value in ("approver", "admin") and me.name != run.requested_by
-                  and run.status == "pending_approval" and me.name not in approved_by,
+                  and run.status == RunState.PENDING and me.name not in approved_by,
                   can_apply=me.role.value in ("responder", "approver", "admin") and run.status == "approved")
 
 
