@@ -78,3 +78,13 @@ async def test_a_redelivered_ticket_takes_over_from_a_dead_worker(make_app: Any,
         row = s.get(InspectionRoundRow, ("d1", 8))
         assert row is not None and row.attempts == 2 and row.state == "done"
         assert len(list(s.scalars(select(CheckResultRow)))) == 3
+
+
+async def test_a_target_label_narrows_the_checks_of_its_rounds(make_app: Any, fake_clock: FakeClock) -> None:
+    targets = [Target(name="d1", kind="demo", address="127.0.0.1:1",
+                      labels={"inspection_checks": "demo.alive, *.fast"}),
+               Target(name="d2", kind="demo", address="127.0.0.1:2", labels={"inspection_checks": "nothing.*"})]
+    _app, sched = build(make_app, fake_clock, InspectionConfig(interval=10, jitter=0), targets)
+    plan = sched.plan_for(targets[0])
+    assert plan is not None and [c.name for c in (*plan.gates, *plan.rest)] == ["demo.alive", "demo.fast"]
+    assert sched.plan_for(targets[1]) is None  # no check left: no round

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fnmatch
 import logging
 import math
 import random
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 #: target labels that override the schedule for one target
 INTERVAL_LABEL = "inspection_interval"
 TIMEOUT_LABEL = "check_timeout"
+#: target label: the checks its scheduled rounds run (comma-separated fnmatch patterns; unset: all of its kind),
+#: e.g. ``host.disk,host.memory`` on a container with no systemd and no business walking /proc
+CHECKS_LABEL = "inspection_checks"
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,9 @@ class Scheduler:
     def plan_for(self, target: Target) -> Round | None:
         """The target's round (None: no check applies to its kind)."""
         checks = self.runner.registry.checks_for(target.kind)
+        wanted = [p.strip() for p in target.labels.get(CHECKS_LABEL, "").split(",") if p.strip()]
+        if wanted:
+            checks = [c for c in checks if any(fnmatch.fnmatchcase(c.name, p) for p in wanted)]
         if not checks:
             return None
         gates = tuple(c for c in checks if c.liveness)
