@@ -20,6 +20,10 @@ Metrics (per system, then the plain mean over systems):
 
 * GA, grouping accuracy, as LogPAI ``evaluator.py`` ``get_accuracy``: a message counts when the
   set of messages in its parsed group equals the set in its ground-truth group (by ``EventId``).
+* GA/tpl, the same grouping accuracy with the ground-truth groups taken from ``EventTemplate``
+  instead of ``EventId``, as Loghub-2.0's ``GA_calculator.py`` does. The two differ where the
+  corrected ground truth gives one template several ids (Linux: three ids for one
+  ``authentication failure ... user=<*>`` template, told apart only by the user name).
 * PA, parsing accuracy, as Loghub-2.0 ``PA_calculator.py``: the share of messages whose template
   string equals the ground-truth ``EventTemplate``. A parser's named masks (Drain3's ``<:NUM:>``)
   count as ``<*>`` and runs of whitespace as one space, for every parser alike.
@@ -58,8 +62,10 @@ except ImportError:  # running from a checkout without the package installed
     from steadyops.detect.logs import TemplateMiner
     from steadyops.detect.logs.tokens import clear_caches
 
-TARGET_GA = 0.92
-TARGET_PA = 0.75
+# targets hold on EVERY system (the lowest one counts), not on the average
+TARGET_GA = 0.95
+TARGET_PA = 0.85
+TARGET_SPEEDUP = 1.5  # lines/s against drain3+masking, measured in the same run
 
 Parsed = tuple[list[str], list[str], float]  # group key per line, template per line, seconds
 
@@ -212,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seconds = min(seconds, parse(content)[2])
             results[name][system] = {
                 "GA": grouping_accuracy(event_ids, keys),
+                "GA_tpl": grouping_accuracy(templates, keys),
                 "PA": parsing_accuracy(templates, parsed_templates),
                 "lines_per_s": len(content) / seconds if seconds > 0 else float("inf"),
             }
@@ -224,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary[name] = {
             "GA": sum(r["GA"] for r in per.values()) / len(per),
             "PA": sum(r["PA"] for r in per.values()) / len(per),
+            "GA_tpl": sum(r["GA_tpl"] for r in per.values()) / len(per),
             "lines_per_s": totals[name][0] / totals[name][1] if totals[name][1] > 0 else float("inf"),
             "per_system": {s: {k: round(v, 4) for k, v in r.items()} for s, r in per.items()},
         }
@@ -239,20 +247,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'average':<12}" + "".join(f"{summary[n]['GA']:>18.3f}{summary[n]['PA']:>18.3f}" for n in names))
     print(f"{'lines/s':<12}" + "".join(f"{summary[n]['lines_per_s']:>36,.0f}" for n in names))
 
+    print("\nGA with ground-truth groups by EventTemplate (Loghub-2.0 GA_calculator):")
+    print(f"{'system':<12}" + "".join(f"{n + ' GA/tpl':>22}" for n in names))
+    for system, _ in systems:
+        print(f"{system:<12}" + "".join(f"{results[n][system]['GA_tpl']:>22.3f}" for n in names))
+    print(f"{'average':<12}" + "".join(f"{summary[n]['GA_tpl']:>22.3f}" for n in names))
+
     ours, peer = summary["steadyops"], summary["drain3+masking"]
+    per_ours = results["steadyops"]
+    min_ga = min(r["GA"] for r in per_ours.values())
+    min_ga_tpl = min(r["GA_tpl"] for r in per_ours.values())
+    min_pa = min(r["PA"] for r in per_ours.values())
+    speedup = ours["lines_per_s"] / peer["lines_per_s"]
     verdict = {
-        "GA": ours["GA"] >= TARGET_GA,
-        "PA": ours["PA"] >= TARGET_PA,
-        "throughput": ours["lines_per_s"] >= peer["lines_per_s"],
+        "GA": min_ga >= TARGET_GA,
+        "GA_tpl": min_ga_tpl >= TARGET_GA,
+        "PA": min_pa >= TARGET_PA,
+        "throughput": speedup >= TARGET_SPEEDUP,
     }
     print(
-        f"\nsteadyops: GA {ours['GA']:.3f} (target {TARGET_GA}), PA {ours['PA']:.3f} (target {TARGET_PA}), "
-        f"{ours['lines_per_s'] / peer['lines_per_s']:.2f}x the lines/s of drain3+masking"
+        f"\nsteadyops, lowest system: GA {min_ga:.3f} (GA/tpl {min_ga_tpl:.3f}; target {TARGET_GA}), "
+        f"PA {min_pa:.3f} (target {TARGET_PA}); {speedup:.2f}x the lines/s of drain3+masking "
+        f"(target {TARGET_SPEEDUP}x)"
     )
     record = {
         "benchmark": "logparse",
         "systems": [s for s, _ in systems],
-        "targets": {"GA": TARGET_GA, "PA": TARGET_PA, "throughput_vs": "drain3+masking"},
+        "targets": {
+            "GA_min": TARGET_GA,
+            "PA_min": TARGET_PA,
+            "speedup": TARGET_SPEEDUP,
+            "throughput_vs": "drain3+masking",
+        },
         "met": verdict,
         "results": {
             n: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in s.items()} for n, s in summary.items()

@@ -45,6 +45,17 @@ from steadyops.detect.logs.masking import Masker, mask, premask, render, tokeniz
         # names that merely end in a digit stay; a numbered suffix keeps its name
         ("tty2 eth0 REG0=00001234 Type1", "tty2 eth0 REG0=<*> Type1"),
         ("writing dump.311 with libfoo-2.4.1 and shard#3", "writing dump.<*> with libfoo-<*> and shard#<*>"),
+        # a date with its hour joined by '_' is one value per dashed piece; a dash beside a
+        # value is structure: ``]-<*>``, ``<*>-[``
+        ("file [2024-01-02_03,04,05.123456]-Trace_Logs-004.txt,", "file [<*>-<*>-<*>,<*>,<*>]-<*>,"),
+        ("__73-[Engine observe:]_block_invoke", "<*>-[Engine observe:]_block_invoke"),
+        # a number followed by the name of the next field keeps the name
+        ("reason = Fail:sts:5_code:0", "reason = Fail:sts:<*>_code:<*>"),
+        # a dotted name with a numbered last part keeps the name
+        ('service "org.example.unit.worker.94" up', 'service "org.example.unit.worker.<*>" up'),
+        # the '>' closing a description opened in an earlier word goes with the value
+        ("for <Conn: 0x7f00aa11bb22>. and <mem:1024, cores:1>", "for <Conn: <*>. and <mem:<*>, cores:<*>"),
+        ("balanced <id=5> stays", "balanced <id=<*>> stays"),
         # literals printed by code
         ("value null and true", "value <*> and <*>"),
         # nothing variable: unchanged

@@ -128,3 +128,25 @@ def test_different_keys_of_masked_values_never_become_one_template() -> None:
         for value in ("1700000000000 14 0 4", "1700000000077 15 1 4"):
             miner.add(f"{key}:{value}")
     assert sorted(t.template for t in miner.templates()) == sorted(f"{k}:<*> <*> <*> <*>" for k in keys)
+
+
+def test_a_list_of_values_of_any_length_is_one_parameter() -> None:
+    """Four or more bare values in a row are a list: its length does not make a new template."""
+    miner = TemplateMiner()
+    a = miner.add("ask 10.0.0.1:7000 to delete blk_11 blk_12 blk_13 blk_14")
+    b = miner.add("ask 10.0.0.2:7000 to delete blk_21 blk_22 blk_23 blk_24 blk_25 blk_26")
+    assert miner.resolve(a.template_id) == miner.resolve(b.template_id)
+    assert b.template == "ask <*> to delete <*>"
+    assert b.params == ["10.0.0.2:7000", "blk_21 blk_22 blk_23 blk_24 blk_25 blk_26"]
+    # a short fixed tuple stays as separate values
+    c = miner.add("onTick:1514038530000 14 0 4")
+    assert c.template == "onTick:<*> <*> <*> <*>"
+
+
+def test_function_names_with_digits_are_words_not_values() -> None:
+    """``ab2_init()`` and ``worker.init()`` name different functions: never merged into ``<*>()``."""
+    miner = TemplateMiner()
+    a = miner.add("ab2_init() Found child 6725 in slot 10")
+    b = miner.add("obj.init() Found child 6726 in slot 7")
+    assert a.template == "ab2_init() Found child <*> in slot <*>"
+    assert miner.resolve(a.template_id) != miner.resolve(b.template_id)

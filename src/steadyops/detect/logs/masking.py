@@ -7,7 +7,7 @@ source; this module is deliberately *one* configuration for every source, so it 
 nobody has looked at yet.
 
 The unit of masking is a whitespace-delimited word. Within a word we keep the punctuation that
-frames a value (``(uid=<*>)``, ``[<*>]``, ``retries:<*>,``) and replace only the value, because
+frames a value (``(id=<*>)``, ``[<*>]``, ``attempts:<*>,``) and replace only the value, because
 that is how log templates are written by the people who annotate benchmarks and by the people who
 read alerts: the constant key stays readable, the value becomes ``<*>``.
 
@@ -28,7 +28,7 @@ WILDCARD: Final = "<*>"
 # Each pattern is matched against the *core* of a word (the word without the brackets, quotes and
 # trailing punctuation around it) and, when it matches, the whole core is one parameter.
 _IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
-# URL: a short scheme (at most one dot, as in akka.tcp), then anything up to a quote or bracket
+# URL: a short scheme (at most one dot, as in scheme.sub://), then anything up to a quote or bracket
 _URL = r"[A-Za-z][A-Za-z0-9+\-]{0,15}(?:\.[A-Za-z0-9+\-]{1,15})?://[^\s'\"()\[\]<>]*"
 _WHOLE_VALUE: Final = re.compile(
     "|".join(
@@ -72,13 +72,19 @@ _HOST_PORT: Final = re.compile(r"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*:\d+")
 _NAMED_WORD: Final = re.compile(r"[A-Za-z]+\d{1,2}")
 # a snake_case code identifier whose parts are lower-case words, digits only inside a part
 # (utf8_decode, sha256_sum, ipv4_addr): a function or field name, not data. A part that is a longer
-# number makes it an id (job_20240102, task_0001_m).
+# number makes it an id (run_20240102, part_0001_x).
 _IDENTIFIER: Final = re.compile(r"[a-z]+\d{0,3}[a-z]*(?:_[a-z]+\d{0,3}[a-z]*)+")
 # a qualified name (com.example.service.v2.OrderState): code, not data
 _QUALIFIED_NAME: Final = re.compile(r"[A-Za-z_$][A-Za-z_$]*\d{0,2}(?:\.[A-Za-z_$][A-Za-z_$]*\d{0,2})+")
-_DASHED_NUMBERS: Final = re.compile(r"\d+(?:[-#]+\d+)+")
+# numbers joined by dashes (dates, ranges, lists); the last piece may carry an ``_``-joined part,
+# as a date followed by its hour does (2024-01-02_03)
+_DASHED_NUMBERS: Final = re.compile(r"\d+(?:[-#]+\d+)+(?:_\d+)?")
+_DASHED_PIECE: Final = re.compile(r"\d+(?:_\d+)?")
+# a number followed by the name of the next field (5_code): the name stays
+_NUMBER_THEN_NAME: Final = re.compile(r"(\d+)(_[A-Za-z]{2,})")
 _NUMERIC_TAIL: Final = re.compile(r"[\d.\-]*\d[\d.\-]*")
-_PREFIXED: Final = re.compile(r"([A-Za-z_]*[A-Za-z]{2})([.\-#/])(.+)")
+# a readable name, possibly dotted (a reverse-DNS or qualified name), then a numbered suffix
+_PREFIXED: Final = re.compile(r"([A-Za-z_](?:[A-Za-z_.\-]*[A-Za-z])?[A-Za-z])([.\-#/])(.+)")
 # key=value / key:value whose value is a path, URL, address …: the value may contain delimiters
 _KEY_VALUE: Final = re.compile(r"([A-Za-z_][\w.\-]*)([:=])(.+)")
 
@@ -96,7 +102,6 @@ _EMBEDDED: Final = re.compile(
     r"|(?<=[(\[=:])(?:/|\./|~/)[^\s'\"()\[\]<>]+"
 )
 _DIGIT: Final = re.compile(r"\d")
-_DIGITS: Final = re.compile(r"\d+")
 _WILD_RUN: Final = re.compile(r"(?:<\*>)(?:[.]?<\*>)+")
 
 # Values that span several words. They are replaced before tokenisation so the template keeps one
@@ -129,9 +134,19 @@ def _mask_segment(seg: str) -> str:
         return seg
     if _NAMED_WORD.fullmatch(seg) or _QUALIFIED_NAME.fullmatch(seg) or _IDENTIFIER.fullmatch(seg):
         return seg
+    if len(seg) > 2 and (seg[0] == "-" or seg[-1] == "-"):
+        # a dash that separates a value from what precedes or follows it is structure, not part
+        # of the value: ``]-<*>`` , ``<*>-[``; a dash before a digit is a sign and stays
+        if seg[0] == "-" and seg[1].isalpha():
+            return "-" + _mask_segment(seg[1:])
+        if seg[-1] == "-" and seg[-2] != "-":
+            return _mask_segment(seg[:-1]) + "-"
     if _DASHED_NUMBERS.fullmatch(seg):
-        # dates, ranges and lists are written one number at a time (2017-07-02 -> <*>-<*>-<*>)
-        return _DIGITS.sub(WILDCARD, seg)
+        # dates, ranges and lists are written one number at a time (2024-01-02 -> <*>-<*>-<*>)
+        return _DASHED_PIECE.sub(WILDCARD, seg)
+    n = _NUMBER_THEN_NAME.fullmatch(seg)
+    if n:
+        return WILDCARD + n.group(2)
     m = _PREFIXED.fullmatch(seg)
     if m and _NUMERIC_TAIL.fullmatch(m.group(3)):
         # a readable name with a numbered suffix keeps the name: worker-17, libfoo-2.4.1, shard#3
@@ -174,7 +189,12 @@ def _mask_word(word: str) -> str:
         return word
     if WILDCARD + WILDCARD in masked or WILDCARD + "." + WILDCARD in masked:
         masked = _WILD_RUN.sub(WILDCARD, masked)
-    return word[:start] + masked + word[end:]
+    out = word[:start] + masked + word[end:]
+    if WILDCARD + ">" in out and out.count(">") > out.count("<"):
+        # the closing bracket of a ``<Type: value>`` description that opened in an earlier word
+        # goes with the value (``<Conn: 0x1f..>`` -> ``<Conn: <*>``), as annotated templates do
+        out = out.replace(WILDCARD + ">", WILDCARD, 1)
+    return out
 
 
 class Masker:

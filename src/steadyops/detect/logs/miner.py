@@ -9,8 +9,8 @@ How it works (and why it differs from Drain):
 3. A new shape is compared with the templates of its bucket (same token count, same first token
    when that is a plain word). A difference between two plain words is *hard*: the line never
    joins that template on similarity alone, because plain words are what tell templates apart
-   (``Transitioned from NEW to INITED`` vs ``... from INITED to SETUP``). Other differences are
-   *soft* and are generalised keeping the token's frame (``com.apple.<*>:``); the best candidate
+   (``moved from OPEN to READY`` vs ``... from READY to DONE``). Other differences are
+   *soft* and are generalised keeping the token's frame (``org.example.<*>:``); the best candidate
    by Drain's similarity (ties: more wildcards) wins when it reaches ``similarity``.
 4. A hard difference at a single position still becomes a parameter once that position has seen
    ``word_variable_values`` distinct words, or ``lowercase_variable_values`` distinct lower-case
@@ -35,8 +35,11 @@ from steadyops.detect.logs.masking import WILDCARD, Masker, premask, render, tok
 from steadyops.detect.logs.tokens import covers, extract, generalise, is_unit, is_word, merge, split_difference
 
 _FORMAT = "steadyops.logtemplates/1"
-# a key (a name, no wildcard in it) framing a masked value: ``retries:<*>``, ``(uid=<*>)``
+# a key (a name, no wildcard in it) framing a masked value: ``attempts:<*>``, ``(id=<*>)``
 _KEYED = re.compile(r"[(\[{<\"']?[A-Za-z_][\w.\-]*[:=]<\*>.*")
+# consecutive bare values from which on they are read as one list-valued parameter
+_LIST_RUN = 4
+_RUN_PROBE = "\0" + "\0".join([WILDCARD] * _LIST_RUN) + "\0"  # such a run, in tokens joined by NUL
 Shape = tuple[str, ...]
 Glue = tuple[int, ...]
 
@@ -211,7 +214,10 @@ class TemplateMiner:
         text, originals = premask(line)
         raw, glued = tokenize(text)
         cache, mask = self._masker.cache, self._masker.mask_word
-        return raw, tuple([cache.get(t) or mask(t) for t in raw]), glued, originals
+        masked = [cache.get(t) or mask(t) for t in raw]
+        if not glued and masked.count(WILDCARD) >= _LIST_RUN and _RUN_PROBE in "\0".join(("", *masked, "")):
+            raw, masked = _collapse_lists(raw, masked)
+        return raw, tuple(masked), glued, originals
 
     def _resolve(self, cid: int) -> int:
         while cid in self._alias:
@@ -301,7 +307,7 @@ class TemplateMiner:
     def _word_variable(self, cand: _Cluster, pos: int, token: str) -> bool:
         """Record the word ``token`` differs by at ``pos``; True once it looks like a parameter.
 
-        Never for two *keys* of masked values (``onResize:<*>`` / ``flushCache:<*>``): a key names
+        Never for two *keys* of masked values (``onOpen:<*>`` / ``onClose:<*>``): a key names
         what the value is, so different keys are different messages however many there are.
         """
         if _KEYED.fullmatch(cand.tokens[pos]) and _KEYED.fullmatch(token):
@@ -342,6 +348,33 @@ class TemplateMiner:
             pending = iter(originals)
             out = [_restore(p, pending) for p in out]
         return out
+
+
+def _collapse_lists(raw: list[str], masked: list[str]) -> tuple[list[str], list[str]]:
+    """Make a run of ``_LIST_RUN`` or more bare values one value: it is a list.
+
+    A list of ids, numbers or addresses printed one after another (``delete a b c d``) has a
+    length that changes from line to line; as separate tokens every length would be its own
+    template. Up to three values side by side are kept apart: that is usually a fixed tuple
+    (``hi/lo: <*> <*>``).
+    """
+    out_raw: list[str] = []
+    out_masked: list[str] = []
+    i, n = 0, len(masked)
+    while i < n:
+        j = i
+        while j < n and masked[j] == WILDCARD:
+            j += 1
+        if j - i >= _LIST_RUN:
+            out_raw.append(" ".join(raw[i:j]))
+            out_masked.append(WILDCARD)
+            i = j
+            continue
+        end = max(j, i + 1)
+        out_raw.extend(raw[i:end])
+        out_masked.extend(masked[i:end])
+        i = end
+    return out_raw, out_masked
 
 
 def _restore(value: str, pending: Iterator[str]) -> str:

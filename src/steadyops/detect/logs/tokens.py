@@ -1,11 +1,11 @@
 """Token-level rules shared by the template miner: what a token *is*, and how two tokens merge.
 
 Why a separate module: these few functions carry most of the grouping accuracy. Drain treats every
-differing token the same, so "Transitioned from NEW to INITED" and "... from INITED to SETUP" end
+differing token the same, so "moved from OPEN to READY" and "... from READY to DONE" end
 up in one template. Here a difference between two plain words is a *hard* difference (two
 templates), while a difference in something shaped like a value (ids, dotted names, paths, masked
 pieces) is *soft* and may be generalised. Merging keeps the readable frame of a token
-(``com.apple.<*>:``) instead of wiping the whole token, which is what parsing accuracy measures.
+(``org.example.<*>:``) instead of wiping the whole token, which is what parsing accuracy measures.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from steadyops.detect.logs.masking import WILDCARD
 
 _FRAME_LEAD: Final = "([{<\"'"
 _FRAME_TRAIL: Final = ")]}>\"',;:.!?"
-_WORD: Final = re.compile(r"[A-Za-z]+(?:[-_'][A-Za-z]+)*\d{0,2}")
+_WORD: Final = re.compile(r"[A-Za-z]+\d{0,2}(?:[-_'][A-Za-z]+\d{0,2})*")
 _ATOM: Final = re.compile(r"<\*>|[A-Za-z0-9]+|[^A-Za-z0-9]")
 _RUNS: Final = re.compile(r"<\*>(?:[.]?<\*>)+")
 
 
 @lru_cache(maxsize=65536)
 def is_word(token: str) -> bool:
-    """True for a plain word (optionally framed by brackets or punctuation): ``NEW``, ``(spawning).``.
+    """True for a plain word (optionally framed by brackets or punctuation): ``OPEN``, ``(starting).``.
 
     Plain words are the constants that tell templates apart; two different plain words at the
     same position are never merged on similarity alone. A word may end in a short number, as
@@ -128,8 +128,8 @@ def merge(a: str, b: str) -> str | None:
     """Generalise two different tokens into one, or None when they must stay apart.
 
     The common prefix and suffix are kept when they end (start) at a delimiter, the differing
-    middle becomes ``<*>``. When one token is the other plus an extra part (``LOGIN(uid=<*>)`` vs
-    ``(uid=<*>)``) there is nothing variable to generalise: that is a different message. When a
+    middle becomes ``<*>``. When one token is the other plus an extra part (``OPEN(id=<*>)`` vs
+    ``(id=<*>)``) there is nothing variable to generalise: that is a different message. When a
     middle is a plain word the difference is a word, and words tell messages apart.
     """
     if a == b:
