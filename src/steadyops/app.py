@@ -173,8 +173,9 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     audit = AuditLog.configured(store, settings.data_dir, settings.audit)
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
     jobs = jobs_for(settings, executor, scheduler)
-    if jobs.distributed:  # rounds are handed out to workers as tickets instead of run here
+    if jobs.distributed:  # rounds are handed out to workers as tickets; workers diagnose and deliver
         scheduler.dispatch = jobs
+        pipeline.offload = True
     app = App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
               clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,
               logs=logs, scheduler=scheduler, jobs=jobs)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from steadyops.config.settings import PrometheusConfig
@@ -191,13 +191,33 @@ def latest(session: Session, incident_id: int, mode: str | None = None) -> Diagn
 
 
 def needing_diagnosis(session: Session, limit: int = 5) -> list[IncidentRow]:
-    """Open incidents never diagnosed, or with alerts newer than their last diagnosis."""
+    """Open incidents never diagnosed, or with alerts newer than their last diagnosis.
+
+    On PostgreSQL several processes diagnose (workers in distributed mode): each incident taken is
+    held by a transaction-scoped advisory lock, tried without waiting, so another process skips it
+    instead of diagnosing it too; the staleness test is repeated once the lock is held, because a
+    diagnosis committed in between makes the incident current. An advisory lock, not a row lock:
+    the pipeline keeps updating the incident's row while it is being diagnosed."""
+    claim = session.get_bind().dialect.name == "postgresql"
     out = []
     for inc in session.scalars(select(IncidentRow).where(IncidentRow.status != "resolved")
                                .order_by(IncidentRow.id.desc()).limit(50)):
-        last = latest(session, inc.id, "deterministic")
-        if last is None or inc.last_alert_at > last.created_at:
-            out.append(inc)
+        if not _stale(session, inc):
+            continue
+        key = (DIAGNOSIS_LOCK_KEY << 32) | (inc.id & 0xFFFFFFFF)
+        if claim and not (session.scalar(text("SELECT pg_try_advisory_xact_lock(CAST(:key AS bigint))"),
+                                         {"key": key}) and _stale(session, inc)):
+            continue
+        out.append(inc)
         if len(out) >= limit:
             break
     return out
+
+
+#: first half of the advisory lock key a diagnosing transaction holds per incident (any constant: "diag")
+DIAGNOSIS_LOCK_KEY = 0x64696167
+
+
+def _stale(session: Session, inc: IncidentRow) -> bool:
+    last = latest(session, inc.id, "deterministic")
+    return last is None or inc.last_alert_at > last.created_at

@@ -61,6 +61,9 @@ class Pipeline:
         self.investigate: Callable[[], Awaitable[int]] | None = None
         #: more work on every tick (escalation, scheduled reports), added by the composition root
         self.periodic: list[Callable[[], object]] = []
+        #: distributed mode: diagnoses and notification delivery run on the workers
+        #: (runner/distributed.py), this process only ingests, groups and flushes
+        self.offload = False
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -134,6 +137,8 @@ class Pipeline:
                 job()
             except Exception:  # escalation or a report must never stall alert delivery
                 log.exception("periodic job %r failed", job)
+        if self.offload:
+            return result
         try:
             result.diagnosed = self.diagnose_once()
         except Exception:  # diagnosis is advice; it must never stall alert delivery
@@ -141,9 +146,20 @@ class Pipeline:
         return result
 
     # -- async driver --------------------------------------------------------------------------
+    async def offloaded_work(self) -> tuple[int, int]:
+        """What a worker does for the pipeline each tick in distributed mode: diagnoses, then deliveries.
+        Both claim their rows (advisory locks, SKIP LOCKED), so any number of workers share them."""
+        try:
+            diagnosed = await asyncio.to_thread(self.diagnose_once)
+        except Exception:
+            log.exception("diagnosis failed; alerts keep flowing")
+            diagnosed = 0
+        return diagnosed, await self.dispatcher.deliver_due()
+
     async def tick(self) -> TickResult:
         result = await asyncio.to_thread(self.process_sync)
-        result.delivered = await self.dispatcher.deliver_due()
+        if not self.offload:
+            result.delivered = await self.dispatcher.deliver_due()
         if self.investigate is not None:
             try:
                 await self.investigate()

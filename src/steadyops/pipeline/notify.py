@@ -24,6 +24,10 @@ from steadyops.store.tables import NotificationRow
 log = logging.getLogger(__name__)
 
 
+#: seconds a claimed notification stays invisible to other delivering processes (see Dispatcher._due)
+CLAIM_LEASE = 120.0
+
+
 class Dispatcher:
     def __init__(self, store: Store, channels: Mapping[tuple[str, int], Notifier], clock: Clock, *,
                  max_attempts: int, backoff: float, backoff_max: float) -> None:
@@ -36,13 +40,27 @@ class Dispatcher:
         self.limiters = {key: RateLimiter(n.rate_limits) for key, n in self.channels.items()}
 
     def _due(self, limit: int) -> list[NotificationRow]:
+        """Due rows, claimed on PostgreSQL where several processes deliver (``serve`` and workers).
+
+        The claim is ``FOR UPDATE SKIP LOCKED`` plus a lease: the rows' next attempt moves
+        ``CLAIM_LEASE`` ahead in the same transaction, so no other process sees them as due while
+        this one sends; :meth:`_record` / :meth:`_postpone` then set the real next attempt. A
+        process that dies mid-send leaves the lease to run out, and the row is sent again by
+        whoever comes next (at least once: a lost notification is worse than a repeated one)."""
+        now = self.clock.now()
         with self.store.transaction() as session:
             stmt = (
                 select(NotificationRow)
-                .where(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= self.clock.now())
+                .where(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now)
                 .order_by(NotificationRow.id)
                 .limit(limit)
             )
+            if self.store.dialect == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+                rows = list(session.scalars(stmt))
+                for row in rows:
+                    row.next_attempt_at = now + timedelta(seconds=CLAIM_LEASE)
+                return rows
             return list(session.scalars(stmt))
 
     async def deliver_due(self, limit: int = 100) -> int:

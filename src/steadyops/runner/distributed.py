@@ -19,7 +19,9 @@ Why Celery with RabbitMQ (Redis works as a broker too, but is not what we recomm
 A worker process builds the same :class:`~steadyops.app.App` as ``serve`` from the same config
 (same inventory, plugins and store) and runs one asyncio loop in a thread; Celery's thread pool
 hands it several messages at once (``runner.worker_threads``), so SSH pools and HTTP clients are
-shared by every job of the process.
+shared by every job of the process. Beside the messages, the loop takes its share of the pipeline's
+diagnoses and notification deliveries straight from the store (claimed row by row: see
+:meth:`~steadyops.pipeline.engine.Pipeline.offloaded_work`); ``serve`` then only ingests and groups.
 """
 
 from __future__ import annotations
@@ -172,11 +174,26 @@ class WorkerRuntime:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="steadyops-worker-loop", daemon=True)
         self._thread.start()
+        self._work = asyncio.run_coroutine_threadsafe(self._pipeline_work(), self.loop)
+
+    async def _pipeline_work(self) -> None:
+        """Diagnoses and notification deliveries, claimed row by row in the shared store (see
+        :meth:`~steadyops.pipeline.engine.Pipeline.offloaded_work`), every tick while the worker runs."""
+        pause = max(self.app.settings.tick, 0.5)
+        while True:
+            try:
+                diagnosed, delivered = await self.app.pipeline.offloaded_work()
+            except Exception:  # the store restarting must not end the worker's share of the pipeline
+                log.exception("pipeline work failed; retrying")
+                diagnosed = delivered = 0
+            if not (diagnosed or delivered):
+                await asyncio.sleep(pause)
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
+        self._work.cancel()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         self.app.close()
