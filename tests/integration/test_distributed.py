@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,8 +28,11 @@ from sqlalchemy import func, select
 
 from steadyops.app import App, build_app
 from steadyops.config.settings import load_settings
+from steadyops.core.models import Alert, AlertStatus
 from steadyops.runner.scheduler import Ticket
-from steadyops.store.tables import ActionRunRow, CheckResultRow, InspectionRoundRow
+from steadyops.store import alerts as alerts_repo
+from steadyops.store.tables import ActionRunRow, AlertRow, CheckResultRow, DiagnosisRow, InspectionRoundRow
+from steadyops.testing.receiver import Receiver
 from tests.harness.middleware import RABBIT_API, HttpServer, ensure_rabbitmq_management, rabbitmq_vhost
 from tests.harness.services import ServiceMissing, unavailable, wait_until
 
@@ -89,7 +93,8 @@ class Workers:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, fresh_pg_url: str, vhost: str) -> Iterator[tuple[App, Workers, Path, str]]:
+def setup(tmp_path: Path, fresh_pg_url: str, vhost: str,
+          receiver: Receiver) -> Iterator[tuple[App, Workers, Path, str, Receiver]]:
     with HttpServer() as web:
         scripts = tmp_path / "scripts"
         scripts.mkdir()
@@ -112,6 +117,8 @@ def setup(tmp_path: Path, fresh_pg_url: str, vhost: str) -> Iterator[tuple[App, 
             "runner": {"engine": "celery", "broker_url": f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}",
                        "queue": QUEUE, "batch": 4, "worker_threads": 2},
             "inspection": {"concurrency": 64},
+            "route": {"group_by": ["alertname"], "group_wait": "0s", "group_interval": "5m", "repeat_interval": "4h"},
+            "receivers": [{"name": "default", "channels": [{"type": "webhook", "url": receiver.url("webhook")}]}],
             "remediation": {
                 "policies": [{"actions": ["service.restart"], "targets": ["svc"], "mode": "auto"}],
                 "allow": [{"targets": ["svc"], "actions": ["service.restart"],
@@ -123,7 +130,7 @@ def setup(tmp_path: Path, fresh_pg_url: str, vhost: str) -> Iterator[tuple[App, 
         app = build_app(load_settings(path))  # the API / scheduler side: publishes, waits on the store
         workers = Workers(path, tmp_path)
         try:
-            yield app, workers, marks, vhost
+            yield app, workers, marks, vhost, receiver
         finally:
             workers.close()
             app.close()
@@ -140,11 +147,11 @@ def results_per_target(app: App) -> dict[str, int]:
     return {str(t): int(n) for t, n in rows}
 
 
-def test_kill_9_during_a_round_and_during_an_apply(setup: tuple[App, Workers, Path, str]) -> None:
-    app, workers, marks, vhost = setup
+def test_kill_9_during_a_round_and_during_an_apply(setup: tuple[App, Workers, Path, str, Receiver]) -> None:
+    app, workers, marks, vhost, receiver = setup
     assert app.jobs is not None and app.jobs.distributed
     a, b = workers.start("a"), workers.start("b")
-    wait_until(lambda: consumers(vhost) >= 2 or None, timeout=60, what=f"two workers\n{workers.tail()}")
+    wait_until(lambda: consumers(vhost) >= 2 or None, timeout=120, what=f"two workers\n{workers.tail()}")
 
     # -- a round: kill -9 the worker 'a' while it holds rounds it has not finished ----------------
     tickets = [Ticket(f"web-{i}", 1) for i in range(TARGETS)]
@@ -161,9 +168,29 @@ def test_kill_9_during_a_round_and_during_an_apply(setup: tuple[App, Workers, Pa
 
     app.jobs.submit_rounds(tickets)  # the same round handed out again (a restarted scheduler): no-op
     c = workers.start("c")  # and a fresh worker for the apply part
-    wait_until(lambda: consumers(vhost) >= 2 or None, timeout=60, what=f"worker c\n{workers.tail()}")
+    wait_until(lambda: consumers(vhost) >= 2 or None, timeout=120, what=f"worker c\n{workers.tail()}")
     time.sleep(1.0)
     assert results_per_target(app) == {f"web-{i}": per_check for i in range(TARGETS)}
+
+    # -- the pipeline's tail on the workers: one delivery and one diagnosis, with two workers polling --
+    now = datetime.now(UTC)
+    with app.store.transaction() as s:
+        alerts_repo.insert_events(s, [Alert(labels={"alertname": "DiskFull", "target": "svc", "severity": "critical"},
+                                            status=AlertStatus.FIRING, starts_at=now, source="test")], now)
+    def disk_full() -> list[Any]:  # (the rounds' slow probes may page about latency too)
+        return [r for r in receiver.accepted("webhook") if "DiskFull" in r.text]
+
+    deadline = time.monotonic() + 30
+    while not disk_full():
+        assert time.monotonic() < deadline, workers.tail()
+        app.pipeline.process_sync()  # serve's share: ingest, group, flush into the outbox
+        time.sleep(0.2)
+    time.sleep(1.5)
+    assert len(disk_full()) == 1  # delivered by one worker, not by each
+    with app.store.transaction() as s:
+        incident = next(a.incident_id for a in s.scalars(select(AlertRow)) if a.labels["alertname"] == "DiskFull")
+        diagnoses = select(func.count()).select_from(DiagnosisRow).where(DiagnosisRow.incident_id == incident)
+        assert s.scalar(diagnoses) == 1
 
     # -- an apply: kill -9 the worker running the stop command; it must not be applied again -------
     async def apply_and_kill() -> Any:

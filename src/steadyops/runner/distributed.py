@@ -194,6 +194,10 @@ class WorkerRuntime:
 
     def close(self) -> None:
         self._work.cancel()
+        try:  # the plugins' shutdown hooks and the pooled SSH logins, as serve closes them
+            asyncio.run_coroutine_threadsafe(self.app.shutdown(), self.loop).result(10)
+        except Exception:
+            log.exception("worker shutdown hooks failed")
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         self.app.close()
