@@ -12,15 +12,18 @@ from steadyops.contracts.notifiers import Notifier, RateLimit, delivery_from_res
 from steadyops.contracts.sections import ReportSection, SectionProvider
 from steadyops.contracts.toolsets import Tool, ToolContext, Toolset
 from steadyops.core.errors import (
+    ActionFailed,
     ConfigError,
     Conflict,
     DeliveryError,
+    MissingExtra,
     NotFound,
     PayloadTooLarge,
     PluginError,
     Refused,
     SteadyOpsError,
     TransientError,
+    Unanswered,
     ValidationFailed,
 )
 from steadyops.core.inventory import Inventory, Target, split_address
@@ -54,6 +57,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Action",
     "ActionContext",
+    "ActionFailed",
     "Alert",
     "AlertStatus",
     "Approval",
@@ -74,6 +78,7 @@ __all__ = [
     "InhibitRule",
     "Inventory",
     "Matcher",
+    "MissingExtra",
     "NotFound",
     "Notification",
     "Notifier",
@@ -97,6 +102,7 @@ __all__ = [
     "ToolContext",
     "Toolset",
     "TransientError",
+    "Unanswered",
     "ValidationFailed",
     "__version__",
     "delivery_from_response",

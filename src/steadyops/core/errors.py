@@ -15,7 +15,22 @@ purpose sits under one root::
     ├── Refused                     a safety rule said no: allow-list, policy, lock, approval (HTTP 403)
     │   └── Forbidden               the caller's role does not allow this route or tool (HTTP 403)
     ├── Unauthenticated             no valid credential (missing, unknown, expired, revoked token) (HTTP 401)
-    └── DeliveryError               a notifier could not deliver (carries ``retryable``)
+    ├── DeliveryError               a notifier could not deliver (carries ``retryable``)
+    ├── Unanswered                  a target could not be asked or gave no usable answer; ``layer`` localises
+    │   │                           it (network, host, process, config): a check reads it as a verdict
+    │   ├── HostAccessError         execution: SSH or local access failed (carries the check's status)
+    │   ├── PrometheusUnanswered    the Prometheus HTTP API (integrations.prometheus)
+    │   ├── ApiUnavailable          RabbitMQ's management API (integrations.rabbitmq)
+    │   ├── InferenceUnanswered     a model server (integrations.inference)
+    │   ├── GpuUnanswered           a GPU source (integrations.gpu)
+    │   └── NvmlMissing             NVML absent or not starting on this machine (integrations.gpu)
+    ├── ActionFailed                a mutating step failed on the target; nothing after it runs
+    │   └── ShellError              execution: a command of an action's step failed
+    └── MissingExtra                an optional driver is not installed; the message names the pip extra
+
+Plugins put their own errors under one of these, so a caller never needs to know which integration
+raised. (``execution.fsops.Refusal`` stays outside: that module runs on the target host under a bare
+python3 and imports nothing of steadyops; the shell reports its refusals as refused steps.)
 """
 
 from __future__ import annotations
@@ -75,3 +90,30 @@ class Unauthenticated(SteadyOpsError):
 
 class UnsupportedMediaType(ValidationFailed):
     """The request's Content-Type is not one this endpoint takes (intake: JSON only)."""
+
+
+class Unanswered(SteadyOpsError):
+    """A target could not be asked, or gave no usable answer. ``layer`` says where it failed
+    (``network``, ``host``, ``process``, ``config`` …) so a check turns it into a localised verdict."""
+
+    layer: str = "network"
+
+    def __init__(self, message: str, *, layer: str | None = None) -> None:
+        super().__init__(message)
+        if layer is not None:
+            self.layer = layer
+
+
+class ActionFailed(SteadyOpsError):
+    """A mutating step failed on the target: the step stops there, nothing after it runs, and the
+    executor audits what was done."""
+
+
+class MissingExtra(SteadyOpsError):
+    """An optional driver is not installed; the message names the extra that brings it
+    (``pip install 'steadyops[redis]'``)."""
+
+    def __init__(self, extra: str, module: str, purpose: str) -> None:
+        super().__init__(f"{purpose} needs the optional driver {module!r}: pip install 'steadyops[{extra}]'")
+        self.extra = extra
+        self.module = module

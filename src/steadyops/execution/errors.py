@@ -11,23 +11,23 @@ nothing after it runs (the executor audits it).
 
 from __future__ import annotations
 
+from steadyops.core.errors import ActionFailed, Unanswered
 from steadyops.core.models import CheckStatus
 
 __all__ = ["HostAccessError", "ShellError"]
 
 
-class HostAccessError(Exception):
+class HostAccessError(Unanswered):
     """The host could not be asked: carries the check's verdict, the layer, and what happened."""
 
     def __init__(self, message: str, *, layer: str = "network", status: CheckStatus = CheckStatus.UNKNOWN,
                  source: str = "host access", detail: str = "") -> None:
-        super().__init__(message)
+        super().__init__(message, layer=layer)
         self.message = message
-        self.layer = layer
         self.status = status
         self.source = source
         self.detail = detail or message
 
 
-class ShellError(RuntimeError):
+class ShellError(ActionFailed):
     """A command failed on the target: the step stops there, and nothing after it runs."""

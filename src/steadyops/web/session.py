@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from steadyops.app import App
 
 
-class LoginRequired(Exception):
+class LoginRequired(Unauthenticated):
     """Raised by a page dependency; turned into a redirect to ``/login?next=…``."""
 
     def __init__(self, next_path: str) -> None:

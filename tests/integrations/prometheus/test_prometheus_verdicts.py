@@ -12,7 +12,7 @@ import pytest
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
 from steadyops.integrations.prometheus import checks
-from steadyops.integrations.prometheus.base import Unanswered, base_url, scrape_layer
+from steadyops.integrations.prometheus.base import PrometheusUnanswered, base_url, scrape_layer
 
 DATA = Path(__file__).parent / "data"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
@@ -70,7 +70,7 @@ async def test_slow_group_is_a_capacity_warning(monkeypatch: pytest.MonkeyPatch)
 
 
 async def test_unreachable_api_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    answering(monkeypatch, {"/api/v1/rules": Unanswered("process", "GET /api/v1/rules: connection refused")})
+    answering(monkeypatch, {"/api/v1/rules": PrometheusUnanswered("process", "GET /api/v1/rules: connection refused")})
     result = await checks.RulesCheck().run(TARGET)
     assert result.status is UNKNOWN and result.layer == "process"
 

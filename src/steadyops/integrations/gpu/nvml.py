@@ -12,12 +12,15 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from steadyops.core.errors import Unanswered
 from steadyops.integrations.gpu.model import GpuProcess, GpuState, NodeGpus
 
 EXTRA_HINT = "the NVML source needs the optional extra: pip install 'steadyops[gpu]' (package nvidia-ml-py)"
 
 
-class NvmlMissing(Exception):
+class NvmlMissing(Unanswered):
+    """NVML cannot be asked on this machine: the extra is missing or the driver would not start."""
+
     layer = "config"
 
 

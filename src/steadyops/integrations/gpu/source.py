@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from steadyops.contracts.checks import label_float
+from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target, split_address
 from steadyops.execution.errors import HostAccessError
 from steadyops.execution.where import host_for
@@ -37,12 +38,11 @@ SHARE_S = 5.0
 _cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
 
-class GpuUnanswered(Exception):
+class GpuUnanswered(Unanswered):
     """The GPU source could not be asked; ``layer`` localises it (config, network, host, process)."""
 
     def __init__(self, message: str, layer: str = "network") -> None:
-        super().__init__(message)
-        self.layer = layer
+        super().__init__(message, layer=layer)
 
 
 def source_of(target: Target) -> str:

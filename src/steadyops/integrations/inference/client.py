@@ -22,6 +22,7 @@ import httpx
 
 from steadyops.contracts.checks import label_float
 from steadyops.core.credentials import resolve_secret
+from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target, split_address
 from steadyops.integrations.inference.flavours import FLAVOURS, Flavour, detect
 from steadyops.integrations.inference.metrics import ServerMetrics, read_metrics
@@ -35,10 +36,11 @@ SHARE_S = 5.0
 PULSE_S = 1.0
 
 
-class InferenceUnanswered(Exception):
+class InferenceUnanswered(Unanswered):
+    """The model server gave no usable answer: ``hung`` (nothing answers) or ``busy`` (queued)."""
+
     def __init__(self, message: str, layer: str = "process", hung: bool = False, busy: bool = False) -> None:
-        super().__init__(message)
-        self.layer = layer
+        super().__init__(message, layer=layer)
         self.hung = hung
         self.busy = busy
 

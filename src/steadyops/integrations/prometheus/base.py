@@ -14,6 +14,7 @@ import httpx
 
 from steadyops.contracts.checks import Check, label_float, verdict
 from steadyops.core.credentials import CredentialError, resolve_secret
+from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.sources.probing import locate_http_error, target_tls_context
@@ -22,10 +23,11 @@ TARGET_KIND = "prometheus"
 DEFAULT_PORT = 9090
 
 
-class Unanswered(Exception):
+class PrometheusUnanswered(Unanswered):
+    """The Prometheus API gave no usable answer; ``answered`` when the server itself replied."""
+
     def __init__(self, layer: str, message: str, *, answered: bool = False) -> None:
-        super().__init__(message)
-        self.layer = layer
+        super().__init__(message, layer=layer)
         self.answered = answered
 
 
@@ -49,24 +51,26 @@ def client(target: Target) -> httpx.AsyncClient:
 
 
 async def api(target: Target, path: str, params: dict[str, str] | None = None) -> Any:
-    """``data`` of a successful API answer, or :class:`Unanswered` located by why not."""
+    """``data`` of a successful API answer, or :class:`PrometheusUnanswered` located by why not."""
     try:
         async with client(target) as http:
             resp = await http.get(path, params=params)
     except CredentialError as exc:
-        raise Unanswered("config", str(exc)) from None
+        raise PrometheusUnanswered("config", str(exc)) from None
     except httpx.HTTPError as exc:
         layer, what = locate_http_error(exc)
-        raise Unanswered(layer, f"GET {base_url(target)}{path}: {what}", answered=layer == "process") from None
+        raise PrometheusUnanswered(layer, f"GET {base_url(target)}{path}: {what}",
+                                   answered=layer == "process") from None
     if resp.status_code in (401, 403):
-        raise Unanswered("config", f"GET {path}: HTTP {resp.status_code}, check the credentials reference")
+        raise PrometheusUnanswered("config", f"GET {path}: HTTP {resp.status_code}, check the credentials reference")
     try:
         body = resp.json()
     except ValueError:
-        raise Unanswered("config", f"GET {path}: HTTP {resp.status_code}, not a Prometheus API answer: "
+        raise PrometheusUnanswered("config", f"GET {path}: HTTP {resp.status_code}, not a Prometheus API answer: "
                          f"{resp.text[:120]!r}") from None
     if body.get("status") != "success":
-        raise Unanswered("process", f"GET {path}: {body.get('errorType', '?')}: {body.get('error', '')[:200]}")
+        raise PrometheusUnanswered("process",
+                                   f"GET {path}: {body.get('errorType', '?')}: {body.get('error', '')[:200]}")
     return body.get("data")
 
 
@@ -77,7 +81,7 @@ class PromCheck(Check):
     async def run(self, target: Target) -> CheckResult:
         try:
             return await self.judge(target)
-        except Unanswered as exc:
+        except PrometheusUnanswered as exc:
             return CheckResult(status=CheckStatus.UNKNOWN, summary=f"cannot ask Prometheus: {exc}", layer=exc.layer,
                                evidence=[Evidence(source=base_url(target), detail=str(exc)[:500])])
 

@@ -8,12 +8,12 @@ from typing import Any, ClassVar
 
 from steadyops.contracts.collectors import GatheringCollector
 from steadyops.core.inventory import Target
-from steadyops.integrations.prometheus.base import TARGET_KIND, Unanswered, api
+from steadyops.integrations.prometheus.base import TARGET_KIND, PrometheusUnanswered, api
 
 
 class _PromCollector(GatheringCollector):
     target_kind: ClassVar[str] = TARGET_KIND
-    unanswered: ClassVar[tuple[type[Exception], ...]] = (Unanswered,)
+    unanswered: ClassVar[tuple[type[Exception], ...]] = (PrometheusUnanswered,)
 
 
 class TargetsCollector(_PromCollector):
@@ -73,7 +73,7 @@ class StatusCollector(_PromCollector):
         runtime = await api(target, "/api/v1/status/runtimeinfo")
         try:
             tsdb = (await api(target, "/api/v1/status/tsdb")).get("headStats")
-        except Unanswered:
+        except PrometheusUnanswered:
             tsdb = None  # not served by every Prometheus-compatible backend
         return {"build": build, "runtime": runtime, "head": tsdb}
 

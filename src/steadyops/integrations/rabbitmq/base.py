@@ -15,6 +15,7 @@ import httpx
 
 from steadyops.contracts.checks import Check, label_float, verdict
 from steadyops.core.credentials import CredentialError, resolve_secret
+from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target, split_address
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.sources.probing import locate_http_error, target_tls_context
@@ -25,12 +26,11 @@ API_PORT = 15672
 ENABLE_HINT = "enable the management plugin (rabbitmq-plugins enable rabbitmq_management) or set the label api_url"
 
 
-class ApiUnavailable(Exception):
+class ApiUnavailable(Unanswered):
     """The management API gave no usable answer; ``layer`` and the message say why."""
 
     def __init__(self, layer: str, message: str) -> None:
-        super().__init__(message)
-        self.layer = layer
+        super().__init__(message, layer=layer)
 
 
 def api_url(target: Target) -> str:
