@@ -93,6 +93,7 @@ def ablations() -> dict[str, RcaConfig]:
         "-flat": replace(base, scoring=replace(base.scoring, flat_handling=False)),
         "-onset": replace(base, scoring=replace(base.scoring, onset=False)),
         "-same-metric": replace(base, same_metric=False),
+        "-opaque-hops": replace(base, opaque_hops=False),
         "-separation": replace(base, topology="none"),
         "pagerank": replace(base, topology="pagerank"),
         "-symptom": replace(base, use_symptom=False),
@@ -102,6 +103,7 @@ def ablations() -> dict[str, RcaConfig]:
         "bare": RcaConfig(
             scoring=ScoringConfig(directional=False, flat_handling=False, onset=False),
             topology="none",
+            opaque_hops=False,
             use_symptom=False,
             symptom_kind=False,
             use_logs=False,

@@ -20,6 +20,7 @@ from steadyops.rca import (
     explain_by_callees,
     explains,
     is_local,
+    opaque_hop_peers,
     rank_case,
     rank_root_causes,
     reachable_from,
@@ -243,3 +244,36 @@ def test_a_callee_explains_only_its_own_share_of_a_shared_metric() -> None:
     assert kept["api"] > 0.8 * max(s.score for s in scores if s.service == "api")
     result = rank_root_causes(normal, incident, {"api": ["db"]}, service_of_metric=component_of)
     assert result.services()[0] == "api"
+
+
+def _availability(rng: np.random.Generator, drop: float) -> tuple[list[float], list[float]]:
+    normal = list(np.minimum(100.0, rng.normal(99.9, 0.05, N_NORMAL)))
+    incident = list(np.minimum(100.0, rng.normal(99.9 - drop, 0.05, N_INCIDENT)))
+    return normal, incident
+
+
+def test_a_leaf_in_front_of_a_failing_backend_is_not_blamed() -> None:
+    """The caller sees the backend directly and through a proxy the graph shows as a leaf beside it;
+    the proxy's view (retries, its own error pages) drops more than the backend's own."""
+    rng = np.random.default_rng(3)
+    topology = {"front": ["lb", "backend", "cache"], "backend": ["store"]}
+    drops = {"front": 3.0, "lb": 8.0, "backend": 3.0, "cache": 0.0, "store": 0.0}
+    normal, incident = {}, {}
+    for svc, drop in drops.items():
+        normal[f"{svc}_availability"], incident[f"{svc}_availability"] = _availability(rng, drop)
+    on = rank_root_causes(normal, incident, topology, symptom="front", symptom_metric="availability")
+    off = rank_root_causes(normal, incident, topology, symptom="front", symptom_metric="availability",
+                           config=RcaConfig(opaque_hops=False))
+    assert on.services()[0] == "backend"
+    assert off.services()[0] == "lb"  # what the flag changes
+
+
+def test_a_slow_leaf_with_calm_peers_keeps_its_blame() -> None:
+    rng = np.random.default_rng(4)
+    topology = {"front": ["db", "auth"]}
+    normal = {f"{s}_latency": series(rng, 50.0, 2.0, N_NORMAL) for s in ("front", "db", "auth")}
+    incident = {"front_latency": series(rng, 90.0, 2.0, N_INCIDENT), "db_latency": series(rng, 85.0, 2.0, N_INCIDENT),
+                "auth_latency": series(rng, 50.0, 2.0, N_INCIDENT)}
+    result = rank_root_causes(normal, incident, topology, symptom="front", symptom_metric="latency")
+    assert result.services()[0] == "db"
+    assert opaque_hop_peers(topology) == {"db": {"auth"}, "auth": {"db"}}

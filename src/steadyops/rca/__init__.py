@@ -24,7 +24,7 @@ from steadyops.rca.propagation import personalised_pagerank
 from steadyops.rca.ranking import Candidate, RcaConfig, RcaResult, rank_root_causes
 from steadyops.rca.scoring import MetricScore, ScoringConfig, score_metric, score_metrics, service_of
 from steadyops.rca.semantics import Direction, category_of, direction_of, explains, is_local
-from steadyops.rca.separation import explain_by_callees, reachable_from, separate_causes
+from steadyops.rca.separation import explain_by_callees, opaque_hop_peers, reachable_from, separate_causes
 
 __all__ = [
     "Candidate",
@@ -46,6 +46,7 @@ __all__ = [
     "is_local",
     "load_case",
     "log_signals",
+    "opaque_hop_peers",
     "personalised_pagerank",
     "rank_case",
     "rank_root_causes",

@@ -55,6 +55,9 @@ class RcaConfig:
     caller_support: float = 0.5
     """Bonus (× the strongest caller's anomaly, 0..1) for a service whose callers degraded too."""
     same_metric: bool = True
+    opaque_hops: bool = True
+    """A leaf's same-metric change may be explained by the other callees of its callers (a proxy or
+    load balancer in front of a backend the graph shows beside it; see ``opaque_hop_peers``)."""
     """Callees explain exactly their own change of a metric their caller also reports."""
     use_symptom: bool = True
     """Rank services the symptom cannot reach through its calls after those it can."""
@@ -137,7 +140,9 @@ def rank_root_causes(
         local = {svc: max((m.score for m in ms if m.local), default=0.0) for svc, ms in by_service.items()}
         path = {svc: max((m.score for m in ms if not m.local), default=0.0) for svc, ms in by_service.items()}
         explained = (
-            explain_by_callees(metrics, topology, threshold=cfg.min_score, explain=cfg.explain)
+            explain_by_callees(
+                metrics, topology, threshold=cfg.min_score, explain=cfg.explain, opaque_hops=cfg.opaque_hops
+            )
             if cfg.same_metric else None
         )
         ranking = separate_causes(

@@ -16,6 +16,11 @@ unit), the discount is exact rather than soft: a callee whose latency rose by 30
 30 ms of its caller's rise, the way a span's self time is its duration minus its children's. The
 rest is the caller's own.
 
+A *leaf* (a component that calls nothing we can see) has no callees to explain it, yet it is often
+an opaque hop (load balancer, proxy, a service seen only from its caller) in front of a backend the
+graph shows beside it; its change of a metric is explained softly by a clearly anomalous change of
+the same metric in its peers (:func:`opaque_hop_peers`).
+
 "Clearly anomalous" is a soft 0..1 degree: 0 at the service's normal-time excursion (score 1), 1 at
 ``threshold`` (the same bar the ranker uses for *inconclusive*). So nothing here is a new tuned
 number; the two weights say "mostly explained" and "somewhat supported".
@@ -27,7 +32,7 @@ from collections.abc import Mapping, Sequence
 
 from steadyops.rca.scoring import MetricScore
 
-__all__ = ["degree", "explain_by_callees", "reachable_from", "separate_causes"]
+__all__ = ["degree", "explain_by_callees", "opaque_hop_peers", "reachable_from", "separate_causes"]
 
 
 def degree(score: float, threshold: float) -> float:
@@ -84,6 +89,7 @@ def explain_by_callees(
     *,
     threshold: float = 2.0,
     explain: float = 0.9,
+    opaque_hops: bool = True,
 ) -> dict[str, float]:
     """Request-path evidence per service after its callees have explained what they can.
 
@@ -91,7 +97,8 @@ def explain_by_callees(
     only the share of its change (in native units) that exceeds the callee's change (weighed by how
     clearly that callee's change is an anomaly rather than its everyday noise), and a
     callee's clearly anomalous *local* evidence (a CPU hog) may still explain the rest softly;
-    otherwise the soft discount by the callees' overall anomaly applies.
+    otherwise the soft discount by the callees' overall anomaly applies. With ``opaque_hops`` a
+    leaf's same-metric change may also be explained by its peers (see :func:`opaque_hop_peers`).
     """
     callees, _ = _edges(topology)
     anomaly: dict[str, float] = {}
@@ -104,12 +111,21 @@ def explain_by_callees(
         if m.scale > 0.0 and m.score > 0.0:
             key = (m.service, m.kind)
             change[key] = max(change.get(key, (0.0, 0.0)), (m.raw * m.scale, m.score))
+    hops = opaque_hop_peers(topology) if opaque_hops else {}
     out: dict[str, float] = {}
     for m in metrics:
         if m.local:
             continue
         deps = callees.get(m.service, set())
         same = [change[(u, m.kind)] for u in deps if (u, m.kind) in change]
+        peers = [change[(u, m.kind)] for u in hops.get(m.service, ()) if (u, m.kind) in change]
+        if peers:
+            # seen from in front of an opaque hop, the backend's change comes with the hop's own
+            # handling of it (timeouts, retries, its own error pages), so it is not bounded by the
+            # backend's in native units: the discount is the soft one, by how clearly the backend moved
+            value = m.score * (1.0 - explain * max(degree(score, threshold) for _, score in peers))
+            out[m.service] = max(out.get(m.service, 0.0), value)
+            continue
         own = m.raw * m.scale
         if same and m.scale > 0.0 and own > 0.0:
             # a callee explains its share of the change only as far as it is itself anomalous
@@ -121,6 +137,33 @@ def explain_by_callees(
             softly = max((degree(anomaly.get(u, 0.0), threshold) for u in deps), default=0.0)
             value = m.score * (1.0 - explain * softly)
         out[m.service] = max(out.get(m.service, 0.0), value)
+    return out
+
+
+def opaque_hop_peers(topology: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
+    """For each leaf (a component that calls nothing we can see): the components it may stand in front of.
+
+    Why: a component we only ever see from its callers (a load balancer, a proxy, a gateway, a
+    service instrumented on the client side only) has no known callees, so nothing can explain its
+    change and it is blamed for whatever happens behind it. The caller often also reaches that
+    backend directly or through another path, so the graph shows the hop and the backend as two
+    siblings. A leaf's peers are therefore the other callees of its callers, except those that reach
+    the leaf themselves (their change may be the leaf's doing). A peer explains a leaf's change of a
+    metric only when it reports the same metric and that metric is itself anomalous; a leaf whose
+    peers are calm (a database that really is slow, whose callers' other dependencies are fine)
+    keeps its evidence.
+    """
+    callees, callers = _edges(topology)
+    out: dict[str, set[str]] = {}
+    for leaf in callers:
+        if callees.get(leaf):
+            continue
+        peers: set[str] = set()
+        for caller in callers[leaf]:
+            peers |= callees.get(caller, set())
+        peers = {p for p in peers - {leaf} if leaf not in reachable_from(p, topology)}
+        if peers:
+            out[leaf] = peers
     return out
 
 
