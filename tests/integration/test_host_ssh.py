@@ -16,14 +16,12 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncssh
 import pytest
 import yaml
-from sqlalchemy import select
 
 from steadyops.app import build_app
 from steadyops.config.settings import Settings
@@ -35,10 +33,8 @@ from steadyops.integrations import host as host_plugin
 from steadyops.integrations.host.checks import MemoryCheck
 from steadyops.integrations.host.checks_fs import DiskCheck
 from steadyops.integrations.host.collectors import FactsCollector
-from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, get_history, set_history
 from steadyops.plugins import Registry
 from steadyops.store import alerts as alerts_repo
-from steadyops.store.tables import CheckResultRow
 from tests.harness.services import ServiceMissing, unavailable
 from tests.harness.sshd import SshServer
 from tests.harness.zookeeper import small_filesystem
@@ -50,15 +46,12 @@ MIB = 1024 * 1024
 
 @pytest.fixture(autouse=True)
 async def isolated(tmp_path: Path) -> AsyncIterator[None]:
-    """Own known_hosts dir and history per test; pooled SSH connections closed on this test's loop."""
+    """Own known_hosts dir per test; pooled SSH connections closed on this test's loop."""
     settings = configure_ssh()
     configure_ssh(known_hosts_dir=tmp_path / "ssh")
-    history = get_history()
-    set_history(MemoryHistory())
     yield
     await close_connections()
     configure_ssh(known_hosts_dir=settings.known_hosts_dir)
-    set_history(history)
 
 
 @pytest.fixture
@@ -209,15 +202,7 @@ async def test_time_to_full_from_a_rising_trend_in_the_store(sshd: SshServer, tm
     app = build_app(Settings(data_dir=tmp_path / "data", inventory=inventory_file(tmp_path / "inv.yaml", target)),
                     clock=SystemClock(), registry=host_registry())
     try:
-        def fetch(check: str, name: str, since: datetime, limit: int) -> list[tuple[datetime, dict[str, Any]]]:
-            with app.store.transaction() as s:
-                rows = s.execute(select(CheckResultRow.started_at, CheckResultRow.metrics)
-                                 .where(CheckResultRow.check == check, CheckResultRow.target == name,
-                                        CheckResultRow.started_at >= since)
-                                 .order_by(CheckResultRow.started_at.desc()).limit(limit)).all()
-            return [(at, dict(metrics)) for at, metrics in rows]
-
-        set_history(RecordedHistory(fetch))
+        # no history set by hand: build_app's plugin setup points this registry's at the stored results
         jobs = app.checks.jobs(checks=["host.disk"])
         findings: list[Finding] = []
         for step in range(4):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
 from steadyops.execution.access import CommandResult, HostAccess
 from steadyops.execution.errors import HostAccessError
-from steadyops.integrations.host.trend import MemoryHistory, get_history, set_history
+from steadyops.integrations.host.trend import MemoryHistory
 
 DATA = Path(__file__).parent / "data"
 
@@ -46,13 +46,9 @@ class FakeHost(HostAccess):
 
 
 @pytest.fixture
-def history() -> Iterator[MemoryHistory]:
-    """A fresh in-memory history for each test, the process-wide one restored afterwards."""
-    before = get_history()
-    fresh = MemoryHistory()
-    set_history(fresh)
-    yield fresh
-    set_history(before)
+def history() -> MemoryHistory:
+    """A fresh in-memory history for each test, handed to the checks that fit a trend."""
+    return MemoryHistory()
 
 
 

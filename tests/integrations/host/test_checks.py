@@ -57,7 +57,7 @@ def failed(argv: tuple[str, ...], rc: int, stderr: str) -> CommandResult:
 
 async def test_disk_healthy(serve: Any, sample: Sample, history: MemoryHistory) -> None:
     serve(commands={DF: sample("df_PT.txt")})
-    r = await DiskCheck().run(target())
+    r = await DiskCheck(history).run(target())
     assert r.status is CheckStatus.OK and r.layer == "" and r.labels == {}
     assert "fullest / 23.2%" in r.summary
     assert r.metrics["used_pct:/"] == pytest.approx(23.2, abs=0.01)
@@ -67,7 +67,7 @@ async def test_disk_healthy(serve: Any, sample: Sample, history: MemoryHistory) 
 
 async def test_disk_full_names_the_worst_mount(serve: Any, sample: Sample, history: MemoryHistory) -> None:
     serve(commands={DF: sample("df_PT_full.txt")})
-    r = await DiskCheck().run(target())
+    r = await DiskCheck(history).run(target())
     assert r.status is CheckStatus.CRITICAL and r.layer == "disk"
     assert r.labels == {"mount": "/"}  # the alert dedups on the worst mount
     assert r.summary.startswith("/ 97.7% space used (430.9 MiB free of 19.6 GiB)")
@@ -79,18 +79,18 @@ async def test_disk_full_names_the_worst_mount(serve: Any, sample: Sample, histo
 async def test_disk_thresholds_and_mount_selection_from_labels(serve: Any, sample: Sample,
                                                                history: MemoryHistory) -> None:
     serve(commands={DF: sample("df_PT_full.txt")})
-    r = await DiskCheck().run(target(disk_ignore="/,/var/lib/*"))
+    r = await DiskCheck(history).run(target(disk_ignore="/,/var/lib/*"))
     assert r.status is CheckStatus.OK and "fullest /data 70.0%" in r.summary
-    r = await DiskCheck().run(target(disk_mounts="/data", disk_warn="60", disk_crit="69"))
+    r = await DiskCheck(history).run(target(disk_mounts="/data", disk_warn="60", disk_crit="69"))
     assert (r.status, r.labels) == (CheckStatus.CRITICAL, {"mount": "/data"})
-    r = await DiskCheck().run(target(disk_crit="lots"))
+    r = await DiskCheck(history).run(target(disk_crit="lots"))
     assert r.status is CheckStatus.UNKNOWN and r.layer == "config" and "disk_crit" in r.summary
 
 
 async def test_disk_falls_back_to_plain_df(serve: Any, sample: Sample, history: MemoryHistory) -> None:
     busybox = failed(DF, 1, "df: unrecognized option: T\nBusyBox v1.36.1 multi-call binary.\n")
     fake = serve(commands={DF: busybox, ("df", "-P"): sample("df_busybox.txt")})
-    r = await DiskCheck().run(target())
+    r = await DiskCheck(history).run(target())
     assert r.status is CheckStatus.OK and fake.ran == [DF, ("df", "-P")]
 
 
@@ -98,13 +98,13 @@ async def test_disk_partial_df_failure_still_judges(serve: Any, sample: Sample, 
     """df exits 1 when one mount (a stale NFS) fails, but the others are still worth judging."""
     partial = CommandResult(DF, 1, sample("df_PT_full.txt"), "df: /mnt/nfs: Stale file handle\n", "fake-host")
     serve(commands={DF: partial})
-    r = await DiskCheck().run(target())
+    r = await DiskCheck(history).run(target())
     assert r.status is CheckStatus.CRITICAL and "Stale file handle" in r.evidence[-1].detail
 
 
 async def test_disk_without_df_is_unknown(serve: Any, history: MemoryHistory) -> None:
     serve()
-    r = await DiskCheck().run(target())
+    r = await DiskCheck(history).run(target())
     assert r.status is CheckStatus.UNKNOWN and r.layer == "host" and "`df` is not available" in r.summary
 
 
@@ -121,7 +121,7 @@ async def test_time_to_full_escalates_a_filling_disk(serve: Any, history: Memory
     for hours_ago, used_gib in ((2, 50), (1, 60)):
         history.observe(DiskCheck.name, t.name, now - hours_ago * 3600, {"used:/data": used_gib * GIB})
     serve(commands={DF: df_line("/data", total, 70 * GIB // 1024)})
-    r = await DiskCheck().run(t)
+    r = await DiskCheck(history).run(t)
     assert r.status is CheckStatus.CRITICAL and r.labels == {"mount": "/data"}
     assert r.metrics["hours_to_full:/data"] == pytest.approx(3.0, rel=0.01)
     assert "full in ~3.0 h at +10.0 GiB/h" in r.summary
@@ -136,9 +136,9 @@ async def test_time_to_full_on_an_emptyish_disk_is_reported_not_paged(serve: Any
     for hours_ago, used_gib in ((2, 10), (1, 20)):
         history.observe(DiskCheck.name, t.name, now - hours_ago * 3600, {"used:/data": used_gib * GIB})
     serve(commands={DF: df_line("/data", total, 30 * GIB // 1024)})
-    r = await DiskCheck().run(t)
+    r = await DiskCheck(history).run(t)
     assert r.status is CheckStatus.OK and "/data full in ~7.0 h at this rate" in r.summary
-    r = await DiskCheck().run(target(disk_ttf_min_pct="0"))  # the operator wants forecasts on any disk
+    r = await DiskCheck(history).run(target(disk_ttf_min_pct="0"))  # the operator wants forecasts on any disk
     assert (r.status, r.labels) == (CheckStatus.WARNING, {"mount": "/data"})
 
 
@@ -149,16 +149,16 @@ async def test_cleanup_resets_the_trend(serve: Any, history: MemoryHistory) -> N
     for hours_ago, used_gib in ((3, 60), (2, 80), (1, 60)):  # 80 → 60: someone cleaned up
         history.observe(DiskCheck.name, t.name, now - hours_ago * 3600, {"used:/data": used_gib * GIB})
     serve(commands={DF: df_line("/data", total, 61 * GIB // 1024)})
-    r = await DiskCheck().run(t)
+    r = await DiskCheck(history).run(t)
     assert "hours_to_full:/data" not in r.metrics  # two points since the cleanup: not enough to forecast
 
 
 async def test_inodes(serve: Any, sample: Sample, history: MemoryHistory) -> None:
     serve(commands={("df", "-PTi"): sample("df_PTi.txt")})
-    r = await InodesCheck().run(target())
+    r = await InodesCheck(history).run(target())
     assert r.status is CheckStatus.OK and r.metrics["used:/"] == 444272
     serve(commands={("df", "-PTi"): sample("df_PTi.txt")})
-    r = await InodesCheck().run(target(inodes_warn="1", inodes_crit="2"))
+    r = await InodesCheck(history).run(target(inodes_warn="1", inodes_crit="2"))
     assert r.status is CheckStatus.CRITICAL and r.labels == {"mount": "/"}
     assert "444,272 inodes used" in r.evidence[0].detail
 
@@ -226,30 +226,30 @@ def vmstat(sample: Sample, kills: int) -> str:
 async def test_oom_recent_kills_from_dmesg(serve: Any, sample: Sample, history: MemoryHistory) -> None:
     serve(files={"/proc/vmstat": vmstat(sample, 2), "/proc/uptime": "7200.00 100.00\n"},
           commands={("dmesg",): sample("dmesg_oom.txt")})
-    r = await OomCheck().run(target())
+    r = await OomCheck(history).run(target())
     assert (r.status, r.layer) == (CheckStatus.WARNING, "host")
     assert r.summary == "2 OOM kill(s) in the last 60 min: python3 (pid 2211), java (pid 3377)"
     assert "Killed process 3377 (java)" in r.evidence[1].detail
-    r = await OomCheck().run(target(oom_crit="2"))
+    r = await OomCheck(history).run(target(oom_crit="2"))
     assert r.status is CheckStatus.CRITICAL
 
 
 async def test_oom_old_kills_are_a_baseline(serve: Any, sample: Sample, history: MemoryHistory) -> None:
     serve(files={"/proc/vmstat": vmstat(sample, 2), "/proc/uptime": "90000.00 100.00\n"},
           commands={("dmesg",): sample("dmesg_oom.txt")})
-    r = await OomCheck().run(target())
+    r = await OomCheck(history).run(target())
     assert r.status is CheckStatus.OK and "2 since boot (baseline" in r.summary
 
 
 async def test_oom_new_since_last_check_without_dmesg(serve: Any, sample: Sample, history: MemoryHistory) -> None:
     refused = failed(("dmesg",), 1, "dmesg: read kernel buffer failed: Operation not permitted\n")
     serve(files={"/proc/vmstat": vmstat(sample, 1), "/proc/uptime": "90000 1\n"}, commands={("dmesg",): refused})
-    assert (await OomCheck().run(target())).status is CheckStatus.OK
+    assert (await OomCheck(history).run(target())).status is CheckStatus.OK
     serve(files={"/proc/vmstat": vmstat(sample, 3), "/proc/uptime": "90060 1\n"}, commands={("dmesg",): refused})
-    r = await OomCheck().run(target())
+    r = await OomCheck(history).run(target())
     assert r.status is CheckStatus.WARNING and r.summary == "2 new OOM kill(s) since the last check"
     serve(files={"/proc/vmstat": vmstat(sample, 1), "/proc/uptime": "60 1\n"}, commands={("dmesg",): refused})
-    r = await OomCheck().run(target())  # counter went down: rebooted, and 1 kill since
+    r = await OomCheck(history).run(target())  # counter went down: rebooted, and 1 kill since
     assert r.metrics["new_oom_kills"] == 1 and r.status is CheckStatus.WARNING
 
 
@@ -258,10 +258,10 @@ async def test_oom_from_journal_and_unknown_without_sources(serve: Any, sample: 
     journal = ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000")
     serve(files={"/proc/vmstat": "nr_free_pages 1\n", "/proc/uptime": "6000 1\n"},
           commands={journal: sample("journal_oom.txt")})
-    r = await OomCheck().run(target())
+    r = await OomCheck(history).run(target())
     assert r.status is CheckStatus.WARNING and "python3 (pid 2211)" in r.summary
     serve(files={"/proc/vmstat": "nr_free_pages 1\n", "/proc/uptime": "6000 1\n"})
-    r = await OomCheck().run(target())
+    r = await OomCheck(history).run(target())
     assert r.status is CheckStatus.UNKNOWN and "no oom_kill counter" in r.summary
 
 

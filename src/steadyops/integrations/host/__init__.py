@@ -8,7 +8,8 @@ Checks (target kind ``host``): ``host.disk``, ``host.inodes``, ``host.readonly``
 A target is inspected in-process when it is this machine and over SSH otherwise (see
 :mod:`steadyops.execution.where` and :mod:`steadyops.execution.ssh` for the labels: ``transport``,
 ``ssh_user``, ``ssh_port``, ``known_hosts``). Thresholds are target labels named in each check.
-Where time-to-full finds past results is set at start (:func:`set_history`; in-memory by default).
+Time-to-full reads this registry's history (:class:`~steadyops.integrations.host.trend.Trends`): stored
+results once the composition root has set the plugins up, in memory before that.
 """
 
 from __future__ import annotations
@@ -17,25 +18,21 @@ from steadyops.integrations.host import checks, checks_fs, checks_mounts, checks
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.host.collectors import COLLECTORS
 from steadyops.integrations.host.service import for_registry as service_restart
-from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, set_history
-from steadyops.plugins import Cleanup, PluginContext, Registry
+from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, Trends, WithHistory
+from steadyops.plugins import Cleanup, Registry
 
-__all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "register", "set_history"]
+__all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "Trends", "register"]
 
 CHECKS = (*checks_fs.CHECKS, *checks_mounts.CHECKS, *checks.CHECKS, *checks_proc.CHECKS)
 
 
-def _setup(context: PluginContext) -> None:
-    """Trends read stored results."""
-    set_history(RecordedHistory(context.check_history))
-
-
 def register(registry: Registry) -> None:
-    registry.add_setup(_setup)
+    trends = Trends()  # this registry's, so no history is shared across Apps in one process
+    registry.add_setup(trends.setup)
     registry.add_action(CleanLogs)
     registry.add_action(service_restart(registry))  # bound: its health_check names this registry's checks
     for check in CHECKS:
-        registry.add_check(check)
+        registry.add_check(trends.bind(check) if issubclass(check, WithHistory) else check)  # type: ignore[arg-type]
     for collector in COLLECTORS:
         registry.add_collector(collector)
     registry.add_kind_alias("host", "hosts", "主机", "服务器", "机器")

@@ -43,7 +43,7 @@ from steadyops.integrations.host.parse import (
     parse_systemctl_failed,
     parse_uptime,
 )
-from steadyops.integrations.host.trend import get_history
+from steadyops.integrations.host.trend import WithHistory
 
 KERNEL_LOG = (("dmesg",), ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000"))
 
@@ -101,7 +101,7 @@ class LoadCheck(HostCheck):
             "load_per_core": per_core})
 
 
-class OomCheck(HostCheck):
+class OomCheck(WithHistory, HostCheck):
     """OOM-killer victims: new since the last check (``/proc/vmstat``) or recent in the kernel log."""
 
     name: ClassVar[str] = "host.oom"
@@ -124,7 +124,7 @@ class OomCheck(HostCheck):
                                summary="cannot tell OOM kills: no oom_kill counter in /proc/vmstat and the "
                                        "kernel log is not readable (dmesg / journalctl -k)")
         recent = [k for k in parse_oom_kills(log.stdout) if uptime - k.at <= window] if log else []
-        history = get_history()
+        history = self.history
         past = await history.recent(self.name, target.name, time.time() - 7 * 86400, 1)
         previous = past[-1][1].get("oom_kill_total") if past else None
         new: int | None = None

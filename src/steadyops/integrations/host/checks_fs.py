@@ -36,7 +36,7 @@ from steadyops.integrations.host.base import (
     unavailable,
 )
 from steadyops.integrations.host.parse import FsUsage, parse_df
-from steadyops.integrations.host.trend import Forecast, forecast, get_history
+from steadyops.integrations.host.trend import Forecast, WithHistory, forecast
 
 #: pseudo or read-only filesystems that are "100 % full" by design (snap images, CD-ROMs) or never fill
 IGNORED_TYPES = frozenset({"squashfs", "iso9660", "udf", "devtmpfs", "ramfs", "efivarfs"})
@@ -71,7 +71,7 @@ def _seconds_to_full(fc: Forecast | None) -> float:
     return math.inf if fc is None or fc.seconds_to_full is None else fc.seconds_to_full
 
 
-class FsCheck(HostCheck):
+class FsCheck(WithHistory, HostCheck):
     """Shared by disk (bytes) and inodes: thresholds, trend, worst-mount verdict."""
 
     runbook: ClassVar[str | None] = RB_DISK
@@ -102,7 +102,7 @@ class FsCheck(HostCheck):
         ttf_crit = threshold(target, f"{p}_ttf_crit_hours", 4)
         ttf_min_pct = threshold(target, f"{p}_ttf_min_pct", 50)
         window = threshold(target, f"{p}_trend_hours", 6) * 3600
-        history = get_history()
+        history = self.history
         now = time.time()
         past = await history.recent(self.name, target.name, now - window, TREND_POINTS)
         metrics: dict[str, float] = {}

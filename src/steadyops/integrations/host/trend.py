@@ -1,13 +1,17 @@
 """Past results of a check, and the linear forecast that turns them into "full in N hours".
 
-A check is instantiated fresh for every run and does not see the store, so its history comes
-through a :class:`History` set for the whole process with :func:`set_history`:
+A check is instantiated fresh for every run and does not see the store, so its history comes from
+the registry it was registered in: :func:`steadyops.integrations.host.register` makes one
+:class:`Trends` per registry and binds the checks that use it (:class:`WithHistory`) to it. There is
+no process-wide history, so two Apps in one process (tests, a worker beside ``serve``) never share
+one.
 
-* :class:`MemoryHistory` (the default) keeps the last samples in this process — right for the
-  long-running ``serve`` scheduler, and what unit tests drive without a database;
+* :class:`MemoryHistory` (until the composition root's setup runs, and for a check built by hand)
+  keeps the last samples in memory — what unit tests drive without a database;
 * :class:`RecordedHistory` reads the runner's stored results (``check_results``) through a fetch
-  function the composition root supplies, so a one-shot ``steadyops inspect`` also has a trend.
-  The runner records every finding's metrics itself, so its ``observe`` does nothing.
+  function the composition root supplies (``PluginContext.check_history``), so a one-shot
+  ``steadyops inspect`` also has a trend. The runner records every finding's metrics itself, so
+  its ``observe`` does nothing.
 
 Timestamps are wall-clock epoch seconds; stored results carry the runner's ``started_at``, which is
 the wall clock outside tests.
@@ -21,7 +25,10 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from steadyops.plugins import PluginContext
 
 __all__ = [
     "Forecast",
@@ -29,9 +36,9 @@ __all__ = [
     "MemoryHistory",
     "RecordedHistory",
     "Sample",
+    "Trends",
+    "WithHistory",
     "forecast",
-    "get_history",
-    "set_history",
     "thin",
 ]
 
@@ -120,17 +127,31 @@ def _epoch(at: datetime) -> float:
     return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp()
 
 
-_history: History = MemoryHistory()
+class Trends:
+    """One registry's history: in memory until the composition root's setup points it at the
+    stored results."""
+
+    def __init__(self) -> None:
+        self.history: History = MemoryHistory()
+
+    def setup(self, context: PluginContext) -> None:
+        self.history = RecordedHistory(context.check_history)
+
+    def bind(self, check: type[WithHistory]) -> type[WithHistory]:
+        """``check`` reading this registry's history (same name, docs and module)."""
+        return type(check.__name__, (check,), {"trends": self, "__doc__": check.__doc__,
+                                               "__module__": check.__module__, "__qualname__": check.__qualname__})
 
 
-def set_history(history: History) -> None:
-    """Where the host checks find their past results (see the module docstring)."""
-    global _history
-    _history = history
+class WithHistory:
+    """A check that fits a trend: its history is the one given, else its registry's (``trends``,
+    set on the class :meth:`Trends.bind` makes), else a fresh in-memory one (no trend yet)."""
 
+    trends: ClassVar[Trends | None] = None
 
-def get_history() -> History:
-    return _history
+    def __init__(self, history: History | None = None) -> None:
+        self.history: History = (history if history is not None
+                                 else self.trends.history if self.trends is not None else MemoryHistory())
 
 
 @dataclass(frozen=True)
