@@ -112,18 +112,3 @@ def test_certificate_parser_on_a_self_signed_cert(tmp_path: Path) -> None:
 def test_host_port_defaults() -> None:
     assert host_port("https://shop.example/x") == ("shop.example", 443, "https")
     assert host_port("http://10.0.0.1:8080/") == ("10.0.0.1", 8080, "http")
-
-
-def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:
-    from importlib.resources import files
-
-    from steadyops.integrations import http_probe as plugin
-
-    for check in plugin.CHECKS:
-        assert check.name.startswith(f"{check.target_kind}.") and (check.__doc__ or "").strip(), check
-        if check.runbook:
-            integration, name = check.runbook.split("/")
-            folder = files("steadyops.integrations").joinpath(integration, "runbooks")
-            assert folder.joinpath(name).is_file() and folder.joinpath(name.replace(".en.", ".zh.")).is_file()
-    for collector in plugin.COLLECTORS:
-        assert collector.name.startswith(f"{collector.target_kind}.") and collector.description

@@ -113,18 +113,3 @@ def test_connect_errors_are_located() -> None:
     assert describe_error(CredentialError("env:X is not set")) is not None
     assert describe_error(ValueError("a bug")) is None
     assert split_address("db:3307", DEFAULT_PORT) == ("db", 3307) and split_address("db", DEFAULT_PORT) == ("db", 3306)
-
-
-def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:
-    from importlib.resources import files
-
-    from steadyops.integrations import mysql as plugin
-
-    for check in plugin.CHECKS:
-        assert check.name.startswith(f"{check.target_kind}.") and (check.__doc__ or "").strip(), check
-        if check.runbook:
-            integration, name = check.runbook.split("/")
-            folder = files("steadyops.integrations").joinpath(integration, "runbooks")
-            assert folder.joinpath(name).is_file() and folder.joinpath(name.replace(".en.", ".zh.")).is_file()
-    for collector in plugin.COLLECTORS:
-        assert collector.name.startswith(f"{collector.target_kind}.") and collector.description

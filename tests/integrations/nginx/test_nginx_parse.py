@@ -61,18 +61,3 @@ def test_http_failures_are_located() -> None:
     assert locate_http_error(_wrapped(cert)) == ("config", "TLS certificate rejected: certificate has expired")
     assert locate_http_error(httpx.ConnectTimeout("slow"))[0] == "network"
     assert locate_http_error(httpx.ReadTimeout("slow"))[0] == "process"
-
-
-def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:
-    from importlib.resources import files
-
-    from steadyops.integrations import nginx as plugin
-
-    for check in plugin.CHECKS:
-        assert check.name.startswith(f"{check.target_kind}.") and (check.__doc__ or "").strip(), check
-        if check.runbook:
-            integration, name = check.runbook.split("/")
-            folder = files("steadyops.integrations").joinpath(integration, "runbooks")
-            assert folder.joinpath(name).is_file() and folder.joinpath(name.replace(".en.", ".zh.")).is_file()
-    for collector in plugin.COLLECTORS:
-        assert collector.name.startswith(f"{collector.target_kind}.") and collector.description

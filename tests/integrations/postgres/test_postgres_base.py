@@ -44,18 +44,3 @@ def test_scoping_and_addresses() -> None:
     assert databases(Target(name="p", kind="postgres")) is None
     assert split_address("db.internal", DEFAULT_PORT) == ("db.internal", 5432)
     assert split_address("[::1]:6432", DEFAULT_PORT) == ("::1", 6432)
-
-
-def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:
-    from importlib.resources import files
-
-    from steadyops.integrations import postgres as plugin
-
-    for check in plugin.CHECKS:
-        assert check.name.startswith(f"{check.target_kind}.") and (check.__doc__ or "").strip(), check
-        if check.runbook:
-            integration, name = check.runbook.split("/")
-            folder = files("steadyops.integrations").joinpath(integration, "runbooks")
-            assert folder.joinpath(name).is_file() and folder.joinpath(name.replace(".en.", ".zh.")).is_file()
-    for collector in plugin.COLLECTORS:
-        assert collector.name.startswith(f"{collector.target_kind}.") and collector.description

@@ -81,18 +81,3 @@ def test_scrape_errors_and_urls() -> None:
     assert scrape_layer("server returned HTTP status 404 Not Found") == "config"
     assert base_url(TARGET) == "http://10.0.0.3:9090"
     assert base_url(Target(name="t", kind="prometheus", labels={"url": "https://thanos/"})) == "https://thanos"
-
-
-def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:
-    from importlib.resources import files
-
-    from steadyops.integrations import prometheus as plugin
-
-    for check in plugin.CHECKS:
-        assert check.name.startswith(f"{check.target_kind}.") and (check.__doc__ or "").strip(), check
-        if check.runbook:
-            integration, name = check.runbook.split("/")
-            folder = files("steadyops.integrations").joinpath(integration, "runbooks")
-            assert folder.joinpath(name).is_file() and folder.joinpath(name.replace(".en.", ".zh.")).is_file()
-    for collector in plugin.COLLECTORS:
-        assert collector.name.startswith(f"{collector.target_kind}.") and collector.description

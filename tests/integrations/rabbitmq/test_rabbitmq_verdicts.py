@@ -86,18 +86,3 @@ def test_api_url_and_vhost_encoding() -> None:
     assert api_url(target()) == "http://10.0.0.9:15672"
     assert api_url(target(api_url="https://mq.example/")) == "https://mq.example"
     assert vhost_path(target(vhost="/")) == "/%2F" and vhost_path(target()) == ""
-
-
-def test_checks_name_their_kind_and_runbooks_exist_in_both_languages() -> None:
-    from importlib.resources import files
-
-    from steadyops.integrations import rabbitmq as plugin
-
-    for check in plugin.CHECKS:
-        assert check.name.startswith(f"{check.target_kind}.") and (check.__doc__ or "").strip(), check
-        if check.runbook:
-            integration, name = check.runbook.split("/")
-            folder = files("steadyops.integrations").joinpath(integration, "runbooks")
-            assert folder.joinpath(name).is_file() and folder.joinpath(name.replace(".en.", ".zh.")).is_file()
-    for collector in plugin.COLLECTORS:
-        assert collector.name.startswith(f"{collector.target_kind}.") and collector.description
