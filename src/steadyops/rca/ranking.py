@@ -55,10 +55,10 @@ class RcaConfig:
     caller_support: float = 0.5
     """Bonus (× the strongest caller's anomaly, 0..1) for a service whose callers degraded too."""
     same_metric: bool = True
-    opaque_hops: bool = True
-    """A leaf's same-metric change may be explained by the other callees of its callers (a proxy or
-    load balancer in front of a backend the graph shows beside it; see ``opaque_hop_peers``)."""
     """Callees explain exactly their own change of a metric their caller also reports."""
+    opaque_hops: bool = True
+    """A leaf's request-path change may be explained by the other callees of its callers (a proxy or
+    load balancer in front of a backend the graph shows beside it; see ``opaque_hop_peers``)."""
     use_symptom: bool = True
     """Rank services the symptom cannot reach through its calls after those it can."""
     symptom_kind: bool = True

@@ -18,8 +18,8 @@ rest is the caller's own.
 
 A *leaf* (a component that calls nothing we can see) has no callees to explain it, yet it is often
 an opaque hop (load balancer, proxy, a service seen only from its caller) in front of a backend the
-graph shows beside it; its change of a metric is explained softly by a clearly anomalous change of
-the same metric in its peers (:func:`opaque_hop_peers`).
+graph shows beside it; its change of a metric is explained, as far as a peer's change of a metric of
+the same category is clearly anomalous, by its peers (:func:`opaque_hop_peers`).
 
 "Clearly anomalous" is a soft 0..1 degree: 0 at the service's normal-time excursion (score 1), 1 at
 ``threshold`` (the same bar the ranker uses for *inconclusive*). So nothing here is a new tuned
@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from steadyops.rca.scoring import MetricScore
+from steadyops.rca.semantics import category_of
 
 __all__ = ["degree", "explain_by_callees", "opaque_hop_peers", "reachable_from", "separate_causes"]
 
@@ -98,13 +99,18 @@ def explain_by_callees(
     clearly that callee's change is an anomaly rather than its everyday noise), and a
     callee's clearly anomalous *local* evidence (a CPU hog) may still explain the rest softly;
     otherwise the soft discount by the callees' overall anomaly applies. With ``opaque_hops`` a
-    leaf's same-metric change may also be explained by its peers (see :func:`opaque_hop_peers`).
+    leaf's change may also be explained by its peers' change of the same category (see
+    :func:`opaque_hop_peers`).
     """
     callees, _ = _edges(topology)
     anomaly: dict[str, float] = {}
     local_anomaly: dict[str, float] = {}
     change: dict[tuple[str, str], tuple[float, float]] = {}  # (service, kind) → (native change, score)
+    by_category: dict[tuple[str, str], float] = {}  # (service, category of a request-path metric) → score
     for m in metrics:
+        if not m.local:
+            key_c = (m.service, category_of(m.kind))
+            by_category[key_c] = max(by_category.get(key_c, 0.0), m.score)
         anomaly[m.service] = max(anomaly.get(m.service, 0.0), m.score)
         if m.local:
             local_anomaly[m.service] = max(local_anomaly.get(m.service, 0.0), m.score)
@@ -118,12 +124,17 @@ def explain_by_callees(
             continue
         deps = callees.get(m.service, set())
         same = [change[(u, m.kind)] for u in deps if (u, m.kind) in change]
-        peers = [change[(u, m.kind)] for u in hops.get(m.service, ()) if (u, m.kind) in change]
+        category = category_of(m.kind)
+        peers = [by_category[(u, category)] for u in hops.get(m.service, ()) if (u, category) in by_category]
         if peers:
             # seen from in front of an opaque hop, the backend's change comes with the hop's own
-            # handling of it (timeouts, retries, its own error pages), so it is not bounded by the
-            # backend's in native units: the discount is the soft one, by how clearly the backend moved
-            value = m.score * (1.0 - explain * max(degree(score, threshold) for _, score in peers))
+            # handling of it (timeouts, retries, its own error pages), so it is bounded neither by
+            # the backend's change in native units nor tied to the same statistic (a p99 in front,
+            # the mean behind): the discount is the soft one, by how clearly the backend moved in
+            # the same currency (latency, errors …, see ``semantics.category_of``). The discount is
+            # whole, not ``explain``: a hop we cannot see into has nothing of its own to keep, and a
+            # tenth of a proxy's huge relative change would still outrank the backend's cause
+            value = m.score * (1.0 - max(degree(score, threshold) for score in peers))
             out[m.service] = max(out.get(m.service, 0.0), value)
             continue
         own = m.raw * m.scale
@@ -149,7 +160,8 @@ def opaque_hop_peers(topology: Mapping[str, Sequence[str]]) -> dict[str, set[str
     backend directly or through another path, so the graph shows the hop and the backend as two
     siblings. A leaf's peers are therefore the other callees of its callers, except those that reach
     the leaf themselves (their change may be the leaf's doing). A peer explains a leaf's change of a
-    metric only when it reports the same metric and that metric is itself anomalous; a leaf whose
+    metric only when it reports a metric of the same category (latency, errors …) and that metric is
+    itself clearly anomalous; a leaf whose
     peers are calm (a database that really is slow, whose callers' other dependencies are fine)
     keeps its evidence.
     """
