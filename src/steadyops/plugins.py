@@ -24,7 +24,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
-from steadyops.core.errors import PluginError
+from steadyops.core.errors import MissingExtra, PluginError
 
 if TYPE_CHECKING:
     from steadyops.contracts.actions import Action
@@ -185,6 +185,8 @@ class Registry:
         self.examples: list[str] = []  #: phrases for the grammar's help, beyond the commands' own
         self.runbooks: Catalog[str] = Catalog("runbook package")  #: packages whose runbooks/*.md are indexed
         self.loaded: list[str] = []
+        #: built-in plugins not loaded because an optional driver is missing → what to install
+        self.missing: dict[str, str] = {}
         self.setups: list[Callable[[PluginContext], None]] = []
         self.shutdowns: list[Callable[[], Awaitable[None]]] = []
         self.loading = ""  #: the plugin whose register() runs now, recorded as each item's origin
@@ -280,12 +282,58 @@ def normalise_phrase(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).strip().lower())
 
 
+def require_driver(module: str, *, extra: str, kind: str, purpose: str) -> None:
+    """Raise :class:`MissingExtra` (naming the pip extra) unless ``module`` imports.
+
+    An integration whose driver is optional calls this first thing in its ``__init__``, before it
+    imports the driver anywhere: ``require_driver("pymysql", extra="mysql", kind="mysql", ...)``.
+    """
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(extra, module, purpose, kind=kind) from exc
+
+
+def _driver_missing(error: MissingExtra) -> type[Any]:
+    """A stand-in check for a kind whose integration could not load: every target of that kind gets
+    an UNKNOWN finding that says which extra to install, instead of silently no checks at all."""
+    from steadyops.contracts.checks import Check
+    from steadyops.core.models import CheckResult, CheckStatus
+
+    message = str(error)
+
+    class DriverMissing(Check):
+        __doc__ = f"Stands in for the {error.kind} integration: {message}."
+        name = f"{error.kind}.driver"
+        target_kind = error.kind
+
+        async def run(self, target: Any) -> CheckResult:
+            return CheckResult(status=CheckStatus.UNKNOWN, layer="config", summary=message)
+
+    return DriverMissing
+
+
 def load_plugins(registry: Registry | None = None, *, entry_points_too: bool = True) -> Registry:
-    """Import built-ins, then third-party entry points, and let each register itself."""
+    """Import built-ins, then third-party entry points, and let each register itself.
+
+    A built-in whose optional driver is not installed (:func:`require_driver`) is skipped: it is
+    listed in ``registry.missing`` with the pip extra to install, and a stand-in check for its kind
+    reports the same on every target of that kind.
+    """
     registry = registry or Registry()
     modules: list[tuple[str, Callable[[Registry], None]]] = []
     for dotted in BUILTIN_PLUGINS:
-        mod = importlib.import_module(dotted)
+        try:
+            mod = importlib.import_module(dotted)
+        except MissingExtra as exc:
+            registry.missing[dotted] = str(exc)
+            if exc.kind:
+                registry.loading = dotted
+                try:
+                    registry.add_check(_driver_missing(exc))
+                finally:
+                    registry.loading = ""
+            continue
         modules.append((dotted, mod.register))
     if entry_points_too:
         for ep in entry_points(group=ENTRY_POINT_GROUP):

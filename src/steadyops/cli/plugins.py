@@ -43,6 +43,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  {name}")
             for what, names in contributions(registry, name):
                 typer.echo(f"    {t(f'cli.plugin.{what}', lang)}: {', '.join(names)}")
+        if registry.missing:
+            typer.echo(t("cli.plugins_missing", lang, count=len(registry.missing)))
+            for name, why in registry.missing.items():
+                typer.echo(f"  {name}: {why}")
         typer.echo(t("cli.notifiers", lang))
         for name in registry.notifiers.names():
             doc = (registry.notifiers.get(name).__doc__ or "").strip().splitlines()[0:1]

@@ -113,7 +113,9 @@ class MissingExtra(SteadyOpsError):
     """An optional driver is not installed; the message names the extra that brings it
     (``pip install 'steadyops[redis]'``)."""
 
-    def __init__(self, extra: str, module: str, purpose: str) -> None:
+    def __init__(self, extra: str, module: str, purpose: str, *, kind: str = "") -> None:
         super().__init__(f"{purpose} needs the optional driver {module!r}: pip install 'steadyops[{extra}]'")
         self.extra = extra
         self.module = module
+        #: the target kind left without checks, when an integration is what is missing
+        self.kind = kind

@@ -47,6 +47,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.serving": {"en": "steadyops listening on http://{host}:{port} (store: {store})",
                     "zh": "steadyops 已启动：http://{host}:{port}（存储：{store}）"},
     "cli.plugins_loaded": {"en": "{count} plugin module(s) loaded:", "zh": "已加载 {count} 个插件模块："},
+    "cli.plugins_missing": {"en": "{count} plugin module(s) not loaded (an optional driver is missing):",
+                            "zh": "{count} 个插件模块未加载（缺少可选驱动）："},
     "cli.notifiers": {"en": "Notifier types:", "zh": "通知渠道类型："},
     "cli.plugin.checks": {"en": "checks", "zh": "检查项"},
     "cli.plugin.collectors": {"en": "collectors", "zh": "采集器"},

@@ -16,6 +16,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from steadyops.core.errors import MissingExtra
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -48,6 +50,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgresql+psycopg"):
+        try:
+            import psycopg  # noqa: F401 - only to name the extra when it is missing
+        except ImportError as exc:
+            raise MissingExtra("postgres", "psycopg", "a PostgreSQL store") from exc
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 

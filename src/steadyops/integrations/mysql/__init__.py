@@ -7,9 +7,14 @@ runs in a worker thread; the password is a credential reference resolved at conn
 
 from __future__ import annotations
 
-from steadyops.integrations.mysql.checks import CHECKS
-from steadyops.integrations.mysql.collectors import COLLECTORS
-from steadyops.plugins import Registry
+from steadyops.plugins import require_driver
+
+# the driver is an optional extra: without it this plugin is skipped with a message naming the extra
+require_driver("pymysql", extra="mysql", kind="mysql", purpose="the MySQL / MariaDB integration")
+
+from steadyops.integrations.mysql.checks import CHECKS  # noqa: E402
+from steadyops.integrations.mysql.collectors import COLLECTORS  # noqa: E402
+from steadyops.plugins import Registry  # noqa: E402
 
 __all__ = ["CHECKS", "COLLECTORS", "register"]
 

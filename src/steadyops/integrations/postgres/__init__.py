@@ -7,9 +7,14 @@ connects per question; the password is a credential reference resolved at connec
 
 from __future__ import annotations
 
-from steadyops.integrations.postgres.checks import CHECKS
-from steadyops.integrations.postgres.collectors import COLLECTORS
-from steadyops.plugins import Registry
+from steadyops.plugins import require_driver
+
+# the driver is an optional extra: without it this plugin is skipped with a message naming the extra
+require_driver("psycopg", extra="postgres", kind="postgres", purpose="the PostgreSQL integration")
+
+from steadyops.integrations.postgres.checks import CHECKS  # noqa: E402
+from steadyops.integrations.postgres.collectors import COLLECTORS  # noqa: E402
+from steadyops.plugins import Registry  # noqa: E402
 
 __all__ = ["CHECKS", "COLLECTORS", "register"]
 

@@ -8,9 +8,14 @@ reference (``env:`` / ``file:``) resolved at connect time.
 
 from __future__ import annotations
 
-from steadyops.integrations.redis.checks import CHECKS
-from steadyops.integrations.redis.collectors import COLLECTORS
-from steadyops.plugins import Registry
+from steadyops.plugins import require_driver
+
+# the driver is an optional extra: without it this plugin is skipped with a message naming the extra
+require_driver("redis", extra="redis", kind="redis", purpose="the Redis integration")
+
+from steadyops.integrations.redis.checks import CHECKS  # noqa: E402
+from steadyops.integrations.redis.collectors import COLLECTORS  # noqa: E402
+from steadyops.plugins import Registry  # noqa: E402
 
 __all__ = ["CHECKS", "COLLECTORS", "register"]
 

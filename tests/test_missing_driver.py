@@ -1,0 +1,57 @@
+"""Drivers are extras: with one missing, its integration is skipped and says which extra to install.
+
+Run in a fresh interpreter with the driver blocked (``sys.modules[name] = None`` makes its import
+fail), since in this process the drivers and the integrations are already imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+PROBE = r"""
+import asyncio, json, sys
+for name in sys.argv[1].split(","):
+    sys.modules[name] = None  # as if not installed
+from steadyops.core.inventory import Target
+from steadyops.plugins import load_plugins
+reg = load_plugins(entry_points_too=False)
+kind = sys.argv[2]
+names = [n for n in reg.checks.names() if reg.checks.get(n).target_kind == kind]
+result = asyncio.run(reg.checks.get(names[0])().run(Target(name="t", kind=kind, address="127.0.0.1")))
+print(json.dumps({"missing": reg.missing, "checks": names, "status": str(result.status),
+                  "summary": result.summary, "host_checks": len(reg.checks_for("host"))}))
+"""
+
+
+@pytest.mark.parametrize(("blocked", "kind", "extra"), [
+    ("pymysql", "mysql", "mysql"),
+    ("psycopg", "postgres", "postgres"),
+    ("redis", "redis", "redis"),
+])
+def test_a_missing_driver_names_its_extra(blocked: str, kind: str, extra: str) -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE, blocked, kind], capture_output=True, text=True,
+                          timeout=120, env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert list(out["missing"]) == [f"steadyops.integrations.{kind}"]
+    assert f"pip install 'steadyops[{extra}]'" in out["missing"][f"steadyops.integrations.{kind}"]
+    # every target of the kind gets one stand-in check that says the same, instead of no checks at all
+    assert out["checks"] == [f"{kind}.driver"]
+    assert out["status"] == "unknown" and f"steadyops[{extra}]" in out["summary"]
+    assert out["host_checks"] > 5  # the rest of the platform loads as usual
+
+
+def test_a_postgresql_store_without_the_driver_names_the_extra() -> None:
+    probe = ("import sys; sys.modules['psycopg'] = None\n"
+             "from steadyops.core.errors import MissingExtra\nfrom steadyops.store.db import make_engine\n"
+             "try:\n    make_engine('postgresql://u@127.0.0.1:1/x')\nexcept MissingExtra as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
+    assert "pip install 'steadyops[postgres]'" in done.stdout, done.stderr
