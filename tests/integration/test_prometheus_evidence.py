@@ -96,6 +96,8 @@ async def test_metric_jump_becomes_evidence_and_promql_tool_reads_it(
             metric = [e for e in d.evidence if e["kind"] == "metric"]
             assert [(e["target"], e["detail"]) for e in metric] == [("app-1", "queue")]
             assert d.candidates[0]["target"] == "app-1"
+            (rca,) = [e for e in d.evidence if e["kind"] == "rca"]  # the bench's ranker, on the live case
+            assert rca["target"] == "app-1" and rca["ranking"][0] == "app-1" and "app-1:queue" in rca["detail"]
         tool = next(t for t in PlatformToolset(app).tools() if t.name == "promql_query")
         result: Any = await tool.run(PromQLParams(query="app_queue_depth", minutes=1, step_seconds=5))
         assert result and max(v for _t, v in result[0]["points"]) >= 500

@@ -125,6 +125,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "kb.col.added": {"en": "Added", "zh": "添加时间"},
     "diag.root_cause": {"en": "most likely root cause: {target}", "zh": "最可能的根因：{target}"},
     "diag.together": {"en": " together with {others}", "zh": "，以及 {others}"},
+    "diag.rca_metrics": {"en": "metric ranking (same ranker as the RCA benchmark): {target} leads ({evidence})",
+                         "zh": "指标排序（与根因基准同一排序器）：{target} 居首（{evidence}）"},
+    "diag.rca_metrics_unsure": {"en": "metric ranking is inconclusive: {reason}",
+                                "zh": "指标排序无定论：{reason}"},
     "diag.upstream_of": {"en": "most likely root cause: the upstream behind {target} ({target} itself answers, "
                                 "with a gateway error; no watched upstream of it is failing)",
                           "zh": "最可能的根因：{target} 后面的上游服务（{target} 本身在应答，返回网关错误；"

@@ -117,7 +117,9 @@ class Diagnoser:
                 log.exception("evidence source %r failed", source)
         if self.promql is not None and self.prometheus is not None:
             addresses = {t: self.inventory.targets[t].address for t in scope if t in self.inventory.targets}
-            found, gain = metric_evidence(self.promql, self.prometheus, addresses, incident.first_alert_at, now)
+            graph = {name: list(t.depends_on) for name, t in self.inventory.targets.items()}
+            found, gain = metric_evidence(self.promql, self.prometheus, addresses, incident.first_alert_at, now,
+                                          topology=graph, lang=self.lang)
             evidence.extend(found)
             for target, extra in gain.items():
                 score[target] = score.get(target, 0.0) + extra
