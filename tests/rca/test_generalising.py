@@ -277,3 +277,9 @@ def test_a_slow_leaf_with_calm_peers_keeps_its_blame() -> None:
     result = rank_root_causes(normal, incident, topology, symptom="front", symptom_metric="latency")
     assert result.services()[0] == "db"
     assert opaque_hop_peers(topology) == {"db": {"auth"}, "auth": {"db"}}
+
+
+def test_a_peer_that_reaches_the_leaf_cannot_explain_it() -> None:
+    # backend calls the cache itself: a slow cache explains the backend, never the other way round
+    assert opaque_hop_peers({"front": ["cache", "backend", "auth"], "backend": ["cache"]}) == {
+        "cache": {"auth"}, "auth": {"cache", "backend"}}

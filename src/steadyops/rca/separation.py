@@ -173,10 +173,22 @@ def opaque_hop_peers(topology: Mapping[str, Sequence[str]]) -> dict[str, set[str
         peers: set[str] = set()
         for caller in callers[leaf]:
             peers |= callees.get(caller, set())
-        peers = {p for p in peers - {leaf} if leaf not in reachable_from(p, topology)}
+        peers -= _ancestors(leaf, callers) | {leaf}
         if peers:
             out[leaf] = peers
     return out
+
+
+def _ancestors(node: str, callers: Mapping[str, set[str]]) -> set[str]:
+    """Every component that reaches ``node`` through its calls (one walk up the graph)."""
+    seen: set[str] = set()
+    stack = [node]
+    while stack:
+        for up in callers.get(stack.pop(), ()):
+            if up not in seen:
+                seen.add(up)
+                stack.append(up)
+    return seen
 
 
 def reachable_from(start: str, topology: Mapping[str, Sequence[str]]) -> set[str]:
