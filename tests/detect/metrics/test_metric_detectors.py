@@ -149,3 +149,21 @@ def test_gaps_are_skipped() -> None:
     detector = EnsembleDetector(probation=PROBATION)
     scores = [detector.update(t, v) for t, v in zip(times, with_gap, strict=True)]
     assert scores[400] == 0.0 and scores[401:] == run(values)[400:]
+
+
+
+def test_a_new_range_alone_alarms_only_once_the_range_rests_on_history() -> None:
+    """Right after the warm-up the range is that of a short sample: leaving it is no alarm alone.
+
+    Uniform noise, then a value 30 % past the seen range: not surprising to the predictors, so
+    only the range rule could fire. Just after the probation it must not; after
+    ``spatial_after`` probations of history the same kind of value is an alarm.
+    """
+    rng = random.Random(3)
+    detector = EnsembleDetector(probation=100)
+    quiet = [detector.update(i * 60.0, rng.random()) for i in range(150)]
+    assert max(quiet) < ALARM
+    assert detector.update(150 * 60.0, 1.3) < ALARM
+    for i in range(151, 260):
+        detector.update(i * 60.0, rng.random())
+    assert detector.update(260 * 60.0, 1.6) == 1.0

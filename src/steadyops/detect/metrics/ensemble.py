@@ -13,7 +13,11 @@ Why this shape (each part earned its place on the NAB benchmark, see ``bench/nab
   noisy series alike. A second, per-point view catches lone spikes: the tail probability of the
   seasonal error itself under a peaks-over-threshold model.
 * **Never-seen values.** A value beyond the whole observed range (plus 10 % of it) is an anomaly
-  outright (Numenta's "spatial anomaly").
+  outright (Numenta's "spatial anomaly"), once the range rests on enough history: right after
+  the warm-up the range is that of a short sample, which a normal series leaves easily (among
+  ``n`` exchangeable points the next one is a new extreme with chance ``2 / (n + 1)``), so it
+  takes ``spatial_after`` probation lengths of history before a new range alone is an alarm;
+  until then the predictors' own surprise still counts.
 * **One alert per event.** Consecutive red points are reported once, and after any point at the
   alarm level the output stays 0 for a rest period (CAD-OSE does the same): a sustained incident
   is one page, not a hundred.
@@ -61,6 +65,7 @@ class EnsembleConfig:
     rest_fraction: float = 0.2  # rest period after an alarm, as a share of the probation
     alarm_level: float = 0.5  # score that starts a rest period (a 1e-5 tail)
     step_points: int = 16  # points used to learn the sampling step for the seasonal profiles
+    spatial_after: float = 2.0  # a new range counts only after this many probations of history
 
 
 class _Channel:
@@ -157,7 +162,7 @@ class EnsembleDetector(MetricDetector):
             self._warmup.append((t, x))
             if len(self._warmup) >= self.config.step_points:
                 self._start_seasonal()
-        if self._outside_range(x):
+        if self._seen >= self.config.spatial_after * self.probation and self._outside_range(x):
             score = 1.0
         self._low = x if self._low is None else min(self._low, x)
         self._high = x if self._high is None else max(self._high, x)
