@@ -2,9 +2,9 @@
 
 Both offer the same two verbs — run an allow-listed read-only command, read an allow-listed file —
 so every check is written once and the same parsers judge a local and a remote host. Inspection
-must never change a system, so the verbs refuse anything outside :data:`ALLOWED_COMMANDS` and
-:data:`ALLOWED_FILES` even if a caller asks; this also keeps a compromised inventory from turning
-an inspection into remote code execution. Actions mutate only through :mod:`.shell`.
+must never change a system, so the verbs refuse anything outside the :class:`Reads` the
+integration declared (exact argv, exact paths) even if a caller asks; this also keeps a compromised
+inventory from turning an inspection into remote code execution. Actions mutate only through :mod:`.shell`.
 
 Which one a target gets is :func:`steadyops.execution.where.host_for`'s answer, the same one the
 remediation shell gets. Failures to reach the host are raised as :class:`HostAccessError`
@@ -24,41 +24,26 @@ from steadyops.core.models import Evidence
 from steadyops.execution.errors import HostAccessError
 
 __all__ = [
-    "ALLOWED_COMMANDS",
-    "ALLOWED_FILES",
     "SSH_PORT",
     "CommandResult",
     "HostAccess",
     "LocalHost",
+    "Reads",
     "trim",
 ]
 
-#: The only commands inspection may run (exact argv). All read-only; most are coreutils/procps.
-ALLOWED_COMMANDS: frozenset[tuple[str, ...]] = frozenset({
-    ("df", "-PT"), ("df", "-P"), ("df", "-PTi"), ("df", "-Pi"),
-    ("nproc",),
-    ("ss", "-ltn"),
-    ("systemctl", "--failed", "--no-legend", "--plain", "--no-pager"),
-    ("dmesg",),
-    ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000"),
-    ("date", "+%s.%N"),
-    ("chronyc", "-n", "tracking"),
-    ("timedatectl", "show", "--property=NTPSynchronized", "--value"),
-    ("ps", "-eo", "pid,user,pcpu,pmem,rss,comm", "--sort=-pcpu"),
-    ("nvidia-smi", "-q", "-x"),  # the gpu integration's read (XML, read-only)
-    # per-process fds and their limits (host.process_fds): listing /proc and grepping limits only
-    ("find", "/proc", "-mindepth", "3", "-maxdepth", "3", "-path", "/proc/[0-9]*/fd/*", "-printf", "%h\n"),
-    ("find", "/proc", "-mindepth", "2", "-maxdepth", "2", "-path", "/proc/[0-9]*/limits",
-     "-exec", "grep", "-H", "Max open files", "{}", "+"),
-})
+@dataclass(frozen=True)
+class Reads:
+    """What an inspection may run and read on a host: exact argv, exact paths — nothing else.
 
-#: The only files inspection may read.
-ALLOWED_FILES: frozenset[str] = frozenset({
-    "/proc/meminfo", "/proc/loadavg", "/proc/uptime", "/proc/vmstat", "/proc/sys/fs/file-nr",
-    "/proc/net/tcp", "/proc/net/tcp6", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/hostname",
-    "/etc/os-release",
-    "/proc/mounts",  # host.readonly: mount options (ro after I/O errors)
-})
+    Each integration declares its own (the host checks theirs, the GPU checks ``nvidia-smi``) and
+    passes it to :func:`steadyops.execution.where.host_for`; reviewing that list is reviewing
+    everything the integration can do to a host while inspecting it.
+    """
+
+    commands: frozenset[tuple[str, ...]] = frozenset()
+    files: frozenset[str] = frozenset()
+
 
 COMMAND_TIMEOUT = 8.0
 EVIDENCE_CHARS = 800
@@ -112,20 +97,22 @@ class CommandResult:
 
 
 class HostAccess(ABC):
-    """Run allow-listed commands and read allow-listed files on one host."""
+    """Run allow-listed commands and read allow-listed files on one host (:attr:`reads`: the caller's list)."""
 
     #: shown in evidence: "local" or "user@host:port"
     where: str = "local"
     remote: bool = False
+    #: what this access may run and read; nothing unless the integration that asked for it says
+    reads: Reads = Reads()
 
     async def run(self, *argv: str) -> CommandResult:
-        if tuple(argv) not in ALLOWED_COMMANDS:
+        if tuple(argv) not in self.reads.commands:
             raise PermissionError(f"command not allow-listed for inspection: {shlex.join(argv)}")
         return await self._exec(tuple(argv))
 
     async def read(self, path: str) -> str:
         """The file's text, or :class:`HostAccessError` (layer host) when it cannot be read."""
-        if path not in ALLOWED_FILES:
+        if path not in self.reads.files:
             raise PermissionError(f"file not allow-listed for inspection: {path}")
         return await self._read(path)
 
@@ -142,7 +129,8 @@ class LocalHost(HostAccess):
     where = "local"
     remote = False
 
-    def __init__(self, timeout: float = COMMAND_TIMEOUT) -> None:
+    def __init__(self, reads: Reads, timeout: float = COMMAND_TIMEOUT) -> None:
+        self.reads = reads
         self.timeout = timeout
 
     async def _exec(self, argv: tuple[str, ...]) -> CommandResult:

@@ -43,7 +43,7 @@ import asyncssh
 
 from steadyops.core.inventory import Target, split_address
 from steadyops.core.models import CheckStatus
-from steadyops.execution.access import SSH_PORT, CommandResult, HostAccess
+from steadyops.execution.access import SSH_PORT, CommandResult, HostAccess, Reads
 from steadyops.execution.errors import HostAccessError
 
 __all__ = [
@@ -329,13 +329,14 @@ class SshHost(HostAccess):
 
     remote = True
 
-    def __init__(self, spec: SshSpec) -> None:
+    def __init__(self, spec: SshSpec, reads: Reads) -> None:
         self.spec = spec
+        self.reads = reads
         self.where = spec.where
 
     @classmethod
-    def for_target(cls, target: Target) -> SshHost:
-        return cls(SshSpec.from_target(target))
+    def for_target(cls, target: Target, reads: Reads) -> SshHost:
+        return cls(SshSpec.from_target(target), reads)
 
     async def _exec(self, argv: tuple[str, ...]) -> CommandResult:
         command = "env LC_ALL=C " + shlex.join(argv)

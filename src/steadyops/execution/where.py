@@ -23,7 +23,7 @@ from typing import Any
 
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target, split_address
-from steadyops.execution.access import SSH_PORT, HostAccess, LocalHost
+from steadyops.execution.access import SSH_PORT, HostAccess, LocalHost, Reads
 
 __all__ = ["EXEC_KEY", "SSH_LABELS", "exec_record", "host_for", "is_local"]
 
@@ -60,13 +60,14 @@ def is_local(target: Target) -> bool:
     return _is_own_address(host)
 
 
-def host_for(target: Target) -> HostAccess:
-    """The read-only access a target gets; raises ``HostAccessError`` when its SSH settings are unusable."""
+def host_for(target: Target, reads: Reads) -> HostAccess:
+    """The read-only access a target gets, allowed exactly ``reads`` (the calling integration's list);
+    raises ``HostAccessError`` when its SSH settings are unusable."""
     if is_local(target):
-        return LocalHost()
+        return LocalHost(reads)
     from steadyops.execution.ssh import SshHost  # asyncssh is imported only when needed
 
-    return SshHost.for_target(target)
+    return SshHost.for_target(target, reads)
 
 
 def exec_record(target: Target) -> dict[str, Any]:

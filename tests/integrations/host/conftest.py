@@ -9,6 +9,7 @@ import pytest
 
 from steadyops.execution.access import CommandResult, HostAccess
 from steadyops.execution.errors import HostAccessError
+from steadyops.integrations.host.base import READS
 from steadyops.integrations.host.trend import MemoryHistory
 
 DATA = Path(__file__).parent / "data"
@@ -23,6 +24,7 @@ class FakeHost(HostAccess):
 
     where = "fake-host"
     remote = True
+    reads = READS  # the host integration's allow-list, as host_for would give it
 
     def __init__(self, files: Mapping[str, str] | None = None,
                  commands: Mapping[tuple[str, ...], str | CommandResult] | None = None) -> None:

@@ -14,6 +14,7 @@ from steadyops.execution.access import CommandResult, LocalHost, trim
 from steadyops.execution.errors import HostAccessError
 from steadyops.execution.ssh import SshHost, SshSpec, _trust, configure_ssh, load_client_key
 from steadyops.execution.where import host_for, is_local
+from steadyops.integrations.host.base import READS
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def t(address: str = "10.0.0.5", credentials: str | None = "file:/keys/id", **la
 
 
 async def test_allow_list_refuses_anything_else() -> None:
-    host = LocalHost()
+    host = LocalHost(READS)
     with pytest.raises(PermissionError):
         await host.run("rm", "-rf", "/tmp/x")
     with pytest.raises(PermissionError):
@@ -39,7 +40,7 @@ async def test_allow_list_refuses_anything_else() -> None:
 
 
 async def test_local_host_runs_and_reads() -> None:
-    host = LocalHost()
+    host = LocalHost(READS)
     nproc = await host.run("nproc")
     assert nproc.ok and int(nproc.stdout) >= 1 and nproc.started <= nproc.finished
     assert "MemTotal" in await host.read("/proc/meminfo")
@@ -56,8 +57,8 @@ def test_local_or_ssh() -> None:
     assert is_local(t("10.0.0.5", None, local="true")) and is_local(t("10.0.0.5", transport="local"))
     assert not is_local(t("127.0.0.1", None, transport="ssh"))
     assert not is_local(t("10.0.0.5", None))
-    assert isinstance(host_for(t("10.0.0.5")), SshHost)
-    assert isinstance(host_for(t("127.0.0.1", None)), LocalHost)
+    assert isinstance(host_for(t("10.0.0.5"), READS), SshHost)
+    assert isinstance(host_for(t("127.0.0.1", None), READS), LocalHost)
 
 
 def test_ssh_spec_from_labels() -> None:
@@ -110,7 +111,7 @@ def test_known_hosts_policies(ssh_dir: Path, tmp_path: Path) -> None:
 async def test_connection_refused_is_unknown_network(ssh_dir: Path, tmp_path: Path) -> None:
     key = tmp_path / "id"
     asyncssh.generate_private_key("ssh-ed25519").write_private_key(str(key))
-    host = SshHost.for_target(t("127.0.0.1:1", f"file:{key}", known_hosts="insecure-ignore", ssh_timeout="2"))
+    host = SshHost.for_target(t("127.0.0.1:1", f"file:{key}", known_hosts="insecure-ignore", ssh_timeout="2"), READS)
     with pytest.raises(HostAccessError) as err:
         await host.run("nproc")
     assert (err.value.status, err.value.layer) == (CheckStatus.UNKNOWN, "network")

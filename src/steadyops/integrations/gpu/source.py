@@ -23,6 +23,7 @@ import httpx
 from steadyops.contracts.checks import label_float
 from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target, split_address
+from steadyops.execution.access import Reads
 from steadyops.execution.errors import HostAccessError
 from steadyops.execution.where import host_for
 from steadyops.integrations.gpu.dcgm import from_samples, parse_dcgm_metrics
@@ -33,6 +34,8 @@ from steadyops.integrations.gpu.xid import XidEvent, parse_kernel_log
 SOURCES = ("nvidia-smi", "nvml", "dcgm", "prometheus")
 SMI_ARGV = ("nvidia-smi", "-q", "-x")
 JOURNAL_ARGV = ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000")
+#: everything the GPU checks run and read on a node (read-only): nvidia-smi's XML and the kernel log
+READS = Reads(commands=frozenset({SMI_ARGV, JOURNAL_ARGV, ("dmesg",)}), files=frozenset({"/proc/uptime"}))
 SHARE_S = 5.0
 
 _cache: dict[tuple[str, str], tuple[float, Any]] = {}
@@ -70,7 +73,7 @@ def forget(target_name: str) -> None:
 
 async def _smi(target: Target) -> NodeGpus:
     try:
-        host = host_for(target)
+        host = host_for(target, READS)
         result = await host.run(*SMI_ARGV)
     except HostAccessError as exc:
         raise GpuUnanswered(exc.message, exc.layer) from exc
@@ -146,7 +149,7 @@ async def read_node(target: Target) -> NodeGpus:
 
 async def _kernel(target: Target) -> tuple[list[XidEvent], float | None, str]:
     try:
-        host = host_for(target)
+        host = host_for(target, READS)
         result = await host.run(*JOURNAL_ARGV)
         if not result.ok:
             result = await host.run("dmesg")

@@ -15,7 +15,7 @@ from typing import ClassVar
 from steadyops.contracts.checks import Check
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.execution.access import CommandResult, HostAccess, trim
+from steadyops.execution.access import CommandResult, HostAccess, Reads, trim
 from steadyops.execution.errors import HostAccessError
 from steadyops.execution.where import host_for
 
@@ -27,6 +27,31 @@ RB_LOAD = "host/host-high-load.en.md"
 RB_CLOCK = "host/host-clock-skew.en.md"
 RB_FDS = "host/host-fd-exhaustion.en.md"
 RB_SERVICE = "host/host-service-down.en.md"
+
+
+#: Everything the host checks and collectors may run and read on a host (exact argv, exact paths);
+#: all read-only, most of it coreutils / procps.
+READS = Reads(commands=frozenset({
+    ("df", "-PT"), ("df", "-P"), ("df", "-PTi"), ("df", "-Pi"),
+    ("nproc",),
+    ("ss", "-ltn"),
+    ("systemctl", "--failed", "--no-legend", "--plain", "--no-pager"),
+    ("dmesg",),
+    ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000"),
+    ("date", "+%s.%N"),
+    ("chronyc", "-n", "tracking"),
+    ("timedatectl", "show", "--property=NTPSynchronized", "--value"),
+    ("ps", "-eo", "pid,user,pcpu,pmem,rss,comm", "--sort=-pcpu"),
+    # per-process fds and their limits (host.process_fds): listing /proc and grepping limits only
+    ("find", "/proc", "-mindepth", "3", "-maxdepth", "3", "-path", "/proc/[0-9]*/fd/*", "-printf", "%h\n"),
+    ("find", "/proc", "-mindepth", "2", "-maxdepth", "2", "-path", "/proc/[0-9]*/limits",
+     "-exec", "grep", "-H", "Max open files", "{}", "+"),
+}), files=frozenset({
+    "/proc/meminfo", "/proc/loadavg", "/proc/uptime", "/proc/vmstat", "/proc/sys/fs/file-nr",
+    "/proc/net/tcp", "/proc/net/tcp6", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/hostname",
+    "/etc/os-release",
+    "/proc/mounts",  # host.readonly: mount options (ro after I/O errors)
+}))
 
 
 def threshold(target: Target, name: str, default: float) -> float:
@@ -86,7 +111,7 @@ class HostCheck(Check):
 
     async def run(self, target: Target) -> CheckResult:
         try:
-            host = host_for(target)
+            host = host_for(target, READS)
             return await self.inspect(target, host)
         except HostAccessError as exc:
             return unreachable(exc)

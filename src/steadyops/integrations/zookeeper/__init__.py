@@ -4,7 +4,8 @@ Checks (target kind ``zookeeper``, address ``host:port``): ``zookeeper.port``, `
 ``.whitelist``, ``.quorum``, ``.ensemble``, ``.outstanding``, ``.latency``, ``.znodes``,
 ``.watches``, ``.fds``, ``.disk``, ``.datafiles``. Collectors: ``zookeeper.mntr``, ``.conf``,
 ``.cons``. Target labels tune them: ``cluster`` (ensemble grouping), ``members``, ``admin_port``,
-``local``, ``data_dir`` / ``data_log_dir``, ``timeout`` and the thresholds named in each check.
+``local``, ``data_dir`` / ``data_log_dir``, ``ssh_credentials`` (measure a remote dataDir over
+SSH), ``timeout`` and the thresholds named in each check.
 
 ``zk检测`` lives in :mod:`steadyops.integrations.zookeeper.diagnose` (``zk_inspect``, ``localise``,
 ``render``); it is not imported here so loading the plugin stays cheap. :mod:`.grammar` registers
