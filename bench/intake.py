@@ -18,7 +18,10 @@ in memory, so its figure is alerts accepted (2xx). Latency is per request (one b
 
 The steadyops route uses group_wait=1h: the benchmark measures intake, not notification. The
 in-process pipeline still drains the journal (dedup, grouping, incidents) concurrently in the same
-process, on the same cores, as it would in production. ``--pipeline off`` starts steadyops with
+process, on the same cores, as it would in production. The bench samples the journal's backlog
+once a second from its own connection, keeps sampling after the posting until the backlog is
+zero (or ``--drain-limit``), and prints the pipeline's own rate (events processed per second from
+the first post until it caught up) beside the intake rate, with the backlog over time. ``--pipeline off`` starts steadyops with
 the pipeline disabled (a diagnostic: intake alone, the journal is left unprocessed).
 
 Each target gets at most ``--time-limit`` seconds of posting (default 120) so the run always ends
@@ -52,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 from steadyops.core.models import fingerprint
 from steadyops.store import Store
 from steadyops.store import alerts as alerts_repo
-from tests.harness.services import Service, ServiceError, start_alertmanager, start_steadyops
+from tests.harness.services import ServiceError, start_alertmanager, start_steadyops
 
 PG_ADMIN_URL = os.environ.get("STEADYOPS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -91,11 +94,17 @@ class Result:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     note: str = ""
+    #: the pipeline behind the journal (steadyops only): events processed per second from the first
+    #: post until the backlog drained (or the drain limit), and the backlog sampled over that time
+    pipeline_per_s: float | None = None
+    drained_after_s: float | None = None
+    backlog: list[tuple[float, int]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list, repr=False)
 
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("latencies")
+        data.pop("backlog")
         for key in ("wall_s", "alerts_per_s", "p50_ms", "p99_ms"):
             data[key] = round(data[key], 2)
         return data
@@ -246,6 +255,36 @@ def journal_rows(db_url: str) -> int:
         store.close()
 
 
+class Backlog:
+    """Samples the journal (rows, unprocessed rows) once a second from its own connection while the
+    posting runs and afterwards, until the pipeline has caught up or ``--drain-limit`` passed."""
+
+    def __init__(self, db_url: str) -> None:
+        self.store = Store(db_url, run_migrations=False)
+        self.samples: list[tuple[float, int, int]] = []  # (perf_counter, journal rows, pending)
+
+    def sample(self) -> tuple[int, int]:
+        with self.store.transaction() as session:
+            rows, pending = alerts_repo.count_events(session), alerts_repo.count_pending(session)
+        self.samples.append((time.perf_counter(), rows, pending))
+        return rows, pending
+
+    def during(self, stop: threading.Event) -> None:
+        while not stop.wait(1.0):
+            self.sample()
+
+    def drain(self, limit: float) -> float | None:
+        """Seconds after the posting ended until nothing is pending; None if not within ``limit``."""
+        ended = time.perf_counter()
+        while True:
+            _rows, pending = self.sample()
+            if pending == 0:
+                return self.samples[-1][0] - ended
+            if time.perf_counter() - ended > limit:
+                return None
+            time.sleep(1.0)
+
+
 def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dict[str, Any]],
                   args: argparse.Namespace) -> Result:
     batch, clients = args.batch, args.clients
@@ -260,20 +299,53 @@ def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dic
         endpoint = f"{svc.url}/api/v1/alerts/alertmanager"
         AUTH.update({"Authorization": f"Bearer {svc.token}"} if svc.token else {})
         warm_up(endpoint, webhook_body(warm))
+        if args.pipeline == "on":  # the warm-up batch processed: the pipeline starts from zero
+            wait_drained(url, args.drain_limit)
         before = journal_rows(url)
-        result = post_all(name, endpoint, bodies, [len(b) for b in parts], clients, args.time_limit)
-        result.persisted = journal_rows(url) - before
-        pending = _pending(svc)
+        backlog = Backlog(url)
+        stop = threading.Event()
+        sampler = threading.Thread(target=backlog.during, args=(stop,), name="backlog")
+        try:
+            t0, base_rows, base_pending = time.perf_counter(), *backlog.sample()
+            sampler.start()
+            result = post_all(name, endpoint, bodies, [len(b) for b in parts], clients, args.time_limit)
+            stop.set()
+            sampler.join()
+            result.persisted = journal_rows(url) - before
+            if args.pipeline == "on":
+                result.drained_after_s = backlog.drain(args.drain_limit)
+            else:
+                backlog.sample()
+        finally:
+            stop.set()
+            backlog.store.close()
     result.alerts_per_s = result.persisted / result.wall_s if result.wall_s else 0.0
-    result.note = (result.note + "; " if result.note else "") + f"pipeline backlog at the end: {pending} events"
+    t_end, rows_end, pending_end = backlog.samples[-1]
+    processed = (rows_end - pending_end) - (base_rows - base_pending)
+    result.pipeline_per_s = processed / (t_end - t0) if t_end > t0 else 0.0
+    result.backlog = [(round(t - t0, 1), p) for t, _r, p in backlog.samples]
+    drained = "not drained" if result.drained_after_s is None else f"drained {result.drained_after_s:.1f}s after"
+    result.note = (result.note + "; " if result.note else "") + \
+        f"pipeline backlog at the end of posting: {_at(backlog.samples, t0 + result.wall_s)} events, {drained}"
     return result
 
 
-def _pending(svc: Service) -> int | str:
+def _at(samples: Sequence[tuple[float, int, int]], when: float) -> int:
+    """The backlog of the first sample at or after ``when``."""
+    return next((p for t, _r, p in samples if t >= when - 0.01), samples[-1][2])
+
+
+def wait_drained(db_url: str, limit: float) -> None:
+    store = Store(db_url, run_migrations=False)
     try:
-        return int(httpx.get(f"{svc.url}/api/v1/stats", timeout=30, headers=AUTH).json()["pending_journal"])
-    except (httpx.HTTPError, KeyError, ValueError):
-        return "?"
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            with store.transaction() as session:
+                if alerts_repo.count_pending(session) == 0:
+                    return
+            time.sleep(0.2)
+    finally:
+        store.close()
 
 
 def run_alertmanager(alerts: list[dict[str, Any]], args: argparse.Namespace) -> Result:
@@ -303,6 +375,17 @@ def print_table(results: Sequence[Result], reference: Result | None) -> None:
     for r in results:
         if r.note:
             print(f"  {r.target}: {r.note}")
+    piped = [r for r in results if r.pipeline_per_s is not None]
+    if piped:
+        print()
+        print(f"{'pipeline':<22}{'events/s':>11}{'vs intake':>11}{'drained after':>15}")
+        for r in piped:
+            rate = r.pipeline_per_s or 0.0
+            vs = f"{rate / r.alerts_per_s:.2f}x" if r.alerts_per_s else "-"
+            drained = "-" if r.drained_after_s is None else f"{r.drained_after_s:.1f}s"
+            print(f"{r.target:<22}{rate:>11,.0f}{vs:>11}{drained:>15}")
+        for r in piped:
+            print(f"  {r.target} backlog (s: events): " + ", ".join(f"{t:g}: {p}" for t, p in r.backlog))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -314,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated subset of sqlite, postgresql, alertmanager")
     parser.add_argument("--time-limit", type=float, default=120.0,
                         help="seconds of posting per target at most (default 120); beyond it: partial")
+    parser.add_argument("--drain-limit", type=float, default=120.0,
+                        help="seconds to wait after posting for the pipeline to drain the journal (default 120)")
     parser.add_argument("--pipeline", choices=("on", "off"), default="on",
                         help="run steadyops' in-process pipeline during the benchmark (default on)")
     args = parser.parse_args(argv)
@@ -373,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results": {r.target: r.summary() for r in results},
         "ratio_vs_alertmanager": ratios,
         "sqlite_target_5000_per_s_met": (sqlite.alerts_per_s >= 5000) if sqlite else None,
+        "pipeline_keeps_up": {r.target: bool(r.pipeline_per_s and r.pipeline_per_s >= r.alerts_per_s)
+                              for r in results if r.pipeline_per_s is not None},
     }
     print()
     print(json.dumps(summary, separators=(",", ":")))

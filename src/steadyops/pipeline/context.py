@@ -47,6 +47,8 @@ class Context:
     recent_incidents: list[IncidentRow] | None = None
     #: incident id -> alerts that joined it in this batch (one timeline entry each, at the end)
     joined: dict[int, list[str]] = field(default_factory=dict)
+    #: id(incident row) -> (its targets list, the same as a set): membership tests in a storm
+    incident_targets: dict[int, tuple[list[str], set[str]]] = field(default_factory=dict)
 
     def load_alerts(self, fingerprints: list[str]) -> None:
         missing = [fp for fp in set(fingerprints) if fp not in self.alert_rows]

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from steadyops.config.settings import RouteConfig
 from steadyops.core.models import Matcher, matches_all
 
+#: group keys remembered per route; a storm of more distinct groups than this just recomputes
+_KEYS_KEPT = 50_000
+
 
 @dataclass
 class Route:
@@ -27,6 +30,8 @@ class Route:
     repeat_interval: float
     continue_: bool
     children: list[Route] = field(default_factory=list)
+    #: group-label values -> group key (see group_key)
+    _keys: dict[tuple[str | None, ...], str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, cfg: RouteConfig, parent: Route | None = None, path: str = "0") -> Route:
@@ -73,7 +78,21 @@ class Route:
         return {name: labels[name] for name in self.group_by if name in labels}
 
     def group_key(self, labels: Mapping[str, str]) -> str:
-        """Stable and bounded in length, readable at the front for operators."""
+        """Stable and bounded in length, readable at the front for operators.
+
+        A storm is many alerts in few groups, and hashing the key is most of grouping's cost, so
+        keys are remembered by the grouping labels' values (not for ``...``: every label counts)."""
+        if "..." in self.group_by:
+            return self._group_key(labels)
+        values = tuple(labels.get(name) for name in self.group_by)
+        key = self._keys.get(values)
+        if key is None:
+            if len(self._keys) >= _KEYS_KEPT:
+                self._keys.clear()
+            key = self._keys[values] = self._group_key(labels)
+        return key
+
+    def _group_key(self, labels: Mapping[str, str]) -> str:
         grouped = self.group_labels(labels)
         body = json.dumps(grouped, sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha256(body.encode()).hexdigest()[:16]

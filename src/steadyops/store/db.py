@@ -7,10 +7,12 @@ crash (SIGKILL), which is the durability the intake promises.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
@@ -31,7 +33,17 @@ def private_file(path: Path) -> None:
         path.chmod(0o600)
 
 
+def _json_loads(text: str | bytes) -> Any:
+    """JSON columns read with orjson (the pipeline reads every alert's labels); the stdlib parser for
+    what orjson refuses and ``json.dumps`` may have written (NaN, integers beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_deserializer", _json_loads)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
