@@ -21,8 +21,9 @@ in-process pipeline still drains the journal (dedup, grouping, incidents) concur
 process, on the same cores, as it would in production. The bench samples the journal's backlog
 once a second from its own connection, keeps sampling after the posting until the backlog is
 zero (or ``--drain-limit``), and prints the pipeline's own rate (events processed per second from
-the first post until it caught up) beside the intake rate, with the backlog over time. ``--pipeline off`` starts steadyops with
-the pipeline disabled (a diagnostic: intake alone, the journal is left unprocessed).
+the first post until it caught up) beside the intake rate, with the backlog over time.
+``--pipeline off`` starts steadyops with the pipeline disabled (a diagnostic: intake alone, the
+journal is left unprocessed).
 
 Each target gets at most ``--time-limit`` seconds of posting (default 120) so the run always ends
 in a few minutes; a target that hits it is marked partial and its rate is over what was posted.
