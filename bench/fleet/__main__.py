@@ -262,18 +262,22 @@ def main() -> int:
                 print(f"SSH hosts run {HOST_CHECKS} (every host is this machine: see HOST_CHECKS)", flush=True)
             if not args.no_embedded:
                 results.append(run_embedded(base, tmp))
-                print(f"  {results[-1]['mode']}: {results[-1]['round_s']} s", flush=True)
+                results[-1]["load_after"] = round(os.getloadavg()[0], 1)
+                print(f"  {results[-1]['mode']}: {results[-1]['round_s']} s, load {results[-1]['load_after']}",
+                      flush=True)
             for w in args.workers:
                 results.append(run_celery(base, tmp, w, args.threads))
-                print(f"  {results[-1]['mode']}: {results[-1]['round_s']} s", flush=True)
+                results[-1]["load_after"] = round(os.getloadavg()[0], 1)
+                print(f"  {results[-1]['mode']}: {results[-1]['round_s']} s, load {results[-1]['load_after']}",
+                      flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ref = results[0]["checks_per_s"]
     print(f"\n{'mode':<20}{'checks':>8}{'round s':>9}{'checks/s':>10}{'vs first':>9}{'fits 60 s':>10}"
-          f"  per-worker checks/s")
+          f"{'load':>6}  per-worker checks/s")
     for r in results:
         print(f"{r['mode']:<20}{r['checks']:>8}{r['round_s']:>9}{r['checks_per_s']:>10}"
-              f"{r['checks_per_s'] / ref:>8.2f}x{'yes' if r['round_s'] <= 60 else 'NO':>10}  "
+              f"{r['checks_per_s'] / ref:>8.2f}x{'yes' if r['round_s'] <= 60 else 'NO':>10}{r['load_after']:>6}  "
               + " ".join(str(x) for x in r["per_worker"]))
     print("statuses: " + "; ".join(f"{r['mode']}: {r['status']}" for r in results))
     print(f"(all processes share {os.cpu_count()} CPUs with nginx, the sshd sessions and the databases inspected)")
