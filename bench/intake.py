@@ -386,7 +386,18 @@ def print_table(results: Sequence[Result], reference: Result | None) -> None:
             drained = "-" if r.drained_after_s is None else f"{r.drained_after_s:.1f}s"
             print(f"{r.target:<22}{rate:>11,.0f}{vs:>11}{drained:>15}")
         for r in piped:
-            print(f"  {r.target} backlog (s: events): " + ", ".join(f"{t:g}: {p}" for t, p in r.backlog))
+            print(f"  {r.target} backlog (s: events): " + ", ".join(f"{t:g}: {p}" for t, p in _thin(r.backlog)))
+
+
+def _thin(samples: Sequence[tuple[float, int]], every: float = 5.0) -> list[tuple[float, int]]:
+    """One sample per ``every`` seconds (and the last), so a long drain stays one readable line."""
+    kept: list[tuple[float, int]] = []
+    for t, p in samples:
+        if not kept or t - kept[-1][0] >= every - 0.05:
+            kept.append((t, p))
+    if samples and kept[-1] != samples[-1]:
+        kept.append(samples[-1])
+    return kept
 
 
 def main(argv: Sequence[str] | None = None) -> int:
