@@ -25,12 +25,21 @@ def test_rate_since_the_last_check_per_target_and_counter() -> None:
     assert short.per_second == pytest.approx(6 / MIN_WINDOW_S)
 
 
-@pytest.mark.parametrize(("value", "uptime"), [(3, 1010), (150, 10), (100, 1000)])
+@pytest.mark.parametrize(("value", "uptime"), [(3, 1010), (150, 10), (100, 999)])
 def test_a_restart_falls_back_to_since_start(value: float, uptime: float) -> None:
     memory = CounterMemory()
     memory.rate("t", "c", 100, uptime=1000)
-    after = memory.rate("t", "c", value, uptime=uptime)  # counter went down, or uptime did not go up
+    after = memory.rate("t", "c", value, uptime=uptime)  # counter or uptime went down
     assert after.basis == "since start" and after.delta == value
+
+
+def test_two_checks_within_one_second_of_uptime_are_the_same_server() -> None:
+    # MySQL's Uptime and Redis's uptime_in_seconds are whole seconds: a fault injected and seen
+    # within one second must still count as "since the last check", not as a restart.
+    memory = CounterMemory()
+    memory.rate("t", "c", 0, uptime=5)
+    same = memory.rate("t", "c", 3, uptime=5)
+    assert (same.basis, same.delta) == ("since the last check", 3)
 
 
 def test_describe_per_second_or_per_minute() -> None:

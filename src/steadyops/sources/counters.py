@@ -49,7 +49,9 @@ class CounterMemory:
         self._seen[key] = (value, uptime)
         if previous is not None:
             last_value, last_uptime = previous
-            if uptime > last_uptime and value >= last_value:
+            # Uptime is whole seconds: two checks in one second are the same server, not a restart.
+            # A restart shows as uptime going down (or the counter, which a new process resets).
+            if uptime >= last_uptime and value >= last_value:
                 window = uptime - last_uptime
                 return Rate((value - last_value) / max(window, MIN_WINDOW_S), value - last_value, window,
                             "since the last check")
