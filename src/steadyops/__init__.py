@@ -8,6 +8,7 @@ from __future__ import annotations
 from steadyops.contracts.actions import Action, ActionContext
 from steadyops.contracts.checks import Check, grade, grade_low, label_bool, label_float, label_int, verdict, worst
 from steadyops.contracts.collectors import Collector
+from steadyops.contracts.memory import Remembers, remembering
 from steadyops.contracts.notifiers import Notifier, RateLimit, delivery_from_response, truncate_utf8
 from steadyops.contracts.sections import ReportSection, SectionProvider
 from steadyops.contracts.toolsets import Tool, ToolContext, Toolset
@@ -89,6 +90,7 @@ __all__ = [
     "RateLimit",
     "Refused",
     "Registry",
+    "Remembers",
     "ReportSection",
     "Risk",
     "SectionProvider",
@@ -112,6 +114,7 @@ __all__ = [
     "label_bool",
     "label_float",
     "label_int",
+    "remembering",
     "split_address",
     "truncate_utf8",
     "verdict",

@@ -26,7 +26,6 @@ from steadyops.agent.loop import Budget
 from steadyops.config.settings import LLMConfig
 from steadyops.core.models import CheckStatus
 from steadyops.integrations.inference import checks
-from steadyops.integrations.inference.client import forget
 from steadyops.integrations.inference.restarts import RestartCheck
 from tests.harness.llamacpp import LlamaServer, start_llamacpp
 from tests.harness.services import ServiceMissing, unavailable
@@ -57,8 +56,7 @@ def wait_idle(server: LlamaServer, timeout: float = 90.0) -> None:
 
 async def run(check: type[checks.InferenceCheck], server: LlamaServer, **labels: str) -> Any:
     target = server.target(**labels)
-    forget(target.name)
-    return await check().run(target)
+    return await check().run(target)  # a fresh memory: nothing read before
 
 
 async def test_healthy_server(llama: LlamaServer) -> None:

@@ -1,11 +1,12 @@
 """Rates of cumulative counters between check runs (evictions, slow queries, aborted connects …).
 
 A counter only means something as a rate. A check instance lives for one run, so the previous
-sample is kept in a :class:`CounterMemory` (module state of the integration, keyed by target and
-counter) with the *server's* uptime as the clock: it survives our restarts and detects the
-server's. When there is no usable previous sample — the first run, a one-shot ``steadyops
-inspect``, a server restart (uptime or counter went down) — the rate is the average since the
-server started, still a rate, never a lifetime total judged as if it were new.
+sample is kept in a :class:`CounterMemory` (one per registry, the checks' ``memory``: see
+:mod:`steadyops.contracts.memory`; keyed by target and counter) with the *server's* uptime as the
+clock: it survives our restarts and detects the server's. When there is no usable previous sample
+— the first run, a one-shot ``steadyops inspect``, a server restart (uptime or counter went down) —
+the rate is the average since the server started, still a rate, never a lifetime total judged as
+if it were new.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from steadyops.integrations.gpu import checks_node as node_checks
 from steadyops.integrations.gpu.dcgm import parse_dcgm_metrics
 from steadyops.integrations.gpu.model import NodeGpus
 from steadyops.integrations.gpu.smi import parse_smi_xml
-from steadyops.integrations.gpu.source import forget
+from steadyops.integrations.gpu.source import GpuMemory
 from steadyops.integrations.gpu.xid import describe, parse_kernel_log, recent
 from steadyops.sources.exposition import parse_exposition
 
@@ -154,11 +154,13 @@ async def test_faults_on_real_state() -> None:
     capped = await health.PowerCheck().judge(target(), node_with(power_w=499.0, throttle=["sw_power_cap"]))
     assert capped.status is WARN
     t = target()
+    memory = GpuMemory()  # what the registry would share between one check run and the next
     hung = node_with(util_pct=100.0, power_w=80.0)
-    assert (await health.HungCheck().judge(t, hung)).status is WARN
-    assert (await health.HungCheck().judge(t, hung)).status is CRIT  # still stuck at the next check
+    assert (await health.HungCheck(memory).judge(t, hung)).status is WARN
+    assert (await health.HungCheck(memory).judge(t, hung)).status is CRIT  # still stuck at the next check
+    assert (await health.HungCheck().judge(t, hung)).status is WARN  # another registry's memory: the first sighting
     busy = node_with(util_pct=100.0, power_w=450.0)  # busy and working hard: fine
-    assert (await health.HungCheck().judge(t, busy)).status is OK
+    assert (await health.HungCheck(memory).judge(t, busy)).status is OK
 
 
 async def test_bus_check_counts_expected_gpus() -> None:
@@ -180,14 +182,12 @@ def test_driver_mismatch_across_real_nodes() -> None:
 
 async def test_nvidia_smi_missing_is_a_config_finding() -> None:
     t = target(transport="local")
-    forget(t.name)
     result = await health.EccCheck().run(t)
     assert result.status is UNKNOWN and result.layer == "config" and "nvidia-smi is not installed" in result.summary
 
 
 async def test_nvml_source_without_the_extra_names_it() -> None:
     t = target(source="nvml")
-    forget(t.name)
     result = await health.MemoryCheck().run(t)
     assert result.status is UNKNOWN and result.layer == "config"
     assert "steadyops[gpu]" in result.summary or "NVML could not start" in result.summary
@@ -217,7 +217,6 @@ def dcgm_server() -> Iterator[str]:
 
 async def test_dcgm_source_over_http(dcgm_server: str) -> None:
     t = Target(name="dcgm-node", kind="gpu", address=dcgm_server, labels={"source": "dcgm"})
-    forget(t.name)
     for check in (health.MemoryCheck, health.HungCheck, node_checks.XidCheck, node_checks.BusCheck):
         result = await check().run(t)
         assert result.status is OK, (check.name, result.summary)

@@ -11,7 +11,7 @@ import pytest
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
 from steadyops.integrations.http_probe import checks
-from steadyops.integrations.http_probe.probe import Attempt, ProbeRun, _parse_der, host_port, percentile
+from steadyops.integrations.http_probe.probe import Attempt, ProbeRun, ProbeRuns, _parse_der, host_port, percentile
 from tests.harness.middleware import self_signed_cert
 
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
@@ -20,10 +20,10 @@ PAGE = "<html><body>Welcome to the shop</body></html>"
 
 
 def scripted(monkeypatch: pytest.MonkeyPatch, *attempts: Attempt) -> None:
-    async def fake(target: Target) -> ProbeRun:
+    async def fake(self: ProbeRuns, target: Target) -> ProbeRun:
         return ProbeRun(URL, list(attempts))
 
-    monkeypatch.setattr(checks, "shared_probe", fake)
+    monkeypatch.setattr(ProbeRuns, "shared", fake)
 
 
 def ok(ms: float = 80, status: int = 200, body: str = PAGE, redirects: tuple[tuple[int, str], ...] = ()) -> Attempt:

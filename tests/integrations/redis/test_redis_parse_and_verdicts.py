@@ -112,12 +112,15 @@ async def test_failed_bgsave_is_critical_disk() -> None:
 
 
 async def test_evictions_rate_since_start_then_since_last_check() -> None:
+    counters = CounterMemory()  # what the registry shares between one run of the check and the next
     base = {"evicted_keys": "0", "uptime_in_seconds": "100"}
-    first = await EvictionsCheck().judge(target("r-evict"), None, base)  # type: ignore[arg-type]
+    first = await EvictionsCheck(counters).judge(target("r-evict"), None, base)  # type: ignore[arg-type]
     assert first.status is OK
     later = {"evicted_keys": "600", "uptime_in_seconds": "160"}
-    second = await EvictionsCheck().judge(target("r-evict"), None, later)  # type: ignore[arg-type]
+    second = await EvictionsCheck(counters).judge(target("r-evict"), None, later)  # type: ignore[arg-type]
     assert second.status is WARN and "since the last check" in second.summary and second.metrics["evicted_per_s"] == 10
+    alone = await EvictionsCheck().judge(target("r-evict"), None, later)  # type: ignore[arg-type]
+    assert "since start" in alone.summary  # a check with its own memory has no previous sample
 
 
 def test_counter_memory_survives_a_restart_and_floors_short_windows() -> None:

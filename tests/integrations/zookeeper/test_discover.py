@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from steadyops.core.inventory import Target
-from steadyops.integrations.zookeeper.discover import _config_arg, dirs_from_config, last_known, remember
+from steadyops.integrations.zookeeper.discover import KnownDirs, _config_arg, dirs_from_config
 
 
 def test_dirs_from_a_config_file_with_the_default_log_dir(tmp_path: Path) -> None:
@@ -25,8 +25,10 @@ def test_the_config_file_is_the_argument_after_the_main_class() -> None:
 
 
 def test_last_known_dirs_belong_to_the_same_address_only() -> None:
+    known = KnownDirs()
     here = Target(name="zk-mem", kind="zookeeper", address="127.0.0.1:52181")
-    remember(here, {"dataDir": "/d", "dataLogDir": "/d"})
-    assert last_known(here) == {"dataDir": "/d", "dataLogDir": "/d"}
+    known.remember(here, {"dataDir": "/d", "dataLogDir": "/d"})
+    assert known.last_known(here) == {"dataDir": "/d", "dataLogDir": "/d"}
     moved = Target(name="zk-mem", kind="zookeeper", address="10.0.0.9:2181")
-    assert last_known(moved) == {}
+    assert known.last_known(moved) == {}
+    assert KnownDirs().last_known(here) == {}  # another registry's memory knows nothing of it

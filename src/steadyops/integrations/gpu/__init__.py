@@ -9,8 +9,10 @@ or over SSH through the host integration's access layer, ``nvml``, ``dcgm``, ``p
 
 from __future__ import annotations
 
+from steadyops.contracts.memory import remembering
 from steadyops.integrations.gpu import checks_health, checks_node
 from steadyops.integrations.gpu.collectors import COLLECTORS
+from steadyops.integrations.gpu.source import GpuMemory
 from steadyops.plugins import Registry
 
 __all__ = ["CHECKS", "COLLECTORS", "register"]
@@ -20,10 +22,11 @@ CHECKS = (*checks_node.CHECKS, *checks_health.CHECKS)
 
 def register(registry: Registry) -> None:
     registry.add_kind_alias("gpu", "显卡", examples=("GPU巡检",))
+    memory = GpuMemory()  # this registry's: shared reads and "hung at the last check" are never another App's
     for check in CHECKS:
-        registry.add_check(check)
+        registry.add_check(remembering(check, memory))
     for collector in COLLECTORS:
-        registry.add_collector(collector)
+        registry.add_collector(remembering(collector, memory))
     from steadyops.integrations.gpu.actions import DrainGpu
 
     registry.add_action(DrainGpu)

@@ -15,7 +15,7 @@ from steadyops.contracts.checks import Check, verdict, worst
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.gpu.model import GpuState, NodeGpus
-from steadyops.integrations.gpu.source import GpuUnanswered, read_node
+from steadyops.integrations.gpu.source import GpuUnanswered, UsesGpuMemory
 
 TARGET_KIND = "gpu"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
@@ -53,13 +53,13 @@ def combine(judged: Iterable[Judged], node: NodeGpus, what: str, layer: str,
     return result
 
 
-class GpuCheck(Check):
+class GpuCheck(UsesGpuMemory, Check):
     target_kind: ClassVar[str] = TARGET_KIND
     timeout: ClassVar[float] = 20.0
 
     async def run(self, target: Target) -> CheckResult:
         try:
-            node = await read_node(target)
+            node = await self.memory.read_node(target)
         except GpuUnanswered as exc:
             return unanswered(exc)
         return await self.judge(target, node)

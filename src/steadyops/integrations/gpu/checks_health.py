@@ -126,14 +126,11 @@ class MemoryCheck(PerGpuCheck):
         return {"mem_used_pct_max": max(used)} if used else {}
 
 
-#: per (target, GPU uuid/index): was it "busy without work" at the previous check
-_BUSY_BEFORE: dict[tuple[str, str], bool] = {}
-
-
 class HungCheck(PerGpuCheck):
     """A hung GPU: utilisation at ``hung_util_pct`` (99) or more while it draws at most
     ``hung_power_ratio`` (0.35) of its power limit — busy by the counter, doing no work. Seen at two
-    consecutive checks: CRITICAL; at one: WARNING. Utilisation is reported for every GPU."""
+    consecutive checks (of this registry: ``self.memory.busy_before``): CRITICAL; at one: WARNING.
+    Utilisation is reported for every GPU."""
 
     name: ClassVar[str] = "gpu.hung"
     runbook: ClassVar[str | None] = RB_HUNG
@@ -145,8 +142,8 @@ class HungCheck(PerGpuCheck):
         util, ratio = gpu.util_pct, gpu.power_ratio
         busy_idle = (util is not None and ratio is not None and util >= label_float(target, "hung_util_pct", 99)
                      and ratio <= label_float(target, "hung_power_ratio", 0.35))
-        before = _BUSY_BEFORE.get(key, False)
-        _BUSY_BEFORE[key] = busy_idle
+        before = self.memory.busy_before.get(key, False)
+        self.memory.busy_before[key] = busy_idle
         if not busy_idle:
             return OK, "", gpu
         status: CheckStatus = CRIT if before else WARN

@@ -17,7 +17,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.gpu.base import CRIT, OK, UNKNOWN, WARN, GpuCheck, combine, unanswered
 from steadyops.integrations.gpu.model import GpuState, NodeGpus
-from steadyops.integrations.gpu.source import GpuUnanswered, read_kernel_xids, read_node, source_of
+from steadyops.integrations.gpu.source import GpuUnanswered, source_of
 from steadyops.integrations.gpu.xid import XidEvent, describe, recent
 
 RB_XID = "gpu/gpu-xid-errors.en.md"
@@ -69,9 +69,9 @@ class XidCheck(GpuCheck):
     async def run(self, target: Target) -> CheckResult:
         try:
             if source_of(target) in ("dcgm", "prometheus"):
-                node = await read_node(target)
+                node = await self.memory.read_node(target)
                 return await self.judge(target, node)
-            events, uptime, where = await read_kernel_xids(target)
+            events, uptime, where = await self.memory.read_kernel_xids(target)
         except GpuUnanswered as exc:
             return unanswered(exc)
         return judge_xids(recent(events, uptime, label_float(target, "xid_window_s", 3600)), where)
@@ -121,7 +121,7 @@ class NvlinkCheck(GpuCheck):
         link_xids: list[XidEvent] = []
         if source_of(target) in ("nvidia-smi", "nvml"):
             try:
-                events, uptime, where = await read_kernel_xids(target)
+                events, uptime, where = await self.memory.read_kernel_xids(target)
                 link_xids = [e for e in recent(events, uptime, label_float(target, "xid_window_s", 3600))
                              if e.code in NVLINK_XIDS]
                 extra = [Evidence(source=where, detail=e.line[:300], value=e.code) for e in link_xids[:5]]
@@ -183,7 +183,7 @@ class DriverCheck(GpuCheck):
         async def read_peer(address: str) -> None:
             peer = target.model_copy(update={"name": f"{target.name}@peer:{address}", "address": address})
             try:
-                nodes[address] = await read_node(peer)
+                nodes[address] = await self.memory.read_node(peer)
             except GpuUnanswered as exc:
                 unread.append(Evidence(source=f"peer {address}", detail=f"not read: {exc}"))
 

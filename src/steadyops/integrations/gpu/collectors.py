@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 from steadyops.contracts.collectors import GatheringCollector
 from steadyops.core.inventory import Target
-from steadyops.integrations.gpu.source import GpuUnanswered, read_kernel_xids, read_node
+from steadyops.integrations.gpu.source import GpuUnanswered, UsesGpuMemory
 
 
-class GpuStateCollector(GatheringCollector):
+class GpuStateCollector(UsesGpuMemory, GatheringCollector):
     name: ClassVar[str] = "gpu.state"
     target_kind: ClassVar[str] = "gpu"
     description: ClassVar[str] = ("Per-GPU temperature, power, memory, utilisation, throttle reasons, ECC, "
@@ -19,18 +19,18 @@ class GpuStateCollector(GatheringCollector):
     unanswered = (GpuUnanswered,)
 
     async def gather(self, target: Target) -> dict[str, Any]:
-        node = await read_node(target)
+        node = await self.memory.read_node(target)
         return asdict(node)
 
 
-class GpuXidCollector(GatheringCollector):
+class GpuXidCollector(UsesGpuMemory, GatheringCollector):
     name: ClassVar[str] = "gpu.xid_log"
     target_kind: ClassVar[str] = "gpu"
     description: ClassVar[str] = "Xid error lines from the node's kernel log, each with its meaning and who is to blame"
     unanswered = (GpuUnanswered,)
 
     async def gather(self, target: Target) -> dict[str, Any]:
-        events, uptime, where = await read_kernel_xids(target)
+        events, uptime, where = await self.memory.read_kernel_xids(target)
         return {"where": where, "uptime_s": uptime, "events": [
             {"xid": e.code, "pci": e.pci, "meaning": e.info.meaning, "blame": e.info.blame, "action": e.info.action,
              "uptime_s": e.uptime_s, "pid": e.pid, "process": e.process, "line": e.line[:300]} for e in events[-50:]]}

@@ -9,7 +9,8 @@
   matched by ``Hostname`` = label ``hostname`` or the address's host).
 
 All four give a :class:`NodeGpus`; one read is shared by the checks of one run for a few seconds,
-so nine checks do not fork nvidia-smi nine times.
+so nine checks do not fork nvidia-smi nine times. The shared reads are the registry's
+(:class:`GpuMemory`, the GPU classes' ``memory``), never the process's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 
 from steadyops.contracts.checks import label_float
+from steadyops.contracts.memory import Remembers
 from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target, split_address
 from steadyops.execution.access import Reads
@@ -38,8 +40,6 @@ JOURNAL_ARGV = ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic",
 READS = Reads(commands=frozenset({SMI_ARGV, JOURNAL_ARGV, ("dmesg",)}), files=frozenset({"/proc/uptime"}))
 SHARE_S = 5.0
 
-_cache: dict[tuple[str, str], tuple[float, Any]] = {}
-
 
 class GpuUnanswered(Unanswered):
     """The GPU source could not be asked; ``layer`` localises it (config, network, host, process)."""
@@ -53,22 +53,6 @@ def source_of(target: Target) -> str:
     if value not in SOURCES:
         raise GpuUnanswered(f"label source={value!r} is not one of {', '.join(SOURCES)}", layer="config")
     return value
-
-
-async def _shared(target: Target, what: str, fetch: Any) -> Any:
-    key = (target.name, what)
-    hit = _cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < SHARE_S:
-        return hit[1]
-    value = await fetch(target)
-    _cache[key] = (time.monotonic(), value)
-    return value
-
-
-def forget(target_name: str) -> None:
-    """Drop the shared read (tests, and the drain action's verification)."""
-    for key in [k for k in _cache if k[0] == target_name]:
-        del _cache[key]
 
 
 async def _smi(target: Target) -> NodeGpus:
@@ -142,11 +126,6 @@ async def _prometheus(target: Target) -> NodeGpus:
 _READERS = {"nvidia-smi": _smi, "nvml": _nvml, "dcgm": _dcgm, "prometheus": _prometheus}
 
 
-async def read_node(target: Target) -> NodeGpus:
-    """This target's GPUs from its source; :class:`GpuUnanswered` when it cannot be asked."""
-    return await _shared(target, "node", _READERS[source_of(target)])  # type: ignore[no-any-return]
-
-
 async def _kernel(target: Target) -> tuple[list[XidEvent], float | None, str]:
     try:
         host = host_for(target, READS)
@@ -165,10 +144,44 @@ async def _kernel(target: Target) -> tuple[list[XidEvent], float | None, str]:
     return parse_kernel_log(result.stdout), uptime, f"{result.command} @ {result.where}"
 
 
-async def read_kernel_xids(target: Target) -> tuple[list[XidEvent], float | None, str]:
-    """Xid events from the node's kernel log, the node's uptime (for "how recent"), and where read."""
-    return await _shared(target, "kernel", _kernel)  # type: ignore[no-any-return]
+class GpuMemory:
+    """One registry's GPU memory (the GPU classes' ``memory``): the last read of each node, shared by
+    a run's checks for :data:`SHARE_S` seconds, and which GPUs were busy without work at the
+    previous check (``gpu.hung`` needs two in a row)."""
+
+    def __init__(self) -> None:
+        self._reads: dict[tuple[str, str], tuple[float, Any]] = {}
+        #: (target, GPU uuid or index) → busy without work at the previous check
+        self.busy_before: dict[tuple[str, str], bool] = {}
+
+    async def _shared(self, target: Target, what: str, fetch: Any) -> Any:
+        key = (target.name, what)
+        hit = self._reads.get(key)
+        if hit is not None and time.monotonic() - hit[0] < SHARE_S:
+            return hit[1]
+        value = await fetch(target)
+        self._reads[key] = (time.monotonic(), value)
+        return value
+
+    def forget(self, target_name: str) -> None:
+        """Drop the shared reads of a node (read it afresh next time)."""
+        for key in [k for k in self._reads if k[0] == target_name]:
+            del self._reads[key]
+
+    async def read_node(self, target: Target) -> NodeGpus:
+        """This target's GPUs from its source; :class:`GpuUnanswered` when it cannot be asked."""
+        return await self._shared(target, "node", _READERS[source_of(target)])  # type: ignore[no-any-return]
+
+    async def read_kernel_xids(self, target: Target) -> tuple[list[XidEvent], float | None, str]:
+        """Xid events from the node's kernel log, the node's uptime (for "how recent"), and where read."""
+        return await self._shared(target, "kernel", _kernel)  # type: ignore[no-any-return]
 
 
-__all__ = ["JOURNAL_ARGV", "SMI_ARGV", "SOURCES", "GpuUnanswered", "dcgm_url", "forget", "read_kernel_xids",
-           "read_node", "source_of"]
+class UsesGpuMemory(Remembers[GpuMemory]):
+    """A GPU check, collector or action: ``self.memory`` is its registry's :class:`GpuMemory`."""
+
+    memory_type = GpuMemory
+
+
+__all__ = ["JOURNAL_ARGV", "SMI_ARGV", "SOURCES", "GpuMemory", "GpuUnanswered", "UsesGpuMemory", "dcgm_url",
+           "source_of"]

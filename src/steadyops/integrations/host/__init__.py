@@ -14,11 +14,12 @@ results once the composition root has set the plugins up, in memory before that.
 
 from __future__ import annotations
 
+from steadyops.contracts.memory import remembering
 from steadyops.integrations.host import checks, checks_fs, checks_mounts, checks_proc
 from steadyops.integrations.host.actions import CleanLogs
 from steadyops.integrations.host.collectors import COLLECTORS
 from steadyops.integrations.host.service import for_registry as service_restart
-from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, Trends, WithHistory
+from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, Trends
 from steadyops.plugins import Cleanup, Registry
 
 __all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "Trends", "register"]
@@ -32,7 +33,7 @@ def register(registry: Registry) -> None:
     registry.add_action(CleanLogs)
     registry.add_action(service_restart(registry))  # bound: its health_check names this registry's checks
     for check in CHECKS:
-        registry.add_check(trends.bind(check) if issubclass(check, WithHistory) else check)  # type: ignore[arg-type]
+        registry.add_check(remembering(check, trends))  # the trend-fitting ones read this registry's history
     for collector in COLLECTORS:
         registry.add_collector(collector)
     registry.add_kind_alias("host", "hosts", "主机", "服务器", "机器")

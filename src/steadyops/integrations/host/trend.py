@@ -2,7 +2,8 @@
 
 A check is instantiated fresh for every run and does not see the store, so its history comes from
 the registry it was registered in: :func:`steadyops.integrations.host.register` makes one
-:class:`Trends` per registry and binds the checks that use it (:class:`WithHistory`) to it. There is
+:class:`Trends` per registry and binds the checks that use it (:class:`WithHistory`) to it, as
+every plugin binds what it remembers (:mod:`steadyops.contracts.memory`). There is
 no process-wide history, so two Apps in one process (tests, a worker beside ``serve``) never share
 one.
 
@@ -25,7 +26,9 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from steadyops.contracts.memory import Remembers
 
 if TYPE_CHECKING:
     from steadyops.plugins import PluginContext
@@ -128,8 +131,8 @@ def _epoch(at: datetime) -> float:
 
 
 class Trends:
-    """One registry's history: in memory until the composition root's setup points it at the
-    stored results."""
+    """One registry's history (the trend-fitting checks' ``memory``): in memory until the composition
+    root's setup points it at the stored results."""
 
     def __init__(self) -> None:
         self.history: History = MemoryHistory()
@@ -137,21 +140,17 @@ class Trends:
     def setup(self, context: PluginContext) -> None:
         self.history = RecordedHistory(context.check_history)
 
-    def bind(self, check: type[WithHistory]) -> type[WithHistory]:
-        """``check`` reading this registry's history (same name, docs and module)."""
-        return type(check.__name__, (check,), {"trends": self, "__doc__": check.__doc__,
-                                               "__module__": check.__module__, "__qualname__": check.__qualname__})
 
+class WithHistory(Remembers[Trends]):
+    """A check that fits a trend: its history is the one given, else its registry's (the
+    :class:`Trends` :func:`~steadyops.contracts.memory.remembering` bound it to), else a fresh
+    in-memory one (no trend yet)."""
 
-class WithHistory:
-    """A check that fits a trend: its history is the one given, else its registry's (``trends``,
-    set on the class :meth:`Trends.bind` makes), else a fresh in-memory one (no trend yet)."""
-
-    trends: ClassVar[Trends | None] = None
+    memory_type = Trends
 
     def __init__(self, history: History | None = None) -> None:
-        self.history: History = (history if history is not None
-                                 else self.trends.history if self.trends is not None else MemoryHistory())
+        super().__init__()
+        self.history: History = history if history is not None else self.memory.history
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ integrations too.
 
 from __future__ import annotations
 
+from steadyops.contracts.memory import remembering
 from steadyops.integrations.http_probe.checks import CHECKS
 from steadyops.integrations.http_probe.collectors import COLLECTORS
+from steadyops.integrations.http_probe.probe import ProbeRuns
 from steadyops.plugins import Registry
 
 __all__ = ["CHECKS", "COLLECTORS", "register"]
@@ -17,7 +19,8 @@ __all__ = ["CHECKS", "COLLECTORS", "register"]
 
 def register(registry: Registry) -> None:
     registry.add_kind_alias("http_probe", "http", "拨测", "probe")
+    runs = ProbeRuns()  # this registry's: a sweep's tries are shared by its checks, never another App's
     for check in CHECKS:
-        registry.add_check(check)
+        registry.add_check(remembering(check, runs))
     for collector in COLLECTORS:
-        registry.add_collector(collector)
+        registry.add_collector(remembering(collector, runs))

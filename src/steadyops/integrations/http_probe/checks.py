@@ -21,13 +21,13 @@ from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.http_probe.probe import (
     Attempt,
     ProbeRun,
+    UsesProbeRuns,
     fetch_cert,
     host_port,
     is_ip,
     percentile,
     probe_url,
     resolve,
-    shared_probe,
     timeout_of,
 )
 from steadyops.sources.probing import http_status_layer
@@ -50,7 +50,7 @@ def expected(target: Target, code: int) -> bool:
     return False
 
 
-class ProbeCheck(Check):
+class ProbeCheck(UsesProbeRuns, Check):
     target_kind: ClassVar[str] = TARGET_KIND
     runbook: ClassVar[str | None] = RB_PROBE
     timeout: ClassVar[float] = 30.0  # tries × per-try timeout, with the defaults 3 × 5 s and room to spare
@@ -72,7 +72,7 @@ class StatusCheck(ProbeCheck):
     liveness: ClassVar[bool] = True
 
     async def run(self, target: Target) -> CheckResult:
-        run = await shared_probe(target)
+        run = await self.memory.shared(target)
         bad = [a for a in run.attempts if not (a.answered and a.status is not None and expected(target, a.status))]
         evidence = [Evidence(source=f"GET {run.url} (try {i + 1}/{len(run.attempts)})", detail=_attempt_line(run, a),
                              value=a.status) for i, a in enumerate(run.attempts)]
@@ -108,7 +108,7 @@ class LatencyCheck(ProbeCheck):
     runbook: ClassVar[str | None] = RB_LATENCY
 
     async def run(self, target: Target) -> CheckResult:
-        run = await shared_probe(target)
+        run = await self.memory.shared(target)
         timed = [a.elapsed_ms for a in run.attempts if a.answered or a.timed_out]
         if not timed:
             first = run.attempts[0]
@@ -141,7 +141,7 @@ class ContentCheck(ProbeCheck):
             regex = re.compile(pattern) if pattern else None
         except re.error as exc:
             return self.result(UNKNOWN, f"expect_regex {pattern!r} is not a valid regex: {exc}", [], "config")
-        run = await shared_probe(target)
+        run = await self.memory.shared(target)
         pages = [a for a in run.answered if a.status is not None and a.status < 400]
         if not pages:
             why = run.attempts[-1].error or f"HTTP {run.attempts[-1].status}"

@@ -8,17 +8,17 @@ from steadyops.contracts.collectors import Collector
 from steadyops.core.inventory import Target
 from steadyops.core.models import Snapshot, utcnow
 from steadyops.integrations.http_probe.checks import TARGET_KIND
-from steadyops.integrations.http_probe.probe import fetch_cert, host_port, probe_url, shared_probe, timeout_of
+from steadyops.integrations.http_probe.probe import UsesProbeRuns, fetch_cert, host_port, probe_url, timeout_of
 
 
-class ProbeCollector(Collector):
+class ProbeCollector(UsesProbeRuns, Collector):
     name: ClassVar[str] = "http_probe.tries"
     target_kind: ClassVar[str] = TARGET_KIND
     description: ClassVar[str] = ("The URL probed N times: per try the status, redirect chain, total milliseconds, "
                                   "error and layer if it failed, and the start of the last body")
 
     async def collect(self, target: Target) -> Snapshot:
-        run = await shared_probe(target)
+        run = await self.memory.shared(target)
         tries = [{"status": a.status, "ms": a.elapsed_ms, "final_url": a.final_url,
                   "redirects": [list(r) for r in a.redirects], "error": a.error, "layer": a.layer}
                  for a in run.attempts]

@@ -3,8 +3,9 @@ certificate of the endpoint, and DNS resolution time.
 
 The three HTTP checks judge the *same* tries: each asking its own would triple the traffic to the
 probed site and let the verdicts disagree about what happened. So one sweep's tries are cached
-per target for a few seconds (label ``cache_s``) and awaited through :func:`asyncio.shield`, so a
-check the runner cancels on timeout cannot cancel the tries its siblings are waiting for.
+per target for a few seconds (label ``cache_s``; :class:`ProbeRuns`, one per registry) and awaited
+through :func:`asyncio.shield`, so a check the runner cancels on timeout cannot cancel the tries its
+siblings are waiting for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from steadyops.contracts.checks import label_bool, label_float, label_int
+from steadyops.contracts.memory import Remembers
 from steadyops.core.inventory import Target
 from steadyops.sources.probing import locate_http_error, target_tls_context, tls_context
 
@@ -123,23 +125,33 @@ async def run_probe(target: Target) -> ProbeRun:
     return run
 
 
-_RUNS: dict[tuple[int, str], asyncio.Task[ProbeRun]] = {}
+class ProbeRuns:
+    """One registry's sweeps in flight (the probe classes' ``memory``): the tries for a target, started
+    once and shared by its checks for ``cache_s`` seconds."""
+
+    def __init__(self) -> None:
+        self._runs: dict[tuple[int, str], asyncio.Task[ProbeRun]] = {}
+
+    async def shared(self, target: Target) -> ProbeRun:
+        """The current sweep's tries for ``target``: started once, reused for ``cache_s`` seconds."""
+        loop = asyncio.get_running_loop()
+        key = (id(loop), target.model_dump_json())
+        ttl = label_float(target, "cache_s", DEFAULT_CACHE_S)
+        now = time.monotonic()
+        for k, old in list(self._runs.items()):  # forget finished runs past their time, and other loops' runs
+            if k[0] != id(loop) or (old.done() and (old.cancelled() or old.exception() is not None
+                                                    or now - old.result().finished > ttl)):
+                del self._runs[k]
+        task = self._runs.get(key)
+        if task is None:
+            task = self._runs[key] = loop.create_task(run_probe(target))
+        return await asyncio.shield(task)
 
 
-async def shared_probe(target: Target) -> ProbeRun:
-    """The current sweep's tries for ``target``: started once, reused for ``cache_s`` seconds."""
-    loop = asyncio.get_running_loop()
-    key = (id(loop), target.model_dump_json())
-    ttl = label_float(target, "cache_s", DEFAULT_CACHE_S)
-    now = time.monotonic()
-    for k, old in list(_RUNS.items()):  # forget finished runs past their time, and other loops' runs
-        if k[0] != id(loop) or (old.done() and (old.cancelled() or old.exception() is not None
-                                                or now - old.result().finished > ttl)):
-            del _RUNS[k]
-    task = _RUNS.get(key)
-    if task is None:
-        task = _RUNS[key] = loop.create_task(run_probe(target))
-    return await asyncio.shield(task)
+class UsesProbeRuns(Remembers[ProbeRuns]):
+    """A probe check or collector: ``self.memory`` is its registry's :class:`ProbeRuns`."""
+
+    memory_type = ProbeRuns
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ Collectors: ``inference.metrics``, ``inference.probe_once``. Canary comparison: 
 from __future__ import annotations
 
 from steadyops.contracts.checks import Check
+from steadyops.contracts.memory import remembering
 from steadyops.integrations.inference import checks, restarts
+from steadyops.integrations.inference.client import Readings
 from steadyops.integrations.inference.collectors import COLLECTORS
 from steadyops.plugins import Registry
 
@@ -23,11 +25,12 @@ def register(registry: Registry) -> None:
     # model servers are one kind; the server flavour is a target label
     registry.add_kind_alias("inference", "推理服务", "推理", "模型服务", "llm", "vllm", "sglang", "tgi", "llama.cpp",
                             "llamacpp", "ollama", "triton", examples=("推理服务检测",))
+    readings = Readings()  # this registry's: shared reads and metric history are never another App's
     for check in CHECKS:
-        registry.add_check(check)
+        registry.add_check(remembering(check, readings))
     for collector in COLLECTORS:
-        registry.add_collector(collector)
+        registry.add_collector(remembering(collector, readings))
     from steadyops.integrations.inference.actions import ACTIONS
 
     for action in ACTIONS:
-        registry.add_action(action)
+        registry.add_action(remembering(action, readings))

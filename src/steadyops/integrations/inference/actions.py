@@ -25,7 +25,7 @@ from steadyops.contracts.actions import Action, ActionContext
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
-from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics, forget, get
+from steadyops.integrations.inference.client import InferenceUnanswered, UsesReadings, get
 from steadyops.integrations.inference.probe import run_probe
 from steadyops.remediation import confedit
 
@@ -36,7 +36,7 @@ class RestartParams(BaseModel):
     warmup: bool = True
 
 
-class RestartInference(Action):
+class RestartInference(UsesReadings, Action):
     """Restart a model server, then wait for its health check and send a warm-up request."""
 
     name: ClassVar[str] = "inference.restart"
@@ -69,20 +69,20 @@ class RestartInference(Action):
         rc, out = await confedit.run(plan.params["command"], ctx.allowed_commands, min(ctx.timeout, 120.0))
         if rc != 0:
             return Outcome(ok=False, summary=f"restart command failed (exit {rc})", output=out)
-        forget(target.name)
+        self.memory.forget(target.name)
         started = time.monotonic()
         deadline = started + float(plan.params["ready_timeout"])
         last = ""
         while time.monotonic() < deadline:
             try:
-                flavour, _m, _h = await flavour_and_metrics(target)
+                flavour, _m, _h = await self.memory.flavour_and_metrics(target)
                 answer = await get(target, flavour.health_path)
                 if answer.status == 200:
                     break
                 last = f"HTTP {answer.status}"
             except InferenceUnanswered as exc:
                 last = str(exc)
-            forget(target.name)
+            self.memory.forget(target.name)
             await asyncio.sleep(1.0)
         else:
             return Outcome(ok=False, summary=f"not healthy within {plan.params['ready_timeout']:g}s: {last}",

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from steadyops.contracts.checks import Check, verdict
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.inference.client import InferenceUnanswered
+from steadyops.integrations.inference.client import InferenceUnanswered, UsesReadings
 
 TARGET_KIND = "inference"
 OK, WARN, CRIT, UNKNOWN = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN
@@ -25,7 +25,7 @@ def unanswered(exc: InferenceUnanswered, busy: CheckStatus = CRIT) -> CheckResul
     return result
 
 
-class InferenceCheck(Check):
+class InferenceCheck(UsesReadings, Check):
     target_kind: ClassVar[str] = TARGET_KIND
     timeout: ClassVar[float] = 40.0
     result = staticmethod(verdict)

@@ -14,7 +14,7 @@ from steadyops.contracts.checks import grade, label_float
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.inference.base import CRIT, OK, UNKNOWN, WARN, InferenceCheck, unanswered
-from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics, get
+from steadyops.integrations.inference.client import InferenceUnanswered, get
 from steadyops.integrations.inference.flavours import Flavour
 from steadyops.integrations.inference.metrics import ServerMetrics, growth, interval_p95
 from steadyops.integrations.inference.probe import run_probe
@@ -39,7 +39,7 @@ class HealthCheck(InferenceCheck):
 
     async def run(self, target: Target) -> CheckResult:
         try:
-            flavour, _m, _h = await flavour_and_metrics(target)
+            flavour, _m, _h = await self.memory.flavour_and_metrics(target)
             live = await get(target, flavour.health_path)
             ready = live if flavour.ready_path == flavour.health_path else await get(target, flavour.ready_path)
         except InferenceUnanswered as exc:
@@ -65,7 +65,7 @@ class ProbeCheck(InferenceCheck):
 
     async def run(self, target: Target) -> CheckResult:
         try:
-            flavour, _m, _h = await flavour_and_metrics(target)
+            flavour, _m, _h = await self.memory.flavour_and_metrics(target)
             probe = await run_probe(target, flavour)
         except InferenceUnanswered as exc:
             return unanswered(exc)
@@ -100,7 +100,7 @@ class MetricsCheck(InferenceCheck):
 
     async def run(self, target: Target) -> CheckResult:
         try:
-            flavour, current, history = await flavour_and_metrics(target)
+            flavour, current, history = await self.memory.flavour_and_metrics(target)
         except InferenceUnanswered as exc:
             return unanswered(exc, busy=WARN)
         if current is None and not flavour.has_metrics:

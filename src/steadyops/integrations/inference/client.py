@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import httpx
 
 from steadyops.contracts.checks import label_float
+from steadyops.contracts.memory import Remembers
 from steadyops.core.credentials import resolve_secret
 from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target, split_address
@@ -136,45 +137,57 @@ async def get(target: Target, path: str, timeout: float | None = None) -> Answer
 Reading = tuple[Flavour, ServerMetrics | None, list[ServerMetrics]]
 HISTORY = 3
 
-_cache: dict[str, tuple[float, Reading]] = {}
-_history: dict[str, list[ServerMetrics]] = {}
+
+class Readings:
+    """One registry's readings of its servers (the inference classes' ``memory``): the last
+    :data:`HISTORY` ``/metrics`` readings per target, and the current one shared by a run's checks
+    for :data:`SHARE_S` seconds."""
+
+    def __init__(self) -> None:
+        self._recent: dict[str, tuple[float, Reading]] = {}
+        self._history: dict[str, list[ServerMetrics]] = {}
+
+    def forget(self, target_name: str) -> None:
+        """Read afresh next time, with no history (a restarted server starts its counters again)."""
+        self._recent.pop(target_name, None)
+        self._history.pop(target_name, None)
+
+    async def flavour_and_metrics(self, target: Target) -> Reading:
+        """(flavour, this reading, earlier readings newest first) — one fetch shared by a run's checks.
+
+        A flavour without ``/metrics`` gives ``(flavour, None, [])``; an unreachable server raises.
+        """
+        hit = self._recent.get(target.name)
+        if hit is not None and time.monotonic() - hit[0] < SHARE_S:
+            return hit[1]
+        named = target.labels.get("flavour", "").strip().lower()
+        if named and named not in FLAVOURS:
+            raise InferenceUnanswered(f"label flavour={named!r} is not one of {', '.join(FLAVOURS)}", "config")
+        flavour = FLAVOURS.get(named)
+        current: ServerMetrics | None = None
+        if flavour is None or flavour.has_metrics:
+            answer = await get(target, target.labels.get("metrics_path", "/metrics"))
+            if answer.status == 200:
+                flavour = flavour or detect(answer.body) or FLAVOURS["openai"]
+                if flavour.has_metrics:
+                    try:
+                        current = read_metrics(answer.body, flavour)
+                    except ValueError as exc:
+                        raise InferenceUnanswered(f"{answer.url}: {exc}", "process") from exc
+            flavour = flavour or FLAVOURS["openai"]
+        before = list(self._history.get(target.name, []))
+        if current is not None:
+            self._history[target.name] = [current, *before][:HISTORY]
+        value: Reading = (flavour, current, before)
+        self._recent[target.name] = (time.monotonic(), value)
+        return value
 
 
-def forget(target_name: str) -> None:
-    _cache.pop(target_name, None)
-    _history.pop(target_name, None)
+class UsesReadings(Remembers[Readings]):
+    """An inference check, collector or action: ``self.memory`` is its registry's :class:`Readings`."""
+
+    memory_type = Readings
 
 
-async def flavour_and_metrics(target: Target) -> Reading:
-    """(flavour, this reading, earlier readings newest first) — one fetch shared by a run's checks.
-
-    A flavour without ``/metrics`` gives ``(flavour, None, [])``; an unreachable server raises.
-    """
-    hit = _cache.get(target.name)
-    if hit is not None and time.monotonic() - hit[0] < SHARE_S:
-        return hit[1]
-    named = target.labels.get("flavour", "").strip().lower()
-    if named and named not in FLAVOURS:
-        raise InferenceUnanswered(f"label flavour={named!r} is not one of {', '.join(FLAVOURS)}", "config")
-    flavour = FLAVOURS.get(named)
-    current: ServerMetrics | None = None
-    if flavour is None or flavour.has_metrics:
-        answer = await get(target, target.labels.get("metrics_path", "/metrics"))
-        if answer.status == 200:
-            flavour = flavour or detect(answer.body) or FLAVOURS["openai"]
-            if flavour.has_metrics:
-                try:
-                    current = read_metrics(answer.body, flavour)
-                except ValueError as exc:
-                    raise InferenceUnanswered(f"{answer.url}: {exc}", "process") from exc
-        flavour = flavour or FLAVOURS["openai"]
-    before = list(_history.get(target.name, []))
-    if current is not None:
-        _history[target.name] = [current, *before][:HISTORY]
-    value: Reading = (flavour, current, before)
-    _cache[target.name] = (time.monotonic(), value)
-    return value
-
-
-__all__ = ["PULSE_S", "Answer", "InferenceUnanswered", "Reading", "base_url", "classify", "flavour_and_metrics",
-           "forget", "get", "headers", "pulse", "timeout_of", "unanswered_why"]
+__all__ = ["PULSE_S", "Answer", "InferenceUnanswered", "Reading", "Readings", "UsesReadings", "base_url", "classify",
+           "get", "headers", "pulse", "timeout_of", "unanswered_why"]

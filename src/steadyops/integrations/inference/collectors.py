@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 from steadyops.contracts.collectors import GatheringCollector
 from steadyops.core.inventory import Target
-from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics
+from steadyops.integrations.inference.client import InferenceUnanswered, UsesReadings
 from steadyops.integrations.inference.probe import run_probe
 
 
-class MetricsCollector(GatheringCollector):
+class MetricsCollector(UsesReadings, GatheringCollector):
     name: ClassVar[str] = "inference.metrics"
     target_kind: ClassVar[str] = "inference"
     description: ClassVar[str] = ("The server's flavour and /metrics reading: running/waiting requests, KV-cache "
@@ -19,7 +19,7 @@ class MetricsCollector(GatheringCollector):
     unanswered = (InferenceUnanswered,)
 
     async def gather(self, target: Target) -> dict[str, Any]:
-        flavour, now, history = await flavour_and_metrics(target)
+        flavour, now, history = await self.memory.flavour_and_metrics(target)
         reading = asdict(now) if now else None
         if reading:
             reading.pop("names", None)
@@ -27,14 +27,14 @@ class MetricsCollector(GatheringCollector):
         return {"flavour": flavour.name, "metrics": reading, "earlier_readings": len(history)}
 
 
-class ProbeCollector(GatheringCollector):
+class ProbeCollector(UsesReadings, GatheringCollector):
     name: ClassVar[str] = "inference.probe_once"
     target_kind: ClassVar[str] = "inference"
     description: ClassVar[str] = "Send one tiny streamed chat request and report TTFT, inter-token latency, tokens/s"
     unanswered = (InferenceUnanswered,)
 
     async def gather(self, target: Target) -> dict[str, Any]:
-        flavour, _now, _h = await flavour_and_metrics(target)
+        flavour, _now, _h = await self.memory.flavour_and_metrics(target)
         probe = await run_probe(target, flavour)
         return {"url": probe.url, "model": probe.model, "status": probe.status, "ttft_ms": probe.ttft_ms,
                 "itl_mean_ms": probe.itl_mean_ms, "itl_p95_ms": probe.itl_p95_ms, "tokens": probe.tokens,

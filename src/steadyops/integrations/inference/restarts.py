@@ -17,7 +17,7 @@ from steadyops.contracts.checks import label_float
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.inference.base import CRIT, OK, WARN, InferenceCheck, unanswered
-from steadyops.integrations.inference.client import InferenceUnanswered, flavour_and_metrics
+from steadyops.integrations.inference.client import InferenceUnanswered
 
 RB_RESTART = "inference/inference-restart-oom.en.md"
 
@@ -59,7 +59,7 @@ class RestartCheck(InferenceCheck):
         status: CheckStatus = OK
         summary: list[str] = []
         try:
-            flavour, now, history = await flavour_and_metrics(target)
+            flavour, now, history = await self.memory.flavour_and_metrics(target)
         except InferenceUnanswered as exc:
             if not target.labels.get("log_path"):
                 return unanswered(exc, busy=WARN)

@@ -1,7 +1,8 @@
 """What the MySQL / MariaDB checks share: ask in a thread, failures → findings, counter rates.
 
 Counters (Slow_queries, Aborted_connects, Innodb_deadlocks …) only mean something as a rate:
-:data:`COUNTERS` (see :mod:`steadyops.sources.counters`) keeps the previous sample per target, with the
+:attr:`MysqlCheck.memory` (a :class:`~steadyops.sources.counters.CounterMemory`, one per registry, made by
+:func:`.register`) keeps the previous sample per target, with the
 server's ``Uptime`` as the clock, so it survives our restarts and detects the server's. With no
 previous sample the rate is the average since the server started, never a lifetime total.
 """
@@ -13,16 +14,13 @@ from typing import Any, ClassVar
 import pymysql.cursors
 
 from steadyops.contracts.checks import Check, verdict
+from steadyops.contracts.memory import Remembers
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.mysql.client import Failure, ask, describe_error
 from steadyops.sources.counters import CounterMemory
 
 TARGET_KIND = "mysql"
-
-
-#: the previous value of each counter per target (this integration's own memory); rates read per minute
-COUNTERS = CounterMemory()
 
 
 def num(values: dict[str, str], key: str, default: float = 0.0) -> float:
@@ -36,10 +34,12 @@ def values_evidence(source: str, values: dict[str, str], keys: tuple[str, ...]) 
     return Evidence(source=source, detail=", ".join(f"{k}={values[k]}" for k in keys if k in values)[:1000])
 
 
-class MysqlCheck(Check):
-    """Base: run :meth:`question` in a thread, then :meth:`judge`; a failed ask is :meth:`failed`."""
+class MysqlCheck(Remembers[CounterMemory], Check):
+    """Base: run :meth:`question` in a thread, then :meth:`judge`; a failed ask is :meth:`failed`.
+    ``self.memory`` holds the previous counter samples (its registry's)."""
 
     target_kind: ClassVar[str] = TARGET_KIND
+    memory_type = CounterMemory
     timeout: ClassVar[float] = 15.0
 
     async def run(self, target: Target) -> CheckResult:

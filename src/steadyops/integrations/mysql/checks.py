@@ -18,7 +18,7 @@ import pymysql.cursors
 from steadyops.contracts.checks import grade, label_bool, label_float, worst
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.mysql.base import COUNTERS, MysqlCheck, num, values_evidence
+from steadyops.integrations.mysql.base import MysqlCheck, num, values_evidence
 from steadyops.integrations.mysql.client import Failure, status_vars, variables
 from steadyops.integrations.mysql.parse import deadlock_digest, latest_deadlock, replica_state
 
@@ -70,7 +70,7 @@ class ConnectionsCheck(MysqlCheck):
         st, var = answer["status"], answer["vars"]
         connected, limit = num(st, "Threads_connected"), num(var, "max_connections", 151)
         pct = connected / limit * 100 if limit else 0.0
-        refused = COUNTERS.rate(target.name, "Connection_errors_max_connections",
+        refused = self.memory.rate(target.name, "Connection_errors_max_connections",
                                 num(st, "Connection_errors_max_connections"), num(st, "Uptime"))
         evidence = [values_evidence("SHOW GLOBAL STATUS", st, ("Threads_connected", "Threads_running",
                                     "Max_used_connections", "Connection_errors_max_connections")),
@@ -108,7 +108,7 @@ class SlowQueriesCheck(MysqlCheck):
 
     def judge(self, target: Target, answer: dict[str, Any]) -> CheckResult:
         st, var = answer["status"], answer["vars"]
-        rate = COUNTERS.rate(target.name, "Slow_queries", num(st, "Slow_queries"), num(st, "Uptime"))
+        rate = self.memory.rate(target.name, "Slow_queries", num(st, "Slow_queries"), num(st, "Uptime"))
         evidence = [values_evidence("SHOW GLOBAL STATUS", st, ("Slow_queries", "Questions", "Uptime")),
                     values_evidence("SHOW GLOBAL VARIABLES", var, ("long_query_time", "slow_query_log",
                                                                    "slow_query_log_file"))]
@@ -203,7 +203,7 @@ class DeadlocksCheck(MysqlCheck):
                                      detail=(f"{deadlock.at} " if deadlock.at else "") + deadlock_digest(deadlock)))
         metrics: dict[str, float] = {}
         if "Innodb_deadlocks" in st:
-            rate = COUNTERS.rate(target.name, "Innodb_deadlocks", num(st, "Innodb_deadlocks"), num(st, "Uptime"))
+            rate = self.memory.rate(target.name, "Innodb_deadlocks", num(st, "Innodb_deadlocks"), num(st, "Uptime"))
             metrics = {"deadlocks_per_min": round(rate.per_minute, 3), "deadlocks": num(st, "Innodb_deadlocks")}
             if rate.delta == 0:
                 return self.result(OK, f"no deadlocks {rate.basis}", evidence, "", metrics)
@@ -233,7 +233,7 @@ class AbortedConnectsCheck(MysqlCheck):
 
     def judge(self, target: Target, answer: dict[str, Any]) -> CheckResult:
         st = answer["status"]
-        rate = COUNTERS.rate(target.name, "Aborted_connects", num(st, "Aborted_connects"), num(st, "Uptime"))
+        rate = self.memory.rate(target.name, "Aborted_connects", num(st, "Aborted_connects"), num(st, "Uptime"))
         nonzero = tuple(k for k in sorted(st) if k.startswith("Connection_errors_") and num(st, k) > 0)
         evidence = [values_evidence("SHOW GLOBAL STATUS", st, ("Aborted_connects", "Uptime", *nonzero))]
         status = grade(rate.per_minute, label_float(target, "aborted_warn_per_min", 10),

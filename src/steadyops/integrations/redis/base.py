@@ -1,9 +1,10 @@
 """What every Redis check shares: ask INFO once, turn "could not ask" into UNKNOWN, rates of counters.
 
-Counters such as ``evicted_keys`` are judged as a rate since the last check (:data:`COUNTERS`, see
-:mod:`steadyops.sources.counters`), with ``uptime_in_seconds`` as the clock: with no previous sample — the
-first run, a one-shot ``steadyops inspect``, or Redis restarted — the rate is the average since
-Redis started, never a lifetime total judged as if it were new.
+Counters such as ``evicted_keys`` are judged as a rate since the last check (the check's ``memory``: one
+:class:`~steadyops.sources.counters.CounterMemory` per registry, made by :func:`.register`), with
+``uptime_in_seconds`` as the clock: with no previous sample — the first run, a one-shot ``steadyops
+inspect``, or Redis restarted — the rate is the average since Redis started, never a lifetime total
+judged as if it were new.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import ClassVar
 import redis.asyncio as aioredis
 
 from steadyops.contracts.checks import Check, verdict
+from steadyops.contracts.memory import Remembers
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.redis.client import connect, describe_error, fetch_info
@@ -22,20 +24,18 @@ from steadyops.sources.counters import CounterMemory
 TARGET_KIND = "redis"
 
 
-#: the previous value of each counter per target (this integration's own memory)
-COUNTERS = CounterMemory()
-
-
 def info_evidence(info: dict[str, str], keys: tuple[str, ...], command: str = "INFO") -> Evidence:
     """Only the INFO fields a verdict used (the full answer is ~200 lines), as ``redis-cli`` shows them."""
     detail = ", ".join(f"{k}={info[k]}" for k in keys if k in info) or "(fields absent)"
     return Evidence(source=f"redis-cli {command}", detail=detail[:1000])
 
 
-class RedisCheck(Check):
-    """Base: connect, fetch INFO, call :meth:`judge`; every failure to ask becomes UNKNOWN with its layer."""
+class RedisCheck(Remembers[CounterMemory], Check):
+    """Base: connect, fetch INFO, call :meth:`judge`; every failure to ask becomes UNKNOWN with its layer.
+    ``self.memory`` holds the previous counter samples (its registry's)."""
 
     target_kind: ClassVar[str] = TARGET_KIND
+    memory_type = CounterMemory
     timeout: ClassVar[float] = 10.0
 
     async def run(self, target: Target) -> CheckResult:
@@ -60,4 +60,4 @@ class RedisCheck(Check):
     result = staticmethod(verdict)
 
 
-__all__ = ["COUNTERS", "TARGET_KIND", "RedisCheck", "info_evidence"]
+__all__ = ["TARGET_KIND", "RedisCheck", "info_evidence"]

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from steadyops.contracts.checks import grade, label_float, label_int, worst
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
-from steadyops.integrations.redis.base import COUNTERS, RedisCheck, info_evidence
+from steadyops.integrations.redis.base import RedisCheck, info_evidence
 from steadyops.integrations.redis.client import CLIENT_NAME, connect, describe_error, fetch_info
 from steadyops.integrations.redis.parse import effective_policy, error_stats, num, replicas, slow_entries
 
@@ -134,7 +134,7 @@ class EvictionsCheck(RedisCheck):
     runbook: ClassVar[str | None] = RB_MEMORY
 
     async def judge(self, target: Target, client: aioredis.Redis, info: dict[str, str]) -> CheckResult:
-        rate = COUNTERS.rate(target.name, "evicted_keys", num(info, "evicted_keys"), num(info, "uptime_in_seconds"))
+        rate = self.memory.rate(target.name, "evicted_keys", num(info, "evicted_keys"), num(info, "uptime_in_seconds"))
         evidence = [info_evidence(info, ("evicted_keys", "uptime_in_seconds", "maxmemory_human", "maxmemory_policy",
                                          "used_memory_human", "keyspace_hits", "keyspace_misses"))]
         metrics = {"evicted_keys": num(info, "evicted_keys"), "evicted_per_s": round(rate.per_second, 4)}
@@ -170,7 +170,7 @@ class ClientsCheck(RedisCheck):
     async def judge(self, target: Target, client: aioredis.Redis, info: dict[str, str]) -> CheckResult:
         connected, maxclients = num(info, "connected_clients"), num(info, "maxclients")
         blocked = num(info, "blocked_clients")
-        rejected = COUNTERS.rate(target.name, "rejected_connections", num(info, "rejected_connections"),
+        rejected = self.memory.rate(target.name, "rejected_connections", num(info, "rejected_connections"),
                                  num(info, "uptime_in_seconds"))
         evidence = [info_evidence(info, ("connected_clients", "maxclients", "rejected_connections", "blocked_clients",
                                          "client_recent_max_input_buffer", "client_recent_max_output_buffer"))]

@@ -15,8 +15,10 @@ words ``zk`` / ``zoo``.
 
 from __future__ import annotations
 
+from steadyops.contracts.memory import remembering
 from steadyops.integrations.zookeeper import checks, ensemble, storage
 from steadyops.integrations.zookeeper.collectors import COLLECTORS
+from steadyops.integrations.zookeeper.discover import KnownDirs
 from steadyops.integrations.zookeeper.grammar import register_extras
 from steadyops.integrations.zookeeper.storage import DirProbe, DirUsage
 from steadyops.plugins import Registry
@@ -27,8 +29,9 @@ CHECKS = (*checks.CHECKS, *ensemble.CHECKS, *storage.CHECKS)
 
 
 def register(registry: Registry) -> None:
+    known = KnownDirs()  # this registry's: the directories a server reported are never another App's
     for check in CHECKS:
-        registry.add_check(check)
+        registry.add_check(remembering(check, known))
     for collector in COLLECTORS:
         registry.add_collector(collector)
     from steadyops.integrations.zookeeper.actions import ZkPurge  # the action, registered like any plugin's

@@ -9,8 +9,8 @@ found, in order, from:
 3. the label ``config_file`` (a ``zoo.cfg`` on this host);
 4. the process: a local ``java`` whose command line runs ZooKeeper with a config file whose
    ``clientPort`` is the target's port (a SIGSTOPped or wedged JVM still has its command line);
-5. the last directories this target reported (remembered from earlier answers), so a server that
-   already exited is still judged on its own disk.
+5. the last directories this target reported (remembered from earlier answers in this registry's
+   :class:`KnownDirs`), so a server that already exited is still judged on its own disk.
 
 Steps 3–4 read only this machine: a remote target's process is not visible from here.
 """
@@ -25,22 +25,24 @@ import psutil
 from steadyops.core.inventory import Target
 from steadyops.integrations.zookeeper.parse import parse_conf
 
-__all__ = ["dirs_from_config", "find_config_file", "last_known", "remember"]
+__all__ = ["KnownDirs", "dirs_from_config", "find_config_file"]
 
 _MAIN_CLASSES = ("org.apache.zookeeper.server.quorum.QuorumPeerMain", "org.apache.zookeeper.server.ZooKeeperServerMain")
-#: (target name, address) → the directories it reported last; the address is part of the key so a
-#: target moved to another server never inherits the old one's directories
-_KNOWN: dict[tuple[str, str], dict[str, str]] = {}
+class KnownDirs:
+    """The directories each target reported last (one registry's: the storage checks' ``memory``),
+    keyed by (target name, address) so a target moved to another server never inherits the old
+    one's directories."""
 
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], dict[str, str]] = {}
 
-def remember(target: Target, dirs: dict[str, str]) -> None:
-    """Keep what the server said last, for the time it can no longer say it."""
-    if dirs:
-        _KNOWN[(target.name, target.address)] = dict(dirs)
+    def remember(self, target: Target, dirs: dict[str, str]) -> None:
+        """Keep what the server said last, for the time it can no longer say it."""
+        if dirs:
+            self._known[(target.name, target.address)] = dict(dirs)
 
-
-def last_known(target: Target) -> dict[str, str]:
-    return dict(_KNOWN.get((target.name, target.address), {}))
+    def last_known(self, target: Target) -> dict[str, str]:
+        return dict(self._known.get((target.name, target.address), {}))
 
 
 def dirs_from_config(path: str | Path) -> dict[str, str]:

@@ -29,6 +29,7 @@ from typing import ClassVar, Protocol
 import psutil
 
 from steadyops.contracts.checks import grade, label_float, worst
+from steadyops.contracts.memory import Remembers
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target, split_address
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
@@ -37,7 +38,7 @@ from steadyops.execution.shell import shell_for
 from steadyops.execution.where import is_local
 from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, unanswered
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer
-from steadyops.integrations.zookeeper.discover import dirs_from_config, find_config_file, last_known, remember
+from steadyops.integrations.zookeeper.discover import KnownDirs, dirs_from_config, find_config_file
 from steadyops.integrations.zookeeper.parse import ZkConf
 
 RB_DISK = "zookeeper/zk-disk-cleanup.en.md"
@@ -158,7 +159,13 @@ def probe_for(target: Target) -> DirProbe | None:
     return ShellDirProbe() if logs_in_over_ssh(target) else None
 
 
-async def data_dirs(check: ZkCheck, target: Target) -> tuple[ZkConf | None, dict[str, str], Answer | None]:
+class StorageCheck(Remembers[KnownDirs], ZkCheck):
+    """A check of the data directories: ``self.memory`` is its registry's :class:`KnownDirs`."""
+
+    memory_type = KnownDirs
+
+
+async def data_dirs(check: StorageCheck, target: Target) -> tuple[ZkConf | None, dict[str, str], Answer | None]:
     """``{"dataDir": path, "dataLogDir": path}`` from conf, else labels, the config file, the process or
     what the server said last (see :mod:`.discover`); the failed answer if none of them knows."""
     conf, answer = await fetch_conf(check.client(target))
@@ -166,24 +173,24 @@ async def data_dirs(check: ZkCheck, target: Target) -> tuple[ZkConf | None, dict
     if conf is not None:
         dirs = {k: v for k, v in (("dataDir", conf.data_dir), ("dataLogDir", conf.data_log_dir)) if v}
         if "dataDir" in dirs:
-            remember(target, {"dataLogDir": dirs["dataDir"], **dirs})
+            check.memory.remember(target, {"dataLogDir": dirs["dataDir"], **dirs})
     for key, label in (("dataDir", "data_dir"), ("dataLogDir", "data_log_dir")):
         if key not in dirs and target.labels.get(label):
             dirs[key] = _version_dir(target.labels[label])
     if "dataDir" not in dirs:
-        dirs = {**await asyncio.to_thread(_discovered, target), **dirs}
+        dirs = {**await asyncio.to_thread(_discovered, target, check.memory), **dirs}
     if "dataDir" in dirs and "dataLogDir" not in dirs:
         dirs["dataLogDir"] = dirs["dataDir"]  # ZooKeeper's own default
     return conf, dirs, (None if dirs else answer)
 
 
-def _discovered(target: Target) -> dict[str, str]:
+def _discovered(target: Target, known: KnownDirs) -> dict[str, str]:
     """The config file (label ``config_file``, else the local process's), else the last known dirs."""
     path = target.labels.get("config_file")
     if not path and is_local(target):
         path = find_config_file(split_address(target.address, DEFAULT_PORT)[1])
     found = {k: _version_dir(v) for k, v in dirs_from_config(path).items()} if path else {}
-    return found or last_known(target)
+    return found or known.last_known(target)
 
 
 def _version_dir(path: str) -> str:
@@ -210,7 +217,7 @@ def _fmt(n: float) -> str:
     return f"{n / MIB:.1f} MiB" if n < 1024 * MIB else f"{n / MIB / 1024:.2f} GiB"
 
 
-class DiskCheck(ZkCheck):
+class DiskCheck(StorageCheck):
     """Filesystem usage under dataDir and dataLogDir (``disk_used_pct_warn`` / ``_crit`` labels)."""
 
     name: ClassVar[str] = "zookeeper.disk"
@@ -268,7 +275,7 @@ class DiskCheck(ZkCheck):
         return self.result(target, status, summary, evidence + errors, layer="disk", metrics=metrics)
 
 
-class DataFilesCheck(ZkCheck):
+class DataFilesCheck(StorageCheck):
     """Snapshot and txn-log count and size: growth without ``autopurge`` fills the disk slowly."""
 
     name: ClassVar[str] = "zookeeper.datafiles"
