@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import locale
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -403,11 +404,13 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
-_CONFIG_OVERRIDE: list[Path | None] = [None]
+#: the config file :func:`load_settings` reads for the Settings it is building now (pydantic asks the
+#: class, not the call, for its sources); a context variable, so two loads in one process never mix
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("steadyops_config_file", default=None)
 
 
 def _config_path() -> Path | None:
-    explicit = _CONFIG_OVERRIDE[0] or (
+    explicit = _CONFIG_FILE.get() or (
         Path(os.environ["STEADYOPS_CONFIG"]) if os.environ.get("STEADYOPS_CONFIG") else None
     )
     if explicit is not None:
@@ -448,7 +451,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if config_file is not None and not config_file.is_file():
         raise KeyedConfigError(f"config file {config_file} does not exist", "cfgerr.no_file", path=config_file)
     doc = _check_yaml(config_file or _config_path())
-    _CONFIG_OVERRIDE[0] = config_file
+    token = _CONFIG_FILE.set(config_file)
     try:
         settings = Settings(**overrides)
         unknown = unknown_keys(Settings, doc)
@@ -463,4 +466,4 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     except (OSError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
     finally:
-        _CONFIG_OVERRIDE[0] = None
+        _CONFIG_FILE.reset(token)

@@ -31,7 +31,7 @@ class XidInfo:
 
 _OK, _WARN, _CRIT = CheckStatus.OK, CheckStatus.WARNING, CheckStatus.CRITICAL
 
-XID_CODES: dict[int, XidInfo] = {x.code: x for x in (
+_CATALOGUE = (
     XidInfo(8, "GPU stopped processing (timeout)", "driver", _WARN, "check the job; reset the GPU if it repeats"),
     XidInfo(13, "graphics engine exception", "app", _WARN, "application fault (bad kernel, out-of-bounds); "
             "check the job, run compute-sanitizer"),
@@ -63,11 +63,12 @@ XID_CODES: dict[int, XidInfo] = {x.code: x for x in (
     XidInfo(120, "GSP error", "driver", _CRIT, "drain and reset the GPU"),
     XidInfo(154, "GPU recovery action changed (reset or reboot required)", "hardware", _CRIT, "drain and do the "
             "recovery action the driver names (GPU reset / node reboot)"),
-)}
-for _code, _name in ((144, "SAW"), (145, "RLW"), (146, "TLW"), (147, "TREX"), (148, "NVLPW"), (149, "NETIR"),
-                     (150, "MSE")):
-    XID_CODES[_code] = XidInfo(_code, f"NVLink {_name} error", "nvlink", _CRIT,
-                               "check the NVLink fabric (fabric manager, NVSwitch); drain if fatal")
+    *(XidInfo(code, f"NVLink {name} error", "nvlink", _CRIT,
+              "check the NVLink fabric (fabric manager, NVSwitch); drain if fatal")
+      for code, name in ((144, "SAW"), (145, "RLW"), (146, "TLW"), (147, "TREX"), (148, "NVLPW"), (149, "NETIR"),
+                         (150, "MSE"))),
+)
+XID_CODES: dict[int, XidInfo] = {x.code: x for x in _CATALOGUE}
 
 
 def describe(code: int) -> XidInfo:
