@@ -71,9 +71,10 @@ $(PY):
 		scripts/install-test-deps.sh --only python3-venv && $(PYTHON) -m venv $(VENV); }
 	@$(PIP) install --upgrade pip || echo "(pip upgrade skipped)"
 
+# SSH is an extra (asyncssh) like the database drivers; the platform `make run` starts logs in to hosts
 $(RUN_STAMP): pyproject.toml | $(PY)
-	@echo "pip install -e ."
-	@$(PIP) install -e .
+	@echo "pip install -e '.[ssh]'"
+	@$(PIP) install -e '.[ssh]'
 	@touch $@
 
 # The test extras include the runtime dependencies, so they satisfy `make run` as well.

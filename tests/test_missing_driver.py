@@ -55,3 +55,46 @@ def test_a_postgresql_store_without_the_driver_names_the_extra() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
                           env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
     assert "pip install 'steadyops[postgres]'" in done.stdout, done.stderr
+
+
+SSH_PROBE = r"""
+import asyncio, json, pathlib, sys
+sys.modules["asyncssh"] = None  # as if the extra 'ssh' were not installed
+from steadyops.app import build_app
+from steadyops.config.settings import Settings
+from steadyops.core.errors import Refused
+from steadyops.core.inventory import Target
+from steadyops.execution.shell import shell_for
+from steadyops.plugins import load_plugins
+
+registry = load_plugins(entry_points_too=False)
+app = build_app(Settings(data_dir=pathlib.Path(sys.argv[1])), registry=registry)  # starts without SSH
+remote = Target(name="far", kind="host", address="10.0.0.5", credentials="file:/nonexistent/key")
+here = Target(name="here", kind="host", address="127.0.0.1")
+gpu = Target(name="gpu-far", kind="gpu", address="10.0.0.6", credentials="file:/nonexistent/key")
+far = asyncio.run(registry.checks.get("host.memory")().run(remote))
+near = asyncio.run(registry.checks.get("host.memory")().run(here))
+node = asyncio.run(registry.checks.get("gpu.memory")().run(gpu))
+try:
+    shell_for(remote)
+    refused = ""
+except Refused as exc:
+    refused = str(exc)
+app.close()
+print(json.dumps({"far": [str(far.status), far.layer, far.summary], "near": [str(near.status), near.summary],
+                  "gpu": [str(node.status), node.layer, node.summary], "refused": refused,
+                  "loaded": "steadyops.integrations.host" in registry.loaded, "missing": registry.missing}))
+"""
+
+
+def test_ssh_is_an_extra_a_remote_target_names_it_and_this_host_is_inspected(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", SSH_PROBE, str(tmp_path / "data")], capture_output=True, text=True,
+                          timeout=120, env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    extra = "pip install 'steadyops[ssh]'"
+    assert out["far"][:2] == ["unknown", "config"] and extra in out["far"][2]  # said, never "ok", never a crash
+    assert out["gpu"][:2] == ["unknown", "config"] and extra in out["gpu"][2]
+    assert out["near"][0] in ("ok", "warning", "critical") and "ssh" not in out["near"][1].lower()
+    assert extra in out["refused"]  # an action on a remote host is refused before it plans anything
+    assert out["loaded"] and out["missing"] == {}  # the host integration itself needs no SSH

@@ -116,7 +116,7 @@ def module_state() -> dict[tuple[str, str], str]:
     for path in sorted(SRC.rglob("*.py")):
         module = ".".join(path.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__")
         for name, line, why in scan(path.read_text(encoding="utf-8")):
-            if why.startswith("instance of") and _immutable(module, name):
+            if why.startswith("instance of") and (module, name) not in ALLOWED and _immutable(module, name):
                 continue
             out[(module, name)] = f"{path.relative_to(SRC.parent)}:{line}: {why}"
     return out

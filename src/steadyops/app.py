@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from steadyops.config.settings import RouteConfig, Settings, describe_validation_error, load_settings
 from steadyops.contracts.notifiers import Notifier
 from steadyops.core.clock import Clock, SystemClock
-from steadyops.core.errors import ConfigError, PluginError
+from steadyops.core.errors import ConfigError, MissingExtra, PluginError
 from steadyops.core.i18n import normalise
 from steadyops.core.inventory import Inventory
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
@@ -185,9 +185,12 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
 
 
 def _configure_ssh(data_dir: Path) -> None:
-    """steadyops keeps its own known_hosts (accept-new) under the data dir, for inspection and actions alike."""
-    from steadyops.execution.ssh import configure_ssh  # asyncssh is imported here, not by importing steadyops
-
+    """steadyops keeps its own known_hosts (accept-new) under the data dir, for inspection and actions alike.
+    Without the extra ``ssh`` there is nothing to configure: a remote target reports the extra to install."""
+    try:
+        from steadyops.execution.ssh import configure_ssh  # asyncssh is imported here, not by importing steadyops
+    except MissingExtra:
+        return
     configure_ssh(known_hosts_dir=data_dir / "ssh")
 
 

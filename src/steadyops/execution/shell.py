@@ -29,7 +29,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
-from steadyops.core.errors import Refused
+from steadyops.core.errors import MissingExtra, Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import Plan
 from steadyops.execution import archive, fsops
@@ -274,7 +274,10 @@ class SshShell(Shell):
     remote = True
 
     def __init__(self, target: Target, timeout: float = 300.0) -> None:
-        from steadyops.execution.ssh import SshSpec, open_connection  # asyncssh only when a target needs it
+        try:
+            from steadyops.execution.ssh import SshSpec, open_connection  # asyncssh only when a target needs it
+        except MissingExtra as exc:
+            raise Refused(f"cannot run on {target.name} over SSH: {exc}") from None
 
         self._open = open_connection
         try:

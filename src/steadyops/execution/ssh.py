@@ -1,4 +1,4 @@
-"""Remote hosts over SSH (asyncssh): key auth, the known-hosts policy, a small connection pool, ``SshHost``.
+"""Remote hosts over SSH (asyncssh, extra ``ssh``): key auth, the known-hosts policy, a connection pool, ``SshHost``.
 
 The one login and trust policy of steadyops: read-only inspection (:class:`SshHost`) and remediation
 (``SshShell`` in :mod:`.shell`) both log in through :func:`open_connection`, so a changed or unknown host
@@ -39,12 +39,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import asyncssh
+from steadyops.plugins import require_driver
 
-from steadyops.core.inventory import Target, split_address
-from steadyops.core.models import CheckStatus
-from steadyops.execution.access import SSH_PORT, CommandResult, HostAccess, Reads
-from steadyops.execution.errors import HostAccessError
+# the driver is an optional extra: without it a remote target reports the extra to install
+# (execution.where.host_for, execution.shell.SshShell) and this machine is inspected as usual
+require_driver("asyncssh", extra="ssh", kind="", purpose="SSH to a remote host")
+
+import asyncssh  # noqa: E402
+
+from steadyops.core.inventory import Target, split_address  # noqa: E402
+from steadyops.core.models import CheckStatus  # noqa: E402
+from steadyops.execution.access import SSH_PORT, CommandResult, HostAccess, Reads  # noqa: E402
+from steadyops.execution.errors import HostAccessError  # noqa: E402
 
 __all__ = [
     "SshHost", "SshSettings", "SshSpec", "close_connections", "configure_ssh", "load_client_key", "open_connection",

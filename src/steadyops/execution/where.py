@@ -21,9 +21,10 @@ import ipaddress
 import socket
 from typing import Any
 
-from steadyops.core.errors import Refused
+from steadyops.core.errors import MissingExtra, Refused
 from steadyops.core.inventory import Target, split_address
 from steadyops.execution.access import SSH_PORT, HostAccess, LocalHost, Reads
+from steadyops.execution.errors import HostAccessError
 
 __all__ = ["EXEC_KEY", "SSH_LABELS", "exec_record", "host_for", "is_local"]
 
@@ -62,11 +63,14 @@ def is_local(target: Target) -> bool:
 
 def host_for(target: Target, reads: Reads) -> HostAccess:
     """The read-only access a target gets, allowed exactly ``reads`` (the calling integration's list);
-    raises ``HostAccessError`` when its SSH settings are unusable."""
+    raises ``HostAccessError`` when its SSH settings are unusable or SSH is not installed (extra ``ssh``)."""
     if is_local(target):
         return LocalHost(reads)
-    from steadyops.execution.ssh import SshHost  # asyncssh is imported only when needed
-
+    try:
+        from steadyops.execution.ssh import SshHost  # asyncssh is imported only when needed
+    except MissingExtra as exc:  # UNKNOWN naming the extra, localised to the configuration
+        raise HostAccessError(f"{target.name} is reached over SSH, and {exc}", layer="config",
+                              source=f"ssh {target.address}") from None
     return SshHost.for_target(target, reads)
 
 
