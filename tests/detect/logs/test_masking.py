@@ -31,6 +31,13 @@ from steadyops.detect.logs.masking import Masker, mask, premask, render, tokeniz
         # paths, URLs, e-mail, hostnames
         ("file /var/log/app/x.log and ./rel/path", "file <*> and <*>"),
         ("open(/srv/data/run) failed", "open(<*>) failed"),
+        # a path runs to whitespace or a framing delimiter: a dot right after it is its own
+        ("wrote /srv/out/part-00042. next", "wrote <*> next"),
+        ("both /opt/a/lib.so and /opt/b/lib.so. Using one", "both <*> and <*> Using one"),
+        ("saved /tmp/report.csv, 3 rows", "saved <*>, <*> rows"),
+        # a quoted path after a key is one value, the quotes and the key stay
+        ('store path="/home/u/app/state.db" locked=NO', 'store path="<*>" locked=NO'),
+        ("cfg file='./conf/app.yaml'", "cfg file='<*>'"),
         ("see https://example.com/a?b=1 or ops@example.com", "see <*> or <*>"),
         ("host db-01.prod.example.com up", "host <*> up"),
         # timestamps, one parameter each

@@ -99,8 +99,12 @@ _SEGMENT_SPLIT: Final = re.compile(r"([:=,;|()\[\]{}<>\"'@/]+|\.{2,})")
 _EMBEDDED: Final = re.compile(
     rf"(?<![\w.]){_IPV4}(?::\d+)?(?![\w.])|(?<![\w.+\-]){_URL}"
     r"|(?<![\w:])[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){3,}(?![\w:])"
-    r"|(?<=[(\[=:])(?:/|\./|~/)[^\s'\"()\[\]<>]+"
+    r"|(?<=[(\[=:\"'])(?:/|\./|~/)[^\s'\"()\[\]<>]+"
 )
+# a word that starts a path: the path runs to the next whitespace or framing delimiter, so a dot
+# right after it is the path's own (``part-00590.``, ``libfoo.so.``): '.' is not a delimiter of
+# path-like strings in the Loghub annotation guideline (Khan et al., ICSE'22, rule PS)
+_PATH_START: Final = re.compile(r"(?:/|\./|\.\./|~/)[^\s'\"]")
 _DIGIT: Final = re.compile(r"\d")
 _WILD_RUN: Final = re.compile(r"(?:<\*>)(?:[.]?<\*>)+")
 
@@ -189,7 +193,10 @@ def _mask_word(word: str) -> str:
         return word
     if WILDCARD + WILDCARD in masked or WILDCARD + "." + WILDCARD in masked:
         masked = _WILD_RUN.sub(WILDCARD, masked)
-    out = word[:start] + masked + word[end:]
+    trail = word[end:]
+    if masked == WILDCARD and trail[:1] == "." and _PATH_START.match(core):
+        trail = trail.lstrip(".")
+    out = word[:start] + masked + trail
     if WILDCARD + ">" in out and out.count(">") > out.count("<"):
         # the closing bracket of a ``<Type: value>`` description that opened in an earlier word
         # goes with the value (``<Conn: 0x1f..>`` -> ``<Conn: <*>``), as annotated templates do
