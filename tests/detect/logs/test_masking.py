@@ -46,7 +46,6 @@ from steadyops.detect.logs.masking import Masker, mask, premask, render, tokeniz
         # key=value / key:value keep the key
         ("uid=0 euid=0 tty=console ruser= rhost=host.example.com", "uid=<*> euid=<*> tty=console ruser= rhost=<*>"),
         ("Pending:0 Scheduled:12 path:/var/run/x", "Pending:<*> Scheduled:<*> path:<*>"),
-        ("session opened for user root by (uid=0)", "session opened for user root by (uid=<*>)"),
         # an HTTP request line: target and protocol are one parameter
         ('"GET /api/items/7 HTTP/1.1" status: 200', '"GET <*>" status: <*>'),
         # names that merely end in a digit stay; a numbered suffix keeps its name
@@ -65,6 +64,9 @@ from steadyops.detect.logs.masking import Masker, mask, premask, render, tokeniz
         ("balanced <id=5> stays", "balanced <id=<*>> stays"),
         # literals printed by code
         ("value null and true", "value <*> and <*>"),
+        # the superuser accounts are user names: a value, as any other user name at that place
+        ("session opened for user root by (uid=0)", "session opened for user <*> by (uid=<*>)"),
+        ("ADMIN login on console; boot=admin", "<*> login on console; boot=<*>"),
         # nothing variable: unchanged
         ("Registered CacheManager", "Registered CacheManager"),
         ("com.example.agent.daemon: Service exited", "com.example.agent.daemon: Service exited"),

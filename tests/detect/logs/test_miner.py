@@ -24,8 +24,8 @@ def test_same_line_same_id_and_masked_variants_join_it() -> None:
 def test_params_are_the_values_behind_each_wildcard() -> None:
     miner = TemplateMiner()
     m = miner.add("session opened for user root by (uid=0) in 12ms")
-    assert m.template == "session opened for user root by (uid=<*>) in <*>"
-    assert m.params == ["0", "12ms"]
+    assert m.template == "session opened for user <*> by (uid=<*>) in <*>"
+    assert m.params == ["root", "0", "12ms"]
     m = miner.add('10.1.2.3 "GET /api/items HTTP/1.1" status: 200 at Mon Jan  2 03:04:05 2006')
     assert m.template == '<*> "GET <*>" status: <*> at <*>'
     assert m.params == ["10.1.2.3", "/api/items HTTP/1.1", "200", "Mon Jan  2 03:04:05 2006"]

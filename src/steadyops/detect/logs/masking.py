@@ -54,6 +54,9 @@ _WHOLE_VALUE: Final = re.compile(
             # hex id of six or more digits mixing letters and decimal digits (3fa9c2e1, 0a7b44d9…)
             r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}",
             r"(?:null|NULL|Null|nil|None|true|false|TRUE|FALSE|True|False)",  # literals printed by code
+            # the superuser accounts every system has are user names, a value like any other user name
+            # (the Loghub annotation guideline masks them by default, rule US: 'root', 'admin')
+            r"(?:root|ROOT|Root|admin|ADMIN|Admin)",
             r"(?:/|\./|\.\./|~/)[^\s'\"]+",  # absolute or relative path
             r"[A-Za-z]:\\\S*",  # Windows path
         )
