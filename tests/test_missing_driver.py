@@ -76,7 +76,7 @@ far = asyncio.run(registry.checks.get("host.memory")().run(remote))
 near = asyncio.run(registry.checks.get("host.memory")().run(here))
 node = asyncio.run(registry.checks.get("gpu.memory")().run(gpu))
 try:
-    shell_for(remote)
+    shell_for(remote, logins=app.ssh)
     refused = ""
 except Refused as exc:
     refused = str(exc)

@@ -50,10 +50,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the runbooks that ship inside steadyops, parsed once: a memo of files in the package, the same for every App",
     ("steadyops.runner.distributed", "_RUNTIME"):
         "the worker process's one App: Celery calls tasks as module functions, and `steadyops worker` sets it once",
-    ("steadyops.execution.ssh", "_settings"):
-        "process-wide SSH settings (the known-hosts dir under the data dir): to be owned per App, see issue 17",
-    ("steadyops.execution.ssh", "_pools"):
-        "SSH connections per event loop (a loop's sockets cannot serve another loop); App.shutdown closes its loop's",
 }
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,9 +19,10 @@ from pydantic import ValidationError
 from steadyops.config.settings import RouteConfig, Settings, describe_validation_error, load_settings
 from steadyops.contracts.notifiers import Notifier
 from steadyops.core.clock import Clock, SystemClock
-from steadyops.core.errors import ConfigError, MissingExtra, PluginError
+from steadyops.core.errors import ConfigError, PluginError
 from steadyops.core.i18n import normalise
 from steadyops.core.inventory import Inventory
+from steadyops.execution.logins import Logins, SshSettings
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
 from steadyops.operations.wiring import rhythm_evidence, start_rhythm
 from steadyops.pipeline import Pipeline, build_pipeline
@@ -81,6 +81,8 @@ class App:
     scheduler: Scheduler | None = None
     #: where jobs run: in this process, or on Celery workers (``runner.engine``)
     jobs: Jobs | None = None
+    #: this App's SSH: its known_hosts under the data dir and its pooled logins (offered to the plugins)
+    ssh: Logins = field(default_factory=Logins)
 
     def close(self) -> None:
         if self.jobs is not None:
@@ -88,13 +90,10 @@ class App:
         self.store.close()
 
     async def shutdown(self) -> None:
-        """When the server stops: the plugins' shutdown hooks, then the pooled SSH logins (if any were made)."""
+        """When the server stops: the plugins' shutdown hooks, then this App's pooled SSH logins."""
         for hook in self.registry.shutdowns:
             await hook()
-        if "steadyops.execution.ssh" in sys.modules:
-            from steadyops.execution.ssh import close_connections
-
-            await close_connections()
+        await self.ssh.close()
 
     async def run(self, stop: asyncio.Event) -> None:
         """The background engine of ``serve``: the pipeline (with the investigation hook :func:`build_app`
@@ -154,8 +153,9 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     inventory = demo.add_target(Inventory.load(settings.inventory), settings)
     channels = build_channels(settings, registry, http_client)
     store = Store(settings.effective_database_url)
-    _configure_ssh(settings.data_dir)
-    registry.setup(PluginContext(data_dir=settings.data_dir,
+    # steadyops' own known_hosts (accept-new) under this App's data dir, for inspection and actions alike
+    ssh = Logins(SshSettings(known_hosts_dir=settings.data_dir / "ssh"))
+    registry.setup(PluginContext(data_dir=settings.data_dir, ssh=ssh,
                                  check_history=functools.partial(checks_repo.recent_metrics, store)))
     knowledge = LazyKnowledge(settings.data_dir, registry.runbook_packages)
     logs = LogSources(settings.log_sources, known_targets=inventory.targets,
@@ -178,20 +178,13 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
         pipeline.offload = True
     app = App(settings=settings, store=store, registry=registry, inventory=inventory, pipeline=pipeline,
               clock=clock, checks=checks, audit=audit, executor=executor, knowledge=knowledge, channels=channels,
-              logs=logs, scheduler=scheduler, jobs=jobs)
+              logs=logs, scheduler=scheduler, jobs=jobs, ssh=ssh)
     if settings.llm is not None:  # the pipeline asks the model about each new incident after its batch
         pipeline.investigate = functools.partial(_investigate_new, app)
     return app
 
 
-def _configure_ssh(data_dir: Path) -> None:
-    """steadyops keeps its own known_hosts (accept-new) under the data dir, for inspection and actions alike.
-    Without the extra ``ssh`` there is nothing to configure: a remote target reports the extra to install."""
-    try:
-        from steadyops.execution.ssh import configure_ssh  # asyncssh is imported here, not by importing steadyops
-    except MissingExtra:
-        return
-    configure_ssh(known_hosts_dir=data_dir / "ssh")
+
 
 
 async def _investigate_new(app: App) -> int:

@@ -108,7 +108,7 @@ CheckHistory = Callable[[str, str, datetime, int], list[tuple[datetime, dict[str
 
 @dataclass(frozen=True)
 class PluginContext:
-    """What the composition root offers plugins at start: where to keep files, and past results.
+    """What the composition root offers plugins at start: where to keep files, past results, SSH.
 
     Plugins get it through a setup function (``registry.add_setup``) instead of importing the
     store or settings, so the dependency still points from the core to the plugin.
@@ -116,6 +116,9 @@ class PluginContext:
 
     data_dir: Path
     check_history: CheckHistory
+    #: the App's SSH logins (a ``steadyops.execution.logins.Logins``; typed loosely because the registry
+    #: sits below the execution layer): a plugin that reaches remote hosts keeps it in its memory
+    ssh: Any = None
 
 
 #: (the check runner — a ``steadyops.runner.checks.CheckRunner``, typed loosely because the registry sits

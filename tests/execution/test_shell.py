@@ -26,6 +26,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import Plan, Risk
 from steadyops.execution import archive
 from steadyops.execution.errors import ShellError
+from steadyops.execution.logins import Logins
 from steadyops.execution.shell import (
     Completed,
     Guard,
@@ -130,11 +131,14 @@ def test_shell_for_plan_never_guesses() -> None:
         shell_for_plan(plan_with({}))
     with pytest.raises(Refused, match="unknown transport"):
         shell_for_plan(plan_with({EXEC_KEY: {"transport": "telnet"}}))
+    logins = Logins()  # an App's SSH (build_app makes one per App, under its data dir)
     with pytest.raises(Refused, match="cannot run on db-1: no SSH key for target db-1"):
-        shell_for(Target(name="db-1", kind="host", address="10.0.0.7"))
-    sh = shell_for(Target(name="db-1", kind="host", address="10.0.0.7", credentials="file:/k",
-                          labels={"ssh_user": "ops"}))
+        shell_for(Target(name="db-1", kind="host", address="10.0.0.7"), logins=logins)
+    remote = Target(name="db-1", kind="host", address="10.0.0.7", credentials="file:/k", labels={"ssh_user": "ops"})
+    sh = shell_for(remote, logins=logins)
     assert isinstance(sh, SshShell) and sh.remote and sh.where == "ops@10.0.0.7:22"  # no login until used
+    with pytest.raises(Refused, match="no SSH logins were given"):  # never a process-wide default
+        shell_for(remote)
 
 
 # -- the verbs, run here ----------------------------------------------------------------------------

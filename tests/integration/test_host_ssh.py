@@ -25,11 +25,13 @@ import yaml
 
 from steadyops.app import build_app
 from steadyops.config.settings import Settings
+from steadyops.contracts.memory import remembering
 from steadyops.core.clock import SystemClock
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus, Finding
-from steadyops.execution.ssh import close_connections, configure_ssh
+from steadyops.execution.logins import Logins, SshSettings
 from steadyops.integrations import host as host_plugin
+from steadyops.integrations.host.base import HostMemory
 from steadyops.integrations.host.checks import MemoryCheck
 from steadyops.integrations.host.checks_fs import DiskCheck
 from steadyops.integrations.host.collectors import FactsCollector
@@ -44,14 +46,14 @@ pytestmark = pytest.mark.integration
 MIB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-async def isolated(tmp_path: Path) -> AsyncIterator[None]:
-    """Own known_hosts dir per test; pooled SSH connections closed on this test's loop."""
-    settings = configure_ssh()
-    configure_ssh(known_hosts_dir=tmp_path / "ssh")
-    yield
-    await close_connections()
-    configure_ssh(known_hosts_dir=settings.known_hosts_dir)
+@pytest.fixture
+async def memory(tmp_path: Path) -> AsyncIterator[HostMemory]:
+    """What a registry's host classes share, as build_app would set it up: this test's own SSH logins
+    (known_hosts under tmp_path/ssh), closed when the test ends."""
+    memory = HostMemory()
+    memory.logins = Logins(SshSettings(known_hosts_dir=tmp_path / "ssh"))
+    yield memory
+    await memory.logins.close()
 
 
 @pytest.fixture
@@ -127,70 +129,81 @@ async def test_every_host_check_over_ssh_and_locally(make_app: Any, sshd: SshSer
     assert any(f"@ {sshd.user}@127.0.0.1:{sshd.port}" in e.source for e in over_ssh.evidence)
     ports = {f.target: f for f in findings if f.check == "host.ports"}
     assert all(f.status is CheckStatus.OK for f in ports.values())
-    remote_facts = (await FactsCollector().collect(remote)).data
-    local_facts = (await FactsCollector().collect(local)).data
+    facts = app.registry.collectors.get(FactsCollector.name)  # bound to this App's SSH logins
+    remote_facts = (await facts().collect(remote)).data
+    local_facts = (await facts().collect(local)).data
+    await app.shutdown()
     assert remote_facts["ok"] and local_facts["ok"], (remote_facts, local_facts)
     for key in ("os", "kernel", "hostname", "cpus"):  # one machine, two paths, same answers
         assert remote_facts[key] == local_facts[key]
     assert remote_facts["memory"]["total"] == local_facts["memory"]["total"]
 
 
-async def test_host_key_mismatch_is_refused_never_ok(sshd: SshServer, tmp_path: Path) -> None:
+async def test_host_key_mismatch_is_refused_never_ok(sshd: SshServer, memory: HostMemory, tmp_path: Path) -> None:
     impostor = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
     pinned = sshd.known_hosts_file(tmp_path / "known_hosts", public_key=impostor)
     target = ssh_target(sshd, known_hosts=str(pinned))
-    results = await asyncio.gather(*(check().run(target) for check in host_plugin.CHECKS))
+    results = await asyncio.gather(*(remembering(check, memory)().run(target) for check in host_plugin.CHECKS))
     for r in results:
         assert (r.status, r.layer) == (CheckStatus.CRITICAL, "network"), r
         assert f"SSH host key of 127.0.0.1:{sshd.port} does not match the key recorded in {pinned}" in r.summary
     other = tmp_path / "other_hosts"
     other.write_text(f"[127.0.0.1]:1 {sshd.host_public_key}\n")
-    r = await MemoryCheck().run(ssh_target(sshd, known_hosts=str(other)))
+    r = await remembering(MemoryCheck, memory)().run(ssh_target(sshd, known_hosts=str(other)))
     assert (r.status, r.layer) == (CheckStatus.UNKNOWN, "network") and "is unknown" in r.summary
 
 
-async def test_accept_new_records_the_key_then_refuses_a_changed_one(sshd: SshServer, tmp_path: Path) -> None:
+async def test_accept_new_records_the_key_then_refuses_a_changed_one(sshd: SshServer, memory: HostMemory,
+                                                                      tmp_path: Path) -> None:
+    check = remembering(MemoryCheck, memory)  # as the registry binds it
     target = ssh_target(sshd, known_hosts="accept-new")
-    assert (await MemoryCheck().run(target)).status is CheckStatus.OK
+    assert (await check().run(target)).status is CheckStatus.OK
     recorded = tmp_path / "ssh" / "known_hosts"
     key_type, key_data = sshd.host_public_key.split()[:2]
     assert recorded.read_text() == f"[127.0.0.1]:{sshd.port} {key_type} {key_data}\n"
     assert oct(recorded.stat().st_mode & 0o777) == "0o600"
-    await close_connections()  # the next login verifies the key again
-    assert (await MemoryCheck().run(target)).status is CheckStatus.OK
-    await close_connections()
+    await memory.logins.close()  # the next login verifies the key again
+    assert (await check().run(target)).status is CheckStatus.OK
+    await memory.logins.close()
     impostor = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode().split()
     recorded.write_text(f"[127.0.0.1]:{sshd.port} {impostor[0]} {impostor[1]}\n")
-    r = await MemoryCheck().run(target)
+    r = await check().run(target)
     assert (r.status, r.layer) == (CheckStatus.CRITICAL, "network") and "does not match" in r.summary
     by_name = target.model_copy(update={"address": f"localhost:{sshd.port}"})  # recorded only by IP
-    r = await MemoryCheck().run(by_name)
+    r = await check().run(by_name)
     assert (r.status, r.layer) == (CheckStatus.CRITICAL, "network"), r  # accept-new must not replace it
     unpinned = ssh_target(sshd, "unpinned", known_hosts="insecure-ignore")
-    assert (await MemoryCheck().run(unpinned)).status is CheckStatus.OK  # only because it says so
+    assert (await check().run(unpinned)).status is CheckStatus.OK  # only because it says so
+    # another App (its own data dir) recorded nothing: accept-new there records the key there
+    other = HostMemory()
+    other.logins = Logins(SshSettings(known_hosts_dir=tmp_path / "other-app" / "ssh"))
+    assert (await remembering(MemoryCheck, other)().run(target)).status is CheckStatus.OK
+    assert (tmp_path / "other-app" / "ssh" / "known_hosts").read_text().split()[1:] == [key_type, key_data]
+    await other.logins.close()
 
 
-async def test_unauthorised_key_is_refused(sshd: SshServer, tmp_path: Path) -> None:
+async def test_unauthorised_key_is_refused(sshd: SshServer, memory: HostMemory, tmp_path: Path) -> None:
     stranger = tmp_path / "stranger"
     asyncssh.generate_private_key("ssh-ed25519").write_private_key(str(stranger))
     target = ssh_target(sshd).model_copy(update={"credentials": f"file:{stranger}"})
-    r = await MemoryCheck().run(target)
+    r = await remembering(MemoryCheck, memory)().run(target)
     assert (r.status, r.layer) == (CheckStatus.UNKNOWN, "config") and "is not authorised" in r.summary
 
 
 @pytest.mark.parametrize("transport", ["local", "ssh"])
-async def test_full_filesystem_is_critical_with_the_mount_in_evidence(sshd: SshServer, tmpfs: Path,
+async def test_full_filesystem_is_critical_with_the_mount_in_evidence(sshd: SshServer, tmpfs: Path, memory: HostMemory,
                                                                       transport: str) -> None:
     target = local_target() if transport == "local" else ssh_target(sshd)
+    disk = remembering(DiskCheck, memory)
     fill(tmpfs, "big.bin", 19.5)
-    r = await DiskCheck().run(target)
+    r = await disk().run(target)
     assert (r.status, r.layer) == (CheckStatus.CRITICAL, "disk"), r
     assert r.metrics[f"used_pct:{tmpfs}"] >= 95
     mine = [e for e in r.evidence if e.source == f"mount {tmpfs}"]
     assert mine and f"tmpfs (tmpfs) on {tmpfs}: 97." in mine[0].detail
     assert str(tmpfs) in r.summary and r.labels["mount"]
     (tmpfs / "big.bin").unlink()
-    r = await DiskCheck().run(target.model_copy(update={"labels": {**target.labels, "disk_mounts": str(tmpfs)}}))
+    r = await disk().run(target.model_copy(update={"labels": {**target.labels, "disk_mounts": str(tmpfs)}}))
     assert r.status is CheckStatus.OK and r.metrics[f"used_pct:{tmpfs}"] < 5
 
 
@@ -220,4 +233,5 @@ async def test_time_to_full_from_a_rising_trend_in_the_store(sshd: SshServer, tm
             alerts = [alerts_repo.row_to_alert(row) for row in alerts_repo.pending_events(s, 100)]
         assert [a.labels["mount"] for a in alerts if a.labels["alertname"] == "host.disk"] == [str(tmpfs)]
     finally:
+        await app.shutdown()
         app.close()

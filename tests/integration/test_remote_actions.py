@@ -37,8 +37,8 @@ from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Plan
 from steadyops.execution import archive
+from steadyops.execution.logins import Logins, SshSettings
 from steadyops.execution.shell import LocalShell, SshShell, shell_for
-from steadyops.execution.ssh import close_connections, configure_ssh
 from steadyops.integrations import host as host_plugin
 from steadyops.integrations import zookeeper as zk_plugin
 from steadyops.integrations.host.actions import CleanLogs
@@ -65,15 +65,6 @@ elif action == "stop":
         time.sleep(0.02)
     print("stopped", pid, flush=True)
 '''
-
-
-@pytest.fixture(autouse=True)
-async def isolated(tmp_path: Path) -> AsyncIterator[None]:
-    settings = configure_ssh()
-    configure_ssh(known_hosts_dir=tmp_path / "ssh")
-    yield
-    await close_connections()  # the verify checks' pooled (read-only) logins
-    configure_ssh(known_hosts_dir=settings.known_hosts_dir)
 
 
 class HttpUp(Check):
@@ -127,7 +118,7 @@ def tree(root: Path) -> str:
 
 
 @pytest.fixture
-def world(make_app: Any, sshd: SshServer, tmp_path: Path) -> Any:
+async def world(make_app: Any, sshd: SshServer, tmp_path: Path) -> AsyncIterator[Any]:
     """An App whose targets all live behind the test sshd: a host, a ZooKeeper, a web service."""
     logs, zkdir, svc = tmp_path / "logs", tmp_path / "zk", tmp_path / "svc"
     write_logs(logs)
@@ -161,7 +152,8 @@ def world(make_app: Any, sshd: SshServer, tmp_path: Path) -> Any:
     })
     app.logs, app.zkdir, app.svc, app.http_port = logs, zkdir, svc, http_port
     app.control, app.pidfile = control, pidfile
-    return app
+    yield app
+    await app.shutdown()  # the verify checks' pooled (read-only) logins, this App's own
 
 
 def where(sshd: SshServer) -> str:
@@ -246,18 +238,18 @@ async def test_zookeeper_storage_checks_measure_a_remote_data_dir_over_ssh(world
     target = world.inventory.targets["zk-remote"]
     target = target.model_copy(update={"labels": {**target.labels, "data_dir": str(world.zkdir)}})
     local = local_usage(str(world.zkdir / "version-2"))
-    usage = await ShellDirProbe().usage(target, str(world.zkdir))
+    usage = await ShellDirProbe(world.ssh).usage(target, str(world.zkdir))
     assert usage.path == str(world.zkdir / "version-2")
     counted = (usage.snapshots, usage.snapshot_bytes, usage.txn_logs, usage.txn_log_bytes)
     assert counted == (local.snapshots, local.snapshot_bytes, local.txn_logs, local.txn_log_bytes)
     assert counted == (5, 5 * (2048 + len(SNAP_TRAILER)), 5, 5 * 2048)
     assert usage.fs_total == local.fs_total and not usage.read_only
-    files = await DataFilesCheck().run(target)
+    files = await world.registry.checks.get(DataFilesCheck.name)().run(target)  # as the App runs it
     assert files.status is CheckStatus.OK and files.metrics["snapshots"] == 5 and files.metrics["txn_logs"] == 5
-    disk = await DiskCheck().run(target)
+    disk = await world.registry.checks.get(DiskCheck.name)().run(target)
     assert disk.status is not CheckStatus.UNKNOWN and "data_dir_used_pct" in disk.metrics, disk
     with pytest.raises(OSError, match="No such file"):
-        await ShellDirProbe().usage(target, str(world.zkdir / "nope"))
+        await ShellDirProbe(world.ssh).usage(target, str(world.zkdir / "nope"))
 
 
 async def test_service_restart_over_ssh_runs_allow_listed_commands_only(world: Any, sshd: SshServer) -> None:
@@ -317,7 +309,8 @@ async def test_ssh_shell_quotes_every_argument_and_returns_when_the_command_exit
                                                                                   tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     hostile = [f"a; touch {marker}", f"$(touch {marker})", f"`touch {marker}`", "it's", "*", "\ttab\nnewline"]
-    async with shell_for(sshd.target("box", known_hosts=str(sshd.known_hosts_file()))) as sh:
+    logins = Logins(SshSettings(known_hosts_dir=tmp_path / "ssh"))
+    async with shell_for(sshd.target("box", known_hosts=str(sshd.known_hosts_file())), logins=logins) as sh:
         assert isinstance(sh, SshShell)
         done = await sh.run(["printf", "%s\\0", *hostile], 10)
         assert done.rc == 0 and done.stdout.split(b"\0")[:-1] == [h.encode() for h in hostile]

@@ -34,6 +34,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import Plan
 from steadyops.execution import archive, fsops
 from steadyops.execution.errors import HostAccessError, ShellError
+from steadyops.execution.logins import Logins
 from steadyops.execution.where import EXEC_KEY, exec_record
 
 if TYPE_CHECKING:
@@ -273,15 +274,16 @@ class SshShell(Shell):
 
     remote = True
 
-    def __init__(self, target: Target, timeout: float = 300.0) -> None:
+    def __init__(self, target: Target, timeout: float, logins: Logins) -> None:
         try:
             from steadyops.execution.ssh import SshSpec, open_connection  # asyncssh only when a target needs it
         except MissingExtra as exc:
             raise Refused(f"cannot run on {target.name} over SSH: {exc}") from None
 
         self._open = open_connection
+        self.settings = logins.settings
         try:
-            self.spec = SshSpec.from_target(target)
+            self.spec = SshSpec.from_target(target, logins.settings)
         except HostAccessError as exc:
             raise Refused(f"cannot run on {target.name}: {exc.message}") from None
         super().__init__(timeout)
@@ -306,7 +308,7 @@ class SshShell(Shell):
         """Until the command *exits*, not until its pipes close (something it started may hold them)."""
         if self._conn is None or self._conn.is_closed():  # log in on first use: plan() of a refusal never does
             try:
-                self._conn = await self._open(self.spec)
+                self._conn = await self._open(self.spec, self.settings)
             except HostAccessError as exc:
                 raise Refused(f"cannot run on {self.where}: {exc.message}") from None
         started = time.monotonic()
@@ -376,20 +378,25 @@ class Guard:
         return reals
 
 
-def shell_for(target: Target | dict[str, Any], timeout: float = 300.0) -> Shell:
-    """``LocalShell`` or ``SshShell`` for a target (by :func:`exec_record`) or for a recorded record."""
+def shell_for(target: Target | dict[str, Any], timeout: float = 300.0, *, logins: Logins | None = None) -> Shell:
+    """``LocalShell`` or ``SshShell`` for a target (by :func:`exec_record`) or for a recorded record; a
+    remote one logs in with ``logins`` (the App's, see :mod:`.logins`), which it must be given."""
     record = exec_record(target) if isinstance(target, Target) else target
     if record.get("transport") == "local":
         return LocalShell(timeout)
     if record.get("transport") == "ssh":
-        return SshShell(Target(name=record["name"], kind="host", address=record["address"],
-                               labels=record.get("labels", {}), credentials=record.get("credentials")), timeout)
+        remote = Target(name=record["name"], kind="host", address=record["address"],
+                        labels=record.get("labels", {}), credentials=record.get("credentials"))
+        if logins is None:
+            raise Refused(f"cannot run on {remote.name} over SSH: no SSH logins were given (the App's, through "
+                          "the plugin's setup)")
+        return SshShell(remote, timeout, logins)
     raise Refused(f"unknown transport in the plan: {record.get('transport')!r}")
 
 
-def shell_for_plan(plan: Plan, timeout: float = 300.0) -> Shell:
+def shell_for_plan(plan: Plan, timeout: float = 300.0, *, logins: Logins | None = None) -> Shell:
     """The shell the plan was approved for; a plan that does not say is refused, never guessed local."""
     record = plan.params.get(EXEC_KEY)
     if not isinstance(record, dict):
         raise Refused(f"the plan for {plan.target} does not say where it runs ({EXEC_KEY}); plan it again")
-    return shell_for(record, timeout)
+    return shell_for(record, timeout, logins=logins)

@@ -14,7 +14,8 @@ The host key is always checked, by the target's ``known_hosts`` label:
 
 * a path — only keys recorded there are trusted (OpenSSH ``StrictHostKeyChecking yes``);
 * ``accept-new`` — trust on first use: the key of a host not yet recorded is accepted and written to
-  steadyops' own known_hosts file (:func:`configure_ssh`), after which a *changed* key is refused;
+  steadyops' own known_hosts file (the App's, under its data dir: :mod:`.logins`), after which a
+  *changed* key is refused;
 * ``insecure-ignore`` — no check at all, only because someone wrote that down for this target;
 * no label — keys from steadyops' own file and ``~/.ssh/known_hosts``, strictly.
 
@@ -22,7 +23,8 @@ A refused key is never read as "host healthy": a mismatch is CRITICAL (possible 
 or a reinstalled host someone must confirm), an unknown key UNKNOWN; both localise to "network".
 
 Connections are reused per target (up to ``pool_size``, each multiplexing many command channels),
-closed after ``idle_seconds`` unused, and belong to the event loop that opened them.
+closed after ``idle_seconds`` unused, and belong to the App (its :class:`~.logins.Logins`) and the
+event loop that opened them.
 """
 
 from __future__ import annotations
@@ -33,10 +35,9 @@ import os
 import shlex
 import threading
 import time
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from steadyops.plugins import require_driver
@@ -51,41 +52,15 @@ from steadyops.core.inventory import Target, split_address  # noqa: E402
 from steadyops.core.models import CheckStatus  # noqa: E402
 from steadyops.execution.access import SSH_PORT, CommandResult, HostAccess, Reads  # noqa: E402
 from steadyops.execution.errors import HostAccessError  # noqa: E402
+from steadyops.execution.logins import Logins, SshSettings  # noqa: E402
 
-__all__ = [
-    "SshHost", "SshSettings", "SshSpec", "close_connections", "configure_ssh", "load_client_key", "open_connection",
-]
+__all__ = ["SshHost", "SshSpec", "load_client_key", "open_connection"]
 
 ACCEPT_NEW = "accept-new"
 INSECURE = "insecure-ignore"
 
 
-@dataclass(frozen=True)
-class SshSettings:
-    """Process-wide SSH settings; the composition root sets ``known_hosts_dir`` under the data dir."""
-
-    known_hosts_dir: Path = field(default_factory=lambda: Path(os.environ.get("STEADYOPS_DATA_DIR", "data")) / "ssh")
-    pool_size: int = 2
-    idle_seconds: float = 300.0
-    connect_timeout: float = 5.0
-    command_timeout: float = 8.0
-
-    @property
-    def own_known_hosts(self) -> Path:
-        return self.known_hosts_dir / "known_hosts"
-
-
-_settings = SshSettings()
-_file_lock = threading.Lock()
-
-
-def configure_ssh(**changes: object) -> SshSettings:
-    """Change SSH settings (``known_hosts_dir``, ``pool_size``, ``idle_seconds``, timeouts); returns them."""
-    global _settings
-    if "known_hosts_dir" in changes:
-        changes["known_hosts_dir"] = Path(str(changes["known_hosts_dir"]))
-    _settings = replace(_settings, **changes)  # type: ignore[arg-type]
-    return _settings
+_file_lock = threading.Lock()  # appends to a known_hosts file, from the threads accept-new records in
 
 
 @dataclass(frozen=True)
@@ -105,13 +80,13 @@ class SshSpec:
         return f"{self.username}@{self.host}:{self.port}"
 
     @classmethod
-    def from_target(cls, target: Target) -> SshSpec:
+    def from_target(cls, target: Target, settings: SshSettings) -> SshSpec:
         labels = target.labels
         if not target.address:
             raise HostAccessError(f"target {target.name} has no address to connect to", layer="config")
         try:  # the address's own port wins over the label ssh_port
             host, port = split_address(target.address, int(labels.get("ssh_port", SSH_PORT)))
-            timeout = float(labels.get("ssh_timeout", _settings.connect_timeout))
+            timeout = float(labels.get("ssh_timeout", settings.connect_timeout))
         except ValueError as exc:
             raise HostAccessError(f"target {target.name}: bad address, ssh_port or ssh_timeout label ({exc})",
                                   layer="config") from None
@@ -120,7 +95,7 @@ class SshSpec:
                                   "env:NAME (or label transport: local for this machine)", layer="config")
         return cls(host=host, port=port, username=labels.get("ssh_user", "root"), credentials=target.credentials,
                    known_hosts=labels.get("known_hosts", "").strip(), connect_timeout=timeout,
-                   command_timeout=_settings.command_timeout)
+                   command_timeout=settings.command_timeout)
 
 
 def load_client_key(ref: str) -> asyncssh.SSHKey:
@@ -155,10 +130,10 @@ class _Trust:
     tofu_file: Path | None  # accept-new with nothing recorded: record the key we get
 
 
-def _trust(spec: SshSpec) -> _Trust:
+def _trust(spec: SshSpec, settings: SshSettings) -> _Trust:
     if spec.known_hosts == INSECURE:
         return _Trust(None, (), False, None)
-    own = _settings.own_known_hosts
+    own = settings.own_known_hosts
     if spec.known_hosts == ACCEPT_NEW:
         files: tuple[Path, ...] = (own,)
     elif spec.known_hosts:
@@ -222,9 +197,9 @@ def _record_key(path: Path, spec: SshSpec, key: asyncssh.SSHKey) -> None:
             fh.write(entry)
 
 
-async def open_connection(spec: SshSpec) -> asyncssh.SSHClientConnection:
+async def open_connection(spec: SshSpec, settings: SshSettings) -> asyncssh.SSHClientConnection:
     """Connect and log in, translating every failure into the verdict a check should give."""
-    trust = _trust(spec)
+    trust = _trust(spec, settings)
     key = load_client_key(spec.credentials)
     client = _Client(trust.known_hosts, tofu=trust.tofu_file is not None)
     where = spec.where
@@ -266,14 +241,15 @@ class _Entry:
 
 
 class _Pool:
-    """Per event loop: up to ``pool_size`` logins per spec, the least busy one handed out."""
+    """One App's, per event loop: up to ``pool_size`` logins per spec, the least busy one handed out."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: SshSettings) -> None:
+        self.settings = settings
         self.entries: dict[SshSpec, list[_Entry]] = {}
         self.locks: dict[SshSpec, asyncio.Lock] = {}
 
     def _expire_idle(self) -> None:
-        cutoff = time.monotonic() - _settings.idle_seconds
+        cutoff = time.monotonic() - self.settings.idle_seconds
         for spec, entries in self.entries.items():
             for entry in [e for e in entries if e.busy == 0 and e.last_used < cutoff]:
                 entry.conn.close()
@@ -286,8 +262,8 @@ class _Pool:
             live = [e for e in self.entries.get(spec, []) if not e.conn.is_closed()]
             self.entries[spec] = live
             best = min(live, key=lambda e: e.busy, default=None)
-            if best is None or (best.busy > 0 and len(live) < _settings.pool_size):
-                best = _Entry(await open_connection(spec))
+            if best is None or (best.busy > 0 and len(live) < self.settings.pool_size):
+                best = _Entry(await open_connection(spec, self.settings))
                 live.append(best)
             best.busy += 1
             return best
@@ -314,20 +290,14 @@ class _Pool:
             await conn.wait_closed()
 
 
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.WeakKeyDictionary()
-
-
-def _pool() -> _Pool:
+def _pool(logins: Logins) -> _Pool:
+    """``logins``' pool on the running event loop."""
     loop = asyncio.get_running_loop()
-    pool = _pools.get(loop)
-    if pool is None:
-        pool = _pools[loop] = _Pool()
+    pool = logins.pools.get(loop)
+    if not isinstance(pool, _Pool):
+        pool = _Pool(logins.settings)
+        logins.pools[loop] = pool
     return pool
-
-
-async def close_connections() -> None:
-    """Close every pooled connection of the running event loop (shutdown, and test teardown)."""
-    await _pool().close()
 
 
 class SshHost(HostAccess):
@@ -335,18 +305,19 @@ class SshHost(HostAccess):
 
     remote = True
 
-    def __init__(self, spec: SshSpec, reads: Reads) -> None:
+    def __init__(self, spec: SshSpec, reads: Reads, logins: Logins) -> None:
         self.spec = spec
         self.reads = reads
+        self.logins = logins
         self.where = spec.where
 
     @classmethod
-    def for_target(cls, target: Target, reads: Reads) -> SshHost:
-        return cls(SshSpec.from_target(target), reads)
+    def for_target(cls, target: Target, reads: Reads, logins: Logins) -> SshHost:
+        return cls(SshSpec.from_target(target, logins.settings), reads, logins)
 
     async def _exec(self, argv: tuple[str, ...]) -> CommandResult:
         command = "env LC_ALL=C " + shlex.join(argv)
-        pool = _pool()
+        pool = _pool(self.logins)
         for attempt in (1, 2):
             try:
                 async with pool.connection(self.spec) as conn:

@@ -25,6 +25,7 @@ from steadyops.core.errors import MissingExtra, Refused
 from steadyops.core.inventory import Target, split_address
 from steadyops.execution.access import SSH_PORT, HostAccess, LocalHost, Reads
 from steadyops.execution.errors import HostAccessError
+from steadyops.execution.logins import Logins
 
 __all__ = ["EXEC_KEY", "SSH_LABELS", "exec_record", "host_for", "is_local"]
 
@@ -61,9 +62,10 @@ def is_local(target: Target) -> bool:
     return _is_own_address(host)
 
 
-def host_for(target: Target, reads: Reads) -> HostAccess:
-    """The read-only access a target gets, allowed exactly ``reads`` (the calling integration's list);
-    raises ``HostAccessError`` when its SSH settings are unusable or SSH is not installed (extra ``ssh``)."""
+def host_for(target: Target, reads: Reads, logins: Logins) -> HostAccess:
+    """The read-only access a target gets, allowed exactly ``reads`` (the calling integration's list),
+    logging in with ``logins`` (the App's, see :mod:`.logins`) when it is remote; raises
+    ``HostAccessError`` when its SSH settings are unusable or SSH is not installed (extra ``ssh``)."""
     if is_local(target):
         return LocalHost(reads)
     try:
@@ -71,7 +73,7 @@ def host_for(target: Target, reads: Reads) -> HostAccess:
     except MissingExtra as exc:  # UNKNOWN naming the extra, localised to the configuration
         raise HostAccessError(f"{target.name} is reached over SSH, and {exc}", layer="config",
                               source=f"ssh {target.address}") from None
-    return SshHost.for_target(target, reads)
+    return SshHost.for_target(target, reads, logins)
 
 
 def exec_record(target: Target) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncssh
@@ -12,17 +11,23 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import CheckStatus
 from steadyops.execution.access import CommandResult, LocalHost, trim
 from steadyops.execution.errors import HostAccessError
-from steadyops.execution.ssh import SshHost, SshSpec, _trust, configure_ssh, load_client_key
+from steadyops.execution.logins import Logins, SshSettings
+from steadyops.execution.ssh import SshHost, SshSpec, _trust, load_client_key
 from steadyops.execution.where import host_for, is_local
 from steadyops.integrations.host.base import READS
 
+DEFAULTS = SshSettings()
+
 
 @pytest.fixture
-def ssh_dir(tmp_path: Path) -> Iterator[Path]:
-    before = configure_ssh()
-    configure_ssh(known_hosts_dir=tmp_path / "ssh")
-    yield tmp_path / "ssh"
-    configure_ssh(known_hosts_dir=before.known_hosts_dir)
+def ssh_dir(tmp_path: Path) -> Path:
+    return tmp_path / "ssh"
+
+
+@pytest.fixture
+def settings(ssh_dir: Path) -> SshSettings:
+    """One App's SSH settings: its own known_hosts under its data dir."""
+    return SshSettings(known_hosts_dir=ssh_dir)
 
 
 def t(address: str = "10.0.0.5", credentials: str | None = "file:/keys/id", **labels: str) -> Target:
@@ -57,21 +62,23 @@ def test_local_or_ssh() -> None:
     assert is_local(t("10.0.0.5", None, local="true")) and is_local(t("10.0.0.5", transport="local"))
     assert not is_local(t("127.0.0.1", None, transport="ssh"))
     assert not is_local(t("10.0.0.5", None))
-    assert isinstance(host_for(t("10.0.0.5"), READS), SshHost)
-    assert isinstance(host_for(t("127.0.0.1", None), READS), LocalHost)
+    logins = Logins()
+    assert isinstance(host_for(t("10.0.0.5"), READS, logins), SshHost)
+    assert isinstance(host_for(t("127.0.0.1", None), READS, logins), LocalHost)
 
 
 def test_ssh_spec_from_labels() -> None:
-    spec = SshSpec.from_target(t("10.0.0.5"))
+    spec = SshSpec.from_target(t("10.0.0.5"), DEFAULTS)
     assert (spec.host, spec.port, spec.username, spec.known_hosts) == ("10.0.0.5", 22, "root", "")
-    spec = SshSpec.from_target(t("db-1.example.com:2222", ssh_user="ops", ssh_port="23", known_hosts="accept-new"))
+    spec = SshSpec.from_target(t("db-1.example.com:2222", ssh_user="ops", ssh_port="23", known_hosts="accept-new"),
+                               DEFAULTS)
     assert (spec.host, spec.port, spec.username, spec.known_hosts) == ("db-1.example.com", 2222, "ops", "accept-new")
-    assert SshSpec.from_target(t("db-1", ssh_port="2200")).port == 2200
-    assert SshSpec.from_target(t("[fd00::5]:2022")).host == "fd00::5"
-    assert SshSpec.from_target(t("10.0.0.5", ssh_timeout="1.5")).connect_timeout == 1.5
+    assert SshSpec.from_target(t("db-1", ssh_port="2200"), DEFAULTS).port == 2200
+    assert SshSpec.from_target(t("[fd00::5]:2022"), DEFAULTS).host == "fd00::5"
+    assert SshSpec.from_target(t("10.0.0.5", ssh_timeout="1.5"), DEFAULTS).connect_timeout == 1.5
     for bad in (t("10.0.0.5", None), t("", "file:/k"), t("db-1", ssh_port="ssh")):
         with pytest.raises(HostAccessError) as err:
-            SshSpec.from_target(bad)
+            SshSpec.from_target(bad, DEFAULTS)
         assert err.value.layer == "config"
 
 
@@ -89,31 +96,39 @@ def test_client_key_loading_never_leaks_the_secret(tmp_path: Path, monkeypatch: 
         assert err.value.layer == "config" and "hunter2" not in err.value.message
 
 
-def test_known_hosts_policies(ssh_dir: Path, tmp_path: Path) -> None:
-    spec = SshSpec.from_target(t("127.0.0.1:2222", known_hosts="insecure-ignore"))
-    assert _trust(spec).known_hosts is None  # only when written down for this target
-    spec = SshSpec.from_target(t("127.0.0.1:2222", known_hosts=str(tmp_path / "missing")))
+def test_known_hosts_policies(ssh_dir: Path, settings: SshSettings, tmp_path: Path) -> None:
+    spec = SshSpec.from_target(t("127.0.0.1:2222", known_hosts="insecure-ignore"), settings)
+    assert _trust(spec, settings).known_hosts is None  # only when written down for this target
+    spec = SshSpec.from_target(t("127.0.0.1:2222", known_hosts=str(tmp_path / "missing")), settings)
     with pytest.raises(HostAccessError) as err:
-        _trust(spec)
+        _trust(spec, settings)
     assert err.value.layer == "config"
-    new = _trust(SshSpec.from_target(t("127.0.0.1:2222", known_hosts="accept-new")))
+    new = _trust(SshSpec.from_target(t("127.0.0.1:2222", known_hosts="accept-new"), settings), settings)
     assert new.tofu_file == ssh_dir / "known_hosts" and not new.has_entry
     key = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
     ssh_dir.mkdir()
     (ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:2222 {key}")
-    known = _trust(SshSpec.from_target(t("127.0.0.1:2222", known_hosts="accept-new")))
+    known = _trust(SshSpec.from_target(t("127.0.0.1:2222", known_hosts="accept-new"), settings), settings)
     assert known.has_entry and known.tofu_file is None  # recorded: a different key is now a mismatch
-    assert not _trust(SshSpec.from_target(t("127.0.0.1:2223", known_hosts="accept-new"))).has_entry
-    strict = _trust(SshSpec.from_target(t("127.0.0.1:2222")))
+    tofu = SshSpec.from_target(t("127.0.0.1:2222", known_hosts="accept-new"), settings)
+    assert not _trust(SshSpec.from_target(t("127.0.0.1:2223", known_hosts="accept-new"), settings), settings).has_entry
+    strict = _trust(SshSpec.from_target(t("127.0.0.1:2222"), settings), settings)
     assert strict.has_entry and strict.tofu_file is None and ssh_dir / "known_hosts" in strict.files
+    # another App (its own data dir) has recorded nothing: its accept-new would record there, not here
+    other = SshSettings(known_hosts_dir=tmp_path / "other-app" / "ssh")
+    elsewhere = _trust(tofu, other)
+    assert not elsewhere.has_entry and elsewhere.tofu_file == other.own_known_hosts
 
 
-async def test_connection_refused_is_unknown_network(ssh_dir: Path, tmp_path: Path) -> None:
+async def test_connection_refused_is_unknown_network(settings: SshSettings, tmp_path: Path) -> None:
     key = tmp_path / "id"
     asyncssh.generate_private_key("ssh-ed25519").write_private_key(str(key))
-    host = SshHost.for_target(t("127.0.0.1:1", f"file:{key}", known_hosts="insecure-ignore", ssh_timeout="2"), READS)
+    logins = Logins(settings)
+    host = SshHost.for_target(t("127.0.0.1:1", f"file:{key}", known_hosts="insecure-ignore", ssh_timeout="2"), READS,
+                              logins)
     with pytest.raises(HostAccessError) as err:
         await host.run("nproc")
+    await logins.close()
     assert (err.value.status, err.value.layer) == (CheckStatus.UNKNOWN, "network")
     assert "cannot reach 127.0.0.1:1 over SSH" in err.value.message
 

@@ -42,8 +42,8 @@ def serve(monkeypatch: pytest.MonkeyPatch, fake_host: Any) -> Callable[..., Any]
 
     def _serve(**kwargs: Any) -> Any:
         fake = fake_host(**kwargs)
-        monkeypatch.setattr(base, "host_for", lambda _t, _reads: fake)
-        monkeypatch.setattr(collectors, "host_for", lambda _t, _reads: fake)
+        monkeypatch.setattr(base, "host_for", lambda _t, _reads, _logins: fake)
+        monkeypatch.setattr(collectors, "host_for", lambda _t, _reads, _logins: fake)
         return fake
 
     return _serve

@@ -114,7 +114,7 @@ async def test_a_remote_probe_is_used(fake_zk: FakeFactory, monkeypatch: pytest.
             seen.append((target.name, path))
             return DirUsage(path, fs_total=100 * MIB, fs_used=95 * MIB, fs_free=5 * MIB, snapshots=2)
 
-    monkeypatch.setattr(storage, "probe_for", lambda target: Probe())
+    monkeypatch.setattr(storage, "probe_for", lambda target, logins: Probe())
     async with fake_zk({"conf": conf_for(Path("/var/lib/zookeeper/version-2"))}) as zk:
         result = await DiskCheck().run(target(zk.address, local="false"))
     assert result.status is CheckStatus.CRITICAL and result.metrics["data_dir_used_pct"] == 95.0

@@ -22,7 +22,8 @@ CHECKS = (*checks_node.CHECKS, *checks_health.CHECKS)
 
 def register(registry: Registry) -> None:
     registry.add_kind_alias("gpu", "显卡", examples=("GPU巡检",))
-    memory = GpuMemory()  # this registry's: shared reads and "hung at the last check" are never another App's
+    memory = GpuMemory()  # this registry's: shared reads, "hung at the last check" and SSH are never another App's
+    registry.add_setup(memory.setup)
     for check in CHECKS:
         registry.add_check(remembering(check, memory))
     for collector in COLLECTORS:

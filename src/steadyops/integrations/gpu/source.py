@@ -27,11 +27,13 @@ from steadyops.core.errors import Unanswered
 from steadyops.core.inventory import Target, split_address
 from steadyops.execution.access import Reads
 from steadyops.execution.errors import HostAccessError
+from steadyops.execution.logins import Logins
 from steadyops.execution.where import host_for
 from steadyops.integrations.gpu.dcgm import from_samples, parse_dcgm_metrics
 from steadyops.integrations.gpu.model import NodeGpus
 from steadyops.integrations.gpu.smi import parse_smi_xml
 from steadyops.integrations.gpu.xid import XidEvent, parse_kernel_log
+from steadyops.plugins import PluginContext
 
 SOURCES = ("nvidia-smi", "nvml", "dcgm", "prometheus")
 SMI_ARGV = ("nvidia-smi", "-q", "-x")
@@ -55,9 +57,9 @@ def source_of(target: Target) -> str:
     return value
 
 
-async def _smi(target: Target) -> NodeGpus:
+async def _smi(target: Target, logins: Logins) -> NodeGpus:
     try:
-        host = host_for(target, READS)
+        host = host_for(target, READS, logins)
         result = await host.run(*SMI_ARGV)
     except HostAccessError as exc:
         raise GpuUnanswered(exc.message, exc.layer) from exc
@@ -69,7 +71,7 @@ async def _smi(target: Target) -> NodeGpus:
     return node
 
 
-async def _nvml(target: Target) -> NodeGpus:
+async def _nvml(target: Target, logins: Logins) -> NodeGpus:
     from steadyops.integrations.gpu.nvml import NvmlMissing, read_nvml
 
     try:
@@ -86,7 +88,7 @@ def dcgm_url(target: Target) -> str:
     return f"http://{host}:{port}/metrics"
 
 
-async def _dcgm(target: Target) -> NodeGpus:
+async def _dcgm(target: Target, logins: Logins) -> NodeGpus:
     url = dcgm_url(target)
     timeout = label_float(target, "timeout", 5.0)
     try:
@@ -102,7 +104,7 @@ async def _dcgm(target: Target) -> NodeGpus:
         raise GpuUnanswered(f"DCGM exporter at {url}: {exc}", "process") from exc
 
 
-async def _prometheus(target: Target) -> NodeGpus:
+async def _prometheus(target: Target, logins: Logins) -> NodeGpus:
     from steadyops.core.errors import TransientError, ValidationFailed
     from steadyops.sources.exposition import Sample
     from steadyops.sources.promql import PromQL
@@ -126,9 +128,9 @@ async def _prometheus(target: Target) -> NodeGpus:
 _READERS = {"nvidia-smi": _smi, "nvml": _nvml, "dcgm": _dcgm, "prometheus": _prometheus}
 
 
-async def _kernel(target: Target) -> tuple[list[XidEvent], float | None, str]:
+async def _kernel(target: Target, logins: Logins) -> tuple[list[XidEvent], float | None, str]:
     try:
-        host = host_for(target, READS)
+        host = host_for(target, READS, logins)
         result = await host.run(*JOURNAL_ARGV)
         if not result.ok:
             result = await host.run("dmesg")
@@ -146,20 +148,26 @@ async def _kernel(target: Target) -> tuple[list[XidEvent], float | None, str]:
 
 class GpuMemory:
     """One registry's GPU memory (the GPU classes' ``memory``): the last read of each node, shared by
-    a run's checks for :data:`SHARE_S` seconds, and which GPUs were busy without work at the
-    previous check (``gpu.hung`` needs two in a row)."""
+    a run's checks for :data:`SHARE_S` seconds, which GPUs were busy without work at the previous
+    check (``gpu.hung`` needs two in a row), and the App's SSH logins."""
 
     def __init__(self) -> None:
         self._reads: dict[tuple[str, str], tuple[float, Any]] = {}
         #: (target, GPU uuid or index) → busy without work at the previous check
         self.busy_before: dict[tuple[str, str], bool] = {}
+        #: how a node is reached over SSH: the App's logins once set up, default ones before
+        self.logins = Logins()
+
+    def setup(self, context: PluginContext) -> None:
+        if context.ssh is not None:
+            self.logins = context.ssh
 
     async def _shared(self, target: Target, what: str, fetch: Any) -> Any:
         key = (target.name, what)
         hit = self._reads.get(key)
         if hit is not None and time.monotonic() - hit[0] < SHARE_S:
             return hit[1]
-        value = await fetch(target)
+        value = await fetch(target, self.logins)
         self._reads[key] = (time.monotonic(), value)
         return value
 

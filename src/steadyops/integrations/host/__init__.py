@@ -8,8 +8,9 @@ Checks (target kind ``host``): ``host.disk``, ``host.inodes``, ``host.readonly``
 A target is inspected in-process when it is this machine and over SSH otherwise (see
 :mod:`steadyops.execution.where` and :mod:`steadyops.execution.ssh` for the labels: ``transport``,
 ``ssh_user``, ``ssh_port``, ``known_hosts``). Thresholds are target labels named in each check.
-Time-to-full reads this registry's history (:class:`~steadyops.integrations.host.trend.Trends`): stored
-results once the composition root has set the plugins up, in memory before that.
+Time-to-full reads this registry's history and remote hosts are reached with this App's SSH logins
+(:class:`~steadyops.integrations.host.base.HostMemory`): set by the composition root's plugin setup,
+an in-memory history and default logins before that.
 """
 
 from __future__ import annotations
@@ -17,25 +18,27 @@ from __future__ import annotations
 from steadyops.contracts.memory import remembering
 from steadyops.integrations.host import checks, checks_fs, checks_mounts, checks_proc
 from steadyops.integrations.host.actions import CleanLogs
+from steadyops.integrations.host.base import HostMemory
 from steadyops.integrations.host.collectors import COLLECTORS
 from steadyops.integrations.host.service import for_registry as service_restart
-from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory, Trends
+from steadyops.integrations.host.trend import MemoryHistory, RecordedHistory
 from steadyops.plugins import Cleanup, Registry
 
-__all__ = ["CHECKS", "COLLECTORS", "MemoryHistory", "RecordedHistory", "Trends", "register"]
+__all__ = ["CHECKS", "COLLECTORS", "HostMemory", "MemoryHistory", "RecordedHistory", "register"]
 
 CHECKS = (*checks_fs.CHECKS, *checks_mounts.CHECKS, *checks.CHECKS, *checks_proc.CHECKS)
 
 
 def register(registry: Registry) -> None:
-    trends = Trends()  # this registry's, so no history is shared across Apps in one process
-    registry.add_setup(trends.setup)
-    registry.add_action(CleanLogs)
-    registry.add_action(service_restart(registry))  # bound: its health_check names this registry's checks
+    memory = HostMemory()  # this registry's: no history or SSH login is shared across Apps in one process
+    registry.add_setup(memory.setup)
+    registry.add_action(remembering(CleanLogs, memory))
+    # bound: its health_check names this registry's checks, its shell logs in with this App's SSH
+    registry.add_action(remembering(service_restart(registry), memory))
     for check in CHECKS:
-        registry.add_check(remembering(check, trends))  # the trend-fitting ones read this registry's history
+        registry.add_check(remembering(check, memory))
     for collector in COLLECTORS:
-        registry.add_collector(collector)
+        registry.add_collector(remembering(collector, memory))
     registry.add_kind_alias("host", "hosts", "主机", "服务器", "机器")
     # 磁盘清理 on a host: clean_logs, where the target's labels say which logs (log_paths: /a,/b)
     registry.add_cleanup(Cleanup(kind="host", action=CleanLogs.name, label_params={

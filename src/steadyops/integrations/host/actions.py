@@ -24,6 +24,7 @@ from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.execution.errors import ShellError
 from steadyops.execution.shell import Guard, Shell, shell_for, shell_for_plan
 from steadyops.execution.where import EXEC_KEY, exec_record
+from steadyops.integrations.host.base import UsesHost
 from steadyops.remediation import deletion
 
 
@@ -82,7 +83,7 @@ def _identity(ids: dict[str, deletion.Identity | None], path: str) -> dict[str, 
     return {"dev": found.dev, "ino": found.ino} if found else {}
 
 
-class CleanLogs(Action):
+class CleanLogs(UsesHost, Action):
     """Free disk by archiving (then deleting) or compressing old log files under allow-listed roots."""
 
     name: ClassVar[str] = "host.clean_logs"
@@ -97,7 +98,8 @@ class CleanLogs(Action):
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, CleanLogsParams)
         record = exec_record(target)
-        async with shell_for(record, ctx.timeout) as sh:  # read-only verbs only: realpath, find, date, lstat
+        # read-only verbs only: realpath, find, date, lstat
+        async with shell_for(record, ctx.timeout, logins=self.memory.logins) as sh:
             guard = Guard(sh, ctx.allowed_paths)
             reals = await guard.check(params.paths)
             kinds = await sh.stats(list(reals.values()))
@@ -137,7 +139,7 @@ class CleanLogs(Action):
         if not deletes:
             return Outcome(ok=True, summary="nothing to clean")
         planned = {s.paths[0]: s for s in deletes}
-        async with shell_for_plan(plan, ctx.timeout) as sh:
+        async with shell_for_plan(plan, ctx.timeout, logins=self.memory.logins) as sh:
             guard = Guard(sh, ctx.allowed_paths)
             unchanged, changed = await _unchanged(sh, guard, deletes)
             details: dict[str, object] = {"skipped_changed": changed, "where": sh.where}
@@ -174,7 +176,7 @@ class CleanLogs(Action):
     async def rollback(self, plan: Plan, outcome: Outcome, ctx: ActionContext) -> Outcome:
         """Put back what apply took, on the host it took it from; never to a path outside the allow-list."""
         planned = {s.paths[0] for s in plan.steps if s.kind in ("delete", "compress")}
-        async with shell_for_plan(plan, ctx.timeout) as sh:
+        async with shell_for_plan(plan, ctx.timeout, logins=self.memory.logins) as sh:
             guard = Guard(sh, ctx.allowed_paths)
             dest = outcome.details.get("archive")
             if isinstance(dest, str):

@@ -13,11 +13,15 @@ from abc import abstractmethod
 from typing import ClassVar
 
 from steadyops.contracts.checks import Check
+from steadyops.contracts.memory import Remembers
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.execution.access import CommandResult, HostAccess, Reads, trim
 from steadyops.execution.errors import HostAccessError
+from steadyops.execution.logins import Logins
 from steadyops.execution.where import host_for
+from steadyops.integrations.host.trend import History, MemoryHistory, RecordedHistory
+from steadyops.plugins import PluginContext
 
 TARGET_KIND = "host"
 RB_DISK = "host/host-disk-full.en.md"
@@ -101,7 +105,36 @@ def unreachable(exc: HostAccessError) -> CheckResult:
                        evidence=[Evidence(source=exc.source, detail=trim(exc.detail))])
 
 
-class HostCheck(Check):
+class HostMemory:
+    """One registry's host memory (the host classes' ``memory``): the results trends are fitted to (in
+    memory until the composition root's setup points them at the stored results) and the App's SSH
+    logins (a fresh set of default ones until then)."""
+
+    def __init__(self) -> None:
+        self.history: History = MemoryHistory()
+        self.logins = Logins()
+
+    def setup(self, context: PluginContext) -> None:
+        self.history = RecordedHistory(context.check_history)
+        if context.ssh is not None:
+            self.logins = context.ssh
+
+
+class UsesHost(Remembers[HostMemory]):
+    """A host check, collector or action: ``self.memory`` is its registry's :class:`HostMemory`."""
+
+    memory_type = HostMemory
+
+
+class WithHistory(UsesHost):
+    """A check that fits a trend: its history is the one given, else its registry's."""
+
+    def __init__(self, history: History | None = None) -> None:
+        super().__init__()
+        self.history: History = history if history is not None else self.memory.history
+
+
+class HostCheck(UsesHost, Check):
     """Base for the host checks: picks local or SSH access and turns access failures into verdicts."""
 
     target_kind: ClassVar[str] = TARGET_KIND
@@ -111,7 +144,7 @@ class HostCheck(Check):
 
     async def run(self, target: Target) -> CheckResult:
         try:
-            host = host_for(target, READS)
+            host = host_for(target, READS, self.memory.logins)
             return await self.inspect(target, host)
         except HostAccessError as exc:
             return unreachable(exc)

@@ -23,6 +23,7 @@ from steadyops.integrations.host.base import (
     RB_MEMORY,
     RB_SERVICE,
     HostCheck,
+    WithHistory,
     human_bytes,
     threshold,
     unavailable,
@@ -43,7 +44,6 @@ from steadyops.integrations.host.parse import (
     parse_systemctl_failed,
     parse_uptime,
 )
-from steadyops.integrations.host.trend import WithHistory
 
 KERNEL_LOG = (("dmesg",), ("journalctl", "-k", "-q", "--no-pager", "-o", "short-monotonic", "-n", "5000"))
 

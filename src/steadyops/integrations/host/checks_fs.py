@@ -30,13 +30,14 @@ from steadyops.execution.access import HostAccess
 from steadyops.integrations.host.base import (
     RB_DISK,
     HostCheck,
+    WithHistory,
     human_bytes,
     human_duration,
     threshold,
     unavailable,
 )
 from steadyops.integrations.host.parse import FsUsage, parse_df
-from steadyops.integrations.host.trend import Forecast, WithHistory, forecast
+from steadyops.integrations.host.trend import Forecast, forecast
 
 #: pseudo or read-only filesystems that are "100 % full" by design (snap images, CD-ROMs) or never fill
 IGNORED_TYPES = frozenset({"squashfs", "iso9660", "udf", "devtmpfs", "ramfs", "efivarfs"})

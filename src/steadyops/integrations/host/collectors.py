@@ -19,7 +19,7 @@ from steadyops.core.models import Snapshot, utcnow
 from steadyops.execution.access import HostAccess
 from steadyops.execution.errors import HostAccessError
 from steadyops.execution.where import host_for
-from steadyops.integrations.host.base import READS, TARGET_KIND
+from steadyops.integrations.host.base import READS, TARGET_KIND, UsesHost
 from steadyops.integrations.host.parse import (
     mem_available,
     parse_df,
@@ -34,13 +34,13 @@ TOP_N = 10
 CPU_SAMPLE_SECONDS = 0.5
 
 
-class _HostCollector(Collector):
+class _HostCollector(UsesHost, Collector):
     target_kind: ClassVar[str] = TARGET_KIND
 
     async def collect(self, target: Target) -> Snapshot:
         data: dict[str, Any]
         try:
-            host = host_for(target, READS)
+            host = host_for(target, READS, self.memory.logins)
             data = {"ok": True, "where": host.where, **await self.gather(target, host)}
         except HostAccessError as exc:
             data = {"ok": False, "error": exc.message, "layer": exc.layer}

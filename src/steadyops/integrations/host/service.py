@@ -37,6 +37,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import Approval, CheckResult, CheckStatus, Outcome, Plan, Risk, Step
 from steadyops.execution.shell import LocalShell, Shell, shell_for, shell_for_plan
 from steadyops.execution.where import EXEC_KEY, exec_record
+from steadyops.integrations.host.base import UsesHost
 from steadyops.plugins import Catalog, Registry
 from steadyops.remediation.allowlist import AllowList
 
@@ -77,7 +78,7 @@ async def run_command(argv: Sequence[str], timeout: float, shell: Shell | None =
     return {"argv": list(argv), "exit": done.rc, "output": text, "seconds": done.seconds, "timed_out": done.timed_out}
 
 
-class ServiceRestart(Action):
+class ServiceRestart(UsesHost, Action):
     """Restart a service (systemd unit, or an allow-listed stop + start pair) with health checks around it."""
 
     name: ClassVar[str] = "service.restart"
@@ -114,7 +115,8 @@ class ServiceRestart(Action):
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, RestartParams)
         record = exec_record(target)
-        async with shell_for(record, ctx.timeout) as sh:  # read-only looks, on the host that would run the commands
+        # read-only looks, on the host that would run the commands
+        async with shell_for(record, ctx.timeout, logins=self.memory.logins) as sh:
             if params.unit:
                 systemd = await sh.stat("/run/systemd/system")
                 if systemd is None or systemd.kind != "d":
@@ -161,7 +163,7 @@ class ServiceRestart(Action):
         details: dict[str, Any] = {"commands": []}
         if check is not None and target is not None:
             details["before"] = (await _probe(check, target)).model_dump(mode="json")
-        async with shell_for_plan(plan, ctx.timeout) as sh:
+        async with shell_for_plan(plan, ctx.timeout, logins=self.memory.logins) as sh:
             details["where"] = sh.where
             for what, argv in commands(params):
                 result = await run_command(argv, params.timeout, sh)

@@ -2,8 +2,9 @@
 
 A check is instantiated fresh for every run and does not see the store, so its history comes from
 the registry it was registered in: :func:`steadyops.integrations.host.register` makes one
-:class:`Trends` per registry and binds the checks that use it (:class:`WithHistory`) to it, as
-every plugin binds what it remembers (:mod:`steadyops.contracts.memory`). There is
+:class:`~steadyops.integrations.host.base.HostMemory` per registry and binds the checks to it (the
+ones that fit a trend are :class:`~steadyops.integrations.host.base.WithHistory`), as every plugin
+binds what it remembers (:mod:`steadyops.contracts.memory`). There is
 no process-wide history, so two Apps in one process (tests, a worker beside ``serve``) never share
 one.
 
@@ -26,12 +27,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
-
-from steadyops.contracts.memory import Remembers
-
-if TYPE_CHECKING:
-    from steadyops.plugins import PluginContext
+from typing import Any, Protocol
 
 __all__ = [
     "Forecast",
@@ -39,8 +35,6 @@ __all__ = [
     "MemoryHistory",
     "RecordedHistory",
     "Sample",
-    "Trends",
-    "WithHistory",
     "forecast",
     "thin",
 ]
@@ -128,29 +122,6 @@ class RecordedHistory:
 def _epoch(at: datetime) -> float:
     """Stored times are UTC; a naive one (SQLite without tz) must not be read as local time."""
     return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp()
-
-
-class Trends:
-    """One registry's history (the trend-fitting checks' ``memory``): in memory until the composition
-    root's setup points it at the stored results."""
-
-    def __init__(self) -> None:
-        self.history: History = MemoryHistory()
-
-    def setup(self, context: PluginContext) -> None:
-        self.history = RecordedHistory(context.check_history)
-
-
-class WithHistory(Remembers[Trends]):
-    """A check that fits a trend: its history is the one given, else its registry's (the
-    :class:`Trends` :func:`~steadyops.contracts.memory.remembering` bound it to), else a fresh
-    in-memory one (no trend yet)."""
-
-    memory_type = Trends
-
-    def __init__(self, history: History | None = None) -> None:
-        super().__init__()
-        self.history: History = history if history is not None else self.memory.history
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from steadyops.contracts.memory import remembering
 from steadyops.integrations.zookeeper import checks, ensemble, storage
+from steadyops.integrations.zookeeper.base import ZkMemory
 from steadyops.integrations.zookeeper.collectors import COLLECTORS
-from steadyops.integrations.zookeeper.discover import KnownDirs
 from steadyops.integrations.zookeeper.grammar import register_extras
 from steadyops.integrations.zookeeper.storage import DirProbe, DirUsage
 from steadyops.plugins import Registry
@@ -29,12 +29,13 @@ CHECKS = (*checks.CHECKS, *ensemble.CHECKS, *storage.CHECKS)
 
 
 def register(registry: Registry) -> None:
-    known = KnownDirs()  # this registry's: the directories a server reported are never another App's
+    memory = ZkMemory()  # this registry's: the directories a server reported and SSH are never another App's
+    registry.add_setup(memory.setup)
     for check in CHECKS:
-        registry.add_check(remembering(check, known))
+        registry.add_check(remembering(check, memory))
     for collector in COLLECTORS:
         registry.add_collector(collector)
     from steadyops.integrations.zookeeper.actions import ZkPurge  # the action, registered like any plugin's
 
-    registry.add_action(ZkPurge)
+    registry.add_action(remembering(ZkPurge, memory))
     register_extras(registry)

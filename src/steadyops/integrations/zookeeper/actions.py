@@ -37,7 +37,7 @@ from steadyops.core.inventory import Target
 from steadyops.core.models import Approval, Outcome, Plan, Risk, Step
 from steadyops.execution.shell import Guard, Shell, shell_for, shell_for_plan
 from steadyops.execution.where import EXEC_KEY, exec_record
-from steadyops.integrations.zookeeper.base import fetch_conf
+from steadyops.integrations.zookeeper.base import UsesZk, fetch_conf
 from steadyops.integrations.zookeeper.client import ZkClient
 from steadyops.remediation import deletion
 
@@ -251,7 +251,7 @@ async def _archive_and_verify(sh: Shell, dest: str, paths: list[str]) -> tuple[i
     return size, sums
 
 
-class ZkPurge(Action):
+class ZkPurge(UsesZk, Action):
     """Free ZooKeeper's disk the way zkCleanup.sh does, but archived, verified, approved and audited."""
 
     name: ClassVar[str] = "zookeeper.purge"
@@ -275,7 +275,8 @@ class ZkPurge(Action):
     async def plan(self, target: Target, params: BaseModel, ctx: ActionContext) -> Plan:
         assert isinstance(params, PurgeParams)
         record = exec_record(target)
-        async with shell_for(record, ctx.timeout) as sh:  # read-only verbs only: realpath, find, tail
+        # read-only verbs only: realpath, find, tail
+        async with shell_for(record, ctx.timeout, logins=self.memory.logins) as sh:
             snap_dir, log_dir, notes = await data_dirs(sh, target, params)
             guard = Guard(sh, ctx.allowed_paths)
             reals = await guard.check(list(dict.fromkeys((snap_dir, log_dir))))
@@ -327,7 +328,7 @@ class ZkPurge(Action):
         params = PurgeParams.model_validate(plan.params)
         dirs = next(s.paths for s in plan.steps if s.kind == "check")
         planned = {s.paths[0]: s for s in deletes}
-        async with shell_for_plan(plan, ctx.timeout) as sh:
+        async with shell_for_plan(plan, ctx.timeout, logins=self.memory.logins) as sh:
             guard = Guard(sh, ctx.allowed_paths)
             unchanged, changed = await _recheck(sh, guard, deletes)
             if not unchanged:
@@ -358,7 +359,7 @@ class ZkPurge(Action):
         """Put the archived files back, mtimes included; files present again are not overwritten."""
         dest = outcome.details.get("archive") or next((s.dest for s in plan.rollback if s.dest), "")
         planned = {s.paths[0] for s in plan.steps if s.kind == "delete"}
-        async with shell_for_plan(plan, ctx.timeout) as sh:
+        async with shell_for_plan(plan, ctx.timeout, logins=self.memory.logins) as sh:
             if not dest or getattr(await sh.stat(dest), "kind", None) != "f":
                 return Outcome(ok=False, summary=f"no archive to restore from ({dest or 'none recorded'})")
             sums = await sh.verify_archive(dest)

@@ -11,10 +11,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from steadyops.contracts.checks import Check
+from steadyops.contracts.memory import Remembers
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
+from steadyops.execution.logins import Logins
 from steadyops.integrations.zookeeper.client import Answer, Outcome, ZkClient
+from steadyops.integrations.zookeeper.discover import KnownDirs
 from steadyops.integrations.zookeeper.parse import ZkConf, admin_conf, admin_stats, parse_conf, parse_mntr, parse_srvr
+from steadyops.plugins import PluginContext
 
 TARGET_KIND = "zookeeper"
 
@@ -37,6 +41,26 @@ def unanswered(target: Target, answer: Answer, what: str, extra: list[Evidence] 
         layer=answer.layer,
         labels=result_labels(target),
     )
+
+
+class ZkMemory:
+    """One registry's ZooKeeper memory (the storage checks' and the purge's ``memory``): the data
+    directories each server reported last, and the App's SSH logins for remote data disks (default
+    ones until the composition root's setup)."""
+
+    def __init__(self) -> None:
+        self.dirs = KnownDirs()
+        self.logins = Logins()
+
+    def setup(self, context: PluginContext) -> None:
+        if context.ssh is not None:
+            self.logins = context.ssh
+
+
+class UsesZk(Remembers[ZkMemory]):
+    """A ZooKeeper class that remembers: ``self.memory`` is its registry's :class:`ZkMemory`."""
+
+    memory_type = ZkMemory
 
 
 class ZkCheck(Check):

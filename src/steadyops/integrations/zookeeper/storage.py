@@ -29,14 +29,14 @@ from typing import ClassVar, Protocol
 import psutil
 
 from steadyops.contracts.checks import grade, label_float, worst
-from steadyops.contracts.memory import Remembers
 from steadyops.core.errors import Refused
 from steadyops.core.inventory import Target, split_address
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.execution.errors import ShellError
+from steadyops.execution.logins import Logins
 from steadyops.execution.shell import shell_for
 from steadyops.execution.where import is_local
-from steadyops.integrations.zookeeper.base import ZkCheck, fetch_conf, unanswered
+from steadyops.integrations.zookeeper.base import UsesZk, ZkCheck, fetch_conf, unanswered
 from steadyops.integrations.zookeeper.client import DEFAULT_PORT, Answer
 from steadyops.integrations.zookeeper.discover import KnownDirs, dirs_from_config, find_config_file
 from steadyops.integrations.zookeeper.parse import ZkConf
@@ -104,16 +104,20 @@ def storage_failure(evidence: list[Evidence]) -> bool:
 
 
 class ShellDirProbe:
-    """A directory on the target's host, measured over SSH (:func:`steadyops.execution.shell.shell_for`):
-    the same numbers :func:`local_usage` gives, from ``stat -f``, ``find`` and ``findmnt``. Read-only."""
+    """A directory on the target's host, measured over SSH (:func:`steadyops.execution.shell.shell_for`,
+    with the App's ``logins``): the same numbers :func:`local_usage` gives, from ``stat -f``, ``find`` and
+    ``findmnt``. Read-only."""
 
     timeout = 10.0
+
+    def __init__(self, logins: Logins) -> None:
+        self.logins = logins
 
     async def usage(self, target: Target, path: str) -> DirUsage:
         if not path.startswith("/"):
             raise OSError(errno.EINVAL, f"{path} is not an absolute path")
         try:
-            async with shell_for(target, self.timeout) as sh:
+            async with shell_for(target, self.timeout, logins=self.logins) as sh:
                 child = await sh.stat(posixpath.join(path, "version-2"))  # a label may name the configured dataDir
                 if child is not None and child.kind == "d":
                     path = posixpath.join(path, "version-2")
@@ -153,16 +157,14 @@ def logs_in_over_ssh(target: Target) -> bool:
                 or (labels.get("transport", "").strip().lower() == "ssh" and target.credentials))
 
 
-def probe_for(target: Target) -> DirProbe | None:
+def probe_for(target: Target, logins: Logins) -> DirProbe | None:
     if is_local(target):
         return LocalDirProbe()
-    return ShellDirProbe() if logs_in_over_ssh(target) else None
+    return ShellDirProbe(logins) if logs_in_over_ssh(target) else None
 
 
-class StorageCheck(Remembers[KnownDirs], ZkCheck):
-    """A check of the data directories: ``self.memory`` is its registry's :class:`KnownDirs`."""
-
-    memory_type = KnownDirs
+class StorageCheck(UsesZk, ZkCheck):
+    """A check of the data directories: ``self.memory`` is its registry's :class:`~.base.ZkMemory`."""
 
 
 async def data_dirs(check: StorageCheck, target: Target) -> tuple[ZkConf | None, dict[str, str], Answer | None]:
@@ -173,12 +175,12 @@ async def data_dirs(check: StorageCheck, target: Target) -> tuple[ZkConf | None,
     if conf is not None:
         dirs = {k: v for k, v in (("dataDir", conf.data_dir), ("dataLogDir", conf.data_log_dir)) if v}
         if "dataDir" in dirs:
-            check.memory.remember(target, {"dataLogDir": dirs["dataDir"], **dirs})
+            check.memory.dirs.remember(target, {"dataLogDir": dirs["dataDir"], **dirs})
     for key, label in (("dataDir", "data_dir"), ("dataLogDir", "data_log_dir")):
         if key not in dirs and target.labels.get(label):
             dirs[key] = _version_dir(target.labels[label])
     if "dataDir" not in dirs:
-        dirs = {**await asyncio.to_thread(_discovered, target, check.memory), **dirs}
+        dirs = {**await asyncio.to_thread(_discovered, target, check.memory.dirs), **dirs}
     if "dataDir" in dirs and "dataLogDir" not in dirs:
         dirs["dataLogDir"] = dirs["dataDir"]  # ZooKeeper's own default
     return conf, dirs, (None if dirs else answer)
@@ -234,7 +236,7 @@ class DiskCheck(StorageCheck):
             return unanswered(target, failed, "where dataDir is (set the labels data_dir / data_log_dir)")
         where = [Evidence(source="conf" if conf else "labels / zoo.cfg / process",
                           detail=", ".join(f"{k}={v}" for k, v in dirs.items()))]
-        probe = probe_for(target)
+        probe = probe_for(target, self.memory.logins)
         if probe is None:
             host = split_address(target.address, DEFAULT_PORT)[0]
             return self.result(target, CheckStatus.UNKNOWN,
@@ -286,7 +288,7 @@ class DataFilesCheck(StorageCheck):
         if failed is not None:
             return unanswered(target, failed, "where dataDir is (set the labels data_dir / data_log_dir)")
         size_warn = label_float(target, "data_files_warn_mb", 10240) * MIB
-        probe = probe_for(target)
+        probe = probe_for(target, self.memory.logins)
         if probe is None:
             return self._from_conf(target, conf, dirs, size_warn)
         usage, errors = await measure(probe, target, dirs)
