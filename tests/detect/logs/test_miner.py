@@ -150,3 +150,33 @@ def test_function_names_with_digits_are_words_not_values() -> None:
     b = miner.add("obj.init() Found child 6726 in slot 7")
     assert a.template == "ab2_init() Found child <*> in slot <*>"
     assert miner.resolve(a.template_id) != miner.resolve(b.template_id)
+
+
+def test_lines_with_no_constant_in_common_never_join() -> None:
+    # a template whose only constants are frames would become all parameters and then take in
+    # every line of its length
+    miner = TemplateMiner()
+    first = miner.add("(disk:7) 4a2c6f 0.5")
+    other = miner.add("[Controller::run] calling register")
+    assert first.template == "(disk:<*>) <*> <*>"
+    assert other.template_id != first.template_id and other.template == "[Controller::run] calling register"
+    assert all(t.template != "<*> <*> <*>" for t in miner.templates())
+
+
+def test_a_word_counts_as_varying_only_where_it_is_the_one_difference() -> None:
+    # 'remote', 'local', 'manual' differ together with the shape of the next value: three messages
+    miner = TemplateMiner()
+    ids = [
+        miner.add(f"job failed: {w} step{dots}{n}").template_id
+        for w, dots, n in (("remote", "...", 1), ("local", "......", 2), ("manual", "......", 3))
+    ]
+    assert len({miner.resolve(i) for i in ids}) == 3
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_word_where_a_template_has_a_value_joins_it_in_either_order(order: int) -> None:
+    miner = TemplateMiner()
+    lines = ["LOGIN chdir(/home/u1/run) failed: No such file", "LOGIN chdir(pwd) failed: No such file"][::order]
+    ids = {miner.resolve(miner.add(line).template_id) for line in lines}
+    assert len(ids) == 1
+    assert miner.templates()[0].template == "LOGIN chdir(<*>) failed: No such file"

@@ -11,12 +11,16 @@ How it works (and why it differs from Drain):
    joins that template on similarity alone, because plain words are what tell templates apart
    (``moved from OPEN to READY`` vs ``... from READY to DONE``). Other differences are
    *soft* and are generalised keeping the token's frame (``org.example.<*>:``); the best candidate
-   by Drain's similarity (ties: more wildcards) wins when it reaches ``similarity``.
+   by Drain's similarity (ties: more wildcards) wins when it reaches ``similarity``. A line must
+   share at least one constant token with a template to join it: otherwise the template would be
+   left with parameters only and take in every line of its length.
 4. A hard difference at a single position still becomes a parameter once that position has seen
    ``word_variable_values`` distinct words, or ``lowercase_variable_values`` distinct lower-case
    words: states and verbs come in small closed sets (often capitalised), user and host names in
-   open sets of lower-case words. A varying unit after a number (``12 KB`` / ``3 MB``) is part of
-   the value.
+   open sets of lower-case words. Only a line that differs from the template in that word alone
+   counts: one that also differs in the shape of a value is no evidence that the word varies. A
+   varying unit after a number (``12 KB`` / ``3 MB``) is part of the value. Together these make
+   the templates independent of the order the lines come in (checked by shuffling).
 5. When a template generalises it may now cover other templates of its bucket; they are merged
    and each absorbed id becomes an alias, so ids handed out earlier keep resolving.
 """
@@ -299,9 +303,15 @@ class TemplateMiner:
                 if (hard and misses > 1) or misses > max(allowed, 1):
                     return None, 0.0, params, None, units
                 merged.append(m)
+        if misses and not any(t == s and WILDCARD not in t for t, s in zip(cand.tokens, shape, strict=True)):
+            # nothing in common but what is already a parameter: joining would leave a template of
+            # parameters only, which then takes in every line of its length
+            return None, 0.0, params, None, units
         score = (same + params) / n
         if hard:
-            return None, score, params, hard_at, units
+            # a word is read as a parameter only where it is the one difference: a line that also
+            # differs elsewhere (a value of another shape) is not evidence that the word varies
+            return None, score, params, hard_at if not params else None, units
         return merged, score, params, None, units
 
     def _word_variable(self, cand: _Cluster, pos: int, token: str) -> bool:

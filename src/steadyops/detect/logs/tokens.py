@@ -130,7 +130,8 @@ def merge(a: str, b: str) -> str | None:
     The common prefix and suffix are kept when they end (start) at a delimiter, the differing
     middle becomes ``<*>``. When one token is the other plus an extra part (``OPEN(id=<*>)`` vs
     ``(id=<*>)``) there is nothing variable to generalise: that is a different message. When a
-    middle is a plain word the difference is a word, and words tell messages apart.
+    middle is a plain word the difference is a word, and words tell messages apart, unless the
+    other middle is a value (``chdir(pwd)`` vs ``chdir(<*>)``), which :func:`covers` accepts anyway.
     """
     if a == b:
         return a
@@ -141,6 +142,10 @@ def merge(a: str, b: str) -> str | None:
         # an optional part: only a value may be missing ("()" vs "(<*>)"), never a word
         if mid_a not in ("", WILDCARD) or mid_b not in ("", WILDCARD):
             return None
+    elif WILDCARD in (mid_a, mid_b):
+        # a word where the other token has a value in the same frame is a value there: the
+        # template with the value already covers the word, so the order of the lines must not matter
+        pass
     elif is_word(mid_a) or is_word(mid_b):
         return None
     return generalise(a, b)
