@@ -1,7 +1,8 @@
 """What flows between stages: a batch of alerts and the context of one pipeline run.
 
 Stages run inside one database transaction on a worker thread, so they are plain functions over a
-Session: a crash between stages rolls the whole batch back and the journal replays it.
+Session: a crash between stages rolls the whole batch back (the alerts' writes included: they go
+through the same session at :meth:`Context.save`) and the journal replays it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session
 from steadyops.config.settings import Settings
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import Alert
-from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
+from steadyops.store import alert_states
+from steadyops.store.alert_states import AlertState
+from steadyops.store.tables import GroupRow, IncidentRow
 
 
 @dataclass
@@ -34,13 +37,19 @@ class AlertBatch:
 @dataclass
 class Context:
     """One batch's unit of work. The row caches let every stage look rows up without a query each:
-    a batch loads what it needs in a few ``IN (…)`` selects, and the session flushes at commit."""
+    a batch loads what it needs in a few ``IN (…)`` selects, and writes its alerts back in a few
+    statements (:meth:`save`).
+
+    Alerts are :class:`AlertState` records, not ORM rows: a storm puts thousands of them in every
+    batch, and an ORM object per alert (construction, attribute events, the unit of work's
+    per-object flush) was most of the pipeline's cost. Groups and incidents, a few per batch,
+    stay ORM rows."""
 
     session: Session
     now: datetime
     settings: Settings
     inventory: Inventory
-    alert_rows: dict[str, AlertRow] = field(default_factory=dict)
+    alert_rows: dict[str, AlertState] = field(default_factory=dict)
     group_rows: dict[str, GroupRow] = field(default_factory=dict)
     incident_rows: dict[int, IncidentRow] = field(default_factory=dict)
     #: open incidents seen recently, for convergence; loaded once per batch, new ones appended
@@ -49,19 +58,26 @@ class Context:
     joined: dict[int, list[str]] = field(default_factory=dict)
     #: id(incident row) -> (its targets list, the same as a set): membership tests in a storm
     incident_targets: dict[int, tuple[list[str], set[str]]] = field(default_factory=dict)
+    #: (group key, fingerprint) memberships to insert at :meth:`save`
+    new_members: list[tuple[str, str]] = field(default_factory=list)
 
     def load_alerts(self, fingerprints: list[str]) -> None:
         missing = [fp for fp in set(fingerprints) if fp not in self.alert_rows]
-        for start in range(0, len(missing), 500):
-            chunk = missing[start:start + 500]
-            for row in self.session.scalars(select(AlertRow).where(AlertRow.fingerprint.in_(chunk))):
-                self.alert_rows[row.fingerprint] = row
+        self.alert_rows.update((s.fingerprint, s) for s in alert_states.load(self.session, missing))
 
     def load_groups(self, keys: list[str]) -> None:
         missing = [k for k in set(keys) if k not in self.group_rows]
         for start in range(0, len(missing), 500):
             for row in self.session.scalars(select(GroupRow).where(GroupRow.key.in_(missing[start:start + 500]))):
                 self.group_rows[row.key] = row
+
+    def load_incidents(self, ids: list[int]) -> None:
+        """Incident rows for ``ids`` in one select per 500 (a batch's groups point at a few)."""
+        missing = sorted({i for i in ids if i not in self.incident_rows})
+        for start in range(0, len(missing), 500):
+            stmt = select(IncidentRow).where(IncidentRow.id.in_(missing[start:start + 500]))
+            for row in self.session.scalars(stmt):
+                self.incident_rows[row.id] = row
 
     def incident(self, incident_id: int) -> IncidentRow | None:
         if incident_id not in self.incident_rows:
@@ -70,6 +86,17 @@ class Context:
                 return None
             self.incident_rows[incident_id] = row
         return self.incident_rows[incident_id]
+
+    def save(self) -> None:
+        """Write the batch's changed alerts and new group memberships (see ``store/alert_states``).
+
+        Called before anything reads alerts back with SQL (auto-resolve) and at the end of the batch;
+        a second call writes only what changed since the first."""
+        self.session.flush()  # new groups first: memberships reference them
+        alert_states.save(self.session, self.alert_rows.values())
+        if self.new_members:
+            alert_states.add_members(self.session, self.new_members)
+            self.new_members = []
 
 
 class Stage(Protocol):

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from steadyops.core.models import Alert, AlertStatus
 from steadyops.pipeline.context import AlertBatch, Context
-from steadyops.store import alerts as alerts_repo
-from steadyops.store.tables import AlertRow
+from steadyops.store.alert_states import AlertState
 
 
 class Dedup:
@@ -20,21 +19,19 @@ class Dedup:
         for alert in batch.alerts:
             row = ctx.alert_rows.get(alert.fingerprint)
             if row is None:
-                row = _new_row(alert, ctx)
-                ctx.session.add(row)
-                ctx.alert_rows[alert.fingerprint] = row
+                ctx.alert_rows[alert.fingerprint] = _new_row(alert, ctx)
                 changed[alert.fingerprint] = alert
                 continue
             if _stale(row, alert):
                 continue
             news = _apply(row, alert, ctx)
             if news:
-                changed[alert.fingerprint] = alerts_repo.row_to_alert(row)
+                changed[alert.fingerprint] = _as_alert(row)
         return AlertBatch(alerts=list(changed.values())) if changed else None
 
 
-def _new_row(alert: Alert, ctx: Context) -> AlertRow:
-    return AlertRow(
+def _new_row(alert: Alert, ctx: Context) -> AlertState:
+    return AlertState(
         fingerprint=alert.fingerprint,
         labels=alert.labels,
         annotations=alert.annotations,
@@ -46,10 +43,19 @@ def _new_row(alert: Alert, ctx: Context) -> AlertRow:
         updated_at=ctx.now,
         muted_by=[],
         incident_id=None,
+        stored=False,
     )
 
 
-def _stale(row: AlertRow, alert: Alert) -> bool:
+def _as_alert(row: AlertState) -> Alert:
+    """The alert as it now stands (its stored episode start, the event's status); values as stored,
+    so no validation again."""
+    return Alert.model_construct(labels=row.labels, annotations=row.annotations, status=AlertStatus(row.status),
+                                 starts_at=row.starts_at, ends_at=row.ends_at, generator_url=row.generator_url,
+                                 source=row.source, fingerprint=row.fingerprint)
+
+
+def _stale(row: AlertState, alert: Alert) -> bool:
     """An event about an older episode of this alert than the one we hold."""
     if alert.starts_at < row.starts_at:
         return True
@@ -61,7 +67,7 @@ def _stale(row: AlertRow, alert: Alert) -> bool:
     )
 
 
-def _apply(row: AlertRow, alert: Alert, ctx: Context) -> bool:
+def _apply(row: AlertState, alert: Alert, ctx: Context) -> bool:
     """Merge the event into the row; True when the alert changed status (fired again or resolved)."""
     was_firing = row.status == AlertStatus.FIRING.value
     now_firing = alert.status is AlertStatus.FIRING

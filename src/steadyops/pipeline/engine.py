@@ -74,17 +74,18 @@ class Pipeline:
         Batches are large (``batch_size``) because each one pays fixed costs (loading its groups and
         incidents, the flushes) that a storm's thousands of alerts in a few groups then share."""
         with self.store.transaction() as session:
-            rows = alerts_repo.pending_events(session, self.batch_size)
+            rows = alerts_repo.pending_alerts(session, self.batch_size)
             if not rows:
                 return 0
             ctx = Context(session=session, now=self.clock.now(), settings=self.settings, inventory=self.inventory)
-            batch: AlertBatch | None = AlertBatch(alerts=[alerts_repo.row_to_alert(r) for r in rows])
+            batch: AlertBatch | None = AlertBatch(alerts=[a for _id, a in rows])
             with session.no_autoflush:  # stages flush explicitly where they must; one flush at commit
                 for stage in self.stages:
                     if batch is None or not batch.alerts:
                         break
                     batch = stage(batch, ctx)
-            alerts_repo.mark_processed(session, [r.id for r in rows])
+                ctx.save()  # what the stages changed (a batch of refreshes ends at dedup: saved here)
+            alerts_repo.mark_processed(session, [i for i, _a in rows])
             return len(rows)
 
     def expire_once(self) -> int:

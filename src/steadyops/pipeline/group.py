@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from steadyops.core.models import Alert, AlertStatus
@@ -27,33 +27,31 @@ class Group:
         routed = [(a, [(r, r.group_key(a.labels)) for r in self.root.match(a.labels)]) for a in firing]
         keys = [k for _a, pairs in routed for _r, k in pairs]
         ctx.load_groups(keys)
-        members = self._members(ctx.session, keys, [a.fingerprint for a in firing])
-        new_members: list[GroupAlertRow] = []
+        members = self._members(ctx.session, {(k, a.fingerprint) for a, pairs in routed for _r, k in pairs})
         for alert, pairs in routed:
-            batch.groups[alert.fingerprint] = [self._join(route, key, alert, ctx, members, new_members)
-                                               for route, key in pairs]
-        ctx.session.flush()  # groups first: members reference them
-        ctx.session.add_all(new_members)
+            batch.groups[alert.fingerprint] = [self._join(route, key, alert, ctx, members) for route, key in pairs]
         return batch
 
     @staticmethod
-    def _members(session: Session, keys: list[str], fps: list[str]) -> set[tuple[str, str]]:
+    def _members(session: Session, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (group key, fingerprint) memberships exist: looked up as pairs, one index probe
+        each (keys × fingerprints would probe every key for every alert of the batch)."""
         found: set[tuple[str, str]] = set()
-        unique = sorted(set(keys))
-        for start in range(0, len(unique), 500):
+        ordered = sorted(pairs)
+        for start in range(0, len(ordered), 400):
             stmt = select(GroupAlertRow.group_key, GroupAlertRow.fingerprint).where(
-                GroupAlertRow.group_key.in_(unique[start:start + 500]), GroupAlertRow.fingerprint.in_(set(fps)))
+                tuple_(GroupAlertRow.group_key, GroupAlertRow.fingerprint).in_(ordered[start:start + 400]))
             found.update((k, f) for k, f in session.execute(stmt))
         return found
 
-    def _join(self, route: Route, key: str, alert: Alert, ctx: Context, members: set[tuple[str, str]],
-              new_members: list[GroupAlertRow]) -> str:
+    def _join(self, route: Route, key: str, alert: Alert, ctx: Context, members: set[tuple[str, str]]) -> str:
         session: Session = ctx.session
         group = ctx.group_rows.get(key)
-        first_flush = min(
-            ctx.now + timedelta(seconds=route.group_wait),
-            max(ctx.now, alert.starts_at + timedelta(seconds=route.group_wait)),
-        )
+        if group is None or group.next_flush_at is None:
+            first_flush = min(
+                ctx.now + timedelta(seconds=route.group_wait),
+                max(ctx.now, alert.starts_at + timedelta(seconds=route.group_wait)),
+            )
         if group is None:
             group = GroupRow(
                 key=key,
@@ -71,6 +69,6 @@ class Group:
         elif group.next_flush_at is None:
             group.next_flush_at = first_flush
         if (key, alert.fingerprint) not in members:
-            new_members.append(GroupAlertRow(group_key=key, fingerprint=alert.fingerprint))
+            ctx.new_members.append((key, alert.fingerprint))  # written at ctx.save()
             members.add((key, alert.fingerprint))
         return key

@@ -21,6 +21,7 @@ from steadyops.core.models import AlertStatus, IncidentStatus, Severity
 from steadyops.pipeline import timings
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import incidents as incidents_repo
+from steadyops.store.alert_states import AlertState
 from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
 
 JOINED_LISTED = 10
@@ -89,7 +90,7 @@ class Rows:
                 self.ctx.recent_incidents.append(incident)
 
 
-def attach(session: Session, row: AlertRow, group_keys: list[str], now: datetime,
+def attach(session: Session, row: AlertRow | AlertState, group_keys: list[str], now: datetime,
            conv: ConvergenceConfig, inventory: Inventory, ctx: Context | None = None) -> IncidentRow:
     """Put a firing alert into its incident: its group's, a linked target's, or a new one."""
     rows = Rows(session, ctx)
@@ -156,7 +157,7 @@ def _reopen(rows: Rows, target: str, now: datetime, conv: ConvergenceConfig,
     return None
 
 
-def _join(rows: Rows, incident: IncidentRow, row: AlertRow, group_keys: list[str], target: str,
+def _join(rows: Rows, incident: IncidentRow, row: AlertRow | AlertState, group_keys: list[str], target: str,
           now: datetime) -> None:
     """Attach the alert and fold it into the incident. A storm joins thousands of alerts to one
     incident per batch, so each column is written only when it changes (every ORM write is an
@@ -208,6 +209,8 @@ class IncidentStage:
 
     def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
         touched: set[int] = set()
+        ctx.load_groups([k for keys in batch.groups.values() for k in keys])
+        ctx.load_incidents([g.incident_id for g in ctx.group_rows.values() if g.incident_id is not None])
         for alert in batch.alerts:
             row = ctx.alert_rows.get(alert.fingerprint)
             if row is None:
@@ -224,7 +227,7 @@ class IncidentStage:
             incidents_repo.add_event(ctx.session, incident_id, ctx.now, "alert_joined",
                                      f"{len(joined)}: " + ", ".join(joined[:JOINED_LISTED]) + more)
         ctx.joined.clear()
-        ctx.session.flush()
+        ctx.save()  # the alerts, before auto-resolve asks the database which still fire
         for incident_id in sorted(touched):
             maybe_auto_resolve(ctx.session, incident_id, ctx.now)
         return batch

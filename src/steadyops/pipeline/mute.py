@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from steadyops.core.models import InhibitRule, Silence, matches_all
+from steadyops.core.models import AlertStatus, InhibitRule, Silence, matches_all
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import silences as silences_repo
-from steadyops.store.tables import AlertRow
+from steadyops.store.alert_states import AlertState
 
 
 class Muter:
@@ -34,12 +34,18 @@ class Muter:
         ]
 
     @classmethod
-    def load(cls, session: Session, rules: Sequence[InhibitRule], now: datetime) -> Muter:
-        firing = (
-            [(r.fingerprint, r.labels) for r in alerts_repo.firing_alerts(session) if _live(r, now)]
-            if rules
-            else []
-        )
+    def load(cls, session: Session, rules: Sequence[InhibitRule], now: datetime,
+             batch: Mapping[str, AlertState] | None = None) -> Muter:
+        """Silences and firing alerts as stored, overlaid with ``batch`` (the pipeline's batch, not
+        written yet): its new alerts may be inhibition sources for each other, and its resolved ones
+        no longer are."""
+        firing: list[tuple[str, Mapping[str, str]]] = []
+        if rules:
+            overlay = batch or {}
+            firing = [(fp, labels) for fp, labels, ends_at in alerts_repo.firing_labels(session)
+                      if fp not in overlay and (ends_at is None or ends_at > now)]
+            firing += [(s.fingerprint, s.labels) for s in overlay.values()
+                       if s.status == AlertStatus.FIRING.value and (s.ends_at is None or s.ends_at > now)]
         return cls(silences_repo.list_all(session, active_at=now), rules, firing, now)
 
     def muted_by(self, fp: str, labels: Mapping[str, str]) -> list[str]:
@@ -61,18 +67,12 @@ class Muter:
         return reasons
 
 
-def _live(row: AlertRow, now: datetime) -> bool:
-    return row.ends_at is None or row.ends_at > now
-
-
 class Mute:
     def __init__(self, rules: Sequence[InhibitRule]) -> None:
         self.rules = list(rules)
 
     def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
-        if self.rules:
-            ctx.session.flush()  # this batch's new alerts may be inhibition sources for each other
-        muter = Muter.load(ctx.session, self.rules, ctx.now)
+        muter = Muter.load(ctx.session, self.rules, ctx.now, ctx.alert_rows)
         for alert in batch.alerts:
             reasons = muter.muted_by(alert.fingerprint, alert.labels) if alert.status.value == "firing" else []
             row = ctx.alert_rows.get(alert.fingerprint)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from steadyops.core.models import CheckStatus
 from steadyops.pipeline.advice import LAYER_ORDER
 from steadyops.store import incidents as incidents_repo
+from steadyops.store.alert_states import AlertState
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
 #: 1-5-10, in seconds: detect ≤ 1 min, locate ≤ 5 min, recover ≤ 10 min
@@ -45,7 +46,7 @@ def last_healthy(session: Session, check: str, target: str, before: datetime) ->
     return row.started_at if row is not None else None
 
 
-def note_onset(session: Session, incident: IncidentRow, alert: AlertRow) -> None:
+def note_onset(session: Session, incident: IncidentRow, alert: AlertRow | AlertState) -> None:
     """On opening: remember the last healthy observation behind a check's alert."""
     if alert.source != "check":
         return

@@ -100,6 +100,22 @@ def pending_events(session: Session, limit: int) -> list[AlertEventRow]:
     return list(session.scalars(stmt))
 
 
+def pending_alerts(session: Session, limit: int) -> list[tuple[int, Alert]]:
+    """:func:`pending_events` as (journal id, Alert) pairs, read as plain columns: the pipeline reads
+    every journalled alert, and a row object plus a validated model per alert cost more than the
+    query. The rows were validated at intake, so the Alerts are built without validating again."""
+    cursor = _cursor(session)
+    c = JOURNAL.c
+    stmt = select(c.id, c.fingerprint, c.status, c.starts_at, c.ends_at, c.labels, c.annotations, c.generator_url,
+                  c.source).order_by(c.id).limit(limit)
+    stmt = stmt.where(c.id > cursor.last_id) if cursor is not None else stmt.where(c.processed.is_(False))
+    construct = Alert.model_construct
+    statuses = {s.value: s for s in AlertStatus}
+    return [(int(i), construct(labels=labels, annotations=annotations, status=statuses[status], starts_at=starts,
+                               ends_at=ends, generator_url=url or "", source=source, fingerprint=fp))
+            for i, fp, status, starts, ends, labels, annotations, url, source in session.execute(stmt)]
+
+
 def mark_processed(session: Session, ids: Sequence[int]) -> None:
     """Record progress in the same transaction as the pipeline's effects."""
     if not ids:
@@ -169,3 +185,10 @@ def count_pending(session: Session) -> int:
     else:
         stmt = stmt.where(AlertEventRow.processed.is_(False))
     return int(session.scalar(stmt) or 0)
+
+
+def firing_labels(session: Session) -> list[tuple[str, dict[str, str], datetime | None]]:
+    """(fingerprint, labels, ends_at) of every firing alert: the inhibition sources, without a row object each."""
+    c = AlertRow.__table__.c
+    stmt = select(c.fingerprint, c.labels, c.ends_at).where(c.status == AlertStatus.FIRING.value)
+    return [(str(fp), labels, ends) for fp, labels, ends in session.execute(stmt)]

@@ -10,8 +10,9 @@ this hook, in the same flush and transaction as the change itself, so a rolled-b
 counts back too. The increments are SQL (``count = count + n``), so two writers touching the same
 incident (PostgreSQL, several pipeline workers) serialise on the row instead of losing an update.
 
-Core statements that insert or change alert rows bypass the hook; :func:`recount` repairs counts
-after one (the migration's backfill uses the same statement).
+Core statements that insert or change alert rows bypass the hook: the pipeline's batch writer
+(``store/alert_states.py``) applies the same deltas itself through :func:`apply_deltas`, and
+:func:`recount` repairs counts after any other (the migration's backfill uses the same statement).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, event, func, inspect, select, update
+from sqlalchemy import Table, bindparam, event, func, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
@@ -79,11 +80,22 @@ def _deltas(session: Session) -> dict[int, list[int]]:
 @event.listens_for(Session, "before_flush")
 def _keep_counts(session: Session, _flush: UOWTransaction, _instances: object) -> None:
     """Apply this flush's alert moves to the incidents' stored counts (see the module docstring)."""
-    deltas = _deltas(session)
-    for incident_id, (alerts, firing) in sorted(deltas.items()):  # a fixed order: no lock-order deadlocks
-        session.execute(update(_INCIDENTS).where(_INCIDENTS.c.id == incident_id).values(
-            alert_count=_INCIDENTS.c.alert_count + alerts, firing_count=_INCIDENTS.c.firing_count + firing))
-        loaded = session.identity_map.get(session.identity_key(IncidentRow, incident_id))
+    apply_deltas(session, _deltas(session))
+
+
+def apply_deltas(session: Session, deltas: dict[int, list[int]]) -> None:
+    """Add ``{incident id: [alerts, firing]}`` to the stored counts, as SQL increments. Also called by
+    the pipeline's batch writer (``store/alert_states.py``), which writes alerts with Core statements
+    and computes the same deltas from each alert's saved and current (incident, status)."""
+    moves = [{"incident": i, "alerts": a, "firing": f} for i, (a, f) in sorted(deltas.items()) if a or f]
+    if not moves:
+        return
+    # one executemany, in a fixed order (incident id): no lock-order deadlocks between writers
+    session.execute(update(_INCIDENTS).where(_INCIDENTS.c.id == bindparam("incident")).values(
+        alert_count=_INCIDENTS.c.alert_count + bindparam("alerts"),
+        firing_count=_INCIDENTS.c.firing_count + bindparam("firing")), moves)
+    for move in moves:
+        loaded = session.identity_map.get(session.identity_key(IncidentRow, move["incident"]))
         if loaded is not None and not inspect(loaded).pending:
             session.expire(loaded, ["alert_count", "firing_count"])  # the next read sees the new counts
 
@@ -116,4 +128,4 @@ def drifted(session: Session) -> list[tuple[int, int, int, int, int]]:
     return [(int(a), int(b), int(c), int(d), int(e)) for a, b, c, d, e in session.execute(stmt)]
 
 
-__all__ = ["drifted", "recount"]
+__all__ = ["apply_deltas", "drifted", "recount"]

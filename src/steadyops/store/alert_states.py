@@ -1,0 +1,124 @@
+"""The alerts' current state as the pipeline works on it: plain records, read and written per batch.
+
+Why not ORM rows: a storm puts a thousand alerts in every pipeline batch, and an ORM object per
+alert (construction, an attribute event per assignment, the unit of work's per-object flush, the
+count hook walking every dirty row) cost several times the database's own work. Here a batch reads
+its alerts with one select per 500 fingerprints, changes plain attributes, and :func:`save` writes
+what changed since the read: one executemany INSERT for new alerts, one executemany UPDATE for the
+others, and the incidents' stored counts moved by the same deltas the ORM hook would have applied
+(:func:`steadyops.store.counts.apply_deltas`). Everything goes through the caller's session, in its
+transaction: a batch that fails rolls back whole.
+
+Values are never changed in place (``muted_by``, ``annotations`` are reassigned), which is what lets
+:func:`save` tell a changed alert from an unchanged one by comparing with the snapshot it took.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from steadyops.store import counts
+from steadyops.store.tables import AlertRow, GroupAlertRow
+
+ALERTS: Table = AlertRow.__table__  # type: ignore[assignment]
+MEMBERS: Table = GroupAlertRow.__table__  # type: ignore[assignment]
+
+FIRING = "firing"
+#: the columns the pipeline may change (labels, source and the fingerprint never change)
+_MUTABLE = ("annotations", "status", "starts_at", "ends_at", "generator_url", "updated_at", "muted_by",
+            "incident_id")
+_CHUNK = 500
+
+
+class AlertState:
+    """One alert's current state (the ``alerts`` row), with a snapshot of what the database holds."""
+
+    __slots__ = ("annotations", "ends_at", "fingerprint", "generator_url", "incident_id", "labels", "muted_by",
+                 "saved", "source", "starts_at", "status", "updated_at")
+
+    def __init__(self, *, fingerprint: str, labels: dict[str, Any], annotations: dict[str, Any], status: str,
+                 starts_at: datetime, ends_at: datetime | None, generator_url: str, source: str,
+                 updated_at: datetime, muted_by: list[Any], incident_id: int | None, stored: bool) -> None:
+        self.fingerprint = fingerprint
+        self.labels = labels
+        self.annotations = annotations
+        self.status = status
+        self.starts_at = starts_at
+        self.ends_at = ends_at
+        self.generator_url = generator_url
+        self.source = source
+        self.updated_at = updated_at
+        self.muted_by = muted_by
+        self.incident_id = incident_id
+        #: the mutable columns as the database holds them; None while the alert is not stored yet
+        self.saved: tuple[Any, ...] | None = self._values() if stored else None
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.annotations, self.status, self.starts_at, self.ends_at, self.generator_url, self.updated_at,
+                self.muted_by, self.incident_id)
+
+
+def load(session: Session, fingerprints: Sequence[str]) -> list[AlertState]:
+    """The stored alerts among ``fingerprints`` (one select per 500)."""
+    found: list[AlertState] = []
+    c = ALERTS.c
+    for start in range(0, len(fingerprints), _CHUNK):
+        stmt = select(c.fingerprint, c.labels, c.annotations, c.status, c.starts_at, c.ends_at, c.generator_url,
+                      c.source, c.updated_at, c.muted_by, c.incident_id).where(
+            c.fingerprint.in_(fingerprints[start:start + _CHUNK]))
+        for fp, labels, notes, status, starts, ends, url, source, updated, muted, incident in \
+                session.execute(stmt):
+            found.append(AlertState(fingerprint=fp, labels=labels, annotations=notes, status=status,
+                                    starts_at=starts, ends_at=ends, generator_url=url or "", source=source,
+                                    updated_at=updated, muted_by=list(muted or []), incident_id=incident,
+                                    stored=True))
+    return found
+
+
+def save(session: Session, states: Iterable[AlertState]) -> int:
+    """Write every state that changed since it was read or last saved; returns how many were written."""
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    deltas: dict[int, list[int]] = {}
+
+    def move(incident_id: int | None, status: str, sign: int) -> None:
+        if incident_id is not None:
+            d = deltas.setdefault(incident_id, [0, 0])
+            d[0] += sign
+            d[1] += sign if status == FIRING else 0
+
+    for state in states:
+        values = state._values()
+        saved = state.saved
+        if saved == values:
+            continue
+        row = dict(zip(_MUTABLE, values, strict=True))
+        if saved is None:
+            new.append({**row, "fingerprint": state.fingerprint, "labels": state.labels, "source": state.source})
+            move(state.incident_id, state.status, +1)
+        else:
+            changed.append({"fp": state.fingerprint, **{f"new_{k}": v for k, v in row.items()}})
+            if (saved[7], saved[1]) != (state.incident_id, state.status):
+                move(saved[7], saved[1], -1)
+                move(state.incident_id, state.status, +1)
+        state.saved = values
+    if new:
+        session.execute(insert(ALERTS), new)
+    if changed:
+        session.execute(update(ALERTS).where(ALERTS.c.fingerprint == bindparam("fp"))
+                        .values({name: bindparam(f"new_{name}") for name in _MUTABLE}), changed)
+    counts.apply_deltas(session, {i: d for i, d in deltas.items() if d != [0, 0]})
+    return len(new) + len(changed)
+
+
+def add_members(session: Session, members: Sequence[tuple[str, str]]) -> None:
+    """Insert (group key, fingerprint) memberships the caller knows to be new."""
+    session.execute(insert(MEMBERS), [{"group_key": k, "fingerprint": fp} for k, fp in members])
+
+
+__all__ = ["AlertState", "add_members", "load", "save"]
