@@ -21,10 +21,16 @@ from steadyops.rca.cases import (
 from steadyops.rca.changepoint import find_change_point, split_at_change_point
 from steadyops.rca.multimodal import log_signals, rank_case, trace_signals, trace_topology
 from steadyops.rca.propagation import personalised_pagerank
-from steadyops.rca.ranking import Candidate, RcaConfig, RcaResult, rank_root_causes
+from steadyops.rca.ranking import Candidate, RcaConfig, RcaResult, fuse_results, rank_root_causes
 from steadyops.rca.scoring import MetricScore, ScoringConfig, score_metric, score_metrics, service_of
 from steadyops.rca.semantics import Direction, category_of, direction_of, explains, is_local
-from steadyops.rca.separation import explain_by_callees, opaque_hop_peers, reachable_from, separate_causes
+from steadyops.rca.separation import (
+    explain_by_callees,
+    explain_by_callers,
+    opaque_hop_peers,
+    reachable_from,
+    separate_causes,
+)
 
 __all__ = [
     "Candidate",
@@ -41,8 +47,10 @@ __all__ = [
     "direction_of",
     "discover_cases",
     "explain_by_callees",
+    "explain_by_callers",
     "explains",
     "find_change_point",
+    "fuse_results",
     "is_local",
     "load_case",
     "log_signals",

@@ -2,8 +2,10 @@
 
 Why one kind: logs and traces are turned into per-component time series on the metrics' own time
 grid and then scored by the same robust scorer. So a log or trace signal means "k times its largest
-excursion while healthy", exactly like a metric, and fusion is the ranker's usual max-per-component
-plus cause/symptom separation, with no weights to fit between modalities.
+excursion while healthy", exactly like a metric. Each kind of evidence is ranked on its own (scores,
+cause/symptom separation on the call graph) and the rankings are summed per component
+(:func:`~steadyops.rca.ranking.fuse_results`): agreement between kinds adds up, a missing kind adds
+nothing, and there are no weights to fit between them.
 
 Logs (per component, templates mined with :class:`~steadyops.detect.logs.TemplateMiner`):
 
@@ -20,7 +22,12 @@ Traces (per component):
   spent *in* the component. A slow callee makes its caller's spans slow but not its self time, so
   this is local evidence and the caller is not blamed;
 * ``span_error_origin_rate`` — share of spans that failed while none of their children did (the
-  error started here, local); ``span_error_rate`` and ``span_latency_p90`` — request-path view;
+  error started here, local). A failed span *without* children, of a component whose spans usually
+  have some, is not counted: the call it should have made left no span (the callee was gone, or the
+  call never went out), so where the error began cannot be read from the trace; such a span still
+  counts in ``span_error_rate``. When that callee answered nobody in the same bucket (it is gone),
+  the error is counted as the callee's origin instead; otherwise the caller failed before calling;
+  ``span_error_rate`` and ``span_latency_p90`` — request-path view;
 * ``span_calls`` — spans per bucket (traffic).
 
 When a case has no topology, caller → callee edges are read from the traces' parent/child spans.
@@ -31,14 +38,13 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from steadyops.detect.logs import TemplateMiner
 from steadyops.rca.cases import LogRecord, RcaCase, Span, component_of
-from steadyops.rca.ranking import RcaConfig, RcaResult, rank_root_causes
+from steadyops.rca.ranking import RcaConfig, RcaResult, fuse_results, rank_root_causes
 
 __all__ = ["log_signals", "rank_case", "trace_signals", "trace_topology"]
 
@@ -139,8 +145,11 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
     for s in spans:
         if s.parent_span_id:
             children[(s.trace_id, s.parent_span_id)].append(s)
+    expected, usually_calls = _expected_callees(spans, children, grid)
     # (component, incident?, bucket) → lists of self time, duration, error flags
     cells: dict[tuple[str, bool, int], list[tuple[float, float, bool, bool]]] = defaultdict(list)
+    unanswered: dict[tuple[str, bool, int], int] = defaultdict(int)
+    pending: list[tuple[tuple[str, bool, int], int, str]] = []  # (cell, row, callee that left no span)
     for s in spans:
         where = grid.locate(s.time)
         if where is None or not math.isfinite(s.duration_ms):
@@ -149,28 +158,80 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
         child_time = sum(k.duration_ms for k in kids if math.isfinite(k.duration_ms))
         failed = _is_error(s.status_code)
         origin = failed and not any(_is_error(k.status_code) for k in kids)
+        if origin:
+            present = {k.component for k in kids}
+            missing = [c for c in expected.get((s.component, s.operation), ()) if c not in present]
+            if missing:  # the first call it always makes left no span: decided below
+                pending.append(((s.component, *where), len(cells[(s.component, *where)]), missing[0]))
+                origin = False
+            elif not kids and usually_calls.get(s.component, False):
+                origin = False  # a call went out (or never did) and left no span: not ours to place
         cells[(s.component, *where)].append((max(s.duration_ms - child_time, 0.0), s.duration_ms, failed, origin))
+    for key, index, callee in pending:
+        # the callee answered nobody in that bucket: it did not answer this call either. Otherwise the
+        # caller failed before making the call, and the error is the caller's own
+        if cells.get((callee, key[1], key[2])):
+            row = cells[key][index]
+            cells[key][index] = (row[0], row[1], row[2], True)
+        else:
+            unanswered[(callee, key[1], key[2])] += 1
     kinds = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90", "span_error_rate",
              "span_error_origin_rate", "span_calls")
     normal: dict[str, list[float]] = {}
     incident: dict[str, list[float]] = {}
-    for component in sorted({c for c, _, _ in cells}):
+    for component in sorted({c for c, _, _ in cells} | {c for c, _, _ in unanswered}):
         for inc, size, out in ((False, grid.n_normal, normal), (True, grid.n_incident, incident)):
             series = {k: [math.nan] * size for k in kinds}
             for bucket in range(size):
                 rows = cells.get((component, inc, bucket))
+                lost = unanswered.get((component, inc, bucket), 0)
                 series["span_calls"][bucket] = float(len(rows or ()))
+                if lost:
+                    tried = len(rows or ()) + lost
+                    failed_here = sum(r[2] for r in rows or ()) + lost
+                    series["span_error_rate"][bucket] = failed_here / tried
+                    series["span_error_origin_rate"][bucket] = (sum(r[3] for r in rows or ()) + lost) / tried
                 if not rows:
                     continue
                 arr = np.asarray(rows, dtype=np.float64)
                 series["span_self_ms_p90"][bucket] = float(np.percentile(arr[:, 0], 90))
                 series["span_self_ms_mean"][bucket] = float(arr[:, 0].mean())
                 series["span_latency_p90"][bucket] = float(np.percentile(arr[:, 1], 90))
-                series["span_error_rate"][bucket] = float(arr[:, 2].mean())
-                series["span_error_origin_rate"][bucket] = float(arr[:, 3].mean())
+                if not lost:
+                    series["span_error_rate"][bucket] = float(arr[:, 2].mean())
+                    series["span_error_origin_rate"][bucket] = float(arr[:, 3].mean())
             for kind, values in series.items():
                 out[f"{component}:{kind}"] = values
     return normal, incident
+
+
+def _expected_callees(
+    spans: Sequence[Span], children: Mapping[tuple[str, str], Sequence[Span]], grid: _Grid
+) -> tuple[dict[tuple[str, str], list[str]], dict[str, bool]]:
+    """From the normal window: per (component, operation), the callees most of its spans call, in the
+    order they are called; per component, whether most of its spans call anything at all."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    per_component: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    calls: dict[tuple[str, str, str], list[float]] = defaultdict(list)  # (caller, op, callee) → start offsets
+    for s in spans:
+        where = grid.locate(s.time)
+        if where is None or where[0]:
+            continue
+        kids = children.get((s.trace_id, s.span_id), ())
+        totals[(s.component, s.operation)] += 1
+        per_component[s.component][0] += bool(kids)
+        per_component[s.component][1] += 1
+        first: dict[str, float] = {}
+        for k in kids:
+            if k.component != s.component:
+                first[k.component] = min(first.get(k.component, math.inf), k.time - s.time)
+        for callee, offset in first.items():
+            calls[(s.component, s.operation, callee)].append(offset)
+    expected: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (caller, op, callee), offsets in sorted(calls.items(), key=lambda kv: float(np.median(kv[1]))):
+        if 2 * len(offsets) > totals[(caller, op)]:
+            expected[(caller, op)].append(callee)
+    return dict(expected), {c: 2 * kids > n for c, (kids, n) in per_component.items()}
 
 
 def trace_topology(spans: Sequence[Span]) -> dict[str, list[str]]:
@@ -185,25 +246,34 @@ def trace_topology(spans: Sequence[Span]) -> dict[str, list[str]]:
 
 
 def rank_case(case: RcaCase, config: RcaConfig | None = None) -> RcaResult:
-    """Rank the components of ``case`` with every kind of evidence it carries (never its truth)."""
+    """Rank the components of ``case`` with every kind of evidence it carries (never its truth).
+
+    Metrics, logs and traces are ranked each on their own (same scorer, same call graph) and the
+    rankings fused by :func:`~steadyops.rca.ranking.fuse_results`: one kind of evidence cannot hide
+    another's agreement, and a kind that is missing or empty simply contributes nothing.
+    """
     cfg = config or RcaConfig()
-    normal, incident = case.windows()
-    if case.logs and cfg.use_logs:
-        ln, li = log_signals(case)
-        normal.update(ln)
-        incident.update(li)
-    if case.spans and cfg.use_traces:
-        tn, ti = trace_signals(case)
-        normal.update(tn)
-        incident.update(ti)
     topology = case.topology or (trace_topology(case.spans) if case.spans else {})
-    return rank_root_causes(
-        normal,
-        incident,
-        topology or None,
-        service_of_metric=component_of,
-        config=replace(cfg),
-        symptom=case.symptom_component,
-        symptom_metric=case.symptom_metric,
-        before=case.before_fault(),
-    )
+    kinds: list[Windows] = [case.windows()]
+    if case.logs and cfg.use_logs:
+        kinds.append(log_signals(case))
+    if case.spans and cfg.use_traces:
+        kinds.append(trace_signals(case))
+    before = case.before_fault()
+    results = [
+        rank_root_causes(
+            normal,
+            incident,
+            topology or None,
+            service_of_metric=component_of,
+            config=cfg,
+            symptom=case.symptom_component,
+            symptom_metric=case.symptom_metric,
+            before=before if i == 0 else None,
+        )
+        for i, (normal, incident) in enumerate(kinds)
+        if normal
+    ]
+    if not results:
+        return rank_root_causes({}, {}, None, config=cfg)
+    return fuse_results(results, config=cfg, topology=topology or None, symptom=case.symptom_component)

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from steadyops.rca.propagation import personalised_pagerank
 from steadyops.rca.scoring import MetricScore, ScoringConfig, kind_of, score_metrics, service_of
 from steadyops.rca.semantics import explains
-from steadyops.rca.separation import explain_by_callees, reachable_from, separate_causes
+from steadyops.rca.separation import explain_by_callees, explain_by_callers, reachable_from, separate_causes
 
-__all__ = ["Candidate", "RcaConfig", "RcaResult", "rank_root_causes"]
+__all__ = ["Candidate", "RcaConfig", "RcaResult", "fuse_results", "rank_root_causes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,9 @@ class RcaConfig:
     """Bonus (× the strongest caller's anomaly, 0..1) for a service whose callers degraded too."""
     same_metric: bool = True
     """Callees explain exactly their own change of a metric their caller also reports."""
+    callers_explain: bool = True
+    """Callers explain a callee's traffic change and its silence when they are all silent too
+    (``separation.explain_by_callers``)."""
     opaque_hops: bool = True
     """A leaf's request-path change may be explained by the other callees of its callers (a proxy or
     load balancer in front of a backend the graph shows beside it; see ``opaque_hop_peers``)."""
@@ -124,7 +127,10 @@ def rank_root_causes(
         normal, anomalous, service_of_metric=service_of_metric, config=cfg.scoring, before=before
     )
     if symptom_metric and cfg.symptom_kind:
-        metrics = [m for m in metrics if explains(kind_of(m.metric, m.service), symptom_metric)]
+        # a component that went silent can produce any symptom (errors, time-outs)
+        metrics = [m for m in metrics if m.silent or explains(kind_of(m.metric, m.service), symptom_metric)]
+    if topology and cfg.topology == "separation" and cfg.callers_explain:
+        metrics = explain_by_callers(metrics, topology, threshold=cfg.min_score, explain=cfg.explain)
     if not metrics:
         return RcaResult([], True, "no metric has enough samples in both windows", metrics)
 
@@ -163,7 +169,64 @@ def rank_root_causes(
         )
         for svc, ms in by_service.items()
     ]
-    candidates.sort(key=lambda c: (reach is not None and c.service not in reach, -c.score, -c.anomaly, c.service))
+    # equal scores (bounded evidence such as a change from a flat line) go to the service with more
+    # clear pieces of evidence: independent signals agreeing are likelier than one alone
+    clear = {svc: sum(1 for m in ms if m.score >= cfg.min_score) for svc, ms in by_service.items()}
+    candidates.sort(key=lambda c: (
+        reach is not None and c.service not in reach, -c.score, -c.anomaly, -clear[c.service], c.service,
+    ))
+    inconclusive, reason = _judge(candidates, metrics[0], cfg)
+    return RcaResult(candidates, inconclusive, reason, metrics)
+
+
+def fuse_results(
+    results: Sequence[RcaResult],
+    *,
+    config: RcaConfig | None = None,
+    topology: Mapping[str, Sequence[str]] | None = None,
+    symptom: str | None = None,
+) -> RcaResult:
+    """One ranking from rankings of independent kinds of evidence (metrics, logs, traces).
+
+    Each result's scores are already in the same unit (× the healthy excursion, after the call graph
+    had its say), so a component's fused score is the **sum** of its scores: independent evidence
+    adds up, as z-scores do in Stouffer's combination (whose common 1/√k does not change an order).
+    Why not the maximum per component: every signal that merely changed from a flat line is bounded,
+    so a culprit seen in three kinds of evidence would tie with a noisy gauge seen in one; why not
+    weights: there is nothing to fit them on that would hold for a system not seen yet.
+    """
+    cfg = config or RcaConfig()
+    results = [r for r in results if r.candidates]
+    if len(results) == 1:
+        return results[0]
+    metrics = sorted((m for r in results for m in r.metrics), key=lambda m: (-m.score, m.metric))
+    if not metrics:
+        return RcaResult([], True, "no metric has enough samples in both windows", [])
+    score: dict[str, float] = {}
+    anomaly: dict[str, float] = {}
+    for r in results:
+        for c in r.candidates:
+            score[c.service] = score.get(c.service, 0.0) + c.score
+            anomaly[c.service] = max(anomaly.get(c.service, 0.0), c.anomaly)
+    by_service: dict[str, list[MetricScore]] = {}
+    for m in metrics:
+        by_service.setdefault(m.service, []).append(m)
+    reach: set[str] | None = None
+    if topology and symptom and cfg.use_symptom and symptom in {*topology, *by_service}:
+        reach = reachable_from(symptom, topology)
+    clear = {svc: sum(1 for m in ms if m.score >= cfg.min_score) for svc, ms in by_service.items()}
+    candidates = [
+        Candidate(
+            service=svc,
+            score=score[svc],
+            anomaly=anomaly[svc],
+            evidence=[m.metric for m in ms if m.score >= cfg.evidence_floor][: cfg.max_evidence] or [ms[0].metric],
+        )
+        for svc, ms in by_service.items() if svc in score
+    ]
+    candidates.sort(key=lambda c: (
+        reach is not None and c.service not in reach, -c.score, -c.anomaly, -clear.get(c.service, 0), c.service,
+    ))
     inconclusive, reason = _judge(candidates, metrics[0], cfg)
     return RcaResult(candidates, inconclusive, reason, metrics)
 

@@ -22,6 +22,13 @@ hold on systems it has never seen:
 * Each metric's score is then **calibrated by its own normal behaviour**: the same statistic
   computed over the normal period itself. A score of ``k`` means "k times the largest excursion seen
   while the system was healthy", a unit that means the same for every metric and every system.
+* **Silence is evidence.** A crashed component writes no logs and is not scraped: a count of all
+  its activity (``ACTIVITY_KINDS``) that was (almost) never zero in normal times and is zero through
+  most of the incident, or a component whose every metric has samples in the normal window and none in the
+  incident (while others still report), is *silent*: as strong as a clear excursion
+  (``flat_evidence``), never weaker than the count's own fall, and marked so the call graph can
+  tell a component that went away from one its callers stopped calling
+  (:func:`~steadyops.rca.separation.explain_by_callers`).
 """
 
 from __future__ import annotations
@@ -44,6 +51,11 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+
+#: Counts of *everything* a component does, so that zero means it stopped rather than that nobody
+#: called it: ``log_lines`` (every line it writes, housekeeping included; see ``rca.multimodal``).
+#: Request and span counts are traffic: a component nobody calls has none either.
+ACTIVITY_KINDS = frozenset({"log_lines"})
 
 #: IQR of a standard normal distribution; dividing by it makes the IQR a σ estimate.
 IQR_TO_SIGMA = 1.349
@@ -95,6 +107,8 @@ class MetricScore:
     """Native units per z unit (0 for a metric flat at zero): ``raw * scale`` is the change itself."""
     prior: float = 0.0
     """Deviation held throughout the period just before the fault start (outside the normal window)."""
+    silent: bool = False
+    """The component went quiet: its count fell to zero, or its data stopped (see the module notes)."""
 
 
 def service_of(metric: str) -> str:
@@ -207,6 +221,17 @@ def score_metric(
         # starts inside it may be the fault itself, which labels of the start only approximate
         prior = max(float(np.min(_oriented(_deviation(pre, center, scale, cfg), direction))), 0.0)
     score = raw / max(null, prior, cfg.null_floor)
+    # everything a component does, (almost) never zero and zero through most of the incident: the
+    # component stopped; its fall in z units is bounded by the count's own noise, so a quiet
+    # component's silence would read weaker than a busy one's
+    silent = (
+        kind in ACTIVITY_KINDS
+        and float(np.median(incident)) <= 0.0
+        and float(np.percentile(base, 10.0)) > 0.0
+        and not (pre.size and float(np.median(pre)) <= 0.0)  # quiet already before the fault: not its doing
+    )
+    if silent:
+        score = max(score, cfg.flat_evidence)
     return MetricScore(
         metric=metric,
         service=svc,
@@ -214,10 +239,11 @@ def score_metric(
         raw=raw,
         null=null,
         direction=direction.value,
-        local=is_local(kind),
         kind=kind,
         scale=scale if scale > 0.0 else 0.0,
         prior=prior,
+        silent=silent,
+        local=is_local(kind) or silent,
     )
 
 
@@ -237,7 +263,9 @@ def score_metrics(
     before: Mapping[str, Sequence[float]] | None = None,
 ) -> list[MetricScore]:
     """Score every metric present in both windows, highest score first (``before``: see score_metric)."""
+    cfg = config or ScoringConfig()
     scores: list[MetricScore] = []
+    reported: dict[str, bool] = {}  # service → any finite sample in the incident, for services with a normal
     for metric, base in normal.items():
         incident = anomalous.get(metric)
         if incident is None:
@@ -245,8 +273,17 @@ def score_metrics(
         svc = service_of_metric(metric)
         kind = kind_of(metric, svc)
         prior = before.get(metric) if before else None
-        scored = score_metric(metric, base, incident, service=svc, config=config, kind=kind, before=prior)
+        scored = score_metric(metric, base, incident, service=svc, config=cfg, kind=kind, before=prior)
         if scored is not None:
             scores.append(scored)
+        if _finite(base).size >= cfg.min_points and len(incident):
+            reported[svc] = reported.get(svc, False) or bool(_finite(incident).size)
+    if any(reported.values()):
+        # a component whose data stopped while others still report: it is gone (a crash, a killed pod)
+        scores += [
+            MetricScore(metric=f"{svc}:no_data", service=svc, score=cfg.flat_evidence, raw=cfg.flat_evidence,
+                        null=0.0, direction=Direction.DOWN.value, local=True, kind="no_data", silent=True)
+            for svc, any_sample in reported.items() if not any_sample
+        ]
     scores.sort(key=lambda s: (-s.score, s.metric))
     return scores

@@ -21,6 +21,14 @@ an opaque hop (load balancer, proxy, a service seen only from its caller) in fro
 graph shows beside it; its change of a metric is explained, as far as a peer's change of a metric of
 the same category is clearly anomalous, by its peers (:func:`opaque_hop_peers`).
 
+Effects travel the other way for **traffic**: a caller that fails, stalls or stops sends its callees
+fewer requests, so a callee's traffic change is explained by its callers' anomaly, never by its own
+callees (:func:`explain_by_callers`). The same holds for a callee that went *silent* because every
+caller did; a silent component whose callers still run is gone by itself (a crash) and keeps it.
+A callee explains its caller's request-path change only with evidence that can produce it
+(:func:`~steadyops.rca.semantics.explains`: a callee whose traffic fell does not make its caller
+fail), unless the callee is silent: a component that is gone explains errors and time-outs alike.
+
 "Clearly anomalous" is a soft 0..1 degree: 0 at the service's normal-time excursion (score 1), 1 at
 ``threshold`` (the same bar the ranker uses for *inconclusive*). So nothing here is a new tuned
 number; the two weights say "mostly explained" and "somewhat supported".
@@ -29,11 +37,19 @@ number; the two weights say "mostly explained" and "somewhat supported".
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from steadyops.rca.scoring import MetricScore
-from steadyops.rca.semantics import category_of
+from steadyops.rca.semantics import category_of, explains
 
-__all__ = ["degree", "explain_by_callees", "opaque_hop_peers", "reachable_from", "separate_causes"]
+__all__ = [
+    "degree",
+    "explain_by_callees",
+    "explain_by_callers",
+    "opaque_hop_peers",
+    "reachable_from",
+    "separate_causes",
+]
 
 
 def degree(score: float, threshold: float) -> float:
@@ -103,7 +119,7 @@ def explain_by_callees(
     :func:`opaque_hop_peers`).
     """
     callees, _ = _edges(topology)
-    anomaly: dict[str, float] = {}
+    evidence: dict[str, list[MetricScore]] = {}
     local_anomaly: dict[str, float] = {}
     change: dict[tuple[str, str], tuple[float, float]] = {}  # (service, kind) → (native change, score)
     by_category: dict[tuple[str, str], float] = {}  # (service, category of a request-path metric) → score
@@ -111,16 +127,23 @@ def explain_by_callees(
         if not m.local:
             key_c = (m.service, category_of(m.kind))
             by_category[key_c] = max(by_category.get(key_c, 0.0), m.score)
-        anomaly[m.service] = max(anomaly.get(m.service, 0.0), m.score)
+        evidence.setdefault(m.service, []).append(m)
         if m.local:
             local_anomaly[m.service] = max(local_anomaly.get(m.service, 0.0), m.score)
         if m.scale > 0.0 and m.score > 0.0:
             key = (m.service, m.kind)
             change[key] = max(change.get(key, (0.0, 0.0)), (m.raw * m.scale, m.score))
+    def explaining(service: str, kind: str) -> float:
+        """The callee's strongest evidence that can produce a change of ``kind`` in its caller."""
+        return max((e.score for e in evidence.get(service, ()) if e.silent or explains(e.kind, kind)), default=0.0)
+
     hops = opaque_hop_peers(topology) if opaque_hops else {}
     out: dict[str, float] = {}
     for m in metrics:
         if m.local:
+            continue
+        if category_of(m.kind) == "traffic" and not hops.get(m.service):
+            out[m.service] = max(out.get(m.service, 0.0), m.score)  # callers explain traffic, not callees
             continue
         deps = callees.get(m.service, set())
         same = [change[(u, m.kind)] for u in deps if (u, m.kind) in change]
@@ -145,9 +168,47 @@ def explain_by_callees(
             softly = max((degree(local_anomaly.get(u, 0.0), threshold) for u in deps), default=0.0)
             value = m.score * kept * (1.0 - explain * softly)
         else:
-            softly = max((degree(anomaly.get(u, 0.0), threshold) for u in deps), default=0.0)
+            softly = max((degree(explaining(u, m.kind), threshold) for u in deps), default=0.0)
             value = m.score * (1.0 - explain * softly)
         out[m.service] = max(out.get(m.service, 0.0), value)
+    return out
+
+
+def explain_by_callers(
+    metrics: Sequence[MetricScore],
+    topology: Mapping[str, Sequence[str]],
+    *,
+    threshold: float = 2.0,
+    explain: float = 0.9,
+) -> list[MetricScore]:
+    """``metrics`` with what the callers explain taken out: traffic changes and inherited silence.
+
+    A callee's traffic change is discounted by ``explain`` × how clearly its most anomalous caller
+    changed (a caller failing, stalling or gone sends fewer requests); a silent callee is discounted
+    by ``explain`` only when every caller we have data for is silent too (nothing reaches it), and
+    keeps its silence when a caller still runs. Components without callers keep everything.
+    """
+    _, callers = _edges(topology)
+    anomaly: dict[str, float] = {}
+    silent: set[str] = set()
+    for m in metrics:
+        anomaly[m.service] = max(anomaly.get(m.service, 0.0), m.score)
+        if m.silent:
+            silent.add(m.service)
+    out: list[MetricScore] = []
+    for m in metrics:
+        ups = [w for w in callers.get(m.service, ()) if w in anomaly]
+        if not ups:
+            out.append(m)
+            continue
+        if m.silent:
+            share = explain if all(w in silent for w in ups) else 0.0
+        elif category_of(m.kind) == "traffic" and not m.local:
+            share = explain * max(degree(anomaly[w], threshold) for w in ups)
+        else:
+            share = 0.0
+        out.append(replace(m, score=m.score * (1.0 - share)) if share else m)
+    out.sort(key=lambda s: (-s.score, s.metric))
     return out
 
 
