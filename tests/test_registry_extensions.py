@@ -41,3 +41,4 @@ def test_cleanup_reads_its_label_params() -> None:
     assert cleanup.params(target) == {"paths": ["/a", "/b"], "older_than_days": 3.0}
     odd = target.model_copy(update={"labels": {"log_older_than_days": "soon"}})
     assert cleanup.params(odd) == {"older_than_days": "soon"}  # the action's validation says what is wrong
+    assert cleanup.label_for("paths") == "log_paths" and cleanup.label_for("globs") is None

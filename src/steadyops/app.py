@@ -146,11 +146,11 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
               registry: Registry | None = None, http_client: httpx.AsyncClient | None = None) -> App:
     settings = settings or load_settings(config_file)
     private_dir(settings.data_dir)
-    if settings.demo:
-        settings = demo.apply(settings)
     registry = registry or load_plugins()
+    if settings.demo:
+        settings = demo.apply(settings, registry)
     clock = clock or SystemClock()
-    inventory = demo.add_target(Inventory.load(settings.inventory), settings)
+    inventory = demo.add_target(Inventory.load(settings.inventory), settings, registry)
     channels = build_channels(settings, registry, http_client)
     store = Store(settings.effective_database_url)
     # steadyops' own known_hosts (accept-new) under this App's data dir, for inspection and actions alike

@@ -154,6 +154,10 @@ class Cleanup:
     action: str
     label_params: Mapping[str, tuple[str, Literal["list", "float"]]] = field(default_factory=dict)
 
+    def label_for(self, param: str) -> str | None:
+        """The target label that gives the action's parameter ``param`` (``paths`` → ``log_paths``), if any."""
+        return next((label for label, (name, _how) in self.label_params.items() if name == param), None)
+
     def params(self, target: Target) -> dict[str, Any]:
         """The parameters the target's labels give (malformed numbers are left to the action's validation)."""
         out: dict[str, Any] = {}

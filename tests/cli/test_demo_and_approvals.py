@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from steadyops.cli import app as cli
 from steadyops.cli.common import state
 from steadyops.config.settings import load_settings
+from steadyops.core.errors import ConfigError
 from steadyops.core.i18n import Lang, t
-from steadyops.integrations.host.actions import CleanLogs
+from steadyops.integrations import host as host_plugin
 from steadyops.plugins import Registry
 from steadyops.remediation import demo
 from tests.harness.server import Server
@@ -51,7 +52,7 @@ def test_the_demo_config_file_turns_the_demo_on() -> None:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_demo_plan_approve_apply_touches_only_the_demo_directory(make_app: Any, lang: Lang) -> None:
     reg = Registry()
-    reg.add_action(CleanLogs)
+    host_plugin.register(reg)  # the demo acts through what the host integration registered for 磁盘清理
     app = make_app(registry=reg, demo=True)
     logs = demo.logs_dir(app.settings)
     assert sorted(p.name for p in logs.glob("*.log")) == sorted(demo._FILES)
@@ -79,11 +80,16 @@ def test_demo_plan_approve_apply_touches_only_the_demo_directory(make_app: Any, 
 
 
 def test_demo_policy_comes_first_and_leaves_everything_else_default_deny(make_app: Any) -> None:
-    app = make_app(demo=True, remediation={"policies": [{"actions": ["*"], "mode": "two",
-                                                          "approvers": ["x", "y"]}]})
+    reg = Registry()
+    host_plugin.register(reg)
+    app = make_app(registry=reg, demo=True, remediation={"policies": [{"actions": ["*"], "mode": "two",
+                                                                       "approvers": ["x", "y"]}]})
     policies = app.settings.remediation.policies
     assert policies[0].targets == ["demo"] and policies[0].actions == ["host.clean_logs"]
     assert policies[1].approvers == ["x", "y"]
     (allow, *_rest) = app.settings.remediation.allow
     assert allow.targets == ["demo"] and allow.paths == [str(demo.logs_dir(app.settings))]
+    assert app.inventory.targets["demo"].labels["log_paths"] == str(demo.logs_dir(app.settings))
     assert make_app().settings.remediation.policies == []  # no demo: nothing added
+    with pytest.raises(ConfigError, match="demo: true needs a cleanup for host targets"):
+        make_app(demo=True)  # no host integration: the demo says so instead of naming an action that is not there

@@ -250,7 +250,7 @@ def disk_cleanup(cmd: Command, registry: Registry, *, params: list[str], yes: bo
     if cmd.target is None:
         fail(t("do.cleanup_need_target", lang), code=2)
     try:
-        inventory = demo.add_target(Inventory.load(state.settings().inventory), state.settings())
+        inventory = demo.add_target(Inventory.load(state.settings().inventory), state.settings(), registry)
     except ConfigError as exc:
         fail(str(exc), code=2)
     targets = _select(cmd, inventory, registry)
