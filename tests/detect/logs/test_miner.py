@@ -180,3 +180,9 @@ def test_a_word_where_a_template_has_a_value_joins_it_in_either_order(order: int
     ids = {miner.resolve(miner.add(line).template_id) for line in lines}
     assert len(ids) == 1
     assert miner.templates()[0].template == "LOGIN chdir(<*>) failed: No such file"
+
+
+def test_code_locations_are_constants_of_their_templates() -> None:
+    miner = TemplateMiner()
+    lines = ["[io] Engine::start entered", "[io] Loader::stop entered", "[io] Engine::stop entered"]
+    assert len({miner.add(line).template_id for line in lines}) == 3

@@ -21,6 +21,10 @@ _FRAME_TRAIL: Final = ")]}>\"',;:.!?"
 _WORD: Final = re.compile(r"[A-Za-z]+\d{0,2}(?:[-_'][A-Za-z]+\d{0,2})*")
 _ATOM: Final = re.compile(r"<\*>|[A-Za-z0-9]+|[^A-Za-z0-9]")
 _RUNS: Final = re.compile(r"<\*>(?:[.]?<\*>)+")
+# a name made of words joined by ``::``, ``:``, ``/`` or ``-`` (``Engine::start``, ``state:idle``):
+# code, not data. Dotted names are left out: a dotted tail is as often a value (a bundle or
+# property id under a fixed prefix) as a name
+_NAME: Final = re.compile(r"[A-Za-z_]+(?:(?:::|[:/\-])[A-Za-z_]+)+")
 
 
 @lru_cache(maxsize=65536)
@@ -146,7 +150,7 @@ def merge(a: str, b: str) -> str | None:
         # a word where the other token has a value in the same frame is a value there: the
         # template with the value already covers the word, so the order of the lines must not matter
         pass
-    elif is_word(mid_a) or is_word(mid_b):
+    elif is_word(mid_a) or is_word(mid_b) or (_NAME.fullmatch(mid_a) and _NAME.fullmatch(mid_b)):
         return None
     return generalise(a, b)
 
