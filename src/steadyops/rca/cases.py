@@ -8,7 +8,8 @@ fills the same model from Prometheus, log sources and trace sources.
 
 A case folder holds (see ``bench/README.md`` for the full description):
 
-* ``metrics.csv`` — a ``time`` column (unix seconds) and one column per ``component:metric``;
+* ``metrics.csv`` — a ``time`` column (unix seconds, epoch ms or ISO-8601: :func:`to_seconds`) and
+  one column per ``component:metric``;
   the component is everything before the **last** ``:`` (component names may contain ``::``);
 * ``logs.csv`` (optional) — ``time,component,message``;
 * ``traces.csv`` (optional) — ``time,trace_id,span_id,parent_span_id,component,operation,
@@ -26,6 +27,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ __all__ = [
     "discover_cases",
     "load_case",
     "metric_of",
+    "to_seconds",
     "write_case",
 ]
 
@@ -140,17 +143,83 @@ def _number(text: str) -> float:
         return math.nan
 
 
-def _read_metrics(path: Path) -> tuple[list[float], dict[str, list[float]]]:
+TIME_COLUMNS = ("time", "timestamp", "ts")
+"""Accepted names of the time column (any case), in order of preference."""
+_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def to_seconds(value: Any, unit: str | None = None) -> float:
+    """A time as unix (or relative) seconds, from a number or an ISO-8601 string.
+
+    Numbers are seconds unless ``unit`` (``s``, ``ms``, ``us``, ``ns``) says otherwise; without a
+    unit, an absolute epoch is recognised by its size (beyond 1e11 it cannot be seconds before the
+    year 5000, so it is milliseconds; 1e14 microseconds; 1e17 nanoseconds). ISO strings without a
+    zone are UTC. Raises ``ValueError`` for anything else.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a time: {value!r}")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"not a time (unix seconds, ms or ISO-8601): {text!r}") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.timestamp()
+    if not math.isfinite(number):
+        raise ValueError(f"not a time: {value!r}")
+    if unit is not None:
+        return number * _UNITS[unit]
+    size = abs(number)
+    if size >= 1e17:
+        return number / 1e9
+    if size >= 1e14:
+        return number / 1e6
+    if size >= 1e11:
+        return number / 1e3
+    return number
+
+
+def _time_column(header: Sequence[str], path: Path) -> int:
+    lowered = [h.strip().lower() for h in header]
+    for name in TIME_COLUMNS:
+        if name in lowered:
+            return lowered.index(name)
+    raise ValueError(f"{path}: no time column (one of {', '.join(TIME_COLUMNS)}); header is {list(header)[:5]}")
+
+
+def _read_metrics(path: Path, unit: str | None) -> tuple[list[float], dict[str, list[float]]]:
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader)
-        if not header or header[0] != "time":
-            raise ValueError(f"{path}: the first column must be 'time'")
-        columns: list[list[float]] = [[] for _ in header]
-        for row in reader:
-            for i in range(len(header)):
-                columns[i].append(_number(row[i]) if i < len(row) else math.nan)
-    return columns[0], dict(zip(header[1:], columns[1:], strict=True))
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise ValueError(f"{path}: empty file (expected a header: time, then component:metric columns)")
+        at = _time_column(header, path)
+        names = [h for i, h in enumerate(header) if i != at]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"{path}: repeated column(s) {repeated[:5]}")
+        if any(not n for n in names):
+            raise ValueError(f"{path}: a column has no name")
+        times: list[float] = []
+        columns: list[list[float]] = [[] for _ in names]
+        for line, row in enumerate(reader, start=2):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            try:
+                times.append(to_seconds(row[at], unit))
+            except (IndexError, ValueError) as exc:
+                raise ValueError(f"{path}:{line}: bad time: {exc}") from None
+            cells = [cell for i, cell in enumerate(row) if i != at]
+            for i in range(len(names)):
+                columns[i].append(_number(cells[i]) if i < len(cells) else math.nan)
+    return times, dict(zip(names, columns, strict=True))
 
 
 def _read_topology(path: Path) -> dict[str, list[str]]:
@@ -166,55 +235,110 @@ def _read_topology(path: Path) -> dict[str, list[str]]:
     return edges
 
 
-def _read_logs(path: Path) -> list[LogRecord]:
+def _rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV file as dicts keyed by lower-case header, after checking the required columns."""
     with path.open(newline="") as handle:
-        return [
-            LogRecord(_number(r["time"]), r["component"], r["message"]) for r in csv.DictReader(handle)
-        ]
+        reader = csv.reader(handle)
+        header = [h.strip().lower() for h in next(reader, [])]
+        if not any(name in header for name in TIME_COLUMNS):
+            raise ValueError(f"{path}: no time column (one of {', '.join(TIME_COLUMNS)})")
+        header = ["time" if h in TIME_COLUMNS and "time" not in header else h for h in header]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {missing}; header is {header}")
+        for line, row in enumerate(reader, start=2):
+            if row and any(cell.strip() for cell in row):
+                yield line, dict(zip(header, row, strict=False))
 
 
-def _read_spans(path: Path) -> list[Span]:
-    with path.open(newline="") as handle:
-        return [
-            Span(
-                time=_number(r["time"]),
+def _read_logs(path: Path, unit: str | None) -> list[LogRecord]:
+    out: list[LogRecord] = []
+    for line, r in _rows(path, ("time", "component", "message")):
+        try:
+            out.append(LogRecord(to_seconds(r["time"], unit), r["component"], r.get("message") or ""))
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{path}:{line}: {exc}") from None
+    return out
+
+
+def _read_spans(path: Path, unit: str | None) -> list[Span]:
+    out: list[Span] = []
+    for line, r in _rows(path, ("time", "trace_id", "span_id", "component", "duration_ms")):
+        try:
+            out.append(Span(
+                time=to_seconds(r["time"], unit),
                 trace_id=r["trace_id"],
                 span_id=r["span_id"],
                 parent_span_id=r.get("parent_span_id") or "",
                 component=r["component"],
                 operation=r.get("operation") or "",
-                duration_ms=_number(r["duration_ms"]),
+                duration_ms=_number(r.get("duration_ms") or ""),
                 status_code=r.get("status_code") or "",
-            )
-            for r in csv.DictReader(handle)
-        ]
+            ))
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{path}:{line}: {exc}") from None
+    return out
 
 
 def load_case(folder: Path, name: str | None = None) -> RcaCase:
-    """Read one case folder; raises ``ValueError`` naming the file and problem when it is malformed."""
-    meta: dict[str, Any] = json.loads((folder / "case.json").read_text())
+    """Read one case folder; raises ``ValueError`` naming the file and problem when it is malformed.
+
+    Tolerated variations: extra columns (in ``logs.csv`` / ``traces.csv`` they are ignored; in
+    ``metrics.csv`` every column is a metric), a time column named ``time``/``timestamp``/``ts`` in
+    any position, times as unix seconds, milliseconds (or finer) or ISO-8601 in every file and in
+    ``case.json`` (``time_unit`` there settles relative times in ms), and no ``root_cause`` (a live
+    case: nothing to score, everything to rank).
+    """
+    meta_path = folder / "case.json"
     try:
-        normal = (float(meta["normal"][0]), float(meta["normal"][1]))
-        fault_start = float(meta["fault_start"])
+        meta: Any = json.loads(meta_path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{folder}: no case.json") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{meta_path}: not JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{meta_path}: expected an object with 'normal' and 'fault_start'")
+    unit = meta.get("time_unit")
+    if unit is not None and unit not in _UNITS:
+        raise ValueError(f"{meta_path}: time_unit must be one of {sorted(_UNITS)}, not {unit!r}")
+    try:
+        normal = (to_seconds(meta["normal"][0], unit), to_seconds(meta["normal"][1], unit))
+        fault_start = to_seconds(meta["fault_start"], unit)
+        end = to_seconds(meta["end"], unit) if meta.get("end") is not None else None
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise ValueError(f"{folder / 'case.json'}: needs 'normal': [start, end] and 'fault_start'") from exc
-    times, metrics = _read_metrics(folder / "metrics.csv")
+        raise ValueError(
+            f"{meta_path}: needs 'normal': [start, end] and 'fault_start' as times ({exc!s})"
+        ) from None
+    if normal[0] > normal[1]:
+        raise ValueError(f"{meta_path}: the normal window ends before it starts: {meta['normal']}")
+    if end is not None and end < fault_start:
+        raise ValueError(f"{meta_path}: 'end' is before 'fault_start'")
     symptom = meta.get("symptom") or {}
+    if not isinstance(symptom, dict):
+        raise ValueError(f"{meta_path}: 'symptom' must be {{\"component\": ..., \"metric\": ...}}")
+    metrics_path = folder / "metrics.csv"
+    if metrics_path.is_file():
+        times, metrics = _read_metrics(metrics_path, unit)
+    elif (folder / "logs.csv").is_file() or (folder / "traces.csv").is_file():
+        times, metrics = [], {}  # logs or traces alone are a case too
+    else:
+        raise ValueError(f"{folder}: no metrics.csv (nor logs.csv / traces.csv)")
     topology_file = folder / "topology"
+    root_cause = meta.get("root_cause")
     return RcaCase(
         name=name or folder.name,
         times=times,
         metrics=metrics,
         normal=normal,
         fault_start=fault_start,
-        end=float(meta["end"]) if meta.get("end") is not None else None,
+        end=end,
         topology=_read_topology(topology_file) if topology_file.is_file() else {},
         symptom_component=symptom.get("component"),
         symptom_metric=symptom.get("metric"),
-        root_cause=meta.get("root_cause"),
+        root_cause=str(root_cause) if root_cause not in (None, "") else None,
         labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
-        logs=_read_logs(folder / "logs.csv") if (folder / "logs.csv").is_file() else [],
-        spans=_read_spans(folder / "traces.csv") if (folder / "traces.csv").is_file() else [],
+        logs=_read_logs(folder / "logs.csv", unit) if (folder / "logs.csv").is_file() else [],
+        spans=_read_spans(folder / "traces.csv", unit) if (folder / "traces.csv").is_file() else [],
     )
 
 
