@@ -11,8 +11,9 @@ and a proposal is requested in that principal's name, so the person who asked ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from steadyops.agent.context import AgentApp
 from steadyops.agent.guard import Redactor
 from steadyops.agent.llm import OpenAICompatLLM, Usage
 from steadyops.agent.logtools import LogToolset
@@ -25,9 +26,6 @@ from steadyops.contracts.toolsets import Tool
 from steadyops.core.errors import SteadyOpsError
 from steadyops.core.i18n import Lang, t
 from steadyops.pipeline import diagnose
-
-if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
-    from steadyops.app import App
 
 AGENT_ACTOR = "agent"
 
@@ -54,7 +52,7 @@ class Answer:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _known_secrets(app: App) -> list[str]:
+def _known_secrets(app: AgentApp) -> list[str]:
     """Values from our own config that must never reach a model (notifier secrets, DB password …)."""
     out: list[str] = []
     url = app.settings.database_url or ""
@@ -84,7 +82,7 @@ def unusable(answer: str, has_evidence: bool, errors: list[str]) -> str:
 
 
 class Investigator:
-    def __init__(self, app: App, llm: LLM | None = None, *, extra_tools: list[Tool] | None = None,
+    def __init__(self, app: AgentApp, llm: LLM | None = None, *, extra_tools: list[Tool] | None = None,
                  budget: Budget | None = None, propose: bool = True, principal: Principal | None = None) -> None:
         self.app = app
         self.principal = principal

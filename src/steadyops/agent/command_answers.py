@@ -8,18 +8,14 @@ change: ``磁盘清理`` proposes plans, which wait for the approval policy like
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from steadyops.agent.ask import AGENT_ACTOR, Answer, Proposal
 from steadyops.agent.commands import Command
+from steadyops.agent.context import AgentApp
 from steadyops.auth import Principal
 from steadyops.auth.roles import Role, allows
 from steadyops.core.errors import SteadyOpsError
 from steadyops.core.i18n import Lang, t
 from steadyops.store import incidents as incidents_repo
-
-if TYPE_CHECKING:
-    from steadyops.app import App
 
 #: the role each intent needs, as its HTTP route does: running checks and proposing plans are a
 #: responder's (POST /api/v1/inspections, POST /api/v1/actions), reading incidents a viewer's; a
@@ -27,7 +23,7 @@ if TYPE_CHECKING:
 NEEDS: dict[str, Role] = {"inspect": Role.RESPONDER, "disk_cleanup": Role.RESPONDER, "incidents": Role.VIEWER}
 
 
-async def answer_command(app: App, cmd: Command, lang: Lang, principal: Principal | None = None) -> Answer:
+async def answer_command(app: AgentApp, cmd: Command, lang: Lang, principal: Principal | None = None) -> Answer:
     """Run a parsed command for a chat client and answer in ``lang`` (``principal``: who asks; None in-process)."""
     need = NEEDS.get(cmd.intent, Role.RESPONDER)
     if principal is not None and not allows(principal.role, need):
@@ -42,7 +38,7 @@ async def answer_command(app: App, cmd: Command, lang: Lang, principal: Principa
     return await _plugin_command(app, cmd, lang)
 
 
-async def _plugin_command(app: App, cmd: Command, lang: Lang) -> Answer:
+async def _plugin_command(app: AgentApp, cmd: Command, lang: Lang) -> Answer:
     """A registered ``do`` command: its own answer when it has one, else the inspection of its kind."""
     command = app.registry.commands.get(cmd.intent)
     if command.answer is None:
@@ -54,7 +50,7 @@ async def _plugin_command(app: App, cmd: Command, lang: Lang) -> Answer:
                   details={"command": command.name, "target": target})
 
 
-async def _inspect(app: App, cmd: Command, lang: Lang) -> Answer:
+async def _inspect(app: AgentApp, cmd: Command, lang: Lang) -> Answer:
     from steadyops.reports import ScopeError, load_report, render, resolve_scope
 
     targets = [cmd.target] if cmd.target else []
@@ -69,7 +65,7 @@ async def _inspect(app: App, cmd: Command, lang: Lang) -> Answer:
                   details={"command": "inspect", "run_id": run_id, "status": report.status.value})
 
 
-def _incidents(app: App, lang: Lang) -> Answer:
+def _incidents(app: AgentApp, lang: Lang) -> Answer:
     lines = []
     with app.store.transaction() as s:
         for row in incidents_repo.list_rows(s, limit=50):
@@ -80,7 +76,7 @@ def _incidents(app: App, lang: Lang) -> Answer:
                   details={"command": "incidents"})
 
 
-async def _cleanup(app: App, cmd: Command, lang: Lang, principal: Principal | None) -> Answer:
+async def _cleanup(app: AgentApp, cmd: Command, lang: Lang, principal: Principal | None) -> Answer:
     from steadyops.reports.scope import match_targets
 
     inventory = app.inventory

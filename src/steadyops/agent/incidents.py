@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from steadyops.agent.ask import Investigator
+from steadyops.agent.context import AgentApp
 from steadyops.agent.loop import Budget
 from steadyops.core.i18n import normalise
 from steadyops.pipeline import diagnose
 from steadyops.store.tables import DiagnosisRow, IncidentRow
 
-if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
-    from steadyops.app import App
-
 log = logging.getLogger(__name__)
 
 
-async def investigate_new(app: App, limit: int = 1, budget: Budget | None = None) -> int:
+async def investigate_new(app: AgentApp, limit: int = 1, budget: Budget | None = None) -> int:
     if app.settings.llm is None:
         return 0
     with app.store.transaction() as s:

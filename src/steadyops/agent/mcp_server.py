@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mcp.types as types
 from mcp.server.lowlevel import Server
@@ -28,6 +28,7 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from steadyops import __version__
+from steadyops.agent.context import AgentApp
 from steadyops.agent.guard import Redactor
 from steadyops.agent.logtools import LogToolset
 from steadyops.agent.tools import PlatformToolset, plugin_tools, render_result
@@ -37,13 +38,10 @@ from steadyops.auth.roles import allows, tool_role
 from steadyops.contracts.toolsets import Tool
 from steadyops.core.errors import SteadyOpsError, Unauthenticated
 
-if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
-    from steadyops.app import App
-
 MCP_ACTOR = "mcp"
 
 
-def build_server(app: App, extra_tools: list[Tool] | None = None) -> Server[Any, Any]:
+def build_server(app: AgentApp, extra_tools: list[Tool] | None = None) -> Server[Any, Any]:
     logs = [*LogToolset(app.logs).tools()] if app.logs is not None else []
     tools = {t.name: t for t in [*PlatformToolset(app).tools(), *plugin_tools(app), *logs, *(extra_tools or [])]}
     redactor = Redactor()
@@ -80,7 +78,7 @@ def build_server(app: App, extra_tools: list[Tool] | None = None) -> Server[Any,
     return server
 
 
-def _caller(app: App, server: Server[Any, Any]) -> Principal | None:
+def _caller(app: AgentApp, server: Server[Any, Any]) -> Principal | None:
     """The HTTP caller (authenticated again from the request the tool call came in); None on stdio."""
     try:
         request = server.request_context.request
@@ -93,7 +91,7 @@ def _caller(app: App, server: Server[Any, Any]) -> Principal | None:
     return authenticate_credentials(app, headers.get("authorization", ""), cookies.get(SESSION_COOKIE))
 
 
-async def _propose(app: App, args: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
+async def _propose(app: AgentApp, args: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
     try:
         run = await app.executor.propose(str(args["action"]), str(args["target"]), dict(args.get("params") or {}),
                                          principal.name if principal else MCP_ACTOR,
@@ -104,7 +102,7 @@ async def _propose(app: App, args: dict[str, Any], principal: Principal | None) 
             "note": "not executed; a human approves and applies it with `steadyops act`"}
 
 
-async def serve_stdio(app: App) -> None:
+async def serve_stdio(app: AgentApp) -> None:
     from mcp.server.stdio import stdio_server
 
     server = build_server(app)
@@ -112,7 +110,7 @@ async def serve_stdio(app: App) -> None:
         await server.run(read, write, server.create_initialization_options())
 
 
-def streamable_http_app(app: App, path: str = "/mcp") -> Starlette:
+def streamable_http_app(app: AgentApp, path: str = "/mcp") -> Starlette:
     """A Starlette app serving MCP's streamable HTTP transport at ``path``."""
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
@@ -138,5 +136,5 @@ def streamable_http_app(app: App, path: str = "/mcp") -> Starlette:
     return Starlette(routes=[Mount(path, app=handle)], lifespan=lifespan)
 
 
-def describe(app: App) -> str:
+def describe(app: AgentApp) -> str:
     return json.dumps(sorted(t.name for t in PlatformToolset(app).tools()))

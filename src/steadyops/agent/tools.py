@@ -11,19 +11,17 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from steadyops.agent.context import AgentApp
 from steadyops.contracts.checks import Check
 from steadyops.contracts.collectors import Collector
 from steadyops.contracts.toolsets import Tool, ToolContext, Toolset
 from steadyops.sources.promql import PromQL
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
-
-if TYPE_CHECKING:  # the composed App is passed in; the agent does not depend on the composition root
-    from steadyops.app import App
 
 
 def tool_name(prefix: str, dotted: str) -> str:
@@ -69,7 +67,7 @@ class ProposeParams(BaseModel):
 class PlatformToolset(Toolset):
     """Checks, collectors, topology and incident history over one App."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: AgentApp) -> None:
         self.app = app
 
     def _target(self, name: str, kind: str) -> Any:
@@ -167,7 +165,7 @@ class PlatformToolset(Toolset):
         return out
 
 
-def plugin_tools(app: App) -> list[Tool]:
+def plugin_tools(app: AgentApp) -> list[Tool]:
     """The tools every registered toolset (``registry.add_toolset``) offers now, in registry order."""
     context = ToolContext(checks=app.checks, inventory=app.inventory)
     return [tool for factory in app.registry.toolsets.values() for tool in factory(context).tools()]

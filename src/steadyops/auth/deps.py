@@ -25,22 +25,32 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
 from steadyops.auth import identities
 from steadyops.auth.principal import Principal
 from steadyops.auth.roles import Role, allows
+from steadyops.core.clock import Clock
 from steadyops.core.errors import Forbidden, Unauthenticated
-
-if TYPE_CHECKING:
-    from steadyops.app import App
+from steadyops.store import Store
 
 SESSION_COOKIE = "steadyops_session"
 
 
-def _from_basic(app: App, value: str) -> Principal:
+class AuthApp(Protocol):
+    """What authenticating needs of the composed App (``steadyops.app.App`` has it): its store and clock.
+    Named here so auth does not import the composition root above it."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+def _from_basic(app: AuthApp, value: str) -> Principal:
     try:
         user, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError) as exc:
@@ -52,7 +62,7 @@ def _from_basic(app: App, value: str) -> Principal:
         return Principal(id=row.id, name=row.name, kind=row.kind, role=Role(row.role), credential="password")
 
 
-def authenticate_credentials(app: App, authorization: str, session_token: str | None = None) -> Principal:
+def authenticate_credentials(app: AuthApp, authorization: str, session_token: str | None = None) -> Principal:
     """The principal for an ``Authorization`` header value (or a session cookie), or :class:`Unauthenticated`.
 
     Shared by the API, the MCP HTTP transport and anything else that speaks HTTP.
@@ -77,7 +87,7 @@ def authenticate_request(request: Request) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    app: App = request.app.state.app
+    app: AuthApp = request.app.state.app
     # GitLab webhooks can only send their "secret token" in X-Gitlab-Token: a steadyops token there counts
     fallback = request.headers.get("x-gitlab-token") or request.cookies.get(SESSION_COOKIE)
     principal = authenticate_credentials(app, request.headers.get("authorization", ""), fallback)
