@@ -15,6 +15,7 @@ from typing import ClassVar
 import httpx
 
 from steadyops.contracts.checks import Check, grade, label_float, verdict, worst
+from steadyops.contracts.memory import Remembers
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus, Evidence
 from steadyops.integrations.nginx.parse import StubStatus, parse_stub_status
@@ -90,8 +91,9 @@ class HttpCheck(Check):
                            layer=http_status_layer(resp.status_code))
 
 
-class _Seen:
-    """Previous stub_status counters per target, so "dropped" means *since the last check*."""
+class StubCounters:
+    """Previous stub_status counters per target, so "dropped" means *since the last check*: one
+    registry's (the stub_status check's ``memory``), never another App's."""
 
     def __init__(self) -> None:
         self.last: dict[str, tuple[float, StubStatus]] = {}
@@ -104,16 +106,14 @@ class _Seen:
         return previous
 
 
-SEEN = _Seen()
-
-
-class StubStatusCheck(Check):
+class StubStatusCheck(Remembers[StubCounters], Check):
     """accepts − handled > 0 means connections were dropped (worker_connections or fds exhausted);
     new drops since the last check are critical, old ones a warning. Active vs ``max_connections``."""
 
     name: ClassVar[str] = "nginx.stub_status"
     target_kind: ClassVar[str] = TARGET_KIND
     runbook: ClassVar[str | None] = RB_DROPPED
+    memory_type = StubCounters
 
     async def run(self, target: Target) -> CheckResult:
         url = status_url(target)
@@ -133,7 +133,7 @@ class StubStatusCheck(Check):
                                summary=f"no stub_status at {url} ({exc}); enable `stub_status;` in a location and "
                                        "set the target label status_url",
                                evidence=[Evidence(source=f"GET {url}", detail=resp.text[:200])])
-        previous = SEEN.swap(target.name, time.monotonic(), stub)
+        previous = self.memory.swap(target.name, time.monotonic(), stub)
         evidence = [Evidence(source=f"GET {url}", detail=" ".join(resp.text.split())[:300])]
         metrics = {k: float(v) for k, v in stub.as_dict().items()}
         notes = [f"{stub.active} active connections"]
