@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import SHARED
 from nab_baselines import null_scores, perfect_scores, windowed_gaussian_scores
 from nab_io import Series, load_corpus, write_result
-from nab_scoring import CorpusScore, probation_length, score_profiles, window_rows
+from nab_scoring import PROFILES, CorpusScore, probation_length, score_profiles, window_rows
 
 from steadyops.detect.metrics import EnsembleDetector
 
@@ -53,6 +53,33 @@ def run_gaussian(series: Series) -> list[float]:
 def score_all(corpus: list[Series], scores: dict[str, list[float]]) -> dict[str, CorpusScore]:
     rows = {s.name: (scores[s.name], window_rows(s.times, s.windows)) for s in corpus}
     return score_profiles(rows)
+
+
+def by_category(results: dict[str, CorpusScore]) -> list[str]:
+    """Each category's share of the corpus score, at the corpus-wide thresholds.
+
+    Normalised like the corpus (null 0, perfect 100) over the category's own windows; a category
+    without windows shows its raw score (0 unless it raised false positives). Scores computed
+    this way are what the corpus total is made of, so a change that helps one family and hurts
+    another shows here and not in the total.
+    """
+    lines = [f"{'category':<26}{'windows':>8}" + "".join(f"{name:>20}" for name in results) + f"{'FP':>6}{'hit':>8}"]
+    categories = sorted({row.name.split("/")[0] for row in next(iter(results.values())).series})
+    for category in categories:
+        cells = []
+        for name, result in results.items():
+            rows = [r for r in result.series if r.name.split("/")[0] == category]
+            windows = sum(r.windows for r in rows)
+            raw = sum(r.score for r in rows)
+            profile = PROFILES[name]
+            null, perfect = -windows * profile.fn, windows * profile.tp
+            cells.append(100.0 * (raw - null) / (perfect - null) if windows else raw)
+        standard = [r for r in next(iter(results.values())).series if r.name.split("/")[0] == category]
+        fp = sum(r.fp for r in standard)
+        hit = f"{sum(r.windows_detected for r in standard)}/{sum(r.windows for r in standard)}"
+        lines.append(f"{category:<26}{sum(r.windows for r in standard):8d}" + "".join(f"{c:20.2f}" for c in cells)
+                     + f"{fp:6d}{hit:>8}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{c['tp']:6d}{c['fp']:6d}{c['fn']:8d}{hit:>10}")
     print()
     print("TP/FP/FN count rows (as NAB's *_scores.csv do); 'windows' = windows with a detection.")
+    print()
+    print(f"{DETECTOR} per category (corpus thresholds; FP and hit under the standard profile):")
+    for line in by_category(results):
+        print(f"  {line}")
     print(f"published, full 58-series corpus (standard): {PUBLISHED}")
     print(f"time: {seconds:.1f} s ({detect_seconds:.1f} s detection, {max(1, args.jobs)} processes)")
 

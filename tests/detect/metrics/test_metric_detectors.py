@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from steadyops.detect.metrics import EnsembleDetector, MetricDetector
+from steadyops.detect.metrics import EnsembleConfig, EnsembleDetector, MetricDetector
 from steadyops.detect.metrics.predictors import SeasonalProfile
-from steadyops.detect.metrics.stats import AnomalyLikelihood, SortedWindow, TailModel
+from steadyops.detect.metrics.stats import AnomalyLikelihood, SortedWindow, TailModel, student_t_tail
 
 STEP = 300.0  # five-minute samples
 PROBATION = 300
@@ -167,3 +167,54 @@ def test_a_new_range_alone_alarms_only_once_the_range_rests_on_history() -> None
     for i in range(151, 260):
         detector.update(i * 60.0, rng.random())
     assert detector.update(260 * 60.0, 1.6) == 1.0
+
+
+def test_student_t_tail_matches_scipy_far_into_the_tail() -> None:
+    from scipy.stats import t as student_t
+
+    for dof in (2.0, 3.0, 7.5, 30.0, 172.8, 1000.0):
+        for x in (-3.0, -0.5, 0.0, 1.0, 4.26, 10.0, 30.0):
+            assert student_t_tail(x, dof) == pytest.approx(float(student_t.sf(x, dof)), rel=1e-9)
+    # Many degrees of freedom: the Gaussian tail.
+    assert student_t_tail(4.0, 1e6) == pytest.approx(0.5 * math.erfc(4.0 / math.sqrt(2.0)), rel=1e-3)
+
+
+def test_likelihood_t_tail_is_humble_on_short_history_and_gaussian_on_long() -> None:
+    """The same surprise after a short history scores lower with the t tail; after a long one, alike."""
+
+    def final_score(dof_points: int, history: int) -> float:
+        likelihood = AnomalyLikelihood(learning=history, skip=0, dof_points=dof_points)
+        rng = random.Random(11)
+        for _ in range(history):
+            likelihood.update(rng.random() * 0.2)
+        scores = [likelihood.update(0.6) for _ in range(4)]
+        return max(scores)
+
+    assert final_score(50, 300) < final_score(0, 300) - 0.1
+    assert final_score(0, 300) >= 0.5  # the Gaussian calls it a 1e-5 event ...
+    assert final_score(50, 300) < 0.5  # ... on 300 correlated points the t tail does not
+    assert abs(final_score(50, 8000) - final_score(0, 8000)) < 0.1
+
+
+def test_skewed_noise_raises_few_false_alarms() -> None:
+    """Hourly multiplicative (log-normal) noise around a daily cycle, no anomaly at all.
+
+    The right-skewed surprise of such a series has a longer upper tail than a Gaussian fitted to a
+    few hundred correlated points admits; read as Student's t it raises far fewer alarms. The
+    range rule is switched off so only the predictors' surprise is measured.
+    """
+
+    def alarms(dof_points: int) -> int:
+        total = 0
+        for seed in range(8):
+            rng = random.Random(seed)
+            config = EnsembleConfig(likelihood_dof_points=dof_points, spatial_after=1000.0)
+            detector = EnsembleDetector(probation=240, config=config)
+            for i in range(1600):
+                value = 0.5 * (1 + 0.3 * math.sin(2 * math.pi * i / 24)) * rng.lognormvariate(0, 0.35)
+                total += detector.update(i * 3600.0, value) >= ALARM
+        return total
+
+    default = alarms(EnsembleConfig().likelihood_dof_points)
+    assert default <= 2
+    assert alarms(0) >= 3 * max(default, 1)

@@ -10,8 +10,12 @@ Why this shape (each part earned its place on the NAB benchmark, see ``bench/nab
 * **Calibrated, not thresholded, errors.** A channel's raw surprise is its error relative to the
   90th percentile of its recent errors (capped at 1), and Numenta's anomaly likelihood turns the
   rate of surprise into a tail probability for *this* series. One threshold then serves quiet and
-  noisy series alike. A second, per-point view catches lone spikes: the tail probability of the
-  seasonal error itself under a peaks-over-threshold model.
+  noisy series alike. That tail is Student's t with one degree of freedom per
+  ``likelihood_dof_points`` points of history, not a Gaussian: the history is short after the
+  warm-up and its neighbouring values are strongly correlated, and a Gaussian fitted to it calls
+  ordinary busy hours 1e-5 events (the t tail removed 25 of 63 false alarms on NAB's development
+  series, spread over 12 of them). A second, per-point view catches lone spikes: the tail
+  probability of the seasonal error itself under a peaks-over-threshold model.
 * **Never-seen values.** A value beyond the whole observed range (plus 10 % of it) is an anomaly
   outright (Numenta's "spatial anomaly"), once the range rests on enough history: right after
   the warm-up the range is that of a short sample, which a normal series leaves easily (among
@@ -66,6 +70,7 @@ class EnsembleConfig:
     alarm_level: float = 0.5  # score that starts a rest period (a 1e-5 tail)
     step_points: int = 16  # points used to learn the sampling step for the seasonal profiles
     spatial_after: float = 2.0  # a new range counts only after this many probations of history
+    likelihood_dof_points: int = 50  # points of surprise history per degree of freedom of its t tail
 
 
 class _Channel:
@@ -76,7 +81,7 @@ class _Channel:
         self.learning = learning
         self.config = config
         self.errors = SortedWindow(config.error_history)
-        self.likelihood = AnomalyLikelihood(learning, learning // 2)
+        self.likelihood = AnomalyLikelihood(learning, learning // 2, dof_points=config.likelihood_dof_points)
         self.spikes = TailModel(config.spike_history, config.spike_tail_fraction) if spikes else None
         self._spike_seen = 0
         self._spike_red = False

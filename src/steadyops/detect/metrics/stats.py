@@ -10,7 +10,10 @@ in C), because the detectors run in pure Python over long series and one is kept
 * :class:`AnomalyLikelihood` - Numenta's anomaly likelihood: a short moving average of a raw
   surprise in [0, 1], compared with a Gaussian fitted to its own long history. It turns "how
   surprising is this point" into "how unusual is the current rate of surprise for this series",
-  which is what makes one threshold work across quiet and noisy series.
+  which is what makes one threshold work across quiet and noisy series. Its tail is read from a
+  Student-t whose degrees of freedom grow with the history (see the class), because a Gaussian
+  fitted to a short, correlated history is far too sure of itself about 1e-5 tails.
+* :func:`student_t_tail` - that tail, in pure Python (per point, so no array library call).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import bisect
 import math
 from collections import deque
 
-__all__ = ["AnomalyLikelihood", "SortedWindow", "TailModel", "log_score"]
+__all__ = ["AnomalyLikelihood", "SortedWindow", "TailModel", "log_score", "student_t_tail"]
 
 _LOG_1E10 = math.log(1e-10)
 
@@ -27,6 +30,43 @@ _LOG_1E10 = math.log(1e-10)
 def log_score(tail: float) -> float:
     """Map a tail probability to [0, 1] on a log scale: 1e-5 -> 0.5, 1e-10 -> 1 (as Numenta does)."""
     return min(1.0, math.log(tail + 1e-10) / _LOG_1E10)
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz; Numerical Recipes 6.4)."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-14:
+            break
+    return h
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta ``I_x(a, b)``."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _beta_fraction(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
+
+
+def student_t_tail(t: float, dof: float) -> float:
+    """``P(T >= t)`` for Student's t with ``dof`` degrees of freedom (accurate far into the tail)."""
+    half = 0.5 * _incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+    return half if t >= 0 else 1.0 - half
 
 
 class SortedWindow:
@@ -101,13 +141,25 @@ class AnomalyLikelihood:
     does not turn its first tiny surprise into an alarm. Consecutive red points (tail <= 1e-5) are
     reported only once; the rest are demoted to the "yellow" level 1e-3, as Numenta's filter does,
     so a sustained anomaly raises one alert instead of a storm.
+
+    With ``dof_points`` > 0 the tail is Student's t with one degree of freedom per ``dof_points``
+    points of history (at least 2) instead of the Gaussian. Why: the history is a 10-point moving
+    average of surprises from predictors that themselves smooth over tens of points, so
+    neighbouring values are far from independent, and right after the warm-up there are only a
+    few hundred of them. A Gaussian fitted to that is the right *shape* but far too sure about a
+    1e-5 tail; Student's t is the honest predictive distribution of a new value when mean and
+    spread are estimated from few observations, and it tends to the Gaussian as history grows.
+    It matters most on short series and early in long ones, where a short sample made every
+    slightly unusual hour look like a 1e-5 event.
     """
 
     RED = 1e-5
     YELLOW = 1e-3
 
-    def __init__(self, learning: int, skip: int, average: int = 10, history: int = 8640, refit: int = 100) -> None:
+    def __init__(self, learning: int, skip: int, average: int = 10, history: int = 8640, refit: int = 100,
+                 dof_points: int = 0) -> None:
         self.learning = learning
+        self.dof_points = dof_points
         self.skip = skip
         self.refit = refit
         self._recent: deque[float] = deque(maxlen=average)
@@ -138,7 +190,10 @@ class AnomalyLikelihood:
                 self._fit()
             assert self._mean is not None
             z = (average - self._mean) / self._std
-            tail = 0.5 * math.erfc(z / math.sqrt(2.0))
+            if self.dof_points > 0:
+                tail = student_t_tail(z, max(2.0, len(self._history) / self.dof_points))
+            else:
+                tail = 0.5 * math.erfc(z / math.sqrt(2.0))
             red = tail <= self.RED
             if red and self._previous_red:
                 tail = self.YELLOW
