@@ -81,8 +81,12 @@ try:
 except Refused as exc:
     refused = str(exc)
 app.close()
-print(json.dumps({"far": [str(far.status), far.layer, far.summary], "near": [str(near.status), near.summary],
-                  "gpu": [str(node.status), node.layer, node.summary], "refused": refused,
+from typer.testing import CliRunner
+from steadyops.cli import app as cli
+listed = CliRunner().invoke(cli, ["--lang", "en", "plugins"]).output
+print(json.dumps({"listed": listed, "far": [str(far.status), far.layer, far.summary],
+                  "near": [str(near.status), near.summary], "gpu": [str(node.status), node.layer, node.summary],
+                  "refused": refused,
                   "loaded": "steadyops.integrations.host" in registry.loaded, "missing": registry.missing}))
 """
 
@@ -98,3 +102,5 @@ def test_ssh_is_an_extra_a_remote_target_names_it_and_this_host_is_inspected(tmp
     assert out["near"][0] in ("ok", "warning", "critical") and "ssh" not in out["near"][1].lower()
     assert extra in out["refused"]  # an action on a remote host is refused before it plans anything
     assert out["loaded"] and out["missing"] == {}  # the host integration itself needs no SSH
+    assert f"SSH to remote hosts is not installed (this machine is inspected as usual): SSH to a remote host needs " \
+           f"the optional driver 'asyncssh': {extra}" in out["listed"]  # steadyops plugins says it once

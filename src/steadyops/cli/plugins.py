@@ -7,6 +7,7 @@ import typer
 
 from steadyops.cli.common import state
 from steadyops.core.i18n import t
+from steadyops.execution.where import ssh_missing
 from steadyops.plugins import Registry
 
 
@@ -47,6 +48,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(t("cli.plugins_missing", lang, count=len(registry.missing)))
             for name, why in registry.missing.items():
                 typer.echo(f"  {name}: {why}")
+        ssh = ssh_missing()
+        if ssh:  # this machine is inspected as usual; remote hosts report the same on each of their checks
+            typer.echo(t("cli.ssh_missing", lang, why=ssh))
         typer.echo(t("cli.notifiers", lang))
         for name in registry.notifiers.names():
             doc = (registry.notifiers.get(name).__doc__ or "").strip().splitlines()[0:1]

@@ -49,6 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.plugins_loaded": {"en": "{count} plugin module(s) loaded:", "zh": "已加载 {count} 个插件模块："},
     "cli.plugins_missing": {"en": "{count} plugin module(s) not loaded (an optional driver is missing):",
                             "zh": "{count} 个插件模块未加载（缺少可选驱动）："},
+    "cli.ssh_missing": {"en": "SSH to remote hosts is not installed (this machine is inspected as usual): {why}",
+                        "zh": "未安装 SSH（远程主机无法巡检，本机照常巡检）：{why}"},
     "cli.notifiers": {"en": "Notifier types:", "zh": "通知渠道类型："},
     "cli.plugin.checks": {"en": "checks", "zh": "检查项"},
     "cli.plugin.collectors": {"en": "collectors", "zh": "采集器"},

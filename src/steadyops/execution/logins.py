@@ -54,3 +54,4 @@ class Logins:
         pool = self.pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.close()
+

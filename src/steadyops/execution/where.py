@@ -27,7 +27,7 @@ from steadyops.execution.access import SSH_PORT, HostAccess, LocalHost, Reads
 from steadyops.execution.errors import HostAccessError
 from steadyops.execution.logins import Logins
 
-__all__ = ["EXEC_KEY", "SSH_LABELS", "exec_record", "host_for", "is_local"]
+__all__ = ["EXEC_KEY", "SSH_LABELS", "exec_record", "host_for", "is_local", "ssh_missing"]
 
 EXEC_KEY = "exec_target"  #: the plan param that says where the plan runs
 SSH_LABELS = ("ssh_user", "ssh_port", "known_hosts", "ssh_timeout")  #: the labels that shape the login
@@ -93,3 +93,12 @@ def exec_record(target: Target) -> dict[str, Any]:
         return {"transport": "local"}
     return {"transport": "ssh", "name": view.name, "address": view.address, "credentials": view.credentials,
             "labels": {k: view.labels[k] for k in SSH_LABELS if k in view.labels}}
+
+
+def ssh_missing() -> str:
+    """"" when SSH to remote hosts is installed, else what to install (``steadyops plugins`` says it)."""
+    try:
+        import steadyops.execution.ssh  # noqa: F401  (asyncssh, the extra ssh)
+    except MissingExtra as exc:
+        return str(exc)
+    return ""
