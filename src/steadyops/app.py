@@ -163,7 +163,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     pipeline = build_pipeline(settings, store, clock, inventory, channels,
                               diagnoser=Diagnoser(registry, inventory, search=knowledge.search,
                                                   prometheus=settings.prometheus, lang=normalise(settings.lang),
-                                                  logs=logs, extra_evidence=[
+                                                  logs=logs, traces=settings.traces, extra_evidence=[
                                                       *rhythm_evidence(settings, inventory),
                                                       ChainEvidence(inventory, normalise(settings.lang))]))
     start_rhythm(settings, store, clock, pipeline)

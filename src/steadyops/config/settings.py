@@ -144,6 +144,26 @@ class PrometheusConfig(Section):
     step: Duration = 30.0
 
 
+class TracesConfig(Section):
+    """Where diagnosis reads traces: a Jaeger query service (``/api/services``, ``/api/traces``).
+
+    The spans of the incident's window become trace evidence of the same root-cause case as the
+    metrics (a slow callee's self time, errors a service originated, calls that found nobody home).
+    Jaeger names components by their service name; ``service_map`` renames them to inventory
+    targets where the two differ.
+    """
+
+    url: str = Field(description="Jaeger query base URL, e.g. http://jaeger:16686")
+    bearer_token: SecretStr | None = None
+    timeout: Duration = 5.0
+    services: list[str] = Field(default_factory=list, description="services to read; empty = all Jaeger knows")
+    limit: int = Field(default=500, ge=1, le=100_000, description="most traces read per service")
+    service_map: dict[str, str] = Field(default_factory=dict, description="Jaeger service name -> target name")
+    lookback: Duration = Field(default=1800.0, description="normal window before the first alert "
+                               "(used when no Prometheus section sets it)")
+    after: Duration = 300.0
+
+
 class ConvergenceConfig(Section):
     """Topology-aware convergence: alerts on linked targets within ``window`` share an incident."""
 
@@ -354,6 +374,7 @@ class Settings(BaseSettings):
     resolve_timeout: Duration = 300.0
     remediation: RemediationConfig = Field(default_factory=RemediationConfig)
     prometheus: PrometheusConfig | None = Field(default=None, description="metrics for diagnosis and the agent")
+    traces: TracesConfig | None = Field(default=None, description="Jaeger query API: trace evidence for diagnosis")
     llm: LLMConfig | None = Field(default=None, description="OpenAI-compatible endpoint; none = deterministic engine")
     log_sources: list[LogSource] = Field(default_factory=list, description="local log files per inventory target")
     slo: SLOSettings = Field(default_factory=SLOSettings, description="SLO specs and generated rules (i15)")

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from steadyops.config.settings import PrometheusConfig
+from steadyops.config.settings import PrometheusConfig, TracesConfig
+from steadyops.core.errors import SteadyOpsError
 from steadyops.core.i18n import MESSAGES, Lang, t
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import AlertStatus, CheckStatus, Severity
@@ -24,6 +25,9 @@ from steadyops.pipeline import suspects
 from steadyops.pipeline.advice import Failing, Search, explaining, matching_runbooks, remedies
 from steadyops.pipeline.metrics import metric_evidence
 from steadyops.plugins import Registry
+from steadyops.rca import Span
+from steadyops.rca.live import spans_from_jaeger
+from steadyops.sources.jaeger import JaegerQuery
 from steadyops.sources.logs import LogSources, log_evidence
 from steadyops.sources.promql import PromQL
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
@@ -53,7 +57,11 @@ class Diagnosis:
 class Diagnoser:
     def __init__(self, registry: Registry, inventory: Inventory, search: Search | None = None,
                  max_hops: int = 2, prometheus: PrometheusConfig | None = None, lang: Lang = "en",
-                 logs: LogSources | None = None, extra_evidence: Sequence[EvidenceSource] = ()) -> None:
+                 logs: LogSources | None = None, extra_evidence: Sequence[EvidenceSource] = (),
+                 traces: TracesConfig | None = None) -> None:
+        self.traces = traces
+        self.jaeger = (JaegerQuery(traces.url, traces.bearer_token.get_secret_value() if traces.bearer_token else None,
+                                   traces.timeout) if traces else None)
         self.logs = logs
         self.extra_evidence = list(extra_evidence)
         self.registry = registry
@@ -64,6 +72,27 @@ class Diagnoser:
         self.lang: Lang = lang
         self.promql = (PromQL(prometheus.url, prometheus.bearer_token.get_secret_value()
                               if prometheus.bearer_token else None, prometheus.timeout) if prometheus else None)
+
+    def _window(self) -> tuple[float, float]:
+        """(lookback, after) of the evidence window: Prometheus's when set, else the trace source's."""
+        if self.prometheus is not None:
+            return self.prometheus.lookback, self.prometheus.after
+        if self.traces is not None:
+            return self.traces.lookback, self.traces.after
+        return 1800.0, 300.0
+
+    def _spans(self, first_alert: datetime, now: datetime) -> list[Span]:
+        """The trace source's spans over the evidence window; none when it is not set or not reachable."""
+        if self.jaeger is None or self.traces is None:
+            return []
+        lookback, after = self._window()
+        begin, end = first_alert - timedelta(seconds=lookback), min(now, first_alert + timedelta(seconds=after))
+        try:
+            return spans_from_jaeger(self.jaeger, begin, end, services=self.traces.services, limit=self.traces.limit,
+                                     rename=self.traces.service_map)
+        except SteadyOpsError as exc:  # traces are evidence, not a precondition of a diagnosis
+            log.info("traces unavailable: %s", exc)
+            return []
 
     def _neighbourhood(self, targets: Sequence[str]) -> set[str]:
         near = {t for t in targets if t}
@@ -115,11 +144,12 @@ class Diagnoser:
                 evidence += source(session, incident, alerts, scope, score, now)
             except Exception:  # evidence is advice: one failing source must not cost the diagnosis
                 log.exception("evidence source %r failed", source)
-        if self.promql is not None and self.prometheus is not None:
+        spans = self._spans(incident.first_alert_at, now)
+        if (self.promql is not None and self.prometheus is not None) or spans:
             addresses = {t: self.inventory.targets[t].address for t in scope if t in self.inventory.targets}
             graph = {name: list(t.depends_on) for name, t in self.inventory.targets.items()}
             found, gain = metric_evidence(self.promql, self.prometheus, addresses, incident.first_alert_at, now,
-                                          topology=graph, lang=self.lang)
+                                          topology=graph, lang=self.lang, spans=spans, window=self._window())
             evidence.extend(found)
             for target, extra in gain.items():
                 score[target] = score.get(target, 0.0) + extra

@@ -20,7 +20,7 @@ from typing import Any
 from steadyops.config.settings import PrometheusConfig
 from steadyops.core.errors import SteadyOpsError
 from steadyops.core.i18n import Lang, t
-from steadyops.rca import RcaCase, rank_case
+from steadyops.rca import RcaCase, Span, rank_case
 from steadyops.sources.promql import PromQL, host_regex
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,21 @@ EVIDENCE_SCORE = 3.0
 MAX_CONTRIBUTION = 2.0
 
 
-def metric_evidence(prom: PromQL, cfg: PrometheusConfig, targets: Mapping[str, str], start: datetime,
+def metric_evidence(prom: PromQL | None, cfg: PrometheusConfig | None, targets: Mapping[str, str], start: datetime,
                     now: datetime, topology: Mapping[str, Sequence[str]] | None = None,
-                    lang: Lang = "en") -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """(evidence items, score contribution per target) for targets ``{name: address}``."""
-    begin = start - timedelta(seconds=cfg.lookback)
-    end = min(now, start + timedelta(seconds=cfg.after))
+                    lang: Lang = "en", *, spans: Sequence[Span] = (),
+                    window: tuple[float, float] = (1800.0, 300.0)) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """(evidence items, score contribution per target) for targets ``{name: address}``.
+
+    ``spans`` (from the trace source, already limited to the window) join the same case as trace
+    evidence; ``window`` is (lookback, after) in seconds when there is no Prometheus section to say.
+    """
+    lookback, after = (cfg.lookback, cfg.after) if cfg is not None else window
+    begin = start - timedelta(seconds=lookback)
+    end = min(now, start + timedelta(seconds=after))
     columns: dict[str, dict[float, float]] = {}
     for target, address in targets.items():
-        if not address:
+        if not address or prom is None or cfg is None:
             continue
         for name, template in cfg.metrics.items():
             query = template.replace("{host}", host_regex(address))
@@ -52,7 +58,7 @@ def metric_evidence(prom: PromQL, cfg: PrometheusConfig, targets: Mapping[str, s
             for i, (_labels, points) in enumerate(series):
                 column = f"{target}:{metric if len(series) == 1 else f'{metric}[{i}]'}"
                 columns[column] = {tm: v for tm, v in points if math.isfinite(v)}
-    if not columns:
+    if not columns and not spans:
         return [], {}
     times = sorted({tm for values in columns.values() for tm in values})
     case = RcaCase(
@@ -60,6 +66,7 @@ def metric_evidence(prom: PromQL, cfg: PrometheusConfig, targets: Mapping[str, s
         metrics={col: [values.get(tm, math.nan) for tm in times] for col, values in columns.items()},
         normal=(begin.timestamp(), start.timestamp() - 1e-6), fault_start=start.timestamp(), end=end.timestamp(),
         topology={k: list(v) for k, v in (topology or {}).items() if k in targets},
+        spans=list(spans),
     )
     result = rank_case(case)
     evidence: list[dict[str, Any]] = []
@@ -70,7 +77,8 @@ def metric_evidence(prom: PromQL, cfg: PrometheusConfig, targets: Mapping[str, s
         target, _, name = s.metric.rpartition(":")
         evidence.append({"kind": "metric", "target": target, "detail": name, "score": round(s.score, 2),
                          "summary": f"{name} on {target} changed {s.score:.1f}x its normal variation at the incident"})
-        gain[target] = min(MAX_CONTRIBUTION, gain.get(target, 0.0) + s.score / 10)
+        if target in targets:  # a traced service that is not a target here is context, not a suspect
+            gain[target] = min(MAX_CONTRIBUTION, gain.get(target, 0.0) + s.score / 10)
     top = result.top
     if top is not None:
         summary = (t("diag.rca_metrics_unsure", lang, reason=result.reason) if result.inconclusive else

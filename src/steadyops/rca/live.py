@@ -15,6 +15,8 @@ lines become its log records, and an OpenTelemetry or Jaeger JSON trace export b
   traces) and OTLP/JSON (``{"resourceSpans": …}``, as the OpenTelemetry collector's file exporter
   writes it) → ``Span``; the component is the span's service name. Parent links come from
   ``CHILD_OF`` references / ``parentSpanId``; a span failed when it carries an error tag or status.
+  :func:`spans_from_jaeger` reads them from a running Jaeger query service (the ``traces`` section
+  of the settings), one query per service, a trace seen from several services counted once.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from steadyops.core.errors import SteadyOpsError
 from steadyops.rca.cases import SEPARATOR, LogRecord, RcaCase, Span
+from steadyops.sources.jaeger import JaegerQuery
 from steadyops.sources.logs import LogLine
 from steadyops.sources.promql import PromQL
 
@@ -36,6 +40,7 @@ __all__ = [
     "case_from_prometheus",
     "load_trace_file",
     "logs_from_lines",
+    "spans_from_jaeger",
     "spans_from_trace_json",
 ]
 
@@ -197,3 +202,44 @@ def load_trace_file(path: Path) -> list[Span]:
         return spans_from_trace_json(json.loads(text))
     except json.JSONDecodeError:
         return [s for line in text.splitlines() if line.strip() for s in spans_from_trace_json(json.loads(line))]
+
+
+def spans_from_jaeger(
+    jaeger: JaegerQuery,
+    start: datetime,
+    end: datetime,
+    *,
+    services: Sequence[str] = (),
+    limit: int = 500,
+    rename: Mapping[str, str] | None = None,
+) -> list[Span]:
+    """Spans that started in [start, end] from a Jaeger query service.
+
+    ``services`` empty means every service Jaeger knows. A trace appears once per service it
+    touches; each span is kept once. ``rename`` maps Jaeger's service names to the case's component
+    names (inventory targets); unmapped names stay. A service whose query fails is skipped only if
+    another answered: when none does, the error is raised (the caller decides whether traces are
+    optional).
+    """
+    names = list(services) or jaeger.services()
+    seen: set[tuple[str, str]] = set()
+    out: list[Span] = []
+    failures: list[SteadyOpsError] = []
+    for service in names:
+        try:
+            doc = jaeger.traces(service, start, end, limit)
+        except SteadyOpsError as exc:  # one service's failure must not lose the others
+            failures.append(exc)
+            continue
+        for span in spans_from_trace_json(doc):
+            key = (span.trace_id, span.span_id)
+            if key in seen or not start.timestamp() <= span.time <= end.timestamp():
+                continue
+            seen.add(key)
+            out.append(span if not rename or span.component not in rename else
+                       Span(span.time, span.trace_id, span.span_id, span.parent_span_id, rename[span.component],
+                            span.operation, span.duration_ms, span.status_code))
+    if failures and len(failures) == len(names):
+        raise failures[0]
+    out.sort(key=lambda s: s.time)
+    return out
