@@ -213,6 +213,14 @@ async def test_a_hung_command_is_killed_at_its_timeout(service: Service, registr
     assert outcome.details["commands"][0]["seconds"] < 5
 
 
+def _gone_or_zombie(pid: int) -> bool:
+    """Read once: the process may exit between an exists() and a read of its stat."""
+    try:
+        return " Z " in Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 async def test_the_executors_timeout_kills_the_running_command(service: Service, registry: Registry) -> None:
     svc = service
     action = registry.actions.get("service.restart")()
@@ -222,7 +230,7 @@ async def test_the_executors_timeout_kills_the_running_command(service: Service,
         await asyncio.wait_for(action.apply(plan, [], c), 0.5)
     hang = int(Path(f"{svc.pidfile}.hang").read_text())
     for _ in range(100):
-        if not Path(f"/proc/{hang}").exists() or " Z " in Path(f"/proc/{hang}/stat").read_text():
+        if _gone_or_zombie(hang):
             break
         await asyncio.sleep(0.02)
     else:
