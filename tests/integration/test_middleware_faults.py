@@ -204,6 +204,27 @@ async def test_redis_slowlog_quotes_the_commands(rds: Any, inspect: Inspector) -
 
 # --------------------------------------------------------------------------------------------- nginx
 
+def _overrun_worker_connections(port: int) -> None:
+    """More clients mid-request than worker_connections, for a moment."""
+    held = []
+    for _ in range(20):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(b"GET / HTTP/1.1\r\n")  # half a request at once: not an idle (reusable) connection
+        held.append(sock)
+    time.sleep(0.3)
+    for sock in held:
+        sock.close()
+
+
+def _stub_dropped(port: int) -> int:
+    """accepts − handled from stub_status, read once the slots are free again."""
+    def read() -> tuple[int]:  # a tuple: wait_until waits for something truthy, and 0 drops is an answer
+        text = httpx.get(f"http://127.0.0.1:{port}/nginx_status", timeout=2).text
+        accepts, handled, _ = (int(v) for v in text.splitlines()[2].split())
+        return (accepts - handled,)
+    return wait_until(read, timeout=10, what="stub_status")[0]
+
+
 async def test_nginx_dropping_connections_then_stopped(inspect: Inspector) -> None:
     try:
         web = start_nginx(worker_connections=8)
@@ -212,14 +233,10 @@ async def test_nginx_dropping_connections_then_stopped(inspect: Inspector) -> No
     with web:
         target = Target(name="nginx-it", kind="nginx", address=web.address)
         assert bad(await inspect(target)) == []
-        held = []
-        for _ in range(20):  # the fault: more clients mid-request than worker_connections
-            sock = socket.create_connection(("127.0.0.1", web.port))
-            sock.sendall(b"GET / HTTP/1.1\r\n")  # half a request at once: not an idle (reusable) connection
-            held.append(sock)
-        time.sleep(0.3)
-        for sock in held:
-            sock.close()
+        for _ in range(20):  # the fault, repeated until nginx has had to drop one (how soon is up to its scheduling)
+            _overrun_worker_connections(web.port)
+            if _stub_dropped(web.port) > 0:
+                break
         found = await inspect(target)
         stub = found["nginx.stub_status", "nginx-it"]
         assert stub.status is CRIT and stub.layer == "capacity" and "accepts ≠ handled" in stub.summary
