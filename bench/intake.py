@@ -17,8 +17,8 @@ commit, so that count over the posting time is the durable intake rate. Alertman
 in memory, so its figure is alerts accepted (2xx). Latency is per request (one batch).
 
 The steadyops route uses group_wait=1h: the benchmark measures intake, not notification. The
-in-process pipeline still drains the journal (dedup, grouping, incidents) concurrently in the same
-process, on the same cores, as it would in production. The bench samples the journal's backlog
+pipeline still drains the journal (dedup, grouping, incidents) concurrently on the same cores, as it
+would in production (``serve`` runs ingestion in its own child process). The bench samples the journal's backlog
 once a second from its own connection, keeps sampling after the posting until the backlog is
 zero (or ``--drain-limit``), and prints the pipeline's own rate (events processed per second from
 the first post until it caught up) beside the intake rate, with the backlog over time.
@@ -424,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"intake benchmark: {args.alerts:,} distinct alerts, batches of {args.batch}, {args.clients} client "
           f"connections, {os.cpu_count()} CPUs")
     if args.pipeline == "on":
-        print("steadyops route: group_wait=1h (measures intake; the in-process pipeline drains the journal "
+        print("steadyops route: group_wait=1h (measures intake; the pipeline drains the journal "
               "concurrently on the same cores).")
     else:
         print("steadyops pipeline OFF (--pipeline off): intake alone, the journal is left unprocessed.")

@@ -173,6 +173,7 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     audit = AuditLog.configured(store, settings.data_dir, settings.audit)
     executor = Executor(registry, inventory, store, audit, clock, settings.remediation, settings.data_dir, checks)
     jobs = jobs_for(settings, executor, scheduler)
+    pipeline.separate_ingestion = bool(settings.pipeline_process)  # serve turns it on (pipeline/ingester.py)
     if jobs.distributed:  # rounds are handed out to workers as tickets; workers diagnose and deliver
         scheduler.dispatch = jobs
         pipeline.offload = True

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(0, help="port (default from config: 8900)"),
         log_level: str = typer.Option("info", help="debug, info, warning"),
     ) -> None:
-        """Start the API, the pipeline and the notifiers in one process. / 启动服务。"""
+        """Start the API, the pipeline (ingestion in a child it owns) and the notifiers. / 启动服务。"""
         from steadyops.api import create_api
         from steadyops.app import build_app
 
@@ -37,6 +37,8 @@ def register(app: typer.Typer) -> None:
             settings = settings.model_copy(update={"host": host})
         if port:
             settings = settings.model_copy(update={"port": port})
+        if settings.pipeline_process is None:  # intake and ingestion on a core each (pipeline/ingester.py)
+            settings = settings.model_copy(update={"pipeline_process": True})
         tls = check_listen(settings)  # before anything is created or bound
         try:  # bind first: a busy port is one clear line, before anything says "listening"
             sock = listen(settings.host, settings.port)

@@ -360,6 +360,9 @@ class Settings(BaseSettings):
     lang: Literal["zh", "en"] = Field(default_factory=_default_lang)
     public_url: str = ""
     tick: Duration = 0.25
+    #: ingestion (journal → incidents) in a child process of its own, so intake and the pipeline each
+    #: get a core; unset: ``steadyops serve`` turns it on, an App run in-process (tests) keeps one process
+    pipeline_process: bool | None = Field(default=None, description="ingest alerts in a child process of serve")
     route: RouteConfig = Field(default_factory=_default_route)
     receivers: list[ReceiverConfig] = Field(default_factory=lambda: [ReceiverConfig(name="default")])
     inhibit_rules: list[InhibitRuleConfig] = Field(default_factory=list)

@@ -1,6 +1,7 @@
 """The alert pipeline, one module per stage, composed here.
 
-    journal ─► dedup ─► mute ─► group ─► incident        (per batch, one transaction)
+    journal ─► dedup ─► mute ─► group ─► incident        (per batch, one transaction; ingester.py,
+                                                          in its own process under ``serve``)
     group timers ─► flush (notification log + outbox)    (when due)
     outbox ─► notify (rate limits, retries)              (async delivery)
 """
@@ -14,14 +15,10 @@ from steadyops.contracts.notifiers import Notifier
 from steadyops.core.clock import Clock
 from steadyops.core.i18n import normalise
 from steadyops.core.inventory import Inventory
-from steadyops.pipeline.context import Stage
-from steadyops.pipeline.dedup import Dedup
 from steadyops.pipeline.diagnose import Diagnoser
 from steadyops.pipeline.engine import Pipeline, TickResult
 from steadyops.pipeline.flush import Flusher
-from steadyops.pipeline.group import Group
-from steadyops.pipeline.incident import IncidentStage
-from steadyops.pipeline.mute import Mute
+from steadyops.pipeline.ingester import build_stages
 from steadyops.pipeline.notify import Dispatcher
 from steadyops.pipeline.route import Route
 from steadyops.store import Store
@@ -31,12 +28,7 @@ def build_pipeline(settings: Settings, store: Store, clock: Clock, inventory: In
                    channels: Mapping[tuple[str, int], Notifier], diagnoser: Diagnoser | None = None) -> Pipeline:
     root = Route.build(settings.route)
     rules = [r.to_rule() for r in settings.inhibit_rules]
-    stages: list[Stage] = [
-        Dedup(),
-        Mute(rules),
-        Group(root),
-        IncidentStage(settings.convergence, inventory),
-    ]
+    stages = build_stages(settings, inventory)
     flusher = Flusher(root, rules, {r.name: r.channels for r in settings.receivers}, settings.convergence,
                       inventory, normalise(settings.lang), settings.public_url)
     dispatcher = Dispatcher(store, channels, clock, max_attempts=settings.notify_max_attempts,

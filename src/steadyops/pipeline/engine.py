@@ -19,8 +19,9 @@ from steadyops.core.clock import Clock
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import AlertStatus
 from steadyops.pipeline import diagnose, timings
-from steadyops.pipeline.context import AlertBatch, Context, Stage
+from steadyops.pipeline.context import Stage
 from steadyops.pipeline.flush import Flusher
+from steadyops.pipeline.ingester import Ingest, IngestProcess
 from steadyops.pipeline.notify import Dispatcher
 from steadyops.store import Store
 from steadyops.store import alerts as alerts_repo
@@ -64,29 +65,17 @@ class Pipeline:
         #: distributed mode: diagnoses and notification delivery run on the workers
         #: (runner/distributed.py), this process only ingests, groups and flushes
         self.offload = False
+        #: ``steadyops serve``: ingestion runs in a child process of its own (ingester.py), started,
+        #: woken, restarted and stopped by :meth:`run`; this process then flushes, diagnoses and delivers
+        self.separate_ingestion = False
+        self.ingester: IngestProcess | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- synchronous steps (database work) ---------------------------------------------------
     def ingest_once(self) -> int:
-        """Run one batch of journalled events through the stages, in one transaction.
-
-        Batches are large (``batch_size``) because each one pays fixed costs (loading its groups and
-        incidents, the flushes) that a storm's thousands of alerts in a few groups then share."""
-        with self.store.transaction() as session:
-            rows = alerts_repo.pending_alerts(session, self.batch_size)
-            if not rows:
-                return 0
-            ctx = Context(session=session, now=self.clock.now(), settings=self.settings, inventory=self.inventory)
-            batch: AlertBatch | None = AlertBatch(alerts=[a for _id, a in rows])
-            with session.no_autoflush:  # stages flush explicitly where they must; one flush at commit
-                for stage in self.stages:
-                    if batch is None or not batch.alerts:
-                        break
-                    batch = stage(batch, ctx)
-                ctx.save()  # what the stages changed (a batch of refreshes ends at dedup: saved here)
-            alerts_repo.mark_processed(session, [i for i, _a in rows])
-            return len(rows)
+        """Run one batch of journalled events through the stages, in one transaction (see ingester.py)."""
+        return Ingest(self.store, self.stages, self.clock, self.settings, self.inventory, self.batch_size).once()
 
     def expire_once(self) -> int:
         """Journal a resolution for firing alerts whose endsAt has passed (resolve timeout)."""
@@ -127,13 +116,13 @@ class Pipeline:
         sustained backlog, and each batch is its own short transaction so intake (which shares the
         SQLite write lock) never waits long behind the pipeline."""
         result = TickResult()
-        while result.ingested < self.max_per_tick:
+        while self.ingester is None and result.ingested < self.max_per_tick:
             n = self.ingest_once()
             result.ingested += n
             if n < self.batch_size:
                 break
         result.expired = self.expire_once()
-        if result.expired:
+        if result.expired and self.ingester is None:
             result.ingested += self.ingest_once()
         result.flushed, result.notified = self.flush_once()
         for job in self.periodic:
@@ -173,13 +162,29 @@ class Pipeline:
 
     def wake(self) -> None:
         """Thread-safe nudge from intake so new alerts do not wait for the next tick."""
+        if self.ingester is not None:
+            self.ingester.wake()
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        if self.separate_ingestion:
+            self.ingester = IngestProcess(self.settings, self.inventory)
+            self.ingester.start()
+        try:
+            await self._run(stop)
+        finally:
+            if self.ingester is not None:
+                await asyncio.to_thread(self.ingester.stop)
+                self.ingester = None
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        assert self._wake is not None
         while not stop.is_set():
+            if self.ingester is not None:
+                self.ingester.ensure()
             try:
                 result = await self.tick()
             except Exception:

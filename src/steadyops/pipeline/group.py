@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from steadyops.core.models import Alert, AlertStatus
 from steadyops.pipeline.context import AlertBatch, Context
 from steadyops.pipeline.route import Route
-from steadyops.store.tables import GroupAlertRow, GroupRow
+from steadyops.store.tables import GroupRow
 
 
 class Group:
@@ -27,24 +26,11 @@ class Group:
         routed = [(a, [(r, r.group_key(a.labels)) for r in self.root.match(a.labels)]) for a in firing]
         keys = [k for _a, pairs in routed for _r, k in pairs]
         ctx.load_groups(keys)
-        members = self._members(ctx.session, {(k, a.fingerprint) for a, pairs in routed for _r, k in pairs})
         for alert, pairs in routed:
-            batch.groups[alert.fingerprint] = [self._join(route, key, alert, ctx, members) for route, key in pairs]
+            batch.groups[alert.fingerprint] = [self._join(route, key, alert, ctx) for route, key in pairs]
         return batch
 
-    @staticmethod
-    def _members(session: Session, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these (group key, fingerprint) memberships exist: looked up as pairs, one index probe
-        each (keys × fingerprints would probe every key for every alert of the batch)."""
-        found: set[tuple[str, str]] = set()
-        ordered = sorted(pairs)
-        for start in range(0, len(ordered), 400):
-            stmt = select(GroupAlertRow.group_key, GroupAlertRow.fingerprint).where(
-                tuple_(GroupAlertRow.group_key, GroupAlertRow.fingerprint).in_(ordered[start:start + 400]))
-            found.update((k, f) for k, f in session.execute(stmt))
-        return found
-
-    def _join(self, route: Route, key: str, alert: Alert, ctx: Context, members: set[tuple[str, str]]) -> str:
+    def _join(self, route: Route, key: str, alert: Alert, ctx: Context) -> str:
         session: Session = ctx.session
         group = ctx.group_rows.get(key)
         if group is None or group.next_flush_at is None:
@@ -68,7 +54,5 @@ class Group:
             ctx.group_rows[key] = group
         elif group.next_flush_at is None:
             group.next_flush_at = first_flush
-        if (key, alert.fingerprint) not in members:
-            ctx.new_members.append((key, alert.fingerprint))  # written at ctx.save()
-            members.add((key, alert.fingerprint))
+        ctx.new_members.append((key, alert.fingerprint))  # written at ctx.save(); one already there is kept
         return key
