@@ -135,3 +135,27 @@ def test_malformed_cases_say_what_and_where(tmp_path: Path, files: dict[str, Any
     folder = _write(tmp_path / "bad", files)
     with pytest.raises(ValueError, match=message):
         load_case(folder)
+
+
+def test_other_names_of_log_and_trace_columns(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "c", {
+        "case.json": {"normal": [0, 100], "fault_start": 120},
+        "logs.csv": "timestamp,service,level,msg\n10,api,INFO,started\n",
+        "traces.csv": ("ts,traceID,spanID,parent_id,service_name,operation_name,duration_ms,status\n"
+                       "12,t1,s2,s1,db,SELECT,2.5,ERROR\n"),
+    })
+    case = load_case(folder)
+    assert [(r.time, r.component, r.message) for r in case.logs] == [(10.0, "api", "started")]
+    (span,) = case.spans
+    assert (span.trace_id, span.span_id, span.parent_span_id, span.component, span.operation, span.status_code) == (
+        "t1", "s2", "s1", "db", "SELECT", "ERROR")
+
+
+def test_metric_columns_without_any_colon_are_service_underscore_metric(tmp_path: Path) -> None:
+    rows = ["time,carts_cpu,carts_latency-90,front-end_mem,orders.svc_cpu"]
+    rows += [f"{60 * i},{1 + (i > 40) * 9},{5},{100},{2}" for i in range(50)]
+    folder = _write(tmp_path / "c", {"case.json": {"normal": [0, 2340], "fault_start": 2400, "root_cause": "carts"},
+                                      "metrics.csv": "\n".join(rows) + "\n"})
+    case = load_case(folder)
+    assert set(case.metrics) == {"carts:cpu", "carts:latency-90", "front-end:mem", "orders.svc:cpu"}
+    assert rank_case(case).services()[0] == "carts"

@@ -235,14 +235,31 @@ def _read_topology(path: Path) -> dict[str, list[str]]:
     return edges
 
 
+#: Other names the columns of ``logs.csv`` / ``traces.csv`` go by in exports; the documented name wins
+#: when both are present.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "time": TIME_COLUMNS[1:],
+    "component": ("service", "service_name", "servicename"),
+    "message": ("msg", "log", "content", "text"),
+    "trace_id": ("traceid", "trace"),
+    "span_id": ("spanid", "span"),
+    "parent_span_id": ("parent_id", "parentspanid", "parent_span", "parent"),
+    "operation": ("operation_name", "operationname", "span_name", "name"),
+    "status_code": ("status", "statuscode", "status_code_str"),
+}
+
+
 def _rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV file as dicts keyed by lower-case header, after checking the required columns."""
+    """Rows of a CSV file as dicts keyed by lower-case header, documented names for known aliases,
+    after checking the required columns."""
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
         header = [h.strip().lower() for h in next(reader, [])]
-        if not any(name in header for name in TIME_COLUMNS):
-            raise ValueError(f"{path}: no time column (one of {', '.join(TIME_COLUMNS)})")
-        header = ["time" if h in TIME_COLUMNS and "time" not in header else h for h in header]
+        for name, aliases in ALIASES.items():
+            if name not in header:
+                alias = next((a for a in aliases if a in header), None)
+                if alias is not None:
+                    header[header.index(alias)] = name
         missing = [c for c in required if c not in header]
         if missing:
             raise ValueError(f"{path}: missing column(s) {missing}; header is {header}")
@@ -280,11 +297,25 @@ def _read_spans(path: Path, unit: str | None) -> list[Span]:
     return out
 
 
+def _legacy_column(name: str) -> str:
+    """``orders_cpu`` → ``orders:cpu``: metrics files with no ``:`` at all name columns
+    ``<service>_<metric>`` (as every public microservice RCA benchmark we know does; service names
+    carry ``-`` but not ``_``), else ``<service>.<metric>``. Without this each column would be a
+    component of its own and no service could ever be named."""
+    for sep in ("_", "."):
+        head, found, tail = name.partition(sep)
+        if found and head and tail:
+            return f"{head}{SEPARATOR}{tail}"
+    return name
+
+
 def load_case(folder: Path, name: str | None = None) -> RcaCase:
     """Read one case folder; raises ``ValueError`` naming the file and problem when it is malformed.
 
     Tolerated variations: extra columns (in ``logs.csv`` / ``traces.csv`` they are ignored; in
-    ``metrics.csv`` every column is a metric), a time column named ``time``/``timestamp``/``ts`` in
+    ``metrics.csv`` every column is a metric), other names of log and trace columns (``ALIASES``:
+    ``service`` for ``component``, ``parent_id`` for ``parent_span_id`` …), metric columns named
+    ``<service>_<metric>`` when no column has a ``:``, a time column named ``time``/``timestamp``/``ts`` in
     any position, times as unix seconds, milliseconds (or finer) or ISO-8601 in every file and in
     ``case.json`` (``time_unit`` there settles relative times in ms), and no ``root_cause`` (a live
     case: nothing to score, everything to rank).
@@ -323,6 +354,8 @@ def load_case(folder: Path, name: str | None = None) -> RcaCase:
         times, metrics = [], {}  # logs or traces alone are a case too
     else:
         raise ValueError(f"{folder}: no metrics.csv (nor logs.csv / traces.csv)")
+    if metrics and not any(SEPARATOR in name for name in metrics):
+        metrics = {_legacy_column(name): values for name, values in metrics.items()}
     topology_file = folder / "topology"
     root_cause = meta.get("root_cause")
     return RcaCase(
