@@ -180,3 +180,10 @@ def test_a_caller_failing_before_its_call_keeps_its_error() -> None:
     _, incident = trace_signals(case)
     assert min(v for v in incident["api:span_error_origin_rate"] if math.isfinite(v)) > 0.0
     assert rank_case(case).services()[0] == "api"
+
+
+def test_a_fault_free_system_is_mostly_inconclusive_even_fused() -> None:
+    """Summing the kinds must not turn everyday noise into a finding: the strongest single change
+    still has to stand out (``min_score``), whatever the sum."""
+    verdicts = [rank_case(variant(simulate(500 + seed, "nobody", "cpu"), "fused")).inconclusive for seed in range(5)]
+    assert sum(verdicts) >= 4, verdicts
