@@ -123,9 +123,13 @@ def add_members(session: Session, members: Sequence[tuple[str, str]]) -> None:
 
     ``ON CONFLICT DO NOTHING`` instead of looking the batch's pairs up first: in a storm nearly every
     pair is new, and the lookup was a query per 400 pairs that found nothing."""
-    dialect = session.get_bind(clause=MEMBERS.insert()).dialect.name
-    stmt = (pg_insert(MEMBERS) if dialect == "postgresql" else sqlite_insert(MEMBERS)).on_conflict_do_nothing()
+    pg = _dialect(session) == "postgresql"
+    stmt = (pg_insert(MEMBERS) if pg else sqlite_insert(MEMBERS)).on_conflict_do_nothing()
     session.execute(stmt, [{"group_key": k, "fingerprint": fp} for k, fp in sorted(set(members))])
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind(clause=ALERTS.insert()).dialect.name
 
 
 __all__ = ["AlertState", "add_members", "load", "save"]

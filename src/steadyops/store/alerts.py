@@ -124,7 +124,8 @@ def mark_processed(session: Session, ids: Sequence[int]) -> None:
     if cursor is not None:
         cursor.last_id = max(cursor.last_id, *ids)
     else:
-        session.execute(update(AlertEventRow).where(AlertEventRow.id.in_(ids)).values(processed=True))
+        # the table, not the mapped class: no session synchronisation to evaluate for a thousand ids
+        session.execute(update(JOURNAL).where(JOURNAL.c.id.in_(ids)).values(processed=True))
 
 
 def row_to_alert(row: AlertEventRow | AlertRow) -> Alert:
