@@ -187,3 +187,13 @@ def test_a_fault_free_system_is_mostly_inconclusive_even_fused() -> None:
     still has to stand out (``min_score``), whatever the sum."""
     verdicts = [rank_case(variant(simulate(500 + seed, "nobody", "cpu"), "fused")).inconclusive for seed in range(5)]
     assert sum(verdicts) >= 4, verdicts
+
+
+@pytest.mark.parametrize(("fault", "kind"), [("crash", "logs"), ("error", "traces"), ("error", "logs")])
+def test_metrics_scraped_every_second_do_not_make_event_buckets_that_fine(fault: str, kind: str) -> None:
+    """A 1 s metrics grid would leave a quiet service's log lines and spans at zero or one per bucket;
+    events are bucketed by the minute at least, so logs and traces see what they saw at 30 s."""
+    case = variant(_case("payment", fault), kind)
+    case.times = [float(t) for t in range(3000)]
+    case.normal = (0.0, 2399.0)
+    assert rank_case(case).services()[0] == "payment"

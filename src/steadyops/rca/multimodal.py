@@ -56,17 +56,24 @@ _ERROR_WORDS = re.compile(
     r"crash|crashed|killed|oom|out of memory|reset by peer|broken pipe)\b",
     re.IGNORECASE,
 )
-_DEFAULT_STEP = 60.0
+EVENT_STEP = 60.0
+"""Shortest bucket for log lines and spans: a minute, the usual resolution of log-based monitoring.
+Events are counted, and a count or a percentile over a second or two of a quiet service is mostly
+zeros and single samples: finer metrics (scraped every second) must not make the events' buckets
+as fine."""
 
 
 def _step(case: RcaCase) -> float:
+    """The metrics' own step, but not below :data:`EVENT_STEP`, nor above a third of the incident
+    window (the scorer smooths over three buckets)."""
     times = sorted(set(t for t in case.times if math.isfinite(t)))
+    step = EVENT_STEP
     if len(times) >= 2:
         diffs = np.diff(np.asarray(times, dtype=np.float64))
-        step = float(np.median(diffs))
-        if step > 0:
-            return step
-    return _DEFAULT_STEP
+        step = max(float(np.median(diffs)), EVENT_STEP)
+    if case.end is not None and case.end > case.fault_start:
+        step = min(step, max((case.end - case.fault_start) / 3.0, 1.0))
+    return step
 
 
 class _Grid:
