@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,7 +15,8 @@ from steadyops.pipeline import diagnose
 from steadyops.plugins import Registry
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import ActionRunRow
-from tests.harness.timeline import run_until
+from tests.harness.timeline import alert as mk_alert
+from tests.harness.timeline import push, run_until
 
 STATE: dict[str, CheckStatus] = {}
 
@@ -109,3 +111,23 @@ async def test_log_spike_on_the_dependency_corroborates_it(make_app: Any, fake_c
     assert with_logs.confidence > without.confidence and not with_logs.inconclusive
     gain = with_logs.candidates[0]["anomaly"] - without.candidates[0]["anomaly"]
     assert 1.0 < gain <= 1.5
+
+
+def test_in_a_storm_a_grown_incident_waits_but_a_new_one_does_not(make_app: Any, fake_clock: FakeClock) -> None:
+    """needing_diagnosis(settle_since=…): what the engine passes while the journal has a backlog."""
+    app = make_app(route={"group_by": ["alertname"], "group_wait": "1h"})
+    push(app, fake_clock, mk_alert(fake_clock, "Grown", instance="a"))
+    app.pipeline.ingest_once()
+    assert app.pipeline.diagnose_once() == 1
+    fake_clock.advance(5)
+    push(app, fake_clock, mk_alert(fake_clock, "Grown", instance="b"), mk_alert(fake_clock, "Fresh", instance="c"))
+    app.pipeline.ingest_once()
+    with app.store.transaction() as s:
+        titles = {i.title.split(" @ ")[0]: i.id for i in diagnose.needing_diagnosis(s, 10)}
+        assert set(titles) == {"Grown", "Fresh"}  # grown since its diagnosis, and new
+        settle = fake_clock.now() - timedelta(seconds=30)
+        settled = [i.id for i in diagnose.needing_diagnosis(s, 10, settle_since=settle)]
+        assert settled == [titles["Fresh"]]  # diagnosed 5 s ago: the grown one waits
+        settle = fake_clock.now() - timedelta(seconds=4)
+        later = [i.id for i in diagnose.needing_diagnosis(s, 10, settle_since=settle)]
+        assert sorted(later) == sorted(titles.values())  # its diagnosis is older than the settle time

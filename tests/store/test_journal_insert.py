@@ -61,3 +61,22 @@ def test_more_rows_than_one_statement_holds(store: Store) -> None:
         assert alerts_repo.insert_events(session, alerts, NOW) == 2501
     with store.transaction() as session:
         assert alerts_repo.count_events(session) == 2501
+
+
+def test_the_pipelines_read_sees_what_the_orm_reads(store: Store) -> None:
+    """pending_alerts (through the driver) against pending_events (the ORM), rows written both ways."""
+    cet = datetime(2026, 5, 1, 14, 0, tzinfo=UTC).astimezone()
+    with store.transaction() as session:
+        alerts_repo.insert_events(session, [mk(1, NOW), mk(2, cet, AlertStatus.RESOLVED)], NOW)
+        session.add(AlertEventRow(fingerprint="orm", status="firing", starts_at=cet, ends_at=cet + timedelta(hours=1),
+                                  labels={"a": "é"}, annotations={"b": "\"q\""}, generator_url="", source="t",
+                                  received_at=NOW, processed=False))
+    with store.transaction() as session:
+        orm = [(r.id, alerts_repo.row_to_alert(r)) for r in alerts_repo.pending_events(session, 10)]
+        fast = alerts_repo.pending_alerts(session, 10)
+        assert len(orm) == 3
+        assert fast == orm
+        assert alerts_repo.pending_alerts(session, 2) == orm[:2]
+        alerts_repo.mark_processed(session, [orm[0][0]])
+    with store.transaction() as session:
+        assert alerts_repo.pending_alerts(session, 10) == orm[1:]

@@ -222,8 +222,13 @@ def latest(session: Session, incident_id: int, mode: str | None = None) -> Diagn
     return session.scalars(stmt.order_by(DiagnosisRow.id.desc()).limit(1)).first()
 
 
-def needing_diagnosis(session: Session, limit: int = 5) -> list[IncidentRow]:
+def needing_diagnosis(session: Session, limit: int = 5, *, settle_since: datetime | None = None) -> list[IncidentRow]:
     """Open incidents never diagnosed, or with alerts newer than their last diagnosis.
+
+    ``settle_since``: while alerts are still pouring in (the caller saw a journal backlog), an incident
+    diagnosed after this time is not diagnosed again yet. In a storm every batch grows the incidents,
+    and re-diagnosing each after every batch spent the CPU that intake and ingestion needed, for a
+    diagnosis the next batch made stale again; a first diagnosis is never held back.
 
     On PostgreSQL several processes diagnose (workers in distributed mode): each incident taken is
     held by a transaction-scoped advisory lock, tried without waiting, so another process skips it
@@ -234,11 +239,11 @@ def needing_diagnosis(session: Session, limit: int = 5) -> list[IncidentRow]:
     out = []
     for inc in session.scalars(select(IncidentRow).where(IncidentRow.status != "resolved")
                                .order_by(IncidentRow.id.desc()).limit(50)):
-        if not _stale(session, inc):
+        if not _stale(session, inc, settle_since):
             continue
         key = (DIAGNOSIS_LOCK_KEY << 32) | (inc.id & 0xFFFFFFFF)
         if claim and not (session.scalar(text("SELECT pg_try_advisory_xact_lock(CAST(:key AS bigint))"),
-                                         {"key": key}) and _stale(session, inc)):
+                                         {"key": key}) and _stale(session, inc, settle_since)):
             continue
         out.append(inc)
         if len(out) >= limit:
@@ -250,6 +255,10 @@ def needing_diagnosis(session: Session, limit: int = 5) -> list[IncidentRow]:
 DIAGNOSIS_LOCK_KEY = 0x64696167
 
 
-def _stale(session: Session, inc: IncidentRow) -> bool:
+def _stale(session: Session, inc: IncidentRow, settle_since: datetime | None = None) -> bool:
     last = latest(session, inc.id, "deterministic")
-    return last is None or inc.last_alert_at > last.created_at
+    if last is None:
+        return True
+    if settle_since is not None and last.created_at > settle_since:
+        return False
+    return inc.last_alert_at > last.created_at

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -28,6 +29,9 @@ from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import AlertRow
 
 log = logging.getLogger(__name__)
+
+#: while the journal has a backlog, an incident is diagnosed again at most this often (seconds)
+REDIAGNOSE_IN_STORM = 30.0
 
 
 @dataclass
@@ -105,7 +109,10 @@ class Pipeline:
             return 0
         now = self.clock.now()
         with self.store.transaction() as session:
-            todo = diagnose.needing_diagnosis(session, limit)
+            # ingestion in its own process and still behind: a storm; grown incidents wait a little
+            storm = self.ingester is not None and alerts_repo.has_pending(session)
+            settle = now - timedelta(seconds=REDIAGNOSE_IN_STORM) if storm else None
+            todo = diagnose.needing_diagnosis(session, limit, settle_since=settle)
             for incident in todo:
                 row = diagnose.store(session, incident.id, self.diagnoser.diagnose(session, incident, now), now)
                 timings.note_diagnosis(session, incident, row, now)  # title = root finding; locate clock

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from steadyops.core.models import Alert, AlertStatus
 from steadyops.store import JOURNAL_CURSOR
+from steadyops.store.db import json_loads
 from steadyops.store.tables import AlertEventRow, AlertRow, CursorRow, UTCDateTime
 
 JOURNAL_CURSOR_NAME = "journal"
@@ -101,19 +102,40 @@ def pending_events(session: Session, limit: int) -> list[AlertEventRow]:
 
 
 def pending_alerts(session: Session, limit: int) -> list[tuple[int, Alert]]:
-    """:func:`pending_events` as (journal id, Alert) pairs, read as plain columns: the pipeline reads
-    every journalled alert, and a row object plus a validated model per alert cost more than the
-    query. The rows were validated at intake, so the Alerts are built without validating again."""
+    """:func:`pending_events` as (journal id, Alert) pairs, read through the driver: the pipeline reads
+    every journalled alert, and a row object, SQLAlchemy's result processing (two JSON columns, two
+    times: SQLite's parsed with a regular expression) and a validated model per alert cost more than
+    the query. Times and JSON are read back from the stored form :func:`insert_events` and the ORM
+    write; the rows were validated at intake, so the Alerts are built without validating again."""
     cursor = _cursor(session)
-    c = JOURNAL.c
-    stmt = select(c.id, c.fingerprint, c.status, c.starts_at, c.ends_at, c.labels, c.annotations, c.generator_url,
-                  c.source).order_by(c.id).limit(limit)
-    stmt = stmt.where(c.id > cursor.last_id) if cursor is not None else stmt.where(c.processed.is_(False))
+    conn = session.connection(bind_arguments={"mapper": AlertEventRow.__mapper__})  # may be its own file
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    where, params = (f"id > {mark}", (cursor.last_id, limit)) if cursor is not None else ("processed = false", (limit,))
+    sql = (f"SELECT id, fingerprint, status, starts_at, ends_at, labels, annotations, generator_url, source "
+           f"FROM {JOURNAL.name} WHERE {where} ORDER BY id LIMIT {mark}")
     construct = Alert.model_construct
     statuses = {s.value: s for s in AlertStatus}
-    return [(int(i), construct(labels=labels, annotations=annotations, status=statuses[status], starts_at=starts,
-                               ends_at=ends, generator_url=url or "", source=source, fingerprint=fp))
-            for i, fp, status, starts, ends, labels, annotations, url, source in session.execute(stmt)]
+    when = _from_pg if pg else _from_sql
+    return [(int(i), construct(labels=_from_json(labels), annotations=_from_json(annotations),
+                               status=statuses[status], starts_at=when(starts),
+                               ends_at=None if ends is None else when(ends), generator_url=url or "", source=source,
+                               fingerprint=fp))
+            for i, fp, status, starts, ends, labels, annotations, url, source in conn.exec_driver_sql(sql, params)]
+
+
+def _from_sql(value: str | datetime) -> datetime:
+    """A time as SQLite keeps it (see :func:`_sql_time`), aware in UTC."""
+    return (value if isinstance(value, datetime) else datetime.fromisoformat(value)).replace(tzinfo=UTC)
+
+
+def _from_pg(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
+
+
+def _from_json(value: Any) -> Any:
+    """A JSON column's value: SQLite gives the text, a PostgreSQL driver may have parsed it already."""
+    return json_loads(value) if isinstance(value, str | bytes) else value
 
 
 def mark_processed(session: Session, ids: Sequence[int]) -> None:
@@ -193,3 +215,12 @@ def firing_labels(session: Session) -> list[tuple[str, dict[str, str], datetime 
     c = AlertRow.__table__.c
     stmt = select(c.fingerprint, c.labels, c.ends_at).where(c.status == AlertStatus.FIRING.value)
     return [(str(fp), labels, ends) for fp, labels, ends in session.execute(stmt)]
+
+
+def has_pending(session: Session) -> bool:
+    """Whether any journalled event waits for the pipeline (one index probe, not a count)."""
+    cursor = _cursor(session)
+    c = JOURNAL.c
+    stmt = select(c.id).limit(1)
+    stmt = stmt.where(c.id > cursor.last_id) if cursor is not None else stmt.where(c.processed.is_(False))
+    return session.execute(stmt).first() is not None

@@ -33,7 +33,7 @@ def private_file(path: Path) -> None:
         path.chmod(0o600)
 
 
-def _json_loads(text: str | bytes) -> Any:
+def json_loads(text: str | bytes) -> Any:
     """JSON columns read with orjson (the pipeline reads every alert's labels); the stdlib parser for
     what orjson refuses and ``json.dumps`` may have written (NaN, integers beyond 64 bits)."""
     try:
@@ -43,7 +43,7 @@ def _json_loads(text: str | bytes) -> Any:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    kwargs.setdefault("json_deserializer", _json_loads)
+    kwargs.setdefault("json_deserializer", json_loads)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
