@@ -27,10 +27,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from steadyops.api import create_api
 from steadyops.app import build_app
 from steadyops.auth import Role
 from steadyops.config.settings import Settings
+from steadyops.server import create_server
 from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow
 from steadyops.testing.auth import token_for
 
@@ -86,7 +86,7 @@ async def main() -> None:
         print(f"seeded {args.incidents} incidents, {args.incidents * args.alerts_per_incident} alerts "
               f"in {time.perf_counter() - t0:.1f}s")
         token = token_for(app, "bench", Role.ADMIN)
-        api = create_api(app, run_pipeline=False)
+        api = create_server(app, run_pipeline=False)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://bench",
                                      cookies={"steadyops_session": token}, headers={"Accept": "text/html"}) as c:
             with app.store.transaction() as s:

@@ -69,10 +69,10 @@ STEADYOPS_CONFIG: dict[str, Any] = {
 #: ``--pipeline off``: the same app, served without the in-process pipeline.
 INTAKE_ONLY = (
     "import uvicorn\n"
-    "from steadyops.api import create_api\n"
+    "from steadyops.server import create_server\n"
     "from steadyops.app import build_app\n"
     "core = build_app()\n"
-    "uvicorn.run(create_api(core, run_pipeline=False), host=core.settings.host, port=core.settings.port,\n"
+    "uvicorn.run(create_server(core, run_pipeline=False), host=core.settings.host, port=core.settings.port,\n"
     "            log_level='warning')\n"
 )
 ALERTMANAGER_CONFIG: dict[str, Any] = {

@@ -42,13 +42,13 @@ from fastapi import Depends, FastAPI, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import case, func, insert, select
 
-from steadyops.api import create_api
 from steadyops.api.deps import get_app
 from steadyops.api.incidents import IncidentSummary
 from steadyops.api.params import NEXT_CURSOR
 from steadyops.app import App, build_app
 from steadyops.auth import Viewer
 from steadyops.config.settings import Settings
+from steadyops.server import create_server
 from steadyops.store import counts
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, IncidentRow
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"filled {args.incidents} incidents / {total} alerts on {app.store.engine.dialect.name} "
               f"in {time.perf_counter() - t:.0f}s", file=sys.stderr)
         # entered: one event loop for every call, as a server has (not a new loop thread per call)
-        api = create_api(app, run_pipeline=False)
+        api = create_server(app, run_pipeline=False)
         add_i10b_route(api)
         client = running.enter_context(TestClient(api))
         client.headers.update(bearer(token_for(app, "bench", "viewer")))

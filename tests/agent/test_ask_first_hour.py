@@ -10,10 +10,10 @@ import pytest
 
 from steadyops.agent.ask import Investigator
 from steadyops.agent.relevance import expand_kinds
-from steadyops.api import create_api
 from steadyops.core.i18n import Lang, t
 from steadyops.core.models import Alert
 from steadyops.plugins import load_plugins
+from steadyops.server import create_server
 from steadyops.testing.auth import admin_token, bearer, token_for
 from tests.harness.timeline import push
 
@@ -66,7 +66,7 @@ def test_kind_aliases_reach_retrieval(make_app: Any) -> None:
 async def test_chat_and_cli_share_one_grammar(make_app: Any) -> None:
     """``zk检测`` over chat runs the ZooKeeper check (no ZooKeeper here: it says so), not an incident list."""
     app = make_app(registry=load_plugins(entry_points_too=False))  # the built-ins' grammar
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer(admin_token(app))) as client:
         body = (await client.post("/api/v1/chat", json={"question": "zk检测", "lang": "zh"})).json()
         assert body["mode"] == "command" and body["details"]["command"] == "zk_check"
@@ -80,7 +80,7 @@ async def test_chat_and_cli_share_one_grammar(make_app: Any) -> None:
 async def test_chat_commands_need_the_role_their_route_needs(make_app: Any) -> None:
     """A viewer may list incidents over chat but not run checks or propose plans through it."""
     app = make_app(registry=load_plugins(entry_points_too=False))  # the built-ins' grammar
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     viewer = bearer(token_for(app, "vera", "viewer"))
     async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=viewer) as client:
         body = (await client.post("/api/v1/chat", json={"question": "zk检测", "lang": "en"})).json()

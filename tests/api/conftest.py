@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from steadyops.api import create_api
 from steadyops.app import App
+from steadyops.server import create_server
 from steadyops.store import alerts as alerts_repo
 from steadyops.testing.auth import admin_token, bearer
 
@@ -29,7 +29,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
 
     def _make(app: App, token: str | None = None) -> httpx.AsyncClient:
         """A client authenticated as ``token`` (default: the first-start admin; ``ANON``: none)."""
-        transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+        transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
         headers = bearer(admin_token(app) if token is None else token) if token != ANON else {}
         client = httpx.AsyncClient(transport=transport, base_url="http://steadyops.test", headers=headers)
         clients.append(client)

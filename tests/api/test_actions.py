@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from steadyops.api import create_api
+from steadyops.server import create_server
 from steadyops.store.tables import AuditRow
 from steadyops.testing.auth import bearer, token_for
 
@@ -20,7 +20,7 @@ async def test_propose_approve_apply_verify_over_http(remediation_app: Any) -> N
     app = remediation_app
     dave, alice, bob = (token_for(app, n, r) for n, r in (("dave", "responder"), ("alice", "approver"),
                                                           ("bob", "approver")))
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer(dave)) as client:
         catalog = (await client.get("/api/v1/actions/catalog")).json()
         assert [c["name"] for c in catalog] == ["host.clean_logs"]
@@ -70,7 +70,7 @@ async def test_four_eyes_needs_two_people_neither_the_requester(remediation_app:
     app = remediation_app
     carol, alice = token_for(app, "carol", "approver"), token_for(app, "alice", "approver")
     robot = token_for(app, "robot", "approver", kind="service")
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer(carol)) as client:
         run = (await client.post("/api/v1/actions", json={"action": "host.clean_logs", "target": "web-1",
                                                            "params": {"paths": [str(app.test_logs)]}})).json()

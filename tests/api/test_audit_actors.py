@@ -16,13 +16,13 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.contracts.checks import Check
 from steadyops.core.inventory import Target
 from steadyops.core.models import Alert, CheckResult, CheckStatus
 from steadyops.plugins import Registry
+from steadyops.server import create_server
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AuditRow
@@ -89,7 +89,7 @@ def app(make_app: Any, tmp_path: Path) -> App:
 
 
 def test_every_mutating_route_is_audited_or_exempt_with_a_reason(app: App) -> None:
-    spec = create_api(app, run_pipeline=False).openapi()
+    spec = create_server(app, run_pipeline=False).openapi()
     mutating = {f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops
                 if method in ("post", "put", "patch", "delete")}
     unclassified = mutating - set(AUDITED) - set(EXEMPT)
@@ -192,7 +192,7 @@ async def test_kb_inspections_and_logins_are_audited(app: App, make_client: Any)
 
 @pytest.fixture
 async def console(app: App) -> Any:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(app, run_pipeline=False)),
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_server(app, run_pipeline=False)),
                                base_url="http://console.test", headers={"Accept": "text/html"}, follow_redirects=False)
     yield client
     await client.aclose()

@@ -6,14 +6,14 @@ from typing import Any
 
 import httpx
 
-from steadyops.api import create_api
+from steadyops.server import create_server
 from steadyops.testing.auth import admin_token, bearer
 from steadyops.testing.scripted_llm import ScriptedLLM, Turn
 
 
 async def test_chat_without_llm_answers_from_runbooks(make_app: Any) -> None:
     app = make_app()
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer(admin_token(app))) as client:
         r = await client.post("/api/v1/chat", json={"question": "zookeeper 磁盘快满了怎么办", "lang": "zh"})
         body = r.json()
@@ -27,7 +27,7 @@ async def test_chat_without_llm_answers_from_runbooks(make_app: Any) -> None:
 async def test_chat_stream_with_llm(make_app: Any) -> None:
     with ScriptedLLM([Turn(tool_calls=[("topology", {})]), Turn(content="web-1 is fine [E1]. " * 10)]) as llm:
         app = make_app(llm={"base_url": llm.base_url, "model": "m", "max_retries": 0})
-        transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+        transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
         auth = bearer(admin_token(app))
         async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=auth) as client:
             r = await client.post("/api/v1/chat/stream", json={"question": "is web-1 ok?", "lang": "en"})
@@ -41,7 +41,7 @@ async def test_chat_stream_forwards_model_deltas_and_tool_calls(make_app: Any) -
     turns = [Turn(tool_calls=[("topology", {})]), Turn(content="拓扑正常，web-1 没有依赖异常 [E1]。")]
     with ScriptedLLM(turns) as llm:
         app = make_app(llm={"base_url": llm.base_url, "model": "m", "max_retries": 0, "stream": True})
-        transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+        transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
         auth = bearer(admin_token(app))
         async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=auth) as client:
             r = await client.post("/api/v1/chat/stream", json={"question": "拓扑正常吗？", "lang": "zh"})

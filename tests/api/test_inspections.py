@@ -10,7 +10,6 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from steadyops.api import create_api
 from steadyops.api.inspections import router
 from steadyops.app import App
 from steadyops.contracts.checks import Check
@@ -18,6 +17,7 @@ from steadyops.core.clock import FakeClock
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
+from steadyops.server import create_server
 from steadyops.testing.auth import admin_token, bearer
 
 VERDICT: dict[tuple[str, str], CheckStatus] = {}
@@ -56,9 +56,9 @@ def core(make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
 
 @pytest.fixture
 async def client(core: App) -> AsyncIterator[httpx.AsyncClient]:
-    api = create_api(core, run_pipeline=False)
+    api = create_server(core, run_pipeline=False)
     if not any(isinstance(r, APIRoute) and r.path == "/api/v1/inspections" for r in api.routes):
-        api.include_router(router)  # until the router is wired into create_api
+        api.include_router(router)  # until the router is wired into create_server
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://steadyops.test",
                                  headers=bearer(admin_token(core))) as c:
         yield c

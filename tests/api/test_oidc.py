@@ -11,11 +11,11 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.auth import Role, oidc
 from steadyops.config.settings import OIDCConfig
 from steadyops.core.errors import Conflict, Forbidden, Unauthenticated
+from steadyops.server import create_server
 from steadyops.testing.auth import token_for
 from tests.api.conftest import ANON, ClientFactory
 
@@ -93,7 +93,7 @@ async def test_a_browser_signs_in_through_a_real_provider(make_app: Any, monkeyp
         app = make_app(auth={"oidc": {"issuer": issuer, "client_id": "steadyops", "client_secret": "s3cret",
                                       "redirect_url": "http://console.test/api/v1/auth/oidc/callback",
                                       "role_map": {"sre": "responder"}}})
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(app, run_pipeline=False)),
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_server(app, run_pipeline=False)),
                                      base_url="http://console.test", headers={"Accept": "text/html"}) as browser:
             start = await browser.get("/api/v1/auth/oidc/login")
             assert start.status_code == 302 and start.headers["location"].startswith(f"{issuer}/oauth2/authorize")

@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.auth import RoleCheck, allows
 from steadyops.auth.roles import Role
+from steadyops.server import create_server
 from steadyops.testing.auth import bearer, token_for
 
 CALLERS: list[Role | None] = [None, *Role]
@@ -60,7 +60,7 @@ def role_table(api: FastAPI) -> list[tuple[str, str, RoleCheck]]:
 
 
 def test_every_route_declares_exactly_one_role(make_app: Any) -> None:
-    api = create_api(make_app(), run_pipeline=False)
+    api = create_server(make_app(), run_pipeline=False)
     table = role_table(api)
     in_schema = {(m, p) for m, p, _ in table}
     hidden = [r for r in api_routes(api) if not r.include_in_schema]
@@ -70,7 +70,7 @@ def test_every_route_declares_exactly_one_role(make_app: Any) -> None:
 
 
 def test_a_route_without_a_role_fails_the_check(make_app: Any) -> None:
-    api = create_api(make_app(), run_pipeline=False)
+    api = create_server(make_app(), run_pipeline=False)
 
     @api.get("/api/v1/forgotten")
     def forgotten() -> dict[str, str]:
@@ -91,7 +91,7 @@ def _concrete(path: str) -> str:
 async def test_each_role_on_each_route(make_app: Any) -> None:
     """Anonymous → 401; a role below the route's → 403 ``Forbidden``; at or above → past the door."""
     app: App = make_app()
-    api = create_api(app, run_pipeline=False)
+    api = create_server(app, run_pipeline=False)
     table = role_table(api)
     lines = [f"{'route':<52} {'needs':<10} " + " ".join(f"{(c or 'anon'):<9}" for c in CALLERS)]
     wrong = []
@@ -123,7 +123,7 @@ async def test_each_role_on_each_route(make_app: Any) -> None:
 
 
 def test_the_document_declares_401_403_and_the_required_role(make_app: Any) -> None:
-    api = create_api(make_app(), run_pipeline=False)
+    api = create_server(make_app(), run_pipeline=False)
     doc = api.openapi()
     for method, path, check in role_table(api):
         op = doc["paths"][path][method.lower()]

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from steadyops.api import create_api
 from steadyops.app import build_app
 from steadyops.config.settings import Settings
+from steadyops.server import create_server
 from steadyops.testing.auth import bearer, token_for
 
 MAX_EXAMPLES = int(os.environ.get("STEADYOPS_SCHEMATHESIS_EXAMPLES", "8"))
@@ -33,7 +33,7 @@ _DIR = Path(tempfile.mkdtemp(prefix="steadyops-schemathesis-"))
 atexit.register(shutil.rmtree, _DIR, True)
 _APP = build_app(Settings(data_dir=_DIR / "data", inventory=None))
 atexit.register(_APP.close)
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_api(_APP, run_pipeline=False))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_server(_APP, run_pipeline=False))
 
 
 @schema.parametrize()

@@ -12,9 +12,9 @@ import time
 
 import uvicorn
 
-from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.auth.roles import Role
+from steadyops.server import create_server
 from steadyops.testing.auth import admin_token, token_for
 
 
@@ -27,7 +27,7 @@ class Server:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(create_api(core, run_pipeline=False), log_level="warning", lifespan="on")
+        config = uvicorn.Config(create_server(core, run_pipeline=False), log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -20,9 +20,9 @@ import httpx
 import pytest
 import yaml
 
-from steadyops.api import create_api
 from steadyops.core.clock import FakeClock
 from steadyops.plugins import load_plugins
+from steadyops.server import create_server
 from steadyops.testing.auth import admin_token, bearer
 from tests.harness.services import free_port, wait_until
 
@@ -64,7 +64,7 @@ async def test_diagnosis_names_the_change_before_the_fault(
     ]}), encoding="utf-8")
     app = make_app(registry=load_plugins(), inventory=inventory, lang="en",
                    route={"group_wait": "0s", "group_interval": "1s"})
-    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(app, run_pipeline=False)),
+    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_server(app, run_pipeline=False)),
                             base_url="http://steadyops.test", headers=bearer(admin_token(app)))
     t0 = fake_clock.now()
     for body in (

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from steadyops.api import create_api
 from steadyops.api import kb as kb_api
 from steadyops.app import App, build_app
 from steadyops.config.settings import Settings
 from steadyops.plugins import Registry
+from steadyops.server import create_server
 from steadyops.testing.auth import admin_token, bearer
 
 
@@ -23,9 +23,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """One App and HTTP app for the module (building them is the slow part); documents are wiped
     after every test by ``client``."""
     app: App = build_app(Settings(data_dir=tmp_path_factory.mktemp("kb-api")), registry=Registry())
-    fastapi_app = create_api(app, run_pipeline=False)
+    fastapi_app = create_server(app, run_pipeline=False)
     if not any(getattr(r, "path", "") == "/api/v1/kb/search" for r in fastapi_app.routes):
-        fastapi_app.include_router(kb_api.router)  # until it is wired into create_api
+        fastapi_app.include_router(kb_api.router)  # until it is wired into create_server
     yield fastapi_app
     app.close()
 

@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.core.clock import FakeClock
 from steadyops.operations.changes import repo as changes_repo
 from steadyops.operations.changes.model import ChangeIn
 from steadyops.reports.periodic import build, period_bounds
 from steadyops.reports.periodic_render import render_html, render_markdown, render_short
+from steadyops.server import create_server
 from steadyops.store.tables import (
     ActionRunRow,
     AlertEventRow,
@@ -154,7 +154,7 @@ def test_renderings(seeded: App, fake_clock: FakeClock) -> None:
 
 
 async def test_report_over_http_and_scheduled_send(seeded: App, fake_clock: FakeClock) -> None:
-    transport = httpx.ASGITransport(app=create_api(seeded, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(seeded, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t",
                                  headers=bearer(admin_token(seeded))) as c:
         md = await c.get("/api/v1/reports/weekly", params={"date": "2026-01-07", "lang": "en"})

@@ -20,9 +20,9 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from steadyops.api import create_api
 from steadyops.core.clock import FakeClock
 from steadyops.core.models import AlertStatus, Matcher, Silence
+from steadyops.server import create_server
 from steadyops.store import Store, counts
 from steadyops.store import incidents as incidents_repo
 from steadyops.store import silences as silences_repo
@@ -86,7 +86,7 @@ async def test_counts_follow_joins_resends_resolves_and_new_episodes(
     assert_no_drift(app)
 
     # through the API: the list shows the stored counts, the detail agrees with its alert list
-    client = TestClient(create_api(app, run_pipeline=False))
+    client = TestClient(create_server(app, run_pipeline=False))
     client.headers.update(bearer(token_for(app, "ops", "responder")))
     [row] = client.get("/api/v1/incidents").json()
     assert (row["alert_count"], row["firing_count"]) == (2, 2)

@@ -15,11 +15,11 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
-from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.auth import Role
 from steadyops.auth.deps import SESSION_COOKIE
 from steadyops.core.models import Alert
+from steadyops.server import create_server
 from steadyops.store import alerts as alerts_repo
 from steadyops.store.tables import IncidentRow
 from steadyops.testing.auth import token_for
@@ -41,7 +41,7 @@ def app(make_app: Any) -> App:
 async def browser(app: App) -> AsyncIterator[Any]:
     """``browser(role)``: an ASGI client holding a real console session for a user with ``role``."""
     clients: list[httpx.AsyncClient] = []
-    api = create_api(app, run_pipeline=False)
+    api = create_server(app, run_pipeline=False)
 
     async def _make(role: str | None, lang: str = "en") -> httpx.AsyncClient:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://console.test",
@@ -224,7 +224,7 @@ async def test_dashboard_says_who_is_on_call(make_app: Any, browser: Any) -> Non
         "users": [{"name": "oncall-alice", "receiver": "default"}],
         "schedules": [{"name": "primary", "timezone": "UTC",
                        "layers": [{"users": ["oncall-alice"], "start": "2020-01-06T09:00:00", "length": "1w"}]}]})
-    api = create_api(on_call, run_pipeline=False)
+    api = create_server(on_call, run_pipeline=False)
     token = token_for(on_call, "watcher", Role.VIEWER)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://console.test",
                                  cookies={SESSION_COOKIE: token}) as c:

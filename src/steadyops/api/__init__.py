@@ -1,4 +1,7 @@
-"""FastAPI app, one router per noun. The OpenAPI document at ``/openapi.json`` is the contract.
+"""The HTTP API, one router per noun. The OpenAPI document at ``/openapi.json`` is the contract.
+
+:func:`install` puts the API on a FastAPI app; :func:`steadyops.server.create_server` builds that app
+with the console (``web/``) beside it, so the API never imports the console that reuses its handlers.
 
 Every route declares the role it needs through one dependency from :mod:`steadyops.auth`
 (``me: Viewer`` …, or ``Public`` for the health probes); ``tests/api/test_route_roles.py`` fails
@@ -7,21 +10,15 @@ for a route that does not.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from steadyops import __version__, web
 from steadyops.api import actions, alerts, chat, incidents, inspections, kb, silences, stats
 from steadyops.api import auth as auth_api
 from steadyops.api import canary as canary_api
 from steadyops.api import changes as changes_api
 from steadyops.api import oncall as oncall_api
-from steadyops.api import openapi as openapi_doc
 from steadyops.api import reports as reports_api
 from steadyops.api import slo as slo_api
 from steadyops.app import App
@@ -40,7 +37,8 @@ from steadyops.core.errors import (
     ValidationFailed,
 )
 
-_STATUS: list[tuple[type[Exception], int]] = [
+#: exception → status code, for the API's JSON errors (and the console's error pages, which wrap them)
+STATUS: list[tuple[type[Exception], int]] = [
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (ValidationFailed, 400),
@@ -52,33 +50,18 @@ _STATUS: list[tuple[type[Exception], int]] = [
 ]
 
 
-def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
-    """Build the HTTP app; with ``run_pipeline`` the in-process engine (pipeline, scheduler, investigation
-    hook: :meth:`App.run`) runs inside its lifespan."""
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(app.run(stop)) if run_pipeline else None
-        try:
-            yield
-        finally:
-            stop.set()
-            if task is not None:
-                await task
-            await app.shutdown()
-
-    api = FastAPI(title="steadyops", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Alert intake, convergence into incidents, silences and notifications.")
+def install(api: FastAPI, app: App) -> None:
+    """Put the API on ``api``: ``app`` in its state, the auth schemes, the JSON error handlers, the
+    health probes and every router (the first start also creates the admin)."""
     api.state.app = app
     declare_auth(api)  # 401/403 and the security schemes on every protected operation
     ensure_admin(app.store, app.clock, app.settings.data_dir)  # first start only; serve prints it
 
-    for exc_type, code in _STATUS:
-        api.add_exception_handler(exc_type, _handler(code))
-    api.add_exception_handler(Unauthenticated, _handler(401))
-    api.add_exception_handler(OperationalError, _handler(503))
-    api.add_exception_handler(DBAPIError, _handler(503))
+    for exc_type, code in STATUS:
+        api.add_exception_handler(exc_type, json_error(code))
+    api.add_exception_handler(Unauthenticated, json_error(401))
+    api.add_exception_handler(OperationalError, json_error(503))
+    api.add_exception_handler(DBAPIError, json_error(503))
 
     @api.get("/healthz", tags=["health"])
     def healthz(_: Public) -> dict[str, str]:
@@ -99,12 +82,9 @@ def create_api(app: App, *, run_pipeline: bool = True) -> FastAPI:
     api.include_router(oncall_api.router)
     api.include_router(reports_api.router)
     api.include_router(canary_api.router)
-    web.install(api, {exc_type: (code, _handler(code)) for exc_type, code in _STATUS})
-    openapi_doc.install(api)
-    return api
 
 
-def _handler(code: int):  # type: ignore[no-untyped-def]
+def json_error(code: int):  # type: ignore[no-untyped-def]
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         detail = str(exc) if code < 500 or isinstance(exc, TransientError) else "storage temporarily unavailable; retry"
         headers = {"WWW-Authenticate": 'Bearer realm="steadyops", Basic realm="steadyops"'} if code == 401 else None

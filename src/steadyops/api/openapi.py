@@ -2,7 +2,7 @@
 
 Why a post-processing step rather than ``responses=`` on every route: errors are raised deep in the
 application (``NotFound``, ``Refused``, ``Conflict``…) and mapped to status codes in one place
-(``api._STATUS``), so which codes an operation can answer follows from what it is (it has a path id,
+(``api.STATUS``), so which codes an operation can answer follows from what it is (it has a path id,
 it changes state, it takes a raw body) — declared here from the same rules, once. Two more fixes:
 bodies declared by hand (the intake routes read the raw body to enforce the size limit first) carry
 pydantic's ``#/$defs/…`` references, which do not resolve from the document root; they are hoisted

@@ -28,8 +28,8 @@ def register(app: typer.Typer) -> None:
         log_level: str = typer.Option("info", help="debug, info, warning"),
     ) -> None:
         """Start the API, the pipeline (ingestion in a child it owns) and the notifiers. / 启动服务。"""
-        from steadyops.api import create_api
         from steadyops.app import build_app
+        from steadyops.server import create_server
 
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = state.settings()
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(t("auth.first_admin", state.lang, path=path, token=token), err=True)
         store = core.settings.effective_database_url.split("@")[-1]
         typer.echo(t("cli.serving", state.lang, host=settings.host, port=settings.port, store=store))
-        config = uvicorn.Config(create_api(core), host=settings.host, port=settings.port, log_level=log_level,
+        config = uvicorn.Config(create_server(core), host=settings.host, port=settings.port, log_level=log_level,
                                 access_log=log_level == "debug", ssl_certfile=tls[0], ssl_keyfile=tls[1])
         uvicorn.Server(config).run(sockets=[sock])
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import yaml
 
-from steadyops.api import create_api
 from steadyops.app import App
+from steadyops.server import create_server
 from steadyops.testing.auth import admin_token, bearer
 
 INVENTORY = {"targets": [
@@ -35,7 +35,7 @@ def app(make_app: Any, inventory_file: Path) -> App:
 
 @pytest.fixture
 async def client(app: App) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://steadyops.test",
                                  headers=bearer(admin_token(app))) as c:
         yield c

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from steadyops.api import create_api
 from steadyops.app import App
 from steadyops.core.clock import FakeClock
 from steadyops.plugins import load_plugins
+from steadyops.server import create_server
 from steadyops.store.operations import EscalationRow
 from steadyops.store.tables import NotificationRow
 from steadyops.testing.auth import admin_token, bearer
@@ -46,7 +46,7 @@ def app(make_app: Any, rx: Receiver) -> App:
 
 @pytest.fixture
 async def client(app: App) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://steadyops.test",
                                  headers=bearer(admin_token(app))) as c:
         yield c

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import yaml
 
-from steadyops.api import create_api
 from steadyops.app import App
+from steadyops.server import create_server
 from steadyops.store.tables import CheckResultRow
 from steadyops.testing.auth import admin_token, bearer
 
@@ -33,7 +33,7 @@ async def test_rules_status_errors_and_metrics(make_app: Any, tmp_path: Path) ->
         for i, status in enumerate(["ok", "ok", "critical", "ok", "unknown"]):
             s.add(CheckResultRow(check="http_probe.status", target="web", target_kind="http_probe", status=status,
                                  summary="", started_at=now - timedelta(minutes=i)))
-    transport = httpx.ASGITransport(app=create_api(app, run_pipeline=False))
+    transport = httpx.ASGITransport(app=create_server(app, run_pipeline=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t",
                                  headers=bearer(admin_token(app))) as c:
         rules = yaml.safe_load((await c.get("/api/v1/slos/rules")).text)
