@@ -32,6 +32,7 @@ from steadyops.plugins import PluginContext, Registry, load_plugins
 from steadyops.remediation import demo
 from steadyops.remediation.audit import AuditLog
 from steadyops.remediation.executor import Executor
+from steadyops.reports.rhythm import ReportScheduler
 from steadyops.runner.checks import CheckRunner
 from steadyops.runner.jobs import Jobs, jobs_for
 from steadyops.runner.scheduler import Scheduler
@@ -166,7 +167,8 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
                                                   logs=logs, traces=settings.traces, extra_evidence=[
                                                       *rhythm_evidence(settings, inventory),
                                                       ChainEvidence(inventory, normalise(settings.lang))]))
-    start_rhythm(settings, store, clock, pipeline)
+    start_rhythm(settings, store, clock, pipeline,
+                 reports=ReportScheduler(settings, store, clock).tick if settings.reports.schedules else None)
     checks = CheckRunner(registry, inventory, store, clock, on_alerts=pipeline.wake,
                          concurrency=settings.inspection.concurrency, per_target=settings.inspection.per_target)
     scheduler = Scheduler(checks, settings.inspection, clock)

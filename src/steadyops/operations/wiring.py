@@ -1,9 +1,13 @@
 """Wiring for the operating rhythm (changes, SLOs, on-call, reports), called from ``app.py``.
 
 Kept out of the composition root so it stays a list of one-line calls while these features grow.
+The report scheduler (``reports/``, a layer above this one) is built by the composition root and
+handed in as its tick.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from steadyops.config.settings import Settings
 from steadyops.core.clock import Clock
@@ -16,7 +20,6 @@ from steadyops.operations.slo.evidence import SLOEvidence
 from steadyops.operations.slo.spec import ServiceSpec, load_specs
 from steadyops.pipeline import Pipeline
 from steadyops.pipeline.diagnose import EvidenceSource
-from steadyops.reports.rhythm import ReportScheduler
 from steadyops.sources.promql import PromQL
 from steadyops.store import Store
 
@@ -40,11 +43,13 @@ def check_receivers(settings: Settings) -> None:
             raise ConfigError(f"{where}: receiver {name!r} is not defined in receivers")
 
 
-def start_rhythm(settings: Settings, store: Store, clock: Clock, pipeline: Pipeline) -> Escalator | None:
-    """Escalation and scheduled reports run on the pipeline's tick, when configured."""
+def start_rhythm(settings: Settings, store: Store, clock: Clock, pipeline: Pipeline,
+                 reports: Callable[[], object] | None = None) -> Escalator | None:
+    """Escalation and scheduled reports (``reports``: the report scheduler's tick, when schedules are
+    configured) run on the pipeline's tick."""
     check_receivers(settings)
-    if settings.reports.schedules:
-        pipeline.periodic.append(ReportScheduler(settings, store, clock).tick)
+    if reports is not None:
+        pipeline.periodic.append(reports)
     if not settings.oncall.policies:
         return None
     escalator = Escalator(settings, store, clock)
