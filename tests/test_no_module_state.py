@@ -51,7 +51,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("steadyops.contracts.delivery", "_FILTER"):
         "the secret-masking filter on httpx's logger, which is process-wide itself: it masks every App's notifier "
         "secrets in httpx's log lines (masking another App's too costs nothing)",
-    ("steadyops.runner.distributed", "_RUNTIME"):
+    ("steadyops.jobs.distributed", "_RUNTIME"):
         "the worker process's one App: Celery calls tasks as module functions, and `steadyops worker` sets it once",
 }
 

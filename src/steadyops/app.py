@@ -1,5 +1,5 @@
 """Composition root: settings → store → plugins → inventory → pipeline (+ the LLM investigation hook) →
-runner and scheduler → executor → jobs (embedded or Celery, ``runner.engine``).
+runner and scheduler → executor → jobs (embedded or Celery, ``runner.engine``: :mod:`steadyops.jobs`).
 Wiring only, no logic; :meth:`App.run` starts the background engine."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from steadyops.core.errors import ConfigError, PluginError
 from steadyops.core.i18n import normalise
 from steadyops.core.inventory import Inventory
 from steadyops.execution.logins import Logins, SshSettings
+from steadyops.jobs import Jobs, jobs_for
 from steadyops.knowledge import Passage, SyncedKnowledgeBase, open_knowledge_base
 from steadyops.operations.wiring import rhythm_evidence, start_rhythm
 from steadyops.pipeline import Pipeline, build_pipeline
@@ -34,7 +35,6 @@ from steadyops.remediation.audit import AuditLog
 from steadyops.remediation.executor import Executor
 from steadyops.reports.rhythm import ReportScheduler
 from steadyops.runner.checks import CheckRunner
-from steadyops.runner.jobs import Jobs, jobs_for
 from steadyops.runner.scheduler import Scheduler
 from steadyops.sources.logs import LogSources
 from steadyops.store import Store

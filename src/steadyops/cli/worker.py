@@ -26,8 +26,9 @@ def register(app: typer.Typer) -> None:
         """Run jobs from the broker (distributed mode). / 分布式模式的工作进程：执行巡检与处置。"""
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
-            from steadyops.runner.distributed import run_worker
+            from steadyops.app import build_app
+            from steadyops.jobs.distributed import run_worker
 
-            run_worker(state.settings(), threads=threads or None, name=name, loglevel=log_level.upper())
+            run_worker(state.settings(), build_app, threads=threads or None, name=name, loglevel=log_level.upper())
         except ConfigError as exc:
             fail(describe_config_error(exc, state.lang), CONFIG_EXIT)

@@ -67,7 +67,7 @@ class Pipeline:
         #: more work on every tick (escalation, scheduled reports), added by the composition root
         self.periodic: list[Callable[[], object]] = []
         #: distributed mode: diagnoses and notification delivery run on the workers
-        #: (runner/distributed.py), this process only ingests, groups and flushes
+        #: (jobs/distributed.py), this process only ingests, groups and flushes
         self.offload = False
         #: ``steadyops serve``: ingestion runs in a child process of its own (ingester.py), started,
         #: woken, restarted and stopped by :meth:`run`; this process then flushes, diagnoses and delivers

@@ -1,1 +1,5 @@
-"""Job execution: the in-process engine that runs checks on schedule and on demand."""
+"""The check runner: runs checks on demand (``checks``) and on schedule (``scheduler``, ``rounds``).
+
+How rounds (and remediation applies) are handed over, in this process or to Celery workers, is the
+job engine above it: :mod:`steadyops.jobs`.
+"""

@@ -13,7 +13,7 @@ in ``inspection_rounds``:
   transaction, after re-reading the claim under a row lock; a worker that lost its claim meanwhile
   (it was taken over) records nothing. A round is therefore recorded once, whoever ran it.
 
-Both engines could use this; the Celery worker does (runner/distributed.py).
+Both engines could use this; the Celery worker does (jobs/distributed.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Why it is shaped this way:
 - **Injectable time.** Due times come from ``clock.monotonic()``, and one step of work is
   :meth:`Scheduler.start_due`, so a timeline test on a fake clock drives rounds deterministically;
   :meth:`Scheduler.run_forever` is only the loop that calls it on real time.
-- **Rounds handed out, in distributed mode.** With a :class:`~steadyops.runner.jobs.RoundDispatch`
+- **Rounds handed out, in distributed mode.** With a :class:`RoundDispatch`
   (``runner.engine: celery``) the scheduler does not run rounds: it numbers each target's interval
   slots from the epoch (offset by a stable hash of the name, which spreads the fleet over the
   interval) and hands each slot out once as a ticket (target, round). The numbering is the same in

@@ -1,8 +1,11 @@
 """Where jobs run: one small interface, two engines, chosen by ``runner.engine``.
 
+The job engine hands the check runner's rounds and the executor's applies over, so it sits above
+both (``runner/``, ``remediation/``) and below the composition root (``app.py``) that picks it.
+
 - :class:`EmbeddedJobs` (default): in this process, on its event loop. The scheduler runs rounds
   itself; an apply runs where it is asked for.
-- :class:`~steadyops.runner.distributed.CeleryJobs`: ``steadyops worker`` processes take them from a
+- :class:`~steadyops.jobs.distributed.CeleryJobs`: ``steadyops worker`` processes take them from a
   broker. The scheduler hands rounds out as tickets; an apply is queued and the caller waits for
   the run to settle in the shared store.
 
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from steadyops.core.models import Outcome
 from steadyops.runner.scheduler import Ticket
 
-if TYPE_CHECKING:  # the executor imports the runner; this module only names it
+if TYPE_CHECKING:
     from steadyops.config.settings import Settings
     from steadyops.remediation.executor import Executor
     from steadyops.runner.scheduler import Scheduler
@@ -69,7 +72,7 @@ class EmbeddedJobs:
 def jobs_for(settings: Settings, executor: Executor, scheduler: Scheduler) -> Jobs:
     """The engine ``runner.engine`` names (a clear error naming the extra when Celery is missing)."""
     if settings.runner.engine == "celery":
-        from steadyops.runner.distributed import CeleryJobs
+        from steadyops.jobs.distributed import CeleryJobs
 
         return CeleryJobs(settings, executor.store, executor.audit)
     return EmbeddedJobs(executor, scheduler)

@@ -17,7 +17,9 @@ Why Celery with RabbitMQ (Redis works as a broker too, but is not what we recomm
   PostgreSQL advisory lock (remediation/audit.py).
 
 A worker process builds the same :class:`~steadyops.app.App` as ``serve`` from the same config
-(same inventory, plugins and store) and runs one asyncio loop in a thread; Celery's thread pool
+(same inventory, plugins and store; ``steadyops worker`` passes :func:`~steadyops.app.build_app` in,
+as this module sits below the composition root and names what it uses of the App as
+:class:`WorkerApp`) and runs one asyncio loop in a thread; Celery's thread pool
 hands it several messages at once (``runner.worker_threads``), so SSH pools and HTTP clients are
 shared by every job of the process. Beside the messages, the loop takes its share of the pipeline's
 diagnoses and notification deliveries straight from the store (claimed row by row: see
@@ -31,22 +33,23 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 
 from steadyops.config.settings import Settings
+from steadyops.core.clock import Clock
 from steadyops.core.errors import ConfigError, NotFound, Refused
 from steadyops.core.models import APPLICABLE_RUN_STATES, SETTLED_RUN_STATES, Outcome
+from steadyops.pipeline import Pipeline
 from steadyops.remediation.audit import AuditLog
+from steadyops.remediation.executor import Executor
+from steadyops.runner.checks import CheckRunner
 from steadyops.runner.scheduler import Scheduler, Ticket
 from steadyops.store import Store
 from steadyops.store.tables import ActionRunRow, AuditRow
-
-if TYPE_CHECKING:
-    from steadyops.app import App
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ def make_celery(settings: Settings) -> Any:
 
 # -- the publishing side ------------------------------------------------------------------------
 class CeleryJobs:
-    """Hands jobs to ``steadyops worker`` processes; see :mod:`steadyops.runner.jobs`."""
+    """Hands jobs to ``steadyops worker`` processes; see :mod:`steadyops.jobs`."""
 
     distributed = True
 
@@ -165,10 +168,39 @@ class CeleryJobs:
 
 
 # -- the worker side ----------------------------------------------------------------------------
+class WorkerApp(Protocol):
+    """The parts of the composed App (:class:`steadyops.app.App`) a worker process uses."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def checks(self) -> CheckRunner: ...
+
+    @property
+    def scheduler(self) -> Scheduler | None: ...
+
+    @property
+    def pipeline(self) -> Pipeline: ...
+
+    @property
+    def executor(self) -> Executor: ...
+
+    async def shutdown(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class WorkerRuntime:
     """One App and one event loop (in a thread) per worker process; Celery's threads submit to it."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: WorkerApp) -> None:
         self.app = app
         self.scheduler = app.scheduler or Scheduler(app.checks, app.settings.inspection, app.clock)
         self.loop = asyncio.new_event_loop()
@@ -231,10 +263,10 @@ def _apply(task: Any, run_id: int, actor: str, credential: str) -> None:
     rt.call(rt.app.executor.apply_job(int(run_id), actor, credential, redelivered=_redelivered(task)))
 
 
-def run_worker(settings: Settings, *, threads: int | None = None, name: str = "", loglevel: str = "INFO") -> None:
-    """``steadyops worker``: build the App from ``settings`` and consume ``runner.queue`` until stopped."""
-    from steadyops.app import build_app
-
+def run_worker(settings: Settings, build_app: Callable[[Settings], WorkerApp], *, threads: int | None = None,
+               name: str = "", loglevel: str = "INFO") -> None:
+    """``steadyops worker``: build the App from ``settings`` (with ``build_app``, the composition root's)
+    and consume ``runner.queue`` until stopped."""
     if settings.runner.engine != "celery":
         settings = settings.model_copy(update={"runner": settings.runner.model_copy(update={"engine": "celery"})})
     app = build_app(settings)
