@@ -20,12 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from steadyops.store import counts
-from steadyops.store.alerts import _json, _pg_time, _sql_time
+from steadyops.store.alerts import _json, _pg_time, _sql_time, pg_insert_rows
 from steadyops.store.tables import AlertRow, GroupAlertRow
 
 ALERTS: Table = AlertRow.__table__  # type: ignore[assignment]
@@ -118,26 +117,28 @@ def save(session: Session, states: Iterable[AlertState]) -> int:
     return len(new) + len(changed)
 
 
+#: the alerts' columns as :func:`_insert` passes them, with their PostgreSQL types
+_ALERTS_PG = (("fingerprint", "text"), ("labels", "json"), ("annotations", "json"), ("status", "text"),
+              ("starts_at", "timestamp"), ("ends_at", "timestamp"), ("generator_url", "text"), ("source", "text"),
+              ("updated_at", "timestamp"), ("muted_by", "json"), ("incident_id", "bigint"))
+
+
 def _insert(session: Session, states: Sequence[AlertState]) -> None:
     """New alerts through the driver, with values in the form the ORM stores them (``alerts._sql_time``
     and ``_pg_time``, the journal intake's): SQLAlchemy's bind processing per row and column (three
     JSON encodings, three datetime conversions) cost more than SQLite's own work for the row. SQLite
-    gets one prepared statement stepped per row, PostgreSQL multi-row VALUES of up to 1000 rows."""
+    gets one prepared statement stepped per row, PostgreSQL one INSERT from arrays (``pg_insert_rows``)."""
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
     when = _pg_time if pg else _sql_time
     rows = [(s.fingerprint, _json(s.labels), _json(s.annotations), s.status, when(s.starts_at),
              None if s.ends_at is None else when(s.ends_at), s.generator_url, s.source, when(s.updated_at),
              _json(s.muted_by), s.incident_id) for s in states]
-    head = (f"INSERT INTO {ALERTS.name} (fingerprint, labels, annotations, status, starts_at, ends_at, "
-            "generator_url, source, updated_at, muted_by, incident_id) VALUES ")
-    if not pg:
-        conn.exec_driver_sql(head + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if pg:
+        pg_insert_rows(conn, ALERTS.name, _ALERTS_PG, rows)
         return
-    one = "(%s, %s::json, %s::json, %s, %s, %s, %s, %s, %s, %s::json, %s)"
-    for start in range(0, len(rows), 1000):
-        part = rows[start:start + 1000]
-        conn.exec_driver_sql(head + ", ".join([one] * len(part)), tuple(v for row in part for v in row))
+    conn.exec_driver_sql(f"INSERT INTO {ALERTS.name} ({', '.join(name for name, _t in _ALERTS_PG)}) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def add_members(session: Session, members: Sequence[tuple[str, str]]) -> None:
@@ -145,9 +146,14 @@ def add_members(session: Session, members: Sequence[tuple[str, str]]) -> None:
 
     ``ON CONFLICT DO NOTHING`` instead of looking the batch's pairs up first: in a storm nearly every
     pair is new, and the lookup was a query per 400 pairs that found nothing."""
-    pg = _dialect(session) == "postgresql"
-    stmt = (pg_insert(MEMBERS) if pg else sqlite_insert(MEMBERS)).on_conflict_do_nothing()
-    session.execute(stmt, [{"group_key": k, "fingerprint": fp} for k, fp in sorted(set(members))])
+    rows = sorted(set(members))
+    if _dialect(session) != "postgresql":
+        session.execute(sqlite_insert(MEMBERS).on_conflict_do_nothing(),
+                        [{"group_key": k, "fingerprint": fp} for k, fp in rows])
+        return
+    # PostgreSQL: one statement through the driver (an executemany is a statement per row there)
+    pg_insert_rows(session.connection(), MEMBERS.name, (("group_key", "text"), ("fingerprint", "text")), rows,
+                   tail="ON CONFLICT DO NOTHING")
 
 
 def _dialect(session: Session) -> str:
