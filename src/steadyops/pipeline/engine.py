@@ -113,8 +113,13 @@ class Pipeline:
             storm = self.ingester is not None and alerts_repo.has_pending(session)
             settle = now - timedelta(seconds=REDIAGNOSE_IN_STORM) if storm else None
             todo = diagnose.needing_diagnosis(session, limit, settle_since=settle)
-            for incident in todo:
-                row = diagnose.store(session, incident.id, self.diagnoser.diagnose(session, incident, now), now)
+            # Diagnose all (reads only) before writing any: the writes touch the incidents' rows, which
+            # the ingestion batches update too; written last, in id order like theirs, the row locks are
+            # held for milliseconds instead of for the remaining diagnoses (PostgreSQL: the ingestion
+            # process waited behind every diagnosis of a storm's incidents)
+            found = [(incident, self.diagnoser.diagnose(session, incident, now)) for incident in todo]
+            for incident, diagnosis in sorted(found, key=lambda pair: pair[0].id):
+                row = diagnose.store(session, incident.id, diagnosis, now)
                 timings.note_diagnosis(session, incident, row, now)  # title = root finding; locate clock
             return len(todo)
 
