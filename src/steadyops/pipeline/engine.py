@@ -173,9 +173,15 @@ class Pipeline:
         return result
 
     def wake(self) -> None:
-        """Thread-safe nudge from intake so new alerts do not wait for the next tick."""
+        """Thread-safe nudge from intake so new alerts do not wait for the next tick.
+
+        With ingestion in its own process only that process is woken: this loop has nothing to do
+        for alerts that are not ingested yet, and woken by every intake request it ran a tick (the
+        expiry scan over the firing alerts, due groups, diagnoses) per request, on the intake's cores,
+        throughout a storm; its own tick comes within ``tick`` seconds anyway."""
         if self.ingester is not None:
             self.ingester.wake()
+            return
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
