@@ -51,9 +51,12 @@ INGEST_LOCK_KEY = 0x696E6774
 IDLE_POLL = 0.5
 #: after a partial batch, how long the child lets the journal fill before the next one (seconds). A
 #: batch pays fixed costs per group and incident it touches; woken by every intake request, a storm
-#: was ingested a hundred alerts at a time and paid them ten times as often. Against group_wait
-#: (30 s by default) a tenth of a second is no delay.
-LINGER = 0.1
+#: was ingested a hundred alerts at a time and paid them fifty times as often. The first alert after
+#: a quiet spell is ingested at once; against group_wait (30 s by default) a quarter second is no delay.
+LINGER = 0.25
+#: the child's batch: larger than the in-process default, for the same reason (20k storm alerts
+#: alone, CPU per alert: batches of 250 191 us, 1000 119 us, 4000 95 us, 8000 82 us)
+BATCH = 5000
 
 
 def build_stages(settings: Settings, inventory: Inventory) -> list[Stage]:
@@ -110,7 +113,7 @@ def _child(settings: Settings, inventory: Inventory, wake: Connection, parent: i
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s[ingest]: %(message)s")
     lock = _exclusive(settings.data_dir / "ingest.lock")
     store = Store(settings.effective_database_url, run_migrations=False)  # the parent migrated it
-    ingest = Ingest(store, build_stages(settings, inventory), SystemClock(), settings, inventory)
+    ingest = Ingest(store, build_stages(settings, inventory), SystemClock(), settings, inventory, BATCH)
     try:
         os.set_blocking(wake.fileno(), False)
         while os.getppid() == parent:
