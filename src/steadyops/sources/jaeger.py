@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from steadyops.core.errors import TransientError, ValidationFailed
+from steadyops.sources.query_http import query_get
 
 __all__ = ["JaegerQuery"]
 
@@ -25,11 +24,8 @@ class JaegerQuery:
     timeout: float = 5.0
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
-        headers = {"Authorization": f"Bearer {self.bearer_token}"} if self.bearer_token else {}
-        try:
-            resp = httpx.get(self.base_url.rstrip("/") + path, params=params, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"Jaeger unreachable: {type(exc).__name__}") from exc
+        resp = query_get(self.base_url, path, params, bearer_token=self.bearer_token, timeout=self.timeout,
+                         backend="Jaeger")
         if resp.status_code in (400, 404, 422):
             raise ValidationFailed(f"Jaeger rejected {path}: HTTP {resp.status_code} {resp.text[:200]}")
         if resp.status_code != 200:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from steadyops.core.errors import TransientError, ValidationFailed
+from steadyops.sources.query_http import query_get
 
 Series = tuple[dict[str, str], list[tuple[float, float]]]
 
@@ -25,11 +24,8 @@ class PromQL:
     timeout: float = 5.0
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
-        headers = {"Authorization": f"Bearer {self.bearer_token}"} if self.bearer_token else {}
-        try:
-            resp = httpx.get(self.base_url.rstrip("/") + path, params=params, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"Prometheus unreachable: {type(exc).__name__}") from exc
+        resp = query_get(self.base_url, path, params, bearer_token=self.bearer_token, timeout=self.timeout,
+                         backend="Prometheus")
         if resp.status_code == 400 or resp.status_code == 422:
             raise ValidationFailed(f"PromQL rejected: {resp.json().get('error', resp.text)[:300]}")
         if resp.status_code != 200:
