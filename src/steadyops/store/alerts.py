@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,13 +12,34 @@ from sqlalchemy import Connection, CursorResult, Table, func, literal, select, t
 from sqlalchemy.orm import Session
 
 from steadyops.core.models import Alert, AlertStatus
-from steadyops.store import JOURNAL_CURSOR
+from steadyops.store import JOURNAL_CURSOR, JOURNAL_SHARD_BY, ShardBy
 from steadyops.store.db import json_loads
 from steadyops.store.tables import AlertEventRow, AlertRow, CursorRow, UTCDateTime
 
 JOURNAL_CURSOR_NAME = "journal"
 
 JOURNAL: Table = AlertEventRow.__table__  # type: ignore[assignment]
+
+#: how many ingestion partitions the journal has. Fixed, because an event's shard is stored with it
+#: (a different number would put a group's next events in another shard than its pending ones). 64
+#: because it is many more than the ingesters a deployment runs (a handful: hash shards then spread
+#: evenly over them) and few enough that a claim looks at every shard with work cheaply (one grouped
+#: query, one try-lock per shard it takes).
+SHARDS = 64
+
+
+def shard_of(labels: Mapping[str, str], by: ShardBy) -> int:
+    """The journal shard of an alert with ``labels``: a stable hash (crc32, the same in every process, unlike
+    ``hash()``) of the values of the labels ``by`` names, sorted (``pipeline.route.Route.shard_labels``);
+    every label when ``by`` is None; shard 0 when ``by`` is empty. Equal values, equal shard: every
+    alert of one group, and every event of one fingerprint, lands in one shard."""
+    if by is None:
+        body = "\x1f".join(f"{name}\x1e{labels[name]}" for name in sorted(labels))
+    elif not by:
+        return 0
+    else:
+        body = "\x1f".join(labels.get(name, "") for name in by)
+    return zlib.crc32(body.encode("utf-8", "surrogatepass")) % SHARDS
 
 
 def insert_events(session: Session, alerts: Sequence[Alert], received_at: datetime) -> int:
@@ -30,6 +52,9 @@ def insert_events(session: Session, alerts: Sequence[Alert], received_at: dateti
     the ORM writes (see ``_sql_time``), so the unique key still catches a replay written by either.
     RETURNING (not rowcount) counts what was new, because drivers disagree on rowcount for ON
     CONFLICT DO NOTHING.
+
+    Each row gets its shard (:func:`shard_of`) from the labels the store was told to shard by (the
+    session's ``JOURNAL_SHARD_BY``, handed down by the composition root from the routing tree).
     """
     if not alerts:
         return 0
@@ -37,16 +62,18 @@ def insert_events(session: Session, alerts: Sequence[Alert], received_at: dateti
     pg = journal.dialect.name == "postgresql"
     when = _pg_time if pg else _sql_time
     received = when(received_at)
+    by: ShardBy = session.info.get(JOURNAL_SHARD_BY, ())
     rows = [
         (a.fingerprint, a.status.value, when(a.starts_at), None if a.ends_at is None else when(a.ends_at),
-         _json(a.labels), _json(a.annotations), a.generator_url, a.source, received)
+         _json(a.labels), _json(a.annotations), a.generator_url, a.source, received, shard_of(a.labels, by))
         for a in _unique(alerts)
     ]
     if pg:
         return len(pg_insert_rows(journal, JOURNAL.name, _JOURNAL_PG, rows, extra=("processed", "false"),
                                   tail="ON CONFLICT (fingerprint, status, starts_at) DO NOTHING RETURNING id").all())
-    cols = "fingerprint, status, starts_at, ends_at, labels, annotations, generator_url, source, received_at, processed"
-    one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+    cols = ("fingerprint, status, starts_at, ends_at, labels, annotations, generator_url, source, received_at, shard, "
+            "processed")
+    one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
     chunk = 100  # SQLite builds before 3.32 allow 999 parameters per statement
     inserted = 0
     for start in range(0, len(rows), chunk):
@@ -60,7 +87,7 @@ def insert_events(session: Session, alerts: Sequence[Alert], received_at: dateti
 #: the journal's columns as :func:`insert_events` passes them, with their PostgreSQL types
 _JOURNAL_PG = (("fingerprint", "text"), ("status", "text"), ("starts_at", "timestamp"), ("ends_at", "timestamp"),
                ("labels", "json"), ("annotations", "json"), ("generator_url", "text"), ("source", "text"),
-               ("received_at", "timestamp"))
+               ("received_at", "timestamp"), ("shard", "smallint"))
 
 
 def pg_insert_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]],
@@ -129,17 +156,39 @@ def pending_events(session: Session, limit: int) -> list[AlertEventRow]:
     return list(session.scalars(stmt))
 
 
-def pending_alerts(session: Session, limit: int) -> list[tuple[int, Alert]]:
+def pending_shards(session: Session, window: int) -> list[tuple[int, int]]:
+    """(shard, pending rows) of the shards with work among the oldest ``window`` unprocessed rows, the
+    shard with the oldest row first: what an ingestion batch may claim (``pipeline.ingester``).
+
+    Bounded by ``window`` so a claim costs the same however long the backlog; a shard whose rows are
+    all further back waits until the ones ahead of it are done, which is also the order they came in."""
+    c = JOURNAL.c
+    oldest = select(c.shard, c.id).where(c.processed.is_(False)).order_by(c.id).limit(window).subquery()
+    stmt = (select(oldest.c.shard, func.count()).group_by(oldest.c.shard).order_by(func.min(oldest.c.id)))
+    return [(int(shard), int(n)) for shard, n in session.execute(stmt)]
+
+
+def pending_alerts(session: Session, limit: int, shards: Sequence[int] | None = None) -> list[tuple[int, Alert]]:
     """:func:`pending_events` as (journal id, Alert) pairs, read through the driver: the pipeline reads
     every journalled alert, and a row object, SQLAlchemy's result processing (two JSON columns, two
     times: SQLite's parsed with a regular expression) and a validated model per alert cost more than
     the query. Times and JSON are read back from the stored form :func:`insert_events` and the ORM
-    write; the rows were validated at intake, so the Alerts are built without validating again."""
+    write; the rows were validated at intake, so the Alerts are built without validating again.
+
+    ``shards``: only those shards' rows (the ones an ingestion batch claimed), still in id order; None
+    reads every shard (one ingester: SQLite, whose journal is read by cursor)."""
     cursor = _cursor(session)
     conn = session.connection(bind_arguments={"mapper": AlertEventRow.__mapper__})  # may be its own file
     pg = conn.dialect.name == "postgresql"
     mark = "%s" if pg else "?"
     where, params = (f"id > {mark}", (cursor.last_id, limit)) if cursor is not None else ("processed = false", (limit,))
+    if shards is not None:
+        if cursor is not None:  # a cursor is one read position for every shard: a claim cannot skip any
+            raise ValueError("a journal read by cursor is one partition; claim shards on PostgreSQL only")
+        if pg:
+            where, params = f"{where} AND shard = ANY({mark})", (list(shards), *params)
+        else:
+            where = f"{where} AND shard IN ({', '.join(str(int(s)) for s in shards) or 'NULL'})"
     sql = (f"SELECT id, fingerprint, status, starts_at, ends_at, labels, annotations, generator_url, source "
            f"FROM {JOURNAL.name} WHERE {where} ORDER BY id LIMIT {mark}")
     construct = Alert.model_construct

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -54,7 +55,9 @@ class AlertEventRow(Base):
     """Every accepted delivery, written before anything else looks at it (the intake journal).
 
     ``processed`` is the pipeline's cursor: a crash leaves rows unprocessed and they are replayed.
-    The unique key makes a re-delivered alert a no-op at the door.
+    The unique key makes a re-delivered alert a no-op at the door. ``shard`` is the ingestion partition,
+    fixed at intake from the labels its groups are keyed by (``store.alerts.shard_of``): on PostgreSQL
+    each ingestion batch claims whole shards, so several ingesters never touch one group or one alert.
     """
 
     __tablename__ = "alert_events"
@@ -74,6 +77,7 @@ class AlertEventRow(Base):
     source: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    shard: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # migration 0012_i13p
 
 
 class AlertRow(Base):
