@@ -29,6 +29,7 @@ from steadyops.operations.wiring import rhythm_evidence, start_rhythm
 from steadyops.pipeline import Pipeline, build_pipeline
 from steadyops.pipeline.chain import ChainEvidence
 from steadyops.pipeline.diagnose import Diagnoser
+from steadyops.pipeline.route import Route
 from steadyops.plugins import PluginContext, Registry, load_plugins
 from steadyops.remediation import demo
 from steadyops.remediation.audit import AuditLog
@@ -153,7 +154,8 @@ def build_app(settings: Settings | None = None, *, config_file: Path | None = No
     clock = clock or SystemClock()
     inventory = demo.add_target(Inventory.load(settings.inventory), settings, registry)
     channels = build_channels(settings, registry, http_client)
-    store = Store(settings.effective_database_url)
+    # journalled events are sharded by what the routing tree groups by (store/alerts.py shard_of)
+    store = Store(settings.effective_database_url, shard_by=Route.build(settings.route).shard_labels())
     # steadyops' own known_hosts (accept-new) under this App's data dir, for inspection and actions alike
     ssh = Logins(SshSettings(known_hosts_dir=settings.data_dir / "ssh"))
     registry.setup(PluginContext(data_dir=settings.data_dir, ssh=ssh,

@@ -72,6 +72,24 @@ class Route:
                 return hit
         return None
 
+    def shard_labels(self) -> frozenset[str] | None:
+        """The labels that decide an alert's journal shard (``store.alerts.shard_of``): those every node
+        of this tree groups by, or None when every node groups by ``...`` (all labels).
+
+        Why every node: any node may handle an alert (one whose children do not match it), and with
+        ``continue`` one alert joins a group on each of several nodes. Two alerts in one group agree on
+        that node's ``group_by`` labels, so they agree on any subset of them; the labels common to all
+        nodes are the largest set that is such a subset for every group an alert can join. An alert's
+        fingerprint is a hash of all its labels, so one fingerprint is always one shard too. When the
+        nodes share no label (a node grouping by ``[]``: everything it handles is one group), every alert
+        is in shard 0 and ingestion is one partition, which is what such a tree needs."""
+        common: frozenset[str] | None = None if "..." in self.group_by else frozenset(self.group_by)
+        for child in self.children:
+            below = child.shard_labels()
+            if below is not None:
+                common = below if common is None else common & below
+        return common
+
     def group_labels(self, labels: Mapping[str, str]) -> dict[str, str]:
         if "..." in self.group_by:
             return dict(labels)
