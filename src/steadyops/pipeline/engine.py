@@ -22,6 +22,7 @@ from steadyops.core.models import AlertStatus
 from steadyops.pipeline import diagnose, timings
 from steadyops.pipeline.context import Stage
 from steadyops.pipeline.flush import Flusher
+from steadyops.pipeline.incident import serialise as serialise_incidents
 from steadyops.pipeline.ingester import Ingest, IngestProcess
 from steadyops.pipeline.notify import Dispatcher
 from steadyops.store import Store
@@ -98,7 +99,12 @@ class Pipeline:
         now = self.clock.now()
         flushed = notified = 0
         with self.store.transaction() as session:
-            for group in self.flusher.due(session, now):
+            due = self.flusher.due(session, now)
+            if due:
+                # a flush attaches alerts unmuted since they arrived: on PostgreSQL that is decided under the
+                # ingesters' incident lock, taken before this transaction writes any row (see serialise)
+                serialise_incidents(session)
+            for group in due:
                 notified += int(self.flusher.flush(session, group, now))
                 flushed += 1
         return flushed, notified

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -25,6 +25,37 @@ from steadyops.store.alert_states import AlertState
 from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
 
 JOINED_LISTED = 10
+
+#: the advisory lock a PostgreSQL transaction holds while it decides and changes incidents (any constant:
+#: "incd"); see :func:`serialise`
+INCIDENT_LOCK_KEY = 0x696E6364
+#: Session.info key: the transaction that holds the incident lock already
+_HELD = "incident_lock"
+
+
+def serialise(session: Session) -> bool:
+    """On PostgreSQL, wait for the incident lock (transaction-scoped); True when the session holds it.
+
+    Why one lock for every incident, when ingestion batches are otherwise partitioned by group: which
+    incident an alert joins is a decision over *other* groups' incidents (convergence over the topology,
+    reopening a recent one), so two batches deciding at once could each open an incident for one fault
+    (neither sees the other's, not committed yet), or both rewrite one incident's targets and group keys
+    from what each read (the later write drops the earlier one's). Held from the batch's first incident
+    decision to its commit, the incident stages of all ingesters (and a flush's, which attaches alerts
+    unmuted since they arrived) run one after another, each on what the ones before committed: the
+    result is the one a single ingester would reach, while journal reads, dedup, muting and grouping
+    still run side by side. A batch takes it before it writes any row (stages do not flush before
+    the incident stage), so it never waits for it holding a row another ingester needs.
+
+    SQLite: nothing to do, one writer at a time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    tx = session.get_transaction()
+    if tx is not None and session.info.get(_HELD) is tx:
+        return True
+    session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": INCIDENT_LOCK_KEY})
+    session.info[_HELD] = tx
+    return True
 
 
 def alert_target(labels: dict[str, str], conv: ConvergenceConfig, inventory: Inventory) -> str:
@@ -93,6 +124,7 @@ class Rows:
 def attach(session: Session, row: AlertRow | AlertState, group_keys: list[str], now: datetime,
            conv: ConvergenceConfig, inventory: Inventory, ctx: Context | None = None) -> IncidentRow:
     """Put a firing alert into its incident: its group's, a linked target's, or a new one."""
+    serialise(session)  # held already in a pipeline batch (IncidentStage) or a flush (Pipeline.flush_once)
     rows = Rows(session, ctx)
     target = alert_target(row.labels, conv, inventory)
     incident = (_group_incident(rows, group_keys) or _converge(rows, target, now, conv, inventory)
@@ -209,8 +241,13 @@ class IncidentStage:
 
     def __call__(self, batch: AlertBatch, ctx: Context) -> AlertBatch | None:
         touched: set[int] = set()
+        locked = serialise(ctx.session)  # before any write of this batch (see serialise)
         ctx.load_groups([k for keys in batch.groups.values() for k in keys])
-        ctx.load_incidents([g.incident_id for g in ctx.group_rows.values() if g.incident_id is not None])
+        group_incidents = [g.incident_id for g in ctx.group_rows.values() if g.incident_id is not None]
+        if locked:
+            self._lock_rows(batch, ctx, group_incidents)
+        else:
+            ctx.load_incidents(group_incidents)
         for alert in batch.alerts:
             row = ctx.alert_rows.get(alert.fingerprint)
             if row is None:
@@ -231,3 +268,42 @@ class IncidentStage:
         for incident_id in sorted(touched):
             maybe_auto_resolve(ctx.session, incident_id, ctx.now)
         return batch
+
+    def _lock_rows(self, batch: AlertBatch, ctx: Context, group_incidents: list[int]) -> None:
+        """PostgreSQL: lock every incident row this batch may change, in id order, in one statement, and
+        keep them as the batch's incident rows.
+
+        Why: other transactions change incidents too (diagnoses retitle them, people acknowledge and
+        resolve them), each locking rows as it goes. This batch would otherwise lock its incidents in
+        the order its flushes reach them (a new incident's flush writes the ones joined so far, the
+        stored counts move at the end), and two transactions locking two rows in opposite orders
+        deadlock. Taken here, all at once and lowest id first like every other multi-incident writer
+        (``store.counts.apply_deltas``, ``Pipeline.diagnose_once``), the batch waits at most for rows
+        others hold and never holds one while waiting for another. Other ingesters are no risk: they
+        change incidents only under the incident lock, which this batch holds.
+
+        The rows: the incidents of the batch's groups and alerts (the alerts' before and after this
+        batch: their counts move), and, when an alert may have to find or open an incident, the
+        candidates of convergence and reopening as ``_converge`` and ``_reopen`` choose them. A row
+        outside that set (none is known) would still be locked when changed, just not in order."""
+        ids = set(group_incidents)
+        for state in ctx.alert_rows.values():
+            ids.update(i for i in (state.incident_id, state.saved_incident_id) if i is not None)
+        attaching = any(a.status is AlertStatus.FIRING and a.fingerprint not in batch.muted for a in batch.alerts)
+        wanted: list[ColumnElement[bool]] = [IncidentRow.id.in_(sorted(ids))] if ids else []
+        since = ctx.now - timedelta(seconds=self.conv.window)
+        if attaching and self.conv.enabled:
+            wanted.append(and_(IncidentRow.status != IncidentStatus.RESOLVED.value, IncidentRow.last_alert_at >= since))
+            if self.conv.reopen_window > 0:
+                reopen_since = ctx.now - timedelta(seconds=self.conv.reopen_window)
+                wanted.append(and_(IncidentRow.status == IncidentStatus.RESOLVED.value,
+                                   IncidentRow.resolved_by == "auto", IncidentRow.resolved_at >= reopen_since))
+        if not wanted:
+            return
+        stmt = select(IncidentRow).where(or_(*wanted)).order_by(IncidentRow.id).with_for_update()
+        found = list(ctx.session.scalars(stmt))
+        for row in found:
+            ctx.incident_rows[row.id] = row
+        if attaching and self.conv.enabled:  # the convergence candidates, as Rows.recent would load them
+            ctx.recent_incidents = [row for row in found if row.status != IncidentStatus.RESOLVED.value
+                                    and row.last_alert_at >= since]

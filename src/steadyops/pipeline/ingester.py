@@ -12,6 +12,13 @@ rolls that batch back and the next one replays it.
 ``steadyops serve`` asks for the child (``pipeline_process``); the parent's pipeline loop owns it:
 starts it, wakes it when intake journals something, restarts it if it dies, stops it on the way out.
 The child also watches its parent, so a parent killed with SIGKILL does not leave it behind.
+
+On PostgreSQL any number of ingesters (the children of several ``serve`` processes, on one host or
+many) share the journal: each batch claims whole shards (:meth:`Ingest.claim`), and a shard holds
+every event of its groups and of its alerts, so two ingesters never work on one group or one alert,
+and one alert's events are taken in the order they were journalled. Incidents, which span groups,
+are decided under one lock (``incident.serialise``). On SQLite there is one writer anyway: the
+journal is one partition, read by cursor, as before.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from steadyops.config.settings import Settings
 from steadyops.core.clock import Clock, SystemClock
@@ -44,9 +52,12 @@ from steadyops.store import alerts as alerts_repo
 
 log = logging.getLogger(__name__)
 
-#: the advisory lock a PostgreSQL ingestion batch holds (any constant; this one spells "ingt"): batches
-#: from two processes would both take the same unprocessed rows
+#: the first half of the advisory lock a PostgreSQL ingestion batch holds on each shard it claims (any
+#: constant; this one spells "ingt"), the shard is the second: ``pg_try_advisory_xact_lock(key, shard)``
 INGEST_LOCK_KEY = 0x696E6774
+#: how far back (in batches) a claim looks for shards with work: enough for several ingesters to find
+#: shards of their own, bounded so that a claim costs the same however deep the backlog
+CLAIM_WINDOW = 8
 #: how long an idle child waits for a wake-up before it looks at the journal anyway (seconds)
 IDLE_POLL = 0.5
 #: after a partial batch, how long the child lets the journal fill before the next one (seconds). A
@@ -84,11 +95,15 @@ class Ingest:
         """One batch of journalled events through the stages, in one transaction.
 
         Batches are large (``batch_size``) because each one pays fixed costs (loading its groups and
-        incidents, the flushes) that a storm's thousands of alerts in a few groups then share."""
+        incidents, the flushes) that a storm's thousands of alerts in a few groups then share. On
+        PostgreSQL the batch is the pending events of the shards it claimed, in id order; a batch that
+        fails (or a process killed mid-batch) rolls back, its claims with it, and whoever claims those
+        shards next replays it."""
         with self.store.transaction() as session:
-            if self.store.dialect == "postgresql":  # one ingester at a time, however many processes or hosts
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
-            rows = alerts_repo.pending_alerts(session, self.batch_size)
+            shards = self.claim(session)
+            if shards is not None and not shards:
+                return 0
+            rows = alerts_repo.pending_alerts(session, self.batch_size, shards)
             if not rows:
                 return 0
             ctx = Context(session=session, now=self.clock.now(), settings=self.settings, inventory=self.inventory)
@@ -102,13 +117,44 @@ class Ingest:
             alerts_repo.mark_processed(session, [i for i, _a in rows])
             return len(rows)
 
+    def claim(self, session: Session) -> list[int] | None:
+        """PostgreSQL: claim shards with pending events for this batch, oldest work first, until they hold
+        a batch's worth; the claimed shards (none: others hold every shard with work). SQLite: None, the
+        whole journal (one writer; the cursor reads it in order).
+
+        A claim is ``pg_try_advisory_xact_lock(INGEST_LOCK_KEY, shard)``, not ``FOR UPDATE SKIP LOCKED``
+        on a table of shards. Both skip what another batch holds without waiting and both end with the
+        transaction (commit, rollback, or the connection of a killed process dropping), which is what
+        keeps "killed mid-batch: rolled back and replayed". The advisory lock needs no table to create,
+        fill and keep in step with ``SHARDS``, and writes nothing: a row lock is a write to the locked
+        row (a WAL record per claim, on a table every batch of every ingester would hit). The journal
+        says which shards have work (``pending_shards``), so a table would add a second place to ask.
+
+        Several claims per batch, because a batch of one shard would pay a batch's fixed costs for a
+        64th of the work when the backlog is spread; the claims stop at a batch's worth so the next
+        ingester finds shards left. A claimed shard's rows are read after the claim, in id order, so
+        rows another batch processed and committed meanwhile are not read again."""
+        if self.store.dialect != "postgresql":
+            return None
+        claimed: list[int] = []
+        held = 0
+        for shard, pending in alerts_repo.pending_shards(session, self.batch_size * CLAIM_WINDOW):
+            if held >= self.batch_size:
+                break
+            if session.scalar(text("SELECT pg_try_advisory_xact_lock(CAST(:key AS integer), CAST(:shard AS integer))"),
+                              {"key": INGEST_LOCK_KEY, "shard": shard}):
+                claimed.append(shard)
+                held += pending
+        return claimed
+
 
 def _child(settings: Settings, inventory: Inventory, wake: Connection, parent: int, level: int) -> None:
     """The child's whole life: drain the journal, sleep until woken (or ``IDLE_POLL``), until the parent is gone.
 
     It first takes the data dir's ingestion lock (a file lock, released by the kernel when the holder
     dies): a child whose parent was killed notices only at its next loop, and the parent's
-    replacement child must not ingest beside it (two ingesters would both take the same journal rows).
+    replacement child must not ingest beside it (on SQLite two ingesters would both take the same
+    journal rows; on PostgreSQL they could share it by shards, but one per data dir is what serve asks).
     """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s[ingest]: %(message)s")
     lock = _exclusive(settings.data_dir / "ingest.lock")

@@ -60,6 +60,14 @@ class AlertState:
         #: the mutable columns as the database holds them; None while the alert is not stored yet
         self.saved: tuple[Any, ...] | None = self._values() if stored else None
 
+    @property
+    def saved_incident_id(self) -> int | None:
+        """The incident the database has this alert in (None while not stored): the one its count leaves."""
+        if self.saved is None:
+            return None
+        incident: int | None = self.saved[7]
+        return incident
+
     def _values(self) -> tuple[Any, ...]:
         return (self.annotations, self.status, self.starts_at, self.ends_at, self.generator_url, self.updated_at,
                 self.muted_by, self.incident_id)
