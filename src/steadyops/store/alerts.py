@@ -37,8 +37,10 @@ def shard_of(labels: Mapping[str, str], by: ShardBy) -> int:
         body = "\x1f".join(f"{name}\x1e{labels[name]}" for name in sorted(labels))
     elif not by:
         return 0
+    elif len(by) == 1:  # the default tree groups by alertname alone: this runs for every alert at intake
+        body = labels.get(by[0], "")
     else:
-        body = "\x1f".join(labels.get(name, "") for name in by)
+        body = "\x1f".join([labels.get(name, "") for name in by])
     return zlib.crc32(body.encode("utf-8", "surrogatepass")) % SHARDS
 
 
