@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from steadyops.store import counts
 from steadyops.store.alerts import _json, _pg_time, _sql_time, pg_insert_rows
+from steadyops.store.db import one_of
 from steadyops.store.tables import AlertRow, GroupAlertRow
 
 ALERTS: Table = AlertRow.__table__  # type: ignore[assignment]
@@ -77,10 +78,11 @@ def load(session: Session, fingerprints: Sequence[str]) -> list[AlertState]:
     """The stored alerts among ``fingerprints`` (one select per 500)."""
     found: list[AlertState] = []
     c = ALERTS.c
+    dialect = session.get_bind().dialect.name
     for start in range(0, len(fingerprints), _CHUNK):
         stmt = select(c.fingerprint, c.labels, c.annotations, c.status, c.starts_at, c.ends_at, c.generator_url,
                       c.source, c.updated_at, c.muted_by, c.incident_id).where(
-            c.fingerprint.in_(fingerprints[start:start + _CHUNK]))
+            one_of(c.fingerprint, fingerprints[start:start + _CHUNK], dialect))
         for fp, labels, notes, status, starts, ends, url, source, updated, muted, incident in \
                 session.execute(stmt):
             found.append(AlertState(fingerprint=fp, labels=labels, annotations=notes, status=status,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from steadyops.core.models import Alert, AlertStatus
 from steadyops.store import JOURNAL_CURSOR, JOURNAL_SHARD_BY, ShardBy
-from steadyops.store.db import json_loads
+from steadyops.store.db import json_loads, one_of
 from steadyops.store.tables import AlertEventRow, AlertRow, CursorRow, UTCDateTime
 
 JOURNAL_CURSOR_NAME = "journal"
@@ -226,7 +226,8 @@ def mark_processed(session: Session, ids: Sequence[int]) -> None:
         cursor.last_id = max(cursor.last_id, *ids)
     else:
         # the table, not the mapped class: no session synchronisation to evaluate for a thousand ids
-        session.execute(update(JOURNAL).where(JOURNAL.c.id.in_(ids)).values(processed=True))
+        dialect = session.get_bind(AlertEventRow.__mapper__).dialect.name
+        session.execute(update(JOURNAL).where(one_of(JOURNAL.c.id, ids, dialect)).values(processed=True))
 
 
 def row_to_alert(row: AlertEventRow | AlertRow) -> Alert:
