@@ -84,7 +84,7 @@ def load(session: Session, fingerprints: Sequence[str]) -> list[AlertState]:
                       c.source, c.updated_at, c.muted_by, c.incident_id).where(
             one_of(c.fingerprint, fingerprints[start:start + _CHUNK], dialect))
         for fp, labels, notes, status, starts, ends, url, source, updated, muted, incident in \
-                session.execute(stmt):
+                session.execute(stmt).all():
             found.append(AlertState(fingerprint=fp, labels=labels, annotations=notes, status=status,
                                     starts_at=starts, ends_at=ends, generator_url=url or "", source=source,
                                     updated_at=updated, muted_by=list(muted or []), incident_id=incident,

@@ -200,7 +200,7 @@ def pending_alerts(session: Session, limit: int, shards: Sequence[int] | None = 
                                status=statuses[status], starts_at=when(starts),
                                ends_at=None if ends is None else when(ends), generator_url=url or "", source=source,
                                fingerprint=fp))
-            for i, fp, status, starts, ends, labels, annotations, url, source in conn.exec_driver_sql(sql, params)]
+            for i, fp, status, starts, ends, labels, annotations, url, source in conn.exec_driver_sql(sql, params).all()]
 
 
 def _from_sql(value: str | datetime) -> datetime:
