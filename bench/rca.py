@@ -92,6 +92,7 @@ def ablations() -> dict[str, RcaConfig]:
         "-direction": replace(base, scoring=replace(base.scoring, directional=False)),
         "-flat": replace(base, scoring=replace(base.scoring, flat_handling=False)),
         "-onset": replace(base, scoring=replace(base.scoring, onset=False)),
+        "-recurring": replace(base, scoring=replace(base.scoring, recurring=False)),
         "-same-metric": replace(base, same_metric=False),
         "-opaque-hops": replace(base, opaque_hops=False),
         "-callers": replace(base, callers_explain=False),
@@ -102,7 +103,7 @@ def ablations() -> dict[str, RcaConfig]:
         "-logs": replace(base, use_logs=False),
         "-traces": replace(base, use_traces=False),
         "bare": RcaConfig(
-            scoring=ScoringConfig(directional=False, flat_handling=False, onset=False),
+            scoring=ScoringConfig(directional=False, flat_handling=False, onset=False, recurring=False),
             topology="none",
             opaque_hops=False,
             callers_explain=False,
@@ -194,9 +195,10 @@ def ablation_table(roots: list[Path]) -> None:
                 acc = accuracy(pos[g])
                 rows.setdefault(label, []).append(f"{acc['ac1']:.2f}/{acc['avg5']:.2f}")
     width = max(len(c) for c in columns) + 1
-    print(f"{'config':<12}" + "".join(f"{c:>{width}}" for c in columns))
+    first = max(len(label) for label in rows) + 1
+    print(f"{'config':<{first}}" + "".join(f"{c:>{width}}" for c in columns))
     for label, cells in rows.items():
-        print(f"{label:<12}" + "".join(f"{c:>{width}}" for c in cells))
+        print(f"{label:<{first}}" + "".join(f"{c:>{width}}" for c in cells))
 
 
 def main() -> int:

@@ -22,6 +22,13 @@ hold on systems it has never seen:
 * Each metric's score is then **calibrated by its own normal behaviour**: the same statistic
   computed over the normal period itself. A score of ``k`` means "k times the largest excursion seen
   while the system was healthy", a unit that means the same for every metric and every system.
+* **Healthy is what recurs.** A metric that sits at one value through most of the normal window
+  (availability at 100 %, a pool size, ``up`` at 1) departs from it in *events*, and the period
+  labelled normal may hold one that was not healthy at all: the tail of an earlier incident, a
+  deploy. Calibrating by that single episode would let one bad hour in the reference mute the
+  metric in every later incident. Such an event-like metric is calibrated by the largest excursion
+  it makes **more than once**; one that wanders (a gauge, a drifting memory level) keeps its
+  largest, since its wandering is what health looks like.
 * **Silence is evidence.** A crashed component writes no logs and is not scraped: a count of all
   its activity (``ACTIVITY_KINDS``) that was (almost) never zero in normal times and is zero through
   most of the incident, or a component whose every metric has samples in the normal window and none in the
@@ -83,6 +90,9 @@ class ScoringConfig:
     """Calibration never divides by less than this: a metric quiet in normal times keeps its z."""
     min_points: int = 3
     """Fewer finite samples than this in either window and the metric is skipped."""
+    recurring: bool = True
+    """Calibrate an event-like metric by the largest excursion it makes more than once (see the
+    module notes; off = by its largest, ablation only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +106,8 @@ class MetricScore:
     raw: float
     """Largest smoothed robust z in the incident window (increase direction)."""
     null: float
-    """The same statistic over the normal window: how far the metric strays when all is well."""
+    """The same statistic over the normal window: how far the metric strays when all is well (for an
+    event-like metric, the largest excursion it makes more than once)."""
     direction: str = "up"
     """Which change was scored: ``up``, ``down`` or ``both`` (from the metric's name)."""
     local: bool = False
@@ -149,10 +160,15 @@ def robust_location_scale(normal: FloatArray, config: ScoringConfig) -> tuple[fl
     return center, scale
 
 
-def _scale(base: FloatArray, center: float, config: ScoringConfig) -> float:
-    """σ-equivalent spread of the normal window; 0 only when it is exactly flat at zero."""
+def _quartiles(base: FloatArray) -> tuple[float, float]:
     q1, q3 = np.percentile(base, [25.0, 75.0])
-    scale = max(float(q3 - q1) / IQR_TO_SIGMA, config.rel_floor * abs(center))
+    return float(q1), float(q3)
+
+
+def _scale(base: FloatArray, center: float, config: ScoringConfig, quartiles: tuple[float, float]) -> float:
+    """σ-equivalent spread of the normal window; 0 only when it is exactly flat at zero."""
+    q1, q3 = quartiles
+    scale = max((q3 - q1) / IQR_TO_SIGMA, config.rel_floor * abs(center))
     if scale <= 0.0:
         scale = float(np.max(np.abs(base - center)))
     return scale
@@ -168,6 +184,26 @@ def _deviation(values: FloatArray, center: float, scale: float, config: ScoringC
     tiny = 1e-12 * max(1.0, abs(center))
     delta = values - center
     return np.where(np.abs(delta) > tiny, np.sign(delta) * config.flat_evidence, 0.0)
+
+
+def _excursion_peaks(rolled: FloatArray) -> list[float]:
+    """The peak of every run of bad (positive) deviation, largest first: one per episode."""
+    bad = np.concatenate(([False], rolled > 0.0, [False]))
+    edges = np.flatnonzero(np.diff(bad.astype(np.int8)))
+    return sorted((float(np.max(rolled[a:b])) for a, b in zip(edges[::2], edges[1::2], strict=True)), reverse=True)
+
+
+def _healthy_excursion(rolled: FloatArray, event_like: bool) -> float:
+    """How far the metric strays while healthy: its largest excursion in the normal window, or, for
+    an event-like metric, the largest it makes more than once (0 when it made at most one).
+
+    Event-like: the metric sat at one value through the middle half of the normal window (its IQR
+    is 0), so its departures are events (a failed request, a restart), not the wiggle of a gauge.
+    """
+    if event_like:
+        peaks = _excursion_peaks(rolled)
+        return peaks[1] if len(peaks) > 1 else 0.0
+    return float(np.max(rolled))
 
 
 def _oriented(z: FloatArray, direction: Direction) -> FloatArray:
@@ -205,13 +241,19 @@ def score_metric(
     if kind is None:
         kind = metric[len(svc) + 1 :] if metric.startswith(svc) and len(metric) > len(svc) else metric
     direction = direction_of(kind) if cfg.directional else Direction.UP
+    quartiles = _quartiles(base)
     if cfg.flat_handling:
         center = float(np.median(base))
-        scale = _scale(base, center, cfg)
+        scale = _scale(base, center, cfg, quartiles)
     else:
         center, scale = robust_location_scale(base, cfg)
-    raw = float(np.max(_rolling_median(_oriented(_deviation(incident, center, scale, cfg), direction), cfg.smooth)))
-    null = float(np.max(_rolling_median(_oriented(_deviation(base, center, scale, cfg), direction), cfg.smooth)))
+
+    def bad(values: FloatArray) -> FloatArray:
+        return _oriented(_deviation(values, center, scale, cfg), direction)
+
+    raw = float(np.max(_rolling_median(bad(incident), cfg.smooth)))
+    event_like = cfg.recurring and quartiles[1] - quartiles[0] == 0.0
+    null = _healthy_excursion(_rolling_median(bad(base), cfg.smooth), event_like)
     if not (math.isfinite(raw) and math.isfinite(null)):
         return None
     prior = 0.0
@@ -219,7 +261,7 @@ def score_metric(
     if pre.size:
         # the deviation held throughout that period (its least deviating sample): a change that
         # starts inside it may be the fault itself, which labels of the start only approximate
-        prior = max(float(np.min(_oriented(_deviation(pre, center, scale, cfg), direction))), 0.0)
+        prior = max(float(np.min(bad(pre))), 0.0)
     score = raw / max(null, prior, cfg.null_floor)
     # everything a component does, (almost) never zero and zero through most of the incident: the
     # component stopped; its fall in z units is bounded by the count's own noise, so a quiet

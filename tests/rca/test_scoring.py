@@ -1,0 +1,80 @@
+"""Scoring of event-like metrics: what the normal window says health is.
+
+Why: a metric that sits at one value (availability at 100 %) departs from it in events, and one
+unhealthy episode inside the window labelled normal must not become the unit every later incident
+is measured in. Synthetic series only, no data set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from steadyops.rca import RcaConfig, ScoringConfig, rank_root_causes, score_metric
+
+N_NORMAL = 300
+OLD = ScoringConfig(recurring=False)
+
+
+def _with_episodes(level: float, episodes: list[tuple[int, float]], length: int = 10) -> list[float]:
+    """``level`` throughout the normal window, except ``length`` samples at each (start, value)."""
+    values = [level] * N_NORMAL
+    for start, value in episodes:
+        values[start : start + length] = [value] * length
+    return values
+
+
+def _score(
+    normal: list[float], incident: list[float], kind: str = "availability", cfg: ScoringConfig | None = None
+) -> float:
+    scored = score_metric(f"svc:{kind}", normal, incident, service="svc", kind=kind, config=cfg or ScoringConfig())
+    assert scored is not None
+    return scored.score
+
+
+def test_one_episode_in_the_normal_window_is_not_the_unit_of_health() -> None:
+    normal = _with_episodes(100.0, [(0, 97.0)])  # the window opens in the tail of an earlier incident
+    incident = [97.0, 97.0, 97.0]
+    assert _score(normal, incident) == 3.0  # 3 points below a level it otherwise never left
+    assert _score(normal, incident, cfg=OLD) == 1.0  # the episode as the unit: "as bad as healthy"
+
+
+def test_an_excursion_made_twice_is_health() -> None:
+    normal = _with_episodes(100.0, [(0, 97.0), (150, 98.0)])
+    assert _score(normal, [97.0, 97.0, 97.0]) == 1.5  # calibrated by the smaller of the two episodes
+
+
+def test_a_wandering_gauge_keeps_its_largest_excursion() -> None:
+    # a drifting memory level wanders in long runs; its largest run is what health looks like, and
+    # calibrating it by a smaller one would let drift outrank a real fault elsewhere
+    rng = np.random.default_rng(7)
+    normal = list(400.0 + np.cumsum(rng.normal(0.0, 2.0, N_NORMAL)))
+    incident = [max(normal) + 5.0] * 3
+    assert _score(normal, incident, kind="memory_mb") == _score(normal, incident, kind="memory_mb", cfg=OLD)
+
+
+def test_a_backend_behind_a_proxy_is_found_though_both_failed_once_while_healthy() -> None:
+    """The caller reaches the backend directly and through a proxy (a leaf beside it). Both failed
+    together once in the normal window; now the backend fails again, a little more than then, and the
+    proxy, carrying few requests, shows the same failures as a larger share."""
+    topology = {"front": ["proxy", "backend"], "backend": ["store"]}
+    normal = {
+        "store_availability": [100.0] * N_NORMAL,
+        "front_availability": _with_episodes(100.0, [(0, 97.0)]),
+        "proxy_availability": _with_episodes(100.0, [(0, 93.0)]),
+        "backend_availability": _with_episodes(100.0, [(0, 97.0)]),
+    }
+    incident = {
+        "store_availability": [100.0, 100.0, 100.0],
+        "front_availability": [97.7, 96.3, 99.4],
+        "proxy_availability": [88.3, 83.9, 100.0],
+        "backend_availability": [97.2, 96.7, 99.6],
+    }
+
+    def first(config: RcaConfig) -> str:
+        ranked = rank_root_causes(
+            normal, incident, topology, config=config, symptom="front", symptom_metric="availability"
+        )
+        return ranked.services()[0]
+
+    assert first(RcaConfig()) == "backend"
+    assert first(RcaConfig(scoring=OLD)) == "proxy"  # the episode mutes the backend; the proxy's share looks worse
