@@ -93,6 +93,7 @@ def ablations() -> dict[str, RcaConfig]:
         "-flat": replace(base, scoring=replace(base.scoring, flat_handling=False)),
         "-onset": replace(base, scoring=replace(base.scoring, onset=False)),
         "-recurring": replace(base, scoring=replace(base.scoring, recurring=False)),
+        "-flat-failures": replace(base, scoring=replace(base.scoring, flat_failures=False)),
         "-same-metric": replace(base, same_metric=False),
         "-opaque-hops": replace(base, opaque_hops=False),
         "-callers": replace(base, callers_explain=False),
@@ -103,7 +104,9 @@ def ablations() -> dict[str, RcaConfig]:
         "-logs": replace(base, use_logs=False),
         "-traces": replace(base, use_traces=False),
         "bare": RcaConfig(
-            scoring=ScoringConfig(directional=False, flat_handling=False, onset=False, recurring=False),
+            scoring=ScoringConfig(
+                directional=False, flat_handling=False, onset=False, recurring=False, flat_failures=False
+            ),
             topology="none",
             opaque_hops=False,
             callers_explain=False,

@@ -1,8 +1,9 @@
-"""Scoring of event-like metrics: what the normal window says health is.
+"""Scoring of event-like and failure metrics: what the normal window says health is.
 
-Why: a metric that sits at one value (availability at 100 %) departs from it in events, and one
-unhealthy episode inside the window labelled normal must not become the unit every later incident
-is measured in. Synthetic series only, no data set.
+Why these rules exist: a metric that sits at one value (availability at 100 %) departs from it in
+events, and one unhealthy episode inside the window labelled normal must not become the unit every
+later incident is measured in; and a first failure on a metric that never failed is news however
+small a share of the traffic one failed request is. Synthetic series only, no data set.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 from steadyops.rca import RcaConfig, ScoringConfig, rank_root_causes, score_metric
 
 N_NORMAL = 300
-OLD = ScoringConfig(recurring=False)
+OLD = ScoringConfig(recurring=False, flat_failures=False)
 
 
 def _with_episodes(level: float, episodes: list[tuple[int, float]], length: int = 10) -> list[float]:
@@ -52,6 +53,18 @@ def test_a_wandering_gauge_keeps_its_largest_excursion() -> None:
     assert _score(normal, incident, kind="memory_mb") == _score(normal, incident, kind="memory_mb", cfg=OLD)
 
 
+def test_a_first_failure_on_a_flat_failure_metric_is_clear_evidence() -> None:
+    flat = [100.0] * N_NORMAL
+    one_failure = [100.0 - 100.0 / 133, 100.0 - 100.0 / 133, 100.0]  # one failed request of 133, twice
+    cfg = ScoringConfig()
+    assert _score(flat, one_failure) == cfg.flat_evidence
+    assert _score(flat, one_failure, cfg=OLD) < 1.0  # the share of a quiet component's traffic
+    assert _score(flat, [85.0, 85.0, 85.0]) == 15.0  # larger falls still score by their size
+    assert _score([1.0] * N_NORMAL, [1.0, 1.0, 1.0], kind="up") == 0.0  # no change, no evidence
+    # not a failure metric: a pool of 200 threads growing by one is not news
+    assert _score([200.0] * N_NORMAL, [201.0] * 3, kind="threads") == 0.5
+
+
 def test_a_backend_behind_a_proxy_is_found_though_both_failed_once_while_healthy() -> None:
     """The caller reaches the backend directly and through a proxy (a leaf beside it). Both failed
     together once in the normal window; now the backend fails again, a little more than then, and the
@@ -78,3 +91,14 @@ def test_a_backend_behind_a_proxy_is_found_though_both_failed_once_while_healthy
 
     assert first(RcaConfig()) == "backend"
     assert first(RcaConfig(scoring=OLD)) == "proxy"  # the episode mutes the backend; the proxy's share looks worse
+
+
+def test_a_first_failure_outranks_a_few_trial_ratio_at_its_usual_worst() -> None:
+    """A quiet component that never failed fails one request in 133; a component whose ratio comes
+    from three or four calls a sample (0, 25, 50 … 100 %) hits 0 %, as it did while healthy."""
+    rng = np.random.default_rng(5)
+    few = [float(v) for v in rng.choice([0.0, 33.3, 50.0, 66.7, 100.0], N_NORMAL)]
+    normal = {"quiet_availability": [100.0] * N_NORMAL, "few_availability": few}
+    incident = {"quiet_availability": [97.8, 99.25, 100.0], "few_availability": [40.0, 0.0, 0.0]}
+    assert rank_root_causes(normal, incident).services()[0] == "quiet"
+    assert rank_root_causes(normal, incident, config=RcaConfig(scoring=OLD)).services()[0] == "few"

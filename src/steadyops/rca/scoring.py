@@ -29,6 +29,12 @@ hold on systems it has never seen:
   metric in every later incident. Such an event-like metric is calibrated by the largest excursion
   it makes **more than once**; one that wanders (a gauge, a drifting memory level) keeps its
   largest, since its wandering is what health looks like.
+* **A first failure is news.** A failure metric (availability, success, ``up``: ``semantics``
+  category ``errors``) that held one value through the whole normal window and moves the bad way
+  scores at least ``flat_evidence``, as an error count flat at zero already does. Its floored scale
+  (``rel_floor`` of the level) would otherwise make one failed request in 100 a sample score 1 and
+  one in 1000 score 0.1: the share a single failure takes says how busy the component is, not how
+  unusual the failure is. Larger falls still score by their size.
 * **Silence is evidence.** A crashed component writes no logs and is not scraped: a count of all
   its activity (``ACTIVITY_KINDS``) that was (almost) never zero in normal times and is zero through
   most of the incident, or a component whose every metric has samples in the normal window and none in the
@@ -47,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from steadyops.rca.semantics import Direction, direction_of, is_local
+from steadyops.rca.semantics import Direction, category_of, direction_of, is_local
 
 __all__ = [
     "MetricScore",
@@ -93,6 +99,9 @@ class ScoringConfig:
     recurring: bool = True
     """Calibrate an event-like metric by the largest excursion it makes more than once (see the
     module notes; off = by its largest, ablation only)."""
+    flat_failures: bool = True
+    """A failure metric flat through the normal window scores a bad change at least ``flat_evidence``
+    (see the module notes; ablation flag)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +256,16 @@ def score_metric(
         scale = _scale(base, center, cfg, quartiles)
     else:
         center, scale = robust_location_scale(base, cfg)
+    # a failure metric that held one (non-zero) value while healthy: a first failure is at least
+    # "it changed", however small a share of the traffic it is (module notes)
+    first_failure = (
+        cfg.flat_failures and cfg.flat_handling and scale > 0.0
+        and float(np.ptp(base)) == 0.0 and category_of(kind) == "errors"
+    )
 
     def bad(values: FloatArray) -> FloatArray:
-        return _oriented(_deviation(values, center, scale, cfg), direction)
+        z = _oriented(_deviation(values, center, scale, cfg), direction)
+        return np.where(z > 0.0, np.maximum(z, cfg.flat_evidence), z) if first_failure else z
 
     raw = float(np.max(_rolling_median(bad(incident), cfg.smooth)))
     event_like = cfg.recurring and quartiles[1] - quartiles[0] == 0.0
