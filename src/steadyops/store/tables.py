@@ -104,6 +104,8 @@ class AlertRow(Base):
         Index("ix_alerts_status_updated_fp", "status", "updated_at", "fingerprint"),
         Index("ix_alerts_incident_updated_fp", "incident_id", "updated_at", "fingerprint"),
         Index("ix_alerts_incident_status", "incident_id", "status"),
+        # the resolve-timeout scan, every tick: firing alerts whose endsAt has passed (0013_i13t)
+        Index("ix_alerts_status_ends_at", "status", "ends_at"),
     )
 
 
