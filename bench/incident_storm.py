@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU of the pipeline's ingestion when one incident collects a storm's targets.
 
-    python bench/incident_storm.py [--alerts 20000] [--batch 5000] [--postgres]
+    python bench/incident_storm.py [--alerts 20000] [--batch 5000] [--grown 0] [--postgres]
 
 ``--alerts`` alerts on distinct ``instance`` labels, one alert name (so one group, one incident),
 are journalled first; then the ingestion stages (dedup → mute → group → incident, ``Ingest.once``
@@ -11,6 +11,10 @@ wall time says more about the neighbours than about us) is printed; an incident 
 rewritten whole every batch shows as batches that cost more the later they come. With ``--postgres``
 (a throw-away database on the local server) the server's own CPU is not in the numbers. The last
 line printed is one JSON object.
+
+``--grown N`` first ingests N alerts of the same storm untimed (in batches of ``BATCH``), so the
+timed batches join an incident that has N targets already: the cost of a batch against the size of
+the incident it joins, without the storm's first batches in the average.
 """
 
 from __future__ import annotations
@@ -38,21 +42,26 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def journal(store: Store, n: int) -> None:
+def journal(store: Store, n: int, first: int = 0) -> None:
     alerts = [Alert(labels={"alertname": "StormDown", "instance": f"node-{i:06d}:9100", "severity": "critical"},
-                    status=AlertStatus.FIRING, starts_at=T0, source="bench") for i in range(n)]
+                    status=AlertStatus.FIRING, starts_at=T0, source="bench") for i in range(first, first + n)]
     for start in range(0, n, 5000):
         with store.transaction() as s:
             alerts_repo.insert_events(s, alerts[start:start + 5000], T0)
 
 
-def run(url: str, alerts: int, batch: int) -> dict[str, object]:
+def run(url: str, alerts: int, batch: int, grown: int = 0) -> dict[str, object]:
     store = Store(url)
     try:
-        journal(store, alerts)
         settings = Settings()
-        ingest = Ingest(store, build_stages(settings, Inventory([])), FakeClock(start=T0), settings,
-                        Inventory([]), batch)
+        clock = FakeClock(start=T0)
+        if grown:
+            journal(store, grown)
+            warm = Ingest(store, build_stages(settings, Inventory([])), clock, settings, Inventory([]), BATCH)
+            while warm.once():
+                pass
+        journal(store, alerts, first=grown)
+        ingest = Ingest(store, build_stages(settings, Inventory([])), clock, settings, Inventory([]), batch)
         per_batch: list[float] = []
         wall = time.perf_counter()
         while True:
@@ -69,7 +78,7 @@ def run(url: str, alerts: int, batch: int) -> dict[str, object]:
     finally:
         store.close()
     total = sum(per_batch)
-    return {"alerts": alerts, "batch": batch, "batches": len(per_batch), "incidents": incidents,
+    return {"alerts": alerts, "grown": grown, "batch": batch, "batches": len(per_batch), "incidents": incidents,
             "targets": targets, "cpu_s": round(total, 3), "cpu_us_per_alert": round(total / alerts * 1e6, 1),
             "first_batch_cpu_s": round(per_batch[0], 3), "last_batch_cpu_s": round(per_batch[-1], 3),
             "wall_s": round(wall, 3)}
@@ -79,6 +88,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--alerts", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=BATCH)
+    ap.add_argument("--grown", type=int, default=0, help="alerts of the storm ingested untimed first")
     ap.add_argument("--postgres", action="store_true", help="a throw-away database on the local server")
     args = ap.parse_args()
     if args.postgres:
@@ -88,16 +98,17 @@ def main() -> None:
         admin = psycopg.connect(PG_ADMIN, autocommit=True)
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            result = run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", args.alerts, args.batch)
+            result = run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", args.alerts, args.batch, args.grown)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.close()
         result["store"] = "postgresql"
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            result = run(f"sqlite:///{tmp}/storm.db", args.alerts, args.batch)
+            result = run(f"sqlite:///{tmp}/storm.db", args.alerts, args.batch, args.grown)
         result["store"] = "sqlite"
-    print(f"{result['store']}: {result['alerts']} alerts in {result['batches']} batches of {result['batch']}: "
+    grown = f" (after {result['grown']} untimed)" if result["grown"] else ""
+    print(f"{result['store']}: {result['alerts']} alerts{grown} in {result['batches']} batches of {result['batch']}: "
           f"{result['cpu_s']} s CPU ({result['cpu_us_per_alert']} us/alert), first batch "
           f"{result['first_batch_cpu_s']} s, "
           f"last {result['last_batch_cpu_s']} s; {result['incidents']} incident(s), {result['targets']} targets")
