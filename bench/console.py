@@ -31,6 +31,7 @@ from steadyops.app import build_app
 from steadyops.auth import Role
 from steadyops.config.settings import Settings
 from steadyops.server import create_server
+from steadyops.store import incident_targets
 from steadyops.store.tables import AlertRow, IncidentEventRow, IncidentRow
 from steadyops.testing.auth import token_for
 
@@ -46,11 +47,13 @@ def seed(app: object, incidents: int, per: int) -> None:
     with store.transaction() as s:
         for i in range(incidents):
             opened = now - timedelta(minutes=incidents - i)
-            s.add(IncidentRow(title=f"Alert{i % 97} on web-{i % 50}",
+            row = IncidentRow(title=f"Alert{i % 97} on web-{i % 50}",
                               status=["open", "acknowledged", "resolved"][i % 3],
                               severity=sev[i % 3], labels={"alertname": f"Alert{i % 97}"}, group_keys=[f"g{i}"],
-                              targets=[f"web-{i % 50}"], first_alert_at=opened, opened_at=opened, last_alert_at=opened))
-        s.flush()
+                              target_count=0, first_alert_at=opened, opened_at=opened, last_alert_at=opened)
+            s.add(row)
+            s.flush()
+            incident_targets.add(s, row, [f"web-{i % 50}"], opened)
         ids = [r for (r,) in s.execute(IncidentRow.__table__.select().with_only_columns(IncidentRow.id))]
         for n, incident_id in enumerate(ids):
             for k in range(per):

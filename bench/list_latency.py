@@ -51,7 +51,7 @@ from steadyops.config.settings import Settings
 from steadyops.server import create_server
 from steadyops.store import counts
 from steadyops.store import incidents as incidents_repo
-from steadyops.store.tables import AlertRow, IncidentRow
+from steadyops.store.tables import AlertRow, IncidentRow, IncidentTargetRow
 from steadyops.testing.auth import bearer, token_for
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -68,8 +68,11 @@ def fill(app: Any, incidents: int, alerts_each: int) -> None:
         conn.execute(insert(IncidentRow.__table__), [  # type: ignore[arg-type]
             {"id": i, "title": f"disk full on db-{i}", "status": ("open", "acknowledged", "resolved")[i % 3],
              "severity": "critical" if i % 5 == 0 else "warning", "labels": {"alertname": "DiskFull"},
-             "group_keys": [f"g{i}"], "targets": [f"db-{i}"], "first_alert_at": T0, "opened_at": T0,
+             "group_keys": [f"g{i}"], "target_count": 1, "first_alert_at": T0, "opened_at": T0,
              "last_alert_at": T0} for i in range(1, incidents + 1)])
+        conn.execute(insert(IncidentTargetRow.__table__), [  # type: ignore[arg-type]
+            {"incident_id": i, "target": f"db-{i}", "position": 0, "first_seen_at": T0}
+            for i in range(1, incidents + 1)])
     n = 0
     for i in range(1, incidents + 1):
         for j in range(alerts_each):

@@ -17,7 +17,7 @@ def seed(app: App, incidents: int, alerts_each: int) -> None:
     with app.store.transaction() as s:
         for i in range(incidents):
             row = IncidentRow(title=f"incident {i}", status="open" if i % 3 else "resolved", severity="warning",
-                              labels={}, group_keys=[], targets=[], first_alert_at=T0, opened_at=T0, last_alert_at=T0)
+                              labels={}, group_keys=[], first_alert_at=T0, opened_at=T0, last_alert_at=T0)
             s.add(row)
             s.flush()
             for j in range(alerts_each):

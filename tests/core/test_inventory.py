@@ -69,3 +69,19 @@ def test_resolve_by_name_address_and_host() -> None:
     assert inv.resolve("fd00::7") == "v6"
     assert inv.resolve("127.0.0.1") is None  # the address-less target is not indexed as localhost
     assert inv.resolve("") is None
+
+
+def test_within_is_distance_walked_once() -> None:
+    """Convergence asks ``within`` (one walk from the alert's target) what it asked ``distance`` per
+    pair: the same hops, the same None beyond ``max_hops``, and a name outside the inventory is
+    only itself."""
+    inv = Inventory([Target(name="db", kind="x", address="10.0.0.1"),
+                     Target(name="api", kind="x", address="10.0.0.2", depends_on=["db"]),
+                     Target(name="web", kind="x", address="10.0.0.3", depends_on=["api"]),
+                     Target(name="cache", kind="x", address="10.0.0.4"),
+                     Target(name="edge", kind="x", address="10.0.0.5", depends_on=["web", "cache"])])
+    names = [*inv.targets, "raw-host:9100"]
+    for hops in (0, 1, 2, 3):
+        for a in names:
+            assert inv.within(a, hops) == {b: d for b in names if (d := inv.distance(a, b, hops)) is not None}
+    assert inv.within("db", 2) == {"db": 0, "api": 1, "web": 2}

@@ -32,7 +32,7 @@ from steadyops.core.models import Alert, AlertStatus, Matcher, Silence
 from steadyops.pipeline.context import AlertBatch, Context, Stage
 from steadyops.pipeline.ingester import Ingest, build_stages
 from steadyops.pipeline.route import Route
-from steadyops.store import Store, counts
+from steadyops.store import Store, counts, incident_targets
 from steadyops.store import alerts as alerts_repo
 from steadyops.store import silences as silences_repo
 from steadyops.store.tables import AlertEventRow, AlertRow, GroupAlertRow, GroupRow, IncidentRow
@@ -177,6 +177,7 @@ def state(store: Store) -> dict[str, Any]:
             if a.incident_id is not None:
                 members.setdefault(a.incident_id, []).append(a.fingerprint)
         names = {i: min(fps) for i, fps in members.items()}  # an incident, told apart by its alerts
+        targets = incident_targets.by_incident(s, incidents)
         assert set(names) == set(incidents)  # no incident without alerts
 
         def name(incident_id: int | None) -> str | None:
@@ -187,9 +188,9 @@ def state(store: Store) -> dict[str, Any]:
             "groups": {g.key: (g.route_id, g.receiver, g.labels, g.next_flush_at, name(g.incident_id))
                        for g in s.scalars(select(GroupRow))},
             "members": sorted(s.execute(select(GroupAlertRow.group_key, GroupAlertRow.fingerprint)).tuples()),
-            "incidents": {names[i]: (r.status, r.severity, r.labels, sorted(r.targets), sorted(r.group_keys),
-                                    r.alert_count, r.firing_count, r.first_alert_at, r.opened_at, r.resolved_by,
-                                    sorted(members[i]))
+            "incidents": {names[i]: (r.status, r.severity, r.labels, sorted(targets[i]), r.target_count,
+                                    sorted(r.group_keys), r.alert_count, r.firing_count, r.first_alert_at,
+                                    r.opened_at, r.resolved_by, sorted(members[i]))
                           for i, r in incidents.items()},
             "drift": counts.drifted(s),
             "pending": alerts_repo.count_pending(s),

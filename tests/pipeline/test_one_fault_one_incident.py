@@ -18,6 +18,7 @@ from steadyops.core.clock import FakeClock
 from steadyops.core.inventory import Target
 from steadyops.core.models import CheckResult, CheckStatus
 from steadyops.plugins import Registry
+from steadyops.store import incident_targets
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import AlertRow, IncidentRow
 
@@ -139,4 +140,5 @@ async def test_unrelated_targets_stay_apart(make_app: Any, tmp_path: Path, fake_
     await run_for(app, fake_clock, 1)
     BROKEN.update({"d1", "lone"})
     await run_for(app, fake_clock, 6)
-    assert sorted(sorted(i.targets) for i in incidents(app)) == [["d1"], ["lone"]]
+    with app.store.transaction() as s:
+        assert sorted(sorted(incident_targets.of(s, i.id)) for i in incidents(app)) == [["d1"], ["lone"]]

@@ -33,6 +33,7 @@ from steadyops.operations.changes.model import ChangeIn
 from steadyops.reports.periodic import build, period_bounds
 from steadyops.reports.periodic_render import render_html, render_markdown, render_short
 from steadyops.server import create_server
+from steadyops.store import incident_targets
 from steadyops.store.tables import (
     ActionRunRow,
     AlertEventRow,
@@ -52,7 +53,7 @@ def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> datetime:
 
 
 def _incident(**kw: Any) -> IncidentRow:
-    base: dict[str, Any] = {"status": "open", "severity": "critical", "labels": {}, "targets": ["web"]}
+    base: dict[str, Any] = {"status": "open", "severity": "critical", "labels": {}}
     base.update(kw)
     base.setdefault("last_alert_at", base["opened_at"])
     return IncidentRow(**base)
@@ -78,6 +79,8 @@ def seeded(make_app: Any, fake_clock: FakeClock) -> App:
         after = _incident(title="after", first_alert_at=at(12, 0), opened_at=at(12, 0, 0, 1))
         s.add_all([a, b, c, before, after])
         s.flush()
+        for inc in (a, b, c, before, after):
+            incident_targets.add(s, inc, ["web"], inc.opened_at)
         s.add(DiagnosisRow(incident_id=a.id, created_at=at(6, 9, 3, 30), mode="deterministic", summary="web",
                            confidence=0.9, inconclusive=False, candidates=[], runbooks=[], actions=[],
                            evidence=[{"kind": "change", "target": "web", "change_id": chg1.id}]))

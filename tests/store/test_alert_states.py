@@ -40,7 +40,7 @@ def state(fp: str, starts: datetime, incident: int | None, status: str = "firing
 def test_new_alerts_read_back_like_orm_rows(store: Store) -> None:
     cet = datetime(2026, 5, 1, 14, 0, tzinfo=UTC).astimezone()  # an offset other than UTC
     with store.transaction() as session:
-        incident = IncidentRow(title="t", status="open", severity="critical", labels={}, group_keys=[], targets=[],
+        incident = IncidentRow(title="t", status="open", severity="critical", labels={}, group_keys=[],
                                first_alert_at=NOW, opened_at=NOW, last_alert_at=NOW)
         session.add(incident)
         session.flush()
@@ -68,7 +68,7 @@ def test_new_alerts_read_back_like_orm_rows(store: Store) -> None:
 
 def test_moves_between_incidents_keep_counts(store: Store) -> None:
     with store.transaction() as session:
-        a, b = (IncidentRow(title=t, status="open", severity="warning", labels={}, group_keys=[], targets=[],
+        a, b = (IncidentRow(title=t, status="open", severity="warning", labels={}, group_keys=[],
                             first_alert_at=NOW, opened_at=NOW, last_alert_at=NOW) for t in "ab")
         session.add_all([a, b])
         session.flush()

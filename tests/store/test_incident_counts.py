@@ -176,7 +176,7 @@ def test_a_rolled_back_transaction_rolls_the_counts_back(make_app: Any, fake_clo
     app = build(make_app, tmp_path)
     now = fake_clock.now()
     with app.store.transaction() as s:
-        inc = IncidentRow(title="t", status="open", severity="warning", labels={}, group_keys=[], targets=[],
+        inc = IncidentRow(title="t", status="open", severity="warning", labels={}, group_keys=[],
                           first_alert_at=now, opened_at=now, last_alert_at=now)
         s.add(inc)
         s.flush()
@@ -230,7 +230,7 @@ def test_concurrent_writers_lose_no_count_on_postgresql(make_app: Any, pg_url: s
     app = make_app(database_url=pg_url)
     now = fake_clock.now()
     with app.store.transaction() as s:
-        inc = IncidentRow(title="shared", status="open", severity="warning", labels={}, group_keys=[], targets=[],
+        inc = IncidentRow(title="shared", status="open", severity="warning", labels={}, group_keys=[],
                           first_alert_at=now, opened_at=now, last_alert_at=now)
         s.add(inc)
         s.flush()

@@ -68,7 +68,7 @@ def test_failed_transaction_writes_nothing(store: Store) -> None:
 
 def test_incident_transitions(store: Store) -> None:
     with store.transaction() as s:
-        row = IncidentRow(title="t", status="open", severity="critical", labels={}, group_keys=[], targets=[],
+        row = IncidentRow(title="t", status="open", severity="critical", labels={}, group_keys=[],
                           first_alert_at=NOW, opened_at=NOW, last_alert_at=NOW)
         s.add(row)
         s.flush()

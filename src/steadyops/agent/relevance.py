@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steadyops.agent.commands import normalise
+from steadyops.store import incident_targets
 from steadyops.store.tables import IncidentRow
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.:-]*[a-z0-9]|[a-z0-9]|[\u4e00-\u9fff]+")
@@ -27,9 +28,9 @@ def words(text: str) -> set[str]:
     return {w for w in _WORD.findall(normalise(text)) if w not in _STOP and len(w) > 1}
 
 
-def _haystack(row: IncidentRow) -> set[str]:
+def _haystack(row: IncidentRow, targets: list[str]) -> set[str]:
     parts = [row.title, *(f"{k}={v}" for k, v in (row.labels or {}).items()), *(str(v) for v in row.labels.values()),
-             *(str(t) for t in row.targets or [])]
+             *targets]
     return words(" ".join(parts))
 
 
@@ -38,7 +39,8 @@ def relevant_incidents(session: Session, question: str, *, limit: int = 5, scan:
     rows = list(session.scalars(select(IncidentRow).where(IncidentRow.status != "resolved")
                                 .order_by(IncidentRow.id.desc()).limit(scan)))
     asked = words(question)
-    scored = [(len(asked & _haystack(r)), r) for r in rows]
+    targets = incident_targets.by_incident(session, [r.id for r in rows])
+    scored = [(len(asked & _haystack(r, targets[r.id])), r) for r in rows]
     named = [r for score, r in sorted(scored, key=lambda sr: (-sr[0], -sr[1].id)) if score > 0]
     rest = [r for r in rows if r not in named]
     return (named + rest)[:limit]

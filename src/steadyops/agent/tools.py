@@ -111,7 +111,7 @@ class PlatformToolset(Toolset):
             assert isinstance(p, IncidentParams)
             with self.app.store.transaction() as s:
                 rows = incidents_repo.list_rows(s, status=p.status, limit=p.limit)
-                return [incidents_repo.to_model(s, r).model_dump(mode="json", exclude={"alerts"}) for r in rows]
+                return [inc.model_dump(mode="json", exclude={"alerts"}) for inc in incidents_repo.to_models(s, rows)]
 
         async def alerts(p: BaseModel) -> Any:
             assert isinstance(p, AlertParams)

@@ -154,7 +154,7 @@ def list_incidents(
     incidents, alert counts read from each row (kept as alerts change), never counted per call."""
     with app.store.transaction() as session:
         rows = incidents_repo.list_rows(session, status=status.value if status else None, limit=limit, before=cursor)
-        summaries = [IncidentSummary.of(incidents_repo.to_model(session, r)) for r in rows]
+        summaries = [IncidentSummary.of(inc) for inc in incidents_repo.to_models(session, rows)]
     headers = {NEXT_CURSOR: str(rows[-1].id)} if len(rows) == limit else None
     return Response(SUMMARIES.dump_json(summaries), media_type="application/json", headers=headers)
 

@@ -155,5 +155,24 @@ class Inventory:
                     queue.append((nxt, d + 1))
         return None
 
+    def within(self, name: str, max_hops: int) -> dict[str, int]:
+        """Every target within ``max_hops`` of ``name`` in the undirected dependency graph, with its
+        distance; ``name`` itself at 0 (inventory target or not). The same relation as
+        :meth:`distance`, walked once: convergence asks "which incident has a target near this one",
+        and one walk from the alert's target beats a walk per target of every open incident."""
+        found = {name: 0}
+        if name not in self._adj:
+            return found
+        queue: deque[tuple[str, int]] = deque([(name, 0)])
+        while queue:
+            node, d = queue.popleft()
+            if d >= max_hops:
+                continue
+            for nxt in self._adj[node]:
+                if nxt not in found:
+                    found[nxt] = d + 1
+                    queue.append((nxt, d + 1))
+        return found
+
     def dependencies(self, name: str) -> list[str]:
         return list(self.targets[name].depends_on) if name in self.targets else []

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from steadyops.core.i18n import Lang
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import CheckStatus
+from steadyops.store import incident_targets
 from steadyops.store.tables import AlertRow, CheckResultRow, IncidentRow
 
 LOOKBACK = timedelta(minutes=15)
@@ -68,7 +69,7 @@ class ChainEvidence:
 
     def __call__(self, session: Session, incident: IncidentRow, alerts: Sequence[AlertRow], scope: set[str],
                  score: dict[str, float], now: datetime) -> list[dict[str, Any]]:
-        symptoms = [str(t) for t in incident.targets if str(t) in self.inventory.targets]
+        symptoms = [t for t in incident_targets.of(session, incident.id) if t in self.inventory.targets]
         if not symptoms:
             return []
         reach: set[str] = set()

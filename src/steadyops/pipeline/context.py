@@ -19,6 +19,7 @@ from steadyops.core.inventory import Inventory
 from steadyops.core.models import Alert
 from steadyops.store import alert_states
 from steadyops.store.alert_states import AlertState
+from steadyops.store.incident_targets import TargetIndex
 from steadyops.store.tables import GroupRow, IncidentRow
 
 
@@ -56,10 +57,14 @@ class Context:
     recent_incidents: list[IncidentRow] | None = None
     #: incident id -> alerts that joined it in this batch (one timeline entry each, at the end)
     joined: dict[int, list[str]] = field(default_factory=dict)
-    #: id(incident row) -> (its targets list, the same as a set): membership tests in a storm
-    incident_targets: dict[int, tuple[list[str], set[str]]] = field(default_factory=dict)
+    #: which incidents have the targets this batch names, and the targets it gives them (saved with
+    #: the alerts): a storm's incident has tens of thousands, and the batch asks only about its own
+    targets: TargetIndex = field(init=False)
     #: (group key, fingerprint) memberships to insert at :meth:`save`
     new_members: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.targets = TargetIndex(self.session)
 
     def load_alerts(self, fingerprints: list[str]) -> None:
         missing = [fp for fp in set(fingerprints) if fp not in self.alert_rows]
@@ -88,7 +93,8 @@ class Context:
         return self.incident_rows[incident_id]
 
     def save(self) -> None:
-        """Write the batch's changed alerts and new group memberships (see ``store/alert_states``).
+        """Write the batch's changed alerts, new group memberships (see ``store/alert_states``) and
+        the incidents' new targets (``store/incident_targets``).
 
         Called before anything reads alerts back with SQL (auto-resolve) and at the end of the batch;
         a second call writes only what changed since the first."""
@@ -97,6 +103,7 @@ class Context:
         if self.new_members:
             alert_states.add_members(self.session, self.new_members)
             self.new_members = []
+        self.targets.save(self.now)
 
 
 class Stage(Protocol):

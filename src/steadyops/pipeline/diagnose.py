@@ -30,6 +30,7 @@ from steadyops.rca.live import spans_from_jaeger
 from steadyops.sources.jaeger import JaegerQuery
 from steadyops.sources.logs import LogSources, log_evidence
 from steadyops.sources.promql import PromQL
+from steadyops.store import incident_targets
 from steadyops.store.tables import AlertRow, CheckResultRow, DiagnosisRow, IncidentRow
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class Diagnoser:
 
     def diagnose(self, session: Session, incident: IncidentRow, now: datetime) -> Diagnosis:
         alerts = list(session.scalars(select(AlertRow).where(AlertRow.incident_id == incident.id)))
-        targets = [str(t) for t in incident.targets]
+        targets = incident_targets.of(session, incident.id)
         scope = self._neighbourhood(targets)
         ev = suspects.Evidence()
         score = ev.score

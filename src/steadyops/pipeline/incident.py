@@ -13,15 +13,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
 
 from steadyops.config.settings import ConvergenceConfig
 from steadyops.core.inventory import Inventory
 from steadyops.core.models import AlertStatus, IncidentStatus, Severity
 from steadyops.pipeline import timings
 from steadyops.pipeline.context import AlertBatch, Context
+from steadyops.store import incident_targets
 from steadyops.store import incidents as incidents_repo
 from steadyops.store.alert_states import AlertState
+from steadyops.store.incident_targets import TargetIndex
 from steadyops.store.tables import AlertRow, GroupRow, IncidentRow
 
 JOINED_LISTED = 10
@@ -39,13 +40,14 @@ def serialise(session: Session) -> bool:
     Why one lock for every incident, when ingestion batches are otherwise partitioned by group: which
     incident an alert joins is a decision over *other* groups' incidents (convergence over the topology,
     reopening a recent one), so two batches deciding at once could each open an incident for one fault
-    (neither sees the other's, not committed yet), or both rewrite one incident's targets and group keys
-    from what each read (the later write drops the earlier one's). Held from the batch's first incident
-    decision to its commit, the incident stages of all ingesters (and a flush's, which attaches alerts
-    unmuted since they arrived) run one after another, each on what the ones before committed: the
-    result is the one a single ingester would reach, while journal reads, dedup, muting and grouping
-    still run side by side. A batch takes it before it writes any row (stages do not flush before
-    the incident stage), so it never waits for it holding a row another ingester needs.
+    (neither sees the other's, not committed yet), or both rewrite one incident's group keys from what
+    each read (the later write drops the earlier one's; its targets are rows, inserted once). Held from
+    the batch's first incident decision to its commit, the incident stages of all ingesters (and a
+    flush's, which attaches alerts unmuted since they arrived) run one after another, each on what the
+    ones before committed: the result is the one a single ingester would reach, while journal reads,
+    dedup, muting and grouping still run side by side. A batch takes it before it writes any row
+    (stages do not flush before the incident stage), so it never waits for it holding a row another
+    ingester needs.
 
     SQLite: nothing to do, one writer at a time already."""
     if session.get_bind().dialect.name != "postgresql":
@@ -67,6 +69,15 @@ def alert_target(labels: dict[str, str], conv: ConvergenceConfig, inventory: Inv
     return ""
 
 
+def near(target: str, conv: ConvergenceConfig, inventory: Inventory) -> dict[str, int]:
+    """The targets an alert on ``target`` may converge with (itself at 0 hops, linked ones within
+    ``max_hops``): what convergence and reopening look for among incidents' targets. Empty when
+    convergence is off or the alert names no target."""
+    if not conv.enabled or not target:
+        return {}
+    return inventory.within(target, conv.max_hops)
+
+
 def _title(labels: dict[str, str], target: str) -> str:
     name = labels.get("alertname", "alert")
     return f"{name} @ {target}" if target else name
@@ -78,6 +89,8 @@ class Rows:
     def __init__(self, session: Session, ctx: Context | None = None) -> None:
         self.session = session
         self.ctx = ctx
+        #: the batch's, or one of its own for an alert attached outside a batch (saved by :func:`attach`)
+        self.targets: TargetIndex = ctx.targets if ctx is not None else TargetIndex(session)
 
     def group(self, key: str) -> GroupRow | None:
         if self.ctx is not None:
@@ -88,6 +101,13 @@ class Rows:
 
     def incident(self, incident_id: int) -> IncidentRow | None:
         return self.ctx.incident(incident_id) if self.ctx is not None else self.session.get(IncidentRow, incident_id)
+
+    def load_recent(self, since: datetime) -> None:
+        """Load the batch's recent open incidents once. Before any is opened or reopened: those are
+        appended to the list (:meth:`opened`), and a query after a reopen would not see it (the
+        batch does not flush its changes until it saves)."""
+        if self.ctx is not None and self.ctx.recent_incidents is None:
+            self.ctx.recent_incidents = incidents_repo.open_rows_since(self.session, since)
 
     def recent(self, since: datetime) -> list[IncidentRow]:
         if self.ctx is None:
@@ -105,15 +125,6 @@ class Rows:
         else:
             self.ctx.joined.setdefault(incident_id, []).append(what)
 
-    def targets(self, incident: IncidentRow) -> set[str]:
-        """The incident's targets as a set (membership per alert in O(1)), kept for the batch."""
-        if self.ctx is None:
-            return {str(t) for t in incident.targets}
-        found = self.ctx.incident_targets.get(id(incident))
-        if found is None or found[0] is not incident.targets:  # reloaded or reassigned since: rebuild
-            found = self.ctx.incident_targets[id(incident)] = (incident.targets, {str(t) for t in incident.targets})
-        return found[1]
-
     def opened(self, incident: IncidentRow) -> None:
         if self.ctx is not None:
             self.ctx.incident_rows[incident.id] = incident
@@ -122,13 +133,17 @@ class Rows:
 
 
 def attach(session: Session, row: AlertRow | AlertState, group_keys: list[str], now: datetime,
-           conv: ConvergenceConfig, inventory: Inventory, ctx: Context | None = None) -> IncidentRow:
-    """Put a firing alert into its incident: its group's, a linked target's, or a new one."""
+           conv: ConvergenceConfig, inventory: Inventory, ctx: Context | None = None,
+           target: str | None = None) -> IncidentRow:
+    """Put a firing alert into its incident: its group's, a linked target's, or a new one.
+    ``target``: the alert's (:func:`alert_target`), when the caller has it already."""
     serialise(session)  # held already in a pipeline batch (IncidentStage) or a flush (Pipeline.flush_once)
     rows = Rows(session, ctx)
-    target = alert_target(row.labels, conv, inventory)
-    incident = (_group_incident(rows, group_keys) or _converge(rows, target, now, conv, inventory)
-                or _reopen(rows, target, now, conv, inventory))
+    if target is None:
+        target = alert_target(row.labels, conv, inventory)
+    linked = near(target, conv, inventory)
+    incident = (_group_incident(rows, group_keys) or _converge(rows, linked, now, conv)
+                or _reopen(rows, linked, target, now, conv))
     if incident is None:
         incident = IncidentRow(
             title=_title(row.labels, target),
@@ -136,7 +151,7 @@ def attach(session: Session, row: AlertRow | AlertState, group_keys: list[str], 
             severity=Severity.parse(row.labels.get("severity")).value,
             labels=dict(row.labels),
             group_keys=[],
-            targets=[],
+            target_count=0,
             first_alert_at=row.starts_at,
             opened_at=now,
             last_alert_at=now,
@@ -146,6 +161,8 @@ def attach(session: Session, row: AlertRow | AlertState, group_keys: list[str], 
         rows.opened(incident)
         incidents_repo.add_event(session, incident.id, now, "opened", incident.title)
     _join(rows, incident, row, group_keys, target, now)
+    if ctx is None:
+        rows.targets.save(now)
     return incident
 
 
@@ -159,31 +176,40 @@ def _group_incident(rows: Rows, group_keys: list[str]) -> IncidentRow | None:
     return None
 
 
-def _converge(rows: Rows, target: str, now: datetime, conv: ConvergenceConfig,
-              inventory: Inventory) -> IncidentRow | None:
-    if not conv.enabled or not target:
+def _converge(rows: Rows, linked: dict[str, int], now: datetime, conv: ConvergenceConfig) -> IncidentRow | None:
+    """The recent open incident with a target nearest the alert's (fewest hops, then the oldest).
+
+    Asked from the alert's side: for each target within reach, which incidents have it (the batch's
+    :class:`TargetIndex`), rather than walking every target of every open incident per alert."""
+    if not linked:
         return None
-    best: tuple[int, int, IncidentRow] | None = None
-    for inc in rows.recent(now - timedelta(seconds=conv.window)):
-        for other in inc.targets:
-            hops = inventory.distance(target, str(other), conv.max_hops)
-            # hops == 0 is the same target: one fault on one target is one incident, whatever
-            # group its alerts were routed to
-            if hops is not None and (best is None or (hops, inc.id) < best[:2]):
-                best = (hops, inc.id, inc)
-    return best[2] if best else None
+    since = now - timedelta(seconds=conv.window)
+    rows.load_recent(since)
+    holders = {(hops, incident_id) for other, hops in linked.items() for incident_id in rows.targets.holders(other)}
+    if not holders:
+        return None
+    recent = {inc.id: inc for inc in rows.recent(since)}
+    # hops == 0 is the same target: one fault on one target is one incident, whatever group its
+    # alerts were routed to
+    best = min(((hops, incident_id) for hops, incident_id in holders if incident_id in recent), default=None)
+    return recent[best[1]] if best is not None else None
 
 
-def _reopen(rows: Rows, target: str, now: datetime, conv: ConvergenceConfig,
-            inventory: Inventory) -> IncidentRow | None:
+def _reopen(rows: Rows, linked: dict[str, int], target: str, now: datetime,
+            conv: ConvergenceConfig) -> IncidentRow | None:
     """A fault that flaps (open, resolve, open again within ``reopen_window``) stays one incident."""
-    if not conv.enabled or not target or conv.reopen_window <= 0:
+    if not linked or conv.reopen_window <= 0:
         return None
     since = now - timedelta(seconds=conv.reopen_window)
-    for inc in incidents_repo.recently_auto_resolved(rows.session, since):
-        if any(inventory.distance(target, str(other), conv.max_hops) is not None or other == target
-               for other in inc.targets):
+    resolved = incidents_repo.recently_auto_resolved(rows.session, since)
+    if not resolved:
+        return None
+    found = incident_targets.holding(rows.session, linked, among=[inc.id for inc in resolved])
+    having = {incident_id for ids in found.values() for incident_id in ids}
+    for inc in resolved:  # the newest first
+        if inc.id in having:
             incidents_repo.reopen(rows.session, inc, now, f"{target} failing again")
+            rows.targets.adopt(inc.id)
             rows.opened(inc)
             return inc
     return None
@@ -193,8 +219,8 @@ def _join(rows: Rows, incident: IncidentRow, row: AlertRow | AlertState, group_k
           now: datetime) -> None:
     """Attach the alert and fold it into the incident. A storm joins thousands of alerts to one
     incident per batch, so each column is written only when it changes (every ORM write is an
-    event) and ``targets`` grows in place: copying a list of thousands per alert made a batch
-    quadratic. ``flag_modified`` tells the flush about the in-place change."""
+    event), and a new target is one row for the batch to insert (``store/incident_targets``), not
+    a rewrite of the incident's whole list."""
     row.incident_id = incident.id
     for key in group_keys:
         group = rows.group(key)
@@ -202,10 +228,8 @@ def _join(rows: Rows, incident: IncidentRow, row: AlertRow | AlertState, group_k
             group.incident_id = incident.id
         if key not in incident.group_keys:
             incident.group_keys = [*incident.group_keys, key]
-    if target and target not in rows.targets(incident):
-        incident.targets.append(target)
-        rows.targets(incident).add(target)
-        flag_modified(incident, "targets")
+    if target:
+        rows.targets.add(incident, target)
     sev = Severity.parse(row.labels.get("severity"))
     if sev.rank > Severity(incident.severity).rank:
         incident.severity = sev.value
@@ -248,6 +272,7 @@ class IncidentStage:
             self._lock_rows(batch, ctx, group_incidents)
         else:
             ctx.load_incidents(group_incidents)
+        targets = self._probe(batch, ctx)
         for alert in batch.alerts:
             row = ctx.alert_rows.get(alert.fingerprint)
             if row is None:
@@ -256,7 +281,7 @@ class IncidentStage:
                 if alert.fingerprint in batch.muted or row.incident_id is not None:
                     continue
                 attach(ctx.session, row, batch.groups.get(alert.fingerprint, []), ctx.now, self.conv,
-                       self.inventory, ctx)
+                       self.inventory, ctx, targets.get(alert.fingerprint))
             elif row.incident_id is not None:
                 touched.add(row.incident_id)
         for incident_id, joined in sorted(ctx.joined.items()):
@@ -307,3 +332,31 @@ class IncidentStage:
         if attaching and self.conv.enabled:  # the convergence candidates, as Rows.recent would load them
             ctx.recent_incidents = [row for row in found if row.status != IncidentStatus.RESOLVED.value
                                     and row.last_alert_at >= since]
+
+    def _probe(self, batch: AlertBatch, ctx: Context) -> dict[str, str]:
+        """Returns the target of each new firing alert by fingerprint (for :func:`attach`), after
+        asking the database once which open incidents have the targets convergence will ask about.
+
+        Convergence runs for an alert whose groups have no open incident: the first such alert of
+        each group (the incident it gets becomes the group's, and the group's later alerts join it).
+        So those are probed, with the targets linked to them; a storm's thousands of alerts in one
+        group ask nothing. Any other alert that does converge asks about its targets then."""
+        targets: dict[str, str] = {}
+        names: set[str] = set()
+        seen: set[tuple[str, ...]] = set()
+        rows = Rows(ctx.session, ctx)
+        for alert in batch.alerts:
+            row = ctx.alert_rows.get(alert.fingerprint)
+            if (row is None or alert.status is not AlertStatus.FIRING or alert.fingerprint in batch.muted
+                    or row.incident_id is not None):
+                continue
+            target = targets[alert.fingerprint] = alert_target(row.labels, self.conv, self.inventory)
+            keys = tuple(batch.groups.get(alert.fingerprint, []))
+            if not target or not self.conv.enabled or (keys and keys in seen):
+                continue
+            seen.add(keys)
+            if _group_incident(rows, list(keys)) is None:
+                names.add(target)
+                names.update(near(target, self.conv, self.inventory))
+        ctx.targets.probe(names)
+        return targets

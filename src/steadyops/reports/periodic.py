@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from steadyops.operations.changes import repo as changes_repo
 from steadyops.pipeline import timings
+from steadyops.store import incident_targets
 from steadyops.store.tables import (
     ActionRunRow,
     AlertEventRow,
@@ -153,12 +154,13 @@ def build(session: Session, period: Period | str, start: datetime, end: datetime
                                                                IncidentRow.opened_at < end)
                                      .order_by(IncidentRow.opened_at)))
     named = _incident_changes(session, [i.id for i in incidents])
+    targets = incident_targets.by_incident(session, [i.id for i in incidents])
     lines: list[IncidentLine] = []
     for inc in incidents:
         onset = min(inc.last_ok_at, inc.first_alert_at) if inc.last_ok_at else inc.first_alert_at
         spans = timings.timings(onset, inc.opened_at, inc.located_at, inc.resolved_at)
         lines.append(IncidentLine(id=inc.id, title=inc.title, severity=inc.severity, status=inc.status,
-                                  opened_at=inc.opened_at, targets=[str(t) for t in inc.targets], timings=spans,
+                                  opened_at=inc.opened_at, targets=targets[inc.id], timings=spans,
                                   acknowledge_seconds=timings.seconds(inc.opened_at, inc.acknowledged_at),
                                   changes=named.get(inc.id, [])))
     mttx = {}

@@ -93,20 +93,22 @@ _JOURNAL_PG = (("fingerprint", "text"), ("status", "text"), ("starts_at", "times
 
 
 def pg_insert_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]],
-                   *, extra: tuple[str, str] | None = None, tail: str = "") -> CursorResult[Any]:
+                   *, extra: tuple[str, str] | None = None, tail: str = "", wrap: str = "{}") -> CursorResult[Any]:
     """``INSERT … SELECT … FROM unnest(one array per column)`` on PostgreSQL, values in stored form.
 
     The statement's text is the same whatever the number of rows, so psycopg converts its placeholders
     once and keeps it; a multi-row VALUES of a thousand rows was a new 40 kB statement every time,
     scanned for placeholders in Python (the largest single cost of a pipeline batch on PostgreSQL).
-    ``extra`` is one more column set to a constant SQL expression for every row."""
+    ``extra`` is one more column set to a constant SQL expression for every row; ``wrap`` a statement
+    the INSERT goes into at ``{}`` (a CTE that aggregates what it RETURNS, say)."""
     names = [name for name, _type in columns]
     select_list = "*"
     if extra is not None:
         names.append(extra[0])
         select_list = f"u.*, {extra[1]}"
     arrays = ", ".join(f"%b::{sql_type}[]" for _name, sql_type in columns)  # binary: no escaping per element
-    sql = f"INSERT INTO {table} ({', '.join(names)}) SELECT {select_list} FROM unnest({arrays}) AS u {tail}"
+    insert = f"INSERT INTO {table} ({', '.join(names)}) SELECT {select_list} FROM unnest({arrays}) AS u {tail}"
+    sql = wrap.replace("{}", insert)
     values = tuple(list(column) for column in zip(*rows, strict=True)) if rows else tuple([] for _ in columns)
     return conn.exec_driver_sql(sql, values)
 

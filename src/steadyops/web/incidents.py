@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from steadyops.api.incidents import IncidentDetail, act_on_incident, incident_detail
 from steadyops.auth import Principal
+from steadyops.store import incident_targets
 from steadyops.store.tables import IncidentRow
 from steadyops.web.charts import sparkline
 from steadyops.web.render import render
@@ -45,9 +46,11 @@ def list_incidents(request: Request, *, status: str | None, severity: str | None
     with app.store.transaction() as s:
         rows = list(s.scalars(stmt.limit(limit * 10 if wanted else limit)))
         if wanted:
-            rows = [r for r in rows if wanted in (r.targets or []) or wanted in (r.labels or {}).values()][:limit]
+            naming = incident_targets.holding(s, [wanted], among=[r.id for r in rows]).get(wanted, set())
+            rows = [r for r in rows if r.id in naming or wanted in (r.labels or {}).values()][:limit]
+        targets = incident_targets.by_incident(s, [r.id for r in rows])
         return [{"id": r.id, "title": r.title, "status": r.status, "severity": r.severity,
-                 "targets": list(r.targets or []), "opened_at": r.opened_at, "last_alert_at": r.last_alert_at,
+                 "targets": targets[r.id], "opened_at": r.opened_at, "last_alert_at": r.last_alert_at,
                  "alerts": r.alert_count, "firing": r.firing_count} for r in rows]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from steadyops.auth import Principal
 from steadyops.core.errors import NotFound
 from steadyops.core.inventory import Inventory
+from steadyops.store import incident_targets
 from steadyops.store.tables import CheckStateRow, IncidentRow
 from steadyops.web.render import render
 from steadyops.web.session import app_of, lang_of, viewer
@@ -98,9 +99,9 @@ def node_page(request: Request, name: str, me: Annotated[Principal, Depends(view
         raise NotFound(f"target {name!r} is not in the inventory")
     with app.store.transaction() as s:
         states = list(s.scalars(select(CheckStateRow).where(CheckStateRow.target == name)))
-        incidents: list[Any] = [r for r in s.scalars(select(IncidentRow).where(IncidentRow.status != "resolved")
-                                                      .order_by(IncidentRow.id.desc()).limit(500))
-                                if name in (r.targets or [])]
+        naming = incident_targets.holding(s, [name], open_only=True).get(name, set())
+        incidents: list[Any] = list(s.scalars(select(IncidentRow).where(IncidentRow.id.in_(sorted(naming)))
+                                              .order_by(IncidentRow.id.desc()).limit(500))) if naming else []
         s.expunge_all()
     checks = [c.name for c in app.registry.checks_for(target.kind)]
     return render(request, "node.html.j2", lang=lang_of(request), target=target, states=states, checks=checks,

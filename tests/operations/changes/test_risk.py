@@ -12,6 +12,7 @@ from steadyops.config.operations import ChangesSettings, FreezeWindow
 from steadyops.core.clock import FakeClock
 from steadyops.operations.changes.model import ChangeIn
 from steadyops.operations.changes.risk import assess, dependents
+from steadyops.store import incident_targets
 from steadyops.store.tables import CheckStateRow, IncidentRow
 
 COMPLETE = {"ticket": "OPS-1", "rollback_plan": "redeploy previous tag", "description": "bump", "author": "alice"}
@@ -38,9 +39,12 @@ def test_a_complete_quiet_change_on_a_leaf_at_night_is_low(app: App) -> None:
 def test_risky_change_names_every_factor(app: App, fake_clock: FakeClock) -> None:
     now = datetime(2026, 1, 9, 10, 0, tzinfo=UTC)  # Friday 10:00, business hours
     with app.store.transaction() as s:
-        s.add(IncidentRow(title="db down", status="resolved", severity="critical", labels={}, targets=["db"],
-                          first_alert_at=now - timedelta(days=2), opened_at=now - timedelta(days=2),
-                          last_alert_at=now - timedelta(days=2)))
+        down = IncidentRow(title="db down", status="resolved", severity="critical", labels={},
+                           first_alert_at=now - timedelta(days=2), opened_at=now - timedelta(days=2),
+                           last_alert_at=now - timedelta(days=2))
+        s.add(down)
+        s.flush()
+        incident_targets.add(s, down, ["db"], down.opened_at)
         s.add(CheckStateRow(check="host.disk", target="api", status="warning", alert_labels={},
                             since=now, updated_at=now))
     change = ChangeIn(title="db schema migration", targets=["db", "unknown-box"])

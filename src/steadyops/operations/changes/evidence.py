@@ -23,6 +23,7 @@ from steadyops.core.i18n import Lang, t
 from steadyops.core.inventory import Inventory
 from steadyops.operations.changes import repo
 from steadyops.operations.changes.model import ChangeOut
+from steadyops.store import incident_targets
 from steadyops.store.tables import AlertRow, CheckResultRow, IncidentRow
 
 SAME_TARGET_WEIGHT = 1.5
@@ -61,7 +62,7 @@ class ChangeEvidence:
 
     def __call__(self, session: Session, incident: IncidentRow, alerts: Sequence[AlertRow], scope: set[str],
                  score: dict[str, float], now: datetime) -> list[dict[str, Any]]:
-        targets = [str(x) for x in incident.targets if x] or sorted(scope)
+        targets = incident_targets.of(session, incident.id) or sorted(scope)
         if not targets:
             return []
         found = self.related(session, targets, incident.first_alert_at, incident.opened_at)

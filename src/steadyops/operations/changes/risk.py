@@ -31,6 +31,7 @@ from steadyops.config.operations import ChangesSettings, FreezeWindow
 from steadyops.core.i18n import Lang, t
 from steadyops.core.inventory import Inventory
 from steadyops.operations.changes.model import ChangeIn
+from steadyops.store import incident_targets
 from steadyops.store.tables import CheckStateRow, IncidentRow
 
 INCIDENT_LOOKBACK = timedelta(days=7)
@@ -117,8 +118,10 @@ def assess(session: Session, change: ChangeIn, inventory: Inventory, settings: C
         factors.append(Factor("unknown_targets", 10, t("risk.unknown_targets", lang, targets=", ".join(unknown)),
                               {"targets": unknown}))
     since = now - INCIDENT_LOOKBACK
-    recent = [i for i in session.scalars(select(IncidentRow).where(IncidentRow.opened_at >= since))
-              if set(i.targets or []) & set(known)]
+    naming = {i for ids in incident_targets.holding(session, known).values() for i in ids}
+    recent = list(session.scalars(select(IncidentRow).where(IncidentRow.opened_at >= since,
+                                                            IncidentRow.id.in_(sorted(naming)))
+                                  .order_by(IncidentRow.id))) if naming else []
     if recent:
         factors.append(Factor("recent_incidents", min(20, 10 * len(recent)),
                               t("risk.recent_incidents", lang, n=len(recent),
