@@ -198,11 +198,12 @@ def pending_alerts(session: Session, limit: int, shards: Sequence[int] | None = 
     construct = Alert.model_construct
     statuses = {s.value: s for s in AlertStatus}
     when = _from_pg if pg else _from_sql
+    rows = conn.exec_driver_sql(sql, params).all()
     return [(int(i), construct(labels=_from_json(labels), annotations=_from_json(annotations),
                                status=statuses[status], starts_at=when(starts),
                                ends_at=None if ends is None else when(ends), generator_url=url or "", source=source,
                                fingerprint=fp))
-            for i, fp, status, starts, ends, labels, annotations, url, source in conn.exec_driver_sql(sql, params).all()]
+            for i, fp, status, starts, ends, labels, annotations, url, source in rows]
 
 
 def _from_sql(value: str | datetime) -> datetime:
