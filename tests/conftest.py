@@ -39,9 +39,8 @@ def make_app(tmp_path: Path, fake_clock: FakeClock) -> Iterator[Any]:
         app.close()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A throw-away PostgreSQL database on the local server (skips only if none is reachable)."""
+def _throwaway_pg() -> Iterator[str]:
+    """Create a PostgreSQL database on the local server, yield its URL, drop it (skip if none is reachable)."""
     import psycopg
 
     name = f"steadyops_test_{uuid.uuid4().hex[:8]}"
@@ -55,6 +54,19 @@ def pg_url() -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database on the local server, shared by the session's tests."""
+    yield from _throwaway_pg()
+
+
+@pytest.fixture
+def pg_url_own() -> Iterator[str]:
+    """A throw-away PostgreSQL database for one test: empty (not migrated), and what the test leaves
+    in it (open incidents, firing alerts) is seen by no other test."""
+    yield from _throwaway_pg()
 
 def make_logs(root: Path, n: int = 5, age_days: float = 10, size: int = 4096) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)

@@ -64,8 +64,9 @@ def test_the_expiry_scan_uses_its_index_on_sqlite(make_app: Any, fake_clock: Fak
     assert f"SEARCH alerts USING INDEX {INDEX} (status=? AND ends_at" in plan, plan
 
 
-def test_the_expiry_scan_uses_its_index_on_postgresql(make_app: Any, pg_url: str, fake_clock: FakeClock) -> None:
-    app = make_app(database_url=pg_url)
+def test_the_expiry_scan_uses_its_index_on_postgresql(make_app: Any, pg_url_own: str,
+                                                      fake_clock: FakeClock) -> None:
+    app = make_app(database_url=pg_url_own)  # its own: the firing alerts it leaves are no other test's
     _fill(app, fake_clock)
     plan = _plan(app)
     assert INDEX in plan and "Seq Scan" not in plan, plan

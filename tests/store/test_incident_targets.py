@@ -8,7 +8,6 @@ old JSON lists over, in order, without touching what refers to the incidents.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,12 +30,11 @@ from steadyops.store.db import alembic_config, migrate
 from steadyops.store.tables import IncidentEventRow, IncidentRow, IncidentTargetRow, UTCDateTime
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-PG_ADMIN_URL = os.environ.get("STEADYOPS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Store]:
-    url = f"sqlite:///{tmp_path / 'state.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    url = f"sqlite:///{tmp_path / 'state.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url_own")
     s = Store(url)
     yield s
     s.close()
@@ -58,7 +56,7 @@ def _ingest(store: Store, clock: FakeClock, alerts: list[Alert], batch: int = 10
 
 
 def _incidents_of(store: Store, name_prefix: str) -> dict[str, list[str]]:
-    """title -> targets of the incidents whose title starts with ``name_prefix`` (the database may be shared)."""
+    """title -> targets of the incidents whose title starts with ``name_prefix``."""
     with store.transaction() as s:
         rows = list(s.scalars(select(IncidentRow).where(IncidentRow.title.startswith(name_prefix))))
         return {m.title: m.targets for m in incidents_repo.to_models(s, rows)}
@@ -193,25 +191,7 @@ def test_the_migration_moves_the_lists_on_sqlite(tmp_path: Any) -> None:
     _check_the_migration(f"sqlite:///{tmp_path / 'old.db'}")
 
 
-@pytest.fixture
-def fresh_pg() -> Iterator[str]:
-    """A database of its own (the shared ``pg_url`` one is at head already), dropped afterwards."""
-    import psycopg
-
-    name = f"steadyops_test_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 @pytest.mark.integration
-def test_the_migration_moves_the_lists_on_postgresql(fresh_pg: str) -> None:
-    _check_the_migration(fresh_pg)
+def test_the_migration_moves_the_lists_on_postgresql(pg_url_own: str) -> None:
+    _check_the_migration(pg_url_own)
 
