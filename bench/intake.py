@@ -71,9 +71,11 @@ INTAKE_ONLY = (
     "import uvicorn\n"
     "from steadyops.server import create_server\n"
     "from steadyops.app import build_app\n"
+    "from steadyops.core import heap\n"
     "core = build_app()\n"
-    "uvicorn.run(create_server(core, run_pipeline=False), host=core.settings.host, port=core.settings.port,\n"
-    "            log_level='warning')\n"
+    "server = create_server(core, run_pipeline=False)\n"
+    "heap.settle()  # as serve does\n"
+    "uvicorn.run(server, host=core.settings.host, port=core.settings.port, log_level='warning')\n"
 )
 ALERTMANAGER_CONFIG: dict[str, Any] = {
     "route": {"receiver": "null", "group_by": ["alertname", "job"], "group_wait": "1h",

@@ -14,6 +14,7 @@ from steadyops.auth.bootstrap import ensure_admin, token_path
 from steadyops.cli.common import CONFIG_EXIT, fail, state
 from steadyops.config.errors import describe as describe_config_error
 from steadyops.config.settings import Settings
+from steadyops.core import heap
 from steadyops.core.errors import ConfigError
 from steadyops.core.i18n import t
 
@@ -58,7 +59,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(t("cli.serving", state.lang, host=settings.host, port=settings.port, store=store))
         config = uvicorn.Config(create_server(core), host=settings.host, port=settings.port, log_level=log_level,
                                 access_log=log_level == "debug", ssl_certfile=tls[0], ssl_keyfile=tls[1])
-        uvicorn.Server(config).run(sockets=[sock])
+        server = uvicorn.Server(config)
+        heap.settle()  # the app is built: what exists now lives as long as the process (core/heap.py)
+        server.run(sockets=[sock])
 
 
 def check_listen(settings: Settings) -> tuple[str | None, str | None]:

@@ -39,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from steadyops.config.settings import Settings
+from steadyops.core import heap
 from steadyops.core.clock import Clock, SystemClock
 from steadyops.core.inventory import Inventory
 from steadyops.pipeline.context import AlertBatch, Context, Stage
@@ -160,6 +161,7 @@ def _child(settings: Settings, inventory: Inventory, wake: Connection, parent: i
     lock = _exclusive(settings.data_dir / "ingest.lock")
     store = Store(settings.effective_database_url, run_migrations=False)  # the parent migrated it
     ingest = Ingest(store, build_stages(settings, inventory), SystemClock(), settings, inventory, BATCH)
+    heap.settle()  # start-up is over (see core/heap.py)
     try:
         os.set_blocking(wake.fileno(), False)
         while os.getppid() == parent:
