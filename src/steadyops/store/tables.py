@@ -90,15 +90,16 @@ class AlertRow(Base):
     annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: active_history: the old value is loaded before a change, so the incident's stored counts can
     #: move from the old incident/status to the new one (store/counts.py)
-    status: Mapped[str] = mapped_column(String(10), index=True, active_history=True)
+    status: Mapped[str] = mapped_column(String(10), active_history=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     generator_url: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     muted_by: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True, active_history=True)
+    incident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, active_history=True)
 
+    #: no single-column index on status or incident_id: the composites below lead with them (0015_i13g)
     __table_args__ = (  # keyset pagination and per-incident counts (migration 0009_i10b)
         Index("ix_alerts_updated_fp", "updated_at", "fingerprint"),
         Index("ix_alerts_status_updated_fp", "status", "updated_at", "fingerprint"),
