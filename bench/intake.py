@@ -22,6 +22,7 @@ would in production (``serve`` runs ingestion in its own child process). The ben
 once a second from its own connection, keeps sampling after the posting until the backlog is
 zero (or ``--drain-limit``), and prints the pipeline's own rate (events processed per second from
 the first post until it caught up) beside the intake rate, with the backlog over time.
+``--pipeline-processes N`` runs N ingestion children on PostgreSQL (``pipeline_processes``).
 ``--pipeline off`` starts steadyops with the pipeline disabled (a diagnostic: intake alone, the
 journal is left unprocessed).
 
@@ -293,6 +294,8 @@ def run_steadyops(name: str, db_url: str | None, workdir: Path, alerts: list[dic
     batch, clients = args.batch, args.clients
     data_dir = workdir / name
     env = {"STEADYOPS_DATABASE_URL": db_url} if db_url else {}
+    if db_url and args.pipeline_processes > 1:  # SQLite is ingested by one process whatever is asked
+        env["STEADYOPS_PIPELINE_PROCESSES"] = str(args.pipeline_processes)
     url = db_url or f"sqlite:///{(data_dir / 'steadyops.db').as_posix()}"
     warm = make_alerts(batch, f"warmup-{name}")
     parts = batches(alerts, batch)
@@ -413,6 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seconds of posting per target at most (default 120); beyond it: partial")
     parser.add_argument("--drain-limit", type=float, default=120.0,
                         help="seconds to wait after posting for the pipeline to drain the journal (default 120)")
+    parser.add_argument("--pipeline-processes", type=int, default=1,
+                        help="ingestion children of serve on PostgreSQL (pipeline_processes; default 1)")
     parser.add_argument("--pipeline", choices=("on", "off"), default="on",
                         help="run steadyops' in-process pipeline during the benchmark (default on)")
     args = parser.parse_args(argv)

@@ -3,7 +3,9 @@
 * alerts posted to the server become alert state and incidents, written by the child;
 * the child killed with SIGKILL mid-stream is restarted by the server, and nothing is lost: every
   acknowledged alert is stored once, the journal drains, the incidents' counts agree with the alerts;
-* the server killed with SIGKILL takes the child with it (no orphan keeps ingesting).
+* the server killed with SIGKILL takes the child with it (no orphan keeps ingesting);
+* on PostgreSQL, ``pipeline_processes: 2`` runs two children that share the journal by shards: the
+  result is the one a single child reaches, and a killed one is replaced while the other goes on.
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ def _post(client: httpx.Client, start: int, n: int) -> None:
     client.post("/api/v1/alerts", json={"source": "ingest-test", "alerts": alerts}).raise_for_status()
 
 
+def _ingesters(server_pid: int) -> list[psutil.Process]:
+    return [child for child in psutil.Process(server_pid).children() if "spawn_main" in " ".join(child.cmdline())]
+
+
 def _ingester(server_pid: int) -> psutil.Process | None:
-    for child in psutil.Process(server_pid).children():
-        if "spawn_main" in " ".join(child.cmdline()):
-            return child
-    return None
+    found = _ingesters(server_pid)
+    return found[0] if found else None
 
 
 def _state(url: str) -> tuple[int, int, int, list[tuple[int, int, int, int, int]]]:
@@ -88,3 +92,24 @@ def test_serve_ingests_in_a_child_it_restarts_and_takes_down(services: Services,
     while second.is_running() and second.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not second.is_running() or second.status() == psutil.STATUS_ZOMBIE
+
+
+def test_two_ingestion_children_share_a_postgresql_journal(services: Services, tmp_path: Path,
+                                                           pg_url_own: str) -> None:
+    app = services.steadyops({**CONFIG, "pipeline_processes": 2}, data_dir=tmp_path / "data",
+                             env={"STEADYOPS_DATABASE_URL": pg_url_own})
+    pid = app.proc.pid
+    wait_until(lambda: len(_ingesters(pid)) == 2, timeout=30, what="two ingestion children", logs=[app])
+    first, second = _ingesters(pid)
+    with httpx.Client(base_url=app.url, timeout=30, headers={"Authorization": f"Bearer {app.token}"}) as client:
+        for start in range(0, 3000, 300):
+            _post(client, start, 300)
+        first.kill()  # mid-stream: its batch rolls back; the other child and the replacement take its shards
+        for start in range(3000, 6000, 300):
+            _post(client, start, 300)
+        wait_until(lambda: len(_ingesters(pid)) == 2 and first.pid not in {c.pid for c in _ingesters(pid)},
+                   timeout=30, what="a replacement ingestion child", logs=[app])
+        wait_until(lambda: _state(pg_url_own)[:2] == (6000, 0), timeout=90, what="6000 alerts ingested",
+                   logs=[app])
+    assert second.is_running()
+    assert _state(pg_url_own) == (6000, 0, 21, [])  # one incident per group, counts agreeing with the alerts

@@ -363,6 +363,10 @@ class Settings(BaseSettings):
     #: ingestion (journal → incidents) in a child process of its own, so intake and the pipeline each
     #: get a core; unset: ``steadyops serve`` turns it on, an App run in-process (tests) keeps one process
     pipeline_process: bool | None = Field(default=None, description="ingest alerts in a child process of serve")
+    #: how many such children: on PostgreSQL they share the journal by shards (pipeline/ingester.py),
+    #: so a storm is drained by several cores; SQLite has one writer and one read cursor, so one
+    pipeline_processes: int = Field(default=1, ge=1, le=32,
+                                    description="ingestion children of serve (PostgreSQL; SQLite uses one)")
     route: RouteConfig = Field(default_factory=_default_route)
     receivers: list[ReceiverConfig] = Field(default_factory=lambda: [ReceiverConfig(name="default")])
     inhibit_rules: list[InhibitRuleConfig] = Field(default_factory=list)

@@ -23,7 +23,7 @@ from steadyops.pipeline import diagnose, timings
 from steadyops.pipeline.context import Stage
 from steadyops.pipeline.flush import Flusher
 from steadyops.pipeline.incident import serialise as serialise_incidents
-from steadyops.pipeline.ingester import Ingest, IngestProcess
+from steadyops.pipeline.ingester import Ingest, IngestProcess, ingester_count
 from steadyops.pipeline.notify import Dispatcher
 from steadyops.store import Store
 from steadyops.store import alerts as alerts_repo
@@ -70,10 +70,11 @@ class Pipeline:
         #: distributed mode: diagnoses and notification delivery run on the workers
         #: (jobs/distributed.py), this process only ingests, groups and flushes
         self.offload = False
-        #: ``steadyops serve``: ingestion runs in a child process of its own (ingester.py), started,
-        #: woken, restarted and stopped by :meth:`run`; this process then flushes, diagnoses and delivers
+        #: ``steadyops serve``: ingestion runs in child processes of its own (ingester.py: one, or
+        #: ``pipeline_processes`` on PostgreSQL), started, woken, restarted and stopped by :meth:`run`;
+        #: this process then flushes, diagnoses and delivers
         self.separate_ingestion = False
-        self.ingester: IngestProcess | None = None
+        self.ingesters: list[IngestProcess] = []
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -116,7 +117,7 @@ class Pipeline:
         now = self.clock.now()
         with self.store.transaction() as session:
             # ingestion in its own process and still behind: a storm; grown incidents wait a little
-            storm = self.ingester is not None and alerts_repo.has_pending(session)
+            storm = bool(self.ingesters) and alerts_repo.has_pending(session)
             settle = now - timedelta(seconds=REDIAGNOSE_IN_STORM) if storm else None
             todo = diagnose.needing_diagnosis(session, limit, settle_since=settle)
             # Diagnose all (reads only) before writing any: the writes touch the incidents' rows, which
@@ -134,13 +135,13 @@ class Pipeline:
         sustained backlog, and each batch is its own short transaction so intake (which shares the
         SQLite write lock) never waits long behind the pipeline."""
         result = TickResult()
-        while self.ingester is None and result.ingested < self.max_per_tick:
+        while not self.ingesters and result.ingested < self.max_per_tick:
             n = self.ingest_once()
             result.ingested += n
             if n < self.batch_size:
                 break
         result.expired = self.expire_once()
-        if result.expired and self.ingester is None:
+        if result.expired and not self.ingesters:
             result.ingested += self.ingest_once()
         result.flushed, result.notified = self.flush_once()
         for job in self.periodic:
@@ -181,12 +182,13 @@ class Pipeline:
     def wake(self) -> None:
         """Thread-safe nudge from intake so new alerts do not wait for the next tick.
 
-        With ingestion in its own process only that process is woken: this loop has nothing to do
+        With ingestion in processes of its own only those are woken: this loop has nothing to do
         for alerts that are not ingested yet, and woken by every intake request it ran a tick (the
         expiry scan over the firing alerts, due groups, diagnoses) per request, on the intake's cores,
         throughout a storm; its own tick comes within ``tick`` seconds anyway."""
-        if self.ingester is not None:
-            self.ingester.wake()
+        if self.ingesters:
+            for ingester in self.ingesters:  # each claims its own shards of what is pending
+                ingester.wake()
             return
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
@@ -195,20 +197,22 @@ class Pipeline:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         if self.separate_ingestion:
-            self.ingester = IngestProcess(self.settings, self.inventory)
-            self.ingester.start()
+            count = ingester_count(self.settings, self.store.dialect)
+            self.ingesters = [IngestProcess(self.settings, self.inventory, slot) for slot in range(count)]
+            for ingester in self.ingesters:
+                ingester.start()
         try:
             await self._run(stop)
         finally:
-            if self.ingester is not None:
-                await asyncio.to_thread(self.ingester.stop)
-                self.ingester = None
+            ingesters, self.ingesters = self.ingesters, []
+            for ingester in ingesters:
+                await asyncio.to_thread(ingester.stop)
 
     async def _run(self, stop: asyncio.Event) -> None:
         assert self._wake is not None
         while not stop.is_set():
-            if self.ingester is not None:
-                self.ingester.ensure()
+            for ingester in self.ingesters:
+                ingester.ensure()
             try:
                 result = await self.tick()
             except Exception:

@@ -11,7 +11,8 @@ rolls that batch back and the next one replays it.
 
 ``steadyops serve`` asks for the child (``pipeline_process``); the parent's pipeline loop owns it:
 starts it, wakes it when intake journals something, restarts it if it dies, stops it on the way out.
-The child also watches its parent, so a parent killed with SIGKILL does not leave it behind.
+The child also watches its parent, so a parent killed with SIGKILL does not leave it behind. On
+PostgreSQL ``pipeline_processes: N`` gives serve N such children (:func:`ingester_count`).
 
 On PostgreSQL any number of ingesters (the children of several ``serve`` processes, on one host or
 many) share the journal: each batch claims whole shards (:meth:`Ingest.claim`), and a shard holds
@@ -69,6 +70,18 @@ LINGER = 0.25
 #: the child's batch: larger than the in-process default, for the same reason (20k storm alerts
 #: alone, CPU per alert: batches of 250 191 us, 1000 119 us, 4000 95 us, 8000 82 us)
 BATCH = 5000
+
+
+def ingester_count(settings: Settings, dialect: str) -> int:
+    """How many ingestion children ``serve`` runs: ``pipeline_processes`` on PostgreSQL, where batches claim
+    shards and decide incidents under one lock (:meth:`Ingest.claim`, ``incident.serialise``); one on
+    SQLite, whose journal is one partition read by a cursor (two readers would take the same rows)."""
+    if dialect == "postgresql":
+        return settings.pipeline_processes
+    if settings.pipeline_processes > 1:
+        log.warning("pipeline_processes=%s: SQLite is ingested by one process; the setting needs PostgreSQL",
+                    settings.pipeline_processes)
+    return 1
 
 
 def build_stages(settings: Settings, inventory: Inventory) -> list[Stage]:
@@ -149,16 +162,21 @@ class Ingest:
         return claimed
 
 
-def _child(settings: Settings, inventory: Inventory, wake: Connection, parent: int, level: int) -> None:
+def lock_path(data_dir: Path, slot: int) -> Path:
+    """The file lock of ingestion child ``slot``: one holder per slot and data dir (see :func:`_child`)."""
+    return data_dir / ("ingest.lock" if slot == 0 else f"ingest-{slot}.lock")
+
+
+def _child(settings: Settings, inventory: Inventory, wake: Connection, parent: int, level: int, slot: int) -> None:
     """The child's whole life: drain the journal, sleep until woken (or ``IDLE_POLL``), until the parent is gone.
 
-    It first takes the data dir's ingestion lock (a file lock, released by the kernel when the holder
-    dies): a child whose parent was killed notices only at its next loop, and the parent's
+    It first takes its slot's ingestion lock in the data dir (a file lock, released by the kernel when
+    the holder dies): a child whose parent was killed notices only at its next loop, and the parent's
     replacement child must not ingest beside it (on SQLite two ingesters would both take the same
-    journal rows; on PostgreSQL they could share it by shards, but one per data dir is what serve asks).
+    journal rows; on PostgreSQL they share it by shards, but the number is what serve was asked for).
     """
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s[ingest]: %(message)s")
-    lock = _exclusive(settings.data_dir / "ingest.lock")
+    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s %(name)s[ingest-{slot}]: %(message)s")
+    lock = _exclusive(lock_path(settings.data_dir, slot))
     store = Store(settings.effective_database_url, run_migrations=False)  # the parent migrated it
     ingest = Ingest(store, build_stages(settings, inventory), SystemClock(), settings, inventory, BATCH)
     heap.settle()  # start-up is over (see core/heap.py)
@@ -197,9 +215,10 @@ def _exclusive(path: Path) -> int:
 class IngestProcess:
     """The parent's handle on the ingestion child (spawned, not forked: the parent runs threads)."""
 
-    def __init__(self, settings: Settings, inventory: Inventory) -> None:
+    def __init__(self, settings: Settings, inventory: Inventory, slot: int = 0) -> None:
         self.settings = settings
         self.inventory = inventory
+        self.slot = slot
         self._mp = multiprocessing.get_context("spawn")
         #: the wake-up is a byte down a pipe, written without blocking: a lock shared with the child
         #: (multiprocessing.Event) would stay held forever if the child were killed holding it
@@ -215,14 +234,14 @@ class IngestProcess:
         receive, send = self._mp.Pipe(duplex=False)
         os.set_blocking(send.fileno(), False)
         args: tuple[Any, ...] = (self.settings, self.inventory, receive, os.getpid(),
-                                 logging.getLogger().getEffectiveLevel())
-        self._proc = self._mp.Process(target=_child, args=args, name="steadyops-ingest", daemon=True)
+                                 logging.getLogger().getEffectiveLevel(), self.slot)
+        self._proc = self._mp.Process(target=_child, args=args, name=f"steadyops-ingest-{self.slot}", daemon=True)
         self._proc.start()
         receive.close()  # the child's end
         # the old end is dropped, not closed: a wake() on another thread may still hold it, and
         # closing it under that thread could make it write to whatever file reuses the number
         self._wake = send
-        log.info("pipeline ingestion runs in process %s", self._proc.pid)
+        log.info("pipeline ingestion %s runs in process %s", self.slot, self._proc.pid)
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
@@ -253,4 +272,4 @@ class IngestProcess:
         self._wake = None  # closed once no wake() holds it (see start)
 
 
-__all__ = ["Ingest", "IngestProcess", "build_stages"]
+__all__ = ["Ingest", "IngestProcess", "build_stages", "ingester_count", "lock_path"]
