@@ -85,3 +85,18 @@ def test_within_is_distance_walked_once() -> None:
         for a in names:
             assert inv.within(a, hops) == {b: d for b in names if (d := inv.distance(a, b, hops)) is not None}
     assert inv.within("db", 2) == {"db": 0, "api": 1, "web": 2}
+
+
+def test_around_is_within_for_many_names_at_once() -> None:
+    """A diagnosis asks for the neighbourhood of all of an incident's targets together (``around``):
+    the union of ``within`` over them, for any subset, and names outside the inventory stay in."""
+    inv = Inventory([Target(name="db", kind="x", address="10.0.0.1"),
+                     Target(name="api", kind="x", address="10.0.0.2", depends_on=["db"]),
+                     Target(name="web", kind="x", address="10.0.0.3", depends_on=["api"]),
+                     Target(name="cache", kind="x", address="10.0.0.4"),
+                     Target(name="edge", kind="x", address="10.0.0.5", depends_on=["web", "cache"])])
+    names = [*inv.targets, "raw-host:9100"]
+    subsets = [[], ["db"], ["db", "cache"], ["web", "raw-host:9100"], names]
+    for hops in (0, 1, 2, 3):
+        for subset in subsets:
+            assert inv.around(subset, hops) == {b for a in subset for b in inv.within(a, hops)}

@@ -131,3 +131,25 @@ def test_in_a_storm_a_grown_incident_waits_but_a_new_one_does_not(make_app: Any,
         settle = fake_clock.now() - timedelta(seconds=4)
         later = [i.id for i in diagnose.needing_diagnosis(s, 10, settle_since=settle)]
         assert sorted(later) == sorted(titles.values())  # its diagnosis is older than the settle time
+
+
+async def test_an_alert_naming_two_targets_of_its_incident_counts_for_the_first_listed(
+        make_app: Any, fake_clock: FakeClock) -> None:
+    """An alert's ``target`` and ``instance`` labels can name two different targets of its incident; its
+    evidence goes to the one the incident listed first (the order targets joined it), whichever label
+    names it (the lookup by position that replaced a walk of the target list per alert)."""
+    app = make_app(route={"group_by": ["alertname"], "group_wait": "1s", "group_interval": "2s",
+                          "repeat_interval": "1h"})
+    push(app, fake_clock, mk_alert(fake_clock, "Split", instance="first-host"))
+    await run_until(app, fake_clock, 0.5)
+    push(app, fake_clock, mk_alert(fake_clock, "Split", instance="second-host"),
+         mk_alert(fake_clock, "Split", target="second-host", instance="first-host", severity="critical"))
+    await run_until(app, fake_clock, 3.0)
+    with app.store.transaction() as s:
+        (incident,) = incidents_repo.list_rows(s)
+        d = diagnose.latest(s, incident.id, "deterministic")
+        assert d is not None
+        by_target = {e["target"] for e in d.evidence if e["kind"] == "alert"}
+        assert by_target == {"first-host", "second-host"}
+        top = {c["target"]: c for c in d.candidates}
+        assert top["first-host"]["critical"] and not top["second-host"]["critical"]

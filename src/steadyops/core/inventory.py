@@ -174,5 +174,23 @@ class Inventory:
                     queue.append((nxt, d + 1))
         return found
 
+    def around(self, names: Iterable[str], max_hops: int) -> set[str]:
+        """Every name given, and every target within ``max_hops`` of one of them: the union of
+        :meth:`within` over ``names``, walked once from all of them together (a storm's incident asks
+        this for thousands of targets, whose neighbourhoods overlap through the few they share)."""
+        found = set(names)
+        frontier = [name for name in found if name in self._adj]
+        for _hop in range(max_hops):
+            step: list[str] = []
+            for node in frontier:
+                for nxt in self._adj[node]:
+                    if nxt not in found:
+                        found.add(nxt)
+                        step.append(nxt)
+            frontier = step
+            if not frontier:
+                break
+        return found
+
     def dependencies(self, name: str) -> list[str]:
         return list(self.targets[name].depends_on) if name in self.targets else []

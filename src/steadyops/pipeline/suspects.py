@@ -155,7 +155,7 @@ def judge(ranked: list[dict[str, Any]]) -> tuple[bool, float]:
         return True, 0.0
     if len(ranked) == 1:
         return False, min(0.9, 0.5 + 0.1 * ranked[0]["anomaly"])
-    also = co_causes(ranked)
+    also = set(co_causes(ranked))  # a set: a storm's incident ranks thousands of suspects
     conf = round(ranked[0]["share"] + sum(c["share"] for c in ranked if c["target"] in also), 3)
     if _close(ranked) < 2 or also:
         return False, conf
