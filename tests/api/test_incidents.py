@@ -9,6 +9,7 @@ import httpx
 
 from steadyops.app import App
 from steadyops.core.clock import FakeClock
+from steadyops.pipeline.diagnose import summarise
 from steadyops.testing.auth import bearer, token_for
 
 BASE = "/api/v1/incidents"
@@ -109,3 +110,29 @@ async def test_openapi_contract(client: httpx.AsyncClient) -> None:
     ack = spec["paths"]["/api/v1/incidents/{incident_id}/ack"]["post"]
     assert ack["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/IncidentAction")
     assert {"404", "409"} <= set(ack["responses"])
+
+
+async def test_a_storm_incident_is_listed_with_its_first_targets_and_shown_with_all(
+        app: App, client: httpx.AsyncClient) -> None:
+    """A list carries the first 20 targets of each incident and how many there are (a storm's incident
+    has thousands: a page of them was hundreds of kB); the incident's own view lists every one, and its
+    diagnosis keeps the head of its rankings (pipeline/diagnose.py MAX_*), every one counted."""
+    body = {"alerts": [{"labels": {"alertname": "NodeDown", "instance": f"node-{i:03d}", "severity": "critical"}}
+                       for i in range(120)]}
+    assert (await client.post("/api/v1/alerts", json=body)).status_code == 200
+    app.pipeline.process_sync()
+    (row,) = (await client.get(BASE)).json()
+    assert row["target_count"] == 120 and row["targets"] == [f"node-{i:03d}" for i in range(20)]
+    inc = (await client.get(f"{BASE}/{row['id']}")).json()
+    assert inc["target_count"] == 120 and len(inc["targets"]) == 120 and len(inc["alerts"]) == 120
+    (d,) = inc["diagnoses"]
+    assert len(d["candidates"]) == 50 and d["candidates"][0]["ranked"] == 120
+    assert d["candidates"][0]["co_causes"] == 119  # every host is down alike: tied with the leader
+    alerts = [e for e in d["evidence"] if e["kind"] == "alert"]
+    assert len(alerts) == 51 and alerts[-1]["detail"] == "more" and alerts[-1]["count"] == 70
+    assert d["summary"].endswith("and 114 more") and d["summary"].count("node-") == 6
+    assert summarise(d["candidates"], d["inconclusive"], [], "en") == d["summary"]  # the CLI's --lang re-render
+    page = (await client.get(f"/incidents/{row['id']}")).text  # the console: the first 50 targets, the rest counted
+    assert "node-049" in page and "node-050, " not in page and "and 70 more" in page
+    listing = (await client.get("/incidents")).text
+    assert "node-004" in listing and "node-005" not in listing and "and 115 more" in listing

@@ -59,7 +59,7 @@ def _incidents_of(store: Store, name_prefix: str) -> dict[str, list[str]]:
     """title -> targets of the incidents whose title starts with ``name_prefix``."""
     with store.transaction() as s:
         rows = list(s.scalars(select(IncidentRow).where(IncidentRow.title.startswith(name_prefix))))
-        return {m.title: m.targets for m in incidents_repo.to_models(s, rows)}
+        return {m.title: m.targets for m in (incidents_repo.to_model(s, r) for r in rows)}  # every target
 
 
 def test_a_target_joins_once_and_the_order_is_kept(store: Store) -> None:

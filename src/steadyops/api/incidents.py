@@ -37,7 +37,10 @@ class IncidentSummary(BaseModel):
     status: IncidentStatus
     severity: Severity
     labels: dict[str, str] = Field(description="Labels every alert of the incident shares.")
-    targets: list[str] = Field(description="Inventory targets (or raw instance values) involved.")
+    targets: list[str] = Field(description=(
+        "Inventory targets (or raw instance values) involved, in the order they joined: in a list the first 20, "
+        "in an incident's own view all of them."))
+    target_count: int = Field(default=0, description="How many targets the incident has.")
     group_keys: list[str]
     first_alert_at: datetime = Field(description="startsAt of the earliest alert.")
     opened_at: datetime
@@ -65,7 +68,8 @@ class IncidentSummary(BaseModel):
     def of(cls, inc: Incident) -> IncidentSummary:
         return cls(
             id=inc.id, title=inc.title, status=inc.status, severity=inc.severity, labels=inc.labels,
-            targets=inc.targets, group_keys=inc.group_keys, first_alert_at=inc.first_alert_at,
+            targets=inc.targets, target_count=inc.target_count, group_keys=inc.group_keys,
+            first_alert_at=inc.first_alert_at,
             opened_at=inc.opened_at, acknowledged_at=inc.acknowledged_at, acknowledged_by=inc.acknowledged_by,
             resolved_at=inc.resolved_at, resolved_by=inc.resolved_by, alert_count=inc.alert_count,
             firing_count=inc.firing_count, mttd_seconds=inc.mttd_seconds, mtta_seconds=inc.mtta_seconds,

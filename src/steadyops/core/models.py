@@ -201,6 +201,8 @@ class Incident(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     group_keys: list[str] = Field(default_factory=list)
     targets: list[str] = Field(default_factory=list)
+    #: how many targets the incident has (``targets`` may hold only the first of them: a list view)
+    target_count: int = 0
     first_alert_at: datetime
     opened_at: datetime
     acknowledged_at: datetime | None = None

@@ -175,8 +175,9 @@ class Diagnoser:
                                 - set(first))
         summary = summarise(ranked, inconclusive, layers, self.lang)
         summary += "".join(f"; {e['summary']}" for e in evidence if e.get("headline"))
-        return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive, candidates=ranked,
-                         evidence=evidence, runbooks=runbooks, actions=actions)
+        return Diagnosis(summary=summary, confidence=confidence, inconclusive=inconclusive,
+                         candidates=bounded_candidates(ranked), evidence=bounded_evidence(evidence, ranked, self.lang),
+                         runbooks=runbooks, actions=actions)
 
 
 def _onsets(rows: list[CheckResultRow]) -> dict[tuple[str, str], datetime]:
@@ -196,6 +197,44 @@ def _onsets(rows: list[CheckResultRow]) -> dict[tuple[str, str], datetime]:
 
 co_causes = suspects.co_causes
 
+#: what a diagnosis keeps of a storm's incident. The ranking and the confidence are computed over every
+#: suspect and alert; what is stored, shown and handed to the agent is the head of each list: a storm of
+#: 20,000 hosts gave a diagnosis of 7 MB (a candidate and an evidence item per host, every tied host
+#: named in the summary), re-stored at each re-diagnosis and sent whole with the incident.
+MAX_CANDIDATES = 50
+MAX_ALERT_EVIDENCE = 50
+#: co-causes named in the summary; the rest are counted
+NAMED_CO_CAUSES = 5
+
+
+def bounded_candidates(ranked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first :data:`MAX_CANDIDATES`; when suspects were cut, the leader records how many were ranked
+    (``ranked``) and how many are tied with it (``co_causes``), so a summary re-rendered from the stored
+    candidates (the CLI's ``--lang``) counts the same as the one written now."""
+    if len(ranked) <= MAX_CANDIDATES:
+        return ranked
+    head = ranked[:MAX_CANDIDATES]
+    head[0] = {**head[0], "ranked": len(ranked), "co_causes": len(co_causes(ranked))}
+    return head
+
+
+def bounded_evidence(evidence: list[dict[str, Any]], ranked: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
+    """Every item, but alerts only up to :data:`MAX_ALERT_EVIDENCE`, the leading suspects' first (the
+    incident's title is taken from the leader's, ``timings.root_finding``), then one item counting the
+    rest: the alerts are the incident's own list, the evidence is what explains it."""
+    alerts = [e for e in evidence if e.get("kind") == "alert"]
+    if len(alerts) <= MAX_ALERT_EVIDENCE:
+        return evidence
+    leaders = {c["target"] for c in ranked[:NAMED_CO_CAUSES]}
+    first = [e for e in alerts if e.get("target") in leaders]
+    chosen = (first + [e for e in alerts if e.get("target") not in leaders])[:MAX_ALERT_EVIDENCE]
+    kept = {id(e) for e in chosen}
+    rest = [e for e in alerts if id(e) not in kept]
+    out = [e for e in evidence if e.get("kind") != "alert" or id(e) in kept]
+    out.append({"kind": "alert", "target": "", "detail": "more", "count": len(rest),
+                "summary": t("diag.more_alerts", lang, n=len(rest), targets=len({e["target"] for e in rest}))})
+    return out
+
 
 def summarise(ranked: list[dict[str, Any]], inconclusive: bool, layers: list[str], lang: Lang) -> str:
     """One line in the operator's language; the CLI re-renders it from the same fields for --lang."""
@@ -208,7 +247,10 @@ def summarise(ranked: list[dict[str, Any]], inconclusive: bool, layers: list[str
         text = t("diag.upstream_of", lang, target=ranked[0]["target"])
     else:
         text = t("diag.root_cause", lang, target=ranked[0]["target"])
-    if also:
+    tied = max(len(also), int(ranked[0].get("co_causes", 0)))  # counted before the candidates were cut
+    if tied > NAMED_CO_CAUSES:
+        text += t("diag.together_more", lang, others=", ".join(also[:NAMED_CO_CAUSES]), n=tied - NAMED_CO_CAUSES)
+    elif also:
         text += t("diag.together", lang, others=", ".join(also))
     if layers:
         names = [t(f"report.layer.{x}", lang) if f"report.layer.{x}" in MESSAGES else x for x in layers]

@@ -46,8 +46,10 @@ def of(session: Session, incident_id: int) -> list[str]:
     return by_incident(session, [incident_id]).get(incident_id, [])
 
 
-def by_incident(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:
-    """The targets of each of ``ids`` in joining order (one select per 500 incidents); ``[]`` for none."""
+def by_incident(session: Session, ids: Iterable[int], first: int | None = None) -> dict[int, list[str]]:
+    """The targets of each of ``ids`` in joining order (one select per 500 incidents); ``[]`` for none.
+    ``first``: only those among the first ``first`` to join (a list shows a few; a storm's incident has
+    tens of thousands, and ``incidents.target_count`` says how many)."""
     wanted = sorted(set(ids))
     found: dict[int, list[str]] = {i: [] for i in wanted}
     c = TARGETS.c
@@ -55,6 +57,8 @@ def by_incident(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:
     for start in range(0, len(wanted), _CHUNK):
         stmt = (select(c.incident_id, c.target).where(one_of(c.incident_id, wanted[start:start + _CHUNK], dialect))
                 .order_by(c.incident_id, c.position, c.target))
+        if first is not None:
+            stmt = stmt.where(c.position < first)
         for incident_id, target in session.execute(stmt):
             found[incident_id].append(target)
     return found

@@ -43,6 +43,7 @@ def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False,
         labels=dict(row.labels),
         group_keys=list(row.group_keys),
         targets=list(targets),
+        target_count=max(row.target_count or 0, len(targets)),
         first_alert_at=row.first_alert_at,
         opened_at=row.opened_at,
         acknowledged_at=row.acknowledged_at,
@@ -58,9 +59,14 @@ def to_model(session: Session, row: IncidentRow, *, with_alerts: bool = False,
     )
 
 
+#: targets a listed incident carries (``target_count`` has them all; the detail view lists every one)
+LIST_TARGETS = 20
+
+
 def to_models(session: Session, rows: Sequence[IncidentRow]) -> list[Incident]:
-    """:func:`to_model` for a page of incidents, their targets read in one select instead of one each."""
-    targets = incident_targets.by_incident(session, [r.id for r in rows])
+    """:func:`to_model` for a page of incidents, their first :data:`LIST_TARGETS` targets read in one select
+    instead of one each: a page of a storm's incidents carried every host of each (hundreds of kB)."""
+    targets = incident_targets.by_incident(session, [r.id for r in rows], first=LIST_TARGETS)
     return [to_model(session, r, targets=targets[r.id]) for r in rows]
 
 

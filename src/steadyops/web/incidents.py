@@ -17,6 +17,7 @@ from sqlalchemy import select
 from steadyops.api.incidents import IncidentDetail, act_on_incident, incident_detail
 from steadyops.auth import Principal
 from steadyops.store import incident_targets
+from steadyops.store import incidents as incidents_repo
 from steadyops.store.tables import IncidentRow
 from steadyops.web.charts import sparkline
 from steadyops.web.render import render
@@ -48,9 +49,10 @@ def list_incidents(request: Request, *, status: str | None, severity: str | None
         if wanted:
             naming = incident_targets.holding(s, [wanted], among=[r.id for r in rows]).get(wanted, set())
             rows = [r for r in rows if r.id in naming or wanted in (r.labels or {}).values()][:limit]
-        targets = incident_targets.by_incident(s, [r.id for r in rows])
+        targets = incident_targets.by_incident(s, [r.id for r in rows], first=incidents_repo.LIST_TARGETS)
         return [{"id": r.id, "title": r.title, "status": r.status, "severity": r.severity,
-                 "targets": targets[r.id], "opened_at": r.opened_at, "last_alert_at": r.last_alert_at,
+                 "targets": targets[r.id], "target_count": max(r.target_count or 0, len(targets[r.id])),
+                 "opened_at": r.opened_at, "last_alert_at": r.last_alert_at,
                  "alerts": r.alert_count, "firing": r.firing_count} for r in rows]
 
 
