@@ -27,9 +27,10 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from steadyops.rca.tables import TIME_COLUMNS, UNITS, floats, metric_table, paused_gc, record_batches, to_seconds
 
 __all__ = [
     "LogRecord",
@@ -136,101 +137,16 @@ class RcaCase:
         return sorted(names)
 
 
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
-TIME_COLUMNS = ("time", "timestamp", "ts")
-"""Accepted names of the time column (any case), in order of preference."""
-_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
-
-
-def to_seconds(value: Any, unit: str | None = None) -> float:
-    """A time as unix (or relative) seconds, from a number or an ISO-8601 string.
-
-    Numbers are seconds unless ``unit`` (``s``, ``ms``, ``us``, ``ns``) says otherwise; without a
-    unit, an absolute epoch is recognised by its size (beyond 1e11 it cannot be seconds before the
-    year 5000, so it is milliseconds; 1e14 microseconds; 1e17 nanoseconds). ISO strings without a
-    zone are UTC. Raises ``ValueError`` for anything else.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"not a time: {value!r}")
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            except ValueError:
-                raise ValueError(f"not a time (unix seconds, ms or ISO-8601): {text!r}") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return moment.timestamp()
-    if not math.isfinite(number):
-        raise ValueError(f"not a time: {value!r}")
-    if unit is not None:
-        return number * _UNITS[unit]
-    size = abs(number)
-    if size >= 1e17:
-        return number / 1e9
-    if size >= 1e14:
-        return number / 1e6
-    if size >= 1e11:
-        return number / 1e3
-    return number
-
-
-def _time_column(header: Sequence[str], path: Path) -> int:
-    lowered = [h.strip().lower() for h in header]
-    for name in TIME_COLUMNS:
-        if name in lowered:
-            return lowered.index(name)
-    raise ValueError(f"{path}: no time column (one of {', '.join(TIME_COLUMNS)}); header is {list(header)[:5]}")
-
-
-def _read_metrics(path: Path, unit: str | None) -> tuple[list[float], dict[str, list[float]]]:
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = [h.strip() for h in next(reader, [])]
-        if not header:
-            raise ValueError(f"{path}: empty file (expected a header: time, then component:metric columns)")
-        at = _time_column(header, path)
-        names = [h for i, h in enumerate(header) if i != at]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"{path}: repeated column(s) {repeated[:5]}")
-        if any(not n for n in names):
-            raise ValueError(f"{path}: a column has no name")
-        times: list[float] = []
-        columns: list[list[float]] = [[] for _ in names]
-        for line, row in enumerate(reader, start=2):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            try:
-                times.append(to_seconds(row[at], unit))
-            except (IndexError, ValueError) as exc:
-                raise ValueError(f"{path}:{line}: bad time: {exc}") from None
-            cells = [cell for i, cell in enumerate(row) if i != at]
-            for i in range(len(names)):
-                columns[i].append(_number(cells[i]) if i < len(cells) else math.nan)
-    return times, dict(zip(names, columns, strict=True))
-
-
 def _read_topology(path: Path) -> dict[str, list[str]]:
     edges: dict[str, list[str]] = {}
-    for raw in path.read_text().splitlines():
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         caller, arrow, callee = line.partition("->")
         if not arrow or not caller.strip() or not callee.strip():
-            raise ValueError(f"{path}: expected 'caller -> callee', got {raw!r}")
+            raise ValueError(f"{path}:{number}: expected 'caller -> callee', got {raw!r}")
         edges.setdefault(caller.strip(), []).append(callee.strip())
     return edges
 
@@ -238,7 +154,7 @@ def _read_topology(path: Path) -> dict[str, list[str]]:
 #: Other names the columns of ``logs.csv`` / ``traces.csv`` go by in exports; the documented name wins
 #: when both are present.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "time": TIME_COLUMNS[1:],
+    "time": (*TIME_COLUMNS[1:], "start_time", "starttime"),
     "component": ("service", "service_name", "servicename"),
     "message": ("msg", "log", "content", "text"),
     "trace_id": ("traceid", "trace"),
@@ -249,51 +165,49 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV file as dicts keyed by lower-case header, documented names for known aliases,
-    after checking the required columns."""
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = [h.strip().lower() for h in next(reader, [])]
-        for name, aliases in ALIASES.items():
-            if name not in header:
-                alias = next((a for a in aliases if a in header), None)
-                if alias is not None:
-                    header[header.index(alias)] = name
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}; header is {header}")
-        for line, row in enumerate(reader, start=2):
-            if row and any(cell.strip() for cell in row):
-                yield line, dict(zip(header, row, strict=False))
+def _interned(cells: Sequence[str], names: dict[str, str]) -> list[str]:
+    """The same text as one string: components, operations and status codes repeat on every one of
+    hundreds of thousands of rows, and one copy each is tens of megabytes less."""
+    return [names.setdefault(c, c) for c in cells]
 
 
 def _read_logs(path: Path, unit: str | None) -> list[LogRecord]:
+    """Log lines; a line without a component is skipped (it is evidence about nobody)."""
     out: list[LogRecord] = []
-    for line, r in _rows(path, ("time", "component", "message")):
-        try:
-            out.append(LogRecord(to_seconds(r["time"], unit), r["component"], r.get("message") or ""))
-        except (KeyError, ValueError) as exc:
-            raise ValueError(f"{path}:{line}: {exc}") from None
+    names: dict[str, str] = {}
+    for _, times, cells in record_batches(path, ("component", "message"), ("component", "message"), ALIASES, unit):
+        components = _interned(cells["component"], names)
+        out += [
+            LogRecord(t, c, m)
+            for t, c, m in zip(times.tolist(), components, cells["message"], strict=True)
+            if c
+        ]
     return out
 
 
 def _read_spans(path: Path, unit: str | None) -> list[Span]:
+    """Spans; a span without a component is skipped (its children read as roots of their own)."""
     out: list[Span] = []
-    for line, r in _rows(path, ("time", "trace_id", "span_id", "component", "duration_ms")):
-        try:
-            out.append(Span(
-                time=to_seconds(r["time"], unit),
-                trace_id=r["trace_id"],
-                span_id=r["span_id"],
-                parent_span_id=r.get("parent_span_id") or "",
-                component=r["component"],
-                operation=r.get("operation") or "",
-                duration_ms=_number(r.get("duration_ms") or ""),
-                status_code=r.get("status_code") or "",
-            ))
-        except (KeyError, ValueError) as exc:
-            raise ValueError(f"{path}:{line}: {exc}") from None
+    names: dict[str, str] = {}
+    wanted = ("trace_id", "span_id", "parent_span_id", "component", "operation", "duration_ms", "status_code")
+    required = ("trace_id", "span_id", "component", "duration_ms")
+    for lines, times, cells in record_batches(path, required, wanted, ALIASES, unit):
+        blank = ("",) * len(lines)
+        out += [
+            Span(t, trace, span, parent, component, operation, duration, status)
+            for t, trace, span, parent, component, operation, duration, status in zip(
+                times.tolist(),
+                cells["trace_id"],
+                cells["span_id"],
+                cells.get("parent_span_id", blank),
+                _interned(cells["component"], names),
+                _interned(cells.get("operation", blank), names),
+                floats(cells["duration_ms"]).tolist(),
+                _interned(cells.get("status_code", blank), names),
+                strict=True,
+            )
+            if component
+        ]
     return out
 
 
@@ -309,6 +223,10 @@ def _legacy_column(name: str) -> str:
     return name
 
 
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
 def load_case(folder: Path, name: str | None = None) -> RcaCase:
     """Read one case folder; raises ``ValueError`` naming the file and problem when it is malformed.
 
@@ -320,18 +238,25 @@ def load_case(folder: Path, name: str | None = None) -> RcaCase:
     ``case.json`` (``time_unit`` there settles relative times in ms), and no ``root_cause`` (a live
     case: nothing to score, everything to rank).
     """
+    with paused_gc():  # millions of objects and no cycle among them (``tables.paused_gc``)
+        return _load_case(folder, name)
+
+
+def _load_case(folder: Path, name: str | None) -> RcaCase:
     meta_path = folder / "case.json"
     try:
-        meta: Any = json.loads(meta_path.read_text())
+        meta: Any = json.loads(meta_path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ValueError(f"{folder}: no case.json") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{meta_path}: not JSON ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{meta_path}: not UTF-8 text ({exc})") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{meta_path}: expected an object with 'normal' and 'fault_start'")
     unit = meta.get("time_unit")
-    if unit is not None and unit not in _UNITS:
-        raise ValueError(f"{meta_path}: time_unit must be one of {sorted(_UNITS)}, not {unit!r}")
+    if unit is not None and unit not in UNITS:
+        raise ValueError(f"{meta_path}: time_unit must be one of {sorted(UNITS)}, not {unit!r}")
     try:
         normal = (to_seconds(meta["normal"][0], unit), to_seconds(meta["normal"][1], unit))
         fault_start = to_seconds(meta["fault_start"], unit)
@@ -347,9 +272,12 @@ def load_case(folder: Path, name: str | None = None) -> RcaCase:
     symptom = meta.get("symptom") or {}
     if not isinstance(symptom, dict):
         raise ValueError(f"{meta_path}: 'symptom' must be {{\"component\": ..., \"metric\": ...}}")
+    labels = meta.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ValueError(f"{meta_path}: 'labels' must be an object of names and values, not {labels!r}")
     metrics_path = folder / "metrics.csv"
     if metrics_path.is_file():
-        times, metrics = _read_metrics(metrics_path, unit)
+        times, metrics = metric_table(metrics_path, unit)
     elif (folder / "logs.csv").is_file() or (folder / "traces.csv").is_file():
         times, metrics = [], {}  # logs or traces alone are a case too
     else:
@@ -366,10 +294,10 @@ def load_case(folder: Path, name: str | None = None) -> RcaCase:
         fault_start=fault_start,
         end=end,
         topology=_read_topology(topology_file) if topology_file.is_file() else {},
-        symptom_component=symptom.get("component"),
-        symptom_metric=symptom.get("metric"),
+        symptom_component=_text(symptom.get("component")),
+        symptom_metric=_text(symptom.get("metric")),
         root_cause=str(root_cause) if root_cause not in (None, "") else None,
-        labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
+        labels={str(k): str(v) for k, v in labels.items()},
         logs=_read_logs(folder / "logs.csv", unit) if (folder / "logs.csv").is_file() else [],
         spans=_read_spans(folder / "traces.csv", unit) if (folder / "traces.csv").is_file() else [],
     )
