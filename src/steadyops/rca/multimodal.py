@@ -45,6 +45,7 @@ import numpy as np
 from steadyops.detect.logs import TemplateMiner
 from steadyops.rca.cases import LogRecord, RcaCase, Span, component_of
 from steadyops.rca.ranking import RcaConfig, RcaResult, fuse_results, rank_root_causes
+from steadyops.rca.tables import paused_gc
 
 __all__ = ["log_signals", "rank_case", "trace_signals", "trace_topology"]
 
@@ -111,7 +112,8 @@ def log_signals(case: RcaCase, records: Sequence[LogRecord] | None = None) -> Wi
     incident: dict[str, list[float]] = {}
     for component, lines in by_component.items():
         miner = TemplateMiner()
-        ids = [miner.add(msg).template_id for _, _, msg in lines]
+        known: dict[str, int] = {}  # a message seen before has the template it had (mining it again changes nothing)
+        ids = [known[msg] if msg in known else known.setdefault(msg, miner.learn(msg)) for _, _, msg in lines]
         ids = [miner.resolve(i) for i in ids]
         is_error = {t.id: bool(_ERROR_WORDS.search(t.template)) for t in miner.templates()}
         normal_buckets: dict[int, set[int]] = defaultdict(set)  # template → normal buckets it occurs in
@@ -122,9 +124,11 @@ def log_signals(case: RcaCase, records: Sequence[LogRecord] | None = None) -> Wi
             False: np.zeros((3, grid.n_normal)),
             True: np.zeros((3, grid.n_incident)),
         }
+        empty: set[int] = set()
         for (inc, bucket, _), tid in zip(lines, ids, strict=True):
-            seen = normal_buckets.get(tid, set())
-            novel = not (seen - {bucket}) if not inc else not seen
+            seen = normal_buckets.get(tid, empty)
+            # new: in no normal bucket (for a normal line: in none but its own)
+            novel = (not seen or (len(seen) == 1 and bucket in seen)) if not inc else not seen
             counts[inc][0, bucket] += 1
             counts[inc][1, bucket] += is_error.get(tid, False)
             counts[inc][2, bucket] += novel
@@ -148,32 +152,37 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
     """Per-component trace series (normal, incident), named ``<component>:span_…``."""
     spans = case.spans if spans is None else spans
     grid = _Grid(case, (s.time for s in spans))
-    children: dict[tuple[str, str], list[Span]] = defaultdict(list)
-    for s in spans:
+    # each span's bucket and verdict once: a span is read again as every parent's child
+    where = [grid.locate(s.time) for s in spans]
+    verdicts: dict[str, bool] = {}
+    codes = (s.status_code for s in spans)
+    failed = [verdicts[c] if c in verdicts else verdicts.setdefault(c, _is_error(c)) for c in codes]
+    children: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, s in enumerate(spans):
         if s.parent_span_id:
-            children[(s.trace_id, s.parent_span_id)].append(s)
-    expected, usually_calls = _expected_callees(spans, children, grid)
+            children[(s.trace_id, s.parent_span_id)].append(i)
+    expected, usually_calls = _expected_callees(spans, children, where)
     # (component, incident?, bucket) → lists of self time, duration, error flags
     cells: dict[tuple[str, bool, int], list[tuple[float, float, bool, bool]]] = defaultdict(list)
     unanswered: dict[tuple[str, bool, int], int] = defaultdict(int)
     pending: list[tuple[tuple[str, bool, int], int, str]] = []  # (cell, row, callee that left no span)
-    for s in spans:
-        where = grid.locate(s.time)
-        if where is None or not math.isfinite(s.duration_ms):
+    none: list[int] = []
+    for s, at, bad in zip(spans, where, failed, strict=True):
+        if at is None or not math.isfinite(s.duration_ms):
             continue
-        kids = children.get((s.trace_id, s.span_id), [])
-        child_time = sum(k.duration_ms for k in kids if math.isfinite(k.duration_ms))
-        failed = _is_error(s.status_code)
-        origin = failed and not any(_is_error(k.status_code) for k in kids)
+        kids = children.get((s.trace_id, s.span_id), none)
+        child_time = sum(d for d in (spans[k].duration_ms for k in kids) if math.isfinite(d))
+        origin = bad and not any(failed[k] for k in kids)
+        cell = (s.component, *at)
         if origin:
-            present = {k.component for k in kids}
+            present = {spans[k].component for k in kids}
             missing = [c for c in expected.get((s.component, s.operation), ()) if c not in present]
             if missing:  # the first call it always makes left no span: decided below
-                pending.append(((s.component, *where), len(cells[(s.component, *where)]), missing[0]))
+                pending.append((cell, len(cells[cell]), missing[0]))
                 origin = False
             elif not kids and usually_calls.get(s.component, False):
                 origin = False  # a call went out (or never did) and left no span: not ours to place
-        cells[(s.component, *where)].append((max(s.duration_ms - child_time, 0.0), s.duration_ms, failed, origin))
+        cells[cell].append((max(s.duration_ms - child_time, 0.0), s.duration_ms, bad, origin))
     for key, index, callee in pending:
         # the callee answered nobody in that bucket: it did not answer this call either. Otherwise the
         # caller failed before making the call, and the error is the caller's own
@@ -213,16 +222,17 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
 
 
 def _expected_callees(
-    spans: Sequence[Span], children: Mapping[tuple[str, str], Sequence[Span]], grid: _Grid
+    spans: Sequence[Span],
+    children: Mapping[tuple[str, str], Sequence[int]],
+    where: Sequence[tuple[bool, int] | None],
 ) -> tuple[dict[tuple[str, str], list[str]], dict[str, bool]]:
     """From the normal window: per (component, operation), the callees most of its spans call, in the
     order they are called; per component, whether most of its spans call anything at all."""
     totals: dict[tuple[str, str], int] = defaultdict(int)
     per_component: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     calls: dict[tuple[str, str, str], list[float]] = defaultdict(list)  # (caller, op, callee) → start offsets
-    for s in spans:
-        where = grid.locate(s.time)
-        if where is None or where[0]:
+    for s, at in zip(spans, where, strict=True):
+        if at is None or at[0]:
             continue
         kids = children.get((s.trace_id, s.span_id), ())
         totals[(s.component, s.operation)] += 1
@@ -230,8 +240,9 @@ def _expected_callees(
         per_component[s.component][1] += 1
         first: dict[str, float] = {}
         for k in kids:
-            if k.component != s.component:
-                first[k.component] = min(first.get(k.component, math.inf), k.time - s.time)
+            kid = spans[k]
+            if kid.component != s.component:
+                first[kid.component] = min(first.get(kid.component, math.inf), kid.time - s.time)
         for callee, offset in first.items():
             calls[(s.component, s.operation, callee)].append(offset)
     expected: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -259,7 +270,11 @@ def rank_case(case: RcaCase, config: RcaConfig | None = None) -> RcaResult:
     rankings fused by :func:`~steadyops.rca.ranking.fuse_results`: one kind of evidence cannot hide
     another's agreement, and a kind that is missing or empty simply contributes nothing.
     """
-    cfg = config or RcaConfig()
+    with paused_gc():  # per-line and per-span tuples by the million, no cycle among them
+        return _rank_case(case, config or RcaConfig())
+
+
+def _rank_case(case: RcaCase, cfg: RcaConfig) -> RcaResult:
     topology = case.topology or (trace_topology(case.spans) if case.spans else {})
     kinds: list[Windows] = [case.windows()]
     if case.logs and cfg.use_logs:

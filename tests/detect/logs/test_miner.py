@@ -186,3 +186,11 @@ def test_code_locations_are_constants_of_their_templates() -> None:
     miner = TemplateMiner()
     lines = ["[io] Engine::start entered", "[io] Loader::stop entered", "[io] Engine::stop entered"]
     assert len({miner.add(line).template_id for line in lines}) == 3
+
+
+def test_learn_is_add_without_the_parameters() -> None:
+    lines = [f"user {i} logged in from 10.0.0.{i % 7}" for i in range(20)]
+    lines += [f"moved from {a} to {b}" for a, b in (("OPEN", "READY"), ("READY", "DONE"), ("A", "B"))]
+    adding, learning = TemplateMiner(), TemplateMiner()
+    assert [adding.add(line).template_id for line in lines] == [learning.learn(line) for line in lines]
+    assert adding.templates() == learning.templates()
