@@ -53,15 +53,16 @@ def test_a_cell_that_is_no_time_names_its_line(tmp_path: Path) -> None:
 def test_untidy_metrics_read_in_time_order_one_row_per_time(tmp_path: Path) -> None:
     path = tmp_path / "metrics.csv"
     path.write_bytes(
-        "\ufefftime,a:cpu,a:const,a:empty,b:mem,host\n"  # a byte-order mark before the header
-        "30,3,7,,30,node-1\n"
-        "10,1,7,,10,node-1\n"
+        "\ufefftime,a:cpu,a:const,a:empty,b:mem,host,Timestamp\n"  # a byte-order mark before the header
+        "30,3,7,,30,node-1,1970-01-01T00:00:30Z\n"
+        "10,1,7,,10,node-1,1970-01-01T00:00:10Z\n"
         "\n"  # a blank line
-        "20,2,7,,,node-2\n"
-        "20,4,7,,20,node-2\n"  # the same time again: a cell empty in one row takes the other's
+        "20,2,7,,,node-2,1970-01-01T00:00:20Z\n"
+        "20,4,7,,20,node-2,1970-01-01T00:00:20Z\n"  # the same time again: an empty cell takes the other's
         "40,5\n".encode()  # a short row: the cells it lacks are missing samples
     )
     times, columns = metric_table(path, None)
+    assert set(columns) == {"a:cpu", "a:const", "a:empty", "b:mem", "host"}  # a second time is no metric
     assert times == [10.0, 20.0, 30.0, 40.0]
     assert columns["a:cpu"] == [1.0, 3.0, 3.0, 5.0]  # 20 s: the mean of 2 and 4
     assert columns["b:mem"][:3] == [10.0, 20.0, 30.0] and math.isnan(columns["b:mem"][3])
@@ -84,7 +85,7 @@ def test_constant_empty_and_text_columns_neither_crash_nor_lead(tmp_path: Path) 
 
 def test_messy_logs_read_with_their_quotes_commas_newlines_and_bad_bytes(tmp_path: Path) -> None:
     long = "x" * 200_000  # beyond csv's default field limit
-    rows = [["ts", "service", "msg"], ["10", "api", 'user="bo, jr" said "hi"'],
+    rows = [["ts", "service", "msg"], ["10", "api ", 'user="bo, jr" said "hi"'],
             ["11", "api", "Traceback:\n  at a\n  at b"], ["12", "api", long], ["13", "", "nobody's line"]]
     with (tmp_path / "logs.csv").open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)

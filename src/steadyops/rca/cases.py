@@ -166,9 +166,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def _interned(cells: Sequence[str], names: dict[str, str]) -> list[str]:
-    """The same text as one string: components, operations and status codes repeat on every one of
+    """Names without the spaces around them (``api `` is ``api``, as in the metrics' header), and
+    the same text as one string: components, operations and status codes repeat on every one of
     hundreds of thousands of rows, and one copy each is tens of megabytes less."""
-    return [names.setdefault(c, c) for c in cells]
+    return [names[c] if c in names else names.setdefault(c, c.strip()) for c in cells]
 
 
 def _read_logs(path: Path, unit: str | None) -> list[LogRecord]:

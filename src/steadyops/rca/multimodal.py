@@ -112,8 +112,7 @@ def log_signals(case: RcaCase, records: Sequence[LogRecord] | None = None) -> Wi
     incident: dict[str, list[float]] = {}
     for component, lines in by_component.items():
         miner = TemplateMiner()
-        known: dict[str, int] = {}  # a message seen before has the template it had (mining it again changes nothing)
-        ids = [known[msg] if msg in known else known.setdefault(msg, miner.learn(msg)) for _, _, msg in lines]
+        ids = _template_ids(miner, (msg for _, _, msg in lines))
         ids = [miner.resolve(i) for i in ids]
         is_error = {t.id: bool(_ERROR_WORDS.search(t.template)) for t in miner.templates()}
         normal_buckets: dict[int, set[int]] = defaultdict(set)  # template → normal buckets it occurs in
@@ -136,6 +135,22 @@ def log_signals(case: RcaCase, records: Sequence[LogRecord] | None = None) -> Wi
             normal[f"{component}:{kind}"] = counts[False][row].tolist()
             incident[f"{component}:{kind}"] = counts[True][row].tolist()
     return normal, incident
+
+
+def _template_ids(miner: TemplateMiner, messages: Iterable[str], remember: int = 1 << 16) -> list[int]:
+    """Each message's template id. A message seen before has the template it had (mining the same
+    text again changes nothing but a count), so repeats (health checks, polls) skip the miner; at
+    most ``remember`` messages are kept, since most lines of a real log carry an id of their own."""
+    known: dict[str, int] = {}
+    ids: list[int] = []
+    for msg in messages:
+        tid = known.get(msg)
+        if tid is None:
+            if len(known) >= remember:
+                known.clear()
+            tid = known[msg] = miner.learn(msg)
+        ids.append(tid)
+    return ids
 
 
 def _is_error(code: str) -> bool:
