@@ -194,3 +194,13 @@ def test_learn_is_add_without_the_parameters() -> None:
     adding, learning = TemplateMiner(), TemplateMiner()
     assert [adding.add(line).template_id for line in lines] == [learning.learn(line) for line in lines]
     assert adding.templates() == learning.templates()
+
+
+def test_a_bound_on_candidates_compares_only_the_latest_templates_of_a_bucket() -> None:
+    lines = [f"open {w} com.example.sync.heartbeat:" for w in ("Alpha", "Beta", "Gamma", "Delta")]  # one each
+    free, bounded = TemplateMiner(), TemplateMiner(MinerConfig(max_candidates=3))
+    assert [free.learn(line) for line in lines] == [bounded.learn(line) for line in lines]
+    near, far = "open Delta com.example.Cleanup.daily:", "open Alpha com.example.Cleanup.daily:"
+    assert not free.add(near).is_new and not bounded.add(near).is_new
+    assert not free.add(far).is_new
+    assert bounded.add(far).is_new  # its twin is older than the last 3: a duplicate, never a wrong merge
