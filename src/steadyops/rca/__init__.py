@@ -4,7 +4,8 @@ Entry points: :func:`rank_case` (one case in the format of :mod:`steadyops.rca.c
 logs, traces, topology) and :func:`rank_root_causes` (metric windows only). ``scoring`` says how
 each metric is scored, ``semantics`` how a name gives its direction, ``separation`` how the call
 graph tells cause from symptom, ``multimodal`` how logs and traces become evidence,
-``propagation`` the older PageRank, ``changepoint`` how one window is split into normal and incident.
+``propagation`` the older PageRank, ``changepoint`` how one window is split into normal and incident,
+``tables`` how a case's CSV files are read (by columns, strictly).
 """
 
 from __future__ import annotations
