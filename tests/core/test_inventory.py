@@ -71,15 +71,20 @@ def test_resolve_by_name_address_and_host() -> None:
     assert inv.resolve("") is None
 
 
+def _chain() -> Inventory:
+    """db <- api <- web <- edge -> cache: a chain with a branch, for the walking tests."""
+    return Inventory([Target(name="db", kind="x", address="10.0.0.1"),
+                      Target(name="api", kind="x", address="10.0.0.2", depends_on=["db"]),
+                      Target(name="web", kind="x", address="10.0.0.3", depends_on=["api"]),
+                      Target(name="cache", kind="x", address="10.0.0.4"),
+                      Target(name="edge", kind="x", address="10.0.0.5", depends_on=["web", "cache"])])
+
+
 def test_within_is_distance_walked_once() -> None:
     """Convergence asks ``within`` (one walk from the alert's target) what it asked ``distance`` per
     pair: the same hops, the same None beyond ``max_hops``, and a name outside the inventory is
     only itself."""
-    inv = Inventory([Target(name="db", kind="x", address="10.0.0.1"),
-                     Target(name="api", kind="x", address="10.0.0.2", depends_on=["db"]),
-                     Target(name="web", kind="x", address="10.0.0.3", depends_on=["api"]),
-                     Target(name="cache", kind="x", address="10.0.0.4"),
-                     Target(name="edge", kind="x", address="10.0.0.5", depends_on=["web", "cache"])])
+    inv = _chain()
     names = [*inv.targets, "raw-host:9100"]
     for hops in (0, 1, 2, 3):
         for a in names:
@@ -90,11 +95,7 @@ def test_within_is_distance_walked_once() -> None:
 def test_around_is_within_for_many_names_at_once() -> None:
     """A diagnosis asks for the neighbourhood of all of an incident's targets together (``around``):
     the union of ``within`` over them, for any subset, and names outside the inventory stay in."""
-    inv = Inventory([Target(name="db", kind="x", address="10.0.0.1"),
-                     Target(name="api", kind="x", address="10.0.0.2", depends_on=["db"]),
-                     Target(name="web", kind="x", address="10.0.0.3", depends_on=["api"]),
-                     Target(name="cache", kind="x", address="10.0.0.4"),
-                     Target(name="edge", kind="x", address="10.0.0.5", depends_on=["web", "cache"])])
+    inv = _chain()
     names = [*inv.targets, "raw-host:9100"]
     subsets = [[], ["db"], ["db", "cache"], ["web", "raw-host:9100"], names]
     for hops in (0, 1, 2, 3):

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from steadyops.core.heap import paused as paused_gc
 from steadyops.rca import load_case, rank_case
-from steadyops.rca.tables import floats, metric_table, paused_gc, seconds, to_seconds
+from steadyops.rca.tables import floats, metric_table, seconds, to_seconds
 
 
 def _write(folder: Path, files: dict[str, Any]) -> Path:

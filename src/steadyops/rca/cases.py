@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from steadyops.rca.tables import TIME_COLUMNS, UNITS, floats, metric_table, paused_gc, record_batches, to_seconds
+from steadyops.core.heap import paused as paused_gc
+from steadyops.rca.tables import TIME_COLUMNS, UNITS, floats, metric_table, record_batches, to_seconds
 
 __all__ = [
     "LogRecord",
@@ -239,7 +240,7 @@ def load_case(folder: Path, name: str | None = None) -> RcaCase:
     ``case.json`` (``time_unit`` there settles relative times in ms), and no ``root_cause`` (a live
     case: nothing to score, everything to rank).
     """
-    with paused_gc():  # millions of objects and no cycle among them (``tables.paused_gc``)
+    with paused_gc():  # millions of objects and no cycle among them (``core.heap.paused``)
         return _load_case(folder, name)
 
 

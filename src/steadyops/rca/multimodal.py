@@ -42,10 +42,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from steadyops.core.heap import paused as paused_gc
 from steadyops.detect.logs import MinerConfig, TemplateMiner
 from steadyops.rca.cases import LogRecord, RcaCase, Span, component_of
 from steadyops.rca.ranking import RcaConfig, RcaResult, fuse_results, rank_root_causes
-from steadyops.rca.tables import paused_gc
 
 __all__ = ["log_signals", "rank_case", "trace_signals", "trace_topology"]
 

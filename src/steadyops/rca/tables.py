@@ -20,12 +20,10 @@ at its end, a blank line is skipped.
 from __future__ import annotations
 
 import csv
-import gc
 import itertools
 import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,6 @@ __all__ = [
     "UNITS",
     "floats",
     "metric_table",
-    "paused_gc",
     "record_batches",
     "to_seconds",
 ]
@@ -55,24 +52,6 @@ BATCH_CELLS = 1 << 20
 """Cells converted at a time (at most 4096 rows): big enough for numpy to pay, small enough that the
 text of a wide file is never held whole (a cell's text takes seven times the memory of its float:
 a 7200 x 1800 metrics file peaked at 1.1 GB read 4096 rows at a time)."""
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Run a block with the cyclic garbage collector paused (as it was before, afterwards).
-
-    Why: loading a large case creates millions of small objects that all stay alive (cells, floats,
-    spans, log records) and none of them forms a cycle. Each time enough of them accumulate the
-    collector walks every live object again, and on a case of 3600 x 1200 metrics, 500k log lines
-    and 500k spans that walking was half of the load time (8.4 s -> 4.0 s without it).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def to_seconds(value: Any, unit: str | None = None) -> float:
