@@ -95,8 +95,10 @@ def ablations() -> dict[str, RcaConfig]:
         "-onset": replace(base, scoring=replace(base.scoring, onset=False)),
         "-recurring": replace(base, scoring=replace(base.scoring, recurring=False)),
         "-flat-failures": replace(base, scoring=replace(base.scoring, flat_failures=False)),
+        "-blips": replace(base, scoring=replace(base.scoring, isolated_blips=False)),
         "-same-metric": replace(base, same_metric=False),
         "-opaque-hops": replace(base, opaque_hops=False),
+        "-gone-wholly": replace(base, gone_wholly=False),
         "-callers": replace(base, callers_explain=False),
         "-separation": replace(base, topology="none"),
         "pagerank": replace(base, topology="pagerank"),
@@ -106,10 +108,12 @@ def ablations() -> dict[str, RcaConfig]:
         "-traces": replace(base, use_traces=False),
         "bare": RcaConfig(
             scoring=ScoringConfig(
-                directional=False, flat_handling=False, onset=False, recurring=False, flat_failures=False
+                directional=False, flat_handling=False, onset=False, recurring=False, flat_failures=False,
+                isolated_blips=False,
             ),
             topology="none",
             opaque_hops=False,
+            gone_wholly=False,
             callers_explain=False,
             use_symptom=False,
             symptom_kind=False,

@@ -160,7 +160,9 @@ def _metric_columns(world: World) -> dict[str, np.ndarray]:
             "latency_p50": 0.8 * lat * np.exp(noise(0.05)), "latency_p90": 1.6 * lat * np.exp(noise(0.08)),
             "latency_p95": 2.0 * lat * np.exp(noise(0.1)), "latency_p99": 3.0 * lat * np.exp(noise(0.15)),
             "latency_mean": lat * np.exp(noise(0.05)), "requests_per_second": load * (1 + noise(0.03)),
-            "error_ratio": world.errors[s], "http_5xx_count": rng.poisson(world.errors[s] * load).astype(np.float64),
+            # a copy: the crashed culprit's columns are blanked below, and World's own series must stay
+            "error_ratio": world.errors[s].copy(),
+            "http_5xx_count": rng.poisson(world.errors[s] * load).astype(np.float64),
             "http_4xx_count": rng.poisson(0.01 * load).astype(np.float64), "gpu_usage": np.full(secs, np.nan),
         }
         if world.fault == "crash" and s == world.culprit:

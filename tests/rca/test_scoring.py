@@ -102,3 +102,44 @@ def test_a_first_failure_outranks_a_few_trial_ratio_at_its_usual_worst() -> None
     incident = {"quiet_availability": [97.8, 99.25, 100.0], "few_availability": [40.0, 0.0, 0.0]}
     assert rank_root_causes(normal, incident).services()[0] == "quiet"
     assert rank_root_causes(normal, incident, config=RcaConfig(scoring=OLD)).services()[0] == "few"
+
+
+def test_a_lone_blip_does_not_set_the_unit_of_a_rare_event_count() -> None:
+    """Two services log the same surge of a new error; one of them once wrote a rare line while
+    healthy. That line must not turn its surge into 132 units while the other's stays "it changed"."""
+    never = [0.0] * N_NORMAL
+    once = [0.0] * N_NORMAL
+    once[120] = 1.0
+    surge = [111.0, 126.0, 132.0]
+    cfg = ScoringConfig()
+    assert _score(never, surge, kind="log_new_templates") == cfg.flat_evidence
+    assert _score(once, surge, kind="log_new_templates") == cfg.flat_evidence
+    assert _score(once, surge, kind="log_new_templates", cfg=ScoringConfig(isolated_blips=False)) == 126.0
+    # an excursion that lasts (two samples in a row) is health the smoothing sees: it sets the unit
+    lasting = [0.0] * N_NORMAL
+    lasting[120:122] = [2.0, 2.0]
+    assert _score(lasting, surge, kind="log_new_templates") == 63.0
+
+
+def test_a_callee_that_is_gone_explains_its_callers_failures_wholly() -> None:
+    """``db`` stops reporting; ``api``, which calls it, fails hundreds of times its usual error ratio.
+    A tenth of that surge (the soft discount) would still outrank the bounded silence that caused it."""
+    rng = np.random.default_rng(3)
+    normal = {
+        "api:error_ratio": list(0.001 + 0.0005 * np.abs(rng.standard_normal(N_NORMAL))),
+        "api:cpu_usage": list(0.3 + 0.01 * rng.standard_normal(N_NORMAL)),
+        "db:cpu_usage": list(0.2 + 0.01 * rng.standard_normal(N_NORMAL)),
+    }
+    incident = {
+        "api:error_ratio": [0.36, 0.35, 0.37],
+        "api:cpu_usage": [0.3, 0.3, 0.3],
+        "db:cpu_usage": [float("nan")] * 3,  # not scraped any more
+    }
+    topology = {"api": ["db"]}
+
+    def ranked(config: RcaConfig) -> list[str]:
+        return rank_root_causes(normal, incident, topology, service_of_metric=lambda m: m.split(":")[0],
+                                config=config).services()
+
+    assert ranked(RcaConfig()) == ["db", "api"]
+    assert ranked(RcaConfig(gone_wholly=False)) == ["api", "db"]

@@ -62,6 +62,9 @@ class RcaConfig:
     opaque_hops: bool = True
     """A leaf's request-path change may be explained by the other callees of its callers (a proxy or
     load balancer in front of a backend the graph shows beside it; see ``opaque_hop_peers``)."""
+    gone_wholly: bool = True
+    """A callee that went silent explains its callers' request-path change wholly, not by ``explain``
+    (``separation.explain_by_callees``)."""
     use_symptom: bool = True
     """Rank services the symptom cannot reach through its calls after those it can."""
     symptom_kind: bool = True
@@ -147,7 +150,8 @@ def rank_root_causes(
         path = {svc: max((m.score for m in ms if not m.local), default=0.0) for svc, ms in by_service.items()}
         explained = (
             explain_by_callees(
-                metrics, topology, threshold=cfg.min_score, explain=cfg.explain, opaque_hops=cfg.opaque_hops
+                metrics, topology, threshold=cfg.min_score, explain=cfg.explain, opaque_hops=cfg.opaque_hops,
+                gone_wholly=cfg.gone_wholly,
             )
             if cfg.same_metric else None
         )

@@ -16,7 +16,13 @@ hold on systems it has never seen:
   metric's own level (a move of a few KiB on a 400 MB gauge is not news), then never below the
   largest excursion seen in normal times (rare blips set the unit), and a metric flat at exactly
   zero that moves gets a **bounded** score of ``flat_evidence``: "it changed", as strong as a clear
-  excursion and no stronger, so other evidence decides between such changes.
+  excursion and no stronger, so other evidence decides between such changes. Lone samples do not
+  make a baseline less flat (``isolated_blips``): the incident's statistic is smoothed so that one
+  stray sample cannot carry a metric, and the same stray sample in the normal window must not set
+  its unit either. Otherwise a count of rare events (new log templates, 5xx) that happened to blip
+  once while healthy scores its incident count (132 for 132 lines), while the same count of a
+  component that never blipped scores ``flat_evidence``: whether a service logged one odd line last
+  week would decide which of two services with the same surge is blamed.
 * The window statistic is the maximum of a **rolling median of 3**, so one stray sample cannot
   carry a metric but a fault lasting a few samples does.
 * Each metric's score is then **calibrated by its own normal behaviour**: the same statistic
@@ -102,6 +108,8 @@ class ScoringConfig:
     flat_failures: bool = True
     """A failure metric flat through the normal window scores a bad change at least ``flat_evidence``
     (see the module notes; ablation flag)."""
+    isolated_blips: bool = True
+    """A baseline flat at zero but for lone samples counts as flat (see the module notes; ablation flag)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,11 +183,15 @@ def _quartiles(base: FloatArray) -> tuple[float, float]:
 
 
 def _scale(base: FloatArray, center: float, config: ScoringConfig, quartiles: tuple[float, float]) -> float:
-    """σ-equivalent spread of the normal window; 0 only when it is exactly flat at zero."""
+    """σ-equivalent spread of the normal window; 0 when it is flat at zero (with ``isolated_blips``:
+    flat but for lone samples, which the window statistic's smoothing would not count either)."""
     q1, q3 = quartiles
     scale = max((q3 - q1) / IQR_TO_SIGMA, config.rel_floor * abs(center))
     if scale <= 0.0:
-        scale = float(np.max(np.abs(base - center)))
+        excursion = np.abs(base - center)
+        if config.isolated_blips and not np.any(_rolling_median(excursion, config.smooth)):
+            return 0.0
+        scale = float(np.max(excursion))
     return scale
 
 

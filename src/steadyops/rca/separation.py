@@ -27,7 +27,8 @@ callees (:func:`explain_by_callers`). The same holds for a callee that went *sil
 caller did; a silent component whose callers still run is gone by itself (a crash) and keeps it.
 A callee explains its caller's request-path change only with evidence that can produce it
 (:func:`~steadyops.rca.semantics.explains`: a callee whose traffic fell does not make its caller
-fail), unless the callee is silent: a component that is gone explains errors and time-outs alike.
+fail), unless the callee is silent: a component that is gone explains errors and time-outs alike,
+and wholly (its caller cannot serve what needs it, whatever the size of the caller's change).
 
 "Clearly anomalous" is a soft 0..1 degree: 0 at the service's normal-time excursion (score 1), 1 at
 ``threshold`` (the same bar the ranker uses for *inconclusive*). So nothing here is a new tuned
@@ -107,6 +108,7 @@ def explain_by_callees(
     threshold: float = 2.0,
     explain: float = 0.9,
     opaque_hops: bool = True,
+    gone_wholly: bool = True,
 ) -> dict[str, float]:
     """Request-path evidence per service after its callees have explained what they can.
 
@@ -116,7 +118,7 @@ def explain_by_callees(
     callee's clearly anomalous *local* evidence (a CPU hog) may still explain the rest softly;
     otherwise the soft discount by the callees' overall anomaly applies. With ``opaque_hops`` a
     leaf's change may also be explained by its peers' change of the same category (see
-    :func:`opaque_hop_peers`).
+    :func:`opaque_hop_peers`). With ``gone_wholly`` a silent callee explains the whole change.
     """
     callees, _ = _edges(topology)
     evidence: dict[str, list[MetricScore]] = {}
@@ -136,6 +138,10 @@ def explain_by_callees(
     def explaining(service: str, kind: str) -> float:
         """The callee's strongest evidence that can produce a change of ``kind`` in its caller."""
         return max((e.score for e in evidence.get(service, ()) if e.silent or explains(e.kind, kind)), default=0.0)
+
+    def gone(service: str) -> float:
+        """How clearly the callee went silent (0 when it still runs)."""
+        return max((degree(e.score, threshold) for e in evidence.get(service, ()) if e.silent), default=0.0)
 
     hops = opaque_hop_peers(topology) if opaque_hops else {}
     out: dict[str, float] = {}
@@ -169,7 +175,11 @@ def explain_by_callees(
             value = m.score * kept * (1.0 - explain * softly)
         else:
             softly = max((degree(explaining(u, m.kind), threshold) for u in deps), default=0.0)
-            value = m.score * (1.0 - explain * softly)
+            # a callee that is gone explains its callers' failures wholly, as an opaque hop's backend
+            # does: what is left of a caller's huge error surge after the soft discount would still
+            # outrank the bounded evidence of the silence that caused it
+            wholly = max((gone(u) for u in deps), default=0.0) if gone_wholly else 0.0
+            value = m.score * (1.0 - max(explain * softly, wholly))
         out[m.service] = max(out.get(m.service, 0.0), value)
     return out
 
