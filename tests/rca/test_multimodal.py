@@ -170,6 +170,31 @@ def test_a_call_that_left_no_span_is_the_silent_callees_error() -> None:
     assert rank_case(case).services()[0] == "db"
 
 
+def test_a_callee_called_now_and_then_that_is_gone_owns_the_failures_and_their_time() -> None:
+    """api calls db on a third of its requests; db is gone, and those calls fail after a 500 ms
+    connect timeout with no db span. The failures are db's, and the time spent waiting on a callee
+    that answered nobody is not api's own work. (Traces alone still rank api first here, by its
+    request latency: the trace kind marks no component as gone, so db's errors do not explain a
+    slower caller; metrics or logs that show db silent do, once fused.)"""
+    spans: list[Span] = []
+    for i, t in enumerate(_arrivals(3)):
+        tid = f"t{i}"
+        if i % 3:
+            spans.append(_span(t, tid, "a", "", "api", ms=10.0))
+        elif t < 2400.0:
+            spans += [_span(t, tid, "a", "", "api", ms=30.0), _span(t + 0.001, tid, "d", "a", "db", ms=20.0)]
+        else:
+            spans.append(_span(t, tid, "a", "", "api", "ERROR", ms=510.0))
+    case = RcaCase(name="sometimes", times=[float(t) for t in range(0, 3000, 30)], metrics={},
+                   normal=(0.0, 2370.0), fault_start=2400.0, end=2999.0, spans=spans)
+    _, incident = trace_signals(case)
+    assert max(v for v in incident["db:span_error_origin_rate"] if math.isfinite(v)) == 1.0
+    assert all(v == 0.0 for v in incident["api:span_error_origin_rate"] if math.isfinite(v))
+    assert max(v for v in incident["api:span_self_ms_p90"] if math.isfinite(v)) <= 10.0
+    ranked = rank_case(case)
+    assert "db:span_error_origin_rate" in ranked.candidates[[c.service for c in ranked.candidates].index("db")].evidence
+
+
 def test_a_caller_failing_before_its_call_keeps_its_error() -> None:
     """db still answers other calls in the same minutes, so api's failures without a db span are api's."""
     spans: list[Span] = []

@@ -183,11 +183,12 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
     for i, s in enumerate(spans):
         if s.parent_span_id:
             children[(s.trace_id, s.parent_span_id)].append(i)
-    expected, usually_calls = _expected_callees(spans, children, where)
+    expected, usually_calls, sometimes = _expected_callees(spans, children, where)
     # (component, incident?, bucket) → lists of self time, duration, error flags
     cells: dict[tuple[str, bool, int], list[tuple[float, float, bool, bool]]] = defaultdict(list)
     unanswered: dict[tuple[str, bool, int], int] = defaultdict(int)
-    pending: list[tuple[tuple[str, bool, int], int, str]] = []  # (cell, row, callee that left no span)
+    # (cell, row, callees that may have left no span, the span's verdict when every one of them answered)
+    pending: list[tuple[tuple[str, bool, int], int, list[str], bool]] = []
     none: list[int] = []
     for s, at, bad in zip(spans, where, failed, strict=True):
         if at is None or not math.isfinite(s.duration_ms):
@@ -200,19 +201,30 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
             present = {spans[k].component for k in kids}
             missing = [c for c in expected.get((s.component, s.operation), ()) if c not in present]
             if missing:  # the first call it always makes left no span: decided below
-                pending.append((cell, len(cells[cell]), missing[0]))
+                pending.append((cell, len(cells[cell]), missing[:1], True))
                 origin = False
-            elif not kids and usually_calls.get(s.component, False):
-                origin = False  # a call went out (or never did) and left no span: not ours to place
+            elif not kids:
+                # a call went out (or never did) and left no span: not ours to place, unless a callee
+                # this operation calls now and then, and that answers in most buckets, answered nobody
+                placed = not usually_calls.get(s.component, False)
+                maybe = sometimes.get((s.component, s.operation), [])
+                if maybe:
+                    pending.append((cell, len(cells[cell]), maybe, placed))
+                origin = False if maybe else placed
         cells[cell].append((max(s.duration_ms - child_time, 0.0), s.duration_ms, bad, origin))
-    for key, index, callee in pending:
-        # the callee answered nobody in that bucket: it did not answer this call either. Otherwise the
+    for key, index, callees, own in pending:
+        # a callee that answered nobody in that bucket did not answer this call either. Otherwise the
         # caller failed before making the call, and the error is the caller's own
-        if cells.get((callee, key[1], key[2])):
+        gone = next((c for c in callees if not cells.get((c, key[1], key[2]))), None)
+        if gone is not None:
+            unanswered[(gone, key[1], key[2])] += 1
+            # its time went on the call that nobody answered (connecting, retrying, timing out):
+            # not the caller's own work, so it leaves the self-time statistics
+            row = cells[key][index]
+            cells[key][index] = (math.nan, row[1], row[2], row[3])
+        elif own:
             row = cells[key][index]
             cells[key][index] = (row[0], row[1], row[2], True)
-        else:
-            unanswered[(callee, key[1], key[2])] += 1
     kinds = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90", "span_error_rate",
              "span_error_origin_rate", "span_calls")
     normal: dict[str, list[float]] = {}
@@ -232,8 +244,10 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
                 if not rows:
                     continue
                 arr = np.asarray(rows, dtype=np.float64)
-                series["span_self_ms_p90"][bucket] = float(np.percentile(arr[:, 0], 90))
-                series["span_self_ms_mean"][bucket] = float(arr[:, 0].mean())
+                own = arr[:, 0][np.isfinite(arr[:, 0])]
+                if own.size:
+                    series["span_self_ms_p90"][bucket] = float(np.percentile(own, 90))
+                    series["span_self_ms_mean"][bucket] = float(own.mean())
                 series["span_latency_p90"][bucket] = float(np.percentile(arr[:, 1], 90))
                 if not lost:
                     series["span_error_rate"][bucket] = float(arr[:, 2].mean())
@@ -247,15 +261,19 @@ def _expected_callees(
     spans: Sequence[Span],
     children: Mapping[tuple[str, str], Sequence[int]],
     where: Sequence[tuple[bool, int] | None],
-) -> tuple[dict[tuple[str, str], list[str]], dict[str, bool]]:
+) -> tuple[dict[tuple[str, str], list[str]], dict[str, bool], dict[tuple[str, str], list[str]]]:
     """From the normal window: per (component, operation), the callees most of its spans call, in the
-    order they are called; per component, whether most of its spans call anything at all."""
+    order they are called; per component, whether most of its spans call anything at all; and per
+    (component, operation), the other callees it calls now and then that answer in most buckets
+    (so their answering nobody in a bucket is news), most called first."""
     totals: dict[tuple[str, str], int] = defaultdict(int)
     per_component: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     calls: dict[tuple[str, str, str], list[float]] = defaultdict(list)  # (caller, op, callee) → start offsets
+    buckets: dict[str, set[int]] = defaultdict(set)  # component → normal buckets it answered in
     for s, at in zip(spans, where, strict=True):
         if at is None or at[0]:
             continue
+        buckets[s.component].add(at[1])
         kids = children.get((s.trace_id, s.span_id), ())
         totals[(s.component, s.operation)] += 1
         per_component[s.component][0] += bool(kids)
@@ -271,7 +289,12 @@ def _expected_callees(
     for (caller, op, callee), offsets in sorted(calls.items(), key=lambda kv: float(np.median(kv[1]))):
         if 2 * len(offsets) > totals[(caller, op)]:
             expected[(caller, op)].append(callee)
-    return dict(expected), {c: 2 * kids > n for c, (kids, n) in per_component.items()}
+    active = len(set().union(*buckets.values())) if buckets else 0
+    sometimes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (caller, op, callee), _offsets in sorted(calls.items(), key=lambda kv: -len(kv[1])):
+        if callee not in expected.get((caller, op), ()) and 2 * len(buckets[callee]) > active:
+            sometimes[(caller, op)].append(callee)
+    return dict(expected), {c: 2 * kids > n for c, (kids, n) in per_component.items()}, dict(sometimes)
 
 
 def trace_topology(spans: Sequence[Span]) -> dict[str, list[str]]:
