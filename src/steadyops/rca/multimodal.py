@@ -244,10 +244,10 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
                 if not rows:
                     continue
                 arr = np.asarray(rows, dtype=np.float64)
-                own = arr[:, 0][np.isfinite(arr[:, 0])]
-                if own.size:
-                    series["span_self_ms_p90"][bucket] = float(np.percentile(own, 90))
-                    series["span_self_ms_mean"][bucket] = float(own.mean())
+                self_ms = arr[:, 0][np.isfinite(arr[:, 0])]
+                if self_ms.size:
+                    series["span_self_ms_p90"][bucket] = float(np.percentile(self_ms, 90))
+                    series["span_self_ms_mean"][bucket] = float(self_ms.mean())
                 series["span_latency_p90"][bucket] = float(np.percentile(arr[:, 1], 90))
                 if not lost:
                     series["span_error_rate"][bucket] = float(arr[:, 2].mean())
