@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from steadyops.rca import RcaCase, Span, rank_case, trace_signals
+from steadyops.rca import RcaCase, Span, rank_case, rank_root_causes, trace_signals
 from tests.harness.rcasim import FAULTS, SimConfig, simulate, variant
 
 CULPRITS = ("frontend", "orders", "catalogue-db", "payment", "shipping", "users")
@@ -193,6 +193,33 @@ def test_a_callee_called_now_and_then_that_is_gone_owns_the_failures_and_their_t
     assert max(v for v in incident["api:span_self_ms_p90"] if math.isfinite(v)) <= 10.0
     ranked = rank_case(case)
     assert "db:span_error_origin_rate" in ranked.candidates[[c.service for c in ranked.candidates].index("db")].evidence
+
+
+def _thinning(slowdown: float, seed: int) -> RcaCase:
+    """svc answers ~200 calls a minute while healthy and ~20 in the incident (its callers shed load)."""
+    rng = np.random.default_rng(seed)
+    spans: list[Span] = []
+    for minute in range(50):
+        calls = 200 if minute < 40 else 20
+        for j in range(calls):
+            t = minute * 60.0 + j * 60.0 / calls
+            ms = float(10.0 * np.exp(0.3 * rng.standard_normal())) * (slowdown if minute >= 40 else 1.0)
+            spans.append(_span(t, f"t{minute}-{j}", "s", "", "svc", ms=ms))
+    return RcaCase(name="thin", times=[float(t) for t in range(0, 3000, 30)], metrics={},
+                   normal=(0.0, 2370.0), fault_start=2400.0, end=2999.0, spans=spans)
+
+
+def test_fewer_spans_do_not_make_a_component_look_slower() -> None:
+    """A p90 of 20 spans strays further than one of 200: sampling noise is not a slowdown, and a
+    real one is still seen at the thinner traffic."""
+    def score(case: RcaCase) -> float:
+        normal, incident = trace_signals(case)
+        ranked = rank_root_causes(normal, incident, service_of_metric=lambda m: m.rsplit(":", 1)[0])
+        return max(m.score for m in ranked.metrics if m.metric == "svc:span_self_ms_p90")
+
+    # within the healthy excursion (score 1); unshrunk, the same five reach 1.9
+    assert max(score(_thinning(1.0, seed)) for seed in range(5)) < 1.0
+    assert min(score(_thinning(3.0, seed)) for seed in range(5)) >= 2.0
 
 
 def test_a_caller_failing_before_its_call_keeps_its_error() -> None:

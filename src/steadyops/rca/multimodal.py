@@ -254,7 +254,40 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
                     series["span_error_origin_rate"][bucket] = float(arr[:, 3].mean())
             for kind, values in series.items():
                 out[f"{component}:{kind}"] = values
+        _shrink_thin_buckets(normal, incident, component)
     return normal, incident
+
+
+#: Per-bucket estimates of time: their noise grows as a bucket holds fewer spans.
+_ESTIMATES = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90")
+
+
+def _shrink_thin_buckets(normal: dict[str, list[float]], incident: dict[str, list[float]], component: str) -> None:
+    """Pull a bucket's time estimates towards the normal median by √(its spans / the usual spans).
+
+    Why: a p90 of 35 spans strays about √(189/35) ≈ 2.3 times as far as one of 189, so a component
+    whose traffic fell (its caller crashed, a gateway shed load) would look slower than it ever was
+    while healthy, from sampling alone, and be blamed. Scaling the deviation by √(n / n₀) puts every
+    bucket in the same units as the usual one (the standard error of a mean or quantile goes as
+    1/√n); buckets at or above the usual count are left as they are, so a real slowdown keeps its
+    size wherever traffic holds, and shrinks only as far as the thinner sample warrants.
+    """
+    counts = np.asarray(normal[f"{component}:span_calls"], dtype=np.float64)
+    busy = counts[counts > 0]
+    if not busy.size:
+        return
+    usual = float(np.median(busy))
+    for kind in _ESTIMATES:
+        key = f"{component}:{kind}"
+        base = np.asarray(normal[key], dtype=np.float64)
+        if not np.isfinite(base).any():
+            continue
+        centre = float(np.nanmedian(base))
+        for window in (normal, incident):
+            n = np.asarray(window[f"{component}:span_calls"], dtype=np.float64)
+            values = np.asarray(window[key], dtype=np.float64)
+            weight = np.sqrt(np.clip(n / usual, 0.0, 1.0))
+            window[key] = list(np.where(np.isfinite(values), centre + (values - centre) * weight, values))
 
 
 def _expected_callees(
