@@ -3,7 +3,7 @@
 
 Usage::
 
-    bench/rca_scale.py                      # 4 cases (cpu, latency, error, crash) at the default scale
+    bench/rca_scale.py                      # 5 cases (cpu, latency, error, crash, memory) at the default scale
     bench/rca_scale.py --faults cpu --services 60 --logs 1000000 --spans 1000000
     bench/rca_scale.py --measure DIR [DIR …] # existing case folders (each in a fresh process)
     bench/rca_scale.py --measure DIR --profile OUT.prof
@@ -20,7 +20,9 @@ codes, spans whose parent was not sampled). The system: ``--services`` services 
 tree (one entry, each service called by one or two earlier ones), request rates and latencies that
 flow along it (a caller's latency includes its callees'), one fault in one service from the fault
 start: ``cpu`` (a hog: CPU up, own work slower), ``latency`` (a network delay), ``error`` (a share of
-its requests fail) or ``crash`` (no metrics, logs or spans; callers fail fast). Each case is then
+its requests fail), ``crash`` (no metrics, logs or spans; callers fail fast) or ``memory`` (a leak: the
+heap grows 60 MB over the incident, a few times the healthy drift of every service's memory, and
+collections and work get slower with it). Each case is then
 loaded and ranked in a fresh process (so the peak RSS is that case's), and the script prints the
 seconds of each step, the peak RSS and where the true cause ranked. Cases are written once into
 ``.bench-out/rca-scale/`` (delete it to regenerate).
@@ -46,7 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-FAULTS = ("cpu", "latency", "error", "crash")
+FAULTS = ("cpu", "latency", "error", "crash", "memory")
 EPOCH = 1_700_000_000
 WORDS = (
     "frontend", "gateway", "auth", "user", "order", "cart", "checkout", "payment", "shipping", "catalogue",
@@ -99,6 +101,8 @@ class World:
         self.t = np.arange(scale.seconds, dtype=np.float64)
         self.fault_start = int(scale.seconds * scale.fault_at)
         self.faulty = self.t >= self.fault_start
+        #: 0 before the fault, rising to 1 at the end: how far a leak has got (``memory`` only)
+        self.pressure = np.clip((self.t - self.fault_start) / max(scale.seconds - self.fault_start, 1), 0.0, 1.0)
         rates = np.zeros((n, scale.seconds))
         wave = 1.0 + 0.15 * np.sin(2 * np.pi * self.t / 1200.0)
         rates[0] = scale.rate * wave * (1.0 + 0.05 * self.rng.standard_normal(scale.seconds))
@@ -119,6 +123,8 @@ class World:
         elif fault == "crash":
             err[k, self.faulty] = 1.0
             own[k, self.faulty] = 0.0
+        elif fault == "memory":  # a leak: the heap grows, collections get longer and the work a little slower
+            own[k, self.faulty] *= 1.0 + 0.2 * self.pressure[self.faulty]
         latency, errors = own.copy(), err.copy()
         for c in reversed(range(n)):  # callees first: a caller waits for its callees and fails with them
             ok = 1.0 - err[c]
@@ -142,6 +148,9 @@ def _metric_columns(world: World) -> dict[str, np.ndarray]:
         hog = 0.8 * world.faulty if world.fault == "cpu" and s == world.culprit else 0.0
         cpu = np.clip(0.02 + load * world.self_ms[s] / 4000.0 + noise(0.01) + hog, 0.0, None)
         mem = 3e8 + 2e7 * s + np.cumsum(noise(2e5))
+        leak = world.fault == "memory" and s == world.culprit
+        if leak:
+            mem = mem + 6e7 * world.pressure  # 60 MB over the incident, a few times the healthy drift
         lat = world.latency[s]
         cols = {
             "cpu_usage": cpu, "cpu_throttled": np.clip(cpu - 0.9, 0.0, None), "cpu_limit": np.full(secs, 1.0),
@@ -155,7 +164,8 @@ def _metric_columns(world: World) -> dict[str, np.ndarray]:
             "network_transmit_dropped": rng.poisson(0.002, secs).astype(np.float64),
             "fs_reads_bytes": rng.poisson(0.2, secs) * 4096.0, "fs_writes_bytes": load * 60.0 * (1 + noise(0.1)),
             "fs_usage_bytes": 1e9 + np.cumsum(np.abs(noise(1e3))), "threads": 40.0 + rng.poisson(3.0, secs),
-            "open_fds": 100.0 + rng.poisson(load / 4.0), "gc_pause_ms": rng.gamma(2.0, 1.5, secs),
+            "open_fds": 100.0 + rng.poisson(load / 4.0),
+            "gc_pause_ms": rng.gamma(2.0, 1.5, secs) * (1.0 + (world.pressure if leak else 0.0)),
             "sockets": 10.0 + rng.poisson(load / 10.0),
             "latency_p50": 0.8 * lat * np.exp(noise(0.05)), "latency_p90": 1.6 * lat * np.exp(noise(0.08)),
             "latency_p95": 2.0 * lat * np.exp(noise(0.1)), "latency_p99": 3.0 * lat * np.exp(noise(0.15)),
@@ -205,7 +215,7 @@ _NORMAL_LOGS = (
 )
 
 
-def _fault_log(world: World, r: random.Random, s: int) -> str | None:
+def _fault_log(world: World, r: random.Random, s: int, t: float) -> str | None:
     """A line the fault makes ``s`` write, or None."""
     name = world.names[s]
     if s == world.culprit:
@@ -215,6 +225,8 @@ def _fault_log(world: World, r: random.Random, s: int) -> str | None:
                     f"{r.randrange(400)})\n\tat com.example.Server.dispatch(Server.java:88)")
         if world.fault == "cpu":
             return f"WARN worker pool saturated: {r.randrange(50, 500)} tasks queued"
+        if world.fault == "memory" and r.random() < world.pressure[min(int(t), len(world.pressure) - 1)]:
+            return f"WARN GC overhead: heap {r.randrange(80, 99)}% used after full collection"
         return None
     bad = [d for d, _ in world.callees[s] if world.errors[d][world.fault_start:].mean() > 0.05]
     if bad and world.fault in ("error", "crash"):
@@ -245,7 +257,7 @@ def _write_logs(world: World, path: Path, count: int, seed: int, tidy: bool) -> 
                 continue
             message = _NORMAL_LOGS[k](r, world.names[s])
             if t >= world.fault_start and r.random() < 0.3:
-                message = _fault_log(world, r, s) or message
+                message = _fault_log(world, r, s, t) or message
             if tidy:
                 pass
             elif r.random() < 2e-5:
@@ -279,6 +291,8 @@ def _write_spans(world: World, path: Path, count: int, seed: int) -> None:
             own *= 4.0
         if faulty and world.fault == "latency":
             own += 200.0
+        if faulty and world.fault == "memory":
+            own *= 1.0 + 0.2 * float(world.pressure[min(int(t), secs - 1)])
         failed = faulty and world.fault == "error" and r.random() < 0.3
         total, clock = own, t + own / 2e3
         if not failed:
