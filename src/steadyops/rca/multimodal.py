@@ -28,7 +28,11 @@ Traces (per component):
   counts in ``span_error_rate``. When that callee answered nobody in the same bucket (it is gone),
   the error is counted as the callee's origin instead; otherwise the caller failed before calling;
   ``span_error_rate`` and ``span_latency_p90`` — request-path view;
-* ``span_calls`` — spans per bucket (traffic).
+* ``span_calls`` — spans per bucket (traffic);
+* ``span_answered`` — share of the calls made to the component that it answered (a span of its own,
+  against its callers' failed calls placed on it above). At 0 through the incident it is *gone*, as
+  a component whose log lines stop is (``scoring.ACTIVITY_KINDS``), so its callers' slower and
+  failed requests are its doing in the trace evidence too.
 
 When a case has no topology, caller → callee edges are read from the traces' parent/child spans.
 """
@@ -226,7 +230,7 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
             row = cells[key][index]
             cells[key][index] = (row[0], row[1], row[2], True)
     kinds = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90", "span_error_rate",
-             "span_error_origin_rate", "span_calls")
+             "span_error_origin_rate", "span_calls", "span_answered")
     normal: dict[str, list[float]] = {}
     incident: dict[str, list[float]] = {}
     for component in sorted({c for c, _, _ in cells} | {c for c, _, _ in unanswered}):
@@ -236,6 +240,8 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
                 rows = cells.get((component, inc, bucket))
                 lost = unanswered.get((component, inc, bucket), 0)
                 series["span_calls"][bucket] = float(len(rows or ()))
+                if rows or lost:
+                    series["span_answered"][bucket] = len(rows or ()) / (len(rows or ()) + lost)
                 if lost:
                     tried = len(rows or ()) + lost
                     failed_here = sum(r[2] for r in rows or ()) + lost

@@ -72,9 +72,10 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 
 #: Counts of *everything* a component does, so that zero means it stopped rather than that nobody
-#: called it: ``log_lines`` (every line it writes, housekeeping included; see ``rca.multimodal``).
-#: Request and span counts are traffic: a component nobody calls has none either.
-ACTIVITY_KINDS = frozenset({"log_lines"})
+#: called it: ``log_lines`` (every line it writes, housekeeping included) and ``span_answered`` (the
+#: share of calls made to it that it answered; see ``rca.multimodal``). Request and span counts are
+#: traffic: a component nobody calls has none either.
+ACTIVITY_KINDS = frozenset({"log_lines", "span_answered"})
 
 #: IQR of a standard normal distribution; dividing by it makes the IQR a σ estimate.
 IQR_TO_SIGMA = 1.349

@@ -48,7 +48,7 @@ _BAD_UP = _vocab(
 _GOOD_LEVEL = _vocab(
     """
     availability available avail success successes succeeded successful uptime healthy apdex hit
-    hits goodput free idle
+    hits goodput free idle answered
     """
 )
 """Words naming a level that is good to have; they win over resource words (``mem_free``)."""
