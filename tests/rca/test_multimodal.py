@@ -221,6 +221,37 @@ def test_fewer_spans_do_not_make_a_component_look_slower() -> None:
     assert min(score(_thinning(3.0, seed)) for seed in range(5)) >= 2.0
 
 
+def _client_server(*, wire_ms: float, web_self_ms: float, seed: int = 4) -> RcaCase:
+    """web's server span makes a client span to cart, whose server span is its child (OpenTelemetry's
+    shape). From the fault start ``wire_ms`` is added between the client and the server span (a
+    network delay at cart's interface) and ``web_self_ms`` is web's own work."""
+    rng = np.random.default_rng(seed)
+    spans: list[Span] = []
+    for i, t in enumerate(_arrivals(seed)):
+        tid = f"t{i}"
+        late = t >= 2400.0
+        cart = float(8.0 * np.exp(0.2 * rng.standard_normal()))
+        client = cart + float(rng.uniform(0.5, 1.5)) + (wire_ms if late else 0.0)
+        web = client + float(5.0 * np.exp(0.2 * rng.standard_normal())) * (web_self_ms / 5.0 if late else 1.0)
+        spans += [_span(t, tid, "w", "", "web", ms=web),
+                  _span(t + 0.001, tid, "c", "w", "web", operation="call cart", ms=client),
+                  _span(t + 0.002, tid, "s", "c", "cart", ms=cart)]
+    return RcaCase(name="wire", times=[float(t) for t in range(0, 3000, 30)], metrics={},
+                   normal=(0.0, 2370.0), fault_start=2400.0, end=2999.0, spans=spans)
+
+
+def test_time_on_the_wire_to_a_callee_is_the_callees_not_the_callers_own() -> None:
+    """A client span's time outside its callee's server span is the network to the callee: a delay
+    there must not read as the caller's own work, while the caller's real own work still does."""
+    delayed = _client_server(wire_ms=100.0, web_self_ms=5.0)
+    normal, incident = trace_signals(delayed)
+    assert max(v for v in incident["web:span_self_ms_p90"] if math.isfinite(v)) < 10.0
+    assert min(v for v in incident["cart:span_wire_ms_p90"] if math.isfinite(v)) > 50.0
+    assert max(v for v in normal["cart:span_wire_ms_p90"] if math.isfinite(v)) < 2.0
+    assert rank_case(delayed).services()[0] == "cart"
+    assert rank_case(_client_server(wire_ms=0.0, web_self_ms=50.0)).services()[0] == "web"
+
+
 def test_a_caller_failing_before_its_call_keeps_its_error() -> None:
     """db still answers other calls in the same minutes, so api's failures without a db span are api's."""
     spans: list[Span] = []

@@ -32,7 +32,10 @@ Traces (per component):
 * ``span_answered`` — share of the calls made to the component that it answered (a span of its own,
   against its callers' failed calls placed on it above). At 0 through the incident it is *gone*, as
   a component whose log lines stop is (``scoring.ACTIVITY_KINDS``), so its callers' slower and
-  failed requests are its doing in the trace evidence too.
+  failed requests are its doing in the trace evidence too;
+* ``span_wire_ms_p90`` — time of the client spans calling the component outside its server span
+  (network, queues, pools; see :func:`_called_by_client_span`), local: a delay at its interface
+  that its own spans never see. That time is not in the caller's self time.
 
 When a case has no topology, caller → callee edges are read from the traces' parent/child spans.
 """
@@ -184,17 +187,20 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
     codes = (s.status_code for s in spans)
     failed = [verdicts[c] if c in verdicts else verdicts.setdefault(c, _is_error(c)) for c in codes]
     children: dict[tuple[str, str], list[int]] = defaultdict(list)
+    none: list[int] = []
     for i, s in enumerate(spans):
         if s.parent_span_id:
             children[(s.trace_id, s.parent_span_id)].append(i)
     expected, usually_calls, sometimes = _expected_callees(spans, children, where)
+    # spans whose parent is a span of their own component: where client spans are found
+    inner = {k for p in spans for k in children.get((p.trace_id, p.span_id), none) if spans[k].component == p.component}
     # (component, incident?, bucket) → lists of self time, duration, error flags
     cells: dict[tuple[str, bool, int], list[tuple[float, float, bool, bool]]] = defaultdict(list)
     unanswered: dict[tuple[str, bool, int], int] = defaultdict(int)
+    wire: dict[tuple[str, bool, int], list[float]] = defaultdict(list)  # (callee, window, bucket) → ms
     # (cell, row, callees that may have left no span, the span's verdict when every one of them answered)
     pending: list[tuple[tuple[str, bool, int], int, list[str], bool]] = []
-    none: list[int] = []
-    for s, at, bad in zip(spans, where, failed, strict=True):
+    for i, (s, at, bad) in enumerate(zip(spans, where, failed, strict=True)):
         if at is None or not math.isfinite(s.duration_ms):
             continue
         kids = children.get((s.trace_id, s.span_id), none)
@@ -215,7 +221,14 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
                 if maybe:
                     pending.append((cell, len(cells[cell]), maybe, placed))
                 origin = False if maybe else placed
-        cells[cell].append((max(s.duration_ms - child_time, 0.0), s.duration_ms, bad, origin))
+        self_time = max(s.duration_ms - child_time, 0.0)
+        callee = _called_by_client_span(s, kids, spans) if i in inner else None
+        if callee is not None:
+            # the time of a client span outside its callee's server span is the wire (network,
+            # queues, connection pools): not the caller's own work, and the callee's to explain
+            wire[(callee, *at)].append(self_time)
+            self_time = math.nan
+        cells[cell].append((self_time, s.duration_ms, bad, origin))
     for key, index, callees, own in pending:
         # a callee that answered nobody in that bucket did not answer this call either. Otherwise the
         # caller failed before making the call, and the error is the caller's own
@@ -230,10 +243,10 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
             row = cells[key][index]
             cells[key][index] = (row[0], row[1], row[2], True)
     kinds = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90", "span_error_rate",
-             "span_error_origin_rate", "span_calls", "span_answered")
+             "span_error_origin_rate", "span_calls", "span_answered", "span_wire_ms_p90")
     normal: dict[str, list[float]] = {}
     incident: dict[str, list[float]] = {}
-    for component in sorted({c for c, _, _ in cells} | {c for c, _, _ in unanswered}):
+    for component in sorted({c for c, _, _ in cells} | {c for c, _, _ in unanswered} | {c for c, _, _ in wire}):
         for inc, size, out in ((False, grid.n_normal, normal), (True, grid.n_incident, incident)):
             series = {k: [math.nan] * size for k in kinds}
             for bucket in range(size):
@@ -242,6 +255,9 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
                 series["span_calls"][bucket] = float(len(rows or ()))
                 if rows or lost:
                     series["span_answered"][bucket] = len(rows or ()) / (len(rows or ()) + lost)
+                waits = wire.get((component, inc, bucket))
+                if waits:
+                    series["span_wire_ms_p90"][bucket] = float(np.percentile(waits, 90))
                 if lost:
                     tried = len(rows or ()) + lost
                     failed_here = sum(r[2] for r in rows or ()) + lost
@@ -265,7 +281,23 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
 
 
 #: Per-bucket estimates of time: their noise grows as a bucket holds fewer spans.
-_ESTIMATES = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90")
+_ESTIMATES = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90", "span_wire_ms_p90")
+
+
+def _called_by_client_span(span: Span, kids: Sequence[int], spans: Sequence[Span]) -> str | None:
+    """The callee when ``span``, whose parent is a span of its own component, is a client span: the
+    caller's record of one call to another component.
+
+    Read from the shape, since the case format has no span kind: its parent is a span of the same
+    component (the work that made the call) and every child is the one callee's (its server span).
+    A server span that calls others directly has a parent in its caller, so it is never one.
+    """
+    if not kids:
+        return None
+    callees = {spans[k].component for k in kids}
+    if len(callees) != 1 or span.component in callees:
+        return None
+    return next(iter(callees))
 
 
 def _shrink_thin_buckets(normal: dict[str, list[float]], incident: dict[str, list[float]], component: str) -> None:

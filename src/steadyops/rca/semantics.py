@@ -10,7 +10,8 @@ general English vocabulary of monitoring (never with names seen in one data set)
   ratios; ``BOTH`` for traffic (throughput, qps, request counts): a fall means requests stopped
   arriving, a rise is an overload.
 * **locality** — a resource metric (CPU, memory, disk, file descriptors, GC, threads, a span's *self*
-  time, errors a span originated) describes the component itself; a request-path metric (latency,
+  time, errors a span originated, the *wire* time of the calls made to it) describes the component
+  itself; a request-path metric (latency,
   errors, availability, traffic) also moves when something the component *calls* is broken. Only
   request-path evidence can be explained away by an anomalous callee.
 """
@@ -66,7 +67,7 @@ _TRAFFIC = _vocab(
 _LOCAL = _vocab(
     """
     cpu mem memory rss heap gc swap disk io iowait fd fds descriptors thread threads oom restart
-    restarts kill killed self origin originated
+    restarts kill killed self origin originated wire
     """
 )
 _ERRORS = _vocab(
