@@ -143,3 +143,25 @@ def test_a_callee_that_is_gone_explains_its_callers_failures_wholly() -> None:
 
     assert ranked(RcaConfig()) == ["db", "api"]
     assert ranked(RcaConfig(gone_wholly=False)) == ["api", "db"]
+
+
+def test_a_callee_whose_errors_stayed_healthy_does_not_explain_its_callers_errors() -> None:
+    """``web`` starts failing (its error ratio leaves a flat zero); its callee ``db`` kept its own
+    error ratio at zero and only wobbles in memory a little more than usual. A callee that reports
+    the same metric and kept it healthy is not failing: the wobble must not take the blame."""
+    rng = np.random.default_rng(11)
+    walk = list(500.0 + np.cumsum(rng.normal(0.0, 1.0, N_NORMAL)))
+    swing = max(walk) - float(np.median(walk))
+    normal = {"web:error_ratio": [0.0] * N_NORMAL, "db:error_ratio": [0.0] * N_NORMAL, "db:memory_mb": walk}
+    incident = {
+        "web:error_ratio": [0.05, 0.06, 0.05],
+        "db:error_ratio": [0.0, 0.0, 0.0],
+        "db:memory_mb": [float(np.median(walk)) + 1.6 * swing] * 3,  # 1.6x its healthy excursion
+    }
+
+    def ranked(config: RcaConfig) -> list[str]:
+        return rank_root_causes(normal, incident, {"web": ["db"]}, service_of_metric=lambda m: m.split(":")[0],
+                                config=config).services()
+
+    assert ranked(RcaConfig()) == ["web", "db"]
+    assert ranked(RcaConfig(quiet_callees=False)) == ["db", "web"]

@@ -109,6 +109,7 @@ def explain_by_callees(
     explain: float = 0.9,
     opaque_hops: bool = True,
     gone_wholly: bool = True,
+    quiet_callees: bool = True,
 ) -> dict[str, float]:
     """Request-path evidence per service after its callees have explained what they can.
 
@@ -124,11 +125,13 @@ def explain_by_callees(
     evidence: dict[str, list[MetricScore]] = {}
     local_anomaly: dict[str, float] = {}
     change: dict[tuple[str, str], tuple[float, float]] = {}  # (service, kind) → (native change, score)
+    reported: dict[tuple[str, str], float] = {}  # (service, request-path kind) → its score
     by_category: dict[tuple[str, str], float] = {}  # (service, category of a request-path metric) → score
     for m in metrics:
         if not m.local:
             key_c = (m.service, category_of(m.kind))
             by_category[key_c] = max(by_category.get(key_c, 0.0), m.score)
+            reported[(m.service, m.kind)] = max(reported.get((m.service, m.kind), 0.0), m.score)
         evidence.setdefault(m.service, []).append(m)
         if m.local:
             local_anomaly[m.service] = max(local_anomaly.get(m.service, 0.0), m.score)
@@ -152,6 +155,12 @@ def explain_by_callees(
             out[m.service] = max(out.get(m.service, 0.0), m.score)  # callers explain traffic, not callees
             continue
         deps = callees.get(m.service, set())
+        if quiet_callees:
+            # a callee that reports this very metric and kept it within its healthy excursion is
+            # demonstrably not failing (or slow) in this currency: whatever else it shows (a memory
+            # wobble) did not reach its callers through it, so it explains nothing of their change
+            # (a callee that is gone reports zeros, not health: it stays)
+            deps = {u for u in deps if gone(u) > 0.0 or degree(reported.get((u, m.kind), threshold), threshold) > 0.0}
         same = [change[(u, m.kind)] for u in deps if (u, m.kind) in change]
         category = category_of(m.kind)
         peers = [by_category[(u, category)] for u in hops.get(m.service, ()) if (u, category) in by_category]
