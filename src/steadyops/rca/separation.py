@@ -28,7 +28,10 @@ caller did; a silent component whose callers still run is gone by itself (a cras
 A callee explains its caller's request-path change only with evidence that can produce it
 (:func:`~steadyops.rca.semantics.explains`: a callee whose traffic fell does not make its caller
 fail), unless the callee is silent: a component that is gone explains errors and time-outs alike,
-and wholly (its caller cannot serve what needs it, whatever the size of the caller's change).
+and wholly (its caller cannot serve what needs it, whatever the size of the caller's change). A
+callee that reports the caller's very metric and kept it within its healthy excursion explains
+nothing of the caller's change in it: it is demonstrably not failing (or slow) in that currency, so
+a wobble elsewhere in it (memory, a CPU blip) did not reach its callers.
 
 "Clearly anomalous" is a soft 0..1 degree: 0 at the service's normal-time excursion (score 1), 1 at
 ``threshold`` (the same bar the ranker uses for *inconclusive*). So nothing here is a new tuned
