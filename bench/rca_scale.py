@@ -3,7 +3,7 @@
 
 Usage::
 
-    bench/rca_scale.py                      # 5 cases (cpu, latency, error, crash, memory) at the default scale
+    bench/rca_scale.py                      # 6 cases (cpu, latency, error, crash, memory, netdelay)
     bench/rca_scale.py --faults cpu --services 60 --logs 1000000 --spans 1000000
     bench/rca_scale.py --measure DIR [DIR …] # existing case folders (each in a fresh process)
     bench/rca_scale.py --measure DIR --profile OUT.prof
@@ -22,7 +22,10 @@ flow along it (a caller's latency includes its callees'), one fault in one servi
 start: ``cpu`` (a hog: CPU up, own work slower), ``latency`` (a network delay), ``error`` (a share of
 its requests fail), ``crash`` (no metrics, logs or spans; callers fail fast) or ``memory`` (a leak: the
 heap grows 60 MB over the incident, a few times the healthy drift of every service's memory, and
-collections and work get slower with it). Each case is then
+collections and work get slower with it) or ``netdelay`` (150 ms on the network into one service:
+its own server-side latency and spans never see it, its callers' latency and client spans do; the
+case is written with OpenTelemetry's client spans, a caller's record of each call around the
+callee's server span, since that is where such a delay shows in traces). Each case is then
 loaded and ranked in a fresh process (so the peak RSS is that case's), and the script prints the
 seconds of each step, the peak RSS and where the true cause ranked. Cases are written once into
 ``.bench-out/rca-scale/`` (delete it to regenerate).
@@ -48,7 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-FAULTS = ("cpu", "latency", "error", "crash", "memory")
+FAULTS = ("cpu", "latency", "error", "crash", "memory", "netdelay")
 EPOCH = 1_700_000_000
 WORDS = (
     "frontend", "gateway", "auth", "user", "order", "cart", "checkout", "payment", "shipping", "catalogue",
@@ -79,6 +82,10 @@ class Scale:
     """Requests per second at the entry."""
     fault_at: float = 0.75
     """The fault starts this far into the recording; the normal window ends just before it."""
+
+
+WIRE_DELAY_MS = 150.0
+"""``netdelay``: what a delay on the culprit's network interface adds to every call into it."""
 
 
 class World:
@@ -125,11 +132,16 @@ class World:
             own[k, self.faulty] = 0.0
         elif fault == "memory":  # a leak: the heap grows, collections get longer and the work a little slower
             own[k, self.faulty] *= 1.0 + 0.2 * self.pressure[self.faulty]
+        #: time on the network into each service, outside its own (server-side) latency
+        self.wire = np.zeros((n, scale.seconds))
+        if fault == "netdelay":  # the other faults' cases stay as they were written before it
+            self.wire += 1.0
+            self.wire[k, self.faulty] += WIRE_DELAY_MS
         latency, errors = own.copy(), err.copy()
         for c in reversed(range(n)):  # callees first: a caller waits for its callees and fails with them
             ok = 1.0 - err[c]
             for callee, p in self.callees[c]:
-                latency[c] += p * latency[callee]
+                latency[c] += p * (latency[callee] + self.wire[callee])
                 ok *= 1.0 - p * errors[callee]
             errors[c] = 1.0 - ok
         self.latency, self.errors = latency, errors
@@ -280,6 +292,22 @@ def _write_spans(world: World, path: Path, count: int, seed: int) -> None:
     operations = [f"GET /api/{name}" for name in names]
     rows: list[tuple[str, ...]] = []
 
+    client_spans = world.fault == "netdelay"
+
+    def call(d: int, t: float, trace: str, caller: int, parent: str) -> tuple[float, bool]:
+        """A call from ``caller`` to ``d``: with client spans (OpenTelemetry's shape), the caller's
+        client span around the callee's server span, the wire time between them."""
+        if not client_spans:
+            return visit(d, t, trace, parent)
+        span = f"{next(ids):016x}"
+        wire = r.uniform(0.3, 1.7) + (WIRE_DELAY_MS if d == k and t >= world.fault_start else 0.0)
+        ms, bad = visit(d, t + wire / 2e3, trace, span)
+        total = ms + wire
+        status = ("STATUS_CODE_ERROR", "Error", "500")[len(rows) % 3] if bad else "STATUS_CODE_UNSET"
+        rows.append((f"{(EPOCH + t) * 1e6:.0f}", trace, span, parent, names[caller], f"call {names[d]}",
+                     f"{total:.3f}", status))
+        return total, bad
+
     def visit(s: int, t: float, trace: str, parent: str) -> tuple[float, bool]:
         """One call of service ``s`` at time ``t``: appends its span and its callees'; (ms, failed)."""
         faulty = s == k and t >= world.fault_start
@@ -298,7 +326,7 @@ def _write_spans(world: World, path: Path, count: int, seed: int) -> None:
         if not failed:
             for d, p in callees[s]:
                 if r.random() < p:
-                    ms, bad = visit(d, clock, trace, span)
+                    ms, bad = call(d, clock, trace, s, span)
                     total += ms
                     clock += ms / 1e3
                     if bad:
