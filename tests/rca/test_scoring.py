@@ -165,3 +165,23 @@ def test_a_callee_whose_errors_stayed_healthy_does_not_explain_its_callers_error
 
     assert ranked(RcaConfig()) == ["web", "db"]
     assert ranked(RcaConfig(quiet_callees=False)) == ["db", "web"]
+
+
+def test_what_a_steady_caller_keeps_after_its_callees_change_carries_the_callees_noise() -> None:
+    """``table`` gets 6 s slower at p99; ``search``, which calls it, 7.2 s. The 1.2 s left over is a
+    difference of two changes and carries the table's everyday p99 noise (0.15 s) as well as the
+    search service's: in units of the search service's very steady p99 alone (20 ms) it would be a
+    change of 60 and outrank the table's own."""
+    rng = np.random.default_rng(13)
+    normal = {
+        "table:latency_p99": list(1.0 + 0.15 * rng.standard_normal(N_NORMAL)),
+        "search:latency_p99": list(2.0 + 0.002 * rng.standard_normal(N_NORMAL)),
+    }
+    incident = {"table:latency_p99": [7.0, 7.1, 6.9], "search:latency_p99": [9.2, 9.2, 9.2]}
+
+    def ranked(config: RcaConfig) -> list[str]:
+        return rank_root_causes(normal, incident, {"search": ["table"]}, service_of_metric=lambda m: m.split(":")[0],
+                                config=config).services()
+
+    assert ranked(RcaConfig()) == ["table", "search"]
+    assert ranked(RcaConfig(residual_noise=False)) == ["search", "table"]

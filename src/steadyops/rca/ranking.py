@@ -62,6 +62,9 @@ class RcaConfig:
     opaque_hops: bool = True
     """A leaf's request-path change may be explained by the other callees of its callers (a proxy or
     load balancer in front of a backend the graph shows beside it; see ``opaque_hop_peers``)."""
+    residual_noise: bool = True
+    """What a caller keeps of a change after its callee's same-metric change is taken out is measured
+    against the noise of both (``separation.explain_by_callees``)."""
     quiet_callees: bool = True
     """A callee that reports the caller's metric and kept it within its healthy excursion explains
     none of the caller's change in it (``separation.explain_by_callees``)."""
@@ -154,7 +157,7 @@ def rank_root_causes(
         explained = (
             explain_by_callees(
                 metrics, topology, threshold=cfg.min_score, explain=cfg.explain, opaque_hops=cfg.opaque_hops,
-                gone_wholly=cfg.gone_wholly, quiet_callees=cfg.quiet_callees,
+                gone_wholly=cfg.gone_wholly, quiet_callees=cfg.quiet_callees, residual_noise=cfg.residual_noise,
             )
             if cfg.same_metric else None
         )

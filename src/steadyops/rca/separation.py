@@ -40,6 +40,7 @@ number; the two weights say "mostly explained" and "somewhat supported".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -113,6 +114,7 @@ def explain_by_callees(
     opaque_hops: bool = True,
     gone_wholly: bool = True,
     quiet_callees: bool = True,
+    residual_noise: bool = True,
 ) -> dict[str, float]:
     """Request-path evidence per service after its callees have explained what they can.
 
@@ -127,7 +129,8 @@ def explain_by_callees(
     callees, _ = _edges(topology)
     evidence: dict[str, list[MetricScore]] = {}
     local_anomaly: dict[str, float] = {}
-    change: dict[tuple[str, str], tuple[float, float]] = {}  # (service, kind) → (native change, score)
+    # (service, kind) → (native change, score, native scale)
+    change: dict[tuple[str, str], tuple[float, float, float]] = {}
     reported: dict[tuple[str, str], float] = {}  # (service, request-path kind) → its score
     by_category: dict[tuple[str, str], float] = {}  # (service, category of a request-path metric) → score
     for m in metrics:
@@ -140,7 +143,7 @@ def explain_by_callees(
             local_anomaly[m.service] = max(local_anomaly.get(m.service, 0.0), m.score)
         if m.scale > 0.0 and m.score > 0.0:
             key = (m.service, m.kind)
-            change[key] = max(change.get(key, (0.0, 0.0)), (m.raw * m.scale, m.score))
+            change[key] = max(change.get(key, (0.0, 0.0, 0.0)), (m.raw * m.scale, m.score, m.scale))
     def explaining(service: str, kind: str) -> float:
         """The callee's strongest evidence that can produce a change of ``kind`` in its caller."""
         return max((e.score for e in evidence.get(service, ()) if e.silent or explains(e.kind, kind)), default=0.0)
@@ -181,8 +184,16 @@ def explain_by_callees(
         own = m.raw * m.scale
         if same and m.scale > 0.0 and own > 0.0:
             # a callee explains its share of the change only as far as it is itself anomalous
-            explained = max(min(delta / own, 1.0) * degree(score, threshold) for delta, score in same)
+            explained, noise = max(
+                (min(delta / own, 1.0) * degree(score, threshold), degree(score, threshold) * scale)
+                for delta, score, scale in same
+            )
             kept = 1.0 - explained
+            if residual_noise and noise > 0.0:
+                # what is kept is a difference of two noisy changes, so it carries the noise of both:
+                # measured in the caller's scale alone, a caller whose p99 is steadier than its
+                # callee's turns the callee's own noise into a huge residual of its own
+                kept *= m.scale / math.hypot(m.scale, noise)
             softly = max((degree(local_anomaly.get(u, 0.0), threshold) for u in deps), default=0.0)
             value = m.score * kept * (1.0 - explain * softly)
         else:
