@@ -34,7 +34,7 @@ Traces (per component):
   a component whose log lines stop is (``scoring.ACTIVITY_KINDS``), so its callers' slower and
   failed requests are its doing in the trace evidence too;
 * ``span_wire_ms_p90`` — time of the client spans calling the component outside its server span
-  (network, queues, pools; see :func:`_called_by_client_span`), local: a delay at its interface
+  (network, queues, pools; see :func:`_client_spans`), local: a delay at its interface
   that its own spans never see. That time is not in the caller's self time.
 
 When a case has no topology, caller → callee edges are read from the traces' parent/child spans.
@@ -192,8 +192,7 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
         if s.parent_span_id:
             children[(s.trace_id, s.parent_span_id)].append(i)
     expected, usually_calls, sometimes = _expected_callees(spans, children, where)
-    # spans whose parent is a span of their own component: where client spans are found
-    inner = {k for p in spans for k in children.get((p.trace_id, p.span_id), none) if spans[k].component == p.component}
+    client_of = _client_spans(spans, children)
     # (component, incident?, bucket) → lists of self time, duration, error flags
     cells: dict[tuple[str, bool, int], list[tuple[float, float, bool, bool]]] = defaultdict(list)
     unanswered: dict[tuple[str, bool, int], int] = defaultdict(int)
@@ -222,7 +221,7 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
                     pending.append((cell, len(cells[cell]), maybe, placed))
                 origin = False if maybe else placed
         self_time = max(s.duration_ms - child_time, 0.0)
-        callee = _called_by_client_span(s, kids, spans) if i in inner else None
+        callee = client_of.get(i)
         if callee is not None:
             # the time of a client span outside its callee's server span is the wire (network,
             # queues, connection pools): not the caller's own work, and the callee's to explain
@@ -284,20 +283,23 @@ def trace_signals(case: RcaCase, spans: Sequence[Span] | None = None) -> Windows
 _ESTIMATES = ("span_self_ms_p90", "span_self_ms_mean", "span_latency_p90", "span_wire_ms_p90")
 
 
-def _called_by_client_span(span: Span, kids: Sequence[int], spans: Sequence[Span]) -> str | None:
-    """The callee when ``span``, whose parent is a span of its own component, is a client span: the
-    caller's record of one call to another component.
+def _client_spans(spans: Sequence[Span], children: Mapping[tuple[str, str], Sequence[int]]) -> dict[int, str]:
+    """Client spans (the caller's record of one call to another component), by index, and the callee.
 
     Read from the shape, since the case format has no span kind: its parent is a span of the same
     component (the work that made the call) and every child is the one callee's (its server span).
     A server span that calls others directly has a parent in its caller, so it is never one.
     """
-    if not kids:
-        return None
-    callees = {spans[k].component for k in kids}
-    if len(callees) != 1 or span.component in callees:
-        return None
-    return next(iter(callees))
+    out: dict[int, str] = {}
+    for parent in spans:
+        for k in children.get((parent.trace_id, parent.span_id), ()):
+            span = spans[k]
+            if span.component != parent.component:
+                continue
+            callees = {spans[c].component for c in children.get((span.trace_id, span.span_id), ())}
+            if len(callees) == 1 and span.component not in callees:
+                out[k] = next(iter(callees))
+    return out
 
 
 def _shrink_thin_buckets(normal: dict[str, list[float]], incident: dict[str, list[float]], component: str) -> None:
@@ -362,7 +364,7 @@ def _expected_callees(
             expected[(caller, op)].append(callee)
     active = len(set().union(*buckets.values())) if buckets else 0
     sometimes: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for (caller, op, callee), _offsets in sorted(calls.items(), key=lambda kv: -len(kv[1])):
+    for caller, op, callee in sorted(calls, key=lambda key: -len(calls[key])):
         if callee not in expected.get((caller, op), ()) and 2 * len(buckets[callee]) > active:
             sometimes[(caller, op)].append(callee)
     return dict(expected), {c: 2 * kids > n for c, (kids, n) in per_component.items()}, dict(sometimes)
